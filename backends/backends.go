@@ -1,0 +1,237 @@
+// Package backends defines the contract between the SCIM bridge and the
+// directories it writes to. Backends speak only their own (native) attribute
+// names; the mapping in package bridge is the only place that knows SCIM.
+//
+// A backend stores records of a few resource types ("User", "Group"). Each
+// record has a stable id chosen by the backend (entryUUID, a table key, a
+// remote id) and a set of native attributes, each holding zero or more string
+// values. Attributes that the backend declares as references (group members,
+// a user's groups, a manager) hold the ids of the referenced records: the
+// backend translates ids to its native form (DNs, foreign keys) itself.
+package backends
+
+import (
+	"context"
+	"errors"
+	"strings"
+)
+
+// Resource type names used by the bridge.
+const (
+	User  = "User"
+	Group = "Group"
+)
+
+// Sentinel errors. Backends wrap them with %w and a message that is safe to
+// show to the SCIM client (no secrets, no internal addresses).
+var (
+	// ErrNotFound: no record with that id (or the id is malformed for this backend).
+	ErrNotFound = errors.New("not found")
+	// ErrAlreadyExists: a uniqueness constraint (userName, displayName, DN) refused the write.
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrInvalid: the directory refused the values (constraint, syntax, schema violation).
+	ErrInvalid = errors.New("invalid value")
+	// ErrInvalidReference: a reference attribute names an id that does not exist.
+	ErrInvalidReference = errors.New("invalid reference")
+	// ErrUnsupported: the backend cannot do this (operation, attribute or filter).
+	ErrUnsupported = errors.New("unsupported")
+	// ErrUnavailable: the directory cannot be reached or is busy; the client should retry.
+	ErrUnavailable = errors.New("backend unavailable")
+	// ErrPermission: the bridge's own account lacks the rights for the operation.
+	ErrPermission = errors.New("backend permission denied")
+)
+
+// Attrs holds native attribute values by attribute name. Names are compared
+// case-insensitively by backends that treat them so (LDAP, SQL columns); the
+// bridge always uses the spelling from the configuration.
+type Attrs map[string][]string
+
+// Get returns the values of name, matching the name case-insensitively when
+// there is no exact match.
+func (a Attrs) Get(name string) []string {
+	if v, ok := a[name]; ok {
+		return v
+	}
+	for k, v := range a {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return nil
+}
+
+// First returns the first value of name, or "".
+func (a Attrs) First(name string) string {
+	if v := a.Get(name); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Clone returns a deep copy.
+func (a Attrs) Clone() Attrs {
+	out := make(Attrs, len(a))
+	for k, v := range a {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+// Record is one stored entry.
+type Record struct {
+	// ID is stable for the life of the record and never derived from a
+	// renameable name (DN, userName).
+	ID    string
+	Attrs Attrs
+}
+
+// ModOp is the kind of change one Modification makes.
+type ModOp int
+
+const (
+	// ModAdd adds values to an attribute (existing values are kept; adding a
+	// value that is already there is not an error).
+	ModAdd ModOp = iota + 1
+	// ModDelete removes the given values, or the whole attribute when Values is empty.
+	// Removing a value that is not there is not an error.
+	ModDelete
+	// ModReplace sets the attribute to exactly Values (empty: remove it).
+	ModReplace
+)
+
+func (o ModOp) String() string {
+	switch o {
+	case ModAdd:
+		return "add"
+	case ModDelete:
+		return "delete"
+	case ModReplace:
+		return "replace"
+	}
+	return "unknown"
+}
+
+// Modification is one change to one native attribute. Membership changes are
+// ModAdd / ModDelete on the reference attribute with only the changed ids, so
+// a backend never rewrites a whole member list to add one member.
+type Modification struct {
+	Op     ModOp
+	Attr   string
+	Values []string
+}
+
+// Query selects records of one resource type.
+type Query struct {
+	// Filter restricts the records; nil selects all of them.
+	Filter Filter
+	// SortBy is a native attribute name; "" means the backend's own stable order.
+	SortBy     string
+	Descending bool
+	// StartIndex is 1-based, as in SCIM; values below 1 are treated as 1.
+	StartIndex int
+	// Count is the maximum number of records to return; 0 means no limit.
+	Count int
+	// CountOnly asks for Total only; Records stays empty.
+	CountOnly bool
+	// Attrs lists the native attributes to return; nil means all that the
+	// backend knows for this resource type, including reference attributes.
+	Attrs []string
+}
+
+// Page is the answer to a Query.
+type Page struct {
+	Records []Record
+	// Total is the number of records that match the filter, over all pages.
+	Total int
+}
+
+// Backend is implemented by every directory kind. All methods must be safe
+// for concurrent use and honour ctx (deadline and cancellation).
+type Backend interface {
+	// Create stores a new record and returns it as stored, with its id.
+	Create(ctx context.Context, resourceType string, attrs Attrs) (Record, error)
+	// Get returns one record; attrs as in Query.Attrs.
+	Get(ctx context.Context, resourceType, id string, attrs []string) (Record, error)
+	// Modify applies all mods atomically (all or none) and returns the record
+	// as stored afterwards, without reference attributes that were not
+	// modified (they may be large). A change to the attribute a backend names
+	// its entries by (an LDAP RDN) renames the entry; the id stays the same.
+	Modify(ctx context.Context, resourceType, id string, mods []Modification) (Record, error)
+	// Delete removes a record and every reference to it.
+	Delete(ctx context.Context, resourceType, id string) error
+	// Search returns one page of the records that match q. A backend that
+	// cannot evaluate q.Filter returns an error wrapping ErrUnsupported, and
+	// the bridge then searches without a filter and filters in memory.
+	Search(ctx context.Context, resourceType string, q Query) (Page, error)
+	// Close releases connections.
+	Close() error
+}
+
+// Pinger is implemented by backends that can check their connection cheaply;
+// the bridge uses it for its readiness endpoint.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Filter is a backend-neutral query tree over native attributes.
+type Filter interface{ isFilter() }
+
+// And matches when every child matches.
+type And struct{ Filters []Filter }
+
+// Or matches when any child matches.
+type Or struct{ Filters []Filter }
+
+// Not matches when its child does not.
+type Not struct{ Filter Filter }
+
+// Present matches records that have at least one non-empty value of Attr.
+type Present struct{ Attr string }
+
+// Compare matches records with at least one value of Attr that compares to
+// Value as Op says. Ne matches when no value equals Value (and when the
+// attribute is absent), as SCIM's "ne" does.
+type Compare struct {
+	Attr  string
+	Op    Op
+	Value string
+	// IgnoreCase asks for a case-insensitive comparison (SCIM caseExact=false).
+	IgnoreCase bool
+	// Kind says how to order values for gt/ge/lt/le and how to compare for eq.
+	Kind Kind
+}
+
+func (And) isFilter()     {}
+func (Or) isFilter()      {}
+func (Not) isFilter()     {}
+func (Present) isFilter() {}
+func (Compare) isFilter() {}
+
+// Op is a comparison operator.
+type Op string
+
+const (
+	Eq Op = "eq"
+	Ne Op = "ne"
+	Co Op = "co"
+	Sw Op = "sw"
+	Ew Op = "ew"
+	Gt Op = "gt"
+	Ge Op = "ge"
+	Lt Op = "lt"
+	Le Op = "le"
+)
+
+// Kind is the value type of a comparison.
+type Kind int
+
+const (
+	// KindString compares text (honouring IgnoreCase).
+	KindString Kind = iota
+	// KindNumber compares decimal numbers.
+	KindNumber
+	// KindBool compares "true"/"false".
+	KindBool
+	// KindTime compares RFC 3339 timestamps.
+	KindTime
+)

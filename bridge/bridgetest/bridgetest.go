@@ -1,0 +1,195 @@
+// Package bridgetest starts a real scimbridge HTTP server on a loopback
+// port for tests, and offers a small SCIM client for them.
+package bridgetest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/scimbridge/scimbridge/backends"
+	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/bridge/config"
+)
+
+// Token is the bearer token test configurations accept (see TokenBlock).
+const Token = "test-token-0123456789abcdef"
+
+// TokenBlock is an auth block accepting Token.
+const TokenBlock = `auth {
+    token "test" { value = "` + Token + `" }
+  }`
+
+// Static returns a backend type that hands out an already opened backend,
+// so that tests can configure the in-memory backend (or one they started
+// themselves) through HCL endpoints and mappings.
+func Static(b backends.Backend) config.BackendType {
+	return config.BackendType{
+		Decode: func(body hcl.Body, _ *hcl.EvalContext) (any, hcl.Diagnostics) {
+			_, diags := body.JustAttributes()
+			return nil, diags
+		},
+		Open: func(context.Context, any, hclog.Logger) (backends.Backend, error) { return b, nil },
+	}
+}
+
+// Server is a live scimbridge.
+type Server struct {
+	URL      string // scheme://host:port, without base path
+	Bridge   *bridge.Server
+	Config   *config.Config
+	Backends map[string]backends.Backend
+}
+
+// Start writes configText to a temporary file, loads it with the given
+// backend types, opens the backends and serves on 127.0.0.1. The server
+// and the backends stop when the test ends.
+func Start(t testing.TB, configText string, types map[string]config.BackendType) *Server {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "scimbridge.hcl")
+	if err := os.WriteFile(path, []byte(configText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := config.Load(path, types, map[string]any{"listen": "127.0.0.1:0"})
+	if diags.HasErrors() {
+		t.Fatalf("config: %s", diags.Error())
+	}
+	log := hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Warn, Output: testWriter{t}})
+	opened := map[string]backends.Backend{}
+	for name, b := range cfg.Backends {
+		be, err := types[b.Type].Open(context.Background(), b.Config, log)
+		if err != nil {
+			t.Fatalf("open backend %s: %v", name, err)
+		}
+		opened[name] = be
+	}
+	srv, err := bridge.New(cfg, opened, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.App.Listener(ln) }()
+	t.Cleanup(func() {
+		_ = srv.App.ShutdownWithTimeout(5 * time.Second)
+		for _, b := range opened {
+			_ = b.Close()
+		}
+	})
+	return &Server{URL: "http://" + ln.Addr().String(), Bridge: srv, Config: cfg, Backends: opened}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(bytes.TrimRight(p, "\n")))
+	return len(p), nil
+}
+
+// Client is a minimal SCIM client for tests.
+type Client struct {
+	T       testing.TB
+	Base    string // URL including the endpoint's base path
+	Auth    string // Authorization header value
+	HTTP    *http.Client
+	Headers map[string]string
+}
+
+// NewClient returns a client for base (server URL + base path) using Token.
+func NewClient(t testing.TB, base string) *Client {
+	return &Client{T: t, Base: base, Auth: "Bearer " + Token, HTTP: &http.Client{Timeout: 60 * time.Second}}
+}
+
+// Response is a decoded answer.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	JSON   map[string]any
+}
+
+// Do sends a request; body may be nil, a string (sent as is) or a value
+// (encoded as JSON).
+func (c *Client) Do(method, path string, body any) *Response {
+	c.T.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewBufferString(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			c.T.Fatal(err)
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequest(method, c.Base+path, rd)
+	if err != nil {
+		c.T.Fatal(err)
+	}
+	if c.Auth != "" {
+		req.Header.Set("Authorization", c.Auth)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/scim+json")
+	}
+	for k, v := range c.Headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		c.T.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	if len(data) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		_ = dec.Decode(&r.JSON)
+	}
+	return r
+}
+
+// Must fails the test unless the status is want, and returns the response.
+func (c *Client) Must(want int, method, path string, body any) *Response {
+	c.T.Helper()
+	r := c.Do(method, path, body)
+	if r.Status != want {
+		c.T.Fatalf("%s %s: status %d, want %d; body: %s", method, path, r.Status, want, r.Body)
+	}
+	return r
+}
+
+// Str returns a string property of a JSON object by dotted path ("name.givenName").
+func Str(m map[string]any, path ...string) string {
+	var cur any = m
+	for _, p := range path {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return ""
+		}
+		cur = mm[p]
+	}
+	if cur == nil {
+		return ""
+	}
+	return fmt.Sprint(cur)
+}

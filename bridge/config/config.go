@@ -1,0 +1,542 @@
+// Package config loads scimbridge's HCL configuration file: flat server
+// settings (layered with koanf under SCIMBRIDGE_* environment variables and
+// command-line flags), custom schema extensions, backends and endpoints with
+// their credentials and attribute mappings. Every problem is reported as an
+// hcl.Diagnostic with file, line and column.
+package config
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/scimbridge/scimbridge/backends"
+	"github.com/scimbridge/scimbridge/bridge/mapping"
+	"github.com/scimbridge/scimbridge/bridge/scim"
+)
+
+// Settings are the flat server settings. Each can be set in the file's
+// `server` block, overridden by SCIMBRIDGE_<UPPER_NAME> in the environment,
+// and by a command-line flag.
+type Settings struct {
+	// Listen is the address to serve on. Default 127.0.0.1:8080.
+	Listen string `koanf:"listen"`
+	// LogLevel: trace, debug, info, warn, error. Default info.
+	LogLevel string `koanf:"log_level"`
+	// LogFormat: text or json. Default text.
+	LogFormat string `koanf:"log_format"`
+	// TLSCertFile and TLSKeyFile enable HTTPS (TLS 1.2 or later) when both are set.
+	TLSCertFile string `koanf:"tls_cert_file"`
+	TLSKeyFile  string `koanf:"tls_key_file"`
+	// MaxBodyBytes bounds request bodies. Default 10 MiB.
+	MaxBodyBytes int `koanf:"max_body_bytes"`
+	// RequestTimeout bounds every request, backend calls included. Default
+	// 50s, below Okta's 60 s give-up time.
+	RequestTimeout time.Duration `koanf:"request_timeout"`
+	// MaxResults is the largest "count" a client may ask for. Default 1000.
+	MaxResults int `koanf:"max_results"`
+	// DefaultCount is the page size when the client gives none. Default 100.
+	DefaultCount int `koanf:"default_count"`
+	// MaxOperations bounds the operations of one PATCH. Default 1000.
+	MaxOperations int `koanf:"max_operations"`
+	// MaxMembersPerPatch bounds the member values one request may change. Default 100000.
+	MaxMembersPerPatch int `koanf:"max_members_per_request"`
+	// ShutdownTimeout bounds the wait for in-flight requests on SIGTERM. Default 30s.
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+	// MetricsListen, when set, serves Prometheus metrics on that address.
+	MetricsListen string `koanf:"metrics_listen"`
+}
+
+// DefaultSettings returns the defaults.
+func DefaultSettings() Settings {
+	return Settings{
+		Listen: "127.0.0.1:8080", LogLevel: "info", LogFormat: "text",
+		MaxBodyBytes: 10 << 20, RequestTimeout: 50 * time.Second,
+		MaxResults: 1000, DefaultCount: 100, MaxOperations: 1000, MaxMembersPerPatch: 100000,
+		ShutdownTimeout: 30 * time.Second,
+	}
+}
+
+// BackendType is how a backend kind is decoded and opened. The command's
+// wiring holds the map from type name to BackendType.
+type BackendType struct {
+	// Decode checks the block body and returns the backend's own config.
+	Decode func(body hcl.Body, ectx *hcl.EvalContext) (any, hcl.Diagnostics)
+	// Open connects.
+	Open func(ctx context.Context, cfg any, log hclog.Logger) (backends.Backend, error)
+}
+
+// Backend is one decoded backend block.
+type Backend struct {
+	Type, Name string
+	Config     any
+	Range      hcl.Range
+}
+
+// Token is a bearer token credential; only its SHA-256 is kept.
+type Token struct {
+	Name    string
+	Hash    [32]byte
+	Scopes  []string
+	Expires time.Time
+}
+
+// Basic is an HTTP Basic credential.
+type Basic struct {
+	Username     string
+	PasswordHash string // bcrypt ($2...) or sha256:<hex>
+	Scopes       []string
+}
+
+// Endpoint is one SCIM service.
+type Endpoint struct {
+	Name     string
+	BasePath string
+	Backend  string
+	Tokens   []Token
+	Basic    []Basic
+	Users    *mapping.Mapping
+	Groups   *mapping.Mapping
+	Range    hcl.Range
+}
+
+// Config is a loaded configuration file.
+type Config struct {
+	Path      string
+	Settings  Settings
+	Backends  map[string]*Backend
+	Endpoints []*Endpoint
+	// Files holds the parsed sources, for printing diagnostics with snippets.
+	Files map[string]*hcl.File
+}
+
+type fileSchema struct {
+	Server    *serverBlock    `hcl:"server,block"`
+	Schemas   []schemaBlock   `hcl:"schema,block"`
+	Backends  []backendBlock  `hcl:"backend,block"`
+	Endpoints []endpointBlock `hcl:"endpoint,block"`
+}
+
+type serverBlock struct {
+	Body hcl.Body `hcl:",remain"`
+}
+
+type schemaBlock struct {
+	ID          string           `hcl:"id,label"`
+	Name        string           `hcl:"name,optional"`
+	Resource    string           `hcl:"resource"`
+	Description string           `hcl:"description,optional"`
+	Attributes  []schemaAttBlock `hcl:"attribute,block"`
+	DefRange    hcl.Range        `hcl:",def_range"`
+}
+
+type schemaAttBlock struct {
+	Name          string           `hcl:"name,label"`
+	Type          string           `hcl:"type,optional"`
+	MultiValued   bool             `hcl:"multi_valued,optional"`
+	Required      bool             `hcl:"required,optional"`
+	CaseExact     bool             `hcl:"case_exact,optional"`
+	Mutability    string           `hcl:"mutability,optional"`
+	Description   string           `hcl:"description,optional"`
+	Canonical     []string         `hcl:"canonical_values,optional"`
+	SubAttributes []schemaAttBlock `hcl:"sub_attribute,block"`
+	DefRange      hcl.Range        `hcl:",def_range"`
+}
+
+type backendBlock struct {
+	Type     string    `hcl:"type,label"`
+	Name     string    `hcl:"name,label"`
+	Body     hcl.Body  `hcl:",remain"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+type endpointBlock struct {
+	Name     string         `hcl:"name,label"`
+	BasePath string         `hcl:"base_path"`
+	Backend  string         `hcl:"backend"`
+	Auth     *authBlock     `hcl:"auth,block"`
+	Mappings []mappingBlock `hcl:"mapping,block"`
+	DefRange hcl.Range      `hcl:",def_range"`
+}
+
+type authBlock struct {
+	Tokens []tokenBlock `hcl:"token,block"`
+	Basic  []basicBlock `hcl:"basic,block"`
+}
+
+type tokenBlock struct {
+	Name     string    `hcl:"name,label"`
+	Value    *string   `hcl:"value,optional"`
+	Hash     *string   `hcl:"hash,optional"`
+	Scopes   []string  `hcl:"scopes,optional"`
+	Expires  *string   `hcl:"expires,optional"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+type basicBlock struct {
+	Username     string    `hcl:"username,label"`
+	Password     *string   `hcl:"password,optional"`
+	PasswordHash *string   `hcl:"password_hash,optional"`
+	Scopes       []string  `hcl:"scopes,optional"`
+	DefRange     hcl.Range `hcl:",def_range"`
+}
+
+type mappingBlock struct {
+	Resource string    `hcl:"resource,label"`
+	Body     hcl.Body  `hcl:",remain"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// AllScopes are the scopes a credential has when it lists none.
+var AllScopes = []string{
+	"get:users", "post:users", "put:users", "patch:users", "delete:users",
+	"get:groups", "post:groups", "put:groups", "patch:groups", "delete:groups",
+}
+
+var basePathRE = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
+
+// Load reads and checks a configuration file. flagOverrides holds settings
+// given on the command line (only the ones the user set). With open false
+// the backends are decoded but not connected (validate).
+func Load(path string, types map[string]BackendType, flagOverrides map[string]any) (*Config, hcl.Diagnostics) {
+	parser := hclparse.NewParser()
+	f, diags := parser.ParseHCLFile(path)
+	cfg := &Config{Path: path, Files: parser.Files(), Backends: map[string]*Backend{}}
+	if diags.HasErrors() {
+		return cfg, diags
+	}
+	ectx := &hcl.EvalContext{Functions: evalFunctions(filepath.Dir(path)), Variables: map[string]cty.Value{}}
+	var fs fileSchema
+	diags = append(diags, gohcl.DecodeBody(f.Body, ectx, &fs)...)
+	if diags.HasErrors() {
+		return cfg, diags
+	}
+
+	settings, d := loadSettings(fs.Server, ectx, flagOverrides)
+	diags = append(diags, d...)
+	cfg.Settings = settings
+
+	userExts := []scim.Extension{{Schema: scim.EnterpriseUser()}}
+	var groupExts []scim.Extension
+	for _, sb := range fs.Schemas {
+		s, d := decodeSchema(sb)
+		diags = append(diags, d...)
+		if s == nil {
+			continue
+		}
+		switch sb.Resource {
+		case backends.User:
+			userExts = append(userExts, scim.Extension{Schema: s})
+		case backends.Group:
+			groupExts = append(groupExts, scim.Extension{Schema: s})
+		default:
+			diags = append(diags, errAt(sb.DefRange, "Unknown resource type", fmt.Sprintf("resource must be %q or %q, not %q.", backends.User, backends.Group, sb.Resource)))
+		}
+	}
+
+	for _, bb := range fs.Backends {
+		bt, ok := types[bb.Type]
+		if !ok {
+			names := make([]string, 0, len(types))
+			for n := range types {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			diags = append(diags, errAt(bb.DefRange, "Unknown backend type", fmt.Sprintf("There is no backend type %q; available: %s.", bb.Type, strings.Join(names, ", "))))
+			continue
+		}
+		if _, dup := cfg.Backends[bb.Name]; dup {
+			diags = append(diags, errAt(bb.DefRange, "Duplicate backend", fmt.Sprintf("A backend named %q is already defined.", bb.Name)))
+			continue
+		}
+		bc, d := bt.Decode(bb.Body, ectx)
+		diags = append(diags, d...)
+		cfg.Backends[bb.Name] = &Backend{Type: bb.Type, Name: bb.Name, Config: bc, Range: bb.DefRange}
+	}
+
+	paths := map[string]bool{}
+	for _, eb := range fs.Endpoints {
+		ep, d := decodeEndpoint(eb, ectx, userExts, groupExts)
+		diags = append(diags, d...)
+		if ep == nil {
+			continue
+		}
+		if _, ok := cfg.Backends[ep.Backend]; !ok {
+			diags = append(diags, errAt(eb.DefRange, "Unknown backend", fmt.Sprintf("Endpoint %q uses backend %q, which is not defined.", eb.Name, ep.Backend)))
+		}
+		if paths[ep.BasePath] {
+			diags = append(diags, errAt(eb.DefRange, "Duplicate base path", fmt.Sprintf("Another endpoint already serves %q.", ep.BasePath)))
+		}
+		paths[ep.BasePath] = true
+		cfg.Endpoints = append(cfg.Endpoints, ep)
+	}
+	if len(fs.Endpoints) == 0 {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No endpoint", Detail: "Define at least one endpoint block.", Subject: f.Body.MissingItemRange().Ptr()})
+	}
+	return cfg, diags
+}
+
+func errAt(rng hcl.Range, summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rng.Ptr()}
+}
+
+func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) (Settings, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	fileVals := map[string]any{}
+	if sb != nil {
+		attrs, d := sb.Body.JustAttributes()
+		diags = append(diags, d...)
+		for name, a := range attrs {
+			v, d := a.Expr.Value(ectx)
+			diags = append(diags, d...)
+			if d.HasErrors() || v.IsNull() {
+				continue
+			}
+			switch v.Type() {
+			case cty.String:
+				fileVals[name] = v.AsString()
+			case cty.Number:
+				i, _ := v.AsBigFloat().Int64()
+				fileVals[name] = i
+			case cty.Bool:
+				fileVals[name] = v.True()
+			default:
+				diags = append(diags, errAt(a.Range, "Invalid setting", "Server settings are strings, numbers or booleans."))
+			}
+		}
+	}
+	def := DefaultSettings()
+	k := koanf.New(".")
+	_ = k.Load(confmap.Provider(map[string]any{
+		"listen": def.Listen, "log_level": def.LogLevel, "log_format": def.LogFormat,
+		"max_body_bytes": def.MaxBodyBytes, "request_timeout": def.RequestTimeout.String(),
+		"max_results": def.MaxResults, "default_count": def.DefaultCount, "max_operations": def.MaxOperations,
+		"max_members_per_request": def.MaxMembersPerPatch, "shutdown_timeout": def.ShutdownTimeout.String(),
+	}, "."), nil)
+	_ = k.Load(confmap.Provider(fileVals, "."), nil)
+	_ = k.Load(env.Provider(".", env.Opt{Prefix: "SCIMBRIDGE_", TransformFunc: func(key, v string) (string, any) {
+		key = strings.ToLower(strings.TrimPrefix(key, "SCIMBRIDGE_"))
+		if _, known := knownSettings[key]; !known {
+			return "", nil
+		}
+		return key, v
+	}}), nil)
+	_ = k.Load(confmap.Provider(flags, "."), nil)
+	var s Settings
+	if err := k.UnmarshalWithConf("", &s, koanf.UnmarshalConf{Tag: "koanf"}); err != nil {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid server settings", Detail: err.Error()})
+	}
+	for key := range fileVals {
+		if _, known := knownSettings[key]; !known && sb != nil {
+			attrs, _ := sb.Body.JustAttributes()
+			diags = append(diags, errAt(attrs[key].Range, "Unknown server setting", fmt.Sprintf("%q is not a server setting.", key)))
+		}
+	}
+	if s.MaxResults < 1 || s.DefaultCount < 0 || s.MaxBodyBytes < 1024 || s.RequestTimeout <= 0 {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid server settings",
+			Detail: "max_results must be at least 1, default_count not negative, max_body_bytes at least 1024 and request_timeout positive."})
+	}
+	if s.DefaultCount > s.MaxResults {
+		s.DefaultCount = s.MaxResults
+	}
+	return s, diags
+}
+
+var knownSettings = map[string]struct{}{
+	"listen": {}, "log_level": {}, "log_format": {}, "tls_cert_file": {}, "tls_key_file": {},
+	"max_body_bytes": {}, "request_timeout": {}, "max_results": {}, "default_count": {},
+	"max_operations": {}, "max_members_per_request": {}, "shutdown_timeout": {}, "metrics_listen": {},
+}
+
+var attrTypes = map[string]bool{
+	scim.TypeString: true, scim.TypeBoolean: true, scim.TypeDecimal: true, scim.TypeInteger: true,
+	scim.TypeDateTime: true, scim.TypeBinary: true, scim.TypeReference: true, scim.TypeComplex: true,
+}
+
+func decodeSchema(sb schemaBlock) (*scim.Schema, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	if !strings.HasPrefix(sb.ID, "urn:") {
+		return nil, hcl.Diagnostics{errAt(sb.DefRange, "Invalid schema URN", fmt.Sprintf("%q must be a URN, like urn:ietf:params:scim:schemas:extension:acme:2.0:User.", sb.ID))}
+	}
+	s := &scim.Schema{ID: sb.ID, Name: sb.Name, Description: sb.Description}
+	if s.Name == "" {
+		parts := strings.Split(sb.ID, ":")
+		s.Name = parts[len(parts)-2] + parts[len(parts)-1]
+	}
+	for _, ab := range sb.Attributes {
+		a, d := decodeSchemaAttr(ab)
+		diags = append(diags, d...)
+		if a != nil {
+			s.Attributes = append(s.Attributes, a)
+		}
+	}
+	return s, diags
+}
+
+func decodeSchemaAttr(ab schemaAttBlock) (*scim.Attribute, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	a := &scim.Attribute{Name: ab.Name, Type: ab.Type, MultiValued: ab.MultiValued, Required: ab.Required,
+		CaseExact: ab.CaseExact, Mutability: ab.Mutability, Description: ab.Description, Returned: "default",
+		Uniqueness: "none", CanonicalTypes: ab.Canonical}
+	if a.Type == "" {
+		a.Type = scim.TypeString
+	}
+	if a.Mutability == "" {
+		a.Mutability = scim.ReadWrite
+	}
+	if !scim.IsAttrName(ab.Name) {
+		diags = append(diags, errAt(ab.DefRange, "Invalid attribute name", fmt.Sprintf("%q is not a valid SCIM attribute name.", ab.Name)))
+	}
+	if !attrTypes[a.Type] {
+		diags = append(diags, errAt(ab.DefRange, "Invalid attribute type", fmt.Sprintf("%q is not a SCIM type (string, boolean, decimal, integer, dateTime, binary, reference, complex).", a.Type)))
+	}
+	switch a.Mutability {
+	case scim.ReadOnly, scim.ReadWrite, scim.Immutable, scim.WriteOnly:
+	default:
+		diags = append(diags, errAt(ab.DefRange, "Invalid mutability", fmt.Sprintf("%q is not readOnly, readWrite, immutable or writeOnly.", a.Mutability)))
+	}
+	if a.Mutability == scim.WriteOnly {
+		a.Returned = "never"
+	}
+	for _, sub := range ab.SubAttributes {
+		s, d := decodeSchemaAttr(sub)
+		diags = append(diags, d...)
+		if s != nil {
+			a.SubAttributes = append(a.SubAttributes, s)
+		}
+	}
+	if a.Type == scim.TypeComplex && len(a.SubAttributes) == 0 {
+		diags = append(diags, errAt(ab.DefRange, "Complex attribute without sub-attributes", "Declare its sub_attribute blocks."))
+	}
+	return a, diags
+}
+
+func decodeEndpoint(eb endpointBlock, ectx *hcl.EvalContext, userExts, groupExts []scim.Extension) (*Endpoint, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	ep := &Endpoint{Name: eb.Name, BasePath: strings.TrimRight(eb.BasePath, "/"), Backend: eb.Backend, Range: eb.DefRange}
+	if !basePathRE.MatchString(ep.BasePath) {
+		diags = append(diags, errAt(eb.DefRange, "Invalid base path", fmt.Sprintf("base_path %q must look like /scim/v2.", eb.BasePath)))
+	}
+	if eb.Auth != nil {
+		for _, tb := range eb.Auth.Tokens {
+			t, d := decodeToken(tb)
+			diags = append(diags, d...)
+			if t != nil {
+				ep.Tokens = append(ep.Tokens, *t)
+			}
+		}
+		for _, bb := range eb.Auth.Basic {
+			b, d := decodeBasic(bb)
+			diags = append(diags, d...)
+			if b != nil {
+				ep.Basic = append(ep.Basic, *b)
+			}
+		}
+	}
+	if len(ep.Tokens) == 0 && len(ep.Basic) == 0 && !diags.HasErrors() {
+		diags = append(diags, errAt(eb.DefRange, "Endpoint without credentials",
+			fmt.Sprintf("Endpoint %q accepts no token or password: add an auth block (is the token's environment variable set?).", eb.Name)))
+	}
+	for _, mb := range eb.Mappings {
+		switch mb.Resource {
+		case backends.User:
+			rt := &scim.ResourceType{Name: "User", Endpoint: "/Users", Description: "User Account", Schema: scim.CoreUser(), Extensions: userExts}
+			m, d := mapping.Decode(mb.Body, rt)
+			diags = append(diags, d...)
+			ep.Users = m
+		case backends.Group:
+			rt := &scim.ResourceType{Name: "Group", Endpoint: "/Groups", Description: "Group", Schema: scim.CoreGroup(), Extensions: groupExts}
+			m, d := mapping.Decode(mb.Body, rt)
+			diags = append(diags, d...)
+			ep.Groups = m
+		default:
+			diags = append(diags, errAt(mb.DefRange, "Unknown resource type", fmt.Sprintf("mapping must be for %q or %q, not %q.", backends.User, backends.Group, mb.Resource)))
+		}
+	}
+	if ep.Users == nil {
+		diags = append(diags, errAt(eb.DefRange, "No User mapping", fmt.Sprintf("Endpoint %q needs a mapping \"User\" block.", eb.Name)))
+	}
+	return ep, diags
+}
+
+func checkScopes(scopes []string, rng hcl.Range) ([]string, hcl.Diagnostics) {
+	if len(scopes) == 0 {
+		return AllScopes, nil
+	}
+	valid := map[string]bool{}
+	for _, s := range AllScopes {
+		valid[s] = true
+	}
+	for _, s := range scopes {
+		if !valid[s] {
+			return nil, hcl.Diagnostics{errAt(rng, "Unknown scope", fmt.Sprintf("%q is not a scope; scopes look like %s.", s, strings.Join(AllScopes[:3], ", ")))}
+		}
+	}
+	return scopes, nil
+}
+
+func decodeToken(tb tokenBlock) (*Token, hcl.Diagnostics) {
+	t := &Token{Name: tb.Name}
+	scopes, diags := checkScopes(tb.Scopes, tb.DefRange)
+	t.Scopes = scopes
+	switch {
+	case tb.Hash != nil && *tb.Hash != "":
+		h := strings.TrimPrefix(*tb.Hash, "sha256:")
+		b, err := hex.DecodeString(h)
+		if err != nil || len(b) != 32 || !strings.HasPrefix(*tb.Hash, "sha256:") {
+			return nil, append(diags, errAt(tb.DefRange, "Invalid token hash", "hash must be \"sha256:\" and 64 hex digits, as printed by `scimbridge token create`."))
+		}
+		copy(t.Hash[:], b)
+	case tb.Value != nil && *tb.Value != "":
+		if len(*tb.Value) < 16 {
+			return nil, append(diags, errAt(tb.DefRange, "Token too short", "Tokens must have at least 16 characters; create one with `scimbridge token create`."))
+		}
+		t.Hash = sha256.Sum256([]byte(*tb.Value))
+	default:
+		// An empty value (an unset environment variable) disables the token.
+		return nil, diags
+	}
+	if tb.Expires != nil && *tb.Expires != "" {
+		exp, err := time.Parse(time.RFC3339, *tb.Expires)
+		if err != nil {
+			return nil, append(diags, errAt(tb.DefRange, "Invalid expiry", "expires must be an RFC 3339 time such as 2027-01-31T00:00:00Z."))
+		}
+		t.Expires = exp
+	}
+	return t, diags
+}
+
+func decodeBasic(bb basicBlock) (*Basic, hcl.Diagnostics) {
+	b := &Basic{Username: bb.Username}
+	scopes, diags := checkScopes(bb.Scopes, bb.DefRange)
+	b.Scopes = scopes
+	switch {
+	case bb.PasswordHash != nil && *bb.PasswordHash != "":
+		h := *bb.PasswordHash
+		if !strings.HasPrefix(h, "$2") && !strings.HasPrefix(h, "sha256:") {
+			return nil, append(diags, errAt(bb.DefRange, "Invalid password hash", "password_hash must be a bcrypt hash ($2...) or sha256:<hex>."))
+		}
+		b.PasswordHash = h
+	case bb.Password != nil && *bb.Password != "":
+		sum := sha256.Sum256([]byte(*bb.Password))
+		b.PasswordHash = "sha256:" + hex.EncodeToString(sum[:])
+	default:
+		return nil, diags
+	}
+	return b, diags
+}

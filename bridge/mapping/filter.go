@@ -1,0 +1,231 @@
+package mapping
+
+import (
+	"strings"
+
+	filter "github.com/scim2/filter-parser/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/scimbridge/scimbridge/backends"
+	"github.com/scimbridge/scimbridge/bridge/scim"
+)
+
+// Compile translates a SCIM filter into a native query. exact reports
+// whether the native filter selects exactly the matching resources; when it
+// is false, f (possibly nil: everything) selects a superset and the caller
+// must evaluate the SCIM filter in memory.
+func (m *Mapping) Compile(e filter.Expression) (f backends.Filter, exact bool) {
+	switch x := e.(type) {
+	case *filter.AttributeExpression:
+		return m.compileCompare(x)
+	case *filter.LogicalExpression:
+		lf, lx := m.Compile(x.Left)
+		rf, rx := m.Compile(x.Right)
+		if x.Operator == filter.AND {
+			switch {
+			case lf != nil && rf != nil:
+				return backends.And{Filters: []backends.Filter{lf, rf}}, lx && rx
+			case lf != nil:
+				return lf, false
+			case rf != nil:
+				return rf, false
+			}
+			return nil, false
+		}
+		if lf != nil && rf != nil && lx && rx {
+			return backends.Or{Filters: []backends.Filter{lf, rf}}, true
+		}
+		if lf != nil && rf != nil {
+			// Both halves select supersets: so does their union.
+			return backends.Or{Filters: []backends.Filter{lf, rf}}, false
+		}
+		return nil, false
+	case *filter.NotExpression:
+		inner, ok := m.Compile(x.Expression)
+		if inner != nil && ok {
+			return backends.Not{Filter: inner}, true
+		}
+		return nil, false
+	case *filter.ValuePath:
+		return m.compileValuePath(x)
+	}
+	return nil, false
+}
+
+func (m *Mapping) compileCompare(x *filter.AttributeExpression) (backends.Filter, bool) {
+	p, err := scim.ResolveFilterPath(m.RT, x.AttributePath)
+	if err != nil || (p.Common && p.Attr.Name == "id") {
+		return nil, false
+	}
+	var targets []*Attr
+	if p.Attr.MultiValued {
+		if p.Sub != nil && p.Sub.Name != "value" {
+			return nil, false
+		}
+		for _, a := range m.Attrs {
+			if a.Path.Schema == p.Schema && a.Path.Attr == p.Attr && !a.WriteOnly &&
+				(a.Kind == Collection || (a.Kind == Element && a.Path.Sub.Name == "value")) {
+				targets = append(targets, a)
+			}
+		}
+	} else {
+		sub := p.Sub
+		if sub == nil && p.Attr.Type == scim.TypeComplex {
+			sub = p.Attr.Sub("value")
+		}
+		for _, a := range m.Attrs {
+			if a.Kind == Single && !a.WriteOnly && a.Path.Schema == p.Schema && a.Path.Attr == p.Attr && a.Path.Sub == sub {
+				targets = append(targets, a)
+			}
+		}
+	}
+	if len(targets) == 0 {
+		return nil, false
+	}
+	return m.compileOn(targets, x.Operator, x.CompareValue)
+}
+
+func (m *Mapping) compileOn(targets []*Attr, op filter.CompareOperator, cv any) (backends.Filter, bool) {
+	var parts []backends.Filter
+	for _, a := range targets {
+		f, ok := m.compileOne(a, op, cv)
+		if !ok {
+			return nil, false
+		}
+		parts = append(parts, f)
+	}
+	if len(parts) == 1 {
+		return parts[0], true
+	}
+	if op == filter.NE {
+		return backends.And{Filters: parts}, true
+	}
+	return backends.Or{Filters: parts}, true
+}
+
+func (m *Mapping) compileOne(a *Attr, op filter.CompareOperator, cv any) (backends.Filter, bool) {
+	if op == filter.PR {
+		return backends.Present{Attr: a.Native}, true
+	}
+	if cv == nil || a.FromNative != nil && a.ToNative == nil {
+		return nil, false
+	}
+	leaf := a.Target
+	value, err := scim.CoerceSimple(leaf, cv)
+	if err != nil {
+		return nil, false
+	}
+	if a.ToNative != nil {
+		if op != filter.EQ && op != filter.NE {
+			return nil, false
+		}
+		res, diags := a.ToNative.Value(m.evalCtx(map[string]cty.Value{
+			"value": toCty(value), "resource": resourceObject(m.RT, scim.Doc{}),
+		}))
+		if diags.HasErrors() {
+			return nil, false
+		}
+		vals := nativeStrings(fromCty(res))
+		if len(vals) != 1 {
+			return nil, false
+		}
+		return backends.Compare{Attr: a.Native, Op: backends.Op(op), Value: vals[0]}, true
+	}
+	c := backends.Compare{Attr: a.Native, Op: backends.Op(op), Value: scim.FilterValueString(value)}
+	switch leaf.Type {
+	case scim.TypeBoolean:
+		if op != filter.EQ && op != filter.NE {
+			return nil, false
+		}
+		c.Kind, c.IgnoreCase = backends.KindBool, true
+	case scim.TypeInteger, scim.TypeDecimal:
+		c.Kind = backends.KindNumber
+		if op == filter.CO || op == filter.SW || op == filter.EW {
+			return nil, false
+		}
+	case scim.TypeDateTime:
+		c.Kind = backends.KindTime
+		if op == filter.CO || op == filter.SW || op == filter.EW {
+			return nil, false
+		}
+	default:
+		c.IgnoreCase = !leaf.CaseExact
+	}
+	return c, true
+}
+
+// compileValuePath handles emails[type eq "work" and value co "x"] and
+// members[value eq "id"].
+func (m *Mapping) compileValuePath(x *filter.ValuePath) (backends.Filter, bool) {
+	p, err := scim.ResolveFilterPath(m.RT, x.AttributePath)
+	if err != nil || !p.Attr.MultiValued {
+		return nil, false
+	}
+	var valueTerm *filter.AttributeExpression
+	others := map[string]any{}
+	var walk func(e filter.Expression) bool
+	walk = func(e filter.Expression) bool {
+		switch t := e.(type) {
+		case *filter.AttributeExpression:
+			if strings.EqualFold(t.AttributePath.AttributeName, "value") && valueTerm == nil {
+				valueTerm = t
+				return true
+			}
+			if t.Operator != filter.EQ {
+				return false
+			}
+			others[strings.ToLower(t.AttributePath.AttributeName)] = t.CompareValue
+			return true
+		case *filter.LogicalExpression:
+			return t.Operator == filter.AND && walk(t.Left) && walk(t.Right)
+		}
+		return false
+	}
+	if !walk(x.ValueFilter) || valueTerm == nil {
+		return nil, false
+	}
+	var targets []*Attr
+	for _, a := range m.Attrs {
+		if a.Path.Schema != p.Schema || a.Path.Attr != p.Attr || a.WriteOnly {
+			continue
+		}
+		switch {
+		case a.Kind == Collection && len(others) == 0:
+			targets = append(targets, a)
+		case a.Kind == Element && a.Path.Sub.Name == "value" && selectorEquals(a.Selector, others):
+			targets = append(targets, a)
+		}
+	}
+	if len(targets) == 0 {
+		return nil, false
+	}
+	return m.compileOn(targets, valueTerm.Operator, valueTerm.CompareValue)
+}
+
+func selectorEquals(sel map[string]any, terms map[string]any) bool {
+	if len(sel) != len(terms) {
+		return false
+	}
+	for k, v := range sel {
+		tv, ok := terms[strings.ToLower(k)]
+		if !ok || !strings.EqualFold(scim.FilterValueString(v), scim.FilterValueString(tv)) {
+			return false
+		}
+	}
+	return true
+}
+
+// SortKey returns the native attribute to sort by for a SCIM path.
+func (m *Mapping) SortKey(path string) (string, bool) {
+	rt := m.RT
+	p, err := scim.ResolvePath(rt, path)
+	if err != nil || p.Filter != nil {
+		return "", false
+	}
+	for _, a := range m.Attrs {
+		if a.Kind == Single && a.FromNative == nil && a.Path.Schema == p.Schema && a.Path.Attr == p.Attr && a.Path.Sub == p.Sub {
+			return a.Native, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,774 @@
+// Package mapping turns SCIM resources into native backend records and
+// back, as the admin's HCL mapping says, and compiles SCIM filters into
+// backend-neutral queries over native attributes.
+//
+// A mapping block lists SCIM attribute paths and the native attribute each
+// one is stored in, optionally through HCL expressions in both directions:
+//
+//	mapping "User" {
+//	  attribute "userName"                        { native = "login" }
+//	  attribute "name.givenName"                  { native = "first_name" }
+//	  attribute "emails[type eq \"work\"].value"  { native = "email" }
+//	  attribute "active" {
+//	    native      = "status"
+//	    to_native   = value ? "A" : "D"     # value: the SCIM value; resource: the whole resource
+//	    from_native = value == "A"          # value: first native value; values: all; record: the native record
+//	  }
+//	  computed "full_name" {                # a native attribute derived from the resource
+//	    value = join(" ", compact([resource.name.givenName, resource.name.familyName]))
+//	  }
+//	}
+package mapping
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	filter "github.com/scim2/filter-parser/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/scimbridge/scimbridge/backends"
+	"github.com/scimbridge/scimbridge/bridge/scim"
+)
+
+// Kind says how a SCIM path maps onto a native attribute.
+type Kind int
+
+const (
+	// Single: a singular value (userName, name.givenName, manager.value).
+	Single Kind = iota
+	// Element: one element of a multi-valued attribute picked by a filter
+	// (emails[type eq "work"].value ↔ a single-valued "email" column).
+	Element
+	// Collection: all values of a multi-valued attribute (emails.value,
+	// members.value) ↔ a multi-valued native attribute.
+	Collection
+)
+
+// Attr is one mapped attribute.
+type Attr struct {
+	Label      string
+	Path       scim.Path
+	Target     *scim.Attribute // the leaf: Path.Sub, or Path.Attr
+	Kind       Kind
+	Selector   map[string]any
+	Native     string
+	ToNative   hcl.Expression
+	FromNative hcl.Expression
+	Range      hcl.Range
+	ReadOnly   bool // never written (meta.*, groups)
+	WriteOnly  bool // never read back (password)
+}
+
+// Computed is a native attribute derived from the whole resource.
+type Computed struct {
+	Native string
+	Value  hcl.Expression
+	Range  hcl.Range
+}
+
+// Mapping is the compiled mapping of one resource type.
+type Mapping struct {
+	RT       *scim.ResourceType
+	Attrs    []*Attr
+	Computed []*Computed
+	// Lists maps SCIM list attributes handled incrementally (members) to
+	// their Collection mapping.
+	Lists map[string]*Attr
+	funcs map[string]bool
+}
+
+var attrSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "native", Required: true},
+		{Name: "to_native"},
+		{Name: "from_native"},
+	},
+}
+
+var computedSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "value", Required: true}},
+}
+
+// BodySchema is the schema of a mapping block's body.
+var BodySchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "attribute", LabelNames: []string{"path"}},
+		{Type: "computed", LabelNames: []string{"native"}},
+	},
+}
+
+// Decode compiles the body of a `mapping "<ResourceType>"` block.
+func Decode(body hcl.Body, rt *scim.ResourceType) (*Mapping, hcl.Diagnostics) {
+	m := &Mapping{RT: rt, Lists: map[string]*Attr{}, funcs: map[string]bool{}}
+	for name := range Functions() {
+		m.funcs[name] = true
+	}
+	content, diags := body.Content(BodySchema)
+	labels := map[string]hcl.Range{}
+	natives := map[string]hcl.Range{}
+	claim := func(native string, rng hcl.Range) {
+		key := strings.ToLower(native)
+		if prev, ok := natives[key]; ok {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError, Summary: "Native attribute mapped twice",
+				Detail:  fmt.Sprintf("%q is already written by the mapping at %s; each native attribute may be written by one mapping only.", native, prev),
+				Subject: rng.Ptr(),
+			})
+			return
+		}
+		natives[key] = rng
+	}
+	for _, blk := range content.Blocks {
+		switch blk.Type {
+		case "attribute":
+			a, d := m.decodeAttr(blk)
+			diags = append(diags, d...)
+			if a == nil {
+				continue
+			}
+			key := strings.ToLower(a.Label)
+			if prev, ok := labels[key]; ok {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate attribute mapping",
+					Detail: fmt.Sprintf("%q is already mapped at %s.", a.Label, prev), Subject: blk.LabelRanges[0].Ptr()})
+				continue
+			}
+			labels[key] = blk.DefRange
+			if !a.ReadOnly {
+				claim(a.Native, blk.DefRange)
+			}
+			m.Attrs = append(m.Attrs, a)
+			if a.Kind == Collection && a.Path.IsCore(rt) && a.Path.Attr.Name == "members" {
+				m.Lists["members"] = a
+			}
+		case "computed":
+			c, d := m.decodeComputed(blk)
+			diags = append(diags, d...)
+			if c != nil {
+				claim(c.Native, blk.DefRange)
+				m.Computed = append(m.Computed, c)
+			}
+		}
+	}
+	return m, diags
+}
+
+func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
+	label := blk.Labels[0]
+	labelRange := blk.LabelRanges[0].Ptr()
+	content, diags := blk.Body.Content(attrSchema)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	path, err := scim.ResolvePath(m.RT, label)
+	if err != nil {
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown SCIM attribute path",
+			Detail: fmt.Sprintf("%q is not an attribute of the %s resource: %s.", label, m.RT.Name, detail(err)), Subject: labelRange})
+	}
+	if path.Attr == nil {
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot map a whole extension",
+			Detail: "Map the extension's attributes one by one.", Subject: labelRange})
+	}
+	a := &Attr{Label: label, Path: path, Range: blk.DefRange}
+	a.Target = path.Attr
+	if path.Sub != nil {
+		a.Target = path.Sub
+	}
+	switch {
+	case path.Common && path.Attr.Name == "id":
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "The id cannot be mapped",
+			Detail: "SCIM ids come from the backend's stable key (entryUUID, the table key); they are never mapped.", Subject: labelRange})
+	case path.Filter != nil:
+		sel, ok := selector(path)
+		if !ok || path.Sub == nil {
+			return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unsupported element filter",
+				Detail:  `An element mapping needs equality terms joined by "and" and a sub-attribute, like emails[type eq "work"].value.`,
+				Subject: labelRange})
+		}
+		a.Kind, a.Selector = Element, sel
+	case path.Attr.MultiValued:
+		if path.Sub != nil && path.Sub.Name != "value" {
+			return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Ambiguous multi-valued path",
+				Detail:  fmt.Sprintf("Map %q as %s.value (all values) or pick one element with a filter, like %s[type eq \"work\"].%s.", label, path.Attr.Name, path.Attr.Name, path.Sub.Name),
+				Subject: labelRange})
+		}
+		a.Kind = Collection
+		if path.Attr.Type == scim.TypeComplex {
+			a.Target = path.Attr.Sub("value")
+		}
+	case path.Attr.Type == scim.TypeComplex && path.Sub == nil:
+		if v := path.Attr.Sub("value"); v != nil {
+			a.Path.Sub, a.Target = v, v // manager means manager.value
+		} else {
+			return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Map sub-attributes",
+				Detail: fmt.Sprintf("%q is complex: map its sub-attributes, like %s.%s.", label, path.Attr.Name, path.Attr.SubAttributes[0].Name), Subject: labelRange})
+		}
+	}
+	a.ReadOnly = path.Attr.Mutability == scim.ReadOnly || (a.Target != nil && a.Target.Mutability == scim.ReadOnly && a.Kind != Collection)
+	a.WriteOnly = path.Attr.Returned == "never"
+
+	native, d := literalString(content.Attributes["native"])
+	diags = append(diags, d...)
+	a.Native = native
+	if attr, ok := content.Attributes["to_native"]; ok {
+		a.ToNative = attr.Expr
+		diags = append(diags, m.checkExpr(attr.Expr, "to_native", map[string]bool{"value": true, "resource": true})...)
+		if a.ReadOnly {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "to_native on a read-only attribute",
+				Detail: fmt.Sprintf("%q is read-only in SCIM and never written; to_native is ignored.", label), Subject: attr.Range.Ptr()})
+		}
+	}
+	if attr, ok := content.Attributes["from_native"]; ok {
+		a.FromNative = attr.Expr
+		diags = append(diags, m.checkExpr(attr.Expr, "from_native", map[string]bool{"value": true, "values": true, "record": true})...)
+	}
+	return a, diags
+}
+
+func (m *Mapping) decodeComputed(blk *hcl.Block) (*Computed, hcl.Diagnostics) {
+	content, diags := blk.Body.Content(computedSchema)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	c := &Computed{Native: blk.Labels[0], Range: blk.DefRange, Value: content.Attributes["value"].Expr}
+	if c.Native == "" {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Empty native attribute name", Subject: blk.LabelRanges[0].Ptr()})
+	}
+	diags = append(diags, m.checkExpr(c.Value, "value", map[string]bool{"resource": true})...)
+	return c, diags
+}
+
+func detail(err error) string {
+	if e, ok := scim.AsError(err); ok {
+		return e.Detail
+	}
+	return err.Error()
+}
+
+func literalString(attr *hcl.Attribute) (string, hcl.Diagnostics) {
+	if attr == nil {
+		return "", nil
+	}
+	v, diags := attr.Expr.Value(nil)
+	if diags.HasErrors() {
+		return "", diags
+	}
+	if v.IsNull() || v.Type() != cty.String || v.AsString() == "" {
+		return "", hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid native attribute name",
+			Detail: "native must be a non-empty string.", Subject: attr.Expr.Range().Ptr()}}
+	}
+	return v.AsString(), nil
+}
+
+func selector(p scim.Path) (map[string]any, bool) {
+	terms, ok := eqTerms(p.Filter)
+	if !ok {
+		return nil, false
+	}
+	out := map[string]any{}
+	for k, v := range terms {
+		sub := p.Attr.Sub(k)
+		if sub == nil {
+			return nil, false
+		}
+		cv, err := scim.CoerceSimple(sub, v)
+		if err != nil {
+			return nil, false
+		}
+		out[sub.Name] = cv
+	}
+	return out, true
+}
+
+func eqTerms(e filter.Expression) (map[string]any, bool) {
+	switch x := e.(type) {
+	case *filter.AttributeExpression:
+		if x.Operator != filter.EQ {
+			return nil, false
+		}
+		return map[string]any{x.AttributePath.AttributeName: x.CompareValue}, true
+	case *filter.LogicalExpression:
+		if x.Operator != filter.AND {
+			return nil, false
+		}
+		l, ok1 := eqTerms(x.Left)
+		r, ok2 := eqTerms(x.Right)
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		for k, v := range r {
+			l[k] = v
+		}
+		return l, true
+	}
+	return nil, false
+}
+
+// checkExpr reports unknown variables, unknown resource attributes and
+// functions outside the allow-list, each with its source range.
+func (m *Mapping) checkExpr(expr hcl.Expression, where string, roots map[string]bool) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, tr := range expr.Variables() {
+		root := tr.RootName()
+		if !roots[root] {
+			names := make([]string, 0, len(roots))
+			for r := range roots {
+				names = append(names, r)
+			}
+			sort.Strings(names)
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown variable",
+				Detail:  fmt.Sprintf("There is no variable named %q in %s; available: %s.", root, where, strings.Join(names, ", ")),
+				Subject: tr.SourceRange().Ptr()})
+			continue
+		}
+		if root == "resource" {
+			if d := m.checkResourceTraversal(tr); d != nil {
+				diags = append(diags, d)
+			}
+		}
+	}
+	if sx, ok := expr.(hclsyntax.Expression); ok {
+		diags = append(diags, hclsyntax.VisitAll(sx, func(n hclsyntax.Node) hcl.Diagnostics {
+			fc, ok := n.(*hclsyntax.FunctionCallExpr)
+			if !ok || m.funcs[fc.Name] {
+				return nil
+			}
+			return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Call to unknown function",
+				Detail: fmt.Sprintf("There is no function named %q in mapping expressions.", fc.Name), Subject: fc.NameRange.Ptr()}}
+		})...)
+	}
+	return diags
+}
+
+func stepName(s hcl.Traverser) (string, bool) {
+	switch x := s.(type) {
+	case hcl.TraverseAttr:
+		return x.Name, true
+	case hcl.TraverseIndex:
+		if x.Key.Type() == cty.String {
+			return x.Key.AsString(), true
+		}
+	}
+	return "", false
+}
+
+func (m *Mapping) checkResourceTraversal(tr hcl.Traversal) *hcl.Diagnostic {
+	if len(tr) < 2 {
+		return nil
+	}
+	unknown := func(name string, rng hcl.Range) *hcl.Diagnostic {
+		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown SCIM attribute",
+			Detail: fmt.Sprintf("The %s resource has no attribute %q.", m.RT.Name, name), Subject: rng.Ptr()}
+	}
+	name, ok := stepName(tr[1])
+	if !ok {
+		return nil
+	}
+	var a *scim.Attribute
+	var ext *scim.Schema
+	for _, e := range m.RT.Extensions {
+		if strings.EqualFold(e.Schema.ID, name) || extAlias(e.Schema) == name {
+			ext = e.Schema
+		}
+	}
+	if ext == nil {
+		a = m.RT.Schema.Attr(name)
+		if a == nil {
+			a = scim.Common(name)
+		}
+		if a == nil || a.Name != name {
+			return unknown(name, tr[1].SourceRange())
+		}
+	} else if len(tr) > 2 {
+		n2, ok := stepName(tr[2])
+		if !ok {
+			return nil
+		}
+		a = ext.Attr(n2)
+		if a == nil || a.Name != n2 {
+			return unknown(ext.ID+":"+n2, tr[2].SourceRange())
+		}
+		tr = tr[1:]
+	} else {
+		return nil
+	}
+	if len(tr) > 2 && a.Type == scim.TypeComplex && !a.MultiValued {
+		n, ok := stepName(tr[2])
+		if ok && (a.Sub(n) == nil || a.Sub(n).Name != n) {
+			return unknown(a.Name+"."+n, tr[2].SourceRange())
+		}
+	}
+	return nil
+}
+
+func (m *Mapping) evalCtx(vars map[string]cty.Value) *hcl.EvalContext {
+	return &hcl.EvalContext{Variables: vars, Functions: Functions()}
+}
+
+func evalErr(a string, diags hcl.Diagnostics) error {
+	return scim.BadRequest(scim.TypeInvalidValue, "mapping of %s failed: %s", a, diags.Error())
+}
+
+// ToNative maps a resource to native attributes. Every writable mapped
+// native attribute is present in the result; an empty slice means "no
+// value". List attributes (members) are left out: the caller writes them
+// incrementally. Write-only attributes (password) are present only when
+// the resource carries them.
+func (m *Mapping) ToNative(doc scim.Doc) (backends.Attrs, error) {
+	out := backends.Attrs{}
+	var resource cty.Value
+	resourceVal := func() cty.Value {
+		if resource == cty.NilVal {
+			resource = resourceObject(m.RT, doc)
+		}
+		return resource
+	}
+	for _, a := range m.Attrs {
+		if a.ReadOnly || m.Lists[a.Path.Attr.Name] == a {
+			continue
+		}
+		v := m.scimValue(a, doc)
+		if v == nil && a.WriteOnly {
+			continue
+		}
+		if a.ToNative == nil || v == nil {
+			out[a.Native] = formatNative(a.Target, v)
+			continue
+		}
+		res, diags := a.ToNative.Value(m.evalCtx(map[string]cty.Value{"value": toCty(v), "resource": resourceVal()}))
+		if diags.HasErrors() {
+			return nil, evalErr(a.Label, diags)
+		}
+		out[a.Native] = nativeStrings(fromCty(res))
+	}
+	for _, c := range m.Computed {
+		res, diags := c.Value.Value(m.evalCtx(map[string]cty.Value{"resource": resourceVal()}))
+		if diags.HasErrors() {
+			return nil, evalErr("computed "+c.Native, diags)
+		}
+		out[c.Native] = nativeStrings(fromCty(res))
+	}
+	return out, nil
+}
+
+// scimValue extracts the value a mapping reads from the resource.
+func (m *Mapping) scimValue(a *Attr, doc scim.Doc) any {
+	switch a.Kind {
+	case Element:
+		el := m.pickElement(a, doc)
+		if el == nil {
+			return nil
+		}
+		return el[a.Path.Sub.Name]
+	case Collection:
+		list, _ := scim.GetPath(m.RT, doc, scim.Path{Schema: a.Path.Schema, Attr: a.Path.Attr}).([]any)
+		var out []any
+		for _, el := range list {
+			if mm, ok := el.(map[string]any); ok {
+				if v := mm["value"]; v != nil {
+					out = append(out, v)
+				}
+			} else if el != nil {
+				out = append(out, el)
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	}
+	return scim.GetPath(m.RT, doc, a.Path)
+}
+
+// pickElement finds the element an Element mapping reads. When the
+// resource type maps a single element of this attribute, a lone element,
+// or the primary one, is taken even if its type differs: clients disagree
+// on whether to send "type" at all.
+func (m *Mapping) pickElement(a *Attr, doc scim.Doc) map[string]any {
+	list, _ := scim.GetPath(m.RT, doc, scim.Path{Schema: a.Path.Schema, Attr: a.Path.Attr}).([]any)
+	for _, el := range list {
+		if mm, ok := el.(map[string]any); ok && selectorMatches(a.Selector, mm) {
+			return mm
+		}
+	}
+	siblings := 0
+	for _, o := range m.Attrs {
+		if o.Kind == Element && o.Path.Attr == a.Path.Attr && o.Path.Schema == a.Path.Schema && fmt.Sprint(o.Selector) != fmt.Sprint(a.Selector) {
+			siblings++
+		}
+	}
+	if siblings > 0 || len(list) == 0 {
+		return nil
+	}
+	for _, el := range list {
+		if mm, ok := el.(map[string]any); ok && mm["primary"] == true {
+			return mm
+		}
+	}
+	mm, _ := list[0].(map[string]any)
+	return mm
+}
+
+func selectorMatches(sel map[string]any, el map[string]any) bool {
+	for k, v := range sel {
+		ev, ok := el[k]
+		if !ok {
+			return false
+		}
+		if s, ok := v.(string); ok {
+			es, ok := ev.(string)
+			if !ok || !strings.EqualFold(s, es) {
+				return false
+			}
+			continue
+		}
+		if ev != v {
+			return false
+		}
+	}
+	return true
+}
+
+// formatNative renders a SCIM value as native strings when there is no
+// to_native expression.
+func formatNative(a *scim.Attribute, v any) []string {
+	if v == nil {
+		return []string{}
+	}
+	out := nativeStrings(v)
+	if out == nil {
+		return []string{}
+	}
+	return out
+}
+
+// FromNative maps a native record to a resource (without meta and
+// schemas, which the caller adds).
+func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
+	doc := scim.Doc{"id": rec.ID}
+	type elemKey struct {
+		attr *scim.Attribute
+		sel  string
+	}
+	var order []elemKey
+	elems := map[elemKey]map[string]any{}
+	var record cty.Value
+	recordVal := func() cty.Value {
+		if record == cty.NilVal {
+			obj := map[string]cty.Value{}
+			for k, v := range rec.Attrs {
+				if len(v) > 0 {
+					obj[k] = cty.StringVal(v[0])
+				} else {
+					obj[k] = cty.NullVal(cty.String)
+				}
+			}
+			record = cty.ObjectVal(obj)
+		}
+		return record
+	}
+	for _, a := range m.Attrs {
+		if a.WriteOnly {
+			continue
+		}
+		vals, present := lookup(rec.Attrs, a.Native)
+		if !present && a.FromNative == nil {
+			continue
+		}
+		var v any
+		if a.FromNative != nil {
+			first := cty.NullVal(cty.String)
+			if len(vals) > 0 {
+				first = cty.StringVal(vals[0])
+			}
+			res, diags := a.FromNative.Value(m.evalCtx(map[string]cty.Value{"value": first, "values": toCty(vals), "record": recordVal()}))
+			if diags.HasErrors() {
+				return nil, fmt.Errorf("from_native of %s: %s", a.Label, diags.Error())
+			}
+			v = fromCty(res)
+		} else if a.Kind == Collection {
+			var list []any
+			for _, s := range vals {
+				list = append(list, s)
+			}
+			if list != nil {
+				v = list
+			}
+		} else if len(vals) > 0 {
+			v = vals[0]
+		}
+		if v == nil {
+			continue
+		}
+		switch a.Kind {
+		case Single:
+			cv := parseNative(a.Target, v)
+			if cv == nil {
+				continue
+			}
+			if err := scim.SetPath(m.RT, doc, a.Path, cv); err != nil {
+				return nil, fmt.Errorf("mapping %s: %w", a.Label, err)
+			}
+		case Element:
+			cv := parseNative(a.Target, v)
+			if cv == nil {
+				continue
+			}
+			k := elemKey{a.Path.Attr, fmt.Sprint(a.Selector)}
+			el := elems[k]
+			if el == nil {
+				el = map[string]any{}
+				for sk, sv := range a.Selector {
+					el[sk] = sv
+				}
+				elems[k] = el
+				order = append(order, k)
+			}
+			el[a.Path.Sub.Name] = cv
+		case Collection:
+			c := scim.Container(m.RT, doc, a.Path.Schema, true)
+			list, _ := c[a.Path.Attr.Name].([]any)
+			for _, x := range asSlice(v) {
+				cv := parseNative(a.Target, x)
+				if cv == nil {
+					continue
+				}
+				if a.Path.Attr.Type == scim.TypeComplex {
+					list = append(list, map[string]any{"value": cv})
+				} else {
+					list = append(list, cv)
+				}
+			}
+			if len(list) > 0 {
+				c[a.Path.Attr.Name] = list
+			}
+		}
+	}
+	for _, k := range order {
+		var schema *scim.Schema
+		for _, a := range m.Attrs {
+			if a.Path.Attr == k.attr {
+				schema = a.Path.Schema
+				break
+			}
+		}
+		c := scim.Container(m.RT, doc, schema, true)
+		list, _ := c[k.attr.Name].([]any)
+		c[k.attr.Name] = append(list, elems[k])
+	}
+	return doc, nil
+}
+
+func lookup(attrs backends.Attrs, name string) ([]string, bool) {
+	if v, ok := attrs[name]; ok {
+		return v, true
+	}
+	for k, v := range attrs {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func asSlice(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
+}
+
+// parseNative converts a native string (or an expression result) to the
+// Go form of a SCIM attribute; nil when it does not parse.
+func parseNative(a *scim.Attribute, v any) any {
+	s, isString := v.(string)
+	if !isString {
+		cv, err := scim.CoerceValue(a, v)
+		if err != nil {
+			return nil
+		}
+		return cv
+	}
+	switch a.Type {
+	case scim.TypeBoolean:
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "true", "1", "yes", "y", "t", "on":
+			return true
+		case "false", "0", "no", "n", "f", "off":
+			return false
+		}
+		return nil
+	case scim.TypeInteger:
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return nil
+		}
+		return n
+	case scim.TypeDecimal:
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return nil
+		}
+		return f
+	case scim.TypeDateTime:
+		return NormalizeTime(s)
+	}
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// NormalizeTime renders native timestamps (RFC 3339, SQL "2006-01-02
+// 15:04:05", LDAP generalized time) as RFC 3339 UTC.
+func NormalizeTime(s string) any {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "20060102150405.999999999Z0700", "20060102150405Z", "20060102150405.999999999Z"} {
+		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+			return t.UTC().Format(time.RFC3339)
+		}
+	}
+	return nil
+}
+
+// NativeAttrs lists the native attributes to read for resources; list
+// attributes (members) are included only when withLists is set.
+func (m *Mapping) NativeAttrs(withLists bool) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range m.Attrs {
+		if a.WriteOnly || (!withLists && m.Lists[a.Path.Attr.Name] == a) {
+			continue
+		}
+		if k := strings.ToLower(a.Native); !seen[k] {
+			seen[k] = true
+			out = append(out, a.Native)
+		}
+	}
+	return out
+}
+
+// Find returns the mapping of a SCIM path (without filter), if any.
+func (m *Mapping) Find(p scim.Path) *Attr {
+	for _, a := range m.Attrs {
+		if a.Kind != Element && a.Path.Schema == p.Schema && a.Path.Attr == p.Attr && (a.Path.Sub == p.Sub || (a.Kind == Collection && (p.Sub == nil || p.Sub.Name == "value"))) {
+			return a
+		}
+	}
+	return nil
+}
+
+// Mapped reports whether any mapping reads or writes the attribute (or
+// one of its sub-attributes).
+func (m *Mapping) Mapped(schema *scim.Schema, attr *scim.Attribute, sub *scim.Attribute) bool {
+	for _, a := range m.Attrs {
+		if a.Path.Schema == schema && a.Path.Attr == attr && (sub == nil || a.Path.Sub == sub || (a.Kind == Collection && sub.Name == "value") || (a.Kind == Element && a.Selector[sub.Name] != nil)) {
+			return true
+		}
+	}
+	return false
+}

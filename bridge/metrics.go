@@ -1,0 +1,44 @@
+package bridge
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the Prometheus collectors of one server. Each Server has its
+// own registry so that tests can run several servers in one process.
+type Metrics struct {
+	Registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	authFail *prometheus.CounterVec
+}
+
+// NewMetrics registers the collectors.
+func NewMetrics() *Metrics {
+	m := &Metrics{Registry: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "scimbridge_requests_total", Help: "SCIM requests by method, route and status.",
+	}, []string{"method", "route", "status"})
+	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "scimbridge_request_duration_seconds", Help: "SCIM request latency.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+	}, []string{"method", "route"})
+	m.authFail = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "scimbridge_auth_failures_total", Help: "Requests refused for missing or wrong credentials.",
+	}, []string{"endpoint"})
+	m.Registry.MustRegister(m.requests, m.duration, m.authFail,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// Observe records one request.
+func (m *Metrics) Observe(method, route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(method, route).Observe(d.Seconds())
+}
+
+// AuthFailure counts a refused credential.
+func (m *Metrics) AuthFailure(endpoint string) { m.authFail.WithLabelValues(endpoint).Inc() }

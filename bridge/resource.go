@@ -1,0 +1,572 @@
+package bridge
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+	filter "github.com/scim2/filter-parser/v2"
+
+	"github.com/scimbridge/scimbridge/backends"
+	"github.com/scimbridge/scimbridge/bridge/mapping"
+	"github.com/scimbridge/scimbridge/bridge/scim"
+)
+
+// Resource carries out SCIM operations on one resource type of one
+// endpoint: it validates input, runs the PATCH engine, maps between SCIM
+// and native records and calls the backend. It knows nothing of HTTP.
+type Resource struct {
+	RT      *scim.ResourceType
+	Mapping *mapping.Mapping
+	Backend backends.Backend
+	Log     hclog.Logger
+	Limits  Limits
+	locks   [64]sync.Mutex
+}
+
+// Limits bound what one request may ask for.
+type Limits struct {
+	MaxResults, DefaultCount, MaxOperations, MaxMembers int
+}
+
+// NewResource builds a Resource.
+func NewResource(m *mapping.Mapping, b backends.Backend, log hclog.Logger, lim Limits) *Resource {
+	return &Resource{RT: m.RT, Mapping: m, Backend: b, Log: log, Limits: lim}
+}
+
+// lock serialises read-modify-write cycles on one resource in this process,
+// so concurrent PATCHes of the same entry cannot lose each other's changes
+// and If-Match checks are atomic with the write.
+func (r *Resource) lock(id string) func() {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	mu := &r.locks[h.Sum32()%uint32(len(r.locks))]
+	mu.Lock()
+	return mu.Unlock
+}
+
+// listNative returns the native attribute of a list mapping (members).
+func (r *Resource) listNative(name string) string {
+	if a := r.Mapping.Lists[name]; a != nil {
+		return a.Native
+	}
+	return ""
+}
+
+// Version is the ETag value of a resource: a hash of what it says,
+// excluding meta and member lists (which change independently).
+func Version(doc scim.Doc) string {
+	c := make(map[string]any, len(doc))
+	for k, v := range doc {
+		switch k {
+		case "meta", "members", "groups", "schemas":
+			continue
+		}
+		c[k] = v
+	}
+	b, _ := json.Marshal(c)
+	sum := sha256.Sum256(b)
+	return `W/"` + hex.EncodeToString(sum[:8]) + `"`
+}
+
+// checkRequired reports missing required attributes.
+func (r *Resource) checkRequired(doc scim.Doc) error {
+	for _, a := range r.RT.Schema.Attributes {
+		if !a.Required {
+			continue
+		}
+		v, ok := doc[a.Name]
+		if s, isStr := v.(string); !ok || v == nil || (isStr && strings.TrimSpace(s) == "") {
+			return scim.BadRequest(scim.TypeInvalidValue, "attribute %q is required", a.Name)
+		}
+	}
+	return nil
+}
+
+// stripReadOnly drops attributes a client may send but never sets.
+func (r *Resource) stripReadOnly(doc scim.Doc) {
+	for _, c := range []string{"id", "meta"} {
+		delete(doc, c)
+	}
+	for _, a := range r.RT.Schema.Attributes {
+		if a.Mutability == scim.ReadOnly {
+			delete(doc, a.Name)
+		}
+	}
+}
+
+func (r *Resource) listIDs(doc scim.Doc, name string) ([]string, error) {
+	list, _ := doc[name].([]any)
+	if r.Limits.MaxMembers > 0 && len(list) > r.Limits.MaxMembers {
+		return nil, scim.Errorf(413, scim.TypeTooMany, "at most %d %s per request", r.Limits.MaxMembers, name)
+	}
+	set := scim.NewOrderedSet()
+	for _, el := range list {
+		m, _ := el.(map[string]any)
+		s, _ := m["value"].(string)
+		if s == "" {
+			return nil, scim.BadRequest(scim.TypeInvalidValue, "every %s element needs a \"value\"", name)
+		}
+		set.Put(s)
+	}
+	return set.List(), nil
+}
+
+// Create stores a new resource.
+func (r *Resource) Create(ctx context.Context, raw map[string]any) (scim.Doc, error) {
+	doc, err := scim.Normalize(r.RT, raw)
+	if err != nil {
+		return nil, err
+	}
+	r.stripReadOnly(doc)
+	if err := r.checkRequired(doc); err != nil {
+		return nil, err
+	}
+	attrs, err := r.Mapping.ToNative(doc)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range attrs {
+		if len(v) == 0 {
+			delete(attrs, k)
+		}
+	}
+	for name, a := range r.Mapping.Lists {
+		ids, err := r.listIDs(doc, name)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) > 0 {
+			attrs[a.Native] = ids
+		}
+	}
+	rec, err := r.Backend.Create(ctx, r.RT.Name, attrs)
+	if err != nil {
+		return nil, err
+	}
+	return r.render(rec)
+}
+
+// Get reads one resource; withLists includes members.
+func (r *Resource) Get(ctx context.Context, id string, withLists bool) (scim.Doc, error) {
+	rec, err := r.Backend.Get(ctx, r.RT.Name, id, r.Mapping.NativeAttrs(withLists))
+	if err != nil {
+		return nil, err
+	}
+	return r.render(rec)
+}
+
+func (r *Resource) render(rec backends.Record) (scim.Doc, error) {
+	doc, err := r.Mapping.FromNative(rec)
+	if err != nil {
+		return nil, fmt.Errorf("rendering %s %s: %w", r.RT.Name, rec.ID, err)
+	}
+	return doc, nil
+}
+
+// Replace is PUT: the resource becomes what the body says. Member lists
+// absent from the body are left as they are; present ones are diffed so
+// that only the changed members are written.
+func (r *Resource) Replace(ctx context.Context, id string, raw map[string]any, ifMatch string) (scim.Doc, error) {
+	doc, err := scim.Normalize(r.RT, raw)
+	if err != nil {
+		return nil, err
+	}
+	if bid, ok := doc["id"].(string); ok && bid != id {
+		return nil, scim.BadRequest(scim.TypeMutability, "the id in the body (%q) differs from the URL", bid)
+	}
+	r.stripReadOnly(doc)
+	if err := r.checkRequired(doc); err != nil {
+		return nil, err
+	}
+	defer r.lock(id)()
+	cur, err := r.Get(ctx, id, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkETag(ifMatch, cur); err != nil {
+		return nil, err
+	}
+	mods, err := r.diff(cur, doc)
+	if err != nil {
+		return nil, err
+	}
+	for name, a := range r.Mapping.Lists {
+		if _, present := doc[name]; !present {
+			continue
+		}
+		ids, err := r.listIDs(doc, name)
+		if err != nil {
+			return nil, err
+		}
+		delta := &scim.ListDelta{Replaced: true, Set: scim.NewOrderedSet()}
+		for _, s := range ids {
+			delta.Set.Put(s)
+		}
+		lm, err := r.listMods(ctx, id, a.Native, delta)
+		if err != nil {
+			return nil, err
+		}
+		mods = append(mods, lm...)
+	}
+	return r.apply(ctx, id, cur, mods)
+}
+
+// Patch applies RFC 7644 PATCH operations atomically.
+func (r *Resource) Patch(ctx context.Context, id string, ops []scim.PatchOp, ifMatch string) (scim.Doc, error) {
+	if r.Limits.MaxOperations > 0 && len(ops) > r.Limits.MaxOperations {
+		return nil, scim.Errorf(413, scim.TypeTooMany, "at most %d operations per PATCH", r.Limits.MaxOperations)
+	}
+	defer r.lock(id)()
+	cur, err := r.Get(ctx, id, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkETag(ifMatch, cur); err != nil {
+		return nil, err
+	}
+	lists := map[string]bool{}
+	for name := range r.Mapping.Lists {
+		lists[name] = true
+	}
+	p := &scim.Patcher{RT: r.RT, Lists: lists, MaxListOps: r.Limits.MaxMembers,
+		LoadList: func(name string) ([]any, error) {
+			full, err := r.Get(ctx, id, true)
+			if err != nil {
+				return nil, err
+			}
+			l, _ := full[name].([]any)
+			return l, nil
+		}}
+	next := scim.CopyDoc(cur)
+	deltas, err := p.Apply(next, ops)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.checkRequired(next); err != nil {
+		return nil, err
+	}
+	mods, err := r.diff(cur, next)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(deltas))
+	for name := range deltas {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		lm, err := r.listMods(ctx, id, r.listNative(name), deltas[name])
+		if err != nil {
+			return nil, err
+		}
+		mods = append(mods, lm...)
+	}
+	return r.apply(ctx, id, cur, mods)
+}
+
+func (r *Resource) apply(ctx context.Context, id string, cur scim.Doc, mods []backends.Modification) (scim.Doc, error) {
+	if len(mods) == 0 {
+		return cur, nil
+	}
+	rec, err := r.Backend.Modify(ctx, r.RT.Name, id, mods)
+	if err != nil {
+		return nil, err
+	}
+	return r.render(rec)
+}
+
+// diff compares the native form of the current and the new resource and
+// returns replace modifications for the native attributes that change.
+func (r *Resource) diff(cur, next scim.Doc) ([]backends.Modification, error) {
+	before, err := r.Mapping.ToNative(cur)
+	if err != nil {
+		// The stored entry does not map cleanly (edited outside the
+		// bridge): write every attribute.
+		before = backends.Attrs{}
+	}
+	after, err := r.Mapping.ToNative(next)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(after))
+	for k := range after {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var mods []backends.Modification
+	for _, k := range keys {
+		if !equalValues(before[k], after[k]) {
+			mods = append(mods, backends.Modification{Op: backends.ModReplace, Attr: k, Values: after[k]})
+		}
+	}
+	return mods, nil
+}
+
+func equalValues(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// listMods turns a list delta into add/delete modifications. A replaced
+// list is diffed against the stored one so only changes are written.
+func (r *Resource) listMods(ctx context.Context, id, native string, d *scim.ListDelta) ([]backends.Modification, error) {
+	if native == "" {
+		return nil, nil
+	}
+	var add, del []string
+	if d.Replaced {
+		rec, err := r.Backend.Get(ctx, r.RT.Name, id, []string{native})
+		if err != nil {
+			return nil, err
+		}
+		current := rec.Attrs.Get(native)
+		have := make(map[string]bool, len(current))
+		for _, v := range current {
+			have[v] = true
+		}
+		for _, v := range d.Set.List() {
+			if !have[v] {
+				add = append(add, v)
+			}
+		}
+		for _, v := range current {
+			if !d.Set.Has(v) {
+				del = append(del, v)
+			}
+		}
+	} else {
+		add, del = d.Add.List(), d.Remove.List()
+	}
+	var mods []backends.Modification
+	if len(del) > 0 {
+		mods = append(mods, backends.Modification{Op: backends.ModDelete, Attr: native, Values: del})
+	}
+	if len(add) > 0 {
+		mods = append(mods, backends.Modification{Op: backends.ModAdd, Attr: native, Values: add})
+	}
+	return mods, nil
+}
+
+func checkETag(ifMatch string, cur scim.Doc) error {
+	ifMatch = strings.TrimSpace(ifMatch)
+	if ifMatch == "" || ifMatch == "*" {
+		return nil
+	}
+	v := Version(cur)
+	for _, tag := range strings.Split(ifMatch, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == v || strings.TrimPrefix(tag, "W/") == strings.TrimPrefix(v, "W/") {
+			return nil
+		}
+	}
+	return scim.Errorf(412, "", "the resource has changed (version %s, If-Match %s)", v, ifMatch)
+}
+
+// Delete removes a resource.
+func (r *Resource) Delete(ctx context.Context, id string) error {
+	defer r.lock(id)()
+	return r.Backend.Delete(ctx, r.RT.Name, id)
+}
+
+// ListQuery is a parsed query (GET parameters or a SearchRequest body).
+type ListQuery struct {
+	Filter     filter.Expression
+	SortBy     string
+	Descending bool
+	StartIndex int
+	Count      int
+	WithLists  bool
+}
+
+// ListResult is one page.
+type ListResult struct {
+	Resources    []scim.Doc
+	TotalResults int
+	StartIndex   int
+}
+
+// maxScan bounds how many records an in-memory filter may look at.
+const maxScan = 200000
+
+// List runs a query: pushed down to the backend when the filter compiles
+// exactly, otherwise over the backend's superset with the SCIM filter
+// evaluated in memory.
+func (r *Resource) List(ctx context.Context, q ListQuery) (*ListResult, error) {
+	if q.StartIndex < 1 {
+		q.StartIndex = 1
+	}
+	if id, ok := idEquality(q.Filter); ok {
+		return r.listByID(ctx, id, q)
+	}
+	var nf backends.Filter
+	exact := true
+	if q.Filter != nil {
+		nf, exact = r.Mapping.Compile(q.Filter)
+	}
+	sortKey, sortable := "", true
+	if q.SortBy != "" {
+		sortKey, sortable = r.Mapping.SortKey(q.SortBy)
+	}
+	attrs := r.Mapping.NativeAttrs(q.WithLists)
+	if exact && sortable {
+		page, err := r.Backend.Search(ctx, r.RT.Name, backends.Query{Filter: nf, SortBy: sortKey, Descending: q.Descending,
+			StartIndex: q.StartIndex, Count: q.Count, CountOnly: q.Count == 0, Attrs: attrs})
+		if err == nil {
+			out := &ListResult{TotalResults: page.Total, StartIndex: q.StartIndex}
+			for _, rec := range page.Records {
+				d, err := r.render(rec)
+				if err != nil {
+					return nil, err
+				}
+				out.Resources = append(out.Resources, d)
+			}
+			return out, nil
+		}
+		if !errors.Is(err, backends.ErrUnsupported) {
+			return nil, err
+		}
+		r.Log.Debug("backend cannot run the filter; filtering in memory", "error", err)
+	}
+	return r.listInMemory(ctx, nf, q, attrs)
+}
+
+func (r *Resource) listInMemory(ctx context.Context, nf backends.Filter, q ListQuery, attrs []string) (*ListResult, error) {
+	// Filters on members need the lists even when they are not returned.
+	withLists := q.WithLists || (q.Filter != nil && mentions(q.Filter, "members"))
+	if withLists {
+		attrs = r.Mapping.NativeAttrs(true)
+	}
+	page, err := r.Backend.Search(ctx, r.RT.Name, backends.Query{Filter: nf, Attrs: attrs, Count: maxScan})
+	if errors.Is(err, backends.ErrUnsupported) {
+		page, err = r.Backend.Search(ctx, r.RT.Name, backends.Query{Attrs: attrs, Count: maxScan})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if page.Total > maxScan {
+		return nil, scim.BadRequest(scim.TypeTooMany, "the filter cannot be run by the directory and would scan more than %d entries; narrow it", maxScan)
+	}
+	var matched []scim.Doc
+	for _, rec := range page.Records {
+		d, err := r.render(rec)
+		if err != nil {
+			return nil, err
+		}
+		if q.Filter == nil || scim.Match(r.RT, q.Filter, d) {
+			matched = append(matched, d)
+		}
+	}
+	if q.SortBy != "" {
+		if p, err := scim.ResolvePath(r.RT, q.SortBy); err == nil {
+			sortDocs(r.RT, matched, p, q.Descending)
+		}
+	}
+	out := &ListResult{TotalResults: len(matched), StartIndex: q.StartIndex}
+	start := q.StartIndex - 1
+	if start < len(matched) {
+		end := len(matched)
+		if q.Count >= 0 && start+q.Count < end {
+			end = start + q.Count
+		}
+		out.Resources = matched[start:end]
+	}
+	if !q.WithLists && withLists {
+		for _, d := range out.Resources {
+			delete(d, "members")
+		}
+	}
+	return out, nil
+}
+
+func (r *Resource) listByID(ctx context.Context, id string, q ListQuery) (*ListResult, error) {
+	out := &ListResult{StartIndex: q.StartIndex}
+	d, err := r.Get(ctx, id, q.WithLists || mentions(q.Filter, "members"))
+	if errors.Is(err, backends.ErrNotFound) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if scim.Match(r.RT, q.Filter, d) {
+		out.TotalResults = 1
+		if q.StartIndex == 1 && q.Count != 0 {
+			if !q.WithLists {
+				delete(d, "members")
+			}
+			out.Resources = []scim.Doc{d}
+		}
+	}
+	return out, nil
+}
+
+// idEquality recognises `id eq "x"` (possibly and-ed with more terms).
+func idEquality(e filter.Expression) (string, bool) {
+	switch x := e.(type) {
+	case *filter.AttributeExpression:
+		if x.Operator == filter.EQ && x.AttributePath.URIPrefix == nil && x.AttributePath.SubAttribute == nil && strings.EqualFold(x.AttributePath.AttributeName, "id") {
+			s, ok := x.CompareValue.(string)
+			return s, ok
+		}
+	case *filter.LogicalExpression:
+		if x.Operator == filter.AND {
+			if id, ok := idEquality(x.Left); ok {
+				return id, true
+			}
+			return idEquality(x.Right)
+		}
+	}
+	return "", false
+}
+
+func mentions(e filter.Expression, attr string) bool {
+	switch x := e.(type) {
+	case *filter.AttributeExpression:
+		return strings.EqualFold(x.AttributePath.AttributeName, attr)
+	case *filter.ValuePath:
+		return strings.EqualFold(x.AttributePath.AttributeName, attr)
+	case *filter.LogicalExpression:
+		return mentions(x.Left, attr) || mentions(x.Right, attr)
+	case *filter.NotExpression:
+		return mentions(x.Expression, attr)
+	}
+	return false
+}
+
+func sortDocs(rt *scim.ResourceType, docs []scim.Doc, p scim.Path, desc bool) {
+	key := func(d scim.Doc) string {
+		v := scim.GetPath(rt, d, p)
+		if l, ok := v.([]any); ok {
+			if len(l) == 0 {
+				return ""
+			}
+			v = l[0]
+			if m, ok := v.(map[string]any); ok {
+				v = m["value"]
+			}
+		}
+		return strings.ToLower(scim.FilterValueString(v))
+	}
+	sort.SliceStable(docs, func(i, j int) bool {
+		a, b := key(docs[i]), key(docs[j])
+		if desc {
+			return a > b
+		}
+		return a < b
+	})
+}

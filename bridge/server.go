@@ -1,0 +1,477 @@
+// Package bridge is the SCIM 2.0 HTTP service: routes, authentication,
+// request parsing, responses and errors. Resource semantics live in
+// Resource; SCIM data handling in bridge/scim; the attribute mapping in
+// bridge/mapping; configuration in bridge/config.
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/scimbridge/scimbridge/backends"
+	"github.com/scimbridge/scimbridge/bridge/config"
+	"github.com/scimbridge/scimbridge/bridge/scim"
+)
+
+// Endpoint is one SCIM service mounted at a base path.
+type Endpoint struct {
+	Name     string
+	BasePath string
+	Auth     *Authenticator
+	Users    *Resource
+	Groups   *Resource
+	Backend  backends.Backend
+}
+
+// Server holds the Fiber app and the endpoints.
+type Server struct {
+	App       *fiber.App
+	Log       hclog.Logger
+	Settings  config.Settings
+	Endpoints []*Endpoint
+	Metrics   *Metrics
+}
+
+// New builds the HTTP service for a loaded configuration and opened backends.
+func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logger) (*Server, error) {
+	s := &Server{Log: log, Settings: cfg.Settings, Metrics: NewMetrics()}
+	lim := Limits{MaxResults: cfg.Settings.MaxResults, DefaultCount: cfg.Settings.DefaultCount,
+		MaxOperations: cfg.Settings.MaxOperations, MaxMembers: cfg.Settings.MaxMembersPerPatch}
+	for _, ec := range cfg.Endpoints {
+		b := opened[ec.Backend]
+		if b == nil {
+			return nil, fmt.Errorf("endpoint %s: backend %q is not open", ec.Name, ec.Backend)
+		}
+		elog := log.Named(ec.Name)
+		ep := &Endpoint{Name: ec.Name, BasePath: ec.BasePath, Auth: NewAuthenticator(ec.Tokens, ec.Basic), Backend: b}
+		ep.Users = NewResource(ec.Users, b, elog.Named("users"), lim)
+		if ec.Groups != nil {
+			ep.Groups = NewResource(ec.Groups, b, elog.Named("groups"), lim)
+		}
+		s.Endpoints = append(s.Endpoints, ep)
+	}
+	s.App = fiber.New(fiber.Config{
+		AppName:               "scimbridge",
+		DisableStartupMessage: true,
+		BodyLimit:             cfg.Settings.MaxBodyBytes,
+		ReadTimeout:           cfg.Settings.RequestTimeout + 5*time.Second,
+		WriteTimeout:          cfg.Settings.RequestTimeout + 5*time.Second,
+		IdleTimeout:           120 * time.Second,
+		Immutable:             true,
+		ErrorHandler:          s.errorHandler,
+		JSONEncoder:           json.Marshal,
+		JSONDecoder:           json.Unmarshal,
+	})
+	s.App.Use(s.requestContext)
+	s.App.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
+	s.App.Get("/readyz", s.ready)
+	for _, ep := range s.Endpoints {
+		s.mount(ep)
+	}
+	s.App.Use(func(c *fiber.Ctx) error { return scim.Errorf(404, "", "no such endpoint") })
+	return s, nil
+}
+
+type ctxKey int
+
+const (
+	keyLog ctxKey = iota
+	keyRequestID
+)
+
+var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+// requestContext assigns a request id (the client's X-Request-Id when it is
+// sane), puts a logger carrying it in the context, bounds the request's
+// time and logs the outcome.
+func (s *Server) requestContext(c *fiber.Ctx) error {
+	rid := c.Get("X-Request-Id")
+	if !requestIDRE.MatchString(rid) {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		rid = hex.EncodeToString(b[:])
+	}
+	c.Set("X-Request-Id", rid)
+	log := s.Log.With("request_id", rid)
+	c.Locals(keyLog, log)
+	ctx, cancel := context.WithTimeout(context.Background(), s.Settings.RequestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		if herr := s.errorHandler(c, err); herr != nil {
+			return herr
+		}
+	}
+	status := c.Response().StatusCode()
+	route := c.Route().Path
+	s.Metrics.Observe(c.Method(), route, status, time.Since(start))
+	log.Debug("request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
+	return nil
+}
+
+func logger(c *fiber.Ctx) hclog.Logger {
+	if l, ok := c.Locals(keyLog).(hclog.Logger); ok {
+		return l
+	}
+	return hclog.NewNullLogger()
+}
+
+// errorHandler renders every error as an RFC 7644 error body.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	e := ToSCIMError(err)
+	if e.Status >= 500 {
+		logger(c).Error("request failed", "method", c.Method(), "path", c.Path(), "status", e.Status, "error", err)
+	} else {
+		logger(c).Debug("request refused", "method", c.Method(), "path", c.Path(), "status", e.Status, "detail", e.Detail)
+	}
+	if e.RetryAfter > 0 {
+		c.Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	if e.Status == 401 {
+		c.Set("WWW-Authenticate", `Bearer realm="scimbridge"`)
+	}
+	if e.Status == http.StatusMethodNotAllowed {
+		c.Set("Allow", "GET, POST, PUT, PATCH, DELETE")
+	}
+	return s.writeJSON(c, e.Status, e.Body())
+}
+
+func (s *Server) writeJSON(c *fiber.Ctx, status int, body any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	c.Status(status)
+	c.Set("Content-Type", contentType(c))
+	return c.Send(b)
+}
+
+// contentType negotiates the response type: application/scim+json unless
+// the client asks for application/json only (OneLogin's documentation).
+func contentType(c *fiber.Ctx) string {
+	accept := strings.ToLower(c.Get("Accept"))
+	if strings.Contains(accept, "application/json") && !strings.Contains(accept, "application/scim+json") {
+		return "application/json; charset=utf-8"
+	}
+	return "application/scim+json; charset=utf-8"
+}
+
+func (s *Server) ready(c *fiber.Ctx) error {
+	for _, ep := range s.Endpoints {
+		if p, ok := ep.Backend.(backends.Pinger); ok {
+			ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
+			err := p.Ping(ctx)
+			cancel()
+			if err != nil {
+				logger(c).Warn("readiness check failed", "endpoint", ep.Name, "error", err)
+				return c.Status(503).SendString("backend unavailable")
+			}
+		}
+	}
+	return c.SendString("ok")
+}
+
+func (s *Server) mount(ep *Endpoint) {
+	g := s.App.Group(ep.BasePath, s.authenticate(ep))
+	g.Get("/ServiceProviderConfig", func(c *fiber.Ctx) error { return s.writeJSON(c, 200, s.serviceProviderConfig(c, ep)) })
+	g.Get("/Schemas", func(c *fiber.Ctx) error { return s.writeJSON(c, 200, s.schemasList(c, ep)) })
+	g.Get("/Schemas/:id", func(c *fiber.Ctx) error { return s.schemaByID(c, ep) })
+	g.Get("/ResourceTypes", func(c *fiber.Ctx) error { return s.writeJSON(c, 200, s.resourceTypesList(c, ep)) })
+	g.Get("/ResourceTypes/:id", func(c *fiber.Ctx) error { return s.resourceTypeByID(c, ep) })
+	s.mountResource(g, ep, ep.Users, "users")
+	if ep.Groups != nil {
+		s.mountResource(g, ep, ep.Groups, "groups")
+	}
+}
+
+func (s *Server) mountResource(g fiber.Router, ep *Endpoint, r *Resource, scope string) {
+	base := r.RT.Endpoint
+	h := &handler{s: s, ep: ep, r: r, scope: scope}
+	g.Get(base, h.need("get", h.list))
+	g.Post(base+"/.search", h.need("get", h.search))
+	g.Post(base, h.need("post", h.create))
+	g.Get(base+"/:id", h.need("get", h.get))
+	g.Put(base+"/:id", h.need("put", h.replace))
+	g.Patch(base+"/:id", h.need("patch", h.patch))
+	g.Delete(base+"/:id", h.need("delete", h.delete))
+}
+
+// authenticate checks credentials for every route of an endpoint.
+func (s *Server) authenticate(ep *Endpoint) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := ep.Auth.Authenticate(c.Get("Authorization"))
+		if err != nil {
+			s.Metrics.AuthFailure(ep.Name)
+			return err
+		}
+		c.Locals("principal", p)
+		return c.Next()
+	}
+}
+
+type handler struct {
+	s     *Server
+	ep    *Endpoint
+	r     *Resource
+	scope string
+}
+
+func (h *handler) need(verb string, next fiber.Handler) fiber.Handler {
+	scope := verb + ":" + h.scope
+	return func(c *fiber.Ctx) error {
+		p, _ := c.Locals("principal").(*Principal)
+		if p == nil || !p.Scopes[scope] {
+			return scim.Errorf(403, "", "the credential lacks the %q scope", scope)
+		}
+		return next(c)
+	}
+}
+
+// decodeBody parses a JSON object body.
+func decodeBody(c *fiber.Ctx) (map[string]any, error) {
+	body := c.Body()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, scim.BadRequest(scim.TypeInvalidSyntax, "the request body is empty")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, scim.BadRequest(scim.TypeInvalidSyntax, "the body is not valid JSON: %s", jsonErr(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, scim.BadRequest(scim.TypeInvalidSyntax, "unexpected data after the JSON object")
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, scim.BadRequest(scim.TypeInvalidSyntax, "the body must be a JSON object")
+	}
+	return obj, nil
+}
+
+func jsonErr(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s at offset %d", se.Error(), se.Offset)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "unexpected end of input"
+	}
+	return "malformed JSON"
+}
+
+func (h *handler) id(c *fiber.Ctx) (string, error) {
+	id := c.Params("id")
+	if id == "" || len(id) > 1024 {
+		return "", scim.NotFound("resource not found")
+	}
+	return id, nil
+}
+
+func (h *handler) location(c *fiber.Ctx, id string) string {
+	return c.BaseURL() + h.ep.BasePath + h.r.RT.Endpoint + "/" + id
+}
+
+func (h *handler) create(c *fiber.Ctx) error {
+	body, err := decodeBody(c)
+	if err != nil {
+		return err
+	}
+	doc, err := h.r.Create(c.UserContext(), body)
+	if err != nil {
+		return err
+	}
+	out, err := h.present(c, doc, true)
+	if err != nil {
+		return err
+	}
+	c.Set("Location", h.location(c, doc["id"].(string)))
+	return h.s.writeJSON(c, 201, out)
+}
+
+func (h *handler) get(c *fiber.Ctx) error {
+	id, err := h.id(c)
+	if err != nil {
+		return err
+	}
+	proj, err := parseProjection(h.r.RT, c.Query("attributes"), c.Query("excludedAttributes"))
+	if err != nil {
+		return err
+	}
+	doc, err := h.r.Get(c.UserContext(), id, proj.wants("members"))
+	if err != nil {
+		return err
+	}
+	return h.respondDoc(c, 200, doc, proj)
+}
+
+func (h *handler) respondDoc(c *fiber.Ctx, status int, doc scim.Doc, proj projection) error {
+	h.decorate(c, doc)
+	if etag, ok := doc["meta"].(map[string]any)["version"].(string); ok {
+		c.Set("ETag", etag)
+	}
+	return h.s.writeJSON(c, status, proj.apply(h.r.RT, doc))
+}
+
+func (h *handler) present(c *fiber.Ctx, doc scim.Doc, _ bool) (scim.Doc, error) {
+	h.decorate(c, doc)
+	if etag, ok := doc["meta"].(map[string]any)["version"].(string); ok {
+		c.Set("ETag", etag)
+	}
+	proj, err := parseProjection(h.r.RT, c.Query("attributes"), c.Query("excludedAttributes"))
+	if err != nil {
+		return nil, err
+	}
+	return proj.apply(h.r.RT, doc), nil
+}
+
+// decorate adds schemas and meta.
+func (h *handler) decorate(c *fiber.Ctx, doc scim.Doc) {
+	schemas := []string{h.r.RT.Schema.ID}
+	for _, e := range h.r.RT.Extensions {
+		if _, ok := doc[e.Schema.ID]; ok {
+			schemas = append(schemas, e.Schema.ID)
+		}
+	}
+	doc["schemas"] = schemas
+	meta, _ := doc["meta"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+	}
+	meta["resourceType"] = h.r.RT.Name
+	id, _ := doc["id"].(string)
+	meta["location"] = h.location(c, id)
+	if _, ok := meta["version"]; !ok {
+		meta["version"] = Version(doc)
+	}
+	doc["meta"] = meta
+	if list, ok := doc["members"].([]any); ok {
+		base := c.BaseURL() + h.ep.BasePath + "/Users/"
+		for _, el := range list {
+			if m, ok := el.(map[string]any); ok {
+				if v, ok := m["value"].(string); ok {
+					m["$ref"] = base + v
+				}
+			}
+		}
+	}
+	if list, ok := doc["groups"].([]any); ok {
+		base := c.BaseURL() + h.ep.BasePath + "/Groups/"
+		for _, el := range list {
+			if m, ok := el.(map[string]any); ok {
+				if v, ok := m["value"].(string); ok {
+					m["$ref"] = base + v
+				}
+			}
+		}
+	}
+}
+
+func (h *handler) replace(c *fiber.Ctx) error {
+	id, err := h.id(c)
+	if err != nil {
+		return err
+	}
+	body, err := decodeBody(c)
+	if err != nil {
+		return err
+	}
+	doc, err := h.r.Replace(c.UserContext(), id, body, c.Get("If-Match"))
+	if err != nil {
+		return err
+	}
+	out, err := h.present(c, doc, false)
+	if err != nil {
+		return err
+	}
+	return h.s.writeJSON(c, 200, out)
+}
+
+type patchBody struct {
+	Schemas    []string       `json:"schemas"`
+	Operations []scim.PatchOp `json:"Operations"`
+}
+
+func (h *handler) patch(c *fiber.Ctx) error {
+	id, err := h.id(c)
+	if err != nil {
+		return err
+	}
+	raw, err := decodeBody(c)
+	if err != nil {
+		return err
+	}
+	var ops []scim.PatchOp
+	for k, v := range raw {
+		if !strings.EqualFold(k, "Operations") {
+			continue
+		}
+		list, ok := v.([]any)
+		if !ok {
+			return scim.BadRequest(scim.TypeInvalidSyntax, "Operations must be an array")
+		}
+		for _, el := range list {
+			m, ok := el.(map[string]any)
+			if !ok {
+				return scim.BadRequest(scim.TypeInvalidSyntax, "each operation must be an object")
+			}
+			var op scim.PatchOp
+			for ok, ov := range m {
+				switch strings.ToLower(ok) {
+				case "op":
+					op.Op, _ = ov.(string)
+				case "path":
+					p, isStr := ov.(string)
+					if !isStr && ov != nil {
+						return scim.BadRequest(scim.TypeInvalidPath, "path must be a string")
+					}
+					op.Path = p
+				case "value":
+					op.Value = ov
+				}
+			}
+			ops = append(ops, op)
+		}
+	}
+	doc, err := h.r.Patch(c.UserContext(), id, ops, c.Get("If-Match"))
+	if err != nil {
+		return err
+	}
+	if h.r.RT.Name == backends.Group && c.Query("attributes") == "" {
+		h.decorate(c, doc)
+		c.Set("ETag", doc["meta"].(map[string]any)["version"].(string))
+		return c.SendStatus(204)
+	}
+	out, err := h.present(c, doc, false)
+	if err != nil {
+		return err
+	}
+	return h.s.writeJSON(c, 200, out)
+}
+
+func (h *handler) delete(c *fiber.Ctx) error {
+	id, err := h.id(c)
+	if err != nil {
+		return err
+	}
+	if err := h.r.Delete(c.UserContext(), id); err != nil {
+		return err
+	}
+	return c.SendStatus(204)
+}
