@@ -496,14 +496,35 @@ func (m *Mapping) pickElement(a *Attr, doc scim.Doc) map[string]any {
 			return mm
 		}
 	}
-	siblings := 0
+	if len(list) == 0 {
+		return nil
+	}
+	siblings, first := 0, true
 	for _, o := range m.Attrs {
 		if o.Kind == Element && o.Path.Attr == a.Path.Attr && o.Path.Schema == a.Path.Schema && fmt.Sprint(o.Selector) != fmt.Sprint(a.Selector) {
 			siblings++
+			if siblings == 1 && declaredBefore(m.Attrs, o, a) {
+				first = false
+			}
 		}
 	}
-	if siblings > 0 || len(list) == 0 {
-		return nil
+	if siblings > 0 {
+		// Elements without the selector's keys (an e-mail without a
+		// type) belong to the first declared mapping of the attribute.
+		if !first {
+			return nil
+		}
+		var pick map[string]any
+		for _, el := range list {
+			mm, ok := el.(map[string]any)
+			if !ok || hasAnyKey(mm, a.Selector) {
+				continue
+			}
+			if pick == nil || mm["primary"] == true {
+				pick = mm
+			}
+		}
+		return pick
 	}
 	for _, el := range list {
 		if mm, ok := el.(map[string]any); ok && mm["primary"] == true {
@@ -512,6 +533,27 @@ func (m *Mapping) pickElement(a *Attr, doc scim.Doc) map[string]any {
 	}
 	mm, _ := list[0].(map[string]any)
 	return mm
+}
+
+func declaredBefore(list []*Attr, x, y *Attr) bool {
+	for _, a := range list {
+		if a == x {
+			return true
+		}
+		if a == y {
+			return false
+		}
+	}
+	return false
+}
+
+func hasAnyKey(el map[string]any, sel map[string]any) bool {
+	for k := range sel {
+		if _, ok := el[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func selectorMatches(sel map[string]any, el map[string]any) bool {

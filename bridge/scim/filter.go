@@ -243,10 +243,25 @@ func lenientFilter(s string) string {
 			}
 			end = v + 1
 		}
+		// The parser takes no parentheses inside brackets, so an inner
+		// filter with "or" becomes attr[F] and attr.sub op value (the same
+		// element is not enforced then; the common forms use "and" only).
+		hasOr := false
+		for _, t := range toks[open+1 : i] {
+			if t.kind == tokWord && t.text == "or" {
+				hasOr = true
+			}
+		}
 		var inner []token
-		inner = append(inner, token{tokPunct, "("})
+		if hasOr && open > 0 && toks[open-1].kind == tokWord {
+			inner = append(inner, toks[open:i+1]...)
+			inner = append(inner, token{tokSpace, " "}, token{tokWord, "and"}, token{tokSpace, " "}, token{tokWord, toks[open-1].text + sub.text}, token{tokSpace, " "})
+			inner = append(inner, toks[opIdx:end]...)
+			toks = append(append(append([]token{}, toks[:open]...), inner...), toks[end:]...)
+			continue
+		}
 		inner = append(inner, toks[open+1:i]...)
-		inner = append(inner, token{tokPunct, ")"}, token{tokSpace, " "}, token{tokWord, "and"}, token{tokSpace, " "}, token{tokWord, sub.text[1:]}, token{tokSpace, " "})
+		inner = append(inner, token{tokSpace, " "}, token{tokWord, "and"}, token{tokSpace, " "}, token{tokWord, sub.text[1:]}, token{tokSpace, " "})
 		inner = append(inner, toks[opIdx:end]...)
 		inner = append(inner, token{tokPunct, "]"})
 		rebuilt := append(append(append([]token{}, toks[:open+1]...), inner...), toks[end:]...)

@@ -120,7 +120,7 @@ func substitute(s string, vars map[string]string) string {
 // OktaSpecResult counts what a run did.
 type OktaSpecResult struct {
 	Requests, Assertions, Failed int
-	ScriptsNotRun               int
+	ScriptsNotRun                int
 }
 
 // RunOktaSpec runs Okta's SPEC test against baseURL (the endpoint's SCIM

@@ -1,0 +1,65 @@
+// Command scimbridge serves SCIM 2.0 to identity providers and carries out
+// every operation on an existing directory or database.
+//
+//	scimbridge serve    --config FILE   run the server
+//	scimbridge validate --config FILE   check a configuration, with file:line diagnostics
+//	scimbridge map      --config FILE   show how a SCIM resource (stdin) maps to the backend and back
+//	scimbridge token create | hash      make bearer tokens and their hashes
+//	scimbridge version
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return cmdServe(args[1:], stderr)
+	case "validate":
+		return cmdValidate(args[1:], stdout, stderr)
+	case "map":
+		return cmdMap(args[1:], stdin, stdout, stderr)
+	case "token":
+		return cmdToken(args[1:], stdin, stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "scimbridge", version)
+		return 0
+	case "help", "--help", "-h":
+		usage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "scimbridge: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage: scimbridge <command> [flags]
+
+Commands:
+  serve --config FILE       run the SCIM server
+  validate --config FILE    check a configuration file; problems are printed with file:line:col
+  map --config FILE         read a SCIM resource (JSON) on stdin, print the backend record and back
+                            flags: --endpoint NAME, --resource User|Group
+  token create              print a new random bearer token and the hash to put in the config
+  token hash                read a token or password on stdin and print its hash
+  version                   print the version
+
+Settings (server block) can be overridden by SCIMBRIDGE_<NAME> environment
+variables and by flags of serve: --listen, --log-level, --log-format.
+`)
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/scimbridge/scimbridge/backends"
+	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/bridge/config"
+)
+
+// loadConfig parses flags common to the commands that read a config and
+// loads it, printing diagnostics with source snippets.
+func loadConfig(name string, args []string, stderr io.Writer, extra func(fs *flag.FlagSet)) (*config.Config, *flag.FlagSet, bool) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", os.Getenv("SCIMBRIDGE_CONFIG"), "configuration file (HCL)")
+	fs.String("listen", "", "listen address (overrides the file and SCIMBRIDGE_LISTEN)")
+	fs.String("log-level", "", "log level: trace, debug, info, warn, error")
+	fs.String("log-format", "", "log format: text or json")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, fs, false
+	}
+	if *path == "" {
+		fmt.Fprintf(stderr, "scimbridge %s: --config FILE is required\n", name)
+		return nil, fs, false
+	}
+	overrides := map[string]any{}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "listen", "log-level", "log-format":
+			overrides[strings.ReplaceAll(f.Name, "-", "_")] = f.Value.String()
+		}
+	})
+	cfg, diags := config.Load(*path, backendTypes(), overrides)
+	if len(diags) > 0 {
+		wr := hcl.NewDiagnosticTextWriter(stderr, cfg.Files, 100, false)
+		_ = wr.WriteDiagnostics(diags)
+	}
+	if diags.HasErrors() {
+		return cfg, fs, false
+	}
+	return cfg, fs, true
+}
+
+func newLogger(s config.Settings, w io.Writer) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{
+		Name: "scimbridge", Level: hclog.LevelFromString(s.LogLevel), JSONFormat: s.LogFormat == "json", Output: w,
+	})
+}
+
+// openBackends connects every backend an endpoint uses.
+func openBackends(ctx context.Context, cfg *config.Config, log hclog.Logger) (map[string]backends.Backend, error) {
+	types := backendTypes()
+	opened := map[string]backends.Backend{}
+	for name, b := range cfg.Backends {
+		be, err := types[b.Type].Open(ctx, b.Config, log.Named("backend").Named(name))
+		if err != nil {
+			closeAll(opened)
+			return nil, fmt.Errorf("backend %q (%s, %s): %w", name, b.Type, b.Range, err)
+		}
+		opened[name] = be
+	}
+	return opened, nil
+}
+
+func closeAll(opened map[string]backends.Backend) {
+	for _, b := range opened {
+		_ = b.Close()
+	}
+}
+
+func cmdServe(args []string, stderr io.Writer) int {
+	cfg, _, ok := loadConfig("serve", args, stderr, nil)
+	if !ok {
+		return 1
+	}
+	log := newLogger(cfg.Settings, stderr)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	opened, err := openBackends(ctx, cfg, log)
+	cancel()
+	if err != nil {
+		log.Error("cannot open backend", "error", err)
+		return 1
+	}
+	defer closeAll(opened)
+	srv, err := bridge.New(cfg, opened, log)
+	if err != nil {
+		log.Error("cannot start", "error", err)
+		return 1
+	}
+	ln, err := listen(cfg.Settings)
+	if err != nil {
+		log.Error("cannot listen", "address", cfg.Settings.Listen, "error", err)
+		return 1
+	}
+	if cfg.Settings.MetricsListen != "" {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(srv.Metrics.Registry, promhttp.HandlerOpts{}))
+		ms := &http.Server{Addr: cfg.Settings.MetricsListen, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := ms.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics listener failed", "error", err)
+			}
+		}()
+		defer ms.Close()
+	}
+	for _, ep := range cfg.Endpoints {
+		log.Info("serving SCIM endpoint", "endpoint", ep.Name, "url", scheme(cfg.Settings)+"://"+ln.Addr().String()+ep.BasePath, "backend", ep.Backend)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.App.Listener(ln) }()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	select {
+	case err := <-done:
+		if err != nil {
+			log.Error("server stopped", "error", err)
+			return 1
+		}
+		return 0
+	case s := <-sig:
+		log.Info("shutting down: finishing in-flight requests", "signal", s.String(), "timeout", cfg.Settings.ShutdownTimeout)
+		if err := srv.App.ShutdownWithTimeout(cfg.Settings.ShutdownTimeout); err != nil {
+			log.Warn("shutdown timed out", "error", err)
+		}
+		<-done
+		log.Info("stopped")
+		return 0
+	}
+}
+
+func scheme(s config.Settings) string {
+	if s.TLSCertFile != "" {
+		return "https"
+	}
+	return "http"
+}
+
+func listen(s config.Settings) (net.Listener, error) {
+	ln, err := net.Listen("tcp", s.Listen)
+	if err != nil {
+		return nil, err
+	}
+	if s.TLSCertFile == "" && s.TLSKeyFile == "" {
+		return ln, nil
+	}
+	cert, err := tls.LoadX509KeyPair(s.TLSCertFile, s.TLSKeyFile)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("loading TLS certificate: %w", err)
+	}
+	return tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}), nil
+}
+
+func cmdValidate(args []string, stdout, stderr io.Writer) int {
+	cfg, _, ok := loadConfig("validate", args, stderr, nil)
+	if !ok {
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: configuration is valid (%d endpoint(s), %d backend(s))\n", cfg.Path, len(cfg.Endpoints), len(cfg.Backends))
+	return 0
+}
