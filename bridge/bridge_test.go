@@ -19,6 +19,9 @@ schema "urn:ietf:params:scim:schemas:extension:acme:2.0:User" {
     multi_valued = true
   }
 }
+server {
+  max_body_bytes = 65536
+}
 backend "memory" "mem" {}
 endpoint "test" {
   base_path = "/scim/v2"

@@ -71,6 +71,7 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 		ReadTimeout:           cfg.Settings.RequestTimeout + 5*time.Second,
 		WriteTimeout:          cfg.Settings.RequestTimeout + 5*time.Second,
 		IdleTimeout:           120 * time.Second,
+		ReadBufferSize:        16 << 10, // long filters live in the request line
 		Immutable:             true,
 		ErrorHandler:          s.errorHandler,
 		JSONEncoder:           json.Marshal,
@@ -82,7 +83,6 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 	for _, ep := range s.Endpoints {
 		s.mount(ep)
 	}
-	s.App.Use(func(c *fiber.Ctx) error { return scim.Errorf(404, "", "no such endpoint") })
 	return s, nil
 }
 

@@ -170,6 +170,7 @@ type endpointBlock struct {
 	BasePath string         `hcl:"base_path"`
 	Backend  string         `hcl:"backend"`
 	Auth     *authBlock     `hcl:"auth,block"`
+	BackendR hcl.Range      `hcl:"backend,attr_range"`
 	Mappings []mappingBlock `hcl:"mapping,block"`
 	DefRange hcl.Range      `hcl:",def_range"`
 }
@@ -277,7 +278,7 @@ func Load(path string, types map[string]BackendType, flagOverrides map[string]an
 			continue
 		}
 		if _, ok := cfg.Backends[ep.Backend]; !ok {
-			diags = append(diags, errAt(eb.DefRange, "Unknown backend", fmt.Sprintf("Endpoint %q uses backend %q, which is not defined.", eb.Name, ep.Backend)))
+			diags = append(diags, errAt(eb.BackendR, "Unknown backend", fmt.Sprintf("Endpoint %q uses backend %q, which is not defined.", eb.Name, ep.Backend)))
 		}
 		if paths[ep.BasePath] {
 			diags = append(diags, errAt(eb.DefRange, "Duplicate base path", fmt.Sprintf("Another endpoint already serves %q.", ep.BasePath)))

@@ -51,10 +51,7 @@ func loadConfig(name string, args []string, stderr io.Writer, extra func(fs *fla
 		}
 	})
 	cfg, diags := config.Load(*path, backendTypes(), overrides)
-	if len(diags) > 0 {
-		wr := hcl.NewDiagnosticTextWriter(stderr, cfg.Files, 100, false)
-		_ = wr.WriteDiagnostics(diags)
-	}
+	printDiagnostics(stderr, cfg.Files, diags)
 	if diags.HasErrors() {
 		return cfg, fs, false
 	}
@@ -178,4 +175,25 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s: configuration is valid (%d endpoint(s), %d backend(s))\n", cfg.Path, len(cfg.Endpoints), len(cfg.Backends))
 	return 0
+}
+
+// printDiagnostics prints each problem as "file:line:col: error: summary"
+// (the form editors and CI annotate), followed by HCL's source snippet.
+func printDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics) {
+	wr := hcl.NewDiagnosticTextWriter(w, files, 100, false)
+	for _, d := range diags {
+		sev := "error"
+		if d.Severity == hcl.DiagWarning {
+			sev = "warning"
+		}
+		if d.Subject != nil {
+			fmt.Fprintf(w, "%s:%d:%d: %s: %s\n", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column, sev, d.Summary)
+		} else {
+			fmt.Fprintf(w, "%s: %s\n", sev, d.Summary)
+		}
+		_ = wr.WriteDiagnostic(d)
+	}
+	if n := len(diags); n > 0 {
+		fmt.Fprintf(w, "%d problem(s)\n", n)
+	}
 }

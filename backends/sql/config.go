@@ -1,0 +1,320 @@
+package sql
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+)
+
+// Config is the body of a `backend "sql" "<name>" { ... }` block. Decode it
+// with DecodeConfig; a Config built in Go is validated again by New.
+type Config struct {
+	// Driver names the database: "sqlite". Required. ("postgres" and
+	// "mysql" are planned.)
+	Driver string `hcl:"driver"`
+	// DSN is the data source name. For sqlite, a file path or a file: URI;
+	// the backend adds foreign_keys=on, journal_mode=WAL, a 5s busy_timeout
+	// and immediate write transactions unless the DSN sets them. Required.
+	DSN string `hcl:"dsn"`
+	// BootstrapSQL runs once at start, in one transaction, before the
+	// tables are inspected (CREATE TABLE IF NOT EXISTS ...). Default: none.
+	BootstrapSQL string `hcl:"bootstrap_sql,optional"`
+	// MaxOpenConns caps the connection pool. Default: 8.
+	MaxOpenConns *int `hcl:"max_open_conns,optional"`
+	// MaxIdleConns caps the idle connections kept. Default: 4 (at most MaxOpenConns).
+	MaxIdleConns *int `hcl:"max_idle_conns,optional"`
+	// ConnMaxLifetime closes connections older than this; "0s" keeps them. Default: "5m".
+	ConnMaxLifetime string `hcl:"conn_max_lifetime,optional"`
+	// QueryTimeout bounds every backend operation (all its statements);
+	// "0s" disables it. Default: "10s".
+	QueryTimeout string `hcl:"query_timeout,optional"`
+	// CursorCacheSize is how many paging cursors (and totals) are kept so
+	// that sequential pages continue where the last one stopped. Default: 128.
+	CursorCacheSize *int `hcl:"cursor_cache_size,optional"`
+	// CursorTTL is how long an unused paging cursor is kept. Default: "2m".
+	CursorTTL string `hcl:"cursor_ttl,optional"`
+	// TotalTTL is how long a cached Total is trusted when the rows may have
+	// been changed by someone else (writes through this backend invalidate
+	// it at once). Default: "10s".
+	TotalTTL string `hcl:"total_ttl,optional"`
+	// Resources maps resource types ("User", "Group") to tables. At least one.
+	Resources []*ResourceConfig `hcl:"resource,block"`
+
+	// Source ranges, filled by DecodeConfig for diagnostics.
+	DriverRange          hcl.Range `hcl:"driver,attr_range"`
+	DSNRange             hcl.Range `hcl:"dsn,attr_range"`
+	MaxOpenConnsRange    hcl.Range `hcl:"max_open_conns,attr_range"`
+	MaxIdleConnsRange    hcl.Range `hcl:"max_idle_conns,attr_range"`
+	ConnMaxLifetimeRange hcl.Range `hcl:"conn_max_lifetime,attr_range"`
+	QueryTimeoutRange    hcl.Range `hcl:"query_timeout,attr_range"`
+	CursorCacheSizeRange hcl.Range `hcl:"cursor_cache_size,attr_range"`
+	CursorTTLRange       hcl.Range `hcl:"cursor_ttl,attr_range"`
+	TotalTTLRange        hcl.Range `hcl:"total_ttl,attr_range"`
+}
+
+// ResourceConfig is one `resource "<type>" { ... }` block: a table whose
+// rows are the records of one resource type.
+type ResourceConfig struct {
+	// Type is the resource type, the block label: "User", "Group".
+	Type string `hcl:"type,label"`
+	// Table holds one row per record. Required.
+	Table string `hcl:"table"`
+	// IDColumn is the table's key; its value, as a string, is the record
+	// id. An integer column or a text column. Required.
+	IDColumn string `hcl:"id_column"`
+	// IDGeneration says who makes new ids: "database" (autoincrement or a
+	// column default, read back with RETURNING) or "uuid" (the backend
+	// writes a random UUID; the column must be text). Default: "database".
+	IDGeneration string `hcl:"id_generation,optional"`
+	// Columns lists the columns exposed as attributes (an allow-list).
+	// Default: every column of the table except IDColumn, read from the
+	// database at start.
+	Columns []string `hcl:"columns,optional"`
+	// CreatedColumn, if set, receives an RFC 3339 UTC timestamp when a row
+	// is created; it is read-only for clients. Default: none.
+	CreatedColumn string `hcl:"created_column,optional"`
+	// ModifiedColumn, if set, receives an RFC 3339 UTC timestamp on create
+	// and on every modify; read-only for clients. Default: none.
+	ModifiedColumn string `hcl:"modified_column,optional"`
+	// References are virtual multi-valued attributes backed by join tables.
+	References []*ReferenceConfig `hcl:"reference,block"`
+
+	DefRange            hcl.Range `hcl:",def_range"`
+	TypeRange           hcl.Range `hcl:"type,label_range"`
+	TableRange          hcl.Range `hcl:"table,attr_range"`
+	IDColumnRange       hcl.Range `hcl:"id_column,attr_range"`
+	IDGenerationRange   hcl.Range `hcl:"id_generation,attr_range"`
+	ColumnsRange        hcl.Range `hcl:"columns,attr_range"`
+	CreatedColumnRange  hcl.Range `hcl:"created_column,attr_range"`
+	ModifiedColumnRange hcl.Range `hcl:"modified_column,attr_range"`
+}
+
+// ReferenceConfig is one `reference "<attribute>" { ... }` block: an
+// attribute holding the ids of records of Target, stored as rows
+// (ThisColumn = this record's key, OtherColumn = the target's key) of
+// JoinTable. Membership changes insert or delete only the changed rows.
+type ReferenceConfig struct {
+	// Name is the attribute name, the block label: "members", "groups".
+	Name string `hcl:"name,label"`
+	// JoinTable holds one row per reference. Required.
+	JoinTable string `hcl:"join_table"`
+	// ThisColumn holds this record's key. Required.
+	ThisColumn string `hcl:"this_column"`
+	// OtherColumn holds the referenced record's key. Required.
+	OtherColumn string `hcl:"other_column"`
+	// Target is the resource type referenced ("User"). Required.
+	Target string `hcl:"target"`
+	// ReadOnly refuses writes through this attribute (use it for the
+	// reverse side, e.g. a user's "groups"). Default: false.
+	ReadOnly bool `hcl:"read_only,optional"`
+
+	DefRange         hcl.Range `hcl:",def_range"`
+	NameRange        hcl.Range `hcl:"name,label_range"`
+	JoinTableRange   hcl.Range `hcl:"join_table,attr_range"`
+	ThisColumnRange  hcl.Range `hcl:"this_column,attr_range"`
+	OtherColumnRange hcl.Range `hcl:"other_column,attr_range"`
+	TargetRange      hcl.Range `hcl:"target,attr_range"`
+}
+
+// Defaults applied by New for unset settings.
+const (
+	defaultMaxOpenConns    = 8
+	defaultMaxIdleConns    = 4
+	defaultConnMaxLifetime = 5 * time.Minute
+	defaultQueryTimeout    = 10 * time.Second
+	defaultCursorCacheSize = 128
+	defaultCursorTTL       = 2 * time.Minute
+	defaultTotalTTL        = 10 * time.Second
+)
+
+// identRE is the only shape an identifier from the configuration may
+// have; it is what makes quoting them into SQL safe.
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// DecodeConfig decodes and validates the body of a backend "sql" block. It
+// collects every problem, each with its source range.
+func DecodeConfig(body hcl.Body, ectx *hcl.EvalContext) (*Config, hcl.Diagnostics) {
+	cfg := &Config{}
+	diags := gohcl.DecodeBody(body, ectx, cfg)
+	diags = append(diags, cfg.validate()...)
+	return cfg, diags
+}
+
+// settings are the parsed, defaulted values of a Config.
+type settings struct {
+	maxOpen, maxIdle, cursorCacheSize             int
+	connMaxLifetime, queryTimeout, cursorTTL, ttl time.Duration
+}
+
+func (c *Config) settings() settings {
+	s := settings{
+		maxOpen:         deref(c.MaxOpenConns, defaultMaxOpenConns),
+		cursorCacheSize: deref(c.CursorCacheSize, defaultCursorCacheSize),
+		connMaxLifetime: duration(c.ConnMaxLifetime, defaultConnMaxLifetime),
+		queryTimeout:    duration(c.QueryTimeout, defaultQueryTimeout),
+		cursorTTL:       duration(c.CursorTTL, defaultCursorTTL),
+		ttl:             duration(c.TotalTTL, defaultTotalTTL),
+	}
+	s.maxIdle = deref(c.MaxIdleConns, min(defaultMaxIdleConns, s.maxOpen))
+	return s
+}
+
+func deref(p *int, def int) int {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func duration(s string, def time.Duration) time.Duration {
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return def
+	}
+	return d
+}
+
+func diagError(rng hcl.Range, summary, detail string) *hcl.Diagnostic {
+	d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail}
+	if rng.Filename != "" || rng.Start.Line != 0 {
+		r := rng
+		d.Subject = &r
+	}
+	return d
+}
+
+// validate checks everything that can be checked without a database.
+// Missing required attributes are left to gohcl, which reports them.
+func (c *Config) validate() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	add := func(rng hcl.Range, summary, detail string) {
+		diags = append(diags, diagError(rng, summary, detail))
+	}
+	if c.Driver != "" {
+		if _, ok := dialects[c.Driver]; !ok {
+			add(c.DriverRange, "Unsupported SQL driver",
+				fmt.Sprintf("driver %q is not supported; use one of: %s.", c.Driver, strings.Join(dialectNames(), ", ")))
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    *int
+		rng  hcl.Range
+	}{
+		{"max_open_conns", c.MaxOpenConns, c.MaxOpenConnsRange},
+		{"max_idle_conns", c.MaxIdleConns, c.MaxIdleConnsRange},
+		{"cursor_cache_size", c.CursorCacheSize, c.CursorCacheSizeRange},
+	} {
+		if n.v != nil && *n.v < 0 {
+			add(n.rng, "Invalid "+n.name, fmt.Sprintf("%s must not be negative, got %d.", n.name, *n.v))
+		}
+	}
+	if c.MaxOpenConns != nil && *c.MaxOpenConns == 0 {
+		add(c.MaxOpenConnsRange, "Invalid max_open_conns", "max_open_conns must be at least 1.")
+	}
+	for _, d := range []struct {
+		name, v string
+		rng     hcl.Range
+	}{
+		{"conn_max_lifetime", c.ConnMaxLifetime, c.ConnMaxLifetimeRange},
+		{"query_timeout", c.QueryTimeout, c.QueryTimeoutRange},
+		{"cursor_ttl", c.CursorTTL, c.CursorTTLRange},
+		{"total_ttl", c.TotalTTL, c.TotalTTLRange},
+	} {
+		if d.v == "" {
+			continue
+		}
+		if v, err := time.ParseDuration(d.v); err != nil || v < 0 {
+			add(d.rng, "Invalid "+d.name, fmt.Sprintf("%s = %q is not a duration such as \"10s\" or \"5m\".", d.name, d.v))
+		}
+	}
+	ident := func(rng hcl.Range, what, v string) {
+		if v != "" && !identRE.MatchString(v) {
+			add(rng, "Invalid SQL identifier",
+				fmt.Sprintf("%s %q must match %s (letters, digits, underscore; no quotes, dots or spaces).", what, v, identRE))
+		}
+	}
+	types := map[string]*ResourceConfig{}
+	for _, r := range c.Resources {
+		if prev, ok := types[r.Type]; ok {
+			add(r.TypeRange, "Duplicate resource", fmt.Sprintf("resource %q is already defined at %s.", r.Type, prev.DefRange))
+		}
+		types[r.Type] = r
+	}
+	if len(c.Resources) == 0 && c.Driver != "" {
+		add(hcl.Range{}, "No resources", `the sql backend needs at least one resource block, e.g. resource "User" { ... }.`)
+	}
+	for _, r := range c.Resources {
+		if r.Type == "" {
+			add(r.TypeRange, "Invalid resource type", "the resource type label must not be empty.")
+		}
+		ident(r.TableRange, "table", r.Table)
+		ident(r.IDColumnRange, "id_column", r.IDColumn)
+		ident(r.CreatedColumnRange, "created_column", r.CreatedColumn)
+		ident(r.ModifiedColumnRange, "modified_column", r.ModifiedColumn)
+		switch r.IDGeneration {
+		case "", idGenDatabase, idGenUUID:
+		default:
+			add(r.IDGenerationRange, "Invalid id_generation",
+				fmt.Sprintf("id_generation = %q; use %q or %q.", r.IDGeneration, idGenDatabase, idGenUUID))
+		}
+		seen := map[string]bool{}
+		for _, col := range r.Columns {
+			ident(r.ColumnsRange, "column", col)
+			if seen[strings.ToLower(col)] {
+				add(r.ColumnsRange, "Duplicate column", fmt.Sprintf("column %q is listed twice.", col))
+			}
+			seen[strings.ToLower(col)] = true
+			if strings.EqualFold(col, r.IDColumn) {
+				add(r.ColumnsRange, "Invalid column", fmt.Sprintf("column %q is the id_column; the id is the record id, not an attribute.", col))
+			}
+		}
+		refs := map[string]bool{}
+		for _, ref := range r.References {
+			if !identRE.MatchString(ref.Name) {
+				add(ref.NameRange, "Invalid reference name",
+					fmt.Sprintf("reference %q must match %s.", ref.Name, identRE))
+			}
+			if refs[strings.ToLower(ref.Name)] {
+				add(ref.NameRange, "Duplicate reference", fmt.Sprintf("reference %q is defined twice in resource %q.", ref.Name, r.Type))
+			}
+			refs[strings.ToLower(ref.Name)] = true
+			if seen[strings.ToLower(ref.Name)] {
+				add(ref.NameRange, "Reference shadows a column", fmt.Sprintf("reference %q has the name of a listed column.", ref.Name))
+			}
+			ident(ref.JoinTableRange, "join_table", ref.JoinTable)
+			ident(ref.ThisColumnRange, "this_column", ref.ThisColumn)
+			ident(ref.OtherColumnRange, "other_column", ref.OtherColumn)
+			if ref.ThisColumn != "" && strings.EqualFold(ref.ThisColumn, ref.OtherColumn) {
+				add(ref.OtherColumnRange, "Invalid reference", "this_column and other_column must differ.")
+			}
+			if ref.Target != "" {
+				if _, ok := types[ref.Target]; !ok {
+					add(ref.TargetRange, "Unknown reference target",
+						fmt.Sprintf("target %q is not a resource of this backend; defined: %s.", ref.Target, strings.Join(resourceNames(c.Resources), ", ")))
+				}
+			}
+		}
+	}
+	return diags
+}
+
+const (
+	idGenDatabase = "database"
+	idGenUUID     = "uuid"
+)
+
+func resourceNames(rs []*ResourceConfig) []string {
+	out := make([]string, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, fmt.Sprintf("%q", r.Type))
+	}
+	return out
+}

@@ -1,0 +1,190 @@
+package sql
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/backends"
+)
+
+// tableAlias is the alias of the resource's table in searches.
+const tableAlias = "t"
+
+// compiler turns a backends.Filter into a parameterised WHERE expression.
+type compiler struct {
+	b   *builder
+	r   *resource
+	neg int // how many NOTs enclose the current node
+}
+
+// where compiles f; the SQL text may only be appended to b after any
+// earlier placeholders, which is how callers use it.
+func where(b *builder, r *resource, f backends.Filter) (string, error) {
+	c := &compiler{b: b, r: r}
+	return c.compile(f)
+}
+
+func (c *compiler) col(name string) string {
+	return tableAlias + "." + c.b.q(name)
+}
+
+func (c *compiler) compile(f backends.Filter) (string, error) {
+	switch f := f.(type) {
+	case backends.And:
+		return c.join(f.Filters, " AND ", true)
+	case backends.Or:
+		return c.join(f.Filters, " OR ", false)
+	case backends.Not:
+		c.neg++
+		inner, err := c.compile(f.Filter)
+		c.neg--
+		if err != nil {
+			return "", err
+		}
+		return "NOT (" + inner + ")", nil
+	case backends.Present:
+		col, ref := c.r.attr(f.Attr)
+		switch {
+		case col != nil:
+			cn := c.col(col.name)
+			return "(" + cn + " IS NOT NULL AND " + c.b.d.text(cn) + " <> '')", nil
+		case ref != nil:
+			return c.exists(ref, nil), nil
+		}
+		return "", unknownAttr(c.r, f.Attr)
+	case backends.Compare:
+		return c.compare(f)
+	case nil:
+		return c.b.d.truth(true), nil
+	}
+	return "", fmt.Errorf("sql: filter %T: %w", f, backends.ErrUnsupported)
+}
+
+func (c *compiler) join(fs []backends.Filter, sep string, empty bool) (string, error) {
+	if len(fs) == 0 {
+		return c.b.d.truth(empty), nil
+	}
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		p, err := c.compile(f)
+		if err != nil {
+			return "", err
+		}
+		parts[i] = "(" + p + ")"
+	}
+	return strings.Join(parts, sep), nil
+}
+
+func unknownAttr(r *resource, attr string) error {
+	return fmt.Errorf("sql: %s has no attribute %q to filter on: %w", r.name, attr, backends.ErrUnsupported)
+}
+
+// exists is the EXISTS subquery over a reference's join table, optionally
+// for one target key.
+func (c *compiler) exists(ref *reference, key any) string {
+	b := c.b
+	s := "EXISTS (SELECT 1 FROM " + b.q(ref.joinTable) + " j WHERE j." + b.q(ref.this) + " = " + c.col(c.r.idCol)
+	if key != nil {
+		s += " AND j." + b.q(ref.other) + " = " + b.arg(key)
+	}
+	return s + ")"
+}
+
+func (c *compiler) compare(f backends.Compare) (string, error) {
+	if strings.ContainsRune(f.Value, 0) {
+		return "", fmt.Errorf("sql: filter value for %s contains NUL: %w", f.Attr, backends.ErrInvalid)
+	}
+	col, ref := c.r.attr(f.Attr)
+	if ref != nil {
+		return c.compareRef(ref, f)
+	}
+	if col == nil {
+		return "", unknownAttr(c.r, f.Attr)
+	}
+	if f.Op == backends.Ne {
+		eq := f
+		eq.Op = backends.Eq
+		c.neg++
+		p, err := c.compare(eq)
+		c.neg--
+		if err != nil {
+			return "", err
+		}
+		return "NOT (" + p + ")", nil
+	}
+	p, err := c.predicate(col, f)
+	if err != nil {
+		return "", err
+	}
+	if c.neg > 0 {
+		// Under NOT a NULL column must read as "no match", not unknown.
+		return c.b.d.nullFalse(p), nil
+	}
+	return p, nil
+}
+
+func (c *compiler) predicate(col *column, f backends.Compare) (string, error) {
+	d, b := c.b.d, c.b
+	cn := c.col(col.name)
+	switch f.Op {
+	case backends.Co, backends.Sw, backends.Ew:
+		return d.substring(b, f.Op, cn, f.Value, f.IgnoreCase), nil
+	case backends.Eq, backends.Gt, backends.Ge, backends.Lt, backends.Le:
+	default:
+		return "", fmt.Errorf("sql: filter operator %q: %w", f.Op, backends.ErrUnsupported)
+	}
+	switch f.Kind {
+	case backends.KindNumber:
+		n, err := strconv.ParseFloat(strings.TrimSpace(f.Value), 64)
+		if err != nil {
+			return "", fmt.Errorf("sql: filter value %q for %s is not a number: %w", f.Value, f.Attr, backends.ErrInvalid)
+		}
+		return d.number(cn) + " " + sqlOp(f.Op) + " " + b.arg(n), nil
+	case backends.KindTime:
+		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(f.Value))
+		if err != nil {
+			return "", fmt.Errorf("sql: filter value %q for %s is not an RFC 3339 time: %w", f.Value, f.Attr, backends.ErrInvalid)
+		}
+		return d.time(cn) + " " + sqlOp(f.Op) + " " + d.timeParam(b.arg(t.UTC().Format(time.RFC3339Nano))), nil
+	case backends.KindBool:
+		if f.Op != backends.Eq {
+			return "", fmt.Errorf("sql: ordering booleans: %w", backends.ErrUnsupported)
+		}
+		var vals []any
+		switch strings.ToLower(strings.TrimSpace(f.Value)) {
+		case "true":
+			vals = []any{"true", "1"}
+		case "false":
+			vals = []any{"false", "0"}
+		default:
+			return "", fmt.Errorf("sql: filter value %q for %s is not a boolean: %w", f.Value, f.Attr, backends.ErrInvalid)
+		}
+		return "lower(" + d.text(cn) + ") IN (" + b.list(vals) + ")", nil
+	}
+	if f.Op == backends.Eq {
+		return d.equal(b, cn, f.Value, f.IgnoreCase), nil
+	}
+	return d.order(b, f.Op, cn, f.Value, f.IgnoreCase), nil
+}
+
+// compareRef supports eq and ne on reference attributes (membership).
+func (c *compiler) compareRef(ref *reference, f backends.Compare) (string, error) {
+	switch f.Op {
+	case backends.Eq, backends.Ne:
+	default:
+		return "", fmt.Errorf("sql: operator %q on reference %s: %w", f.Op, ref.attr, backends.ErrUnsupported)
+	}
+	key, ok := ref.target.parseID(f.Value)
+	var p string
+	if ok {
+		p = c.exists(ref, key)
+	} else {
+		p = c.b.d.truth(false) // no record has that id
+	}
+	if f.Op == backends.Ne {
+		return "NOT (" + p + ")", nil
+	}
+	return p, nil
+}

@@ -1,0 +1,251 @@
+package sql
+
+import (
+	"context"
+	dbsql "database/sql"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/scimbridge/scimbridge/backends"
+)
+
+func newUUID() string { return uuid.NewString() }
+
+// chunkSize is how many ids go into one IN (...) list or multi-row insert.
+func (b *Backend) chunkSize(paramsPerItem int) int {
+	return max(1, min(500, (b.d.maxParams()-2)/paramsPerItem))
+}
+
+// refValues lists the ids held by ref for the record with key.
+func (b *Backend) refValues(ctx context.Context, q querier, ref *reference, key any) ([]string, error) {
+	sb := newBuilder(b.d)
+	sb.write("SELECT ", sb.q(ref.other), " FROM ", sb.q(ref.joinTable), " WHERE ", sb.q(ref.this), " = ", sb.arg(key),
+		" ORDER BY ", sb.q(ref.other))
+	rows, err := q.QueryContext(ctx, sb.String(), sb.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v any
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		if s, ok := format(v); ok {
+			out = append(out, s)
+		}
+	}
+	return out, rows.Err()
+}
+
+// refValuesMany lists the ids held by ref for many records at once, keyed
+// by the record id.
+func (b *Backend) refValuesMany(ctx context.Context, q querier, ref *reference, keys []any) (map[string][]string, error) {
+	out := map[string][]string{}
+	for chunk := range slices.Chunk(keys, b.chunkSize(1)) {
+		sb := newBuilder(b.d)
+		sb.write("SELECT ", sb.q(ref.this), ", ", sb.q(ref.other), " FROM ", sb.q(ref.joinTable),
+			" WHERE ", sb.q(ref.this), " IN (", sb.list(chunk), ") ORDER BY ", sb.q(ref.this), ", ", sb.q(ref.other))
+		rows, err := q.QueryContext(ctx, sb.String(), sb.args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var this, other any
+			if err := rows.Scan(&this, &other); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			t, ok1 := format(this)
+			o, ok2 := format(other)
+			if ok1 && ok2 {
+				out[t] = append(out[t], o)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// targetKeys parses ids of ref's target and checks, in batches, that they
+// exist; any that does not is ErrInvalidReference. The result is deduped.
+func (b *Backend) targetKeys(ctx context.Context, tx *dbsql.Tx, ref *reference, ids []string) ([]any, error) {
+	t := ref.target
+	var keys []any
+	seen := map[string]bool{}
+	for _, id := range dedupe(ids) {
+		k, ok := t.parseID(id)
+		if !ok {
+			return nil, badRef(ref, id)
+		}
+		ks := fmt.Sprint(k)
+		if !seen[ks] {
+			seen[ks] = true
+			keys = append(keys, k)
+		}
+	}
+	for chunk := range slices.Chunk(keys, b.chunkSize(1)) {
+		sb := newBuilder(b.d)
+		sb.write("SELECT ", sb.q(t.idCol), " FROM ", sb.q(t.table), " WHERE ", sb.q(t.idCol), " IN (", sb.list(chunk), ")")
+		found, err := b.keySet(ctx, tx, t, sb)
+		if err != nil {
+			return nil, err
+		}
+		if len(found) != len(chunk) {
+			for _, k := range chunk {
+				if !found[fmt.Sprint(k)] {
+					return nil, badRef(ref, fmt.Sprint(k))
+				}
+			}
+		}
+	}
+	return keys, nil
+}
+
+// keySet runs a query returning one key column and collects the keys,
+// rendered as ids.
+func (b *Backend) keySet(ctx context.Context, q querier, r *resource, sb *builder) (map[string]bool, error) {
+	rows, err := q.QueryContext(ctx, sb.String(), sb.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var v any
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		if s, ok := format(v); ok {
+			if k, ok := r.parseID(s); ok {
+				out[fmt.Sprint(k)] = true
+			}
+		}
+	}
+	return out, rows.Err()
+}
+
+func badRef(ref *reference, id string) error {
+	return fmt.Errorf("sql: %s.%s: no %s with id %q: %w", ref.owner.name, ref.attr, ref.target.name, id, backends.ErrInvalidReference)
+}
+
+// addRefs inserts the join rows for ids that are not there yet; existing
+// rows are left alone, so adding a present member is not an error and
+// adding one member to a huge group writes one row.
+func (b *Backend) addRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, ids []string) error {
+	keys, err := b.targetKeys(ctx, tx, ref, ids)
+	if err != nil {
+		return err
+	}
+	for chunk := range slices.Chunk(keys, b.chunkSize(2)) {
+		// Which of these are already there?
+		sb := newBuilder(b.d)
+		sb.write("SELECT ", sb.q(ref.other), " FROM ", sb.q(ref.joinTable), " WHERE ", sb.q(ref.this), " = ", sb.arg(key),
+			" AND ", sb.q(ref.other), " IN (", sb.list(chunk), ")")
+		have, err := b.keySet(ctx, tx, ref.target, sb)
+		if err != nil {
+			return err
+		}
+		ins := newBuilder(b.d)
+		ins.write("INSERT INTO ", ins.q(ref.joinTable), " (", ins.q(ref.this), ", ", ins.q(ref.other), ") VALUES ")
+		n := 0
+		for _, k := range chunk {
+			if have[fmt.Sprint(k)] {
+				continue
+			}
+			if n > 0 {
+				ins.write(", ")
+			}
+			ins.write("(", ins.arg(key), ", ", ins.arg(k), ")")
+			n++
+		}
+		if n == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, ins.String(), ins.args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteRefs deletes the join rows for ids (all of them when ids is nil).
+func (b *Backend) deleteRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, ids []string) error {
+	if ids == nil {
+		sb := newBuilder(b.d)
+		sb.write("DELETE FROM ", sb.q(ref.joinTable), " WHERE ", sb.q(ref.this), " = ", sb.arg(key))
+		_, err := tx.ExecContext(ctx, sb.String(), sb.args...)
+		return err
+	}
+	var keys []any
+	for _, id := range dedupe(ids) {
+		if k, ok := ref.target.parseID(id); ok {
+			keys = append(keys, k) // an id that cannot exist cannot be a member
+		}
+	}
+	for chunk := range slices.Chunk(keys, b.chunkSize(1)) {
+		sb := newBuilder(b.d)
+		sb.write("DELETE FROM ", sb.q(ref.joinTable), " WHERE ", sb.q(ref.this), " = ", sb.arg(key),
+			" AND ", sb.q(ref.other), " IN (", sb.list(chunk), ")")
+		if _, err := tx.ExecContext(ctx, sb.String(), sb.args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// modifyRefs applies one modification to a reference attribute.
+func (b *Backend) modifyRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, m backends.Modification) error {
+	switch m.Op {
+	case backends.ModAdd:
+		return b.addRefs(ctx, tx, ref, key, m.Values)
+	case backends.ModDelete:
+		if len(m.Values) == 0 {
+			return b.deleteRefs(ctx, tx, ref, key, nil)
+		}
+		return b.deleteRefs(ctx, tx, ref, key, m.Values)
+	}
+	// ModReplace: validate the new list, then change only the difference.
+	keys, err := b.targetKeys(ctx, tx, ref, m.Values)
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, k := range keys {
+		want[fmt.Sprint(k)] = true
+	}
+	cur, err := b.refValues(ctx, tx, ref, key)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	var remove []string
+	for _, id := range cur {
+		have[id] = true
+		if !want[id] {
+			remove = append(remove, id)
+		}
+	}
+	var add []string
+	for _, k := range keys {
+		if id := fmt.Sprint(k); !have[id] {
+			add = append(add, id)
+		}
+	}
+	if len(remove) > 0 {
+		if err := b.deleteRefs(ctx, tx, ref, key, remove); err != nil {
+			return err
+		}
+	}
+	if len(add) > 0 {
+		return b.addRefs(ctx, tx, ref, key, add)
+	}
+	return nil
+}

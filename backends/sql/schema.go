@@ -1,0 +1,226 @@
+package sql
+
+import (
+	"context"
+	dbsql "database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*dbsql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *dbsql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (dbsql.Result, error)
+}
+
+// resource is a resource type resolved against the database schema.
+type resource struct {
+	name    string
+	table   string // as the database spells it
+	idCol   string
+	idInt   bool
+	idGen   string
+	columns []*column // attribute columns, in configuration / table order
+	refs    []*reference
+	created *column
+	updated *column
+}
+
+// column is one attribute backed by a column.
+type column struct {
+	attr    string // attribute name: the configured spelling
+	name    string // the database's spelling
+	managed bool   // created / modified timestamp: not writable by clients
+}
+
+// reference is one attribute backed by a join table.
+type reference struct {
+	attr      string
+	owner     *resource
+	joinTable string
+	this      string
+	other     string
+	target    *resource
+	readOnly  bool
+}
+
+// attr finds an attribute by name, case-insensitively.
+func (r *resource) attr(name string) (*column, *reference) {
+	for _, c := range r.columns {
+		if strings.EqualFold(c.attr, name) {
+			return c, nil
+		}
+	}
+	for _, ref := range r.refs {
+		if strings.EqualFold(ref.attr, name) {
+			return nil, ref
+		}
+	}
+	return nil, nil
+}
+
+// parseID turns a record id into the key value to bind; false means no
+// record can have that id.
+func (r *resource) parseID(id string) (any, bool) {
+	if id == "" {
+		return nil, false
+	}
+	if !r.idInt {
+		return id, true
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || strconv.FormatInt(n, 10) != id {
+		return nil, false
+	}
+	return n, true
+}
+
+// loadSchema resolves the configured resources against the database. It
+// reports every problem it finds, each with its place in the configuration.
+func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[string]*resource, error) {
+	var problems []string
+	fail := func(rng fmt.Stringer, format string, args ...any) {
+		problems = append(problems, fmt.Sprintf("%s: %s", rng, fmt.Sprintf(format, args...)))
+	}
+	tables := map[string][]columnInfo{}
+	table := func(name string) ([]columnInfo, error) {
+		key := strings.ToLower(name)
+		if cols, ok := tables[key]; ok {
+			return cols, nil
+		}
+		cols, err := d.tableColumns(ctx, q, name)
+		if err != nil {
+			return nil, err
+		}
+		tables[key] = cols
+		return cols, nil
+	}
+	find := func(cols []columnInfo, name string) (columnInfo, bool) {
+		for _, c := range cols {
+			if strings.EqualFold(c.name, name) {
+				return c, true
+			}
+		}
+		return columnInfo{}, false
+	}
+
+	out := map[string]*resource{}
+	for _, rc := range cfg.Resources {
+		cols, err := table(rc.Table)
+		if err != nil {
+			return nil, fmt.Errorf("inspecting table %q: %w", rc.Table, err)
+		}
+		if len(cols) == 0 {
+			fail(rc.TableRange, "resource %q: table %q does not exist", rc.Type, rc.Table)
+			continue
+		}
+		r := &resource{name: rc.Type, table: rc.Table, idGen: rc.IDGeneration}
+		if r.idGen == "" {
+			r.idGen = idGenDatabase
+		}
+		idc, ok := find(cols, rc.IDColumn)
+		if !ok {
+			fail(rc.IDColumnRange, "resource %q: id_column %q is not a column of table %q", rc.Type, rc.IDColumn, rc.Table)
+		} else {
+			r.idCol = idc.name
+			r.idInt = d.integerType(idc.declType)
+			if r.idInt && r.idGen == idGenUUID {
+				fail(rc.IDGenerationRange, "resource %q: id_generation = %q needs a text id_column, %q is %s", rc.Type, idGenUUID, idc.name, idc.declType)
+			}
+		}
+		addCol := func(attr string, managed bool) *column {
+			c, ok := find(cols, attr)
+			if !ok {
+				return nil
+			}
+			for _, have := range r.columns {
+				if strings.EqualFold(have.name, c.name) {
+					have.managed = have.managed || managed
+					return have
+				}
+			}
+			col := &column{attr: attr, name: c.name, managed: managed}
+			r.columns = append(r.columns, col)
+			return col
+		}
+		if len(rc.Columns) > 0 {
+			for _, name := range rc.Columns {
+				if addCol(name, false) == nil {
+					fail(rc.ColumnsRange, "resource %q: column %q is not a column of table %q", rc.Type, name, rc.Table)
+				}
+			}
+		} else {
+			for _, c := range cols {
+				if !strings.EqualFold(c.name, rc.IDColumn) {
+					addCol(c.name, false)
+				}
+			}
+		}
+		for _, m := range []struct {
+			name string
+			rng  fmt.Stringer
+			dst  **column
+			what string
+		}{
+			{rc.CreatedColumn, rc.CreatedColumnRange, &r.created, "created_column"},
+			{rc.ModifiedColumn, rc.ModifiedColumnRange, &r.updated, "modified_column"},
+		} {
+			if m.name == "" {
+				continue
+			}
+			if strings.EqualFold(m.name, rc.IDColumn) {
+				fail(m.rng, "resource %q: %s %q is the id_column", rc.Type, m.what, m.name)
+				continue
+			}
+			if *m.dst = addCol(m.name, true); *m.dst == nil {
+				fail(m.rng, "resource %q: %s %q is not a column of table %q", rc.Type, m.what, m.name, rc.Table)
+			}
+		}
+		out[rc.Type] = r
+	}
+	// References, once every resource is known.
+	for _, rc := range cfg.Resources {
+		r := out[rc.Type]
+		if r == nil {
+			continue
+		}
+		for _, refc := range rc.References {
+			if c, _ := r.attr(refc.Name); c != nil {
+				fail(refc.NameRange, "resource %q: reference %q has the name of a column of table %q; list columns explicitly to hide it", rc.Type, refc.Name, rc.Table)
+				continue
+			}
+			target := out[refc.Target]
+			if target == nil {
+				continue // reported already (unknown target or missing table)
+			}
+			cols, err := table(refc.JoinTable)
+			if err != nil {
+				return nil, fmt.Errorf("inspecting table %q: %w", refc.JoinTable, err)
+			}
+			if len(cols) == 0 {
+				fail(refc.JoinTableRange, "reference %q: join_table %q does not exist", refc.Name, refc.JoinTable)
+				continue
+			}
+			this, ok1 := find(cols, refc.ThisColumn)
+			if !ok1 {
+				fail(refc.ThisColumnRange, "reference %q: this_column %q is not a column of table %q", refc.Name, refc.ThisColumn, refc.JoinTable)
+			}
+			other, ok2 := find(cols, refc.OtherColumn)
+			if !ok2 {
+				fail(refc.OtherColumnRange, "reference %q: other_column %q is not a column of table %q", refc.Name, refc.OtherColumn, refc.JoinTable)
+			}
+			if ok1 && ok2 {
+				r.refs = append(r.refs, &reference{
+					attr: refc.Name, owner: r, joinTable: refc.JoinTable,
+					this: this.name, other: other.name, target: target, readOnly: refc.ReadOnly,
+				})
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("sql backend configuration does not match the database:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return out, nil
+}

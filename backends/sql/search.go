@@ -1,0 +1,341 @@
+package sql
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/scimbridge/scimbridge/backends"
+)
+
+// Search returns one page of matching records: ordered by q.SortBy (then
+// the key), or by the key. A page that follows the previous one of the
+// same query continues from a cached keyset cursor instead of an OFFSET.
+func (b *Backend) Search(ctx context.Context, resourceType string, q backends.Query) (backends.Page, error) {
+	r, err := b.resource(resourceType)
+	if err != nil {
+		return backends.Page{}, err
+	}
+	var sortCol *column
+	if q.SortBy != "" {
+		col, _ := r.attr(q.SortBy)
+		if col == nil {
+			return backends.Page{}, fmt.Errorf("sql: cannot sort %s by %q: %w", resourceType, q.SortBy, backends.ErrUnsupported)
+		}
+		sortCol = col
+	}
+	// Compile once up front so that filter errors come before any I/O.
+	if _, err := where(newBuilder(b.d), r, q.Filter); err != nil {
+		return backends.Page{}, err
+	}
+	ctx, cancel := b.opContext(ctx)
+	defer cancel()
+	page, err := b.search(ctx, r, sortCol, q)
+	if err != nil {
+		return backends.Page{}, b.wrap(ctx, "search "+resourceType, err)
+	}
+	return page, nil
+}
+
+func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q backends.Query) (backends.Page, error) {
+	start := max(q.StartIndex, 1)
+	gen := b.gen.Load()
+	key := cursorKey(r, q, sortCol)
+	now := time.Now()
+	cur, haveCursor := b.cursors.get(key, start, now, b.set.cursorTTL)
+
+	var page backends.Page
+	total := -1
+	if haveCursor && cur.gen == gen && now.Sub(cur.totalAt) < b.set.ttl {
+		total = cur.total
+	}
+	if total < 0 {
+		n, err := b.count(ctx, r, q.Filter)
+		if err != nil {
+			return page, err
+		}
+		total, cur.totalAt, cur.gen = n, now, gen
+	}
+	page.Total = total
+	if q.CountOnly || start > total {
+		return page, nil
+	}
+
+	cols, refs := project(r, q.Attrs)
+	sb := newBuilder(b.d)
+	sb.write("SELECT ", tableAlias, ".", sb.q(r.idCol))
+	for _, c := range cols {
+		sb.write(", ", tableAlias, ".", sb.q(c.name))
+	}
+	if sortCol != nil {
+		sb.write(", ", tableAlias, ".", sb.q(sortCol.name))
+	}
+	sb.write(" FROM ", sb.q(r.table), " ", tableAlias)
+	var conds []string
+	if q.Filter != nil {
+		w, err := where(sb, r, q.Filter)
+		if err != nil {
+			return page, err
+		}
+		conds = append(conds, "("+w+")")
+	}
+	offset := start - 1
+	if haveCursor && cur.usable {
+		conds = append(conds, "("+b.after(sb, r, sortCol, q.Descending, cur)+")")
+		offset = 0
+		b.keysetPages.Add(1)
+	} else {
+		b.offsetPages.Add(1)
+	}
+	if len(conds) > 0 {
+		sb.write(" WHERE ", strings.Join(conds, " AND "))
+	}
+	sb.write(" ORDER BY ", b.orderBy(sb, r, sortCol, q.Descending))
+	sb.write(b.d.limit(sb, q.Count, offset))
+
+	rows, err := b.db.QueryContext(ctx, sb.String(), sb.args...)
+	if err != nil {
+		return page, err
+	}
+	var keys []any
+	var last []any
+	for rows.Next() {
+		n := len(cols) + 1
+		if sortCol != nil {
+			n++
+		}
+		dest := make([]any, n)
+		ptrs := make([]any, n)
+		for i := range dest {
+			ptrs[i] = &dest[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			rows.Close()
+			return page, err
+		}
+		id, _ := format(dest[0])
+		rec := backends.Record{ID: id, Attrs: backends.Attrs{}}
+		for i, c := range cols {
+			if v, ok := format(dest[i+1]); ok && v != "" {
+				rec.Attrs[c.attr] = []string{v}
+			}
+		}
+		k, err := normalizeKey(r, dest[0])
+		if err != nil {
+			rows.Close()
+			return page, err
+		}
+		keys = append(keys, k)
+		page.Records = append(page.Records, rec)
+		last = dest
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return page, err
+	}
+	if len(refs) > 0 && len(keys) > 0 {
+		for _, ref := range refs {
+			vals, err := b.refValuesMany(ctx, b.db, ref, keys)
+			if err != nil {
+				return page, err
+			}
+			for i := range page.Records {
+				if v := vals[page.Records[i].ID]; len(v) > 0 {
+					page.Records[i].Attrs[ref.attr] = v
+				}
+			}
+		}
+	}
+	// Remember where the next page starts.
+	if q.Count > 0 && len(page.Records) == q.Count && start+q.Count <= total {
+		next := cursor{total: total, totalAt: cur.totalAt, gen: cur.gen, lastKey: keys[len(keys)-1], usable: true}
+		if sortCol != nil {
+			v := last[len(last)-1]
+			switch v.(type) {
+			case nil:
+				next.lastNull = true
+			case string, int64, float64, []byte:
+				next.lastSort = v
+			default:
+				next.usable = false // a driver-converted value (time) cannot be bound back exactly
+			}
+		}
+		b.cursors.put(key, start+q.Count, next, now)
+	}
+	return page, nil
+}
+
+func (b *Backend) count(ctx context.Context, r *resource, f backends.Filter) (int, error) {
+	sb := newBuilder(b.d)
+	sb.write("SELECT COUNT(*) FROM ", sb.q(r.table), " ", tableAlias)
+	if f != nil {
+		w, err := where(sb, r, f)
+		if err != nil {
+			return 0, err
+		}
+		sb.write(" WHERE ", w)
+	}
+	var n int
+	err := b.db.QueryRowContext(ctx, sb.String(), sb.args...).Scan(&n)
+	return n, err
+}
+
+// orderBy sorts by the sort column with NULLs last (first when
+// descending), then by the key ascending, so that the order is total.
+func (b *Backend) orderBy(sb *builder, r *resource, sortCol *column, desc bool) string {
+	id := tableAlias + "." + sb.q(r.idCol)
+	if sortCol == nil {
+		return id
+	}
+	sc := tableAlias + "." + sb.q(sortCol.name)
+	dir := " ASC"
+	if desc {
+		dir = " DESC"
+	}
+	return "(CASE WHEN " + sc + " IS NULL THEN 1 ELSE 0 END)" + dir + ", " + sc + dir + ", " + id + " ASC"
+}
+
+// after is the keyset condition "comes after cur" for orderBy's order.
+func (b *Backend) after(sb *builder, r *resource, sortCol *column, desc bool, cur cursor) string {
+	id := tableAlias + "." + sb.q(r.idCol)
+	if sortCol == nil {
+		return id + " > " + sb.arg(cur.lastKey)
+	}
+	sc := tableAlias + "." + sb.q(sortCol.name)
+	if cur.lastNull {
+		if desc { // NULLs come first, then every non-NULL
+			return "(" + sc + " IS NULL AND " + id + " > " + sb.arg(cur.lastKey) + ") OR " + sc + " IS NOT NULL"
+		}
+		return sc + " IS NULL AND " + id + " > " + sb.arg(cur.lastKey)
+	}
+	op := " > "
+	if desc {
+		op = " < "
+	}
+	cond := sc + " IS NOT NULL AND (" + sc + op + sb.arg(cur.lastSort) + " OR (" + sc + " = " + sb.arg(cur.lastSort) +
+		" AND " + id + " > " + sb.arg(cur.lastKey) + "))"
+	if !desc {
+		cond = "(" + cond + ") OR " + sc + " IS NULL"
+	}
+	return cond
+}
+
+// Cursors.
+
+type cursor struct {
+	total    int
+	totalAt  time.Time
+	gen      uint64
+	usable   bool // the keyset fields below are valid
+	lastKey  any
+	lastSort any
+	lastNull bool
+}
+
+type cursorEntry struct {
+	cursor
+	used time.Time
+}
+
+type cursorSlot struct {
+	key   string
+	start int
+}
+
+// cursorCache is a small map of cursors keyed by (query, StartIndex),
+// evicting the least recently used entry when full.
+type cursorCache struct {
+	mu   sync.Mutex
+	max  int
+	byID map[cursorSlot]*cursorEntry
+}
+
+func newCursorCache(size int) *cursorCache {
+	return &cursorCache{max: size, byID: map[cursorSlot]*cursorEntry{}}
+}
+
+func (c *cursorCache) get(key string, start int, now time.Time, ttl time.Duration) (cursor, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.byID[cursorSlot{key, start}]
+	if !ok {
+		return cursor{}, false
+	}
+	if now.Sub(e.used) > ttl {
+		delete(c.byID, cursorSlot{key, start})
+		return cursor{}, false
+	}
+	e.used = now
+	return e.cursor, true
+}
+
+func (c *cursorCache) put(key string, start int, cur cursor, now time.Time) {
+	if c.max <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	slot := cursorSlot{key, start}
+	if _, ok := c.byID[slot]; !ok && len(c.byID) >= c.max {
+		var oldest cursorSlot
+		var oldestAt time.Time
+		first := true
+		for s, e := range c.byID {
+			if first || e.used.Before(oldestAt) {
+				oldest, oldestAt, first = s, e.used, false
+			}
+		}
+		delete(c.byID, oldest)
+	}
+	c.byID[slot] = &cursorEntry{cursor: cur, used: now}
+}
+
+// cursorKey identifies a query's row sequence: resource, filter, sort.
+func cursorKey(r *resource, q backends.Query, sortCol *column) string {
+	var sb strings.Builder
+	sb.WriteString(r.name)
+	sb.WriteByte(0)
+	writeFilterKey(&sb, q.Filter)
+	sb.WriteByte(0)
+	if sortCol != nil {
+		sb.WriteString(sortCol.name)
+		if q.Descending {
+			sb.WriteString(" desc")
+		}
+	}
+	return sb.String()
+}
+
+func writeFilterKey(sb *strings.Builder, f backends.Filter) {
+	switch f := f.(type) {
+	case nil:
+		sb.WriteString("-")
+	case backends.And:
+		sb.WriteString("and(")
+		for _, c := range f.Filters {
+			writeFilterKey(sb, c)
+			sb.WriteByte(',')
+		}
+		sb.WriteByte(')')
+	case backends.Or:
+		sb.WriteString("or(")
+		for _, c := range f.Filters {
+			writeFilterKey(sb, c)
+			sb.WriteByte(',')
+		}
+		sb.WriteByte(')')
+	case backends.Not:
+		sb.WriteString("not(")
+		writeFilterKey(sb, f.Filter)
+		sb.WriteByte(')')
+	case backends.Present:
+		fmt.Fprintf(sb, "pr(%q)", strings.ToLower(f.Attr))
+	case backends.Compare:
+		fmt.Fprintf(sb, "cmp(%q,%q,%q,%t,%d)", strings.ToLower(f.Attr), f.Op, f.Value, f.IgnoreCase, f.Kind)
+	default:
+		fmt.Fprintf(sb, "%#v", f)
+	}
+}

@@ -1,0 +1,749 @@
+// Package sql is the backend for SQL databases: records are rows of
+// existing ("legacy") tables, reference attributes such as group members
+// are rows of join tables. Every value is a bound parameter; identifiers
+// come only from the configuration, which admits nothing but plain
+// identifiers. The database dialect is pluggable; SQLite (modernc.org/sqlite,
+// pure Go) is implemented, PostgreSQL and MySQL are to follow.
+//
+// Configuration, the body of a backend "sql" block:
+//
+//	backend "sql" "app" {
+//	  driver = "sqlite"                 # required
+//	  dsn    = "file:/var/lib/scimbridge/app.db"  # required
+//
+//	  # Optional, run at start in one transaction.
+//	  bootstrap_sql = <<-SQL
+//	    CREATE TABLE IF NOT EXISTS app_users (
+//	      user_id    INTEGER PRIMARY KEY AUTOINCREMENT,
+//	      login      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+//	      first_name TEXT, last_name TEXT, email TEXT,
+//	      active     INTEGER NOT NULL DEFAULT 1,
+//	      created_at TEXT, updated_at TEXT);
+//	    CREATE TABLE IF NOT EXISTS app_groups (
+//	      group_id INTEGER PRIMARY KEY AUTOINCREMENT,
+//	      name     TEXT NOT NULL UNIQUE COLLATE NOCASE);
+//	    CREATE TABLE IF NOT EXISTS app_group_members (
+//	      group_id INTEGER NOT NULL REFERENCES app_groups(group_id) ON DELETE CASCADE,
+//	      user_id  INTEGER NOT NULL REFERENCES app_users(user_id) ON DELETE CASCADE,
+//	      PRIMARY KEY (group_id, user_id));
+//	  SQL
+//
+//	  max_open_conns    = 8      # default 8
+//	  max_idle_conns    = 4      # default 4
+//	  conn_max_lifetime = "5m"   # default "5m"
+//	  query_timeout     = "10s"  # default "10s", per backend operation
+//	  cursor_cache_size = 128    # default 128 paging cursors
+//	  cursor_ttl        = "2m"   # default "2m"
+//	  total_ttl         = "10s"  # default "10s"
+//
+//	  resource "User" {
+//	    table           = "app_users"
+//	    id_column       = "user_id"
+//	    id_generation   = "database"   # default; or "uuid" for a text key
+//	    columns         = ["login", "first_name", "last_name", "email", "active"]  # default: all
+//	    created_column  = "created_at"  # optional, RFC 3339 UTC, read-only
+//	    modified_column = "updated_at"  # optional, RFC 3339 UTC, read-only
+//	    reference "groups" {
+//	      join_table   = "app_group_members"
+//	      this_column  = "user_id"
+//	      other_column = "group_id"
+//	      target       = "Group"
+//	      read_only    = true
+//	    }
+//	  }
+//	  resource "Group" {
+//	    table     = "app_groups"
+//	    id_column = "group_id"
+//	    reference "members" {
+//	      join_table   = "app_group_members"
+//	      this_column  = "group_id"
+//	      other_column = "user_id"
+//	      target       = "User"
+//	    }
+//	  }
+//	}
+//
+// Attribute names are the column names (matched case-insensitively) and the
+// reference names. Columns are single-valued: a ModAdd on a column that has
+// a value replaces it (as a SCIM "add" on a single-valued attribute does),
+// more than one value is ErrInvalid. Text values must not contain NUL.
+// Uniqueness is the database's: declare UNIQUE (COLLATE NOCASE for
+// userName-like columns) and the backend reports ErrAlreadyExists.
+//
+// Each Create, Modify and Delete is one transaction. Membership changes
+// insert or delete only the changed join rows, after checking in batches
+// that the referenced ids exist. Modify returns the columns only, never the
+// reference lists. Sequential paging (StartIndex = previous StartIndex +
+// page size, same filter and sort) continues from a cached keyset cursor
+// instead of an OFFSET, and reuses the Total for a short while.
+package sql
+
+import (
+	"context"
+	dbsql "database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/scimbridge/scimbridge/backends"
+)
+
+// Backend is the SQL backend.
+type Backend struct {
+	db        *dbsql.DB
+	d         dialect
+	log       hclog.Logger
+	resources map[string]*resource
+	set       settings
+	cursors   *cursorCache
+	// gen counts writes; cached totals from an older generation are stale.
+	gen atomic.Uint64
+	// keysetPages and offsetPages count how pages were read (for tests and
+	// debugging of the paging path).
+	keysetPages, offsetPages atomic.Int64
+}
+
+var (
+	_ backends.Backend = (*Backend)(nil)
+	_ backends.Pinger  = (*Backend)(nil)
+)
+
+// New opens the database, runs bootstrap_sql and checks the configuration
+// against the tables. Configuration mistakes (unknown table or column) are
+// reported together, each with its place in the configuration file.
+func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
+	if cfg == nil {
+		return nil, errors.New("sql: nil config")
+	}
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	if diags := cfg.validate(); diags.HasErrors() {
+		return nil, fmt.Errorf("sql: invalid configuration: %w", diags)
+	}
+	if cfg.Driver == "" || cfg.DSN == "" {
+		return nil, errors.New("sql: driver and dsn are required")
+	}
+	d := dialects[cfg.Driver]()
+	dsn, err := d.dsn(cfg.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("sql: %w", err)
+	}
+	db, err := dbsql.Open(d.driverName(), dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sql: open: %w", err)
+	}
+	set := cfg.settings()
+	if d.singleConnection(cfg.DSN) {
+		set.maxOpen, set.maxIdle, set.connMaxLifetime = 1, 1, 0
+		log.Named("sql").Info("in-memory database: using a single connection")
+	}
+	db.SetMaxOpenConns(set.maxOpen)
+	db.SetMaxIdleConns(set.maxIdle)
+	db.SetConnMaxLifetime(set.connMaxLifetime)
+	b := &Backend{db: db, d: d, log: log.Named("sql"), set: set, cursors: newCursorCache(set.cursorCacheSize)}
+	if err := b.init(ctx, cfg); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *Backend) init(ctx context.Context, cfg *Config) error {
+	ctx, cancel := b.opContext(ctx)
+	defer cancel()
+	if err := b.db.PingContext(ctx); err != nil {
+		return b.wrap(ctx, "connect", err)
+	}
+	if strings.TrimSpace(cfg.BootstrapSQL) != "" {
+		err := b.inTx(ctx, func(tx *dbsql.Tx) error {
+			_, err := tx.ExecContext(ctx, cfg.BootstrapSQL)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sql: bootstrap_sql: %w", err)
+		}
+	}
+	res, err := loadSchema(ctx, b.d, b.db, cfg)
+	if err != nil {
+		return fmt.Errorf("sql: %w", err)
+	}
+	b.resources = res
+	return nil
+}
+
+// Close closes the connection pool.
+func (b *Backend) Close() error { return b.db.Close() }
+
+// Ping checks the connection.
+func (b *Backend) Ping(ctx context.Context) error {
+	ctx, cancel := b.opContext(ctx)
+	defer cancel()
+	if err := b.db.PingContext(ctx); err != nil {
+		return b.wrap(ctx, "ping", err)
+	}
+	return nil
+}
+
+func (b *Backend) opContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if b.set.queryTimeout > 0 {
+		return context.WithTimeout(ctx, b.set.queryTimeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+func (b *Backend) resource(name string) (*resource, error) {
+	r, ok := b.resources[name]
+	if !ok {
+		return nil, fmt.Errorf("sql: resource type %q is not configured: %w", name, backends.ErrUnsupported)
+	}
+	return r, nil
+}
+
+// inTx runs fn in one transaction, committing when it returns nil.
+func (b *Backend) inTx(ctx context.Context, fn func(tx *dbsql.Tx) error) error {
+	tx, err := b.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Create inserts a row (and its join rows) in one transaction.
+func (b *Backend) Create(ctx context.Context, resourceType string, attrs backends.Attrs) (backends.Record, error) {
+	r, err := b.resource(resourceType)
+	if err != nil {
+		return backends.Record{}, err
+	}
+	ctx, cancel := b.opContext(ctx)
+	defer cancel()
+
+	colVals := map[*column]string{}
+	refVals := map[*reference][]string{}
+	for name, vals := range attrs {
+		col, ref := r.attr(name)
+		vals = dedupe(vals)
+		switch {
+		case col != nil:
+			if col.managed {
+				return backends.Record{}, invalidf("%s.%s is set by the backend", resourceType, name)
+			}
+			if len(vals) > 1 {
+				return backends.Record{}, invalidf("%s.%s is single-valued, got %d values", resourceType, name, len(vals))
+			}
+			if len(vals) == 1 {
+				if err := checkText(resourceType, name, vals[0]); err != nil {
+					return backends.Record{}, err
+				}
+				colVals[col] = vals[0]
+			}
+		case ref != nil:
+			if ref.readOnly && len(vals) > 0 {
+				return backends.Record{}, invalidf("%s.%s is read-only", resourceType, name)
+			}
+			refVals[ref] = append(refVals[ref], vals...)
+		default:
+			return backends.Record{}, invalidf("%s has no attribute %q", resourceType, name)
+		}
+	}
+	now := b.now()
+	for _, c := range []*column{r.created, r.updated} {
+		if c != nil {
+			colVals[c] = now
+		}
+	}
+
+	var rec backends.Record
+	err = b.inTx(ctx, func(tx *dbsql.Tx) error {
+		key, err := b.insertRow(ctx, tx, r, colVals)
+		if err != nil {
+			return err
+		}
+		for _, ref := range r.refs {
+			if vals := refVals[ref]; len(vals) > 0 {
+				if err := b.addRefs(ctx, tx, ref, key, vals); err != nil {
+					return err
+				}
+			}
+		}
+		rec, err = b.read(ctx, tx, r, key, nil, true)
+		return err
+	})
+	if err != nil {
+		return backends.Record{}, b.wrap(ctx, "create "+resourceType, err)
+	}
+	b.gen.Add(1)
+	return rec, nil
+}
+
+func (b *Backend) insertRow(ctx context.Context, tx *dbsql.Tx, r *resource, vals map[*column]string) (any, error) {
+	q := newBuilder(b.d)
+	var key any
+	var names, phs []string
+	if r.idGen == idGenUUID {
+		key = newUUID()
+		names = append(names, q.q(r.idCol))
+		phs = append(phs, q.arg(key))
+	}
+	for _, c := range r.columns { // configuration order: deterministic SQL
+		if v, ok := vals[c]; ok {
+			names = append(names, q.q(c.name))
+			phs = append(phs, q.arg(v))
+		}
+	}
+	if len(names) == 0 {
+		q.write(b.d.insertDefaults(r.table))
+	} else {
+		q.write("INSERT INTO ", q.q(r.table), " (", strings.Join(names, ", "), ") VALUES (", strings.Join(phs, ", "), ")")
+	}
+	if key != nil {
+		_, err := tx.ExecContext(ctx, q.String(), q.args...)
+		return key, err
+	}
+	if b.d.insertReturning() {
+		q.write(" RETURNING ", q.q(r.idCol))
+		var raw any
+		if err := tx.QueryRowContext(ctx, q.String(), q.args...).Scan(&raw); err != nil {
+			return nil, err
+		}
+		return normalizeKey(r, raw)
+	}
+	res, err := tx.ExecContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return nil, err
+	}
+	return res.LastInsertId()
+}
+
+// normalizeKey turns a key read from the database into the form parseID
+// gives, so that it can be bound again.
+func normalizeKey(r *resource, raw any) (any, error) {
+	s, ok := format(raw)
+	if !ok {
+		return nil, fmt.Errorf("table %q returned a NULL key", r.table)
+	}
+	if k, ok := r.parseID(s); ok {
+		return k, nil
+	}
+	return nil, fmt.Errorf("table %q returned key %q that does not parse as an id", r.table, s)
+}
+
+// Get reads one record.
+func (b *Backend) Get(ctx context.Context, resourceType, id string, attrs []string) (backends.Record, error) {
+	r, err := b.resource(resourceType)
+	if err != nil {
+		return backends.Record{}, err
+	}
+	key, ok := r.parseID(id)
+	if !ok {
+		return backends.Record{}, notFound(resourceType, id)
+	}
+	ctx, cancel := b.opContext(ctx)
+	defer cancel()
+	rec, err := b.read(ctx, b.db, r, key, attrs, true)
+	if err != nil {
+		return backends.Record{}, b.wrap(ctx, "get "+resourceType, err)
+	}
+	return rec, nil
+}
+
+// read loads one row and, when withRefs, the references asked for.
+func (b *Backend) read(ctx context.Context, q querier, r *resource, key any, attrs []string, withRefs bool) (backends.Record, error) {
+	cols, refs := project(r, attrs)
+	if !withRefs {
+		refs = nil
+	}
+	sb := newBuilder(b.d)
+	sb.write("SELECT ", sb.q(r.idCol))
+	for _, c := range cols {
+		sb.write(", ", sb.q(c.name))
+	}
+	sb.write(" FROM ", sb.q(r.table), " WHERE ", sb.q(r.idCol), " = ", sb.arg(key))
+	dest := make([]any, len(cols)+1)
+	ptrs := make([]any, len(dest))
+	for i := range dest {
+		ptrs[i] = &dest[i]
+	}
+	if err := q.QueryRowContext(ctx, sb.String(), sb.args...).Scan(ptrs...); err != nil {
+		if errors.Is(err, dbsql.ErrNoRows) {
+			return backends.Record{}, notFound(r.name, fmt.Sprint(key))
+		}
+		return backends.Record{}, err
+	}
+	id, _ := format(dest[0])
+	rec := backends.Record{ID: id, Attrs: backends.Attrs{}}
+	for i, c := range cols {
+		if v, ok := format(dest[i+1]); ok && v != "" {
+			rec.Attrs[c.attr] = []string{v}
+		}
+	}
+	for _, ref := range refs {
+		vals, err := b.refValues(ctx, q, ref, key)
+		if err != nil {
+			return backends.Record{}, err
+		}
+		if len(vals) > 0 {
+			rec.Attrs[ref.attr] = vals
+		}
+	}
+	return rec, nil
+}
+
+// project resolves Query.Attrs: nil means every column and reference;
+// unknown names are ignored.
+func project(r *resource, attrs []string) ([]*column, []*reference) {
+	if attrs == nil {
+		return r.columns, r.refs
+	}
+	var cols []*column
+	var refs []*reference
+	for _, a := range attrs {
+		c, ref := r.attr(a)
+		switch {
+		case c != nil && !containsPtr(cols, c):
+			cols = append(cols, c)
+		case ref != nil && !containsPtr(refs, ref):
+			refs = append(refs, ref)
+		}
+	}
+	return cols, refs
+}
+
+func containsPtr[T any](s []*T, p *T) bool {
+	for _, x := range s {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Modify applies mods in one transaction and returns the record's columns.
+func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []backends.Modification) (backends.Record, error) {
+	r, err := b.resource(resourceType)
+	if err != nil {
+		return backends.Record{}, err
+	}
+	key, ok := r.parseID(id)
+	if !ok {
+		return backends.Record{}, notFound(resourceType, id)
+	}
+	// Check every modification before touching the database.
+	var colMods []backends.Modification
+	var needCur []*column
+	for _, m := range mods {
+		col, ref := r.attr(m.Attr)
+		switch {
+		case col != nil:
+			if col.managed {
+				return backends.Record{}, invalidf("%s.%s is set by the backend", resourceType, m.Attr)
+			}
+			for _, v := range m.Values {
+				if err := checkText(resourceType, m.Attr, v); err != nil {
+					return backends.Record{}, err
+				}
+			}
+			if m.Op == backends.ModDelete && len(m.Values) > 0 && !containsPtr(needCur, col) {
+				needCur = append(needCur, col)
+			}
+			colMods = append(colMods, m)
+		case ref != nil:
+			if ref.readOnly {
+				return backends.Record{}, invalidf("%s.%s is read-only", resourceType, m.Attr)
+			}
+		default:
+			return backends.Record{}, invalidf("%s has no attribute %q", resourceType, m.Attr)
+		}
+		switch m.Op {
+		case backends.ModAdd, backends.ModDelete, backends.ModReplace:
+		default:
+			return backends.Record{}, invalidf("unknown modification %d", m.Op)
+		}
+	}
+	ctx, cancel := b.opContext(ctx)
+	defer cancel()
+
+	var rec backends.Record
+	err = b.inTx(ctx, func(tx *dbsql.Tx) error {
+		cur, err := b.current(ctx, tx, r, key, needCur)
+		if err != nil {
+			return err
+		}
+		next := map[*column]*string{}
+		for _, m := range colMods {
+			col, _ := r.attr(m.Attr)
+			v, err := applyColumn(resourceType, col, cur, next, m)
+			if err != nil {
+				return err
+			}
+			next[col] = v
+		}
+		if r.updated != nil {
+			now := b.now()
+			next[r.updated] = &now
+		}
+		if err := b.updateRow(ctx, tx, r, key, next); err != nil {
+			return err
+		}
+		for _, m := range mods {
+			if _, ref := r.attr(m.Attr); ref != nil {
+				if err := b.modifyRefs(ctx, tx, ref, key, m); err != nil {
+					return err
+				}
+			}
+		}
+		rec, err = b.read(ctx, tx, r, key, nil, false)
+		return err
+	})
+	if err != nil {
+		return backends.Record{}, b.wrap(ctx, "modify "+resourceType, err)
+	}
+	b.gen.Add(1)
+	return rec, nil
+}
+
+// current checks that the row exists (ErrNotFound otherwise) and returns
+// the values of cols.
+func (b *Backend) current(ctx context.Context, tx *dbsql.Tx, r *resource, key any, cols []*column) (map[*column]*string, error) {
+	q := newBuilder(b.d)
+	q.write("SELECT ", q.q(r.idCol))
+	for _, c := range cols {
+		q.write(", ", q.q(c.name))
+	}
+	q.write(" FROM ", q.q(r.table), " WHERE ", q.q(r.idCol), " = ", q.arg(key))
+	dest := make([]any, len(cols)+1)
+	ptrs := make([]any, len(dest))
+	for i := range dest {
+		ptrs[i] = &dest[i]
+	}
+	if err := tx.QueryRowContext(ctx, q.String(), q.args...).Scan(ptrs...); err != nil {
+		if errors.Is(err, dbsql.ErrNoRows) {
+			return nil, notFound(r.name, fmt.Sprint(key))
+		}
+		return nil, err
+	}
+	out := map[*column]*string{}
+	for i, c := range cols {
+		if v, ok := format(dest[i+1]); ok {
+			out[c] = &v
+		}
+	}
+	return out, nil
+}
+
+// applyColumn computes a column's value after m; nil is NULL.
+func applyColumn(resourceType string, col *column, cur, next map[*column]*string, m backends.Modification) (*string, error) {
+	v, changed := next[col]
+	if !changed {
+		v = cur[col]
+	}
+	vals := dedupe(m.Values)
+	switch m.Op {
+	case backends.ModAdd, backends.ModReplace:
+		switch len(vals) {
+		case 0:
+			if m.Op == backends.ModAdd {
+				return v, nil
+			}
+			return nil, nil
+		case 1:
+			return &vals[0], nil
+		}
+		return nil, invalidf("%s.%s is single-valued, got %d values", resourceType, m.Attr, len(vals))
+	default: // ModDelete
+		if len(m.Values) == 0 {
+			return nil, nil
+		}
+		if v != nil {
+			for _, x := range vals {
+				if x == *v {
+					return nil, nil
+				}
+			}
+		}
+		return v, nil
+	}
+}
+
+func (b *Backend) updateRow(ctx context.Context, tx *dbsql.Tx, r *resource, key any, next map[*column]*string) error {
+	if len(next) == 0 {
+		return nil
+	}
+	q := newBuilder(b.d)
+	q.write("UPDATE ", q.q(r.table), " SET ")
+	first := true
+	for _, c := range r.columns {
+		v, ok := next[c]
+		if !ok {
+			continue
+		}
+		if !first {
+			q.write(", ")
+		}
+		first = false
+		var arg any
+		if v != nil {
+			arg = *v
+		}
+		q.write(q.q(c.name), " = ", q.arg(arg))
+	}
+	q.write(" WHERE ", q.q(r.idCol), " = ", q.arg(key))
+	_, err := tx.ExecContext(ctx, q.String(), q.args...)
+	return err
+}
+
+// Delete removes a row and every join row that names it.
+func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
+	r, err := b.resource(resourceType)
+	if err != nil {
+		return err
+	}
+	key, ok := r.parseID(id)
+	if !ok {
+		return notFound(resourceType, id)
+	}
+	ctx, cancel := b.opContext(ctx)
+	defer cancel()
+	err = b.inTx(ctx, func(tx *dbsql.Tx) error {
+		done := map[string]bool{}
+		for _, other := range b.resources {
+			for _, ref := range other.refs {
+				var col string
+				switch {
+				case ref.owner == r:
+					col = ref.this
+				case ref.target == r:
+					col = ref.other
+				default:
+					continue
+				}
+				k := strings.ToLower(ref.joinTable + "." + col)
+				if done[k] {
+					continue
+				}
+				done[k] = true
+				q := newBuilder(b.d)
+				q.write("DELETE FROM ", q.q(ref.joinTable), " WHERE ", q.q(col), " = ", q.arg(key))
+				if _, err := tx.ExecContext(ctx, q.String(), q.args...); err != nil {
+					return err
+				}
+			}
+		}
+		q := newBuilder(b.d)
+		q.write("DELETE FROM ", q.q(r.table), " WHERE ", q.q(r.idCol), " = ", q.arg(key))
+		res, err := tx.ExecContext(ctx, q.String(), q.args...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return notFound(resourceType, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return b.wrap(ctx, "delete "+resourceType, err)
+	}
+	b.gen.Add(1)
+	return nil
+}
+
+func (b *Backend) now() string { return time.Now().UTC().Format(time.RFC3339) }
+
+// format renders a value read from the database; false means NULL.
+func format(v any) (string, bool) {
+	switch v := v.(type) {
+	case nil:
+		return "", false
+	case string:
+		return v, true
+	case []byte:
+		return string(v), true
+	case int64:
+		return strconv.FormatInt(v, 10), true
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64), true
+	case bool:
+		return strconv.FormatBool(v), true
+	case time.Time:
+		return v.UTC().Format(time.RFC3339Nano), true
+	}
+	return fmt.Sprint(v), true
+}
+
+// dedupe drops empty and repeated values, keeping order.
+func dedupe(vals []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range vals {
+		if v != "" && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func checkText(resourceType, attr, v string) error {
+	if strings.ContainsRune(v, 0) {
+		return invalidf("%s.%s: values must not contain NUL", resourceType, attr)
+	}
+	return nil
+}
+
+// Errors.
+
+// dbError carries a sentinel and a client-safe message, and keeps the
+// driver's error for the logs (errors.Is / As see both).
+type dbError struct {
+	sentinel error
+	msg      string
+	cause    error
+}
+
+func (e *dbError) Error() string   { return e.msg }
+func (e *dbError) Unwrap() []error { return []error{e.sentinel, e.cause} }
+
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("sql: "+format+": %w", append(args, backends.ErrInvalid)...)
+}
+
+func notFound(resourceType, id string) error {
+	return fmt.Errorf("sql: %s %q: %w", resourceType, id, backends.ErrNotFound)
+}
+
+// wrap turns a driver error into one that wraps a sentinel where one fits.
+// Errors that already carry a sentinel pass through.
+func (b *Backend) wrap(ctx context.Context, op string, err error) error {
+	for _, s := range []error{backends.ErrNotFound, backends.ErrAlreadyExists, backends.ErrInvalid,
+		backends.ErrInvalidReference, backends.ErrUnsupported, backends.ErrUnavailable, backends.ErrPermission} {
+		if errors.Is(err, s) {
+			return err
+		}
+	}
+	if s := b.d.classify(err); s != nil {
+		b.log.Debug("database refused the operation", "op", op, "error", err)
+		msg := fmt.Sprintf("sql: %s: %s", op, s)
+		if s != backends.ErrUnavailable && s != backends.ErrPermission {
+			msg += ": " + err.Error() // constraint names and messages, no addresses
+		}
+		return &dbError{sentinel: s, msg: msg, cause: err}
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, dbsql.ErrConnDone) ||
+		(errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil) {
+		b.log.Warn("database unavailable", "op", op, "error", err)
+		return &dbError{sentinel: backends.ErrUnavailable, msg: fmt.Sprintf("sql: %s: %s", op, backends.ErrUnavailable), cause: err}
+	}
+	return fmt.Errorf("sql: %s: %w", op, err)
+}

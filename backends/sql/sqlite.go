@@ -1,0 +1,212 @@
+package sql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/scimbridge/scimbridge/backends"
+)
+
+// sqliteDialect speaks SQLite through modernc.org/sqlite (pure Go).
+type sqliteDialect struct{}
+
+func (sqliteDialect) driverName() string { return "sqlite" }
+
+// dsn adds foreign keys, WAL, a busy timeout and immediate transactions
+// (so that concurrent writers queue on the busy timeout instead of failing
+// on a lock upgrade), unless the admin set them.
+func (sqliteDialect) dsn(dsn string) (string, error) {
+	if dsn == "" {
+		return "", errors.New("empty dsn")
+	}
+	base, query, _ := strings.Cut(dsn, "?")
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", fmt.Errorf("dsn query: %w", err)
+	}
+	has := func(keys ...string) bool {
+		for _, k := range keys {
+			if _, ok := q[k]; ok {
+				return true
+			}
+		}
+		for _, p := range q["_pragma"] {
+			for _, k := range keys {
+				if strings.HasPrefix(strings.ToLower(p), strings.TrimPrefix(k, "_")) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if !has("_foreign_keys", "_fk") {
+		q.Set("_foreign_keys", "1")
+	}
+	if !has("_busy_timeout", "_timeout") {
+		q.Set("_busy_timeout", "5000")
+	}
+	if !has("_journal_mode", "_journal") && !(sqliteDialect{}).singleConnection(dsn) {
+		q.Set("_journal_mode", "WAL")
+	}
+	if !has("_txlock") {
+		q.Set("_txlock", "immediate")
+	}
+	return base + "?" + q.Encode(), nil
+}
+
+func (sqliteDialect) singleConnection(dsn string) bool {
+	return strings.Contains(dsn, ":memory:") || strings.Contains(dsn, "mode=memory")
+}
+
+func (sqliteDialect) placeholder(int) string { return "?" }
+
+func (sqliteDialect) quote(ident string) string {
+	return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"`
+}
+
+func (sqliteDialect) insertReturning() bool { return true }
+
+func (d sqliteDialect) insertDefaults(table string) string {
+	return "INSERT INTO " + d.quote(table) + " DEFAULT VALUES"
+}
+
+func (sqliteDialect) tableColumns(ctx context.Context, q querier, table string) ([]columnInfo, error) {
+	rows, err := q.QueryContext(ctx, "SELECT name, type FROM pragma_table_info(?)", table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []columnInfo
+	for rows.Next() {
+		var c columnInfo
+		if err := rows.Scan(&c.name, &c.declType); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// integerType follows SQLite's affinity rule: a declared type containing
+// "INT" has integer affinity.
+func (sqliteDialect) integerType(declType string) bool {
+	return strings.Contains(strings.ToUpper(declType), "INT")
+}
+
+// maxParams stays far below SQLITE_MAX_VARIABLE_NUMBER (32766 since 3.32).
+func (sqliteDialect) maxParams() int { return 1000 }
+
+func (sqliteDialect) limit(b *builder, count, offset int) string {
+	if count <= 0 {
+		count = -1
+	}
+	return " LIMIT " + b.arg(count) + " OFFSET " + b.arg(offset)
+}
+
+// equal: NOCASE folds ASCII exactly as lower() does in SQLite and lets an
+// index declared COLLATE NOCASE serve userName lookups; BINARY overrides a
+// column's NOCASE collation for case-exact comparisons.
+func (sqliteDialect) equal(b *builder, col, value string, ignoreCase bool) string {
+	if ignoreCase {
+		return col + " = " + b.arg(value) + " COLLATE NOCASE"
+	}
+	return col + " = " + b.arg(value) + " COLLATE BINARY"
+}
+
+// substring: SQLite's LIKE ignores ASCII case, so it serves the
+// case-insensitive forms; the case-exact forms compare bytes with instr /
+// substr under BINARY.
+func (sqliteDialect) substring(b *builder, op backends.Op, col, value string, ignoreCase bool) string {
+	if value == "" {
+		return col + " IS NOT NULL"
+	}
+	if ignoreCase {
+		return "lower(" + col + ") LIKE lower(" + b.arg(likePattern(op, value)) + ") ESCAPE '" + string(likeEscapeChar) + "'"
+	}
+	switch op {
+	case backends.Co:
+		return "instr(" + col + ", " + b.arg(value) + ") > 0"
+	case backends.Sw:
+		return "substr(" + col + ", 1, length(" + b.arg(value) + ")) = " + b.arg(value) + " COLLATE BINARY"
+	default:
+		return "substr(" + col + ", -length(" + b.arg(value) + ")) = " + b.arg(value) + " COLLATE BINARY"
+	}
+}
+
+func (sqliteDialect) order(b *builder, op backends.Op, col, value string, ignoreCase bool) string {
+	coll := " COLLATE BINARY"
+	if ignoreCase {
+		coll = " COLLATE NOCASE"
+	}
+	return col + " " + sqlOp(op) + " " + b.arg(value) + coll
+}
+
+func (sqliteDialect) number(col string) string { return "CAST(" + col + " AS REAL)" }
+
+// time reads only text that starts like an RFC 3339 date: julianday would
+// also take a bare number as a Julian day.
+func (sqliteDialect) time(col string) string {
+	return "julianday(CASE WHEN " + col + " GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' THEN " + col + " END)"
+}
+
+func (sqliteDialect) timeParam(ph string) string { return "julianday(" + ph + ")" }
+
+func (sqliteDialect) text(col string) string { return "CAST(" + col + " AS TEXT)" }
+
+func (sqliteDialect) nullFalse(pred string) string { return "COALESCE((" + pred + "), 0)" }
+
+func (sqliteDialect) truth(v bool) string {
+	if v {
+		return "1"
+	}
+	return "0"
+}
+
+func (sqliteDialect) classify(err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return nil
+	}
+	code := se.Code()
+	switch code {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return backends.ErrAlreadyExists
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return backends.ErrInvalidReference
+	}
+	switch code & 0xff {
+	case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_RANGE:
+		if strings.Contains(se.Error(), "UNIQUE constraint failed") {
+			return backends.ErrAlreadyExists
+		}
+		return backends.ErrInvalid
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR,
+		sqlite3.SQLITE_FULL, sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_NOLFS, sqlite3.SQLITE_NOMEM:
+		return backends.ErrUnavailable
+	case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_AUTH, sqlite3.SQLITE_PERM:
+		return backends.ErrPermission
+	}
+	return nil
+}
+
+func sqlOp(op backends.Op) string {
+	switch op {
+	case backends.Gt:
+		return ">"
+	case backends.Ge:
+		return ">="
+	case backends.Lt:
+		return "<"
+	case backends.Le:
+		return "<="
+	case backends.Ne:
+		return "<>"
+	}
+	return "="
+}
