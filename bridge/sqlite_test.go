@@ -18,7 +18,9 @@ import (
 
 func sqlType() config.BackendType {
 	return config.BackendType{
-		Decode: func(body hcl.Body, ectx *hcl.EvalContext) (any, hcl.Diagnostics) { return sqlbackend.DecodeConfig(body, ectx) },
+		Decode: func(body hcl.Body, ectx *hcl.EvalContext) (any, hcl.Diagnostics) {
+			return sqlbackend.DecodeConfig(body, ectx)
+		},
 		Open: func(ctx context.Context, cfg any, log hclog.Logger) (backends.Backend, error) {
 			return sqlbackend.New(ctx, cfg.(*sqlbackend.Config), log)
 		},
