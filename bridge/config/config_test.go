@@ -1,0 +1,132 @@
+package config
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/scimbridge/scimbridge/backends"
+)
+
+var noopType = BackendType{
+	Decode: func(body hcl.Body, _ *hcl.EvalContext) (any, hcl.Diagnostics) {
+		_, d := body.JustAttributes()
+		return nil, d
+	},
+	Open: func(context.Context, any, hclog.Logger) (backends.Backend, error) { return nil, nil },
+}
+
+func load(t *testing.T, src string, flags map[string]any) (*Config, hcl.Diagnostics) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "c.hcl")
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return Load(path, map[string]BackendType{"noop": noopType}, flags)
+}
+
+const minimal = `
+server {
+  listen          = "127.0.0.1:9000"
+  log_level       = "debug"
+  request_timeout = "20s"
+}
+backend "noop" "b" {}
+endpoint "e" {
+  base_path = "/scim/v2/"
+  backend   = "b"
+  auth {
+    token "t" { value = env("TEST_SCIM_TOKEN", "fallback-token-0123456789") }
+  }
+  mapping "User" {
+    attribute "userName" { native = "uid" }
+  }
+}
+`
+
+func TestSettingsLayering(t *testing.T) {
+	cfg, diags := load(t, minimal, nil)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if cfg.Settings.Listen != "127.0.0.1:9000" || cfg.Settings.LogLevel != "debug" || cfg.Settings.RequestTimeout != 20*time.Second {
+		t.Errorf("file settings not applied: %+v", cfg.Settings)
+	}
+	if cfg.Settings.MaxResults != 1000 || cfg.Settings.DefaultCount != 100 {
+		t.Errorf("defaults not applied: %+v", cfg.Settings)
+	}
+	if cfg.Endpoints[0].BasePath != "/scim/v2" {
+		t.Errorf("base path %q", cfg.Endpoints[0].BasePath)
+	}
+	t.Setenv("SCIMBRIDGE_LISTEN", "127.0.0.1:9100")
+	t.Setenv("SCIMBRIDGE_MAX_RESULTS", "50")
+	cfg, _ = load(t, minimal, nil)
+	if cfg.Settings.Listen != "127.0.0.1:9100" || cfg.Settings.MaxResults != 50 {
+		t.Errorf("environment did not override: %+v", cfg.Settings)
+	}
+	cfg, _ = load(t, minimal, map[string]any{"listen": "127.0.0.1:9200"})
+	if cfg.Settings.Listen != "127.0.0.1:9200" {
+		t.Errorf("flag did not override the environment: %+v", cfg.Settings)
+	}
+}
+
+func TestTokensAreHashedAndFromEnv(t *testing.T) {
+	t.Setenv("TEST_SCIM_TOKEN", "from-the-environment-0123")
+	cfg, diags := load(t, minimal, nil)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	tok := cfg.Endpoints[0].Tokens[0]
+	if strings.Contains(string(tok.Hash[:]), "from-the-environment") {
+		t.Fatal("token kept in clear")
+	}
+	if len(tok.Scopes) != len(AllScopes) {
+		t.Errorf("default scopes %v", tok.Scopes)
+	}
+}
+
+func TestLoadReportsEveryProblem(t *testing.T) {
+	src := `
+server {
+  listen = "x"
+  bogus_setting = 1
+}
+backend "nope" "b" {}
+endpoint "e" {
+  base_path = "no-slash"
+  backend   = "missing"
+  auth {
+    token "short" { value = "abc" }
+    token "bad" {
+      hash   = "md5:1234"
+      scopes = ["get:everything"]
+    }
+  }
+  mapping "Widget" {}
+}
+`
+	_, diags := load(t, src, nil)
+	want := []string{"Unknown server setting", "Unknown backend type", "Invalid base path", "Unknown backend", "Token too short",
+		"Unknown scope", "Unknown resource type", "No User mapping"}
+	text := diags.Error()
+	for _, w := range want {
+		found := false
+		for _, d := range diags {
+			if d.Summary == w {
+				found = true
+				if d.Subject == nil && w != "No User mapping" {
+					t.Errorf("%q has no source range", w)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("missing diagnostic %q in:\n%s", w, text)
+		}
+	}
+}

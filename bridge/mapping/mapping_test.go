@@ -1,0 +1,157 @@
+package mapping
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/scimbridge/scimbridge/backends"
+	"github.com/scimbridge/scimbridge/bridge/scim"
+)
+
+func decode(t *testing.T, src string) (*Mapping, hcl.Diagnostics) {
+	t.Helper()
+	f, diags := hclsyntax.ParseConfig([]byte(src), "m.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	rt := &scim.ResourceType{Name: "User", Endpoint: "/Users", Schema: scim.CoreUser(), Extensions: []scim.Extension{{Schema: scim.EnterpriseUser()}}}
+	return Decode(f.Body, rt)
+}
+
+const userMapping = `
+attribute "userName" { native = "login" }
+attribute "name.givenName" { native = "first" }
+attribute "name.familyName" { native = "last" }
+attribute "emails[type eq \"work\"].value" { native = "email" }
+attribute "emails[type eq \"home\"].value" { native = "email2" }
+attribute "active" {
+  native = "status"
+  to_native = value ? "A" : "D"
+  from_native = value == "A"
+}
+attribute "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber" { native = "empno" }
+attribute "roles.value" { native = "role" }
+computed "full_name" { value = join(" ", compact([resource.name.givenName, resource.name.familyName])) }
+`
+
+func TestRoundTrip(t *testing.T) {
+	m, diags := decode(t, userMapping)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	doc := scim.Doc{"userName": "jd", "name": map[string]any{"givenName": "J", "familyName": "D"}, "active": false,
+		"emails":              []any{map[string]any{"value": "h@x", "type": "home"}, map[string]any{"value": "w@x", "type": "work"}},
+		scim.EnterpriseSchema: map[string]any{"employeeNumber": "7"}, "roles": []any{map[string]any{"value": "a"}, map[string]any{"value": "b"}}}
+	attrs, err := m.ToNative(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := backends.Attrs{"login": {"jd"}, "first": {"J"}, "last": {"D"}, "email": {"w@x"}, "email2": {"h@x"},
+		"status": {"D"}, "empno": {"7"}, "role": {"a", "b"}, "full_name": {"J D"}}
+	if !reflect.DeepEqual(attrs, want) {
+		t.Fatalf("ToNative:\n got %v\nwant %v", attrs, want)
+	}
+	back, err := m.FromNative(backends.Record{ID: "1", Attrs: attrs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back["active"] != false || back["userName"] != "jd" || len(back["emails"].([]any)) != 2 || len(back["roles"].([]any)) != 2 {
+		t.Fatalf("FromNative: %v", back)
+	}
+	if back[scim.EnterpriseSchema].(map[string]any)["employeeNumber"] != "7" {
+		t.Fatalf("extension: %v", back)
+	}
+	// Absent attributes map to "no value" so that PUT clears them.
+	attrs, _ = m.ToNative(scim.Doc{"userName": "jd"})
+	if v, ok := attrs["first"]; !ok || len(v) != 0 {
+		t.Errorf("absent givenName: %v", attrs)
+	}
+}
+
+func TestDecodeDiagnostics(t *testing.T) {
+	cases := map[string]string{
+		`attribute "nosuch" { native = "x" }`:                                                 "Unknown SCIM attribute path",
+		`attribute "id" { native = "x" }`:                                                     "The id cannot be mapped",
+		`attribute "name" { native = "x" }`:                                                   "Map sub-attributes",
+		`attribute "emails.type" { native = "x" }`:                                            "Ambiguous multi-valued path",
+		`attribute "emails[type co \"w\"].value" { native = "x" }`:                            "Unsupported element filter",
+		`attribute "title" { native = "x" }` + "\n" + `attribute "title" { native = "y" }`:    "Duplicate attribute mapping",
+		`attribute "title" { native = "x" }` + "\n" + `attribute "nickName" { native = "x" }`: "Native attribute mapped twice",
+		`attribute "title" { native = "" }`:                                                   "Invalid native attribute name",
+		`attribute "title" {
+  native = "x"
+  to_native = upper(valeu)
+}`: "Unknown variable",
+		`attribute "title" {
+  native = "x"
+  to_native = resource.name.gievnName
+}`: "Unknown SCIM attribute",
+		`attribute "title" {
+  native = "x"
+  from_native = resource.title
+}`: "Unknown variable",
+		`attribute "title" {
+  native = "x"
+  to_native = shell(value)
+}`: "Call to unknown function",
+	}
+	for src, want := range cases {
+		_, diags := decode(t, src)
+		found := false
+		for _, d := range diags {
+			if d.Summary == want && d.Subject != nil && d.Subject.Start.Line > 0 {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s\n want diagnostic %q with a range, got %v", src, want, diags)
+		}
+	}
+}
+
+func TestCompile(t *testing.T) {
+	m, diags := decode(t, userMapping)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	cases := []struct {
+		filter string
+		want   backends.Filter
+		exact  bool
+	}{
+		{`userName eq "Jo"`, backends.Compare{Attr: "login", Op: backends.Eq, Value: "Jo", IgnoreCase: true}, true},
+		{`active eq false`, backends.Compare{Attr: "status", Op: backends.Eq, Value: "D"}, true},
+		{`emails[type eq "work"].value eq "a@b"`, backends.Compare{Attr: "email", Op: backends.Eq, Value: "a@b", IgnoreCase: true}, true},
+		{`emails.value co "x"`, backends.Or{Filters: []backends.Filter{
+			backends.Compare{Attr: "email", Op: backends.Co, Value: "x", IgnoreCase: true},
+			backends.Compare{Attr: "email2", Op: backends.Co, Value: "x", IgnoreCase: true}}}, true},
+		{`title eq "x"`, nil, false}, // unmapped: evaluated in memory
+		{`userName sw "j" and title eq "x"`, backends.Compare{Attr: "login", Op: backends.Sw, Value: "j", IgnoreCase: true}, false},
+		{`userName sw "j" or title eq "x"`, nil, false},
+		{`not (userName eq "j")`, backends.Not{Filter: backends.Compare{Attr: "login", Op: backends.Eq, Value: "j", IgnoreCase: true}}, true},
+		{`active sw "t"`, nil, false},
+		{`name.givenName pr`, backends.Present{Attr: "first"}, true},
+	}
+	for _, tc := range cases {
+		expr, err := scim.ParseFilter(tc.filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, exact := m.Compile(expr)
+		if !reflect.DeepEqual(got, tc.want) || exact != tc.exact {
+			t.Errorf("%s:\n got %#v exact=%v\nwant %#v exact=%v", tc.filter, got, exact, tc.want, tc.exact)
+		}
+	}
+}
+
+func TestOneElementMappingTakesUntypedValues(t *testing.T) {
+	m, _ := decode(t, `attribute "emails[type eq \"work\"].value" { native = "mail" }`)
+	attrs, err := m.ToNative(scim.Doc{"emails": []any{map[string]any{"value": "x@y", "primary": true}}})
+	if err != nil || strings.Join(attrs["mail"], ",") != "x@y" {
+		t.Fatalf("%v %v", attrs, err)
+	}
+}
