@@ -1,0 +1,271 @@
+package ldap
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/scimbridge/scimbridge/backends"
+)
+
+var (
+	_ backends.Backend = (*Backend)(nil)
+	_ backends.Pinger  = (*Backend)(nil)
+)
+
+// Backend stores SCIM records in an LDAP directory.
+type Backend struct {
+	cfg     *Config
+	log     hclog.Logger
+	pool    *pool
+	cache   *idCache
+	res     map[string]*resource
+	cursors *cursors
+
+	capsMu sync.Mutex
+	caps   atomic.Pointer[caps]
+	// permissive: 0 unknown, 1 the server takes the permissive modify
+	// control, -1 it does not (values are then checked before writing).
+	permissive atomic.Int32
+
+	// stats for tests and logs
+	entriesRead atomic.Int64
+	modifies    atomic.Int64
+
+	closeOnce sync.Once
+}
+
+// resource is one configured resource type, checked and parsed.
+type resource struct {
+	typ     string
+	cfg     *ResourceConfig
+	base    *goldap.DN
+	baseDN  string
+	scope   int
+	filter  string
+	rdnAttr string
+	refs    []*reference
+	// gen changes on every write through the backend, so cursors and
+	// snapshots know their totals may be stale.
+	gen atomic.Int64
+}
+
+type reference struct {
+	attr        string
+	src, target *resource
+	byValue     bool   // value_kind "rdn"
+	valueAttr   string // target attribute stored when byValue
+	placeholder string
+	readOnly    bool
+	inverse     *reference // set for inverse_of: the stored reference it mirrors
+}
+
+func (r *resource) ref(attr string) *reference {
+	for _, ref := range r.refs {
+		if strings.EqualFold(ref.attr, attr) {
+			return ref
+		}
+	}
+	return nil
+}
+
+func (r *resource) isPassword(attr string) bool {
+	return r.cfg.PasswordAttribute != "" && strings.EqualFold(attr, r.cfg.PasswordAttribute)
+}
+
+// contains reports whether dn is an entry of r's subtree (scope-wise).
+func (r *resource) contains(dn string) bool {
+	p, err := goldap.ParseDN(dn)
+	if err != nil || !r.base.AncestorOfFold(p) {
+		return false
+	}
+	return r.scope != goldap.ScopeSingleLevel || len(p.RDNs) == len(r.base.RDNs)+1
+}
+
+// New connects to the directory described by cfg. A directory that is down
+// does not fail New: the backend reconnects on use and Ping reports it.
+func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
+	if cfg == nil {
+		return nil, fmt.Errorf("%w: ldap: nil config", backends.ErrInvalid)
+	}
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	b := &Backend{cfg: cfg, log: log.Named("ldap"), res: map[string]*resource{}}
+	var err error
+	if b.pool, err = newPool(cfg, b.log); err != nil {
+		return nil, err
+	}
+	if b.cache, err = newIDCache(cfg.Cache.Size, cfg.Cache.ttl); err != nil {
+		return nil, err
+	}
+	for _, rc := range cfg.Resources {
+		base, _ := goldap.ParseDN(rc.BaseDN)
+		r := &resource{typ: rc.Type, cfg: rc, base: base, baseDN: rc.BaseDN, scope: goldap.ScopeWholeSubtree,
+			filter: rc.Filter, rdnAttr: rc.RDNAttribute}
+		if rc.Scope == "one" {
+			r.scope = goldap.ScopeSingleLevel
+		}
+		if !strings.HasPrefix(r.filter, "(") {
+			r.filter = "(" + r.filter + ")"
+		}
+		b.res[rc.Type] = r
+	}
+	for _, rc := range cfg.Resources {
+		r := b.res[rc.Type]
+		for _, refc := range rc.References {
+			r.refs = append(r.refs, &reference{attr: refc.Attribute, src: r, target: b.res[refc.Target],
+				byValue: refc.ValueKind == "rdn", valueAttr: refc.ValueAttribute, placeholder: refc.EmptyPlaceholder,
+				readOnly: refc.ReadOnly || refc.InverseOf != ""})
+		}
+	}
+	for _, rc := range cfg.Resources {
+		for _, refc := range rc.References {
+			if refc.InverseOf != "" {
+				b.res[rc.Type].ref(refc.Attribute).inverse = b.res[refc.Target].ref(refc.InverseOf)
+			}
+		}
+	}
+	b.cursors = newCursors(b)
+	if _, err := b.getCaps(ctx); err != nil {
+		b.log.Warn("ldap directory not reachable at start; will retry on use", "error", err)
+	}
+	return b, nil
+}
+
+// Close releases the connections and cursors.
+func (b *Backend) Close() error {
+	b.closeOnce.Do(func() {
+		b.cursors.close()
+		b.pool.close()
+		b.cache.close()
+	})
+	return nil
+}
+
+// Ping reads the root DSE.
+func (b *Backend) Ping(ctx context.Context) error {
+	err := b.run(ctx, func(c *goldap.Conn) error {
+		_, err := c.Search(goldap.NewSearchRequest("", goldap.ScopeBaseObject, goldap.NeverDerefAliases, 1, 0, false,
+			matchAll, []string{"1.1"}, nil))
+		return err
+	})
+	return b.mapErr(ctx, "ping", "", err)
+}
+
+func (b *Backend) getCaps(ctx context.Context) (*caps, error) {
+	if c := b.caps.Load(); c != nil {
+		return c, nil
+	}
+	b.capsMu.Lock()
+	defer b.capsMu.Unlock()
+	if c := b.caps.Load(); c != nil {
+		return c, nil
+	}
+	c, err := b.loadCaps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.log.Debug("ldap server capabilities", "caps", c.String())
+	b.caps.Store(c)
+	return c, nil
+}
+
+func (b *Backend) resource(typ string) (*resource, error) {
+	r := b.res[typ]
+	if r == nil {
+		return nil, fmt.Errorf("%w: ldap backend has no resource type %q", backends.ErrUnsupported, typ)
+	}
+	return r, nil
+}
+
+var (
+	uuidRE       = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	nsUniqueIDRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-fA-F]{8}$`)
+)
+
+// validID rejects ids that cannot be values of the id attribute, so that
+// they are not found without asking the directory.
+func (b *Backend) validID(id string) bool {
+	switch strings.ToLower(b.cfg.IDAttribute) {
+	case "entryuuid":
+		return uuidRE.MatchString(id)
+	case "nsuniqueid":
+		return nsUniqueIDRE.MatchString(id)
+	}
+	if id == "" || len(id) > 256 {
+		return false
+	}
+	for _, r := range id {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// idFilter selects the entry of r with id (id must be valid).
+func (b *Backend) idFilter(r *resource, id string) string {
+	return fmt.Sprintf("(&%s(%s=%s))", r.filter, b.cfg.IDAttribute, goldap.EscapeFilter(id))
+}
+
+// searchAll runs a search with paged results (so server size limits do not
+// cut it short) and returns every entry.
+func (b *Backend) searchAll(ctx context.Context, base string, scope int, filter string, attrs []string) ([]*goldap.Entry, error) {
+	var out []*goldap.Entry
+	err := b.run(ctx, func(c *goldap.Conn) error {
+		out = out[:0]
+		return b.pagedSearch(c, base, scope, filter, attrs, func(e *goldap.Entry) { out = append(out, e) })
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (b *Backend) pagedSearch(c *goldap.Conn, base string, scope int, filter string, attrs []string, fn func(*goldap.Entry)) error {
+	paging := goldap.NewControlPaging(uint32(b.cfg.PageSize))
+	req := goldap.NewSearchRequest(base, scope, goldap.NeverDerefAliases, 0, int(b.cfg.timeout/time.Second), false,
+		filter, attrs, []goldap.Control{paging})
+	for {
+		res, err := c.Search(req)
+		if err != nil {
+			return err
+		}
+		for _, e := range res.Entries {
+			fn(e)
+		}
+		b.entriesRead.Add(int64(len(res.Entries)))
+		ctrl, ok := goldap.FindControl(res.Controls, goldap.ControlTypePaging).(*goldap.ControlPaging)
+		if !ok || len(ctrl.Cookie) == 0 {
+			return nil
+		}
+		paging.SetCookie(ctrl.Cookie)
+	}
+}
+
+// baseSearch reads one entry; nil when it does not exist or does not match filter.
+func baseSearch(c *goldap.Conn, dn, filter string, attrs []string) (*goldap.Entry, error) {
+	res, err := c.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 0, 0, false,
+		filter, attrs, nil))
+	if goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Entries) == 0 {
+		return nil, nil
+	}
+	return res.Entries[0], nil
+}

@@ -1,0 +1,89 @@
+package ldap
+
+import (
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/ristretto/v2"
+	goldap "github.com/go-ldap/ldap/v3"
+)
+
+// idCache maps ids to DNs (and to names for value_kind "rdn") and back, per
+// resource type. Entries are hints: an id -> DN entry is verified by a base
+// search with the id in the filter before use, and a miss or a stale entry
+// falls back to a search by id.
+type idCache struct {
+	c   *ristretto.Cache[string, string]
+	ttl time.Duration
+}
+
+func newIDCache(size int, ttl time.Duration) (*idCache, error) {
+	c, err := ristretto.NewCache(&ristretto.Config[string, string]{
+		NumCounters: int64(size) * 10,
+		MaxCost:     int64(size),
+		BufferItems: 64,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &idCache{c: c, ttl: ttl}, nil
+}
+
+// normDN is the cache key of a DN: attribute types and values folded, so
+// that the spellings a server returns in member values and entry names meet.
+func normDN(dn string) string {
+	p, err := goldap.ParseDN(dn)
+	if err != nil {
+		return strings.ToLower(dn)
+	}
+	return strings.ToLower(p.String())
+}
+
+func key(parts ...string) string { return strings.Join(parts, "\x00") }
+
+func (c *idCache) dnOf(typ, id string) (string, bool) {
+	return c.c.Get(key("i>d", typ, id))
+}
+
+func (c *idCache) idOfDN(typ, dn string) (string, bool) {
+	return c.c.Get(key("d>i", typ, normDN(dn)))
+}
+
+func (c *idCache) putDN(typ, id, dn string) {
+	c.c.SetWithTTL(key("i>d", typ, id), dn, 1, c.ttl)
+	c.c.SetWithTTL(key("d>i", typ, normDN(dn)), id, 1, c.ttl)
+}
+
+func (c *idCache) forgetDN(typ, id, dn string) {
+	if id != "" {
+		c.c.Del(key("i>d", typ, id))
+	}
+	if dn != "" {
+		c.c.Del(key("d>i", typ, normDN(dn)))
+	}
+}
+
+func (c *idCache) valueOf(typ, attr, id string) (string, bool) {
+	return c.c.Get(key("i>v", typ, strings.ToLower(attr), id))
+}
+
+func (c *idCache) idOfValue(typ, attr, v string) (string, bool) {
+	return c.c.Get(key("v>i", typ, strings.ToLower(attr), strings.ToLower(v)))
+}
+
+func (c *idCache) putValue(typ, attr, id, v string) {
+	c.c.SetWithTTL(key("i>v", typ, strings.ToLower(attr), id), v, 1, c.ttl)
+	c.c.SetWithTTL(key("v>i", typ, strings.ToLower(attr), strings.ToLower(v)), id, 1, c.ttl)
+}
+
+func (c *idCache) forgetValue(typ, attr, id, v string) {
+	c.c.Del(key("i>v", typ, strings.ToLower(attr), id))
+	if v != "" {
+		c.c.Del(key("v>i", typ, strings.ToLower(attr), strings.ToLower(v)))
+	}
+}
+
+// wait makes preceding writes visible (ristretto applies them asynchronously).
+func (c *idCache) wait() { c.c.Wait() }
+
+func (c *idCache) close() { c.c.Close() }

@@ -1,0 +1,485 @@
+package ldap
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+
+	"github.com/scimbridge/scimbridge/backends"
+)
+
+// Config is the body of a `backend "ldap" "<name>"` block. Defaults are
+// filled in by DecodeConfig (and again by New for configs built in code).
+type Config struct {
+	// URLs of the directory servers, tried in order for failover:
+	// ldap://host:389 or ldaps://host:636. Required.
+	URLs []string `hcl:"urls"`
+	// BindDN is the bridge's account; "" binds anonymously. Default "".
+	BindDN string `hcl:"bind_dn,optional"`
+	// BindPassword is the account's password; use env("...") or file("..."),
+	// never a literal. Default "".
+	BindPassword string `hcl:"bind_password,optional"`
+	// BindPasswordFile, if set, is read (trailing newline removed) each time
+	// a connection binds, so a rotated secret is picked up. Default "".
+	BindPasswordFile string `hcl:"bind_password_file,optional"`
+
+	// StartTLS upgrades ldap:// connections with the StartTLS extended
+	// operation before binding. Default false.
+	StartTLS bool `hcl:"start_tls,optional"`
+	// CAFile is a PEM bundle of CAs trusted for the servers' certificates;
+	// "" uses the system roots. Default "".
+	CAFile string `hcl:"ca_file,optional"`
+	// ClientCertFile and ClientKeyFile are a PEM client certificate and key
+	// presented during TLS (both or neither). Default "".
+	ClientCertFile string `hcl:"client_cert_file,optional"`
+	ClientKeyFile  string `hcl:"client_key_file,optional"`
+	// TLSServerName overrides the name checked in the server certificate.
+	// Default "": the host of the URL.
+	TLSServerName string `hcl:"tls_server_name,optional"`
+	// InsecureSkipVerify disables certificate checks (tests only). Default false.
+	InsecureSkipVerify bool `hcl:"insecure_skip_verify,optional"`
+
+	// PoolSize bounds the number of bound connections in use at once. Default 8.
+	PoolSize int `hcl:"pool_size,optional"`
+	// Timeout bounds every LDAP operation (a shorter context deadline wins).
+	// Default "10s".
+	Timeout string `hcl:"timeout,optional"`
+	// DialTimeout bounds connecting, TLS and binding. Default "5s".
+	DialTimeout string `hcl:"dial_timeout,optional"`
+	// MaxBackoff caps the wait before a server that failed is dialed again;
+	// the wait starts at 100ms and doubles per failure. Default "10s".
+	MaxBackoff string `hcl:"max_backoff,optional"`
+
+	// IDAttribute holds the stable SCIM id: "entryUUID" (OpenLDAP) or
+	// "nsUniqueId" (389 DS). Default "entryUUID".
+	IDAttribute string `hcl:"id_attribute,optional"`
+	// ReferentialIntegrity says who keeps DN-valued references right when an
+	// entry is renamed or deleted: "bridge" (the backend updates the
+	// referencing entries itself) or "server" (refint overlay / referential
+	// integrity plugin). References holding names (value_kind = "rdn") are
+	// always kept by the bridge. Default "bridge".
+	ReferentialIntegrity string `hcl:"referential_integrity,optional"`
+	// PasswordModify selects how a password attribute is written: "auto"
+	// (the Password Modify extended operation when the server announces it,
+	// otherwise the attribute), "extended" or "attribute". Default "auto".
+	PasswordModify string `hcl:"password_modify,optional"`
+	// PageSize is the page size of internal paged searches. Default 500.
+	PageSize int `hcl:"page_size,optional"`
+	// MaxCursors bounds the open paged-search cursors kept for sequential
+	// SCIM paging; each holds one connection of its own. Default 4.
+	MaxCursors int `hcl:"max_cursors,optional"`
+	// CursorTTL closes a cursor that was not continued for this long.
+	// Default "2m".
+	CursorTTL string `hcl:"cursor_ttl,optional"`
+
+	// Cache configures the id <-> DN cache.
+	Cache *CacheConfig `hcl:"cache,block"`
+	// Resources places each resource type in the tree. At least one.
+	Resources []*ResourceConfig `hcl:"resource,block"`
+
+	timeout, dialTimeout, maxBackoff, cursorTTL time.Duration
+}
+
+// CacheConfig is the `cache` block.
+type CacheConfig struct {
+	// Size is the maximum number of cached mappings. Default 100000.
+	Size int `hcl:"size,optional"`
+	// TTL is how long a mapping is trusted without use. Default "10m".
+	TTL string `hcl:"ttl,optional"`
+
+	ttl time.Duration
+}
+
+// ResourceConfig is one `resource "<type>"` block.
+type ResourceConfig struct {
+	// Type is the resource type ("User", "Group").
+	Type string `hcl:"type,label"`
+	// BaseDN is where entries of this type are created and searched. Required.
+	BaseDN string `hcl:"base_dn"`
+	// Scope of searches below BaseDN: "sub" or "one". Default "sub".
+	Scope string `hcl:"scope,optional"`
+	// RDNAttribute names new entries: <rdn_attribute>=<value>,<base_dn>. A
+	// change of its value renames the entry (ModifyDN). Default "cn".
+	RDNAttribute string `hcl:"rdn_attribute,optional"`
+	// ObjectClasses of new entries. Required.
+	ObjectClasses []string `hcl:"object_classes"`
+	// Filter scopes which entries below BaseDN are of this type. Default:
+	// all of ObjectClasses, e.g. (&(objectClass=inetOrgPerson)).
+	Filter string `hcl:"filter,optional"`
+	// PasswordAttribute is written (see Config.PasswordModify) and never
+	// read back. Default "": no password.
+	PasswordAttribute string `hcl:"password_attribute,optional"`
+	// References declares the attributes that hold ids of other records.
+	References []*ReferenceConfig `hcl:"reference,block"`
+
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// ReferenceConfig is one `reference "<attribute>"` block.
+type ReferenceConfig struct {
+	// Attribute is the native attribute (member, uniqueMember, memberUid,
+	// manager, memberOf, or a name of your choice with inverse_of).
+	Attribute string `hcl:"attribute,label"`
+	// Target is the resource type referenced. Required.
+	Target string `hcl:"target"`
+	// ValueKind is what the attribute stores: "dn" (the target's DN) or
+	// "rdn" (the value of value_attribute of the target, e.g. memberUid
+	// holding uids). Default "dn".
+	ValueKind string `hcl:"value_kind,optional"`
+	// ValueAttribute is the target's attribute stored with value_kind
+	// "rdn". Default: the target's rdn_attribute.
+	ValueAttribute string `hcl:"value_attribute,optional"`
+	// ReadOnly marks an attribute maintained by the directory (memberOf
+	// overlay); writes to it are ignored. Default false.
+	ReadOnly bool `hcl:"read_only,optional"`
+	// InverseOf computes the reference by search instead of reading an
+	// attribute: the target records whose reference InverseOf holds this
+	// record (a user's groups when there is no memberOf overlay). Implies
+	// read_only. Default "".
+	InverseOf string `hcl:"inverse_of,optional"`
+	// EmptyPlaceholder is a DN written when the list would become empty (the
+	// attribute is MUST, as member of groupOfNames); it is never returned.
+	// Default "": an empty list removes the attribute.
+	EmptyPlaceholder string `hcl:"empty_placeholder,optional"`
+
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+var attrNameRE = regexp.MustCompile(`^(?:[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)+)(?:;[A-Za-z0-9-]+)*$`)
+
+// validAttrName reports whether s is an LDAP attribute description, so that
+// it can be put into a filter or request without escaping.
+func validAttrName(s string) bool { return attrNameRE.MatchString(s) }
+
+// DecodeConfig decodes and checks the body of a backend "ldap" block. All
+// problems are reported together, each with its source range.
+func DecodeConfig(body hcl.Body, ectx *hcl.EvalContext) (*Config, hcl.Diagnostics) {
+	cfg := &Config{}
+	diags := gohcl.DecodeBody(body, ectx, cfg)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	r := newRanges(body)
+	diags = append(diags, cfg.check(r)...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return cfg, diags
+}
+
+// ranges finds the source range of an attribute for diagnostics.
+type ranges struct {
+	body      hcl.Body
+	resources map[string]hcl.Body
+	refs      map[[2]string]hcl.Body
+}
+
+func newRanges(body hcl.Body) *ranges {
+	r := &ranges{body: body, resources: map[string]hcl.Body{}, refs: map[[2]string]hcl.Body{}}
+	if body == nil {
+		return r
+	}
+	content, _, _ := body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "resource", LabelNames: []string{"type"}}}})
+	if content == nil {
+		return r
+	}
+	for _, b := range content.Blocks {
+		r.resources[b.Labels[0]] = b.Body
+		rc, _, _ := b.Body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "reference", LabelNames: []string{"attribute"}}}})
+		if rc == nil {
+			continue
+		}
+		for _, rb := range rc.Blocks {
+			r.refs[[2]string{b.Labels[0], rb.Labels[0]}] = rb.Body
+		}
+	}
+	return r
+}
+
+func attrRange(body hcl.Body, name string) *hcl.Range {
+	if body == nil {
+		return nil
+	}
+	content, _, _ := body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: name}}})
+	if content == nil {
+		return nil
+	}
+	if a, ok := content.Attributes[name]; ok {
+		rng := a.Expr.Range()
+		return &rng
+	}
+	rng := body.MissingItemRange()
+	return &rng
+}
+
+func (r *ranges) top(name string) *hcl.Range { return attrRange(r.body, name) }
+func (r *ranges) resource(typ, name string) *hcl.Range {
+	return attrRange(r.resources[typ], name)
+}
+func (r *ranges) ref(typ, attr, name string) *hcl.Range {
+	return attrRange(r.refs[[2]string{typ, attr}], name)
+}
+
+func diag(rng *hcl.Range, summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rng}
+}
+
+func defaultString(s *string, def string) {
+	if *s == "" {
+		*s = def
+	}
+}
+
+func defaultInt(n *int, def int) {
+	if *n == 0 {
+		*n = def
+	}
+}
+
+// applyDefaults fills in every default documented on the fields.
+func (c *Config) applyDefaults() {
+	defaultInt(&c.PoolSize, 8)
+	defaultString(&c.Timeout, "10s")
+	defaultString(&c.DialTimeout, "5s")
+	defaultString(&c.MaxBackoff, "10s")
+	defaultString(&c.IDAttribute, "entryUUID")
+	defaultString(&c.ReferentialIntegrity, "bridge")
+	defaultString(&c.PasswordModify, "auto")
+	defaultInt(&c.PageSize, 500)
+	defaultInt(&c.MaxCursors, 4)
+	defaultString(&c.CursorTTL, "2m")
+	if c.Cache == nil {
+		c.Cache = &CacheConfig{}
+	}
+	defaultInt(&c.Cache.Size, 100000)
+	defaultString(&c.Cache.TTL, "10m")
+	for _, res := range c.Resources {
+		if res == nil {
+			continue
+		}
+		defaultString(&res.Scope, "sub")
+		defaultString(&res.RDNAttribute, "cn")
+		if res.Filter == "" && len(res.ObjectClasses) > 0 {
+			var b strings.Builder
+			b.WriteString("(&")
+			for _, oc := range res.ObjectClasses {
+				fmt.Fprintf(&b, "(objectClass=%s)", goldap.EscapeFilter(oc))
+			}
+			b.WriteString(")")
+			res.Filter = b.String()
+		}
+		for _, ref := range res.References {
+			if ref != nil {
+				defaultString(&ref.ValueKind, "dn")
+			}
+		}
+	}
+}
+
+// check applies defaults and validates; r may have no bodies (configs built
+// in code), then diagnostics carry no ranges.
+func (c *Config) check(r *ranges) hcl.Diagnostics {
+	c.applyDefaults()
+	var diags hcl.Diagnostics
+	add := func(rng *hcl.Range, summary, detail string) {
+		diags = append(diags, diag(rng, summary, detail))
+	}
+
+	if len(c.URLs) == 0 {
+		add(r.top("urls"), "No LDAP server URL", "urls needs at least one ldap:// or ldaps:// URL.")
+	}
+	for _, raw := range c.URLs {
+		u, err := url.Parse(raw)
+		switch {
+		case err != nil || u.Host == "":
+			add(r.top("urls"), "Invalid LDAP URL", fmt.Sprintf("%q is not a URL like ldap://host:389.", raw))
+		case u.Scheme != "ldap" && u.Scheme != "ldaps":
+			add(r.top("urls"), "Invalid LDAP URL", fmt.Sprintf("%q: the scheme must be ldap or ldaps.", raw))
+		case u.Scheme == "ldaps" && c.StartTLS:
+			add(r.top("start_tls"), "StartTLS with ldaps://", fmt.Sprintf("%q already uses TLS; start_tls applies to ldap:// only.", raw))
+		}
+	}
+	if c.BindPassword != "" && c.BindPasswordFile != "" {
+		add(r.top("bind_password_file"), "Two bind secrets", "Set bind_password or bind_password_file, not both.")
+	}
+	for _, f := range []struct{ name, path string }{
+		{"bind_password_file", c.BindPasswordFile}, {"ca_file", c.CAFile},
+		{"client_cert_file", c.ClientCertFile}, {"client_key_file", c.ClientKeyFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			add(r.top(f.name), "File not readable", fmt.Sprintf("%s: %v", f.name, err))
+		}
+	}
+	if (c.ClientCertFile == "") != (c.ClientKeyFile == "") {
+		add(r.top("client_key_file"), "Incomplete client certificate", "Set both client_cert_file and client_key_file, or neither.")
+	}
+	if c.BindDN != "" {
+		if _, err := goldap.ParseDN(c.BindDN); err != nil {
+			add(r.top("bind_dn"), "Invalid bind DN", err.Error())
+		}
+	}
+	if c.PoolSize < 1 {
+		add(r.top("pool_size"), "Invalid pool size", "pool_size must be at least 1.")
+	}
+	if c.PageSize < 1 {
+		add(r.top("page_size"), "Invalid page size", "page_size must be at least 1.")
+	}
+	if c.MaxCursors < 0 {
+		add(r.top("max_cursors"), "Invalid cursor count", "max_cursors must not be negative (0 disables cursors).")
+	}
+	dur := func(rng *hcl.Range, name, s string, dst *time.Duration) {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			add(rng, "Invalid duration", fmt.Sprintf("%s = %q: want a positive duration like \"10s\".", name, s))
+			return
+		}
+		*dst = d
+	}
+	dur(r.top("timeout"), "timeout", c.Timeout, &c.timeout)
+	dur(r.top("dial_timeout"), "dial_timeout", c.DialTimeout, &c.dialTimeout)
+	dur(r.top("max_backoff"), "max_backoff", c.MaxBackoff, &c.maxBackoff)
+	dur(r.top("cursor_ttl"), "cursor_ttl", c.CursorTTL, &c.cursorTTL)
+	var cacheBody hcl.Body
+	if r.body != nil {
+		if content, _, _ := r.body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "cache"}}}); content != nil && len(content.Blocks) > 0 {
+			cacheBody = content.Blocks[0].Body
+		}
+	}
+	if c.Cache.Size < 1 {
+		add(attrRange(cacheBody, "size"), "Invalid cache size", "cache size must be at least 1.")
+	}
+	dur(attrRange(cacheBody, "ttl"), "cache ttl", c.Cache.TTL, &c.Cache.ttl)
+	if !validAttrName(c.IDAttribute) {
+		add(r.top("id_attribute"), "Invalid attribute name", fmt.Sprintf("id_attribute %q is not an LDAP attribute name.", c.IDAttribute))
+	}
+	switch c.ReferentialIntegrity {
+	case "bridge", "server":
+	default:
+		add(r.top("referential_integrity"), "Invalid referential_integrity", `Use "bridge" or "server".`)
+	}
+	switch c.PasswordModify {
+	case "auto", "extended", "attribute":
+	default:
+		add(r.top("password_modify"), "Invalid password_modify", `Use "auto", "extended" or "attribute".`)
+	}
+
+	if len(c.Resources) == 0 {
+		add(r.top("resource"), "No resource types", `Declare at least one resource "User" { ... } block.`)
+	}
+	byType := map[string]*ResourceConfig{}
+	for _, res := range c.Resources {
+		if byType[res.Type] != nil {
+			add(&res.DefRange, "Duplicate resource type", fmt.Sprintf("resource %q is declared twice.", res.Type))
+			continue
+		}
+		byType[res.Type] = res
+		rr := func(name string) *hcl.Range { return r.resource(res.Type, name) }
+		if res.Type == "" {
+			add(&res.DefRange, "Empty resource type", "The resource label must name a resource type such as \"User\".")
+		}
+		if dn, err := goldap.ParseDN(res.BaseDN); err != nil || len(dn.RDNs) == 0 {
+			add(rr("base_dn"), "Invalid base DN", fmt.Sprintf("base_dn %q is not a DN.", res.BaseDN))
+		}
+		if res.Scope != "sub" && res.Scope != "one" {
+			add(rr("scope"), "Invalid scope", `Use "sub" or "one".`)
+		}
+		if !validAttrName(res.RDNAttribute) {
+			add(rr("rdn_attribute"), "Invalid attribute name", fmt.Sprintf("rdn_attribute %q is not an LDAP attribute name.", res.RDNAttribute))
+		}
+		if len(res.ObjectClasses) == 0 {
+			add(rr("object_classes"), "No object classes", "object_classes needs at least one class.")
+		}
+		for _, oc := range res.ObjectClasses {
+			if !validAttrName(oc) {
+				add(rr("object_classes"), "Invalid object class", fmt.Sprintf("%q is not an object class name.", oc))
+			}
+		}
+		if _, err := goldap.CompileFilter(res.Filter); err != nil {
+			add(rr("filter"), "Invalid LDAP filter", fmt.Sprintf("filter %q: %v", res.Filter, err))
+		}
+		if res.PasswordAttribute != "" && !validAttrName(res.PasswordAttribute) {
+			add(rr("password_attribute"), "Invalid attribute name", fmt.Sprintf("password_attribute %q is not an LDAP attribute name.", res.PasswordAttribute))
+		}
+		seen := map[string]bool{}
+		for _, ref := range res.References {
+			key := strings.ToLower(ref.Attribute)
+			if seen[key] {
+				add(&ref.DefRange, "Duplicate reference", fmt.Sprintf("reference %q is declared twice in resource %q.", ref.Attribute, res.Type))
+			}
+			seen[key] = true
+			if !validAttrName(ref.Attribute) {
+				add(&ref.DefRange, "Invalid attribute name", fmt.Sprintf("reference %q is not an LDAP attribute name.", ref.Attribute))
+			}
+			if strings.EqualFold(ref.Attribute, res.RDNAttribute) {
+				add(&ref.DefRange, "Reference names the entry", fmt.Sprintf("reference %q is the rdn_attribute of %q.", ref.Attribute, res.Type))
+			}
+		}
+	}
+	// References are checked once all resource types are known.
+	for _, res := range c.Resources {
+		for _, ref := range res.References {
+			rr := func(name string) *hcl.Range { return r.ref(res.Type, ref.Attribute, name) }
+			target := byType[ref.Target]
+			if target == nil {
+				add(rr("target"), "Unknown reference target", fmt.Sprintf("reference %q targets %q, which has no resource block.", ref.Attribute, ref.Target))
+			}
+			switch ref.ValueKind {
+			case "dn":
+				if ref.ValueAttribute != "" {
+					add(rr("value_attribute"), "value_attribute without value_kind = \"rdn\"", "value_attribute applies to value_kind = \"rdn\" only.")
+				}
+			case "rdn":
+				if ref.ValueAttribute == "" && target != nil {
+					ref.ValueAttribute = target.RDNAttribute
+				}
+				if ref.ValueAttribute != "" && !validAttrName(ref.ValueAttribute) {
+					add(rr("value_attribute"), "Invalid attribute name", fmt.Sprintf("value_attribute %q is not an LDAP attribute name.", ref.ValueAttribute))
+				}
+				if ref.EmptyPlaceholder != "" {
+					add(rr("empty_placeholder"), "Placeholder with value_kind = \"rdn\"", "empty_placeholder is a DN and applies to value_kind = \"dn\" only.")
+				}
+			default:
+				add(rr("value_kind"), "Invalid value_kind", `Use "dn" or "rdn".`)
+			}
+			if ref.EmptyPlaceholder != "" {
+				if _, err := goldap.ParseDN(ref.EmptyPlaceholder); err != nil {
+					add(rr("empty_placeholder"), "Invalid placeholder DN", err.Error())
+				}
+			}
+			if ref.InverseOf != "" {
+				ref.ReadOnly = true
+				var inverse *ReferenceConfig
+				if target != nil {
+					for _, tr := range target.References {
+						if strings.EqualFold(tr.Attribute, ref.InverseOf) {
+							inverse = tr
+						}
+					}
+				}
+				if target != nil && (inverse == nil || inverse.Target != res.Type || inverse.InverseOf != "") {
+					add(rr("inverse_of"), "Unknown inverse reference", fmt.Sprintf("inverse_of %q must name a stored reference of %q that targets %q.", ref.InverseOf, ref.Target, res.Type))
+				}
+			}
+		}
+	}
+	return diags
+}
+
+// validate is check for configs built in code.
+func (c *Config) validate() error {
+	diags := c.check(newRanges(nil))
+	if diags.HasErrors() {
+		return fmt.Errorf("%w: ldap config: %s", backends.ErrInvalid, diags.Error())
+	}
+	return nil
+}

@@ -1,0 +1,600 @@
+// Package ldaptest starts a real OpenLDAP slapd as a child process for
+// tests: a temporary directory, cn=config loaded with slapadd -n0 from
+// a generated LDIF, one mdb database (dc=example,dc=org) with the core, cosine,
+// inetorgperson and nis schemas and the memberof and refint overlays, a
+// monitor database, and listeners on free loopback ports (plain LDAP and,
+// with Options.TLS, LDAPS with a throw-away CA).
+//
+// A test package starts one server in TestMain with Main and hands every
+// test its own OU with NewOU:
+//
+//	func TestMain(m *testing.M) { ldaptest.Main(m, ldaptest.Options{TLS: true}) }
+//
+//	func TestX(t *testing.T) {
+//		srv := ldaptest.Shared(t) // skips when slapd is not installed
+//		ou := srv.NewOU(t)        // ou=t<N>,dc=example,dc=org with ou=people and ou=groups
+//		...
+//	}
+//
+// When slapd is not installed the tests skip with a clear message, unless
+// SCIMBRIDGE_REQUIRE_SERVERS=1, where they fail.
+package ldaptest
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+// Fixed names of the test directory.
+const (
+	BaseDN         = "dc=example,dc=org"
+	AdminDN        = "cn=admin," + BaseDN
+	AdminPassword  = "admin-secret"
+	ReaderDN       = "cn=reader," + BaseDN
+	ReaderPassword = "reader-secret"
+)
+
+// ErrNoSlapd is returned by Start when the slapd binary is not installed.
+var ErrNoSlapd = errors.New("ldaptest: slapd not installed (apt-get install slapd ldap-utils)")
+
+// Options select optional parts of the server.
+type Options struct {
+	// TLS adds an ldaps:// listener and StartTLS support with a generated CA,
+	// server certificate (for 127.0.0.1) and client certificate.
+	TLS bool
+}
+
+// Server is one running slapd.
+type Server struct {
+	// URL is ldap://127.0.0.1:PORT.
+	URL string
+	// TLSURL is ldaps://127.0.0.1:PORT (only with Options.TLS).
+	TLSURL string
+	// CAFile, ClientCertFile and ClientKeyFile are PEM files (only with Options.TLS).
+	CAFile, ClientCertFile, ClientKeyFile string
+	// Dir is the server's temporary directory (config, data, log).
+	Dir string
+
+	opts    Options
+	port    int
+	tlsPort int
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	done    chan struct{}
+	ous     atomic.Int64
+}
+
+var (
+	shared    *Server
+	sharedErr error
+)
+
+// Main starts one server for the test package, runs the tests and stops the
+// server. Tests get the server with Shared.
+func Main(m *testing.M, opts Options) {
+	shared, sharedErr = Start(opts)
+	code := m.Run()
+	if shared != nil {
+		shared.Stop()
+	}
+	os.Exit(code)
+}
+
+// Shared returns the server started by Main. It skips the test when slapd
+// is not installed (fails under SCIMBRIDGE_REQUIRE_SERVERS=1) and fails it
+// when the server could not be started.
+func Shared(t testing.TB) *Server {
+	t.Helper()
+	switch {
+	case errors.Is(sharedErr, ErrNoSlapd):
+		if os.Getenv("SCIMBRIDGE_REQUIRE_SERVERS") == "1" {
+			t.Fatalf("%v (SCIMBRIDGE_REQUIRE_SERVERS=1)", sharedErr)
+		}
+		t.Skip(sharedErr.Error())
+	case sharedErr != nil:
+		t.Fatalf("ldaptest: %v", sharedErr)
+	case shared == nil:
+		t.Fatal("ldaptest: Shared called without ldaptest.Main in TestMain")
+	}
+	return shared
+}
+
+func lookBinary(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	for _, dir := range []string{"/usr/sbin", "/usr/local/sbin", "/usr/local/libexec"} {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		}
+	}
+	return "", ErrNoSlapd
+}
+
+// Start creates and starts a server. Stop it with Stop.
+func Start(opts Options) (*Server, error) {
+	slapd, err := lookBinary("slapd")
+	if err != nil {
+		return nil, err
+	}
+	slapadd, err := lookBinary("slapadd")
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "ldaptest-")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Dir: dir, opts: opts}
+	if opts.TLS {
+		if err := s.writeCerts(); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	for _, sub := range []string{"data", "slapd.d"} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	conf := filepath.Join(dir, "config.ldif")
+	if err := os.WriteFile(conf, []byte(s.configLDIF()), 0o600); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	out, err := exec.Command(slapadd, "-n0", "-F", filepath.Join(dir, "slapd.d"), "-l", conf).CombinedOutput()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("slapadd -n0: %v: %s", err, out)
+	}
+	var lastErr error
+	for range 5 {
+		if s.port, err = freePort(); err != nil {
+			return nil, err
+		}
+		if opts.TLS {
+			if s.tlsPort, err = freePort(); err != nil {
+				return nil, err
+			}
+		}
+		if lastErr = s.start(slapd); lastErr == nil {
+			break
+		}
+	}
+	if lastErr != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "slapd.log"))
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("starting slapd: %w\n%s", lastErr, tail(log, 4000))
+	}
+	if err := s.seed(); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// configLDIF is the cn=config tree, loaded with slapadd -n0 as a packaged
+// slapd is set up.
+func (s *Server) configLDIF() string {
+	d := s.Dir
+	var b strings.Builder
+	fmt.Fprintf(&b, `dn: cn=config
+objectClass: olcGlobal
+cn: config
+olcPidFile: %[1]s/slapd.pid
+olcArgsFile: %[1]s/slapd.args
+olcSizeLimit: 500
+`, d)
+	if s.opts.TLS {
+		fmt.Fprintf(&b, `olcTLSCACertificateFile: %[1]s/ca.pem
+olcTLSCertificateFile: %[1]s/server.pem
+olcTLSCertificateKeyFile: %[1]s/server.key
+olcTLSVerifyClient: try
+`, d)
+	}
+	b.WriteString(`
+dn: cn=module{0},cn=config
+objectClass: olcModuleList
+cn: module{0}
+olcModulePath: /usr/lib/ldap
+olcModuleLoad: {0}back_mdb
+olcModuleLoad: {1}memberof
+olcModuleLoad: {2}refint
+
+dn: cn=schema,cn=config
+objectClass: olcSchemaConfig
+cn: schema
+
+`)
+	for _, schema := range []string{"core", "cosine", "inetorgperson", "nis"} {
+		fmt.Fprintf(&b, "include: file:///etc/ldap/schema/%s.ldif\n\n", schema)
+	}
+	fmt.Fprintf(&b, `dn: olcDatabase={-1}frontend,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcFrontendConfig
+olcDatabase: {-1}frontend
+
+dn: olcDatabase={0}config,cn=config
+objectClass: olcDatabaseConfig
+olcDatabase: {0}config
+olcRootDN: cn=admin,cn=config
+olcRootPW: %[2]s
+
+dn: olcDatabase={1}mdb,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcMdbConfig
+olcDatabase: {1}mdb
+olcDbDirectory: %[1]s/data
+olcDbMaxSize: 1073741824
+olcSuffix: %[3]s
+olcRootDN: %[4]s
+olcRootPW: %[2]s
+olcDbIndex: objectClass eq
+olcDbIndex: entryUUID eq
+olcDbIndex: uid,cn,mail eq,sub
+olcDbIndex: member,uniqueMember,memberUid,memberOf eq
+olcAccess: {0}to attrs=userPassword by self write by anonymous auth by * none
+olcAccess: {1}to * by dn.exact="%[5]s" read by * read
+
+dn: olcOverlay={0}memberof,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcMemberOfConfig
+olcOverlay: {0}memberof
+olcMemberOfRefInt: TRUE
+olcMemberOfDangling: ignore
+
+dn: olcOverlay={1}refint,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcRefintConfig
+olcOverlay: {1}refint
+olcRefintAttribute: member
+olcRefintAttribute: uniqueMember
+
+dn: olcDatabase={2}monitor,cn=config
+objectClass: olcDatabaseConfig
+olcDatabase: {2}monitor
+olcAccess: {0}to * by dn.exact="%[4]s" read by * none
+`, d, AdminPassword, BaseDN, AdminDN, ReaderDN)
+	return b.String()
+}
+
+func (s *Server) start(slapd string) error {
+	urls := fmt.Sprintf("ldap://127.0.0.1:%d/", s.port)
+	if s.opts.TLS {
+		urls += fmt.Sprintf(" ldaps://127.0.0.1:%d/", s.tlsPort)
+	}
+	logf, err := os.OpenFile(filepath.Join(s.Dir, "slapd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	// -d keeps slapd in the foreground; level 0 logs only startup problems.
+	cmd := exec.Command(slapd, "-d", "0", "-F", filepath.Join(s.Dir, "slapd.d"), "-h", urls)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return err
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); logf.Close(); close(done) }()
+	s.URL = fmt.Sprintf("ldap://127.0.0.1:%d", s.port)
+	if s.opts.TLS {
+		s.TLSURL = fmt.Sprintf("ldaps://127.0.0.1:%d", s.tlsPort)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		select {
+		case <-done:
+			return errors.New("slapd exited during startup")
+		default:
+		}
+		if c, err := ldap.DialURL(s.URL); err == nil {
+			_, err = c.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 5, false,
+				"(objectClass=*)", []string{"namingContexts"}, nil))
+			c.Close()
+			if err == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+			return errors.New("slapd did not answer within 15s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.mu.Lock()
+	s.cmd, s.done = cmd, done
+	s.mu.Unlock()
+	return nil
+}
+
+// Stop kills the server and removes its directory.
+func (s *Server) Stop() {
+	s.kill()
+	os.RemoveAll(s.Dir)
+}
+
+func (s *Server) kill() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+}
+
+// Restart stops the server and starts it again on the same ports with the
+// same data, as a directory restart does; open connections are dropped.
+// Do not call it from parallel tests.
+func (s *Server) Restart() error {
+	s.kill()
+	slapd, err := lookBinary("slapd")
+	if err != nil {
+		return err
+	}
+	var lastErr error
+	for range 20 { // the old listener may need a moment to go away
+		if lastErr = s.start(slapd); lastErr == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return lastErr
+}
+
+// seed adds the base entry and the read-only account.
+func (s *Server) seed() error {
+	c, err := s.dialAdmin()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	base := ldap.NewAddRequest(BaseDN, nil)
+	base.Attribute("objectClass", []string{"dcObject", "organization"})
+	base.Attribute("dc", []string{"example"})
+	base.Attribute("o", []string{"Example"})
+	if err := c.Add(base); err != nil {
+		return fmt.Errorf("adding %s: %w", BaseDN, err)
+	}
+	reader := ldap.NewAddRequest(ReaderDN, nil)
+	reader.Attribute("objectClass", []string{"person"})
+	reader.Attribute("cn", []string{"reader"})
+	reader.Attribute("sn", []string{"reader"})
+	reader.Attribute("userPassword", []string{ReaderPassword})
+	if err := c.Add(reader); err != nil {
+		return fmt.Errorf("adding %s: %w", ReaderDN, err)
+	}
+	return nil
+}
+
+func (s *Server) dialAdmin() (*ldap.Conn, error) {
+	c, err := ldap.DialURL(s.URL)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Bind(AdminDN, AdminPassword); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// OU is one test's part of the tree.
+type OU struct {
+	DN     string // ou=t<N>,dc=example,dc=org
+	People string // ou=people,<DN>
+	Groups string // ou=groups,<DN>
+}
+
+// NewOU creates a fresh ou=t<N> with ou=people and ou=groups below it.
+func (s *Server) NewOU(t testing.TB) OU {
+	t.Helper()
+	n := s.ous.Add(1)
+	ou := OU{DN: fmt.Sprintf("ou=t%d,%s", n, BaseDN)}
+	ou.People, ou.Groups = "ou=people,"+ou.DN, "ou=groups,"+ou.DN
+	c := s.Conn(t)
+	for _, dn := range []string{ou.DN, ou.People, ou.Groups} {
+		req := ldap.NewAddRequest(dn, nil)
+		req.Attribute("objectClass", []string{"organizationalUnit"})
+		name, _, _ := strings.Cut(strings.TrimPrefix(dn, "ou="), ",")
+		req.Attribute("ou", []string{name})
+		if err := c.Add(req); err != nil {
+			t.Fatalf("ldaptest: adding %s: %v", dn, err)
+		}
+	}
+	return ou
+}
+
+// Conn returns a connection bound as the rootdn, closed when the test ends.
+func (s *Server) Conn(t testing.TB) *ldap.Conn {
+	t.Helper()
+	c, err := s.dialAdmin()
+	if err != nil {
+		t.Fatalf("ldaptest: admin connection: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Search runs a subtree search as the rootdn and returns the entries; attrs
+// as in a search request (none: all user attributes).
+func (s *Server) Search(t testing.TB, base, filter string, attrs ...string) []*ldap.Entry {
+	t.Helper()
+	c, err := s.dialAdmin()
+	if err != nil {
+		t.Fatalf("ldaptest: admin connection: %v", err)
+	}
+	defer c.Close()
+	res, err := c.SearchWithPaging(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
+		0, 0, false, filter, attrs, nil), 1000)
+	if err != nil {
+		t.Fatalf("ldaptest: search %s %s: %v", base, filter, err)
+	}
+	return res.Entries
+}
+
+// Entry returns the entry at dn (base search) or nil when it does not exist.
+func (s *Server) Entry(t testing.TB, dn string, attrs ...string) *ldap.Entry {
+	t.Helper()
+	c, err := s.dialAdmin()
+	if err != nil {
+		t.Fatalf("ldaptest: admin connection: %v", err)
+	}
+	defer c.Close()
+	res, err := c.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
+		0, 0, false, "(objectClass=*)", attrs, nil))
+	if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("ldaptest: reading %s: %v", dn, err)
+	}
+	return res.Entries[0]
+}
+
+// MonitorCounter reads a monitorCounter from cn=Monitor, e.g.
+// "cn=Entries,cn=Statistics" (entries sent to clients) or
+// "cn=Search,cn=Operations" (with attr monitorOpCompleted).
+func (s *Server) MonitorCounter(t testing.TB, rdns, attr string) int64 {
+	t.Helper()
+	e := s.Entry(t, rdns+",cn=Monitor", attr)
+	if e == nil {
+		t.Fatalf("ldaptest: %s,cn=Monitor not found", rdns)
+	}
+	n, err := strconv.ParseInt(e.GetAttributeValue(attr), 10, 64)
+	if err != nil {
+		t.Fatalf("ldaptest: %s of %s: %v", attr, rdns, err)
+	}
+	return n
+}
+
+// Ping checks that the server answers.
+func (s *Server) Ping(ctx context.Context) error {
+	c, err := ldap.DialURL(s.URL, ldap.DialWithDialer(&net.Dialer{Timeout: time.Second}))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.UnauthenticatedBind("")
+}
+
+// writeCerts creates ca.pem, server.pem/key (for 127.0.0.1) and
+// client.pem/key in the server directory.
+func (s *Server) writeCerts() error {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "ldaptest CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	caCert, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return err
+	}
+	write := func(name, typ string, der []byte) error {
+		var buf bytes.Buffer
+		pem.Encode(&buf, &pem.Block{Type: typ, Bytes: der})
+		return os.WriteFile(filepath.Join(s.Dir, name), buf.Bytes(), 0o600)
+	}
+	if err := write("ca.pem", "CERTIFICATE", caDER); err != nil {
+		return err
+	}
+	leaf := func(name string, serial int64, usage x509.ExtKeyUsage, ips []net.IP) error {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return err
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(serial),
+			Subject:      pkix.Name{CommonName: name},
+			NotBefore:    now.Add(-time.Hour),
+			NotAfter:     now.Add(24 * time.Hour),
+			KeyUsage:     x509.KeyUsageDigitalSignature,
+			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+			IPAddresses:  ips,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+		if err != nil {
+			return err
+		}
+		keyDER, err := x509.MarshalECPrivateKey(key)
+		if err != nil {
+			return err
+		}
+		if err := write(name+".pem", "CERTIFICATE", der); err != nil {
+			return err
+		}
+		return write(name+".key", "EC PRIVATE KEY", keyDER)
+	}
+	if err := leaf("server", 2, x509.ExtKeyUsageServerAuth, []net.IP{net.ParseIP("127.0.0.1")}); err != nil {
+		return err
+	}
+	if err := leaf("client", 3, x509.ExtKeyUsageClientAuth, nil); err != nil {
+		return err
+	}
+	s.CAFile = filepath.Join(s.Dir, "ca.pem")
+	s.ClientCertFile = filepath.Join(s.Dir, "client.pem")
+	s.ClientKeyFile = filepath.Join(s.Dir, "client.key")
+	return nil
+}

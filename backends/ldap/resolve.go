@@ -1,0 +1,276 @@
+package ldap
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/backends"
+)
+
+// idChunk is how many ids or names go into one OR filter.
+const idChunk = 200
+
+// pipelined is how many base searches run at once on one connection when
+// DNs are resolved to ids.
+const pipelined = 16
+
+type hit struct{ dn, value string }
+
+// lookupIDs resolves ids of resource t to DNs (and to the value of
+// valueAttr when set). With verify, every id is looked up in the directory
+// (writes must not store a DN of a record deleted behind the cache's back);
+// otherwise cached ids are trusted. Unknown ids are absent from the result.
+func (b *Backend) lookupIDs(ctx context.Context, t *resource, ids []string, verify bool, valueAttr string) (map[string]hit, error) {
+	out := make(map[string]hit, len(ids))
+	var todo []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] || !b.validID(id) {
+			continue
+		}
+		seen[id] = true
+		if !verify {
+			dn, ok := b.cache.dnOf(t.typ, id)
+			v, vok := "", true
+			if valueAttr != "" {
+				v, vok = b.cache.valueOf(t.typ, valueAttr, id)
+			}
+			if ok && vok {
+				out[id] = hit{dn: dn, value: v}
+				continue
+			}
+		}
+		todo = append(todo, id)
+	}
+	attrs := []string{b.cfg.IDAttribute}
+	if valueAttr != "" {
+		attrs = append(attrs, valueAttr)
+	}
+	for start := 0; start < len(todo); start += idChunk {
+		chunk := todo[start:min(start+idChunk, len(todo))]
+		var f strings.Builder
+		f.WriteString("(&" + t.filter + "(|")
+		for _, id := range chunk {
+			fmt.Fprintf(&f, "(%s=%s)", b.cfg.IDAttribute, goldap.EscapeFilter(id))
+		}
+		f.WriteString("))")
+		entries, err := b.searchAll(ctx, t.baseDN, t.scope, f.String(), attrs)
+		if err != nil {
+			return nil, b.mapErr(ctx, "resolve ids", t.baseDN, err)
+		}
+		for _, e := range entries {
+			id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
+			if id == "" || !t.contains(e.DN) {
+				continue
+			}
+			h := hit{dn: e.DN}
+			b.cache.putDN(t.typ, id, e.DN)
+			if valueAttr != "" {
+				h.value = e.GetEqualFoldAttributeValue(valueAttr)
+				if h.value == "" {
+					continue // cannot be referenced by name
+				}
+				b.cache.putValue(t.typ, valueAttr, id, h.value)
+			}
+			// Ids compare as the directory does (UUIDs case-insensitively).
+			for _, want := range chunk {
+				if strings.EqualFold(want, id) {
+					out[want] = h
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// dnsToIDs resolves DNs of resource t to ids (keys are normDN). DNs outside
+// t's subtree or not matching its filter are absent from the result.
+func (b *Backend) dnsToIDs(ctx context.Context, t *resource, dns []string) (map[string]string, error) {
+	out := make(map[string]string, len(dns))
+	var todo []string
+	for _, dn := range dns {
+		n := normDN(dn)
+		if _, ok := out[n]; ok {
+			continue
+		}
+		if id, ok := b.cache.idOfDN(t.typ, dn); ok {
+			out[n] = id
+			continue
+		}
+		if !t.contains(dn) {
+			continue
+		}
+		out[n] = "" // placeholder, filled below or removed
+		todo = append(todo, dn)
+	}
+	if len(todo) > 0 {
+		var mu sync.Mutex
+		err := b.run(ctx, func(c *goldap.Conn) error {
+			sem := make(chan struct{}, pipelined)
+			var wg sync.WaitGroup
+			var firstErr error
+			for _, dn := range todo {
+				sem <- struct{}{}
+				wg.Go(func() {
+					defer func() { <-sem }()
+					e, err := baseSearch(c, dn, t.filter, []string{b.cfg.IDAttribute})
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						if firstErr == nil {
+							firstErr = err
+						}
+						return
+					}
+					if e == nil {
+						return
+					}
+					if id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute); id != "" {
+						out[normDN(dn)] = id
+						b.cache.putDN(t.typ, id, e.DN)
+					}
+				})
+			}
+			wg.Wait()
+			return firstErr
+		})
+		if err != nil {
+			return nil, b.mapErr(ctx, "resolve dns", t.baseDN, err)
+		}
+	}
+	for k, v := range out {
+		if v == "" {
+			delete(out, k)
+		}
+	}
+	return out, nil
+}
+
+// valuesToIDs resolves names (values of attr) of resource t to ids; keys
+// are lower-cased names.
+func (b *Backend) valuesToIDs(ctx context.Context, t *resource, attr string, values []string) (map[string]string, error) {
+	out := make(map[string]string, len(values))
+	var todo []string
+	for _, v := range values {
+		k := strings.ToLower(v)
+		if _, ok := out[k]; ok {
+			continue
+		}
+		if id, ok := b.cache.idOfValue(t.typ, attr, v); ok {
+			out[k] = id
+			continue
+		}
+		out[k] = ""
+		todo = append(todo, v)
+	}
+	for start := 0; start < len(todo); start += idChunk {
+		chunk := todo[start:min(start+idChunk, len(todo))]
+		var f strings.Builder
+		f.WriteString("(&" + t.filter + "(|")
+		for _, v := range chunk {
+			fmt.Fprintf(&f, "(%s=%s)", attr, goldap.EscapeFilter(v))
+		}
+		f.WriteString("))")
+		entries, err := b.searchAll(ctx, t.baseDN, t.scope, f.String(), []string{b.cfg.IDAttribute, attr})
+		if err != nil {
+			return nil, b.mapErr(ctx, "resolve names", t.baseDN, err)
+		}
+		for _, e := range entries {
+			id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
+			if id == "" || !t.contains(e.DN) {
+				continue
+			}
+			b.cache.putDN(t.typ, id, e.DN)
+			for _, v := range e.GetEqualFoldAttributeValues(attr) {
+				if _, asked := out[strings.ToLower(v)]; asked {
+					out[strings.ToLower(v)] = id
+					b.cache.putValue(t.typ, attr, id, v)
+				}
+			}
+		}
+	}
+	for k, v := range out {
+		if v == "" {
+			delete(out, k)
+		}
+	}
+	return out, nil
+}
+
+// findEntry reads the entry of r with id. A cached DN is verified (the base
+// search carries the id in its filter); a stale one is forgotten and the id
+// searched for once, so entries renamed outside the bridge are found again.
+func (b *Backend) findEntry(ctx context.Context, r *resource, id string, attrs []string) (*goldap.Entry, error) {
+	if !b.validID(id) {
+		return nil, fmt.Errorf("%w: %s %q", backends.ErrNotFound, r.typ, id)
+	}
+	filter := b.idFilter(r, id)
+	attrs = append(attrs, b.cfg.IDAttribute)
+	if dn, ok := b.cache.dnOf(r.typ, id); ok {
+		var e *goldap.Entry
+		err := b.run(ctx, func(c *goldap.Conn) error {
+			var err error
+			e, err = baseSearch(c, dn, filter, attrs)
+			return err
+		})
+		if err != nil {
+			return nil, b.mapErr(ctx, "read", dn, err)
+		}
+		if e != nil && r.contains(e.DN) {
+			b.entriesRead.Add(1)
+			return e, nil
+		}
+		b.log.Debug("cached dn is stale, searching by id", "type", r.typ, "id", id, "dn", dn)
+		b.cache.forgetDN(r.typ, id, dn)
+	}
+	entries, err := b.searchAll(ctx, r.baseDN, r.scope, filter, attrs)
+	if err != nil {
+		return nil, b.mapErr(ctx, "read", r.baseDN, err)
+	}
+	switch len(entries) {
+	case 0:
+		return nil, fmt.Errorf("%w: %s %q", backends.ErrNotFound, r.typ, id)
+	case 1:
+		b.cache.putDN(r.typ, id, entries[0].DN)
+		return entries[0], nil
+	}
+	return nil, fmt.Errorf("%w: %d entries carry %s %q", backends.ErrInvalid, len(entries), b.cfg.IDAttribute, id)
+}
+
+// dnOf returns the DN of r's record id. A cached DN is verified with a
+// base search carrying the id (the directory may have renamed or replaced
+// the entry); a stale one is forgotten and the id searched for once.
+func (b *Backend) dnOf(ctx context.Context, r *resource, id string, fresh bool) (string, error) {
+	if !b.validID(id) {
+		return "", fmt.Errorf("%w: %s %q", backends.ErrNotFound, r.typ, id)
+	}
+	if dn, ok := b.cache.dnOf(r.typ, id); ok && !fresh {
+		var e *goldap.Entry
+		err := b.run(ctx, func(c *goldap.Conn) error {
+			var err error
+			e, err = baseSearch(c, dn, b.idFilter(r, id), []string{"1.1"})
+			return err
+		})
+		if err != nil {
+			return "", b.mapErr(ctx, "read", dn, err)
+		}
+		if e != nil && r.contains(e.DN) {
+			return e.DN, nil
+		}
+		b.log.Debug("cached dn is stale, searching by id", "type", r.typ, "id", id, "dn", dn)
+		b.cache.forgetDN(r.typ, id, dn)
+	}
+	hits, err := b.lookupIDs(ctx, r, []string{id}, true, "")
+	if err != nil {
+		return "", err
+	}
+	h, ok := hits[id]
+	if !ok {
+		return "", fmt.Errorf("%w: %s %q", backends.ErrNotFound, r.typ, id)
+	}
+	return h.dn, nil
+}

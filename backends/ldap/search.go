@@ -1,0 +1,436 @@
+package ldap
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/backends"
+)
+
+// Search returns one page of the records that match q.
+//
+// Paging is linear. A filter LDAP evaluates exactly, in the directory's
+// own order, is read through a cursor: a Simple Paged Results search on a
+// connection of its own, kept between SCIM pages and keyed by the query
+// and the next index, so page k+1 continues where page k stopped and a
+// sequential read of N records reads each entry once (plus one count of
+// the DNs for Total). Sorted queries and filters that need a check in
+// memory go through a snapshot: one paged scan collects the matching ids
+// in order, later pages fetch only their own entries by id. Both are
+// refreshed when the backend writes to the resource type.
+func (b *Backend) Search(ctx context.Context, resourceType string, q backends.Query) (backends.Page, error) {
+	r, err := b.resource(resourceType)
+	if err != nil {
+		return backends.Page{}, err
+	}
+	cf, evalAttrs, err := b.compileFilter(ctx, r, q.Filter)
+	if err != nil {
+		return backends.Page{}, err
+	}
+	if q.SortBy != "" && !validAttrName(q.SortBy) {
+		return backends.Page{}, fmt.Errorf("%w: sort by %q: not an attribute name", backends.ErrInvalid, q.SortBy)
+	}
+	if q.SortBy != "" && r.isPassword(q.SortBy) {
+		return backends.Page{}, fmt.Errorf("%w: sort by the password attribute", backends.ErrUnsupported)
+	}
+	filter := "(&" + r.filter + cf.ldap + ")"
+	p := project(q.Attrs)
+	attrs := b.requestAttrs(r, p)
+	start := max(1, q.StartIndex)
+
+	var entries []*goldap.Entry
+	var total int
+	if cf.exact && q.SortBy == "" {
+		if q.CountOnly {
+			total, err = b.count(ctx, r, filter)
+			if err != nil {
+				return backends.Page{}, b.mapErr(ctx, "search", r.baseDN, err)
+			}
+			return backends.Page{Total: total}, nil
+		}
+		entries, total, err = b.cursors.page(ctx, r, filter, attrs, start, q.Count)
+		if err != nil {
+			return backends.Page{}, b.mapErr(ctx, "search", r.baseDN, err)
+		}
+	} else {
+		snap, err := b.cursors.snapshot(ctx, r, filter, fmt.Sprintf("%#v", q.Filter), cf, evalAttrs, q.SortBy, q.Descending)
+		if err != nil {
+			return backends.Page{}, b.mapErr(ctx, "search", r.baseDN, err)
+		}
+		total = len(snap.ids)
+		if q.CountOnly {
+			return backends.Page{Total: total}, nil
+		}
+		from := min(start-1, total)
+		to := total
+		if q.Count > 0 {
+			to = min(from+q.Count, total)
+		}
+		entries, err = b.fetchByID(ctx, r, snap.ids[from:to], attrs)
+		if err != nil {
+			return backends.Page{}, err
+		}
+	}
+	recs, err := b.toRecords(ctx, r, entries, p)
+	if err != nil {
+		return backends.Page{}, err
+	}
+	return backends.Page{Records: recs, Total: total}, nil
+}
+
+// count counts the entries that match filter, reading DNs only.
+func (b *Backend) count(ctx context.Context, r *resource, filter string) (int, error) {
+	n := 0
+	err := b.run(ctx, func(c *goldap.Conn) error {
+		n = 0
+		return b.pagedSearch(c, r.baseDN, r.scope, filter, []string{"1.1"}, func(*goldap.Entry) { n++ })
+	})
+	return n, err
+}
+
+// fetchByID reads the entries of ids, in that order; ids deleted since
+// the snapshot are left out.
+func (b *Backend) fetchByID(ctx context.Context, r *resource, ids []string, attrs []string) ([]*goldap.Entry, error) {
+	byID := make(map[string]*goldap.Entry, len(ids))
+	for start := 0; start < len(ids); start += idChunk {
+		chunk := ids[start:min(start+idChunk, len(ids))]
+		var f strings.Builder
+		f.WriteString("(&" + r.filter + "(|")
+		for _, id := range chunk {
+			fmt.Fprintf(&f, "(%s=%s)", b.cfg.IDAttribute, goldap.EscapeFilter(id))
+		}
+		f.WriteString("))")
+		entries, err := b.searchAll(ctx, r.baseDN, r.scope, f.String(), attrs)
+		if err != nil {
+			return nil, b.mapErr(ctx, "search", r.baseDN, err)
+		}
+		for _, e := range entries {
+			byID[strings.ToLower(e.GetEqualFoldAttributeValue(b.cfg.IDAttribute))] = e
+		}
+	}
+	out := make([]*goldap.Entry, 0, len(ids))
+	for _, id := range ids {
+		if e := byID[strings.ToLower(id)]; e != nil {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// cursors holds the open paged searches and the snapshots.
+type cursors struct {
+	b *Backend
+
+	mu     sync.Mutex
+	open   map[string]*cursor // key: query + next index
+	snaps  map[string]*snapshot
+	closed bool
+	stop   chan struct{}
+}
+
+type cursor struct {
+	key    string
+	conn   *conn
+	req    *goldap.SearchRequest
+	paging *goldap.ControlPaging
+	next   int // 1-based index of the next entry
+	total  int
+	gen    int64
+	used   time.Time
+	done   bool
+}
+
+type snapshot struct {
+	ids  []string
+	gen  int64
+	made time.Time
+}
+
+func newCursors(b *Backend) *cursors {
+	cs := &cursors{b: b, open: map[string]*cursor{}, snaps: map[string]*snapshot{}, stop: make(chan struct{})}
+	go cs.janitor()
+	return cs
+}
+
+func (cs *cursors) janitor() {
+	t := time.NewTicker(max(cs.b.cfg.cursorTTL/4, 100*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-cs.stop:
+			return
+		case now := <-t.C:
+			cs.mu.Lock()
+			for k, c := range cs.open {
+				if now.Sub(c.used) > cs.b.cfg.cursorTTL {
+					delete(cs.open, k)
+					c.conn.Close()
+				}
+			}
+			for k, s := range cs.snaps {
+				if now.Sub(s.made) > cs.b.cfg.cursorTTL {
+					delete(cs.snaps, k)
+				}
+			}
+			cs.mu.Unlock()
+		}
+	}
+}
+
+func (cs *cursors) close() {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.closed {
+		return
+	}
+	cs.closed = true
+	close(cs.stop)
+	for k, c := range cs.open {
+		delete(cs.open, k)
+		c.conn.Close()
+	}
+}
+
+func cursorKey(query string, next int) string { return fmt.Sprintf("%s\x00%d", query, next) }
+
+// take removes and returns the cursor of query positioned at next.
+func (cs *cursors) take(query string, next int) *cursor {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	k := cursorKey(query, next)
+	c := cs.open[k]
+	delete(cs.open, k)
+	return c
+}
+
+// keep stores c for the next page, closing the least recently used cursor
+// when max_cursors are open.
+func (cs *cursors) keep(c *cursor) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.closed {
+		c.conn.Close()
+		return
+	}
+	for len(cs.open) >= cs.b.cfg.MaxCursors {
+		var oldest *cursor
+		var oldestKey string
+		for k, o := range cs.open {
+			if oldest == nil || o.used.Before(oldest.used) {
+				oldest, oldestKey = o, k
+			}
+		}
+		delete(cs.open, oldestKey)
+		oldest.conn.Close()
+	}
+	c.used = time.Now()
+	k := cursorKey(c.key, c.next)
+	if old := cs.open[k]; old != nil {
+		old.conn.Close()
+	}
+	cs.open[k] = c
+}
+
+// page returns count entries from index start (1-based) and the total.
+func (cs *cursors) page(ctx context.Context, r *resource, filter string, attrs []string, start, count int) ([]*goldap.Entry, int, error) {
+	b := cs.b
+	if count <= 0 || b.cfg.MaxCursors == 0 {
+		all, err := b.searchAll(ctx, r.baseDN, r.scope, filter, attrs)
+		if err != nil {
+			return nil, 0, err
+		}
+		from := min(start-1, len(all))
+		to := len(all)
+		if count > 0 {
+			to = min(from+count, len(all))
+		}
+		return all[from:to], len(all), nil
+	}
+	query := r.typ + "\x00" + filter + "\x00" + strings.Join(attrs, ",")
+	for attempt := 0; ; attempt++ {
+		c := cs.take(query, start)
+		fresh := c == nil
+		if fresh {
+			total, err := b.count(ctx, r, filter)
+			if err != nil {
+				return nil, 0, err
+			}
+			if start > total {
+				return nil, total, nil
+			}
+			if c, err = cs.open1(ctx, r, query, filter, attrs, total); err != nil {
+				return nil, 0, err
+			}
+			if start > 1 {
+				if _, err := cs.read(ctx, c, start-1); err != nil {
+					c.conn.Close()
+					return nil, 0, err
+				}
+			}
+		} else if gen := r.gen.Load(); gen != c.gen {
+			// Writes since the last page: keep reading, recount Total.
+			total, err := b.count(ctx, r, filter)
+			if err != nil {
+				c.conn.Close()
+				return nil, 0, err
+			}
+			c.total, c.gen = total, gen
+		}
+		entries, err := cs.read(ctx, c, count)
+		if err != nil {
+			c.conn.Close()
+			if !fresh && attempt == 0 && ctx.Err() == nil {
+				b.log.Debug("paged search cursor failed, starting over", "error", err)
+				continue
+			}
+			return nil, 0, err
+		}
+		if c.done {
+			c.conn.Close()
+		} else {
+			cs.keep(c)
+		}
+		return entries, max(c.total, c.next-1), nil
+	}
+}
+
+func (cs *cursors) open1(ctx context.Context, r *resource, query, filter string, attrs []string, total int) (*cursor, error) {
+	b := cs.b
+	dctx, cancel := b.opContext(ctx)
+	defer cancel()
+	conn, err := b.pool.dial(dctx)
+	if err != nil {
+		return nil, err
+	}
+	paging := goldap.NewControlPaging(0)
+	req := goldap.NewSearchRequest(r.baseDN, r.scope, goldap.NeverDerefAliases, 0, 0, false, filter, attrs,
+		[]goldap.Control{paging})
+	return &cursor{key: query, conn: conn, req: req, paging: paging, next: 1, total: total, gen: r.gen.Load()}, nil
+}
+
+// read reads up to n entries from c, advancing it.
+func (cs *cursors) read(ctx context.Context, c *cursor, n int) ([]*goldap.Entry, error) {
+	ctx, cancel := cs.b.opContext(ctx)
+	defer cancel()
+	var out []*goldap.Entry
+	for len(out) < n && !c.done {
+		c.paging.PagingSize = uint32(n - len(out))
+		var res *goldap.SearchResult
+		err := runOn(ctx, c.conn.Conn, func(conn *goldap.Conn) error {
+			var err error
+			res, err = conn.Search(c.req)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res.Entries...)
+		c.next += len(res.Entries)
+		cs.b.entriesRead.Add(int64(len(res.Entries)))
+		ctrl, ok := goldap.FindControl(res.Controls, goldap.ControlTypePaging).(*goldap.ControlPaging)
+		if !ok || len(ctrl.Cookie) == 0 {
+			c.done = true
+			break
+		}
+		c.paging.SetCookie(ctrl.Cookie)
+		if len(res.Entries) == 0 {
+			break // a server that returns empty pages must not loop us
+		}
+	}
+	return out, nil
+}
+
+// snapshot returns the ids matching filter and cf.eval, sorted.
+func (cs *cursors) snapshot(ctx context.Context, r *resource, filter, exact string, cf compiled, evalAttrs []string, sortBy string, desc bool) (*snapshot, error) {
+	b := cs.b
+	key := strings.Join([]string{r.typ, filter, exact, sortBy, fmt.Sprint(desc)}, "\x00")
+	gen := r.gen.Load()
+	cs.mu.Lock()
+	s := cs.snaps[key]
+	cs.mu.Unlock()
+	if s != nil && s.gen == gen && time.Since(s.made) < b.cfg.cursorTTL {
+		return s, nil
+	}
+	attrs := append([]string{b.cfg.IDAttribute}, evalAttrs...)
+	if sortBy != "" {
+		attrs = append(attrs, sortBy)
+	}
+	entries, err := b.searchAll(ctx, r.baseDN, r.scope, filter, attrs)
+	if err != nil {
+		return nil, err
+	}
+	type row struct {
+		id  string
+		key []string
+	}
+	var rows []row
+	for _, e := range entries {
+		if !cf.eval(e) {
+			continue
+		}
+		id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
+		if id == "" {
+			continue
+		}
+		var k []string
+		if sortBy != "" {
+			k = e.GetEqualFoldAttributeValues(sortBy)
+		}
+		rows = append(rows, row{id: id, key: k})
+	}
+	if sortBy != "" {
+		caps, err := b.getCaps(ctx)
+		if err != nil {
+			return nil, err
+		}
+		kind := backends.KindString
+		if at := caps.schema.lookup(sortBy); at != nil {
+			switch strings.ToLower(at.ordering) {
+			case "integerorderingmatch":
+				kind = backends.KindNumber
+			case "generalizedtimeorderingmatch":
+				kind = backends.KindTime
+			}
+		}
+		ref := r.ref(sortBy)
+		slices.SortStableFunc(rows, func(x, y row) int {
+			// Records without a value sort last.
+			switch {
+			case len(x.key) == 0 && len(y.key) == 0:
+				return 0
+			case len(x.key) == 0:
+				return 1
+			case len(y.key) == 0:
+				return -1
+			}
+			if ref != nil {
+				return strings.Compare(strings.ToLower(x.key[0]), strings.ToLower(y.key[0]))
+			}
+			c, ok := orderValues(kind, true, x.key[0], y.key[0])
+			if !ok {
+				c = strings.Compare(strings.ToLower(x.key[0]), strings.ToLower(y.key[0]))
+			}
+			return c
+		})
+		if desc {
+			slices.Reverse(rows)
+		}
+	}
+	s = &snapshot{gen: gen, made: time.Now(), ids: make([]string, len(rows))}
+	for i, rw := range rows {
+		s.ids[i] = rw.id
+	}
+	cs.mu.Lock()
+	if len(cs.snaps) >= max(cs.b.cfg.MaxCursors, 1)*4 {
+		clear(cs.snaps)
+	}
+	cs.snaps[key] = s
+	cs.mu.Unlock()
+	return s, nil
+}

@@ -1,0 +1,871 @@
+package ldap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/backends"
+)
+
+// change is one LDAP modification with values in stored form.
+type change struct {
+	op     backends.ModOp
+	attr   string
+	values []string
+	ref    *reference // set for reference attributes
+	// ifPresent: a delete sent only when the value is there (the
+	// placeholder, which an add replaces).
+	ifPresent bool
+}
+
+// plan is a Modify translated to LDAP.
+type plan struct {
+	changes        []change
+	password       *string // set: write this password
+	rdnValues      []string
+	touched        map[string]bool // lower-case attributes changed
+	valueAttrsUsed []string        // attributes of r that references store by name and that change
+}
+
+var errStale = errors.New("stale dn")
+
+// buildDN names a new entry of r; the value is escaped and the result must
+// sit directly below the base DN, so no value can place it elsewhere.
+func buildDN(r *resource, value string) (string, error) {
+	dn := r.rdnAttr + "=" + goldap.EscapeDN(value) + "," + r.baseDN
+	p, err := goldap.ParseDN(dn)
+	if err != nil || len(p.RDNs) != len(r.base.RDNs)+1 || !r.base.AncestorOfFold(p) ||
+		len(p.RDNs[0].Attributes) != 1 || p.RDNs[0].Attributes[0].Value != value {
+		return "", fmt.Errorf("%w: %s value %q cannot name an entry", backends.ErrInvalid, r.rdnAttr, value)
+	}
+	return dn, nil
+}
+
+// splitRDN splits dn at its first unescaped comma.
+func splitRDN(dn string) (rdn, parent string) {
+	for i := 0; i < len(dn); i++ {
+		switch dn[i] {
+		case '\\':
+			i++
+		case ',':
+			return dn[:i], dn[i+1:]
+		}
+	}
+	return dn, ""
+}
+
+// rdnValue returns the value of r's naming attribute in dn.
+func rdnValue(r *resource, dn string) string {
+	p, err := goldap.ParseDN(dn)
+	if err != nil || len(p.RDNs) == 0 {
+		return ""
+	}
+	for _, a := range p.RDNs[0].Attributes {
+		if strings.EqualFold(a.Type, r.rdnAttr) {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+func nonEmpty(vals []string) []string {
+	out := make([]string, 0, len(vals))
+	seen := map[string]bool{}
+	for _, v := range vals {
+		if v != "" && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// refValues turns ids into stored values. With mustExist every id must
+// name a record of the target, else ErrInvalidReference.
+func (b *Backend) refValues(ctx context.Context, ref *reference, ids []string, mustExist bool) ([]string, error) {
+	ids = nonEmpty(ids)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	valueAttr := ""
+	if ref.byValue {
+		valueAttr = ref.valueAttr
+	}
+	hits, err := b.lookupIDs(ctx, ref.target, ids, mustExist, valueAttr)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(ids))
+	var missing []string
+	for _, id := range ids {
+		h, ok := hits[id]
+		if !ok {
+			missing = append(missing, id)
+			continue
+		}
+		if ref.byValue {
+			out = append(out, h.value)
+		} else {
+			out = append(out, h.dn)
+		}
+	}
+	if mustExist && len(missing) > 0 {
+		if len(missing) > 3 {
+			missing = append(missing[:3], fmt.Sprintf("and %d more", len(missing)-3))
+		}
+		return nil, fmt.Errorf("%w: %s: no %s with id %s", backends.ErrInvalidReference, ref.attr, ref.target.typ, strings.Join(missing, ", "))
+	}
+	return out, nil
+}
+
+// Create adds a new entry named by the RDN attribute below the base DN.
+func (b *Backend) Create(ctx context.Context, resourceType string, attrs backends.Attrs) (backends.Record, error) {
+	r, err := b.resource(resourceType)
+	if err != nil {
+		return backends.Record{}, err
+	}
+	caps, err := b.getCaps(ctx)
+	if err != nil {
+		return backends.Record{}, err
+	}
+	name := nonEmpty(attrs.Get(r.rdnAttr))
+	if len(name) == 0 {
+		return backends.Record{}, fmt.Errorf("%w: %s needs a value of %s", backends.ErrInvalid, r.typ, r.rdnAttr)
+	}
+	dn, err := buildDN(r, name[0])
+	if err != nil {
+		return backends.Record{}, err
+	}
+	req := goldap.NewAddRequest(dn, nil)
+	classes := slices.Clone(r.cfg.ObjectClasses)
+	for _, oc := range attrs.Get("objectClass") {
+		if oc != "" && !slices.ContainsFunc(classes, func(c string) bool { return strings.EqualFold(c, oc) }) {
+			classes = append(classes, oc)
+		}
+	}
+	req.Attribute("objectClass", classes)
+	var password *string
+	names := make([]string, 0, len(attrs))
+	for k := range attrs {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	filled := map[*reference]bool{}
+	for _, a := range names {
+		vals := nonEmpty(attrs[a])
+		switch {
+		case strings.EqualFold(a, "objectClass"):
+			continue
+		case !validAttrName(a):
+			return backends.Record{}, fmt.Errorf("%w: %q is not an attribute name", backends.ErrInvalid, a)
+		case strings.EqualFold(a, b.cfg.IDAttribute):
+			continue // assigned by the directory
+		case r.isPassword(a):
+			if len(vals) > 0 {
+				password = &vals[0]
+			}
+			continue
+		}
+		if ref := r.ref(a); ref != nil {
+			if ref.readOnly {
+				continue
+			}
+			filled[ref] = true
+			stored, err := b.refValues(ctx, ref, vals, true)
+			if err != nil {
+				return backends.Record{}, err
+			}
+			if len(stored) == 0 && ref.placeholder != "" {
+				stored = []string{ref.placeholder}
+			}
+			if len(stored) > 0 {
+				req.Attribute(ref.attr, stored)
+			}
+			continue
+		}
+		if len(vals) > 0 {
+			req.Attribute(a, vals)
+		}
+	}
+	for _, ref := range r.refs {
+		if !filled[ref] && !ref.readOnly && ref.placeholder != "" {
+			req.Attribute(ref.attr, []string{ref.placeholder})
+		}
+	}
+	useExtended := password != nil && b.useExtendedPassword(caps)
+	if password != nil && !useExtended {
+		req.Attribute(r.cfg.PasswordAttribute, []string{*password})
+	}
+	err = b.run(ctx, func(c *goldap.Conn) error { return c.Add(req) })
+	if err != nil {
+		return backends.Record{}, b.mapErr(ctx, "add", dn, err)
+	}
+	r.gen.Add(1)
+	if useExtended {
+		if err := b.setPassword(ctx, dn, *password); err != nil {
+			// Leave nothing half made: the retry creates it again.
+			if derr := b.run(ctx, func(c *goldap.Conn) error { return c.Del(goldap.NewDelRequest(dn, nil)) }); derr != nil {
+				b.log.Error("could not remove the entry whose password was refused", "dn", dn, "error", derr)
+			}
+			return backends.Record{}, err
+		}
+	}
+	p := project(nil)
+	var e *goldap.Entry
+	err = b.run(ctx, func(c *goldap.Conn) error {
+		var err error
+		e, err = baseSearch(c, dn, matchAll, b.requestAttrs(r, p))
+		return err
+	})
+	if err != nil {
+		return backends.Record{}, b.mapErr(ctx, "read", dn, err)
+	}
+	if e == nil {
+		return backends.Record{}, fmt.Errorf("%w: created entry vanished", backends.ErrNotFound)
+	}
+	id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
+	if id == "" {
+		return backends.Record{}, fmt.Errorf("%w: the directory gave the new entry no %s", backends.ErrInvalid, b.cfg.IDAttribute)
+	}
+	b.cache.putDN(r.typ, id, e.DN)
+	recs, err := b.toRecords(ctx, r, []*goldap.Entry{e}, p)
+	if err != nil || len(recs) == 0 {
+		return backends.Record{}, err
+	}
+	return recs[0], nil
+}
+
+func (b *Backend) useExtendedPassword(c *caps) bool {
+	switch b.cfg.PasswordModify {
+	case "extended":
+		return true
+	case "attribute":
+		return false
+	}
+	return c.extensions[oidPasswordModify]
+}
+
+// setPassword uses the Password Modify extended operation (RFC 3062), so
+// the server hashes the password by its own policy.
+func (b *Backend) setPassword(ctx context.Context, dn, password string) error {
+	err := b.run(ctx, func(c *goldap.Conn) error {
+		_, err := c.PasswordModify(goldap.NewPasswordModifyRequest(dn, "", password))
+		return err
+	})
+	return b.mapErr(ctx, "password modify", dn, err)
+}
+
+// planModify translates mods; references are resolved here, before any
+// write, so an unknown id changes nothing.
+func (b *Backend) planModify(ctx context.Context, r *resource, mods []backends.Modification) (*plan, error) {
+	pl := &plan{touched: map[string]bool{}}
+	for _, m := range mods {
+		if !validAttrName(m.Attr) {
+			return nil, fmt.Errorf("%w: %q is not an attribute name", backends.ErrInvalid, m.Attr)
+		}
+		if m.Op != backends.ModAdd && m.Op != backends.ModDelete && m.Op != backends.ModReplace {
+			return nil, fmt.Errorf("%w: modification %v", backends.ErrInvalid, m.Op)
+		}
+		vals := nonEmpty(m.Values)
+		switch {
+		case strings.EqualFold(m.Attr, b.cfg.IDAttribute):
+			return nil, fmt.Errorf("%w: %s is assigned by the directory", backends.ErrInvalid, m.Attr)
+		case r.isPassword(m.Attr):
+			if m.Op != backends.ModDelete && len(vals) > 0 {
+				pw := vals[0]
+				pl.password = &pw
+			} else if m.Op != backends.ModAdd {
+				pl.changes = append(pl.changes, change{op: backends.ModReplace, attr: r.cfg.PasswordAttribute})
+			}
+			continue
+		case strings.EqualFold(m.Attr, r.rdnAttr):
+			if (m.Op == backends.ModReplace && len(vals) == 0) || (m.Op == backends.ModDelete && len(m.Values) == 0) {
+				return nil, fmt.Errorf("%w: %s names the entry and cannot be removed", backends.ErrInvalid, m.Attr)
+			}
+			if m.Op == backends.ModReplace {
+				pl.rdnValues = vals
+			}
+		}
+		pl.touched[strings.ToLower(m.Attr)] = true
+		if ref := r.ref(m.Attr); ref != nil {
+			if ref.readOnly {
+				continue
+			}
+			stored, err := b.refValues(ctx, ref, vals, m.Op != backends.ModDelete)
+			if err != nil {
+				return nil, err
+			}
+			ch := change{op: m.Op, attr: ref.attr, values: stored, ref: ref}
+			switch {
+			case m.Op == backends.ModDelete && len(m.Values) == 0:
+				ch.op = backends.ModReplace
+			case m.Op == backends.ModDelete && len(stored) == 0:
+				continue // none of them can be a member
+			case m.Op == backends.ModAdd && len(stored) == 0:
+				continue
+			}
+			if ch.op == backends.ModReplace && len(ch.values) == 0 && ref.placeholder != "" {
+				ch.values = []string{ref.placeholder}
+			}
+			pl.changes = append(pl.changes, ch)
+			if m.Op == backends.ModAdd && ref.placeholder != "" {
+				pl.changes = append(pl.changes, change{op: backends.ModDelete, attr: ref.attr, values: []string{ref.placeholder}, ref: ref, ifPresent: true})
+			}
+			continue
+		}
+		switch {
+		case m.Op == backends.ModDelete && len(m.Values) == 0:
+			// "Delete the attribute" is a replace with nothing, which is not
+			// an error when the attribute is absent.
+			pl.changes = append(pl.changes, change{op: backends.ModReplace, attr: m.Attr})
+		case m.Op != backends.ModReplace && len(vals) == 0:
+		default:
+			pl.changes = append(pl.changes, change{op: m.Op, attr: m.Attr, values: vals})
+		}
+	}
+	for _, other := range b.res {
+		for _, ref := range other.refs {
+			if ref.target == r && ref.byValue && ref.inverse == nil && pl.touched[strings.ToLower(ref.valueAttr)] &&
+				!slices.Contains(pl.valueAttrsUsed, ref.valueAttr) {
+				pl.valueAttrsUsed = append(pl.valueAttrsUsed, ref.valueAttr)
+			}
+		}
+	}
+	return pl, nil
+}
+
+// Modify applies mods to one entry: password (extended operation), then
+// a rename when the RDN attribute changes, then one modify request; a
+// failed modify undoes the rename.
+func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []backends.Modification) (backends.Record, error) {
+	r, err := b.resource(resourceType)
+	if err != nil {
+		return backends.Record{}, err
+	}
+	if !b.validID(id) {
+		return backends.Record{}, fmt.Errorf("%w: %s %q", backends.ErrNotFound, r.typ, id)
+	}
+	if _, err := b.getCaps(ctx); err != nil {
+		return backends.Record{}, err
+	}
+	pl, err := b.planModify(ctx, r, mods)
+	if err != nil {
+		return backends.Record{}, err
+	}
+	var dn string
+	for attempt := 0; ; attempt++ {
+		dn, err = b.dnOf(ctx, r, id, attempt > 0)
+		if err != nil {
+			return backends.Record{}, err
+		}
+		dn, err = b.execute(ctx, r, id, dn, pl)
+		if errors.Is(err, errStale) {
+			b.cache.forgetDN(r.typ, id, dn)
+			if attempt == 0 {
+				continue
+			}
+			return backends.Record{}, fmt.Errorf("%w: %s %q", backends.ErrNotFound, r.typ, id)
+		}
+		if err != nil {
+			return backends.Record{}, err
+		}
+		break
+	}
+	r.gen.Add(1)
+	return b.readAfterWrite(ctx, r, id, dn, pl.touched)
+}
+
+// readAfterWrite reads the record at dn without the references that were
+// not modified (they may be large): it lists the attribute names first.
+func (b *Backend) readAfterWrite(ctx context.Context, r *resource, id, dn string, touched map[string]bool) (backends.Record, error) {
+	var skip bool
+	for _, ref := range r.refs {
+		if !touched[strings.ToLower(ref.attr)] {
+			skip = true
+		}
+	}
+	p := project(nil)
+	if skip {
+		var names *goldap.Entry
+		err := b.run(ctx, func(c *goldap.Conn) error {
+			res, err := c.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 0, 0, true,
+				b.idFilter(r, id), []string{"*"}, nil))
+			if err == nil && len(res.Entries) == 1 {
+				names = res.Entries[0]
+			}
+			return err
+		})
+		if err != nil {
+			return backends.Record{}, b.mapErr(ctx, "read", dn, err)
+		}
+		if names == nil {
+			return backends.Record{}, fmt.Errorf("%w: %s %q", backends.ErrNotFound, r.typ, id)
+		}
+		var list []string
+		for _, a := range names.Attributes {
+			if ref := r.ref(a.Name); ref == nil || touched[strings.ToLower(ref.attr)] {
+				list = append(list, a.Name)
+			}
+		}
+		for _, ref := range r.refs {
+			if touched[strings.ToLower(ref.attr)] && ref.inverse == nil {
+				list = append(list, ref.attr)
+			}
+		}
+		p = project(list)
+	}
+	return b.Get(ctx, r.typ, id, attrsOf(p))
+}
+
+func attrsOf(p projection) []string {
+	if p.all {
+		return nil
+	}
+	out := make([]string, 0, len(p.names))
+	for _, n := range p.names {
+		out = append(out, n)
+	}
+	return out
+}
+
+// execute runs the plan against dn; errStale when dn no longer names id.
+// It returns the entry's DN afterwards.
+func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *plan) (string, error) {
+	var oldValues map[string]string
+	if len(pl.valueAttrsUsed) > 0 {
+		e, err := b.findEntry(ctx, r, id, pl.valueAttrsUsed)
+		if err != nil {
+			return dn, err
+		}
+		oldValues = map[string]string{}
+		for _, a := range pl.valueAttrsUsed {
+			oldValues[strings.ToLower(a)] = e.GetEqualFoldAttributeValue(a)
+		}
+	}
+	newDN := dn
+	var oldRDN string
+	if len(pl.rdnValues) > 0 && rdnValue(r, dn) != pl.rdnValues[0] {
+		want, err := buildDN(r, pl.rdnValues[0])
+		if err != nil {
+			return dn, err
+		}
+		newRDN, _ := splitRDN(want)
+		var parent string
+		oldRDN, parent = splitRDN(dn)
+		newDN = newRDN + "," + parent
+		err = b.run(ctx, func(c *goldap.Conn) error {
+			return c.ModifyDN(goldap.NewModifyDNRequest(dn, newRDN, true, ""))
+		})
+		if isStaleErr(err) {
+			return dn, errStale
+		}
+		if err != nil {
+			return dn, b.mapErr(ctx, "rename", dn, err)
+		}
+		b.cache.forgetDN(r.typ, id, dn)
+		b.cache.putDN(r.typ, id, newDN)
+	}
+	if pl.password != nil {
+		caps, _ := b.getCaps(ctx)
+		if b.useExtendedPassword(caps) {
+			if err := b.setPassword(ctx, newDN, *pl.password); err != nil {
+				b.undoRename(ctx, newDN, oldRDN)
+				return dn, err
+			}
+		} else {
+			pl.changes = append(pl.changes, change{op: backends.ModReplace, attr: r.cfg.PasswordAttribute, values: []string{*pl.password}})
+			pl.password = nil
+		}
+	}
+	if len(pl.changes) > 0 {
+		err := b.modify(ctx, newDN, pl.changes)
+		if err != nil {
+			b.undoRename(ctx, newDN, oldRDN)
+			if isStaleErr(err) {
+				return dn, errStale
+			}
+			return dn, b.mapErr(ctx, "modify", newDN, err)
+		}
+	}
+	if newDN != dn || oldValues != nil {
+		if err := b.fixReferences(ctx, r, id, dn, newDN, oldValues); err != nil {
+			return newDN, err
+		}
+	}
+	return newDN, nil
+}
+
+func isStaleErr(err error) bool {
+	return goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject)
+}
+
+func (b *Backend) undoRename(ctx context.Context, newDN, oldRDN string) {
+	if oldRDN == "" {
+		return
+	}
+	err := b.run(context.WithoutCancel(ctx), func(c *goldap.Conn) error {
+		return c.ModifyDN(goldap.NewModifyDNRequest(newDN, oldRDN, true, ""))
+	})
+	if err != nil {
+		b.log.Error("could not undo a rename after a failed modify", "dn", newDN, "old_rdn", oldRDN, "error", err)
+	}
+}
+
+// modify sends one modify request with only the changed values. Adding a
+// value that is there or deleting one that is not is made harmless with
+// the permissive modify control, or, where the server lacks it, by
+// checking the current values first. When a delete would empty an
+// attribute that has a placeholder, the placeholder is added in the same
+// request.
+func (b *Backend) modify(ctx context.Context, dn string, changes []change) error {
+	send := func(changes []change, permissive bool) error {
+		var controls []goldap.Control
+		if permissive {
+			controls = append(controls, goldap.NewControlString(oidPermissiveModify, true, ""))
+		}
+		req := goldap.NewModifyRequest(dn, controls)
+		for _, ch := range changes {
+			switch ch.op {
+			case backends.ModAdd:
+				req.Add(ch.attr, ch.values)
+			case backends.ModDelete:
+				req.Delete(ch.attr, ch.values)
+			default:
+				req.Replace(ch.attr, ch.values)
+			}
+		}
+		b.modifies.Add(1)
+		return b.run(ctx, func(c *goldap.Conn) error { return c.Modify(req) })
+	}
+	attempt := func(changes []change) error {
+		caps, err := b.getCaps(ctx)
+		if err != nil {
+			return err
+		}
+		if caps.controls[oidPermissiveModify] && b.permissive.Load() >= 0 {
+			err := send(changes, true)
+			if !goldap.IsErrorWithCode(err, goldap.LDAPResultUnavailableCriticalExtension) {
+				return err
+			}
+			b.log.Info("ldap server refuses the permissive modify control; checking values before writing")
+			b.permissive.Store(-1)
+		}
+		// Optimistic: most changes add new values and delete present ones.
+		err = send(changes, false)
+		for retry := 0; retry < 5 && goldap.IsErrorAnyOf(err, goldap.LDAPResultNoSuchAttribute, goldap.LDAPResultAttributeOrValueExists); retry++ {
+			// Concurrent writers may change the values between the check
+			// and the write; check again.
+			checked, cerr := b.dropNoops(ctx, dn, changes)
+			if cerr != nil {
+				return cerr
+			}
+			if len(checked) == 0 {
+				return nil
+			}
+			err = send(checked, false)
+		}
+		return err
+	}
+	changes, err := b.checkPresent(ctx, dn, changes)
+	if err != nil {
+		return err
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	err = attempt(changes)
+	if goldap.IsErrorWithCode(err, goldap.LDAPResultObjectClassViolation) {
+		var withPH []change
+		for _, ch := range changes {
+			if ch.ref != nil && ch.ref.placeholder != "" && ch.op == backends.ModDelete && !slices.Contains(ch.values, ch.ref.placeholder) {
+				withPH = append(withPH, change{op: backends.ModAdd, attr: ch.attr, values: []string{ch.ref.placeholder}, ref: ch.ref})
+			}
+		}
+		if len(withPH) > 0 {
+			return attempt(append(withPH, changes...))
+		}
+	}
+	return err
+}
+
+// checkPresent drops ifPresent deletes of values the entry does not hold,
+// with one compare each (a failed modify of a large group costs far more).
+func (b *Backend) checkPresent(ctx context.Context, dn string, changes []change) ([]change, error) {
+	out := changes[:0:0]
+	for _, ch := range changes {
+		if !ch.ifPresent {
+			out = append(out, ch)
+			continue
+		}
+		var keep []string
+		for _, v := range ch.values {
+			var present bool
+			err := b.run(ctx, func(c *goldap.Conn) error {
+				var err error
+				present, err = c.Compare(dn, ch.attr, v)
+				return err
+			})
+			if goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchAttribute) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if present {
+				keep = append(keep, v)
+			}
+		}
+		if len(keep) > 0 {
+			ch.values = keep
+			out = append(out, ch)
+		}
+	}
+	return out, nil
+}
+
+// dropNoops removes values that are already there (add) or not there
+// (delete), for servers without the permissive modify control.
+func (b *Backend) dropNoops(ctx context.Context, dn string, changes []change) ([]change, error) {
+	var attrs []string
+	for _, ch := range changes {
+		if ch.op != backends.ModReplace {
+			attrs = append(attrs, ch.attr)
+		}
+	}
+	if len(attrs) == 0 {
+		return changes, nil
+	}
+	var e *goldap.Entry
+	err := b.run(ctx, func(c *goldap.Conn) error {
+		var err error
+		e, err = baseSearch(c, dn, matchAll, attrs)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
+		return nil, goldap.NewError(goldap.LDAPResultNoSuchObject, errors.New("no such object"))
+	}
+	// Current values per attribute, updated as the changes apply in order.
+	current := map[string]map[string]bool{}
+	norm := func(ch change, v string) string {
+		if ch.ref != nil && !ch.ref.byValue {
+			return normDN(v)
+		}
+		return strings.ToLower(v)
+	}
+	var out []change
+	for _, ch := range changes {
+		k := strings.ToLower(ch.attr)
+		if current[k] == nil {
+			current[k] = map[string]bool{}
+			for _, v := range e.GetEqualFoldAttributeValues(ch.attr) {
+				current[k][norm(ch, v)] = true
+			}
+		}
+		cur := current[k]
+		if ch.op == backends.ModReplace {
+			clear(cur)
+			for _, v := range ch.values {
+				cur[norm(ch, v)] = true
+			}
+			out = append(out, ch)
+			continue
+		}
+		var keep []string
+		for _, v := range ch.values {
+			n := norm(ch, v)
+			if cur[n] == (ch.op == backends.ModDelete) {
+				keep = append(keep, v)
+				cur[n] = ch.op == backends.ModAdd
+			}
+		}
+		if len(keep) > 0 {
+			out = append(out, change{op: ch.op, attr: ch.attr, values: keep, ref: ch.ref})
+		}
+	}
+	return out, nil
+}
+
+// Delete removes the entry and every reference to it: references stored
+// by name always, DN references when referential_integrity is "bridge".
+func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
+	r, err := b.resource(resourceType)
+	if err != nil {
+		return err
+	}
+	if !b.validID(id) {
+		return fmt.Errorf("%w: %s %q", backends.ErrNotFound, r.typ, id)
+	}
+	for attempt := 0; ; attempt++ {
+		dn, err := b.dnOf(ctx, r, id, attempt > 0)
+		if err != nil {
+			return err
+		}
+		if err := b.removeReferences(ctx, r, id, dn); err != nil {
+			if errors.Is(err, errStale) && attempt == 0 {
+				b.cache.forgetDN(r.typ, id, dn)
+				continue
+			}
+			return err
+		}
+		err = b.run(ctx, func(c *goldap.Conn) error {
+			return c.Del(goldap.NewDelRequest(dn, nil))
+		})
+		if isStaleErr(err) {
+			b.cache.forgetDN(r.typ, id, dn)
+			if attempt == 0 {
+				continue
+			}
+			return fmt.Errorf("%w: %s %q", backends.ErrNotFound, r.typ, id)
+		}
+		if err != nil {
+			return b.mapErr(ctx, "delete", dn, err)
+		}
+		b.cache.forgetDN(r.typ, id, dn)
+		for _, other := range b.res {
+			for _, ref := range other.refs {
+				if ref.target == r && ref.byValue {
+					b.cache.forgetValue(r.typ, ref.valueAttr, id, "")
+				}
+			}
+		}
+		r.gen.Add(1)
+		return nil
+	}
+}
+
+// referrers lists the stored references that point at records of r and
+// that the bridge maintains.
+func (b *Backend) referrers(r *resource) []*reference {
+	var out []*reference
+	for _, typ := range sortedTypes(b.res) {
+		for _, ref := range b.res[typ].refs {
+			if ref.target != r || ref.inverse != nil {
+				continue
+			}
+			if ref.byValue || (b.cfg.ReferentialIntegrity == "bridge" && !ref.readOnly) {
+				out = append(out, ref)
+			}
+		}
+	}
+	return out
+}
+
+func sortedTypes(m map[string]*resource) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// removeReferences deletes the stored values that point at id before the
+// entry itself goes, so a failed delete can be retried.
+func (b *Backend) removeReferences(ctx context.Context, r *resource, id, dn string) error {
+	refs := b.referrers(r)
+	if len(refs) == 0 {
+		return nil
+	}
+	var e *goldap.Entry
+	var valueAttrs []string
+	for _, ref := range refs {
+		if ref.byValue {
+			valueAttrs = append(valueAttrs, ref.valueAttr)
+		}
+	}
+	if len(valueAttrs) > 0 {
+		err := b.run(ctx, func(c *goldap.Conn) error {
+			var err error
+			e, err = baseSearch(c, dn, b.idFilter(r, id), valueAttrs)
+			return err
+		})
+		if err != nil {
+			return b.mapErr(ctx, "read", dn, err)
+		}
+		if e == nil {
+			return errStale
+		}
+	}
+	for _, ref := range refs {
+		stored := dn
+		if ref.byValue {
+			if stored = e.GetEqualFoldAttributeValue(ref.valueAttr); stored == "" {
+				continue
+			}
+		}
+		if err := b.replaceReference(ctx, ref, stored, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fixReferences rewrites references after a rename (DN changed) or a
+// change of a name that references store.
+func (b *Backend) fixReferences(ctx context.Context, r *resource, id, oldDN, newDN string, oldValues map[string]string) error {
+	var newValues map[string]string
+	for _, ref := range b.referrers(r) {
+		if !ref.byValue {
+			if oldDN != newDN {
+				if err := b.replaceReference(ctx, ref, oldDN, newDN); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		old := oldValues[strings.ToLower(ref.valueAttr)]
+		if oldValues == nil {
+			continue
+		}
+		if newValues == nil {
+			e, err := b.findEntry(ctx, r, id, []string{ref.valueAttr})
+			if err != nil {
+				return err
+			}
+			newValues = map[string]string{}
+			for k := range oldValues {
+				newValues[k] = e.GetEqualFoldAttributeValue(k)
+			}
+		}
+		nv := newValues[strings.ToLower(ref.valueAttr)]
+		if old == "" || old == nv {
+			continue
+		}
+		b.cache.forgetValue(r.typ, ref.valueAttr, id, old)
+		if err := b.replaceReference(ctx, ref, old, nv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// replaceReference replaces the stored value from by to ("" removes it) in
+// every entry of ref's resource that holds it.
+func (b *Backend) replaceReference(ctx context.Context, ref *reference, from, to string) error {
+	src := ref.src
+	filter := fmt.Sprintf("(&%s(%s=%s))", src.filter, ref.attr, goldap.EscapeFilter(from))
+	entries, err := b.searchAll(ctx, src.baseDN, src.scope, filter, []string{"1.1"})
+	if err != nil {
+		return b.mapErr(ctx, "find references", src.baseDN, err)
+	}
+	for _, e := range entries {
+		changes := []change{{op: backends.ModDelete, attr: ref.attr, values: []string{from}, ref: ref}}
+		if to != "" {
+			changes = append(changes, change{op: backends.ModAdd, attr: ref.attr, values: []string{to}, ref: ref})
+		}
+		if err := b.modify(ctx, e.DN, changes); err != nil && !goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
+			return b.mapErr(ctx, "update reference", e.DN, err)
+		}
+		src.gen.Add(1)
+	}
+	return nil
+}
