@@ -1,31 +1,14 @@
 package bridge_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/hcl/v2"
-
-	"github.com/scimbridge/scimbridge/backends"
-	sqlbackend "github.com/scimbridge/scimbridge/backends/sql"
+	"github.com/scimbridge/scimbridge/backends/kinds"
 	"github.com/scimbridge/scimbridge/bridge/bridgetest"
-	"github.com/scimbridge/scimbridge/bridge/config"
 	"github.com/scimbridge/scimbridge/bridge/scimtest"
 )
-
-func sqlType() config.BackendType {
-	return config.BackendType{
-		Decode: func(body hcl.Body, ectx *hcl.EvalContext) (any, hcl.Diagnostics) {
-			return sqlbackend.DecodeConfig(body, ectx)
-		},
-		Open: func(ctx context.Context, cfg any, log hclog.Logger) (backends.Backend, error) {
-			return sqlbackend.New(ctx, cfg.(*sqlbackend.Config), log)
-		},
-	}
-}
 
 // startExample serves config.example.hcl as shipped, on a fresh SQLite file.
 func startExample(t *testing.T) (*bridgetest.Server, *bridgetest.Client) {
@@ -36,7 +19,7 @@ func startExample(t *testing.T) (*bridgetest.Server, *bridgetest.Client) {
 	}
 	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
 	t.Setenv("SCIMBRIDGE_SQLITE_PATH", filepath.Join(t.TempDir(), "example.db"))
-	srv := bridgetest.Start(t, string(src), map[string]config.BackendType{"sql": sqlType()})
+	srv := bridgetest.Start(t, string(src), kinds.Types())
 	return srv, bridgetest.NewClient(t, srv.URL+"/scim/v2")
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/scimbridge/scimbridge/backends"
+	"github.com/scimbridge/scimbridge/backends/kinds"
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/bridge/config"
 )
@@ -50,7 +51,7 @@ func loadConfig(name string, args []string, stderr io.Writer, extra func(fs *fla
 			overrides[strings.ReplaceAll(f.Name, "-", "_")] = f.Value.String()
 		}
 	})
-	cfg, diags := config.Load(*path, backendTypes(), overrides)
+	cfg, diags := config.Load(*path, kinds.Types(), overrides)
 	printDiagnostics(stderr, cfg.Files, diags)
 	if diags.HasErrors() {
 		return cfg, fs, false
@@ -66,7 +67,7 @@ func newLogger(s config.Settings, w io.Writer) hclog.Logger {
 
 // openBackends connects every backend an endpoint uses.
 func openBackends(ctx context.Context, cfg *config.Config, log hclog.Logger) (map[string]backends.Backend, error) {
-	types := backendTypes()
+	types := kinds.Types()
 	opened := map[string]backends.Backend{}
 	for name, b := range cfg.Backends {
 		be, err := types[b.Type].Open(ctx, b.Config, log.Named("backend").Named(name))

@@ -1,4 +1,7 @@
-package main
+// Package kinds is the explicit map from a backend block's type ("sql",
+// "ldap") to its implementation. The command and the tests that load
+// example configurations share it.
+package kinds
 
 import (
 	"context"
@@ -12,9 +15,8 @@ import (
 	"github.com/scimbridge/scimbridge/bridge/config"
 )
 
-// backendTypes is the explicit map from a backend block's type to its
-// implementation.
-func backendTypes() map[string]config.BackendType {
+// Types returns the backend types a configuration file may use.
+func Types() map[string]config.BackendType {
 	return map[string]config.BackendType{
 		"sql": {
 			Decode: func(body hcl.Body, ectx *hcl.EvalContext) (any, hcl.Diagnostics) {
