@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hashicorp/go-hclog"
@@ -248,6 +249,9 @@ func decodeBody(c *fiber.Ctx) (map[string]any, error) {
 	body := c.Body()
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, scim.BadRequest(scim.TypeInvalidSyntax, "the request body is empty")
+	}
+	if !utf8.Valid(body) {
+		return nil, scim.BadRequest(scim.TypeInvalidSyntax, "the body is not valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()

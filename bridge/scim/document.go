@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Doc is a SCIM resource as a JSON object with canonical attribute names:
@@ -101,6 +102,10 @@ func normalizeAttrs(s *Schema, obj map[string]any, where string) (map[string]any
 	return out, nil
 }
 
+// MaxValues bounds the values of one multi-valued attribute (other than a
+// group's members, which have their own limit).
+const MaxValues = 1000
+
 // CoerceValue checks v against a and returns it in canonical form; nil
 // means "no value" (JSON null, empty list).
 func CoerceValue(a *Attribute, v any) (any, error) {
@@ -111,6 +116,9 @@ func CoerceValue(a *Attribute, v any) (any, error) {
 		list, ok := v.([]any)
 		if !ok {
 			list = []any{v}
+		}
+		if len(list) > MaxValues && a.Name != "members" {
+			return nil, BadRequest(TypeTooMany, "attribute %q has more than %d values", a.Name, MaxValues)
 		}
 		out := make([]any, 0, len(list))
 		for _, el := range list {
@@ -142,9 +150,9 @@ func coerceSingle(a *Attribute, v any) (any, error) {
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		// A bare value for a complex attribute: Entra's manager id, or a
+		// A bare string for a complex attribute: Entra's manager id, or a
 		// plain list of e-mail addresses.
-		if a.Sub("value") == nil {
+		if _, isString := v.(string); !isString || a.Sub("value") == nil {
 			return nil, BadRequest(TypeInvalidValue, "attribute %q must be an object", a.Name)
 		}
 		s, err := CoerceSimple(a.Sub("value"), v)
@@ -251,6 +259,9 @@ func CoerceSimple(a *Attribute, v any) (any, error) {
 	default: // string, reference, binary
 		switch x := v.(type) {
 		case string:
+			if err := checkText(a, x); err != nil {
+				return nil, err
+			}
 			return x, nil
 		case json.Number:
 			return x.String(), nil
@@ -437,4 +448,17 @@ func CopyDoc(d Doc) Doc {
 		return Doc{}
 	}
 	return DeepCopy(d).(map[string]any)
+}
+
+// checkText refuses text no directory can store faithfully: NUL bytes,
+// and the replacement character that invalid UTF-8 or a lone surrogate
+// escape decodes to.
+func checkText(a *Attribute, s string) error {
+	if strings.ContainsRune(s, 0) {
+		return BadRequest(TypeInvalidValue, "attribute %q contains a NUL character", a.Name)
+	}
+	if strings.ContainsRune(s, utf8.RuneError) {
+		return BadRequest(TypeInvalidValue, "attribute %q is not valid UTF-8 text", a.Name)
+	}
+	return nil
 }
