@@ -19,3 +19,13 @@ func TestHostileCorpusSQLiteExample(t *testing.T) {
 		t.Fatalf("only %d hostile cases", res.Cases)
 	}
 }
+
+func TestConcurrencyMemory(t *testing.T) {
+	_, c, mem := startMemory(t)
+	scimtest.RunConcurrency(t, c, mem, "member")
+}
+
+func TestConcurrencySQLiteExample(t *testing.T) {
+	srv, c := startExample(t)
+	scimtest.RunConcurrency(t, c, srv.Backends["legacy"], "members")
+}

@@ -71,7 +71,7 @@ func (tg *Target) expectAttr(t *testing.T, rec backends.Record, attr, want strin
 
 func (tg *Target) expectMembers(t *testing.T, gid string, want ...string) {
 	t.Helper()
-	rec, err := tg.Backend.Get(context.Background(), backends.Group, gid, []string{tg.GroupName, tg.Members})
+	rec, err := tg.Backend.Get(context.Background(), backends.Group, gid, []string{tg.Members})
 	if err != nil {
 		t.Fatalf("reading group %s: %v", gid, err)
 	}
