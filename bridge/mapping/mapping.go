@@ -29,7 +29,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-	filter "github.com/scim2/filter-parser/v2"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/scimbridge/scimbridge/backends"
@@ -266,7 +265,7 @@ func literalString(attr *hcl.Attribute) (string, hcl.Diagnostics) {
 }
 
 func selector(p scim.Path) (map[string]any, bool) {
-	terms, ok := eqTerms(p.Filter)
+	terms, ok := scim.EqualityTerms(p.Filter)
 	if !ok {
 		return nil, false
 	}
@@ -283,30 +282,6 @@ func selector(p scim.Path) (map[string]any, bool) {
 		out[sub.Name] = cv
 	}
 	return out, true
-}
-
-func eqTerms(e filter.Expression) (map[string]any, bool) {
-	switch x := e.(type) {
-	case *filter.AttributeExpression:
-		if x.Operator != filter.EQ {
-			return nil, false
-		}
-		return map[string]any{x.AttributePath.AttributeName: x.CompareValue}, true
-	case *filter.LogicalExpression:
-		if x.Operator != filter.AND {
-			return nil, false
-		}
-		l, ok1 := eqTerms(x.Left)
-		r, ok2 := eqTerms(x.Right)
-		if !ok1 || !ok2 {
-			return nil, false
-		}
-		for k, v := range r {
-			l[k] = v
-		}
-		return l, true
-	}
-	return nil, false
 }
 
 // checkExpr reports unknown variables, unknown resource attributes and

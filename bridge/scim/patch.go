@@ -446,7 +446,7 @@ func (p *Patcher) setFiltered(doc Doc, path Path, value any, isAdd bool) error {
 		setList(c, a.Name, compact(list))
 		return nil
 	}
-	seed, ok := equalityTerms(path.Filter)
+	seed, ok := EqualityTerms(path.Filter)
 	if !ok {
 		return BadRequest(TypeNoTarget, "no value of %q matches the filter", a.Name)
 	}
@@ -496,9 +496,9 @@ func compact(list []any) []any {
 	return out
 }
 
-// equalityTerms extracts {sub: value} from a filter made only of "eq"
+// EqualityTerms extracts {sub: value} from a filter made only of "eq"
 // terms joined by "and".
-func equalityTerms(e filter.Expression) (map[string]any, bool) {
+func EqualityTerms(e filter.Expression) (map[string]any, bool) {
 	switch x := e.(type) {
 	case *filter.AttributeExpression:
 		if x.Operator != filter.EQ {
@@ -509,8 +509,8 @@ func equalityTerms(e filter.Expression) (map[string]any, bool) {
 		if x.Operator != filter.AND {
 			return nil, false
 		}
-		l, ok1 := equalityTerms(x.Left)
-		r, ok2 := equalityTerms(x.Right)
+		l, ok1 := EqualityTerms(x.Left)
+		r, ok2 := EqualityTerms(x.Right)
 		if !ok1 || !ok2 {
 			return nil, false
 		}
