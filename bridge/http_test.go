@@ -185,3 +185,38 @@ func TestDiscoveryFollowsTheMapping(t *testing.T) {
 	}
 	c.Must(200, "GET", "/ResourceTypes/User", nil)
 }
+
+// Two endpoints in one process: each has its own base path, credentials
+// and mapping; a token of one does not open the other.
+func TestSeveralEndpoints(t *testing.T) {
+	second := `
+endpoint "second" {
+  base_path = "/tenant-b/scim/v2"
+  backend   = "mem"
+  auth {
+    token "b" { value = "second-endpoint-token-0123" }
+  }
+  mapping "User" {
+    attribute "userName" { native = "uid" }
+    attribute "title"    { native = "title" }
+  }
+}
+`
+	mem := newMemory()
+	srv := bridgetest.Start(t, memoryConfig+second, map[string]config.BackendType{"memory": bridgetest.Static(mem)})
+	a := bridgetest.NewClient(t, srv.URL+"/scim/v2")
+	b := bridgetest.NewClient(t, srv.URL+"/tenant-b/scim/v2")
+	b.Auth = "Bearer second-endpoint-token-0123"
+	a.Must(201, "POST", "/Users", map[string]any{"userName": "shared", "name": map[string]any{"givenName": "S"}})
+	r := b.Must(200, "GET", "/Users?filter=userName%20eq%20%22shared%22", nil)
+	if strings.Contains(string(r.Body), "givenName") || !strings.Contains(string(r.Body), `"userName":"shared"`) {
+		t.Errorf("the second endpoint's mapping was not applied: %s", r.Body)
+	}
+	b.Must(404, "GET", "/Groups", nil) // no Group mapping on the second endpoint
+	wrong := *b
+	wrong.Auth = a.Auth
+	wrong.Must(401, "GET", "/Users", nil)
+	if s := b.Must(200, "GET", "/Schemas", nil); strings.Contains(string(s.Body), "givenName") {
+		t.Errorf("the second endpoint advertises attributes it does not map: %s", s.Body)
+	}
+}

@@ -12,6 +12,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
+// functions is built once: evaluation contexts share it.
+var functions = Functions()
+
 // Functions is the allow-list of functions available in mapping
 // expressions: pure text, number and collection helpers from go-cty's
 // stdlib and a few hashing helpers for password columns. Nothing here

@@ -105,7 +105,7 @@ var BodySchema = &hcl.BodySchema{
 // Decode compiles the body of a `mapping "<ResourceType>"` block.
 func Decode(body hcl.Body, rt *scim.ResourceType) (*Mapping, hcl.Diagnostics) {
 	m := &Mapping{RT: rt, Lists: map[string]*Attr{}, funcs: map[string]bool{}}
-	for name := range Functions() {
+	for name := range functions {
 		m.funcs[name] = true
 	}
 	content, diags := body.Content(BodySchema)
@@ -382,7 +382,7 @@ func (m *Mapping) checkResourceTraversal(tr hcl.Traversal) *hcl.Diagnostic {
 }
 
 func (m *Mapping) evalCtx(vars map[string]cty.Value) *hcl.EvalContext {
-	return &hcl.EvalContext{Variables: vars, Functions: Functions()}
+	return &hcl.EvalContext{Variables: vars, Functions: functions}
 }
 
 func evalErr(a string, diags hcl.Diagnostics) error {
