@@ -293,6 +293,10 @@ func (h *handler) location(c *fiber.Ctx, id string) string {
 }
 
 func (h *handler) create(c *fiber.Ctx) error {
+	proj, err := h.projectionOf(c)
+	if err != nil {
+		return err
+	}
 	body, err := decodeBody(c)
 	if err != nil {
 		return err
@@ -301,12 +305,8 @@ func (h *handler) create(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.present(c, doc, true)
-	if err != nil {
-		return err
-	}
 	c.Set("Location", h.location(c, doc["id"].(string)))
-	return h.s.writeJSON(c, 201, out)
+	return h.respond(c, 201, doc, proj)
 }
 
 func (h *handler) get(c *fiber.Ctx) error {
@@ -314,7 +314,7 @@ func (h *handler) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	proj, err := parseProjection(h.r.RT, c.Query("attributes"), c.Query("excludedAttributes"))
+	proj, err := h.projectionOf(c)
 	if err != nil {
 		return err
 	}
@@ -322,27 +322,22 @@ func (h *handler) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.respondDoc(c, 200, doc, proj)
+	return h.respond(c, 200, doc, proj)
 }
 
-func (h *handler) respondDoc(c *fiber.Ctx, status int, doc scim.Doc, proj projection) error {
+// projectionOf parses attributes / excludedAttributes before anything is
+// written, so that a bad list refuses the request instead of failing after
+// the write.
+func (h *handler) projectionOf(c *fiber.Ctx) (projection, error) {
+	return parseProjection(h.r.RT, c.Query("attributes"), c.Query("excludedAttributes"))
+}
+
+// respond writes a resource with its ETag, projected as the request's
+// attributes / excludedAttributes ask.
+func (h *handler) respond(c *fiber.Ctx, status int, doc scim.Doc, proj projection) error {
 	h.decorate(c, doc)
-	if etag, ok := doc["meta"].(map[string]any)["version"].(string); ok {
-		c.Set("ETag", etag)
-	}
+	c.Set("ETag", doc["meta"].(map[string]any)["version"].(string))
 	return h.s.writeJSON(c, status, proj.apply(h.r.RT, doc))
-}
-
-func (h *handler) present(c *fiber.Ctx, doc scim.Doc, _ bool) (scim.Doc, error) {
-	h.decorate(c, doc)
-	if etag, ok := doc["meta"].(map[string]any)["version"].(string); ok {
-		c.Set("ETag", etag)
-	}
-	proj, err := parseProjection(h.r.RT, c.Query("attributes"), c.Query("excludedAttributes"))
-	if err != nil {
-		return nil, err
-	}
-	return proj.apply(h.r.RT, doc), nil
 }
 
 // decorate adds schemas and meta.
@@ -388,6 +383,10 @@ func (h *handler) decorate(c *fiber.Ctx, doc scim.Doc) {
 }
 
 func (h *handler) replace(c *fiber.Ctx) error {
+	proj, err := h.projectionOf(c)
+	if err != nil {
+		return err
+	}
 	id, err := h.id(c)
 	if err != nil {
 		return err
@@ -400,19 +399,14 @@ func (h *handler) replace(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.present(c, doc, false)
-	if err != nil {
-		return err
-	}
-	return h.s.writeJSON(c, 200, out)
-}
-
-type patchBody struct {
-	Schemas    []string       `json:"schemas"`
-	Operations []scim.PatchOp `json:"Operations"`
+	return h.respond(c, 200, doc, proj)
 }
 
 func (h *handler) patch(c *fiber.Ctx) error {
+	proj, err := h.projectionOf(c)
+	if err != nil {
+		return err
+	}
 	id, err := h.id(c)
 	if err != nil {
 		return err
@@ -462,11 +456,7 @@ func (h *handler) patch(c *fiber.Ctx) error {
 		c.Set("ETag", doc["meta"].(map[string]any)["version"].(string))
 		return c.SendStatus(204)
 	}
-	out, err := h.present(c, doc, false)
-	if err != nil {
-		return err
-	}
-	return h.s.writeJSON(c, 200, out)
+	return h.respond(c, 200, doc, proj)
 }
 
 func (h *handler) delete(c *fiber.Ctx) error {

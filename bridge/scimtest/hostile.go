@@ -151,6 +151,8 @@ func HostileCorpus(uid, gid string) []HostileCase {
 		{Name: "sortBy injection", Method: "GET", Path: "/Users?sortBy=" + q(`userName; DROP TABLE users`), Status: 400},
 		{Name: "attributes injection", Method: "GET", Path: "/Users?attributes=" + q(`userName,*`), Status: 400},
 		{Name: "excludedAttributes injection", Method: "GET", Path: "/Users?excludedAttributes=" + q(`') OR 1=1`), Status: 400},
+		{Name: "create with bad attributes list", Method: "POST", Path: "/Users?attributes=shoeSize", Body: map[string]any{"userName": "attr.list"}, Status: 400},
+		{Name: "patch with bad attributes list", Method: "PATCH", Path: "/Users/" + uid + "?excludedAttributes=" + q(`x y`), Body: patch(op("replace", "title", "x")), Status: 400},
 		{Name: "search body not object", Method: "POST", Path: "/Users/.search", Body: `[1]`, Status: 400},
 		{Name: "search bad filter", Method: "POST", Path: "/Users/.search", Body: map[string]any{"filter": "userName eq"}, Status: 400},
 		{Name: "search count huge", Method: "POST", Path: "/Users/.search", Body: map[string]any{"count": 10000000}, Status: 400},
