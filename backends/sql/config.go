@@ -13,15 +13,25 @@ import (
 // Config is the body of a `backend "sql" "<name>" { ... }` block. Decode it
 // with DecodeConfig; a Config built in Go is validated again by New.
 type Config struct {
-	// Driver names the database: "sqlite". Required. ("postgres" and
-	// "mysql" are planned.)
+	// Driver names the database: "sqlite", "postgres" (also "postgresql",
+	// "pgx") or "mysql" (also "mariadb"). Required.
 	Driver string `hcl:"driver"`
-	// DSN is the data source name. For sqlite, a file path or a file: URI;
-	// the backend adds foreign_keys=on, journal_mode=WAL, a 5s busy_timeout
-	// and immediate write transactions unless the DSN sets them. Required.
+	// DSN is the data source name. Required.
+	//   - sqlite: a file path or a file: URI; the backend adds
+	//     foreign_keys=on, journal_mode=WAL, a 5s busy_timeout and
+	//     immediate write transactions unless the DSN sets them.
+	//   - postgres: a URL (postgres://user:pass@host:5432/db?sslmode=...)
+	//     or key=value settings; the backend adds connect_timeout,
+	//     timezone=UTC and application_name unless set. Tables are looked
+	//     up in current_schema() (set search_path in the DSN for another).
+	//   - mysql: a URL (mysql://user:pass@host:3306/db) or the driver's
+	//     form (user:pass@tcp(host:3306)/db); the backend sets parseTime,
+	//     UTC, utf8mb4, strict mode and the connect timeout unless set.
 	DSN string `hcl:"dsn"`
 	// BootstrapSQL runs once at start, in one transaction, before the
-	// tables are inspected (CREATE TABLE IF NOT EXISTS ...). Default: none.
+	// tables are inspected (CREATE TABLE IF NOT EXISTS ...). MySQL commits
+	// DDL statements implicitly, so there it is not all or nothing.
+	// Default: none.
 	BootstrapSQL string `hcl:"bootstrap_sql,optional"`
 	// MaxOpenConns caps the connection pool. Default: 8.
 	MaxOpenConns *int `hcl:"max_open_conns,optional"`
@@ -29,6 +39,11 @@ type Config struct {
 	MaxIdleConns *int `hcl:"max_idle_conns,optional"`
 	// ConnMaxLifetime closes connections older than this; "0s" keeps them. Default: "5m".
 	ConnMaxLifetime string `hcl:"conn_max_lifetime,optional"`
+	// ConnMaxIdleTime closes connections idle for longer; "0s" keeps them. Default: "1m".
+	ConnMaxIdleTime string `hcl:"conn_max_idle_time,optional"`
+	// ConnectTimeout bounds establishing one connection (postgres, mysql).
+	// Default: "5s".
+	ConnectTimeout string `hcl:"connect_timeout,optional"`
 	// QueryTimeout bounds every backend operation (all its statements);
 	// "0s" disables it. Default: "10s".
 	QueryTimeout string `hcl:"query_timeout,optional"`
@@ -50,6 +65,8 @@ type Config struct {
 	MaxOpenConnsRange    hcl.Range `hcl:"max_open_conns,attr_range"`
 	MaxIdleConnsRange    hcl.Range `hcl:"max_idle_conns,attr_range"`
 	ConnMaxLifetimeRange hcl.Range `hcl:"conn_max_lifetime,attr_range"`
+	ConnMaxIdleTimeRange hcl.Range `hcl:"conn_max_idle_time,attr_range"`
+	ConnectTimeoutRange  hcl.Range `hcl:"connect_timeout,attr_range"`
 	QueryTimeoutRange    hcl.Range `hcl:"query_timeout,attr_range"`
 	CursorCacheSizeRange hcl.Range `hcl:"cursor_cache_size,attr_range"`
 	CursorTTLRange       hcl.Range `hcl:"cursor_ttl,attr_range"`
@@ -64,11 +81,13 @@ type ResourceConfig struct {
 	// Table holds one row per record. Required.
 	Table string `hcl:"table"`
 	// IDColumn is the table's key; its value, as a string, is the record
-	// id. An integer column or a text column. Required.
+	// id. An integer, UUID or text column. Required.
 	IDColumn string `hcl:"id_column"`
-	// IDGeneration says who makes new ids: "database" (autoincrement or a
-	// column default, read back with RETURNING) or "uuid" (the backend
-	// writes a random UUID; the column must be text). Default: "database".
+	// IDGeneration says who makes new ids: "database" (autoincrement,
+	// identity or a column default such as gen_random_uuid(), read back
+	// with RETURNING; on MySQL, which has no RETURNING, the column must be
+	// AUTO_INCREMENT) or "uuid" (the backend writes a random UUID; the
+	// column must be text or uuid). Default: "database".
 	IDGeneration string `hcl:"id_generation,optional"`
 	// Columns lists the columns exposed as attributes (an allow-list).
 	// Default: every column of the table except IDColumn, read from the
@@ -80,6 +99,13 @@ type ResourceConfig struct {
 	// ModifiedColumn, if set, receives an RFC 3339 UTC timestamp on create
 	// and on every modify; read-only for clients. Default: none.
 	ModifiedColumn string `hcl:"modified_column,optional"`
+	// VersionColumn, if set, is an integer column incremented by every
+	// modify (set to 1 on create unless it has a default); read-only for
+	// clients. Default: none.
+	VersionColumn string `hcl:"version_column,optional"`
+	// SoftDelete, if set, makes Delete mark the row instead of removing it;
+	// marked rows are invisible to every read. Default: rows are deleted.
+	SoftDelete *SoftDeleteConfig `hcl:"soft_delete,block"`
 	// References are virtual multi-valued attributes backed by join tables.
 	References []*ReferenceConfig `hcl:"reference,block"`
 
@@ -91,6 +117,25 @@ type ResourceConfig struct {
 	ColumnsRange        hcl.Range `hcl:"columns,attr_range"`
 	CreatedColumnRange  hcl.Range `hcl:"created_column,attr_range"`
 	ModifiedColumnRange hcl.Range `hcl:"modified_column,attr_range"`
+	VersionColumnRange  hcl.Range `hcl:"version_column,attr_range"`
+}
+
+// SoftDeleteConfig is a `soft_delete { ... }` block. Without deleted_value,
+// column is a timestamp (or text) column that is NULL on live rows and set
+// to the time of deletion; with it, column is e.g. a status code and rows
+// holding deleted_value are deleted. Join rows naming a soft-deleted
+// record are removed. Whether the same userName can be created again
+// depends on the schema: a unique index restricted to live rows (a
+// PostgreSQL partial index) allows it, a plain UNIQUE makes it a conflict.
+type SoftDeleteConfig struct {
+	// Column marks deleted rows. Required.
+	Column string `hcl:"column"`
+	// DeletedValue is the value that marks a deleted row. Default: none
+	// (timestamp mode).
+	DeletedValue *string `hcl:"deleted_value,optional"`
+
+	ColumnRange       hcl.Range `hcl:"column,attr_range"`
+	DeletedValueRange hcl.Range `hcl:"deleted_value,attr_range"`
 }
 
 // ReferenceConfig is one `reference "<attribute>" { ... }` block: an
@@ -125,6 +170,8 @@ const (
 	defaultMaxOpenConns    = 8
 	defaultMaxIdleConns    = 4
 	defaultConnMaxLifetime = 5 * time.Minute
+	defaultConnMaxIdleTime = time.Minute
+	defaultConnectTimeout  = 5 * time.Second
 	defaultQueryTimeout    = 10 * time.Second
 	defaultCursorCacheSize = 128
 	defaultCursorTTL       = 2 * time.Minute
@@ -148,6 +195,7 @@ func DecodeConfig(body hcl.Body, ectx *hcl.EvalContext) (*Config, hcl.Diagnostic
 type settings struct {
 	maxOpen, maxIdle, cursorCacheSize             int
 	connMaxLifetime, queryTimeout, cursorTTL, ttl time.Duration
+	connMaxIdleTime, connectTimeout               time.Duration
 }
 
 func (c *Config) settings() settings {
@@ -155,6 +203,8 @@ func (c *Config) settings() settings {
 		maxOpen:         deref(c.MaxOpenConns, defaultMaxOpenConns),
 		cursorCacheSize: deref(c.CursorCacheSize, defaultCursorCacheSize),
 		connMaxLifetime: duration(c.ConnMaxLifetime, defaultConnMaxLifetime),
+		connMaxIdleTime: duration(c.ConnMaxIdleTime, defaultConnMaxIdleTime),
+		connectTimeout:  duration(c.ConnectTimeout, defaultConnectTimeout),
 		queryTimeout:    duration(c.QueryTimeout, defaultQueryTimeout),
 		cursorTTL:       duration(c.CursorTTL, defaultCursorTTL),
 		ttl:             duration(c.TotalTTL, defaultTotalTTL),
@@ -198,7 +248,7 @@ func (c *Config) validate() hcl.Diagnostics {
 		diags = append(diags, diagError(rng, summary, detail))
 	}
 	if c.Driver != "" {
-		if _, ok := dialects[c.Driver]; !ok {
+		if _, ok := lookupDialect(c.Driver); !ok {
 			add(c.DriverRange, "Unsupported SQL driver",
 				fmt.Sprintf("driver %q is not supported; use one of: %s.", c.Driver, strings.Join(dialectNames(), ", ")))
 		}
@@ -224,6 +274,8 @@ func (c *Config) validate() hcl.Diagnostics {
 		rng     hcl.Range
 	}{
 		{"conn_max_lifetime", c.ConnMaxLifetime, c.ConnMaxLifetimeRange},
+		{"conn_max_idle_time", c.ConnMaxIdleTime, c.ConnMaxIdleTimeRange},
+		{"connect_timeout", c.ConnectTimeout, c.ConnectTimeoutRange},
 		{"query_timeout", c.QueryTimeout, c.QueryTimeoutRange},
 		{"cursor_ttl", c.CursorTTL, c.CursorTTLRange},
 		{"total_ttl", c.TotalTTL, c.TotalTTLRange},
@@ -259,6 +311,16 @@ func (c *Config) validate() hcl.Diagnostics {
 		ident(r.IDColumnRange, "id_column", r.IDColumn)
 		ident(r.CreatedColumnRange, "created_column", r.CreatedColumn)
 		ident(r.ModifiedColumnRange, "modified_column", r.ModifiedColumn)
+		ident(r.VersionColumnRange, "version_column", r.VersionColumn)
+		if sd := r.SoftDelete; sd != nil {
+			ident(sd.ColumnRange, "soft_delete column", sd.Column)
+			if strings.EqualFold(sd.Column, r.IDColumn) && sd.Column != "" {
+				add(sd.ColumnRange, "Invalid soft_delete column", "the soft_delete column cannot be the id_column.")
+			}
+			if sd.DeletedValue != nil && *sd.DeletedValue == "" {
+				add(sd.DeletedValueRange, "Invalid deleted_value", "deleted_value must not be empty; omit it to mark deletions with a timestamp.")
+			}
+		}
 		switch r.IDGeneration {
 		case "", idGenDatabase, idGenUUID:
 		default:

@@ -2,8 +2,14 @@ package sql
 
 import (
 	"context"
+	"database/sql/driver"
+	"errors"
+	"io"
+	"net"
 	"slices"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/scimbridge/scimbridge/backends"
 )
@@ -15,45 +21,69 @@ type dialect interface {
 	// driverName is the database/sql driver to open.
 	driverName() string
 	// dsn adds the connection settings the backend relies on.
-	dsn(dsn string) (string, error)
+	dsn(dsn string, o connOptions) (string, error)
+	// bootstrapDSN is the DSN for running bootstrap_sql (a script of
+	// several statements), or "" to run it on the backend's own pool.
+	bootstrapDSN(dsn string) (string, error)
 	// singleConnection reports that dsn names a database that lives in one
 	// connection (SQLite :memory:), so the pool must hold exactly one, forever.
 	singleConnection(dsn string) bool
+	// connected returns the dialect adjusted to the server it talks to
+	// (version-dependent features); called once after the first ping.
+	connected(ctx context.Context, q querier) (dialect, error)
 	// placeholder is the n-th (1-based) bind parameter.
 	placeholder(n int) string
 	// quote quotes an identifier.
 	quote(ident string) string
 	// insertReturning reports whether INSERT ... RETURNING col works; when
-	// not, the id is read with LastInsertId.
+	// not, the id is read with LastInsertId (integer keys only).
 	insertReturning() bool
 	// insertDefaults inserts a row with every column at its default.
 	insertDefaults(table string) string
-	// tableColumns introspects a table; no columns means no such table.
-	tableColumns(ctx context.Context, q querier, table string) ([]columnInfo, error)
-	// integerType reports whether a declared column type holds integers.
-	integerType(declType string) bool
+	// ignoreDuplicate is appended to a join-row INSERT so that a row that a
+	// concurrent transaction inserted first is skipped, not an error; this
+	// is the name of the first inserted column. "" when writers are serialised.
+	ignoreDuplicate(this string) string
+	// forUpdate is appended to a SELECT that reads a row about to be
+	// changed, to lock it until the transaction ends ("" where writers are
+	// serialised anyway).
+	forUpdate() string
+	// tableColumns introspects a table: its spelling in the database and
+	// its columns; no columns means no such table.
+	tableColumns(ctx context.Context, q querier, table string) (string, []columnInfo, error)
+	// integerType, uuidType and timeType classify a column's declared type.
+	integerType(c columnInfo) bool
+	uuidType(c columnInfo) bool
+	timeType(c columnInfo) bool
+	// checkValue returns why v cannot be stored in c ("" when it can, or
+	// when only the database can tell), so that the client gets a clear
+	// message before the statement is sent.
+	checkValue(c columnInfo, v string) string
 	// maxParams bounds the bind parameters of one statement.
 	maxParams() int
 	// limit renders LIMIT/OFFSET; count 0 means no limit.
 	limit(b *builder, count, offset int) string
 
-	// Predicates. col is a quoted column expression; each returns SQL
-	// that may be NULL only where the column is NULL.
+	// Predicates. c is a qualified, quoted column and what the database
+	// says about it; each returns SQL that may be NULL only where the
+	// column is NULL.
 
-	// equal compares col with the bound value, folding case or not.
-	equal(b *builder, col, value string, ignoreCase bool) string
+	// equal compares c with the bound value, folding case or not.
+	equal(b *builder, c colExpr, value string, ignoreCase bool) string
 	// substring matches co / sw / ew.
-	substring(b *builder, op backends.Op, col, value string, ignoreCase bool) string
-	// order compares col with the bound value as text for gt/ge/lt/le.
-	order(b *builder, op backends.Op, col, value string, ignoreCase bool) string
-	// number casts col to a number.
-	number(col string) string
-	// time turns col (RFC 3339 text or a timestamp) into a comparable value,
-	// and timeParam does the same for a bound parameter.
-	time(col string) string
-	timeParam(ph string) string
-	// text casts col to text.
-	text(col string) string
+	substring(b *builder, op backends.Op, c colExpr, value string, ignoreCase bool) string
+	// order compares c with the bound value as text for gt/ge/lt/le.
+	order(b *builder, op backends.Op, c colExpr, value string, ignoreCase bool) string
+	// number turns c into a number (NULL when it does not hold one), and
+	// numberParam does the same for a bound decimal string.
+	number(c colExpr) string
+	numberParam(ph string) string
+	// time turns c (RFC 3339 text or a timestamp) into a comparable value
+	// (NULL when it holds neither), and timeParam binds t comparably.
+	time(c colExpr) string
+	timeParam(b *builder, t time.Time) string
+	// text casts c to text.
+	text(c colExpr) string
 	// nullFalse turns a predicate that may be NULL into one that is false
 	// instead, so that NOT over it keeps SCIM's meaning.
 	nullFalse(pred string) string
@@ -61,18 +91,58 @@ type dialect interface {
 	truth(v bool) string
 
 	// classify maps a driver error to a sentinel (ErrAlreadyExists,
-	// ErrInvalid, ErrUnavailable, ErrPermission) or nil.
-	classify(err error) error
+	// ErrInvalid, ErrInvalidReference, ErrUnavailable, ErrPermission) and a
+	// message for the client, or returns nil.
+	classify(err error) (sentinel error, msg string)
+	// retryable reports an error after which the whole transaction may be
+	// run again (deadlock, serialisation failure).
+	retryable(err error) bool
 }
 
+// connOptions are the connection settings from the configuration that go
+// into the DSN.
+type connOptions struct {
+	connectTimeout time.Duration
+}
+
+// columnInfo is what the database says about one column.
 type columnInfo struct {
 	name     string
-	declType string
+	declType string // the declared / data type, lower case
+	// maxLen is the limit in characters of a char/varchar column, 0 if none.
+	maxLen int
+	// collation of a text column ("" if unknown or not text).
+	collation  string
+	nullable   bool
+	hasDefault bool
+}
+
+// colExpr is a column as it appears in a query.
+type colExpr struct {
+	sql  string
+	info columnInfo
 }
 
 // dialects maps the config's driver names to dialects.
 var dialects = map[string]func() dialect{
-	"sqlite": func() dialect { return sqliteDialect{} },
+	"sqlite":   func() dialect { return sqliteDialect{} },
+	"postgres": func() dialect { return postgresDialect{} },
+	"mysql":    func() dialect { return mysqlDialect{} },
+}
+
+// driverAliases are other names the configuration accepts for a driver.
+var driverAliases = map[string]string{
+	"postgresql": "postgres",
+	"pgx":        "postgres",
+	"mariadb":    "mysql",
+}
+
+func lookupDialect(name string) (func() dialect, bool) {
+	if a, ok := driverAliases[name]; ok {
+		name = a
+	}
+	d, ok := dialects[name]
+	return d, ok
 }
 
 func dialectNames() []string {
@@ -80,8 +150,28 @@ func dialectNames() []string {
 	for n := range dialects {
 		out = append(out, `"`+n+`"`)
 	}
+	for n := range driverAliases {
+		out = append(out, `"`+n+`"`)
+	}
 	slices.Sort(out)
 	return out
+}
+
+// isConnError reports errors that mean the server could not be reached or
+// went away: refused or reset connections, timeouts while connecting, a
+// connection closed under a statement.
+func isConnError(err error) bool {
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe)
 }
 
 // likeEscapeChar is the ESCAPE character of every LIKE pattern. Not a

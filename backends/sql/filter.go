@@ -2,6 +2,7 @@ package sql
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -26,8 +27,8 @@ func where(b *builder, r *resource, f backends.Filter) (string, error) {
 	return c.compile(f)
 }
 
-func (c *compiler) col(name string) string {
-	return tableAlias + "." + c.b.q(name)
+func (c *compiler) col(col *column) colExpr {
+	return colExpr{sql: tableAlias + "." + c.b.q(col.name), info: col.info}
 }
 
 func (c *compiler) compile(f backends.Filter) (string, error) {
@@ -48,8 +49,8 @@ func (c *compiler) compile(f backends.Filter) (string, error) {
 		col, ref := c.r.attr(f.Attr)
 		switch {
 		case col != nil:
-			cn := c.col(col.name)
-			return "(" + cn + " IS NOT NULL AND " + c.b.d.text(cn) + " <> '')", nil
+			cn := c.col(col)
+			return "(" + cn.sql + " IS NOT NULL AND " + c.b.d.text(cn) + " <> '')", nil
 		case ref != nil:
 			return c.exists(ref, nil), nil
 		}
@@ -85,7 +86,7 @@ func unknownAttr(r *resource, attr string) error {
 // for one target key.
 func (c *compiler) exists(ref *reference, key any) string {
 	b := c.b
-	s := "EXISTS (SELECT 1 FROM " + b.q(ref.joinTable) + " j WHERE j." + b.q(ref.this) + " = " + c.col(c.r.idCol)
+	s := "EXISTS (SELECT 1 FROM " + b.q(ref.joinTable) + " j WHERE j." + b.q(ref.this) + " = " + tableAlias + "." + b.q(c.r.idCol)
 	if key != nil {
 		s += " AND j." + b.q(ref.other) + " = " + b.arg(key)
 	}
@@ -127,7 +128,7 @@ func (c *compiler) compare(f backends.Compare) (string, error) {
 
 func (c *compiler) predicate(col *column, f backends.Compare) (string, error) {
 	d, b := c.b.d, c.b
-	cn := c.col(col.name)
+	cn := c.col(col)
 	switch f.Op {
 	case backends.Co, backends.Sw, backends.Ew:
 		return d.substring(b, f.Op, cn, f.Value, f.IgnoreCase), nil
@@ -137,17 +138,19 @@ func (c *compiler) predicate(col *column, f backends.Compare) (string, error) {
 	}
 	switch f.Kind {
 	case backends.KindNumber:
-		n, err := strconv.ParseFloat(strings.TrimSpace(f.Value), 64)
-		if err != nil {
+		v := strings.TrimSpace(f.Value)
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsInf(n, 0) || math.IsNaN(n) {
 			return "", fmt.Errorf("sql: filter value %q for %s is not a number: %w", f.Value, f.Attr, backends.ErrInvalid)
 		}
-		return d.number(cn) + " " + sqlOp(f.Op) + " " + b.arg(n), nil
+		// Bound as decimal text: exact where the database compares decimals.
+		return d.number(cn) + " " + sqlOp(f.Op) + " " + d.numberParam(b.arg(strconv.FormatFloat(n, 'f', -1, 64))), nil
 	case backends.KindTime:
 		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(f.Value))
 		if err != nil {
 			return "", fmt.Errorf("sql: filter value %q for %s is not an RFC 3339 time: %w", f.Value, f.Attr, backends.ErrInvalid)
 		}
-		return d.time(cn) + " " + sqlOp(f.Op) + " " + d.timeParam(b.arg(t.UTC().Format(time.RFC3339Nano))), nil
+		return d.time(cn) + " " + sqlOp(f.Op) + " " + d.timeParam(b, t), nil
 	case backends.KindBool:
 		if f.Op != backends.Eq {
 			return "", fmt.Errorf("sql: ordering booleans: %w", backends.ErrUnsupported)

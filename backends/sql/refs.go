@@ -21,8 +21,9 @@ func (b *Backend) chunkSize(paramsPerItem int) int {
 // refValues lists the ids held by ref for the record with key.
 func (b *Backend) refValues(ctx context.Context, q querier, ref *reference, key any) ([]string, error) {
 	sb := newBuilder(b.d)
-	sb.write("SELECT ", sb.q(ref.other), " FROM ", sb.q(ref.joinTable), " WHERE ", sb.q(ref.this), " = ", sb.arg(key),
-		" ORDER BY ", sb.q(ref.other))
+	sb.write("SELECT j.", sb.q(ref.other), " FROM ", sb.q(ref.joinTable), " j")
+	b.joinLiveTarget(sb, ref)
+	sb.write(" WHERE j.", sb.q(ref.this), " = ", sb.arg(key), " ORDER BY j.", sb.q(ref.other))
 	rows, err := q.QueryContext(ctx, sb.String(), sb.args...)
 	if err != nil {
 		return nil, err
@@ -47,8 +48,9 @@ func (b *Backend) refValuesMany(ctx context.Context, q querier, ref *reference, 
 	out := map[string][]string{}
 	for chunk := range slices.Chunk(keys, b.chunkSize(1)) {
 		sb := newBuilder(b.d)
-		sb.write("SELECT ", sb.q(ref.this), ", ", sb.q(ref.other), " FROM ", sb.q(ref.joinTable),
-			" WHERE ", sb.q(ref.this), " IN (", sb.list(chunk), ") ORDER BY ", sb.q(ref.this), ", ", sb.q(ref.other))
+		sb.write("SELECT j.", sb.q(ref.this), ", j.", sb.q(ref.other), " FROM ", sb.q(ref.joinTable), " j")
+		b.joinLiveTarget(sb, ref)
+		sb.write(" WHERE j.", sb.q(ref.this), " IN (", sb.list(chunk), ") ORDER BY j.", sb.q(ref.this), ", j.", sb.q(ref.other))
 		rows, err := q.QueryContext(ctx, sb.String(), sb.args...)
 		if err != nil {
 			return nil, err
@@ -94,6 +96,7 @@ func (b *Backend) targetKeys(ctx context.Context, tx *dbsql.Tx, ref *reference, 
 	for chunk := range slices.Chunk(keys, b.chunkSize(1)) {
 		sb := newBuilder(b.d)
 		sb.write("SELECT ", sb.q(t.idCol), " FROM ", sb.q(t.table), " WHERE ", sb.q(t.idCol), " IN (", sb.list(chunk), ")")
+		b.andLive(sb, t, "")
 		found, err := b.keySet(ctx, tx, t, sb)
 		if err != nil {
 			return nil, err
@@ -130,6 +133,17 @@ func (b *Backend) keySet(ctx context.Context, q querier, r *resource, sb *builde
 		}
 	}
 	return out, rows.Err()
+}
+
+// joinLiveTarget joins the join table (alias j) with the target's table
+// when the target has soft delete, so that rows left behind for
+// soft-deleted targets (by the application itself) are not listed.
+func (b *Backend) joinLiveTarget(sb *builder, ref *reference) {
+	t := ref.target
+	if t.softDel == nil {
+		return
+	}
+	sb.write(" JOIN ", sb.q(t.table), " o ON o.", sb.q(t.idCol), " = j.", sb.q(ref.other), " AND ", b.live(sb, t, "o."))
 }
 
 func badRef(ref *reference, id string) error {
@@ -169,6 +183,7 @@ func (b *Backend) addRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key
 		if n == 0 {
 			continue
 		}
+		ins.write(b.d.ignoreDuplicate(ref.this))
 		if _, err := tx.ExecContext(ctx, ins.String(), ins.args...); err != nil {
 			return err
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // querier is what both *sql.DB and *sql.Tx offer.
@@ -21,18 +23,30 @@ type resource struct {
 	table   string // as the database spells it
 	idCol   string
 	idInt   bool
+	idUUID  bool
 	idGen   string
 	columns []*column // attribute columns, in configuration / table order
 	refs    []*reference
 	created *column
 	updated *column
+	version *column
+	softDel *softDelete
+}
+
+// softDelete says how deleted rows are marked.
+type softDelete struct {
+	col *column // may also be an attribute column
+	// value marks deleted rows; nil: timestamp mode (NULL on live rows).
+	value *string
 }
 
 // column is one attribute backed by a column.
 type column struct {
 	attr    string // attribute name: the configured spelling
 	name    string // the database's spelling
-	managed bool   // created / modified timestamp: not writable by clients
+	managed bool   // created / modified timestamp, version: not writable by clients
+	info    columnInfo
+	isTime  bool // a date/time type: timestamps are bound as time.Time
 }
 
 // reference is one attribute backed by a join table.
@@ -67,6 +81,13 @@ func (r *resource) parseID(id string) (any, bool) {
 	if id == "" {
 		return nil, false
 	}
+	if r.idUUID {
+		u, err := uuid.Parse(id)
+		if err != nil {
+			return nil, false
+		}
+		return u.String(), true
+	}
 	if !r.idInt {
 		return id, true
 	}
@@ -84,18 +105,21 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 	fail := func(rng fmt.Stringer, format string, args ...any) {
 		problems = append(problems, fmt.Sprintf("%s: %s", rng, fmt.Sprintf(format, args...)))
 	}
-	tables := map[string][]columnInfo{}
-	table := func(name string) ([]columnInfo, error) {
-		key := strings.ToLower(name)
-		if cols, ok := tables[key]; ok {
-			return cols, nil
+	type tableInfo struct {
+		name string
+		cols []columnInfo
+	}
+	tables := map[string]tableInfo{}
+	table := func(name string) (string, []columnInfo, error) {
+		if t, ok := tables[name]; ok {
+			return t.name, t.cols, nil
 		}
-		cols, err := d.tableColumns(ctx, q, name)
+		spelled, cols, err := d.tableColumns(ctx, q, name)
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
-		tables[key] = cols
-		return cols, nil
+		tables[name] = tableInfo{spelled, cols}
+		return spelled, cols, nil
 	}
 	find := func(cols []columnInfo, name string) (columnInfo, bool) {
 		for _, c := range cols {
@@ -108,7 +132,7 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 
 	out := map[string]*resource{}
 	for _, rc := range cfg.Resources {
-		cols, err := table(rc.Table)
+		tableName, cols, err := table(rc.Table)
 		if err != nil {
 			return nil, fmt.Errorf("inspecting table %q: %w", rc.Table, err)
 		}
@@ -116,7 +140,7 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 			fail(rc.TableRange, "resource %q: table %q does not exist", rc.Type, rc.Table)
 			continue
 		}
-		r := &resource{name: rc.Type, table: rc.Table, idGen: rc.IDGeneration}
+		r := &resource{name: rc.Type, table: tableName, idGen: rc.IDGeneration}
 		if r.idGen == "" {
 			r.idGen = idGenDatabase
 		}
@@ -125,10 +149,17 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 			fail(rc.IDColumnRange, "resource %q: id_column %q is not a column of table %q", rc.Type, rc.IDColumn, rc.Table)
 		} else {
 			r.idCol = idc.name
-			r.idInt = d.integerType(idc.declType)
-			if r.idInt && r.idGen == idGenUUID {
-				fail(rc.IDGenerationRange, "resource %q: id_generation = %q needs a text id_column, %q is %s", rc.Type, idGenUUID, idc.name, idc.declType)
+			r.idInt = d.integerType(idc)
+			r.idUUID = d.uuidType(idc)
+			switch {
+			case r.idInt && r.idGen == idGenUUID:
+				fail(rc.IDGenerationRange, "resource %q: id_generation = %q needs a text or uuid id_column, %q is %s", rc.Type, idGenUUID, idc.name, idc.declType)
+			case r.idGen == idGenDatabase && !r.idInt && !d.insertReturning():
+				fail(rc.IDGenerationRange, "resource %q: this server has no INSERT ... RETURNING, so id_generation = %q needs an AUTO_INCREMENT integer id_column; %q is %s (use id_generation = %q)", rc.Type, idGenDatabase, idc.name, idc.declType, idGenUUID)
 			}
+		}
+		newCol := func(c columnInfo, attr string, managed bool) *column {
+			return &column{attr: attr, name: c.name, managed: managed, info: c, isTime: d.timeType(c)}
 		}
 		addCol := func(attr string, managed bool) *column {
 			c, ok := find(cols, attr)
@@ -141,9 +172,13 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 					return have
 				}
 			}
-			col := &column{attr: attr, name: c.name, managed: managed}
+			col := newCol(c, attr, managed)
 			r.columns = append(r.columns, col)
 			return col
+		}
+		var sdName string
+		if rc.SoftDelete != nil {
+			sdName = rc.SoftDelete.Column
 		}
 		if len(rc.Columns) > 0 {
 			for _, name := range rc.Columns {
@@ -153,8 +188,23 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 			}
 		} else {
 			for _, c := range cols {
-				if !strings.EqualFold(c.name, rc.IDColumn) {
+				// The soft-delete marker is not an attribute unless listed.
+				if !strings.EqualFold(c.name, rc.IDColumn) && !strings.EqualFold(c.name, sdName) {
 					addCol(c.name, false)
+				}
+			}
+		}
+		if sd := rc.SoftDelete; sd != nil {
+			c, ok := find(cols, sd.Column)
+			if !ok {
+				fail(sd.ColumnRange, "resource %q: soft_delete column %q is not a column of table %q", rc.Type, sd.Column, rc.Table)
+			} else {
+				r.softDel = &softDelete{col: newCol(c, c.name, false), value: sd.DeletedValue}
+				if have, _ := r.attr(c.name); have != nil {
+					r.softDel.col = have
+				}
+				if sd.DeletedValue == nil && !c.nullable {
+					fail(sd.ColumnRange, "resource %q: soft_delete column %q is NOT NULL; without deleted_value it must be NULL on live rows", rc.Type, c.name)
 				}
 			}
 		}
@@ -166,6 +216,7 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 		}{
 			{rc.CreatedColumn, rc.CreatedColumnRange, &r.created, "created_column"},
 			{rc.ModifiedColumn, rc.ModifiedColumnRange, &r.updated, "modified_column"},
+			{rc.VersionColumn, rc.VersionColumnRange, &r.version, "version_column"},
 		} {
 			if m.name == "" {
 				continue
@@ -177,6 +228,9 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 			if *m.dst = addCol(m.name, true); *m.dst == nil {
 				fail(m.rng, "resource %q: %s %q is not a column of table %q", rc.Type, m.what, m.name, rc.Table)
 			}
+		}
+		if r.version != nil && !d.integerType(r.version.info) {
+			fail(rc.VersionColumnRange, "resource %q: version_column %q must be an integer column, it is %s", rc.Type, r.version.name, r.version.info.declType)
 		}
 		out[rc.Type] = r
 	}
@@ -195,7 +249,7 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 			if target == nil {
 				continue // reported already (unknown target or missing table)
 			}
-			cols, err := table(refc.JoinTable)
+			joinTable, cols, err := table(refc.JoinTable)
 			if err != nil {
 				return nil, fmt.Errorf("inspecting table %q: %w", refc.JoinTable, err)
 			}
@@ -213,7 +267,7 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 			}
 			if ok1 && ok2 {
 				r.refs = append(r.refs, &reference{
-					attr: refc.Name, owner: r, joinTable: refc.JoinTable,
+					attr: refc.Name, owner: r, joinTable: joinTable,
 					this: this.name, other: other.name, target: target, readOnly: refc.ReadOnly,
 				})
 			}

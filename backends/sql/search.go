@@ -74,6 +74,9 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 	}
 	sb.write(" FROM ", sb.q(r.table), " ", tableAlias)
 	var conds []string
+	if l := b.live(sb, r, tableAlias+"."); l != "" {
+		conds = append(conds, l)
+	}
 	if q.Filter != nil {
 		w, err := where(sb, r, q.Filter)
 		if err != nil {
@@ -171,12 +174,19 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 func (b *Backend) count(ctx context.Context, r *resource, f backends.Filter) (int, error) {
 	sb := newBuilder(b.d)
 	sb.write("SELECT COUNT(*) FROM ", sb.q(r.table), " ", tableAlias)
+	var conds []string
+	if l := b.live(sb, r, tableAlias+"."); l != "" {
+		conds = append(conds, l)
+	}
 	if f != nil {
 		w, err := where(sb, r, f)
 		if err != nil {
 			return 0, err
 		}
-		sb.write(" WHERE ", w)
+		conds = append(conds, "("+w+")")
+	}
+	if len(conds) > 0 {
+		sb.write(" WHERE ", strings.Join(conds, " AND "))
 	}
 	var n int
 	err := b.db.QueryRowContext(ctx, sb.String(), sb.args...).Scan(&n)

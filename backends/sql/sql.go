@@ -2,8 +2,9 @@
 // existing ("legacy") tables, reference attributes such as group members
 // are rows of join tables. Every value is a bound parameter; identifiers
 // come only from the configuration, which admits nothing but plain
-// identifiers. The database dialect is pluggable; SQLite (modernc.org/sqlite,
-// pure Go) is implemented, PostgreSQL and MySQL are to follow.
+// identifiers. The database dialect is pluggable: SQLite (modernc.org/sqlite,
+// pure Go), PostgreSQL (jackc/pgx through database/sql) and MySQL / MariaDB
+// (go-sql-driver/mysql, server-side prepared statements).
 //
 // Configuration, the body of a backend "sql" block:
 //
@@ -62,6 +63,47 @@
 //	    }
 //	  }
 //	}
+//
+// PostgreSQL and MySQL / MariaDB take the same block with another driver
+// and a DSN, usually from the environment:
+//
+//	driver = "postgres"             # or "mysql" (MySQL 8, MariaDB 10.5+)
+//	dsn    = env("DATABASE_URL")    # postgres://..., mysql://... or user:pw@tcp(host:3306)/db
+//	connect_timeout    = "5s"       # default "5s"
+//	conn_max_idle_time = "1m"       # default "1m"
+//
+// and a resource block can also say:
+//
+//	version_column = "rec_ver"      # integer, +1 on every modify, read-only
+//	soft_delete {                   # Delete marks the row instead of removing it
+//	  column        = "del_ts"      # NULL on live rows, set to the deletion time;
+//	  deleted_value = "D"           # or, when set, the value marking deleted rows
+//	}
+//
+// Soft-deleted rows are invisible to every read and their join rows are
+// removed; whether a deleted userName can be created again is the
+// schema's choice (a unique index over live rows only allows it). Ids may
+// be integers, UUIDs or text, made by the database (serial, identity,
+// AUTO_INCREMENT, a DEFAULT read back with RETURNING) or by the backend
+// (id_generation = "uuid"); ids that cannot be keys of the table (not a
+// number, not a UUID) are ErrNotFound without a query.
+//
+// Filters become parameterised WHERE clauses on every dialect. Case-exact
+// comparisons are exact whatever the column's collation (PostgreSQL
+// compares text, citext included, as text; MySQL compares the bytes of the
+// utf8mb4 text), case-insensitive ones compare lower-cased text, and
+// ordering (gt/ge/lt/le) is by code point. Where a MySQL column's
+// collation is case-insensitive, the plain comparison is added so that its
+// index narrows the rows. LIKE patterns escape %, _ and the escape
+// character. Values are checked against what the database said about the
+// column (integer, UUID, length of varchar(n)) so that the client gets a
+// clear 400; what only the database can check (CHECK, NOT NULL, ranges,
+// foreign keys, unique keys) is mapped from its error codes: unique →
+// ErrAlreadyExists, foreign key → ErrInvalidReference, other constraint and
+// data errors → ErrInvalid; a refused or lost connection, a shutdown, too
+// many connections → ErrUnavailable. A transaction the database aborted to
+// break a deadlock runs again (a few times); database/sql drops dead
+// connections, so the pool recovers by itself when the server is back.
 //
 // Attribute names are the column names (matched case-insensitively) and the
 // reference names. Columns are single-valued: a ModAdd on a column that has
@@ -130,8 +172,10 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 	if cfg.Driver == "" || cfg.DSN == "" {
 		return nil, errors.New("sql: driver and dsn are required")
 	}
-	d := dialects[cfg.Driver]()
-	dsn, err := d.dsn(cfg.DSN)
+	newDialect, _ := lookupDialect(cfg.Driver)
+	d := newDialect()
+	set := cfg.settings()
+	dsn, err := d.dsn(cfg.DSN, connOptions{connectTimeout: set.connectTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("sql: %w", err)
 	}
@@ -139,14 +183,14 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sql: open: %w", err)
 	}
-	set := cfg.settings()
 	if d.singleConnection(cfg.DSN) {
-		set.maxOpen, set.maxIdle, set.connMaxLifetime = 1, 1, 0
+		set.maxOpen, set.maxIdle, set.connMaxLifetime, set.connMaxIdleTime = 1, 1, 0, 0
 		log.Named("sql").Info("in-memory database: using a single connection")
 	}
 	db.SetMaxOpenConns(set.maxOpen)
 	db.SetMaxIdleConns(set.maxIdle)
 	db.SetConnMaxLifetime(set.connMaxLifetime)
+	db.SetConnMaxIdleTime(set.connMaxIdleTime)
 	b := &Backend{db: db, d: d, log: log.Named("sql"), set: set, cursors: newCursorCache(set.cursorCacheSize)}
 	if err := b.init(ctx, cfg); err != nil {
 		_ = db.Close()
@@ -161,12 +205,13 @@ func (b *Backend) init(ctx context.Context, cfg *Config) error {
 	if err := b.db.PingContext(ctx); err != nil {
 		return b.wrap(ctx, "connect", err)
 	}
+	d, err := b.d.connected(ctx, b.db)
+	if err != nil {
+		return b.wrap(ctx, "connect", err)
+	}
+	b.d = d
 	if strings.TrimSpace(cfg.BootstrapSQL) != "" {
-		err := b.inTx(ctx, func(tx *dbsql.Tx) error {
-			_, err := tx.ExecContext(ctx, cfg.BootstrapSQL)
-			return err
-		})
-		if err != nil {
+		if err := b.bootstrap(ctx, cfg); err != nil {
 			return fmt.Errorf("sql: bootstrap_sql: %w", err)
 		}
 	}
@@ -176,6 +221,31 @@ func (b *Backend) init(ctx context.Context, cfg *Config) error {
 	}
 	b.resources = res
 	return nil
+}
+
+// bootstrap runs bootstrap_sql in one transaction, on a connection that
+// accepts several statements at once.
+func (b *Backend) bootstrap(ctx context.Context, cfg *Config) error {
+	bdsn, err := b.d.bootstrapDSN(cfg.DSN)
+	if err != nil {
+		return err
+	}
+	db := b.db
+	if bdsn != "" {
+		if db, err = dbsql.Open(b.d.driverName(), bdsn); err != nil {
+			return err
+		}
+		defer db.Close()
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, cfg.BootstrapSQL); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // Close closes the connection pool.
@@ -206,8 +276,24 @@ func (b *Backend) resource(name string) (*resource, error) {
 	return r, nil
 }
 
-// inTx runs fn in one transaction, committing when it returns nil.
+// maxTxAttempts bounds how often a transaction that the database rolled
+// back (deadlock, serialisation failure) is run again.
+const maxTxAttempts = 4
+
+// inTx runs fn in one transaction, committing when it returns nil. A
+// transaction the database aborted to break a deadlock runs again.
 func (b *Backend) inTx(ctx context.Context, fn func(tx *dbsql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := b.tryTx(ctx, fn)
+		if err == nil || attempt >= maxTxAttempts || !b.d.retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		b.log.Debug("transaction aborted by the database, retrying", "attempt", attempt, "error", err)
+		time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
+	}
+}
+
+func (b *Backend) tryTx(ctx context.Context, fn func(tx *dbsql.Tx) error) error {
 	tx, err := b.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -219,6 +305,65 @@ func (b *Backend) inTx(ctx context.Context, fn func(tx *dbsql.Tx) error) error {
 	return tx.Commit()
 }
 
+// live is the condition that a row of r (alias: "" or "t.") is not
+// soft-deleted, or "" without soft delete.
+func (b *Backend) live(sb *builder, r *resource, alias string) string {
+	sd := r.softDel
+	if sd == nil {
+		return ""
+	}
+	col := alias + sb.q(sd.col.name)
+	if sd.value == nil {
+		return col + " IS NULL"
+	}
+	return "(" + col + " IS NULL OR " + col + " <> " + sb.arg(*sd.value) + ")"
+}
+
+// andLive appends " AND <live>" when r has soft delete.
+func (b *Backend) andLive(sb *builder, r *resource, alias string) {
+	if l := b.live(sb, r, alias); l != "" {
+		sb.write(" AND ", l)
+	}
+}
+
+// checkColumn refuses, with a clear message, values the column cannot
+// hold: NUL bytes, wrong types the dialect can recognise, the soft-delete
+// marker.
+func (b *Backend) checkColumn(r *resource, col *column, attr, v string) error {
+	if err := checkText(r.name, attr, v); err != nil {
+		return err
+	}
+	if p := b.d.checkValue(col.info, v); p != "" {
+		return invalidf("%s.%s: %s", r.name, attr, p)
+	}
+	if sd := r.softDel; sd != nil && sd.col == col && sd.value != nil && v == *sd.value {
+		return invalidf("%s.%s: %q marks deleted records; delete the record instead", r.name, attr, v)
+	}
+	return nil
+}
+
+// bind is the value to bind for v in col: RFC 3339 text for a date/time
+// column becomes a UTC time (MySQL does not parse offsets, PostgreSQL's
+// timestamp without time zone would drop them); anything else is bound as
+// text and converted by the database.
+func (b *Backend) bind(col *column, v string) any {
+	if col.isTime {
+		if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v)); err == nil {
+			return t.UTC()
+		}
+	}
+	return v
+}
+
+// stamp is the value of a managed timestamp column: a time for date/time
+// columns, RFC 3339 UTC text otherwise.
+func (b *Backend) stamp(c *column, now time.Time) any {
+	if c.isTime {
+		return now.UTC().Truncate(time.Microsecond)
+	}
+	return now.UTC().Format(time.RFC3339)
+}
+
 // Create inserts a row (and its join rows) in one transaction.
 func (b *Backend) Create(ctx context.Context, resourceType string, attrs backends.Attrs) (backends.Record, error) {
 	r, err := b.resource(resourceType)
@@ -228,7 +373,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	ctx, cancel := b.opContext(ctx)
 	defer cancel()
 
-	colVals := map[*column]string{}
+	colVals := map[*column]any{}
 	refVals := map[*reference][]string{}
 	for name, vals := range attrs {
 		col, ref := r.attr(name)
@@ -242,10 +387,10 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 				return backends.Record{}, invalidf("%s.%s is single-valued, got %d values", resourceType, name, len(vals))
 			}
 			if len(vals) == 1 {
-				if err := checkText(resourceType, name, vals[0]); err != nil {
+				if err := b.checkColumn(r, col, name, vals[0]); err != nil {
 					return backends.Record{}, err
 				}
-				colVals[col] = vals[0]
+				colVals[col] = b.bind(col, vals[0])
 			}
 		case ref != nil:
 			if ref.readOnly && len(vals) > 0 {
@@ -256,11 +401,14 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 			return backends.Record{}, invalidf("%s has no attribute %q", resourceType, name)
 		}
 	}
-	now := b.now()
+	now := time.Now()
 	for _, c := range []*column{r.created, r.updated} {
 		if c != nil {
-			colVals[c] = now
+			colVals[c] = b.stamp(c, now)
 		}
+	}
+	if v := r.version; v != nil && !v.info.hasDefault {
+		colVals[v] = int64(1)
 	}
 
 	var rec backends.Record
@@ -286,7 +434,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	return rec, nil
 }
 
-func (b *Backend) insertRow(ctx context.Context, tx *dbsql.Tx, r *resource, vals map[*column]string) (any, error) {
+func (b *Backend) insertRow(ctx context.Context, tx *dbsql.Tx, r *resource, vals map[*column]any) (any, error) {
 	q := newBuilder(b.d)
 	var key any
 	var names, phs []string
@@ -369,6 +517,7 @@ func (b *Backend) read(ctx context.Context, q querier, r *resource, key any, att
 		sb.write(", ", sb.q(c.name))
 	}
 	sb.write(" FROM ", sb.q(r.table), " WHERE ", sb.q(r.idCol), " = ", sb.arg(key))
+	b.andLive(sb, r, "")
 	dest := make([]any, len(cols)+1)
 	ptrs := make([]any, len(dest))
 	for i := range dest {
@@ -449,7 +598,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 				return backends.Record{}, invalidf("%s.%s is set by the backend", resourceType, m.Attr)
 			}
 			for _, v := range m.Values {
-				if err := checkText(resourceType, m.Attr, v); err != nil {
+				if err := b.checkColumn(r, col, m.Attr, v); err != nil {
 					return backends.Record{}, err
 				}
 			}
@@ -488,11 +637,18 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 			}
 			next[col] = v
 		}
-		if r.updated != nil {
-			now := b.now()
-			next[r.updated] = &now
+		set := map[*column]any{}
+		for c, v := range next {
+			if v == nil {
+				set[c] = nil
+			} else {
+				set[c] = b.bind(c, *v)
+			}
 		}
-		if err := b.updateRow(ctx, tx, r, key, next); err != nil {
+		if r.updated != nil {
+			set[r.updated] = b.stamp(r.updated, time.Now())
+		}
+		if err := b.updateRow(ctx, tx, r, key, set); err != nil {
 			return err
 		}
 		for _, m := range mods {
@@ -521,6 +677,8 @@ func (b *Backend) current(ctx context.Context, tx *dbsql.Tx, r *resource, key an
 		q.write(", ", q.q(c.name))
 	}
 	q.write(" FROM ", q.q(r.table), " WHERE ", q.q(r.idCol), " = ", q.arg(key))
+	b.andLive(q, r, "")
+	q.write(b.d.forUpdate())
 	dest := make([]any, len(cols)+1)
 	ptrs := make([]any, len(dest))
 	for i := range dest {
@@ -575,8 +733,10 @@ func applyColumn(resourceType string, col *column, cur, next map[*column]*string
 	}
 }
 
-func (b *Backend) updateRow(ctx context.Context, tx *dbsql.Tx, r *resource, key any, next map[*column]*string) error {
-	if len(next) == 0 {
+// updateRow sets the columns in next (nil: NULL) and bumps the version
+// column.
+func (b *Backend) updateRow(ctx context.Context, tx *dbsql.Tx, r *resource, key any, next map[*column]any) error {
+	if len(next) == 0 && r.version == nil {
 		return nil
 	}
 	q := newBuilder(b.d)
@@ -584,18 +744,20 @@ func (b *Backend) updateRow(ctx context.Context, tx *dbsql.Tx, r *resource, key 
 	first := true
 	for _, c := range r.columns {
 		v, ok := next[c]
-		if !ok {
+		if !ok || c == r.version {
 			continue
 		}
 		if !first {
 			q.write(", ")
 		}
 		first = false
-		var arg any
-		if v != nil {
-			arg = *v
+		q.write(q.q(c.name), " = ", q.arg(v))
+	}
+	if v := r.version; v != nil {
+		if !first {
+			q.write(", ")
 		}
-		q.write(q.q(c.name), " = ", q.arg(arg))
+		q.write(q.q(v.name), " = COALESCE(", q.q(v.name), ", 0) + 1")
 	}
 	q.write(" WHERE ", q.q(r.idCol), " = ", q.arg(key))
 	_, err := tx.ExecContext(ctx, q.String(), q.args...)
@@ -640,7 +802,22 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 			}
 		}
 		q := newBuilder(b.d)
-		q.write("DELETE FROM ", q.q(r.table), " WHERE ", q.q(r.idCol), " = ", q.arg(key))
+		if sd := r.softDel; sd != nil {
+			var mark any
+			if sd.value != nil {
+				mark = *sd.value
+			} else {
+				mark = b.stamp(sd.col, time.Now())
+			}
+			q.write("UPDATE ", q.q(r.table), " SET ", q.q(sd.col.name), " = ", q.arg(mark))
+			if r.updated != nil && r.updated != sd.col {
+				q.write(", ", q.q(r.updated.name), " = ", q.arg(b.stamp(r.updated, time.Now())))
+			}
+			q.write(" WHERE ", q.q(r.idCol), " = ", q.arg(key))
+			b.andLive(q, r, "")
+		} else {
+			q.write("DELETE FROM ", q.q(r.table), " WHERE ", q.q(r.idCol), " = ", q.arg(key))
+		}
 		res, err := tx.ExecContext(ctx, q.String(), q.args...)
 		if err != nil {
 			return err
@@ -658,8 +835,6 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 	b.gen.Add(1)
 	return nil
 }
-
-func (b *Backend) now() string { return time.Now().UTC().Format(time.RFC3339) }
 
 // format renders a value read from the database; false means NULL.
 func format(v any) (string, bool) {
@@ -732,15 +907,19 @@ func (b *Backend) wrap(ctx context.Context, op string, err error) error {
 			return err
 		}
 	}
-	if s := b.d.classify(err); s != nil {
-		b.log.Debug("database refused the operation", "op", op, "error", err)
+	if s, detail := b.d.classify(err); s != nil {
 		msg := fmt.Sprintf("sql: %s: %s", op, s)
-		if s != backends.ErrUnavailable && s != backends.ErrPermission {
-			msg += ": " + err.Error() // constraint names and messages, no addresses
+		if s == backends.ErrUnavailable || s == backends.ErrPermission {
+			b.log.Warn("database unavailable or refused access", "op", op, "error", err)
+		} else {
+			b.log.Debug("database refused the operation", "op", op, "error", err)
+			if detail != "" {
+				msg += ": " + detail // constraint names and messages, no addresses
+			}
 		}
 		return &dbError{sentinel: s, msg: msg, cause: err}
 	}
-	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, dbsql.ErrConnDone) ||
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, dbsql.ErrConnDone) || isConnError(err) ||
 		(errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil) {
 		b.log.Warn("database unavailable", "op", op, "error", err)
 		return &dbError{sentinel: backends.ErrUnavailable, msg: fmt.Sprintf("sql: %s: %s", op, backends.ErrUnavailable), cause: err}

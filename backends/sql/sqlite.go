@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -21,7 +22,7 @@ func (sqliteDialect) driverName() string { return "sqlite" }
 // dsn adds foreign keys, WAL, a busy timeout and immediate transactions
 // (so that concurrent writers queue on the busy timeout instead of failing
 // on a lock upgrade), unless the admin set them.
-func (sqliteDialect) dsn(dsn string) (string, error) {
+func (sqliteDialect) dsn(dsn string, _ connOptions) (string, error) {
 	if dsn == "" {
 		return "", errors.New("empty dsn")
 	}
@@ -60,6 +61,16 @@ func (sqliteDialect) dsn(dsn string) (string, error) {
 	return base + "?" + q.Encode(), nil
 }
 
+func (sqliteDialect) bootstrapDSN(string) (string, error) { return "", nil }
+
+func (d sqliteDialect) connected(context.Context, querier) (dialect, error) { return d, nil }
+
+// ignoreDuplicate: writers are serialised (immediate transactions), so the
+// existence check before the insert is enough.
+func (sqliteDialect) ignoreDuplicate(string) string { return "" }
+
+func (sqliteDialect) forUpdate() string { return "" }
+
 func (sqliteDialect) singleConnection(dsn string) bool {
 	return strings.Contains(dsn, ":memory:") || strings.Contains(dsn, "mode=memory")
 }
@@ -76,28 +87,39 @@ func (d sqliteDialect) insertDefaults(table string) string {
 	return "INSERT INTO " + d.quote(table) + " DEFAULT VALUES"
 }
 
-func (sqliteDialect) tableColumns(ctx context.Context, q querier, table string) ([]columnInfo, error) {
-	rows, err := q.QueryContext(ctx, "SELECT name, type FROM pragma_table_info(?)", table)
+func (sqliteDialect) tableColumns(ctx context.Context, q querier, table string) (string, []columnInfo, error) {
+	rows, err := q.QueryContext(ctx, "SELECT name, type, \"notnull\", dflt_value IS NOT NULL FROM pragma_table_info(?)", table)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	defer rows.Close()
 	var out []columnInfo
 	for rows.Next() {
 		var c columnInfo
-		if err := rows.Scan(&c.name, &c.declType); err != nil {
-			return nil, err
+		var notNull int
+		if err := rows.Scan(&c.name, &c.declType, &notNull, &c.hasDefault); err != nil {
+			return "", nil, err
 		}
+		c.declType = strings.ToLower(c.declType)
+		c.nullable = notNull == 0
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	return table, out, rows.Err()
 }
 
 // integerType follows SQLite's affinity rule: a declared type containing
 // "INT" has integer affinity.
-func (sqliteDialect) integerType(declType string) bool {
-	return strings.Contains(strings.ToUpper(declType), "INT")
+func (sqliteDialect) integerType(c columnInfo) bool {
+	return strings.Contains(c.declType, "int")
 }
+
+// uuidType and timeType: SQLite stores both as text.
+func (sqliteDialect) uuidType(columnInfo) bool { return false }
+func (sqliteDialect) timeType(columnInfo) bool { return false }
+
+// checkValue: SQLite stores any value in any column (type affinity); CHECK
+// constraints are left to the database.
+func (sqliteDialect) checkValue(columnInfo, string) string { return "" }
 
 // maxParams stays far below SQLITE_MAX_VARIABLE_NUMBER (32766 since 3.32).
 func (sqliteDialect) maxParams() int { return 1000 }
@@ -112,7 +134,8 @@ func (sqliteDialect) limit(b *builder, count, offset int) string {
 // equal: NOCASE folds ASCII exactly as lower() does in SQLite and lets an
 // index declared COLLATE NOCASE serve userName lookups; BINARY overrides a
 // column's NOCASE collation for case-exact comparisons.
-func (sqliteDialect) equal(b *builder, col, value string, ignoreCase bool) string {
+func (sqliteDialect) equal(b *builder, c colExpr, value string, ignoreCase bool) string {
+	col := c.sql
 	if ignoreCase {
 		return col + " = " + b.arg(value) + " COLLATE NOCASE"
 	}
@@ -122,7 +145,8 @@ func (sqliteDialect) equal(b *builder, col, value string, ignoreCase bool) strin
 // substring: SQLite's LIKE ignores ASCII case, so it serves the
 // case-insensitive forms; the case-exact forms compare bytes with instr /
 // substr under BINARY.
-func (sqliteDialect) substring(b *builder, op backends.Op, col, value string, ignoreCase bool) string {
+func (sqliteDialect) substring(b *builder, op backends.Op, c colExpr, value string, ignoreCase bool) string {
+	col := c.sql
 	if value == "" {
 		return col + " IS NOT NULL"
 	}
@@ -139,7 +163,8 @@ func (sqliteDialect) substring(b *builder, op backends.Op, col, value string, ig
 	}
 }
 
-func (sqliteDialect) order(b *builder, op backends.Op, col, value string, ignoreCase bool) string {
+func (sqliteDialect) order(b *builder, op backends.Op, c colExpr, value string, ignoreCase bool) string {
+	col := c.sql
 	coll := " COLLATE BINARY"
 	if ignoreCase {
 		coll = " COLLATE NOCASE"
@@ -147,17 +172,22 @@ func (sqliteDialect) order(b *builder, op backends.Op, col, value string, ignore
 	return col + " " + sqlOp(op) + " " + b.arg(value) + coll
 }
 
-func (sqliteDialect) number(col string) string { return "CAST(" + col + " AS REAL)" }
+func (sqliteDialect) number(c colExpr) string { return "CAST(" + c.sql + " AS REAL)" }
+
+func (sqliteDialect) numberParam(ph string) string { return "CAST(" + ph + " AS REAL)" }
 
 // time reads only text that starts like an RFC 3339 date: julianday would
 // also take a bare number as a Julian day.
-func (sqliteDialect) time(col string) string {
+func (sqliteDialect) time(c colExpr) string {
+	col := c.sql
 	return "julianday(CASE WHEN " + col + " GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' THEN " + col + " END)"
 }
 
-func (sqliteDialect) timeParam(ph string) string { return "julianday(" + ph + ")" }
+func (sqliteDialect) timeParam(b *builder, t time.Time) string {
+	return "julianday(" + b.arg(t.UTC().Format(time.RFC3339Nano)) + ")"
+}
 
-func (sqliteDialect) text(col string) string { return "CAST(" + col + " AS TEXT)" }
+func (sqliteDialect) text(c colExpr) string { return "CAST(" + c.sql + " AS TEXT)" }
 
 func (sqliteDialect) nullFalse(pred string) string { return "COALESCE((" + pred + "), 0)" }
 
@@ -168,7 +198,18 @@ func (sqliteDialect) truth(v bool) string {
 	return "0"
 }
 
-func (sqliteDialect) classify(err error) error {
+// retryable: busy and locked errors already waited for the busy timeout.
+func (sqliteDialect) retryable(error) bool { return false }
+
+func (d sqliteDialect) classify(err error) (error, string) {
+	s := d.sentinel(err)
+	if s == nil {
+		return nil, ""
+	}
+	return s, err.Error()
+}
+
+func (sqliteDialect) sentinel(err error) error {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
 		return nil

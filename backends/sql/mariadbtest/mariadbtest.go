@@ -1,0 +1,404 @@
+// Package mariadbtest starts a real MariaDB server (Debian's mariadb-server
+// package: mariadb-install-db and mariadbd) as a child process: a temporary
+// data directory, the unix socket in it, a free 127.0.0.1 port, utf8mb4 by
+// default and durability switched off for speed. As root the server runs
+// with --user=root; otherwise as the current user. Tests connect over TCP
+// as User with Password, which has every privilege.
+//
+// A test package starts one server lazily and stops it in TestMain; every
+// test gets its own database:
+//
+//	func TestMain(m *testing.M) { mariadbtest.Main(m) }
+//
+//	func TestX(t *testing.T) {
+//		srv := mariadbtest.Shared(t)  // skips when MariaDB is not installed
+//		dsn := srv.NewDatabase(t)     // go-sql-driver/mysql DSN of t_<n>
+//		...
+//	}
+//
+// Programs use Start and Stop directly; they need no testing.T. When
+// MariaDB is not installed the tests skip with a clear message, unless
+// SCIMBRIDGE_REQUIRE_SERVERS=1, where they fail.
+package mariadbtest
+
+import (
+	"context"
+	dbsql "database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// ErrNotInstalled is returned by Start when mariadbd or mariadb-install-db is missing.
+var ErrNotInstalled = errors.New("mariadbtest: MariaDB is not installed (apt-get install mariadb-server: mariadbd and mariadb-install-db)")
+
+// Account the tests connect with.
+const (
+	User     = "scimtest"
+	Password = "scimtest-secret"
+)
+
+// Server is one running mariadbd.
+type Server struct {
+	// Host and Port are where it listens (127.0.0.1).
+	Host string
+	Port int
+	// Dir is the temporary directory (data, socket, log).
+	Dir string
+	// Version is the server's version string.
+	Version string
+
+	mariadbd string
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	done     chan struct{}
+	dbs      atomic.Int64
+	stopOnce sync.Once
+}
+
+func lookBinary(names ...string) (string, error) {
+	for _, name := range names {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+		for _, dir := range []string{"/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"} {
+			p := filepath.Join(dir, name)
+			if st, err := os.Stat(p); err == nil && !st.IsDir() {
+				return p, nil
+			}
+		}
+	}
+	return "", ErrNotInstalled
+}
+
+// Start initialises a data directory in a temporary directory and starts
+// the server.
+func Start() (*Server, error) {
+	mariadbd, err := lookBinary("mariadbd", "mysqld")
+	if err != nil {
+		return nil, err
+	}
+	installDB, err := lookBinary("mariadb-install-db", "mysql_install_db")
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "mariadbtest-")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Host: "127.0.0.1", Dir: dir, mariadbd: mariadbd}
+	args := []string{"--no-defaults", "--datadir=" + filepath.Join(dir, "data"),
+		"--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"}
+	if os.Geteuid() == 0 {
+		args = append(args, "--user=root")
+	}
+	install := exec.Command(installDB, args...)
+	install.Dir = dir
+	if out, err := install.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("mariadbtest: mariadb-install-db: %v\n%s", err, tail(out, 4000))
+	}
+	var lastErr error
+	for range 5 {
+		if s.Port, err = freePort(); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		if lastErr = s.start(); lastErr == nil {
+			break
+		}
+	}
+	if lastErr != nil {
+		log := s.Log()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("mariadbtest: starting mariadbd: %w\n%s", lastErr, log)
+	}
+	if err := s.setup(); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) socket() string { return filepath.Join(s.Dir, "mysqld.sock") }
+
+func (s *Server) start() error {
+	args := []string{"--no-defaults",
+		"--datadir=" + filepath.Join(s.Dir, "data"),
+		"--socket=" + s.socket(),
+		"--pid-file=" + filepath.Join(s.Dir, "mysqld.pid"),
+		"--log-error=" + filepath.Join(s.Dir, "mysqld.log"),
+		"--tmpdir=" + s.Dir,
+		"--bind-address=" + s.Host, "--port=" + strconv.Itoa(s.Port),
+		"--skip-name-resolve", "--skip-log-bin", "--max-connections=200",
+		"--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
+		"--innodb-buffer-pool-size=64M", "--innodb-log-file-size=32M",
+		"--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--sync-binlog=0",
+		"--performance-schema=0",
+	}
+	if os.Geteuid() == 0 {
+		args = append(args, "--user=root")
+	}
+	cmd := exec.Command(s.mariadbd, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	s.mu.Lock()
+	s.cmd, s.done = cmd, done
+	s.mu.Unlock()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-done:
+			return fmt.Errorf("mariadbd exited: %v", cmd.ProcessState)
+		default:
+		}
+		err := s.pingRoot()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			s.kill()
+			return fmt.Errorf("mariadbd not ready after 60s: %w", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// rootDSN connects as root over the unix socket (no password).
+func (s *Server) rootDSN() string {
+	c := mysql.NewConfig()
+	c.User, c.Net, c.Addr = "root", "unix", s.socket()
+	c.MultiStatements = true
+	c.Timeout = 2 * time.Second
+	return c.FormatDSN()
+}
+
+func (s *Server) pingRoot() error {
+	db, err := dbsql.Open("mysql", s.rootDSN())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return db.PingContext(ctx)
+}
+
+// setup creates the TCP account the tests use.
+func (s *Server) setup() error {
+	db, err := dbsql.Open("mysql", s.rootDSN())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := db.ExecContext(ctx, fmt.Sprintf(
+		"CREATE USER IF NOT EXISTS '%s'@'127.0.0.1' IDENTIFIED BY '%s'; GRANT ALL PRIVILEGES ON *.* TO '%s'@'127.0.0.1' WITH GRANT OPTION; FLUSH PRIVILEGES",
+		User, Password, User)); err != nil {
+		return fmt.Errorf("mariadbtest: creating the test account: %w", err)
+	}
+	return db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&s.Version)
+}
+
+// DSN is the go-sql-driver/mysql DSN of database db over TCP.
+func (s *Server) DSN(db string) string {
+	c := mysql.NewConfig()
+	c.User, c.Passwd = User, Password
+	c.Net, c.Addr = "tcp", net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
+	c.DBName = db
+	return c.FormatDSN()
+}
+
+// URL is the DSN of database db in URL form (mysql://user:pass@host:port/db),
+// which the sql backend also accepts.
+func (s *Server) URL(db string) string {
+	return fmt.Sprintf("mysql://%s:%s@%s:%d/%s", User, Password, s.Host, s.Port, db)
+}
+
+// CreateDatabase creates database name (utf8mb4) and returns its DSN.
+func (s *Server) CreateDatabase(ctx context.Context, name string) (string, error) {
+	if err := s.Exec(ctx, "", "CREATE DATABASE `"+name+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"); err != nil {
+		return "", err
+	}
+	return s.DSN(name), nil
+}
+
+// DropDatabase drops database name.
+func (s *Server) DropDatabase(ctx context.Context, name string) error {
+	return s.Exec(ctx, "", "DROP DATABASE IF EXISTS `"+name+"`")
+}
+
+// Exec runs script (one or more statements separated by ";", no
+// parameters) in database db ("" for none) as root.
+func (s *Server) Exec(ctx context.Context, db, script string) error {
+	c, err := mysql.ParseDSN(s.rootDSN())
+	if err != nil {
+		return err
+	}
+	c.DBName = db
+	conn, err := dbsql.Open("mysql", c.FormatDSN())
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, script)
+	return err
+}
+
+// NewDatabase creates a fresh database for t, dropped when t ends, and
+// returns its DSN.
+func (s *Server) NewDatabase(t testing.TB) string {
+	t.Helper()
+	name := fmt.Sprintf("t_%d", s.dbs.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dsn, err := s.CreateDatabase(ctx, name)
+	if err != nil {
+		t.Fatalf("mariadbtest: create database: %v\nserver log:\n%s", err, s.Log())
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := s.DropDatabase(ctx, name); err != nil {
+			t.Logf("mariadbtest: drop database %s: %v", name, err)
+		}
+	})
+	return dsn
+}
+
+// Kill stops the server abruptly (SIGKILL), as a crash would.
+func (s *Server) Kill() { s.kill() }
+
+// Shutdown stops the server cleanly (SIGTERM) and waits for it.
+func (s *Server) Shutdown() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		s.kill()
+	}
+}
+
+// Restart starts the server again after Kill or Shutdown, on the same
+// port with the same data.
+func (s *Server) Restart() error {
+	s.mu.Lock()
+	done := s.done
+	s.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+	var err error
+	for range 50 {
+		if err = s.start(); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
+}
+
+func (s *Server) kill() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	<-done
+}
+
+// Stop shuts the server down and removes its directory.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		s.Shutdown()
+		os.RemoveAll(s.Dir)
+	})
+}
+
+// Log returns the end of the server's error log, for failure messages.
+func (s *Server) Log() string {
+	b, _ := os.ReadFile(filepath.Join(s.Dir, "mysqld.log"))
+	return string(tail(b, 4000))
+}
+
+var (
+	sharedOnce sync.Once
+	shared     *Server
+	sharedErr  error
+	mainCalled bool
+)
+
+// Main runs the package's tests and stops the shared server afterwards.
+func Main(m *testing.M) { os.Exit(Wrap(m.Run)) }
+
+// Wrap runs run and stops the shared server (started by the first Shared
+// call) afterwards; it composes with other harnesses in one TestMain.
+func Wrap(run func() int) int {
+	mainCalled = true
+	code := run()
+	if shared != nil {
+		shared.Stop()
+	}
+	return code
+}
+
+// Shared returns the package's server, starting it on first use. It skips
+// the test when MariaDB is not installed (fails under
+// SCIMBRIDGE_REQUIRE_SERVERS=1) and fails it when the server cannot start.
+func Shared(t testing.TB) *Server {
+	t.Helper()
+	if !mainCalled {
+		t.Fatal("mariadbtest: Shared called without mariadbtest.Main or mariadbtest.Wrap in TestMain")
+	}
+	sharedOnce.Do(func() { shared, sharedErr = Start() })
+	switch {
+	case errors.Is(sharedErr, ErrNotInstalled):
+		if os.Getenv("SCIMBRIDGE_REQUIRE_SERVERS") == "1" {
+			t.Fatalf("%v (SCIMBRIDGE_REQUIRE_SERVERS=1)", sharedErr)
+		}
+		t.Skip(sharedErr.Error())
+	case sharedErr != nil:
+		t.Fatalf("%v", sharedErr)
+	}
+	return shared
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}

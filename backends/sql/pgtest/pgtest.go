@@ -1,0 +1,406 @@
+// Package pgtest starts a real PostgreSQL server (Debian's postgresql
+// package: initdb and postgres under /usr/lib/postgresql/<ver>/bin) as a
+// child process: a temporary directory holds the cluster and the unix
+// socket, the server listens on a free 127.0.0.1 port with trust
+// authentication, and durability is switched off for speed. When the
+// process runs as root, the server runs as the unprivileged "postgres"
+// user (PostgreSQL refuses root).
+//
+// A test package starts one server lazily and stops it in TestMain; every
+// test gets its own database:
+//
+//	func TestMain(m *testing.M) { pgtest.Main(m) }
+//
+//	func TestX(t *testing.T) {
+//		srv := pgtest.Shared(t)    // skips when PostgreSQL is not installed
+//		dsn := srv.NewDatabase(t)  // postgres://postgres@127.0.0.1:PORT/t_<n>
+//		...
+//	}
+//
+// Programs (benchmarks) use Start and Stop directly; they need no testing.T.
+// When PostgreSQL is not installed the tests skip with a clear message,
+// unless SCIMBRIDGE_REQUIRE_SERVERS=1, where they fail.
+package pgtest
+
+import (
+	"context"
+	dbsql "database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+)
+
+// ErrNotInstalled is returned by Start when initdb or postgres is missing.
+var ErrNotInstalled = errors.New("pgtest: PostgreSQL is not installed (apt-get install postgresql: initdb and postgres under /usr/lib/postgresql/<ver>/bin)")
+
+// User is the superuser of the test cluster (trust authentication).
+const User = "postgres"
+
+// Server is one running PostgreSQL cluster.
+type Server struct {
+	// Host and Port are where it listens (127.0.0.1).
+	Host string
+	Port int
+	// Dir is the temporary directory (data, socket, log).
+	Dir string
+
+	bin      string
+	cred     *syscall.Credential
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	done     chan struct{}
+	dbs      atomic.Int64
+	stopOnce sync.Once
+}
+
+// findBin returns the newest /usr/lib/postgresql/<ver>/bin that has both
+// binaries, or the directory of initdb on PATH.
+func findBin() (string, error) {
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
+	for _, d := range dirs {
+		if isFile(filepath.Join(d, "initdb")) && isFile(filepath.Join(d, "postgres")) {
+			return d, nil
+		}
+	}
+	if p, err := exec.LookPath("initdb"); err == nil {
+		d := filepath.Dir(p)
+		if isFile(filepath.Join(d, "postgres")) {
+			return d, nil
+		}
+	}
+	return "", ErrNotInstalled
+}
+
+func version(binDir string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return n
+}
+
+func isFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// Start creates a cluster in a temporary directory and starts it.
+func Start() (*Server, error) {
+	bin, err := findBin()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "pgtest-")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Host: "127.0.0.1", Dir: dir, bin: bin}
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("pgtest: running as root needs the unprivileged user \"postgres\" (created by the postgresql package): %w", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		s.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		if err := os.Chown(dir, uid, gid); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	locale := "C"
+	if out, err := exec.Command("locale", "-a").Output(); err == nil {
+		for _, l := range strings.Fields(string(out)) {
+			if strings.EqualFold(l, "C.utf8") {
+				locale = l // lower() folds non-ASCII letters too
+			}
+		}
+	}
+	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", filepath.Join(dir, "data"), "-U", User,
+		"--auth=trust", "--encoding=UTF8", "--locale="+locale, "--no-sync", "--no-instructions")
+	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
+	initdb.Dir = dir
+	initdb.Env = append(os.Environ(), "LC_ALL="+locale)
+	if out, err := initdb.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("pgtest: initdb: %v\n%s", err, out)
+	}
+	var lastErr error
+	for range 5 {
+		if s.Port, err = freePort(); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		if lastErr = s.start(); lastErr == nil {
+			return s, nil
+		}
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
+	os.RemoveAll(dir)
+	return nil, fmt.Errorf("pgtest: starting postgres: %w\n%s", lastErr, tail(log, 4000))
+}
+
+func (s *Server) start() error {
+	logf, err := os.OpenFile(filepath.Join(s.Dir, "postgres.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	if s.cred != nil {
+		_ = logf.Chown(int(s.cred.Uid), int(s.cred.Gid))
+	}
+	cmd := exec.Command(filepath.Join(s.bin, "postgres"),
+		"-D", filepath.Join(s.Dir, "data"),
+		"-k", s.Dir, // unix socket in the temp dir
+		"-h", s.Host, "-p", strconv.Itoa(s.Port),
+		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+		"-c", "max_connections=200", "-c", "shared_buffers=64MB",
+		"-c", "log_min_messages=warning", "-c", "log_min_error_statement=panic",
+	)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	s.mu.Lock()
+	s.cmd, s.done = cmd, done
+	s.mu.Unlock()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case <-done:
+			return fmt.Errorf("postgres exited: %v", cmd.ProcessState)
+		default:
+		}
+		if err := s.ping(); err == nil {
+			return nil
+		} else if time.Now().After(deadline) {
+			s.kill()
+			return fmt.Errorf("postgres not ready after 30s: %w", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (s *Server) ping() error {
+	db, err := dbsql.Open("pgx", s.DSN("postgres")+"&connect_timeout=2")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return db.PingContext(ctx)
+}
+
+// DSN is the URL of database db (superuser, no password).
+func (s *Server) DSN(db string) string {
+	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", User, s.Host, s.Port, db)
+}
+
+// CreateDatabase creates database name and returns its DSN.
+func (s *Server) CreateDatabase(ctx context.Context, name string) (string, error) {
+	stmt := `CREATE DATABASE "` + name + `"`
+	if version(s.bin) >= 15 {
+		// Copying the template's files is much faster than WAL-logging
+		// them for the small databases of tests (fsync is off).
+		stmt += " STRATEGY = FILE_COPY"
+	}
+	if err := s.Exec(ctx, "postgres", stmt); err != nil {
+		return "", err
+	}
+	return s.DSN(name), nil
+}
+
+// DropDatabase drops database name, closing its connections.
+func (s *Server) DropDatabase(ctx context.Context, name string) error {
+	return s.Exec(ctx, "postgres", `DROP DATABASE IF EXISTS "`+name+`" WITH (FORCE)`)
+}
+
+// Exec runs script (one or more statements, no parameters) in database db.
+func (s *Server) Exec(ctx context.Context, db, script string) error {
+	conn, err := dbsql.Open("pgx", s.DSN(db))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, script)
+	return err
+}
+
+// NewDatabase creates a fresh database for t, dropped when t ends, and
+// returns its DSN.
+func (s *Server) NewDatabase(t testing.TB) string {
+	t.Helper()
+	name := fmt.Sprintf("t_%d", s.dbs.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dsn, err := s.CreateDatabase(ctx, name)
+	if err != nil {
+		t.Fatalf("pgtest: create database: %v\nserver log:\n%s", err, s.Log())
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := s.DropDatabase(ctx, name); err != nil {
+			t.Logf("pgtest: drop database %s: %v", name, err)
+		}
+	})
+	return dsn
+}
+
+// Kill stops the server abruptly, as a crash would: an immediate shutdown
+// (SIGQUIT) ends the postmaster and every backend without a checkpoint, so
+// the next start runs crash recovery. (SIGKILL to the postmaster alone
+// would leave its backends running: each is its own process group.)
+// Restart brings it back on the same port with the same data.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		s.kill()
+	}
+}
+
+// Restart starts the server again after Kill or Shutdown.
+func (s *Server) Restart() error {
+	s.mu.Lock()
+	done := s.done
+	s.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+	var err error
+	for range 50 { // the port may linger briefly after a kill
+		if err = s.start(); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
+}
+
+// Shutdown stops the server cleanly (fast shutdown: sessions get
+// admin_shutdown) and waits for it.
+func (s *Server) Shutdown() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		s.kill()
+	}
+}
+
+func (s *Server) kill() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	<-done
+}
+
+// Stop shuts the server down and removes its directory.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		s.Shutdown()
+		os.RemoveAll(s.Dir)
+	})
+}
+
+// Log returns the end of the server log, for failure messages.
+func (s *Server) Log() string {
+	b, _ := os.ReadFile(filepath.Join(s.Dir, "postgres.log"))
+	return string(tail(b, 4000))
+}
+
+var (
+	sharedOnce sync.Once
+	shared     *Server
+	sharedErr  error
+	mainCalled bool
+)
+
+// Main runs the package's tests and stops the shared server (started by
+// the first Shared call) afterwards.
+func Main(m *testing.M) { os.Exit(Wrap(m.Run)) }
+
+// Wrap runs run (m.Run, or another harness's Wrap of it) and stops the
+// shared server afterwards; it composes harnesses in one TestMain:
+//
+//	os.Exit(pgtest.Wrap(func() int { return mariadbtest.Wrap(m.Run) }))
+func Wrap(run func() int) int {
+	mainCalled = true
+	code := run()
+	if shared != nil {
+		shared.Stop()
+	}
+	return code
+}
+
+// Shared returns the package's server, starting it on first use. It skips
+// the test when PostgreSQL is not installed (fails under
+// SCIMBRIDGE_REQUIRE_SERVERS=1) and fails it when the server cannot start.
+func Shared(t testing.TB) *Server {
+	t.Helper()
+	if !mainCalled {
+		t.Fatal("pgtest: Shared called without pgtest.Main or pgtest.Wrap in TestMain")
+	}
+	sharedOnce.Do(func() { shared, sharedErr = Start() })
+	switch {
+	case errors.Is(sharedErr, ErrNotInstalled):
+		if os.Getenv("SCIMBRIDGE_REQUIRE_SERVERS") == "1" {
+			t.Fatalf("%v (SCIMBRIDGE_REQUIRE_SERVERS=1)", sharedErr)
+		}
+		t.Skip(sharedErr.Error())
+	case sharedErr != nil:
+		t.Fatalf("%v", sharedErr)
+	}
+	return shared
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}

@@ -1,0 +1,744 @@
+package main
+
+// The LDAP benchmark: examples/openldap.hcl served by a real scimbridge
+// (HTTP on loopback) against raw go-ldap doing the equivalent directory
+// operations, on the same slapd in the same run. Membership changes are
+// measured a second time on a slapd without the memberof overlay, whose
+// server-side work dominates big membership changes.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/scimbridge/scimbridge/backends"
+	"github.com/scimbridge/scimbridge/backends/ldap"
+	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
+	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/bridge/config"
+)
+
+// ldapSizes are the sizes of one run.
+type ldapSizes struct {
+	concurrency  int // clients of the single-entry operations
+	ops          int // operations per single-entry measurement
+	smallUsers   int // users of the small import
+	bigUsers     int // users of the big import and of the membership tests
+	groupSize    int // members of the big group
+	memberAdds   int // timed single-member additions
+	patchMembers int // members added by one PATCH
+	patchReps    int // repetitions of that PATCH
+}
+
+func ldapSizesFor(quick bool) ldapSizes {
+	if quick {
+		return ldapSizes{concurrency: 8, ops: 500, smallUsers: 1000, bigUsers: 10000, groupSize: 5000,
+			memberAdds: 20, patchMembers: 2000, patchReps: 2}
+	}
+	return ldapSizes{concurrency: 8, ops: 4000, smallUsers: 10000, bigUsers: 100000, groupSize: 50000,
+		memberAdds: 50, patchMembers: 10000, patchReps: 3}
+}
+
+// ldapUserAttrs are the attributes examples/openldap.hcl reads for a user:
+// what a raw client that wants the same data asks for.
+var ldapUserAttrs = []string{"entryUUID", "uid", "givenName", "sn", "displayName", "mail", "telephoneNumber", "mobile",
+	"title", "preferredLanguage", "pwdAccountLockedTime", "employeeNumber", "departmentNumber", "manager", "memberOf",
+	"createTimestamp", "modifyTimestamp"}
+
+const ldapBenchToken = "scimbench-ldap-token-0123456789abcdef"
+
+// runLDAP starts slapd (ldaptest), seeds it with raw adds, and compares
+// the bridge with raw go-ldap; main registers it as -backend ldap.
+func runLDAP(ctx context.Context, w io.Writer, quick bool) error {
+	cfg, err := findLDAPExample()
+	if err != nil {
+		return err
+	}
+	b := &ldapBench{sz: ldapSizesFor(quick), out: w, config: cfg}
+	start := time.Now()
+	if err := b.run(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\npeak RSS of scimbench (bridge + HTTP client + raw client; slapd is a separate process): %s; target < 200 MB\n", processPeakRSS())
+	fmt.Fprintf(w, "LDAP benchmark took %s\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// findLDAPExample finds examples/openldap.hcl in the working directory or
+// the module root above it.
+func findLDAPExample() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for range 32 {
+		p := filepath.Join(dir, "examples", "openldap.hcl")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	return "", errors.New("examples/openldap.hcl not found: run scimbench inside the scimbridge repository")
+}
+
+type ldapBench struct {
+	sz     ldapSizes
+	out    io.Writer
+	config string
+}
+
+func (b *ldapBench) printf(format string, args ...any) { fmt.Fprintf(b.out, format, args...) }
+
+// target prints whether a target was met.
+func (b *ldapBench) target(what string, ok bool, got string) {
+	verdict := "met"
+	if !ok {
+		verdict = "MISSED"
+	}
+	b.printf("target %s: %s (%s)\n", what, verdict, got)
+}
+
+func (b *ldapBench) run(ctx context.Context) error {
+	sz := b.sz
+	b.printf("starting slapd (mdb; memberof, refint and ppolicy overlays) ...\n")
+	srv, err := ldaptest.Start(ldaptest.Options{})
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	ous := map[string]ldaptest.OU{}
+	for _, name := range []string{"ops", "small", "big"} {
+		if ous[name], err = srv.CreateOU(name); err != nil {
+			return err
+		}
+	}
+	pool, err := newLDAPPool(srv, sz.concurrency)
+	if err != nil {
+		return err
+	}
+	defer pool.close()
+	t0 := time.Now()
+	if err := pool.seedUsers(ctx, ous["small"].People, "s", sz.smallUsers); err != nil {
+		return err
+	}
+	if err := pool.seedUsers(ctx, ous["big"].People, "b", sz.bigUsers); err != nil {
+		return err
+	}
+	b.printf("slapd at %s; seeded %d + %d inetOrgPerson entries with raw adds (concurrency %d) in %s\n",
+		srv.URL, sz.smallUsers, sz.bigUsers, sz.concurrency, time.Since(t0).Round(time.Millisecond))
+
+	if err := b.singleEntry(ctx, srv, pool, ous["ops"], ous["small"]); err != nil {
+		return err
+	}
+	if err := b.imports(ctx, srv, pool, ous["small"], ous["big"]); err != nil {
+		return err
+	}
+	if err := b.membership(ctx, srv, pool, ous["big"], "memberof overlay"); err != nil {
+		return err
+	}
+	pool.close()
+	srv.Stop()
+
+	b.printf("\nstarting a second slapd without the memberof overlay (refint and ppolicy only) ...\n")
+	plain, err := ldaptest.Start(ldaptest.Options{NoMemberOf: true})
+	if err != nil {
+		return err
+	}
+	defer plain.Stop()
+	pbig, err := plain.CreateOU("big")
+	if err != nil {
+		return err
+	}
+	ppool, err := newLDAPPool(plain, sz.concurrency)
+	if err != nil {
+		return err
+	}
+	defer ppool.close()
+	if err := ppool.seedUsers(ctx, pbig.People, "b", sz.groupSize+2*sz.memberAdds+sz.patchMembers); err != nil {
+		return err
+	}
+	return b.membership(ctx, plain, ppool, pbig, "no memberof overlay")
+}
+
+// --- the bridge ------------------------------------------------------------
+
+// ldapBridge is a scimbridge serving examples/openldap.hcl on one OU, and
+// an HTTP client for it.
+type ldapBridge struct {
+	base   string // SCIM base URL
+	app    *bridge.Server
+	opened map[string]backends.Backend
+	http   *http.Client
+}
+
+func (b *ldapBench) startBridge(ctx context.Context, srv *ldaptest.Server, ou ldaptest.OU) (*ldapBridge, error) {
+	for k, v := range map[string]string{
+		"LDAP_URL": srv.URL, "LDAP_BIND_DN": ldaptest.AdminDN, "LDAP_BIND_PASSWORD": ldaptest.AdminPassword,
+		"LDAP_BASE_DN": ou.DN, "SCIMBRIDGE_TOKEN": ldapBenchToken,
+	} {
+		os.Setenv(k, v)
+	}
+	types := map[string]config.BackendType{"ldap": {
+		Decode: func(body hcl.Body, ectx *hcl.EvalContext) (any, hcl.Diagnostics) {
+			return ldap.DecodeConfig(body, ectx)
+		},
+		Open: func(ctx context.Context, cfg any, log hclog.Logger) (backends.Backend, error) {
+			return ldap.New(ctx, cfg.(*ldap.Config), log)
+		},
+	}}
+	cfg, diags := config.Load(b.config, types, map[string]any{"listen": "127.0.0.1:0"})
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("config: %s", diags.Error())
+	}
+	log := hclog.New(&hclog.LoggerOptions{Name: "scimbench", Level: hclog.Warn, Output: os.Stderr})
+	lb := &ldapBridge{opened: map[string]backends.Backend{}}
+	for name, bc := range cfg.Backends {
+		be, err := types[bc.Type].Open(ctx, bc.Config, log)
+		if err != nil {
+			lb.close()
+			return nil, fmt.Errorf("open backend %s: %w", name, err)
+		}
+		lb.opened[name] = be
+	}
+	app, err := bridge.New(cfg, lb.opened, log)
+	if err != nil {
+		lb.close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		lb.close()
+		return nil, err
+	}
+	go func() { _ = app.App.Listener(ln) }()
+	lb.app, lb.base = app, "http://"+ln.Addr().String()+"/scim/v2"
+	lb.http = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{
+		MaxIdleConns: 64, MaxIdleConnsPerHost: 64, IdleConnTimeout: time.Minute}}
+	return lb, nil
+}
+
+func (lb *ldapBridge) close() {
+	if lb.app != nil {
+		_ = lb.app.App.ShutdownWithTimeout(5 * time.Second)
+	}
+	for _, be := range lb.opened {
+		_ = be.Close()
+	}
+	if lb.http != nil {
+		lb.http.CloseIdleConnections()
+	}
+}
+
+// do sends one request and decodes a JSON answer into out (when not nil);
+// any 2xx status is success.
+func (lb *ldapBridge) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		buf, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, lb.base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+ldapBenchToken)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/scim+json")
+	}
+	resp, err := lb.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 2000))
+		return fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, msg)
+	}
+	if out == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+		return err
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+const (
+	ldapCoreUser  = "urn:ietf:params:scim:schemas:core:2.0:User"
+	ldapCoreGroup = "urn:ietf:params:scim:schemas:core:2.0:Group"
+	ldapPatchOp   = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+)
+
+func ldapUserName(prefix string, i int) string { return fmt.Sprintf("%s%07d", prefix, i) }
+
+// --- raw go-ldap -----------------------------------------------------------
+
+// ldapPool holds one bound connection per concurrent raw client.
+type ldapPool struct {
+	conns []*goldap.Conn
+}
+
+func newLDAPPool(srv *ldaptest.Server, n int) (*ldapPool, error) {
+	p := &ldapPool{}
+	for range n {
+		c, err := srv.DialAdmin()
+		if err != nil {
+			p.close()
+			return nil, err
+		}
+		p.conns = append(p.conns, c)
+	}
+	return p, nil
+}
+
+func (p *ldapPool) close() {
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// rawUser is the entry the bridge writes for the same SCIM user.
+func rawUser(base, name string) *goldap.AddRequest {
+	req := goldap.NewAddRequest("uid="+goldap.EscapeDN(name)+","+base, nil)
+	req.Attribute("objectClass", []string{"inetOrgPerson"})
+	req.Attribute("uid", []string{name})
+	req.Attribute("givenName", []string{"Given"})
+	req.Attribute("sn", []string{"Family " + name})
+	req.Attribute("cn", []string{"Given Family " + name})
+	req.Attribute("mail", []string{name + "@example.org"})
+	return req
+}
+
+// measureParallel runs fn(worker, i) for i in [0, n) on `workers`
+// goroutines, timing each call.
+func measureParallel(ctx context.Context, workers, n int, fn func(ctx context.Context, worker, i int) error) (sample, error) {
+	lat := make([]time.Duration, n)
+	var next atomic.Int64
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				t := time.Now()
+				err := fn(ctx, w, i)
+				lat[i] = time.Since(t)
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("operation %d: %w", i, err)
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return sample{lat: lat, total: time.Since(start)}, firstErr
+}
+
+func (p *ldapPool) seedUsers(ctx context.Context, base, prefix string, n int) error {
+	_, err := measureParallel(ctx, len(p.conns), n, func(_ context.Context, w, i int) error {
+		return p.conns[w].Add(rawUser(base, ldapUserName(prefix, i)))
+	})
+	return err
+}
+
+// ids maps uid to entryUUID for every user below base.
+func (p *ldapPool) ids(base string) (map[string]string, error) {
+	res, err := p.conns[0].SearchWithPaging(goldap.NewSearchRequest(base, goldap.ScopeSingleLevel, goldap.NeverDerefAliases,
+		0, 0, false, "(objectClass=inetOrgPerson)", []string{"uid", "entryUUID"}, nil), 1000)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(res.Entries))
+	for _, e := range res.Entries {
+		out[e.GetAttributeValue("uid")] = e.GetAttributeValue("entryUUID")
+	}
+	return out, nil
+}
+
+// searchOne is the raw read of one user with the mapped attributes.
+func (p *ldapPool) searchOne(w int, base, filter string) error {
+	res, err := p.conns[w].Search(goldap.NewSearchRequest(base, goldap.ScopeSingleLevel, goldap.NeverDerefAliases, 0, 0, false,
+		filter, ldapUserAttrs, nil))
+	if err != nil {
+		return err
+	}
+	if len(res.Entries) != 1 {
+		return fmt.Errorf("%s: %d entries", filter, len(res.Entries))
+	}
+	return nil
+}
+
+// --- measurements ------------------------------------------------------------
+
+// timeRatio is bridge time per operation over raw time per operation.
+func timeRatio(bridge, raw sample) float64 {
+	if len(bridge.lat) == 0 || len(raw.lat) == 0 || raw.total <= 0 {
+		return 0
+	}
+	return (bridge.total.Seconds() / float64(len(bridge.lat))) / (raw.total.Seconds() / float64(len(raw.lat)))
+}
+
+// singleEntry measures create, get by id (cold and cached), filter and
+// PATCH active with concurrent clients.
+func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool *ldapPool, ops, small ldaptest.OU) error {
+	sz := b.sz
+	c := sz.concurrency
+	rep := newReport(b.out, fmt.Sprintf("single entries, %d concurrent clients, %d users in the OU", c, sz.smallUsers))
+	var ratios []string
+	worst := 0.0
+	pair := func(op string, br, rw sample) {
+		rep.pair(op, br, rw)
+		r := timeRatio(br, rw)
+		worst = max(worst, r)
+		ratios = append(ratios, fmt.Sprintf("%s %.2fx", op, 1/r))
+	}
+
+	ob, err := b.startBridge(ctx, srv, ops)
+	if err != nil {
+		return err
+	}
+	defer ob.close()
+	br, err := measureParallel(ctx, c, sz.ops, func(ctx context.Context, _, i int) error {
+		name := ldapUserName("bc", i)
+		return ob.do(ctx, "POST", "/Users", map[string]any{"schemas": []string{ldapCoreUser}, "userName": name,
+			"name":   map[string]any{"givenName": "Given", "familyName": "Family " + name},
+			"emails": []any{map[string]any{"type": "work", "primary": true, "value": name + "@example.org"}},
+			"active": true}, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("bridge create: %w", err)
+	}
+	rw, err := measureParallel(ctx, c, sz.ops, func(_ context.Context, w, i int) error {
+		return pool.conns[w].Add(rawUser(ops.People, ldapUserName("rc", i)))
+	})
+	if err != nil {
+		return fmt.Errorf("raw create: %w", err)
+	}
+	pair("create user", br, rw)
+
+	ids, err := pool.ids(small.People)
+	if err != nil {
+		return err
+	}
+	names := make([]string, sz.ops)
+	for i := range names {
+		names[i] = ldapUserName("s", (i*7919)%sz.smallUsers) // distinct while ops <= smallUsers
+	}
+	// A fresh bridge: the first GET of each id resolves it by a search
+	// (cold), the second finds its DN in the cache.
+	sb, err := b.startBridge(ctx, srv, small)
+	if err != nil {
+		return err
+	}
+	defer sb.close()
+	getByID := func(ctx context.Context, _, i int) error { return sb.do(ctx, "GET", "/Users/"+ids[names[i]], nil, nil) }
+	rawByID := func(_ context.Context, w, i int) error {
+		return pool.searchOne(w, small.People, "(&(objectClass=inetOrgPerson)(entryUUID="+goldap.EscapeFilter(ids[names[i]])+"))")
+	}
+	for _, label := range []string{"get by id, cold cache", "get by id, cached"} {
+		if br, err = measureParallel(ctx, c, sz.ops, getByID); err != nil {
+			return fmt.Errorf("bridge %s: %w", label, err)
+		}
+		if rw, err = measureParallel(ctx, c, sz.ops, rawByID); err != nil {
+			return fmt.Errorf("raw %s: %w", label, err)
+		}
+		pair(label, br, rw)
+	}
+
+	br, err = measureParallel(ctx, c, sz.ops, func(ctx context.Context, _, i int) error {
+		var page struct{ TotalResults int }
+		if err := sb.do(ctx, "GET", "/Users?filter="+url.QueryEscape(`userName eq "`+names[i]+`"`), nil, &page); err != nil {
+			return err
+		}
+		if page.TotalResults != 1 {
+			return fmt.Errorf("filter %s: %d results", names[i], page.TotalResults)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("bridge filter: %w", err)
+	}
+	rw, err = measureParallel(ctx, c, sz.ops, func(_ context.Context, w, i int) error {
+		return pool.searchOne(w, small.People, "(&(objectClass=inetOrgPerson)(uid="+goldap.EscapeFilter(names[i])+"))")
+	})
+	if err != nil {
+		return fmt.Errorf("raw filter: %w", err)
+	}
+	pair("filter userName eq", br, rw)
+
+	// PATCH active=false on distinct users (the bridge serialises writes
+	// to one resource; IdPs do not hammer a single user either).
+	br, err = measureParallel(ctx, c, sz.ops, func(ctx context.Context, _, i int) error {
+		return sb.do(ctx, "PATCH", "/Users/"+ids[ldapUserName("s", i%sz.smallUsers)], map[string]any{
+			"schemas":    []string{ldapPatchOp},
+			"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}}}, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("bridge PATCH active: %w", err)
+	}
+	rw, err = measureParallel(ctx, c, sz.ops, func(_ context.Context, w, i int) error {
+		req := goldap.NewModifyRequest("uid="+ldapUserName("s", (i+sz.ops)%sz.smallUsers)+","+small.People, nil)
+		req.Replace("pwdAccountLockedTime", []string{ldaptest.PermanentLock})
+		return pool.conns[w].Modify(req)
+	})
+	if err != nil {
+		return fmt.Errorf("raw PATCH active: %w", err)
+	}
+	pair("PATCH active=false", br, rw)
+	rep.flush()
+	b.target("single-entry throughput >= 0.7x raw", worst <= 1/0.7, "bridge/raw throughput: "+fmt.Sprint(ratios))
+
+	// Reactivate everyone (not measured).
+	_, err = measureParallel(ctx, c, min(sz.smallUsers, 2*sz.ops), func(_ context.Context, w, i int) error {
+		req := goldap.NewModifyRequest("uid="+ldapUserName("s", i)+","+small.People, nil)
+		req.Replace("pwdAccountLockedTime", nil)
+		return pool.conns[w].Modify(req)
+	})
+	return err
+}
+
+// imports pages through all users with count=100, on the small and the
+// big OU: a linear import costs the same per page at both sizes.
+func (b *ldapBench) imports(ctx context.Context, srv *ldaptest.Server, pool *ldapPool, small, big ldaptest.OU) error {
+	const count = 100
+	rep := newReport(b.out, fmt.Sprintf("full import, count=%d, one client (each op is one page)", count))
+	var totals []time.Duration
+	for _, ou := range []struct {
+		ou ldaptest.OU
+		n  int
+	}{{small, b.sz.smallUsers}, {big, b.sz.bigUsers}} {
+		lb, err := b.startBridge(ctx, srv, ou.ou)
+		if err != nil {
+			return err
+		}
+		seen, total := 0, -1
+		br, err := measure(ctx, ou.n/count+1, func(i int) error {
+			if total >= 0 && seen >= total {
+				return nil // the last page was read; the extra step is free
+			}
+			var page struct {
+				TotalResults int
+				Resources    []json.RawMessage
+			}
+			if err := lb.do(ctx, "GET", fmt.Sprintf("/Users?startIndex=%d&count=%d", seen+1, count), nil, &page); err != nil {
+				return err
+			}
+			seen, total = seen+len(page.Resources), page.TotalResults
+			return nil
+		})
+		lb.close()
+		if err != nil {
+			return fmt.Errorf("bridge import of %d: %w", ou.n, err)
+		}
+		if seen != ou.n {
+			return fmt.Errorf("bridge import of %d users saw %d", ou.n, seen)
+		}
+		br.lat = br.lat[:ou.n/count]
+
+		paging := goldap.NewControlPaging(count)
+		req := goldap.NewSearchRequest(ou.ou.People, goldap.ScopeSingleLevel, goldap.NeverDerefAliases, 0, 0, false,
+			"(objectClass=inetOrgPerson)", ldapUserAttrs, []goldap.Control{paging})
+		rseen, done := 0, false
+		rw, err := measure(ctx, ou.n/count+1, func(int) error {
+			if done {
+				return nil
+			}
+			res, err := pool.conns[0].Search(req)
+			if err != nil {
+				return err
+			}
+			rseen += len(res.Entries)
+			ctrl, ok := goldap.FindControl(res.Controls, goldap.ControlTypePaging).(*goldap.ControlPaging)
+			if !ok || len(ctrl.Cookie) == 0 {
+				done = true
+				return nil
+			}
+			paging.SetCookie(ctrl.Cookie)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("raw import of %d: %w", ou.n, err)
+		}
+		if rseen != ou.n {
+			return fmt.Errorf("raw import of %d users saw %d", ou.n, rseen)
+		}
+		rw.lat = rw.lat[:ou.n/count]
+		rep.pair(fmt.Sprintf("import %d users", ou.n), br, rw)
+		totals = append(totals, br.total)
+	}
+	rep.flush()
+	f := totals[1].Seconds() / totals[0].Seconds()
+	b.target(fmt.Sprintf("import of %d <= 12x import of %d", b.sz.bigUsers, b.sz.smallUsers), f <= 12,
+		fmt.Sprintf("%.1fx the time for %dx the users: %s vs %s", f, b.sz.bigUsers/b.sz.smallUsers,
+			totals[1].Round(time.Millisecond), totals[0].Round(time.Millisecond)))
+	return nil
+}
+
+// membership builds a big group with raw modifies, then measures adding
+// one member at a time and a PATCH that adds many members at once.
+func (b *ldapBench) membership(ctx context.Context, srv *ldaptest.Server, pool *ldapPool, big ldaptest.OU, label string) error {
+	sz := b.sz
+	ids, err := pool.ids(big.People)
+	if err != nil {
+		return err
+	}
+	dn := func(i int) string { return "uid=" + ldapUserName("b", i) + "," + big.People }
+	id := func(i int) string { return ids[ldapUserName("b", i)] }
+
+	t0 := time.Now()
+	groupDN := "cn=big," + big.Groups
+	add := goldap.NewAddRequest(groupDN, nil)
+	add.Attribute("objectClass", []string{"groupOfNames"})
+	add.Attribute("cn", []string{"big"})
+	add.Attribute("member", []string{dn(0)})
+	if err := pool.conns[0].Add(add); err != nil {
+		return err
+	}
+	const chunk = 1000
+	for from := 1; from < sz.groupSize; from += chunk {
+		req := goldap.NewModifyRequest(groupDN, nil)
+		vals := make([]string, 0, chunk)
+		for i := from; i < min(from+chunk, sz.groupSize); i++ {
+			vals = append(vals, dn(i))
+		}
+		req.Add("member", vals)
+		if err := pool.conns[0].Modify(req); err != nil {
+			return fmt.Errorf("building the big group: %w", err)
+		}
+	}
+	rep := newReport(b.out, fmt.Sprintf("membership, slapd with %s, one client", label))
+	b.printf("(the %d-member group was built with raw modifies of %d values in %s)\n", sz.groupSize, chunk, time.Since(t0).Round(time.Millisecond))
+
+	lb, err := b.startBridge(ctx, srv, big)
+	if err != nil {
+		return err
+	}
+	defer lb.close()
+	var found struct {
+		Resources []struct{ ID string }
+	}
+	if err := lb.do(ctx, "GET", "/Groups?excludedAttributes=members&filter="+url.QueryEscape(`displayName eq "big"`), nil, &found); err != nil {
+		return err
+	}
+	if len(found.Resources) != 1 {
+		return errors.New("the big group is not found through the bridge")
+	}
+	gid := found.Resources[0].ID
+
+	// One member per PATCH, as Okta pushes an assignment (with its
+	// path-less "rename" of the group to its own name).
+	m := sz.memberAdds
+	br, err := measure(ctx, m, func(i int) error {
+		return lb.do(ctx, "PATCH", "/Groups/"+gid, map[string]any{"schemas": []string{ldapPatchOp}, "Operations": []any{
+			map[string]any{"op": "replace", "value": map[string]any{"id": gid, "displayName": "big"}},
+			map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": id(sz.groupSize + i)}}},
+		}}, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("bridge add 1 member: %w", err)
+	}
+	rw, err := measure(ctx, m, func(i int) error {
+		req := goldap.NewModifyRequest(groupDN, nil)
+		req.Add("member", []string{dn(sz.groupSize + m + i)})
+		return pool.conns[0].Modify(req)
+	})
+	if err != nil {
+		return fmt.Errorf("raw add 1 member: %w", err)
+	}
+	rep.pair(fmt.Sprintf("add 1 member to %d", sz.groupSize), br, rw)
+	addP99 := br.percentile(0.99)
+
+	// Many members in one PATCH, each time into a new empty group.
+	pm := sz.patchMembers
+	first := sz.groupSize + 2*m
+	if first+pm > len(ids) {
+		first = 0
+	}
+	var bp, rp sample
+	for r := range sz.patchReps {
+		var g struct{ ID string }
+		if err := lb.do(ctx, "POST", "/Groups", map[string]any{"schemas": []string{ldapCoreGroup},
+			"displayName": fmt.Sprintf("bulk-bridge-%d", r)}, &g); err != nil {
+			return err
+		}
+		vals := make([]any, pm)
+		for i := range pm {
+			vals[i] = map[string]any{"value": id(first + i)}
+		}
+		body := map[string]any{"schemas": []string{ldapPatchOp}, "Operations": []any{
+			map[string]any{"op": "add", "path": "members", "value": vals}}}
+		t := time.Now()
+		if err := lb.do(ctx, "PATCH", "/Groups/"+g.ID, body, nil); err != nil {
+			return fmt.Errorf("bridge PATCH of %d members: %w", pm, err)
+		}
+		d := time.Since(t)
+		bp.lat, bp.total = append(bp.lat, d), bp.total+d
+
+		// Raw: the same empty group (placeholder member), then one modify.
+		gdn := fmt.Sprintf("cn=bulk-raw-%d,%s", r, big.Groups)
+		placeholder := "cn=nobody," + big.DN
+		radd := goldap.NewAddRequest(gdn, nil)
+		radd.Attribute("objectClass", []string{"groupOfNames"})
+		radd.Attribute("cn", []string{fmt.Sprintf("bulk-raw-%d", r)})
+		radd.Attribute("member", []string{placeholder})
+		if err := pool.conns[0].Add(radd); err != nil {
+			return err
+		}
+		dns := make([]string, pm)
+		for i := range pm {
+			dns[i] = dn(first + i)
+		}
+		req := goldap.NewModifyRequest(gdn, nil)
+		req.Add("member", dns)
+		req.Delete("member", []string{placeholder})
+		t = time.Now()
+		if err := pool.conns[0].Modify(req); err != nil {
+			return fmt.Errorf("raw modify of %d members: %w", pm, err)
+		}
+		d = time.Since(t)
+		rp.lat, rp.total = append(rp.lat, d), rp.total+d
+	}
+	rep.pair(fmt.Sprintf("PATCH adding %d members", pm), bp, rp)
+	rep.flush()
+	b.target("1 member into a big group < 50 ms", addP99 < 50*time.Millisecond, "bridge p99 "+short(addP99))
+	worst := bp.percentile(1)
+	b.target(fmt.Sprintf("PATCH of %d members < 2 s", pm), worst < 2*time.Second,
+		fmt.Sprintf("bridge worst %s, raw modify alone %s", short(worst), short(rp.percentile(1))))
+	return nil
+}

@@ -1,0 +1,164 @@
+// Command scimbench compares scimbridge with the raw backend it fronts, in
+// the same run against the same server: the bridge is a real scimbridge
+// HTTP server on loopback driven by an HTTP client, the raw side runs the
+// equivalent native operations through the same driver. It prints ops/s,
+// p50 / p99 latency, the bridge/raw ratio and the peak RSS of this process
+// (bridge and clients; the database server is a separate process).
+//
+//	go run ./cmd/scimbench -backend postgres          # ~ a few minutes on 2 cores
+//	go run ./cmd/scimbench -backend postgres -quick   # smaller sizes
+//
+// Each backend lives in its own file (postgres.go, ldap.go) and registers
+// in the runners map below. Every loop is bounded; everything is on loopback.
+// It is not part of `go test`: timings never gate the test suite.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// options are the flags every backend's runner gets.
+type options struct {
+	quick    bool
+	examples string // directory of the shipped examples (schemas, configs)
+	out      io.Writer
+}
+
+// runners maps -backend values to their benchmark.
+var runners = map[string]func(ctx context.Context, o options) error{
+	"postgres": runPostgres,
+	"ldap":     func(ctx context.Context, o options) error { return runLDAP(ctx, o.out, o.quick) },
+}
+
+func main() {
+	var o options
+	names := make([]string, 0, len(runners))
+	for n := range runners {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	backend := flag.String("backend", "postgres", "backend to benchmark: "+strings.Join(names, ", ")+", or all")
+	flag.BoolVar(&o.quick, "quick", false, "smaller data sets and fewer operations")
+	flag.StringVar(&o.examples, "examples", "examples", "directory holding the shipped example configurations and schemas")
+	flag.Parse()
+	o.out = os.Stdout
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var run []string
+	if *backend == "all" {
+		run = names
+	} else if _, ok := runners[*backend]; ok {
+		run = []string{*backend}
+	} else {
+		fmt.Fprintf(os.Stderr, "scimbench: unknown -backend %q; use one of: %s, all\n", *backend, strings.Join(names, ", "))
+		os.Exit(2)
+	}
+	for _, name := range run {
+		if err := runners[name](ctx, o); err != nil {
+			fmt.Fprintf(os.Stderr, "scimbench: %s: %v\n", name, err)
+			os.Exit(1)
+		}
+	}
+}
+
+// sample is the latencies of one measured loop.
+type sample struct {
+	lat   []time.Duration
+	total time.Duration
+}
+
+// measure runs fn n times (i = 0..n-1), timing each call.
+func measure(ctx context.Context, n int, fn func(i int) error) (sample, error) {
+	s := sample{lat: make([]time.Duration, 0, n)}
+	start := time.Now()
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			return s, err
+		}
+		t0 := time.Now()
+		if err := fn(i); err != nil {
+			return s, fmt.Errorf("operation %d: %w", i, err)
+		}
+		s.lat = append(s.lat, time.Since(t0))
+	}
+	s.total = time.Since(start)
+	return s, nil
+}
+
+func (s sample) opsPerSec() float64 {
+	if s.total <= 0 {
+		return 0
+	}
+	return float64(len(s.lat)) / s.total.Seconds()
+}
+
+func (s sample) percentile(p float64) time.Duration {
+	if len(s.lat) == 0 {
+		return 0
+	}
+	l := slices.Clone(s.lat)
+	slices.Sort(l)
+	i := int(p*float64(len(l))+0.5) - 1
+	return l[min(max(i, 0), len(l)-1)]
+}
+
+// report prints one table of bridge-versus-raw rows.
+type report struct {
+	tw *tabwriter.Writer
+}
+
+func newReport(w io.Writer, title string) *report {
+	fmt.Fprintf(w, "\n== %s\n", title)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "operation\tn\tbridge ops/s\tp50\tp99\traw ops/s\tp50\tp99\tbridge/raw time\t")
+	return &report{tw: tw}
+}
+
+// pair prints one operation; the ratio is bridge time per op over raw
+// time per op (2.0: the bridge takes twice as long).
+func (r *report) pair(op string, bridge, raw sample) {
+	ratio := 0.0
+	if raw.total > 0 && len(raw.lat) > 0 && len(bridge.lat) > 0 {
+		ratio = (bridge.total.Seconds() / float64(len(bridge.lat))) / (raw.total.Seconds() / float64(len(raw.lat)))
+	}
+	fmt.Fprintf(r.tw, "%s\t%d\t%.0f\t%s\t%s\t%.0f\t%s\t%s\t%.1fx\t\n", op, len(bridge.lat),
+		bridge.opsPerSec(), short(bridge.percentile(0.50)), short(bridge.percentile(0.99)),
+		raw.opsPerSec(), short(raw.percentile(0.50)), short(raw.percentile(0.99)), ratio)
+}
+
+func (r *report) flush() { _ = r.tw.Flush() }
+
+func short(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	}
+	return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
+}
+
+// processPeakRSS is this process's peak resident set size (VmHWM).
+func processPeakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
