@@ -82,3 +82,10 @@ func startMemory(t *testing.T) (*bridgetest.Server, *bridgetest.Client, *memory.
 	srv := bridgetest.Start(t, memoryConfig, map[string]config.BackendType{"memory": bridgetest.Static(mem)})
 	return srv, bridgetest.NewClient(t, srv.URL+"/scim/v2"), mem
 }
+
+func startMemoryB(b *testing.B) (*bridgetest.Server, *bridgetest.Client, *memory.Backend) {
+	b.Helper()
+	mem := newMemory()
+	srv := bridgetest.Start(b, memoryConfig, map[string]config.BackendType{"memory": bridgetest.Static(mem)})
+	return srv, bridgetest.NewClient(b, srv.URL+"/scim/v2"), mem
+}

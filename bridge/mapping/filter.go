@@ -119,9 +119,11 @@ func (m *Mapping) compileOne(a *Attr, op filter.CompareOperator, cv any) (backen
 		if op != filter.EQ && op != filter.NE {
 			return nil, false
 		}
-		res, diags := a.ToNative.Value(m.evalCtx(map[string]cty.Value{
-			"value": toCty(value), "resource": resourceObject(m.RT, scim.Doc{}),
-		}))
+		vars := map[string]cty.Value{"value": toCty(value)}
+		if a.toNativeUsesResource {
+			vars["resource"] = resourceObject(m.RT, scim.Doc{})
+		}
+		res, diags := a.ToNative.Value(m.evalCtx(vars))
 		if diags.HasErrors() {
 			return nil, false
 		}

@@ -61,6 +61,9 @@ type Attr struct {
 	FromNative hcl.Expression
 	Range      hcl.Range
 	ReadOnly   bool // never written (meta.*, groups)
+	// toNativeUsesResource: the to_native expression reads `resource`,
+	// which is costly to build; most expressions only read `value`.
+	toNativeUsesResource bool
 	WriteOnly  bool // never read back (password)
 }
 
@@ -216,6 +219,7 @@ func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
 	a.Native = native
 	if attr, ok := content.Attributes["to_native"]; ok {
 		a.ToNative = attr.Expr
+		a.toNativeUsesResource = usesVariable(attr.Expr, "resource")
 		diags = append(diags, m.checkExpr(attr.Expr, "to_native", map[string]bool{"value": true, "resource": true})...)
 		if a.ReadOnly {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "to_native on a read-only attribute",
@@ -240,6 +244,15 @@ func (m *Mapping) decodeComputed(blk *hcl.Block) (*Computed, hcl.Diagnostics) {
 	}
 	diags = append(diags, m.checkExpr(c.Value, "value", map[string]bool{"resource": true})...)
 	return c, diags
+}
+
+func usesVariable(expr hcl.Expression, root string) bool {
+	for _, tr := range expr.Variables() {
+		if tr.RootName() == root {
+			return true
+		}
+	}
+	return false
 }
 
 func detail(err error) string {
@@ -415,7 +428,11 @@ func (m *Mapping) ToNative(doc scim.Doc) (backends.Attrs, error) {
 			out[a.Native] = formatNative(a.Target, v)
 			continue
 		}
-		res, diags := a.ToNative.Value(m.evalCtx(map[string]cty.Value{"value": toCty(v), "resource": resourceVal()}))
+		vars := map[string]cty.Value{"value": toCty(v)}
+		if a.toNativeUsesResource {
+			vars["resource"] = resourceVal()
+		}
+		res, diags := a.ToNative.Value(m.evalCtx(vars))
 		if diags.HasErrors() {
 			return nil, evalErr(a.Label, diags)
 		}

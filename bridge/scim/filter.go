@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	filter "github.com/scim2/filter-parser/v2"
 )
@@ -27,6 +28,12 @@ func ParseFilter(raw string) (filter.Expression, error) {
 	}
 	if strings.ContainsRune(raw, 0) {
 		return nil, BadRequest(TypeInvalidFilter, "filter contains a NUL character")
+	}
+	if !utf8.ValidString(raw) {
+		return nil, BadRequest(TypeInvalidFilter, "filter is not valid UTF-8")
+	}
+	if expr, ok := fastFilter(raw); ok {
+		return expr, nil
 	}
 	text := lenientFilter(raw)
 	if depth := nestingDepth(text); depth > MaxFilterDepth {
@@ -308,4 +315,86 @@ func IsAttrName(s string) bool {
 		}
 	}
 	return true
+}
+
+// fastFilter handles the single comparison every IdP sends on every
+// assignment (userName eq "x", externalId eq "y", title pr) without the
+// general parser, which costs more than the rest of the request.
+func fastFilter(raw string) (filter.Expression, bool) {
+	var parts []token
+	for _, t := range tokenize(raw) {
+		if t.kind != tokSpace {
+			parts = append(parts, t)
+		}
+	}
+	if len(parts) < 2 || len(parts) > 3 || parts[0].kind != tokWord || parts[1].kind != tokWord {
+		return nil, false
+	}
+	ap, ok := fastAttrPath(parts[0].text)
+	if !ok {
+		return nil, false
+	}
+	op := strings.ToLower(parts[1].text)
+	if len(parts) == 2 {
+		if op != "pr" {
+			return nil, false
+		}
+		return &filter.AttributeExpression{AttributePath: ap, Operator: filter.PR}, true
+	}
+	if !compareOps[op] {
+		return nil, false
+	}
+	var value any
+	v := parts[2]
+	switch {
+	case v.kind == tokQuoted:
+		var s string
+		if err := json.Unmarshal([]byte(v.text), &s); err != nil {
+			return nil, false
+		}
+		value = s
+	case v.kind == tokWord:
+		switch strings.ToLower(v.text) {
+		case "true":
+			value = true
+		case "false":
+			value = false
+		case "null":
+			value = nil
+		default:
+			var n json.Number
+			if json.Unmarshal([]byte(v.text), &n) == nil {
+				value = n
+			} else {
+				value = v.text // a bare value, as some clients send
+			}
+		}
+	default:
+		return nil, false
+	}
+	return &filter.AttributeExpression{AttributePath: ap, Operator: filter.CompareOperator(op), CompareValue: value}, true
+}
+
+// fastAttrPath splits [urn:...:]name[.sub] without the general parser.
+func fastAttrPath(s string) (filter.AttributePath, bool) {
+	var ap filter.AttributePath
+	rest := s
+	if strings.HasPrefix(strings.ToLower(s), "urn:") {
+		i := strings.LastIndexByte(s, ':')
+		if i <= 4 || i == len(s)-1 {
+			return ap, false
+		}
+		uri := s[:i]
+		ap.URIPrefix = &uri
+		rest = s[i+1:]
+	}
+	name, sub, hasSub := strings.Cut(rest, ".")
+	if !IsAttrName(name) || (hasSub && !IsAttrName(sub)) {
+		return ap, false
+	}
+	ap.AttributeName = name
+	if hasSub {
+		ap.SubAttribute = &sub
+	}
+	return ap, true
 }

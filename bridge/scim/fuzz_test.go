@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+	"unicode/utf8"
+
+	filter "github.com/scim2/filter-parser/v2"
 )
 
 var fuzzDoc = func() Doc {
@@ -23,6 +26,15 @@ func FuzzParseFilter(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		// The fast path must agree with the general parser.
+		if fast, ok := fastFilter(s); ok && utf8.ValidString(s) {
+			if slow, err := parseSafely(lenientFilter(s)); err == nil {
+				_ = unescapeValues(slow, 0)
+				if fast.(*filter.AttributeExpression).String() != slow.(interface{ String() string }).String() {
+					t.Fatalf("%q: fast path %s, parser %s", s, fast, slow)
+				}
+			}
+		}
 		expr, err := ParseFilter(s)
 		if err != nil {
 			if e, ok := AsError(err); !ok || e.Status != 400 || e.ScimType != TypeInvalidFilter {

@@ -57,6 +57,15 @@ func ResolvePath(rt *ResourceType, raw string) (Path, error) {
 	if ext := rt.Extension(raw); ext != nil {
 		return Path{Schema: ext}, nil
 	}
+	if !strings.ContainsAny(raw, "[] ") {
+		// No value filter: resolve directly (the common case, and every
+		// key of a path-less PATCH value).
+		ap, ok := fastAttrPath(raw)
+		if !ok {
+			return Path{}, BadRequest(TypeInvalidPath, "invalid path %q", raw)
+		}
+		return resolveAttr(rt, ap.URI(), ap.AttributeName, ap.SubAttributeName())
+	}
 	text := raw
 	if i := strings.IndexByte(text, '['); i >= 0 {
 		// Apply the same leniency as for filters inside the brackets.
