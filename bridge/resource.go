@@ -226,13 +226,6 @@ func (r *Resource) Patch(ctx context.Context, id string, ops []scim.PatchOp, ifM
 		return nil, scim.Errorf(413, scim.TypeTooMany, "at most %d operations per PATCH", r.Limits.MaxOperations)
 	}
 	defer r.lock(id)()
-	cur, err := r.Get(ctx, id, false)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkETag(ifMatch, cur); err != nil {
-		return nil, err
-	}
 	lists := map[string]bool{}
 	for name := range r.Mapping.Lists {
 		lists[name] = true
@@ -246,6 +239,18 @@ func (r *Resource) Patch(ctx context.Context, id string, ops []scim.PatchOp, ifM
 			l, _ := full[name].([]any)
 			return l, nil
 		}}
+	if strings.TrimSpace(ifMatch) == "" {
+		if touches, ok := r.blindTouches(ops); ok {
+			return r.blindPatch(ctx, id, ops, touches, p)
+		}
+	}
+	cur, err := r.Get(ctx, id, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkETag(ifMatch, cur); err != nil {
+		return nil, err
+	}
 	next := scim.CopyDoc(cur)
 	deltas, err := p.Apply(next, ops)
 	if err != nil {

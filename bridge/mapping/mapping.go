@@ -64,7 +64,7 @@ type Attr struct {
 	// toNativeUsesResource: the to_native expression reads `resource`,
 	// which is costly to build; most expressions only read `value`.
 	toNativeUsesResource bool
-	WriteOnly  bool // never read back (password)
+	WriteOnly            bool // never read back (password)
 }
 
 // Computed is a native attribute derived from the whole resource.
@@ -72,6 +72,18 @@ type Computed struct {
 	Native string
 	Value  hcl.Expression
 	Range  hcl.Range
+	// Reads names the resource attributes (or extension URNs and aliases)
+	// the expression reads; "*" when it cannot be told.
+	Reads map[string]bool
+}
+
+// DependsOn reports whether a computed attribute may change when the
+// named attribute (of the given schema) changes.
+func (c *Computed) DependsOn(schema *scim.Schema, attr string) bool {
+	if c.Reads["*"] || c.Reads[attr] {
+		return true
+	}
+	return schema != nil && (c.Reads[schema.ID] || c.Reads[extAlias(schema)])
 }
 
 // Mapping is the compiled mapping of one resource type.
@@ -238,7 +250,21 @@ func (m *Mapping) decodeComputed(blk *hcl.Block) (*Computed, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	c := &Computed{Native: blk.Labels[0], Range: blk.DefRange, Value: content.Attributes["value"].Expr}
+	c := &Computed{Native: blk.Labels[0], Range: blk.DefRange, Value: content.Attributes["value"].Expr, Reads: map[string]bool{}}
+	for _, tr := range c.Value.Variables() {
+		if tr.RootName() != "resource" {
+			continue
+		}
+		if len(tr) < 2 {
+			c.Reads["*"] = true
+			continue
+		}
+		if name, ok := stepName(tr[1]); ok {
+			c.Reads[name] = true
+		} else {
+			c.Reads["*"] = true
+		}
+	}
 	if c.Native == "" {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Empty native attribute name", Subject: blk.LabelRanges[0].Ptr()})
 	}
@@ -408,6 +434,16 @@ func evalErr(a string, diags hcl.Diagnostics) error {
 // incrementally. Write-only attributes (password) are present only when
 // the resource carries them.
 func (m *Mapping) ToNative(doc scim.Doc) (backends.Attrs, error) {
+	return m.toNative(doc, nil)
+}
+
+// ToNativeOnly maps only the attributes that only says yes to, and no
+// computed attributes: for writes that touch a known few attributes.
+func (m *Mapping) ToNativeOnly(doc scim.Doc, only func(*Attr) bool) (backends.Attrs, error) {
+	return m.toNative(doc, only)
+}
+
+func (m *Mapping) toNative(doc scim.Doc, only func(*Attr) bool) (backends.Attrs, error) {
 	out := backends.Attrs{}
 	var resource cty.Value
 	resourceVal := func() cty.Value {
@@ -417,7 +453,7 @@ func (m *Mapping) ToNative(doc scim.Doc) (backends.Attrs, error) {
 		return resource
 	}
 	for _, a := range m.Attrs {
-		if a.ReadOnly || m.Lists[a.Path.Attr.Name] == a {
+		if a.ReadOnly || m.Lists[a.Path.Attr.Name] == a || (only != nil && !only(a)) {
 			continue
 		}
 		v := m.scimValue(a, doc)
@@ -439,6 +475,9 @@ func (m *Mapping) ToNative(doc scim.Doc) (backends.Attrs, error) {
 		out[a.Native] = nativeStrings(fromCty(res))
 	}
 	for _, c := range m.Computed {
+		if only != nil {
+			break
+		}
 		res, diags := c.Value.Value(m.evalCtx(map[string]cty.Value{"resource": resourceVal()}))
 		if diags.HasErrors() {
 			return nil, evalErr("computed "+c.Native, diags)
@@ -785,6 +824,9 @@ func (m *Mapping) NativeAttrs(withLists bool) []string {
 	}
 	return out
 }
+
+// ToNativeUsesResource reports whether to_native reads the whole resource.
+func (a *Attr) ToNativeUsesResource() bool { return a.toNativeUsesResource }
 
 // Find returns the mapping of a SCIM path (without filter), if any.
 func (m *Mapping) Find(p scim.Path) *Attr {
