@@ -20,9 +20,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 )
@@ -50,8 +53,21 @@ func main() {
 	backend := flag.String("backend", "postgres", "backend to benchmark: "+strings.Join(names, ", ")+", or all")
 	flag.BoolVar(&o.quick, "quick", false, "smaller data sets and fewer operations")
 	flag.StringVar(&o.examples, "examples", "examples", "directory holding the shipped example configurations and schemas")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (bridge and clients) to the file")
 	flag.Parse()
 	o.out = os.Stdout
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "scimbench:", err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "scimbench:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -162,3 +178,60 @@ func processPeakRSS() string {
 	}
 	return "unknown"
 }
+
+// measureConcurrent runs fn n times spread over workers goroutines; the
+// sample's total is the wall time, so opsPerSec is the throughput.
+func measureConcurrent(ctx context.Context, workers, n int, fn func(i int) error) (sample, error) {
+	s := sample{lat: make([]time.Duration, n)}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	start := time.Now()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				t0 := time.Now()
+				if err := fn(i); err != nil {
+					errs <- fmt.Errorf("operation %d: %w", i, err)
+					return
+				}
+				s.lat[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	s.total = time.Since(start)
+	close(errs)
+	if err := <-errs; err != nil {
+		return s, err
+	}
+	return s, ctx.Err()
+}
+
+// throughputReport prints bridge-versus-raw throughput at a concurrency.
+type throughputReport struct{ tw *tabwriter.Writer }
+
+func newThroughputReport(w io.Writer, title string) *throughputReport {
+	fmt.Fprintf(w, "\n== %s\n", title)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "operation\tn\tbridge ops/s\tp50\tp99\traw ops/s\tp50\tp99\tbridge/raw throughput\t")
+	return &throughputReport{tw: tw}
+}
+
+func (r *throughputReport) pair(op string, bridge, raw sample) {
+	ratio := 0.0
+	if raw.opsPerSec() > 0 {
+		ratio = bridge.opsPerSec() / raw.opsPerSec()
+	}
+	fmt.Fprintf(r.tw, "%s\t%d\t%.0f\t%s\t%s\t%.0f\t%s\t%s\t%.2f\t\n", op, len(bridge.lat),
+		bridge.opsPerSec(), short(bridge.percentile(0.50)), short(bridge.percentile(0.99)),
+		raw.opsPerSec(), short(raw.percentile(0.50)), short(raw.percentile(0.99)), ratio)
+}
+
+func (r *throughputReport) flush() { _ = r.tw.Flush() }

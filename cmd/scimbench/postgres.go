@@ -192,7 +192,53 @@ func runPostgres(ctx context.Context, o options) error {
 	if want := sz.groupMembers + 2*sz.member; members != want {
 		return fmt.Errorf("the group has %d members, want %d", members, want)
 	}
+	// 4. Throughput of single-record operations at concurrency 8.
+	if err := pgThroughput(ctx, o, sz, c, raw, ids); err != nil {
+		return err
+	}
 	fmt.Fprintf(o.out, "\npeak RSS of scimbench (bridge + clients): %s\n", processPeakRSS())
+	return nil
+}
+
+// pgThroughput compares throughput with 8 concurrent clients: the target is
+// a bridge/raw ratio of at least 0.7 for single-record operations.
+func pgThroughput(ctx context.Context, o options, sz pgSizes, c *scimClient, raw *dbsql.DB, ids []string) error {
+	const workers = 8
+	tp := newThroughputReport(o.out, fmt.Sprintf("throughput at concurrency %d", workers))
+	type op struct {
+		name        string
+		n           int
+		bridge, raw func(i int) error
+	}
+	for _, x := range []op{
+		{"create user", sz.create,
+			func(i int) error { _, err := c.createUser(fmt.Sprintf("tc%06d@example.com", i)); return err },
+			func(i int) error { _, err := rawCreate(ctx, raw, fmt.Sprintf("tr%06d@example.com", i)); return err }},
+		{"get user by id", sz.get,
+			func(i int) error { return c.get("/Users/" + ids[i%len(ids)]) },
+			func(i int) error { return rawGet(ctx, raw, ids[i%len(ids)]) }},
+		{"filter userName eq", sz.filter,
+			func(i int) error {
+				return c.filterUserName(fmt.Sprintf("IMP%07d@example.com", (i*7919)%sz.importLarge))
+			},
+			func(i int) error {
+				return rawFilter(ctx, raw, fmt.Sprintf("IMP%07d@example.com", (i*7919)%sz.importLarge))
+			}},
+		{"PATCH active", sz.patch,
+			func(i int) error { return c.patchActive(ids[i%len(ids)], i%2 == 1) },
+			func(i int) error { return rawPatchActive(ctx, raw, ids[i%len(ids)], i%2 == 1) }},
+	} {
+		b, err := measureConcurrent(ctx, workers, x.n, x.bridge)
+		if err != nil {
+			return fmt.Errorf("bridge %s: %w", x.name, err)
+		}
+		r, err := measureConcurrent(ctx, workers, x.n, x.raw)
+		if err != nil {
+			return fmt.Errorf("raw %s: %w", x.name, err)
+		}
+		tp.pair(x.name, b, r)
+	}
+	tp.flush()
 	return nil
 }
 
