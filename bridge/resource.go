@@ -2,11 +2,10 @@ package bridge
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/fnv"
 	"sort"
 	"strings"
@@ -64,17 +63,69 @@ func (r *Resource) listNative(name string) string {
 // Version is the ETag value of a resource: a hash of what it says,
 // excluding meta and member lists (which change independently).
 func Version(doc scim.Doc) string {
-	c := make(map[string]any, len(doc))
-	for k, v := range doc {
+	h := fnv.New64a()
+	keys := make([]string, 0, len(doc))
+	for k := range doc {
 		switch k {
 		case "meta", "members", "groups", "schemas":
 			continue
 		}
-		c[k] = v
+		keys = append(keys, k)
 	}
-	b, _ := json.Marshal(c)
-	sum := sha256.Sum256(b)
-	return `W/"` + hex.EncodeToString(sum[:8]) + `"`
+	sort.Strings(keys)
+	for _, k := range keys {
+		hashValue(h, k)
+		hashValue(h, doc[k])
+	}
+	var sum [8]byte
+	return `W/"` + hex.EncodeToString(h.Sum(sum[:0])) + `"`
+}
+
+// hashValue feeds a JSON-like value into h deterministically (map keys in
+// order, a type tag before each value), without encoding it to JSON.
+func hashValue(h hash.Hash64, v any) {
+	var tag [1]byte
+	switch x := v.(type) {
+	case nil:
+		tag[0] = 'n'
+		_, _ = h.Write(tag[:])
+	case string:
+		tag[0] = 's'
+		_, _ = h.Write(tag[:])
+		_, _ = h.Write([]byte(x))
+		_, _ = h.Write([]byte{0})
+	case bool:
+		tag[0] = 'f'
+		if x {
+			tag[0] = 't'
+		}
+		_, _ = h.Write(tag[:])
+	case map[string]any:
+		tag[0] = '{'
+		_, _ = h.Write(tag[:])
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			hashValue(h, k)
+			hashValue(h, x[k])
+		}
+		_, _ = h.Write([]byte{'}'})
+	case []any:
+		tag[0] = '['
+		_, _ = h.Write(tag[:])
+		for _, el := range x {
+			hashValue(h, el)
+		}
+		_, _ = h.Write([]byte{']'})
+	default:
+		tag[0] = '#'
+		_, _ = h.Write(tag[:])
+		_, _ = h.Write([]byte(scim.FilterValueString(x)))
+		_, _ = h.Write([]byte{0})
+	}
 }
 
 // checkRequired reports missing required attributes.

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -45,11 +47,15 @@ type Server struct {
 	Settings  config.Settings
 	Endpoints []*Endpoint
 	Metrics   *Metrics
+
+	ridPrefix  [8]byte
+	ridCounter atomic.Uint64
 }
 
 // New builds the HTTP service for a loaded configuration and opened backends.
 func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logger) (*Server, error) {
 	s := &Server{Log: log, Settings: cfg.Settings, Metrics: NewMetrics()}
+	_, _ = rand.Read(s.ridPrefix[:])
 	lim := Limits{MaxResults: cfg.Settings.MaxResults, DefaultCount: cfg.Settings.DefaultCount,
 		MaxOperations: cfg.Settings.MaxOperations, MaxMembers: cfg.Settings.MaxMembersPerPatch}
 	for _, ec := range cfg.Endpoints {
@@ -87,6 +93,15 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 	return s, nil
 }
 
+// newRequestID returns a process-unique id: a random prefix chosen at
+// start and a counter (no system call per request).
+func (s *Server) newRequestID() string {
+	var b [16]byte
+	copy(b[:8], s.ridPrefix[:])
+	binary.BigEndian.PutUint64(b[8:], s.ridCounter.Add(1))
+	return hex.EncodeToString(b[:6]) + "-" + hex.EncodeToString(b[12:])
+}
+
 type ctxKey int
 
 const (
@@ -102,9 +117,7 @@ var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 func (s *Server) requestContext(c *fiber.Ctx) error {
 	rid := c.Get("X-Request-Id")
 	if !requestIDRE.MatchString(rid) {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		rid = hex.EncodeToString(b[:])
+		rid = s.newRequestID()
 	}
 	c.Set("X-Request-Id", rid)
 	log := s.Log.With("request_id", rid)
