@@ -27,10 +27,11 @@ test:
 test-short:
 	$(GO) test -count=1 -short ./...
 
-# Benchmarks print figures and ratios against the raw backends; they never
-# run as part of `make test`.
+# Benchmarks print figures and ratios against the raw backends, then a
+# 30-minute soak; they never run as part of `make test`. For a short run:
+# go run ./cmd/scimbench -backend all -quick
 bench:
-	$(GO) run ./cmd/scimbench
+	$(GO) run ./cmd/scimbench -backend all
 
 lint:
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
