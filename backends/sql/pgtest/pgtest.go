@@ -166,7 +166,10 @@ func (s *Server) start() error {
 		"-D", filepath.Join(s.Dir, "data"),
 		"-k", s.Dir, // unix socket in the temp dir
 		"-h", s.Host, "-p", strconv.Itoa(s.Port),
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+		// fsync off is safe for tests: a killed server leaves its writes in
+		// the kernel's page cache. Commits stay synchronous, so a commit
+		// that was acknowledged survives a kill (fault tests depend on it).
+		"-c", "fsync=off", "-c", "synchronous_commit=on", "-c", "full_page_writes=off",
 		"-c", "max_connections=200", "-c", "shared_buffers=64MB",
 		"-c", "log_min_messages=warning", "-c", "log_min_error_statement=panic",
 	)
