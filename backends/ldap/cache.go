@@ -18,10 +18,15 @@ type idCache struct {
 }
 
 func newIDCache(size int, ttl time.Duration) (*idCache, error) {
+	// Every mapping is two entries (both directions), each of cost 1.
+	// IgnoreInternalCost: without it ristretto adds its own per-item
+	// overhead (tens of "cost units") to the cost of 1, and a cache sized
+	// for 100,000 mappings held about 2,000.
 	c, err := ristretto.NewCache(&ristretto.Config[string, string]{
-		NumCounters: int64(size) * 10,
-		MaxCost:     int64(size),
-		BufferItems: 64,
+		NumCounters:        int64(size) * 20,
+		MaxCost:            int64(size) * 2,
+		BufferItems:        64,
+		IgnoreInternalCost: true,
 	})
 	if err != nil {
 		return nil, err
@@ -32,11 +37,39 @@ func newIDCache(size int, ttl time.Duration) (*idCache, error) {
 // normDN is the cache key of a DN: attribute types and values folded, so
 // that the spellings a server returns in member values and entry names meet.
 func normDN(dn string) string {
+	if plainDN(dn) {
+		return strings.ToLower(dn)
+	}
 	p, err := goldap.ParseDN(dn)
 	if err != nil {
 		return strings.ToLower(dn)
 	}
 	return strings.ToLower(p.String())
+}
+
+// plainDN reports whether dn is already in the form ParseDN + String
+// gives, up to case: no escapes, quotes, multi-valued RDNs or spaces next
+// to separators. Member lists of big groups are almost all plain, and
+// parsing each value dominated reading them.
+func plainDN(dn string) bool {
+	if dn == "" || dn[0] == ' ' || dn[len(dn)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(dn); i++ {
+		c := dn[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '.' || c == '-' || c == '_' || c == '@':
+		case c == ',' || c == '=':
+			if i > 0 && dn[i-1] == ' ' || i+1 < len(dn) && dn[i+1] == ' ' {
+				return false
+			}
+		case c == ' ':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func key(parts ...string) string { return strings.Join(parts, "\x00") }

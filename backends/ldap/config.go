@@ -116,6 +116,13 @@ type ResourceConfig struct {
 	// PasswordAttribute is written (see Config.PasswordModify) and never
 	// read back. Default "": no password.
 	PasswordAttribute string `hcl:"password_attribute,optional"`
+	// OperationalAttributes are operational attributes (which a directory
+	// returns only when they are named, not for "*") that belong to the
+	// record: they are read with the user attributes when a caller asks
+	// for all attributes, e.g. pwdAccountLockedTime (OpenLDAP ppolicy),
+	// nsAccountLock (389 DS), createTimestamp. Attributes the mapping
+	// names are always read. Default: none.
+	OperationalAttributes []string `hcl:"operational_attributes,optional"`
 	// References declares the attributes that hold ids of other records.
 	References []*ReferenceConfig `hcl:"reference,block"`
 
@@ -409,6 +416,11 @@ func (c *Config) check(r *ranges) hcl.Diagnostics {
 		}
 		if res.PasswordAttribute != "" && !validAttrName(res.PasswordAttribute) {
 			add(rr("password_attribute"), "Invalid attribute name", fmt.Sprintf("password_attribute %q is not an LDAP attribute name.", res.PasswordAttribute))
+		}
+		for _, a := range res.OperationalAttributes {
+			if !validAttrName(a) {
+				add(rr("operational_attributes"), "Invalid attribute name", fmt.Sprintf("operational_attributes: %q is not an LDAP attribute name.", a))
+			}
 		}
 		seen := map[string]bool{}
 		for _, ref := range res.References {

@@ -46,6 +46,8 @@
 //	    object_classes     = ["inetOrgPerson"]
 //	    filter             = "(objectClass=inetOrgPerson)"
 //	    password_attribute = "userPassword"       # written, never read back
+//	    # operational attributes read with "all attributes" (mapped ones always are):
+//	    operational_attributes = ["pwdAccountLockedTime", "createTimestamp", "modifyTimestamp"]
 //
 //	    reference "memberOf" {                    # maintained by the memberof overlay
 //	      target    = "Group"

@@ -3,6 +3,7 @@ package ldap
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -45,6 +46,11 @@ func (b *Backend) requestAttrs(r *resource, p projection) []string {
 	out := []string{b.cfg.IDAttribute}
 	if p.all {
 		out = append(out, "*")
+		for _, a := range r.cfg.OperationalAttributes {
+			if !r.isPassword(a) {
+				out = append(out, a)
+			}
+		}
 		for _, ref := range r.refs {
 			if ref.inverse == nil {
 				out = append(out, ref.attr)
@@ -66,6 +72,10 @@ func (b *Backend) requestAttrs(r *resource, p projection) []string {
 			out = append(out, ref.inverse.valueAttr)
 		}
 	}
+	// A stable order: the list is part of the key that finds a paging
+	// cursor again for the next page (map order made every page a new
+	// query, and a sequential import quadratic).
+	slices.Sort(out[1:])
 	return out
 }
 

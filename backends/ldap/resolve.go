@@ -107,6 +107,12 @@ func (b *Backend) dnsToIDs(ctx context.Context, t *resource, dns []string) (map[
 		out[n] = "" // placeholder, filled below or removed
 		todo = append(todo, dn)
 	}
+	if len(todo) > pipelined {
+		var err error
+		if todo, err = b.dnsToIDsByRDN(ctx, t, todo, out); err != nil {
+			return nil, b.mapErr(ctx, "resolve dns", t.baseDN, err)
+		}
+	}
 	if len(todo) > 0 {
 		var mu sync.Mutex
 		err := b.run(ctx, func(c *goldap.Conn) error {
@@ -148,6 +154,67 @@ func (b *Backend) dnsToIDs(ctx context.Context, t *resource, dns []string) (map[
 		}
 	}
 	return out, nil
+}
+
+// dnsToIDsByRDN resolves many DNs (a big group's members on a cold cache)
+// with one-level searches below each parent for batches of RDN values,
+// (|(uid=a)(uid=b)...), instead of one base search per DN. It fills out
+// (keys normDN, entries already present as "") and returns the DNs it
+// could not batch (multi-valued RDNs), for base searches.
+func (b *Backend) dnsToIDsByRDN(ctx context.Context, t *resource, dns []string, out map[string]string) ([]string, error) {
+	type batch struct {
+		parent, typ string
+		values      []string
+	}
+	var order []string
+	batches := map[string]*batch{}
+	var rest []string
+	for _, dn := range dns {
+		p, err := goldap.ParseDN(dn)
+		if err != nil || len(p.RDNs) < 2 || len(p.RDNs[0].Attributes) != 1 || !validAttrName(p.RDNs[0].Attributes[0].Type) {
+			rest = append(rest, dn)
+			continue
+		}
+		a := p.RDNs[0].Attributes[0]
+		parent := (&goldap.DN{RDNs: p.RDNs[1:]}).String()
+		k := strings.ToLower(parent) + "\x00" + strings.ToLower(a.Type)
+		bt := batches[k]
+		if bt == nil {
+			bt = &batch{parent: parent, typ: a.Type}
+			batches[k] = bt
+			order = append(order, k)
+		}
+		bt.values = append(bt.values, a.Value)
+	}
+	for _, k := range order {
+		bt := batches[k]
+		for start := 0; start < len(bt.values); start += idChunk {
+			chunk := bt.values[start:min(start+idChunk, len(bt.values))]
+			var f strings.Builder
+			f.WriteString("(&" + t.filter + "(|")
+			for _, v := range chunk {
+				fmt.Fprintf(&f, "(%s=%s)", bt.typ, goldap.EscapeFilter(v))
+			}
+			f.WriteString("))")
+			entries, err := b.searchAll(ctx, bt.parent, goldap.ScopeSingleLevel, f.String(), []string{b.cfg.IDAttribute})
+			if goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
+				break // the parent is gone: none of these resolve
+			}
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range entries {
+				id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
+				n := normDN(e.DN)
+				if _, asked := out[n]; !asked || id == "" || !t.contains(e.DN) {
+					continue
+				}
+				out[n] = id
+				b.cache.putDN(t.typ, id, e.DN)
+			}
+		}
+	}
+	return rest, nil
 }
 
 // valuesToIDs resolves names (values of attr) of resource t to ids; keys

@@ -253,6 +253,18 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, attrs [
 		return all[from:to], len(all), nil
 	}
 	query := r.typ + "\x00" + filter + "\x00" + strings.Join(attrs, ",")
+	if start == 1 {
+		// Most first pages are whole answers (a userName lookup, a small
+		// group): one paged search on a pooled connection answers them
+		// without a count and without a cursor connection of their own.
+		entries, complete, err := cs.firstPage(ctx, r, filter, attrs, count)
+		if err != nil {
+			return nil, 0, err
+		}
+		if complete {
+			return entries, len(entries), nil
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		c := cs.take(query, start)
 		fresh := c == nil
@@ -298,6 +310,37 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, attrs [
 		}
 		return entries, max(c.total, c.next-1), nil
 	}
+}
+
+// firstPage reads up to count entries with one paged search on a pooled
+// connection; complete reports that there are no more. An incomplete
+// search is abandoned (RFC 2696: size 0 with the cookie).
+func (cs *cursors) firstPage(ctx context.Context, r *resource, filter string, attrs []string, count int) ([]*goldap.Entry, bool, error) {
+	b := cs.b
+	var entries []*goldap.Entry
+	complete := false
+	err := b.run(ctx, func(c *goldap.Conn) error {
+		paging := goldap.NewControlPaging(uint32(count))
+		req := goldap.NewSearchRequest(r.baseDN, r.scope, goldap.NeverDerefAliases, 0, int(b.cfg.timeout/time.Second), false,
+			filter, attrs, []goldap.Control{paging})
+		res, err := c.Search(req)
+		if err != nil {
+			return err
+		}
+		entries = res.Entries
+		b.entriesRead.Add(int64(len(res.Entries)))
+		ctrl, ok := goldap.FindControl(res.Controls, goldap.ControlTypePaging).(*goldap.ControlPaging)
+		if !ok || len(ctrl.Cookie) == 0 {
+			complete = true
+			return nil
+		}
+		paging.PagingSize = 0
+		paging.SetCookie(ctrl.Cookie)
+		req.Attributes = []string{"1.1"}
+		_, err = c.Search(req)
+		return err
+	})
+	return entries, complete, err
 }
 
 func (cs *cursors) open1(ctx context.Context, r *resource, query, filter string, attrs []string, total int) (*cursor, error) {

@@ -392,10 +392,19 @@ func (b *Backend) readAfterWrite(ctx context.Context, r *resource, id, dn string
 	}
 	p := project(nil)
 	if skip {
+		// The names of the user attributes, of the configured operational
+		// ones and of every attribute just written (an operational
+		// attribute such as pwdAccountLockedTime is not in "*").
+		ask := append([]string{"*"}, r.cfg.OperationalAttributes...)
+		for a := range touched {
+			if r.ref(a) == nil && validAttrName(a) && !r.isPassword(a) {
+				ask = append(ask, a)
+			}
+		}
 		var names *goldap.Entry
 		err := b.run(ctx, func(c *goldap.Conn) error {
 			res, err := c.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 0, 0, true,
-				b.idFilter(r, id), []string{"*"}, nil))
+				b.idFilter(r, id), ask, nil))
 			if err == nil && len(res.Entries) == 1 {
 				names = res.Entries[0]
 			}

@@ -1,9 +1,11 @@
 // Package ldaptest starts a real OpenLDAP slapd as a child process for
 // tests: a temporary directory, cn=config loaded with slapadd -n0 from
 // a generated LDIF, one mdb database (dc=example,dc=org) with the core, cosine,
-// inetorgperson and nis schemas and the memberof and refint overlays, a
-// monitor database, and listeners on free loopback ports (plain LDAP and,
-// with Options.TLS, LDAPS with a throw-away CA).
+// inetorgperson and nis schemas and the memberof, refint and ppolicy
+// overlays (a default password policy at PolicyDN, so that
+// pwdAccountLockedTime locks accounts), a monitor database, and listeners
+// on free loopback ports (plain LDAP and, with Options.TLS, LDAPS with a
+// throw-away CA).
 //
 // A test package starts one server in TestMain with Main and hands every
 // test its own OU with NewOU:
@@ -18,6 +20,9 @@
 //
 // When slapd is not installed the tests skip with a clear message, unless
 // SCIMBRIDGE_REQUIRE_SERVERS=1, where they fail.
+//
+// Programs that are not tests (benchmarks) use Start, CreateOU and
+// DialAdmin, which need no *testing.T, and Stop.
 package ldaptest
 
 import (
@@ -54,6 +59,13 @@ const (
 	AdminPassword  = "admin-secret"
 	ReaderDN       = "cn=reader," + BaseDN
 	ReaderPassword = "reader-secret"
+	// PolicyDN is the default password policy of the ppolicy overlay. It
+	// sets no quality or expiry rules: it exists so that binds honour
+	// pwdAccountLockedTime (000001010000Z locks an account for good).
+	PolicyDN = "cn=default,ou=policies," + BaseDN
+	// PermanentLock is the pwdAccountLockedTime value that locks an
+	// account until an administrator removes it.
+	PermanentLock = "000001010000Z"
 )
 
 // ErrNoSlapd is returned by Start when the slapd binary is not installed.
@@ -64,6 +76,10 @@ type Options struct {
 	// TLS adds an ldaps:// listener and StartTLS support with a generated CA,
 	// server certificate (for 127.0.0.1) and client certificate.
 	TLS bool
+	// NoMemberOf leaves the memberof overlay out (refint and ppolicy stay),
+	// for comparing the cost of membership changes without it. Users then
+	// have no memberOf attribute.
+	NoMemberOf bool
 }
 
 // Server is one running slapd.
@@ -240,6 +256,7 @@ olcModulePath: /usr/lib/ldap
 olcModuleLoad: {0}back_mdb
 olcModuleLoad: {1}memberof
 olcModuleLoad: {2}refint
+olcModuleLoad: {3}ppolicy
 
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
@@ -265,7 +282,8 @@ objectClass: olcDatabaseConfig
 objectClass: olcMdbConfig
 olcDatabase: {1}mdb
 olcDbDirectory: %[1]s/data
-olcDbMaxSize: 1073741824
+olcDbMaxSize: 4294967296
+olcDbNoSync: TRUE
 olcSuffix: %[3]s
 olcRootDN: %[4]s
 olcRootPW: %[2]s
@@ -276,25 +294,45 @@ olcDbIndex: member,uniqueMember,memberUid,memberOf eq
 olcAccess: {0}to attrs=userPassword by self write by anonymous auth by * none
 olcAccess: {1}to * by dn.exact="%[5]s" read by * read
 
-dn: olcOverlay={0}memberof,olcDatabase={1}mdb,cn=config
-objectClass: olcOverlayConfig
-objectClass: olcMemberOfConfig
-olcOverlay: {0}memberof
-olcMemberOfRefInt: TRUE
-olcMemberOfDangling: ignore
-
-dn: olcOverlay={1}refint,olcDatabase={1}mdb,cn=config
-objectClass: olcOverlayConfig
-objectClass: olcRefintConfig
-olcOverlay: {1}refint
-olcRefintAttribute: member
-olcRefintAttribute: uniqueMember
-
-dn: olcDatabase={2}monitor,cn=config
+%[6]sdn: olcDatabase={2}monitor,cn=config
 objectClass: olcDatabaseConfig
 olcDatabase: {2}monitor
 olcAccess: {0}to * by dn.exact="%[4]s" read by * none
-`, d, AdminPassword, BaseDN, AdminDN, ReaderDN)
+`, d, AdminPassword, BaseDN, AdminDN, ReaderDN, s.overlayLDIF())
+	return b.String()
+}
+
+// overlayLDIF configures the overlays of the mdb database, in order.
+func (s *Server) overlayLDIF() string {
+	var b strings.Builder
+	n := 0
+	if !s.opts.NoMemberOf {
+		fmt.Fprintf(&b, `dn: olcOverlay={%d}memberof,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcMemberOfConfig
+olcOverlay: {%d}memberof
+olcMemberOfRefInt: TRUE
+olcMemberOfDangling: ignore
+
+`, n, n)
+		n++
+	}
+	fmt.Fprintf(&b, `dn: olcOverlay={%d}refint,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcRefintConfig
+olcOverlay: {%d}refint
+olcRefintAttribute: member
+olcRefintAttribute: uniqueMember
+
+`, n, n)
+	n++
+	fmt.Fprintf(&b, `dn: olcOverlay={%d}ppolicy,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcPPolicyConfig
+olcOverlay: {%d}ppolicy
+olcPPolicyDefault: %s
+
+`, n, n, PolicyDN)
 	return b.String()
 }
 
@@ -413,8 +451,28 @@ func (s *Server) seed() error {
 	if err := c.Add(reader); err != nil {
 		return fmt.Errorf("adding %s: %w", ReaderDN, err)
 	}
+	policies := ldap.NewAddRequest("ou=policies,"+BaseDN, nil)
+	policies.Attribute("objectClass", []string{"organizationalUnit"})
+	policies.Attribute("ou", []string{"policies"})
+	if err := c.Add(policies); err != nil {
+		return fmt.Errorf("adding ou=policies: %w", err)
+	}
+	policy := ldap.NewAddRequest(PolicyDN, nil)
+	policy.Attribute("objectClass", []string{"organizationalRole", "pwdPolicy"})
+	policy.Attribute("cn", []string{"default"})
+	policy.Attribute("pwdAttribute", []string{"userPassword"})
+	// Lockout on, but pwdMaxFailure 0: failed binds never lock an
+	// account; only an administrator's pwdAccountLockedTime does.
+	policy.Attribute("pwdLockout", []string{"TRUE"})
+	policy.Attribute("pwdMaxFailure", []string{"0"})
+	if err := c.Add(policy); err != nil {
+		return fmt.Errorf("adding %s: %w", PolicyDN, err)
+	}
 	return nil
 }
+
+// DialAdmin returns a new connection bound as the rootdn; the caller closes it.
+func (s *Server) DialAdmin() (*ldap.Conn, error) { return s.dialAdmin() }
 
 func (s *Server) dialAdmin() (*ldap.Conn, error) {
 	c, err := ldap.DialURL(s.URL)
@@ -438,20 +496,32 @@ type OU struct {
 // NewOU creates a fresh ou=t<N> with ou=people and ou=groups below it.
 func (s *Server) NewOU(t testing.TB) OU {
 	t.Helper()
-	n := s.ous.Add(1)
-	ou := OU{DN: fmt.Sprintf("ou=t%d,%s", n, BaseDN)}
-	ou.People, ou.Groups = "ou=people,"+ou.DN, "ou=groups,"+ou.DN
-	c := s.Conn(t)
-	for _, dn := range []string{ou.DN, ou.People, ou.Groups} {
-		req := ldap.NewAddRequest(dn, nil)
-		req.Attribute("objectClass", []string{"organizationalUnit"})
-		name, _, _ := strings.Cut(strings.TrimPrefix(dn, "ou="), ",")
-		req.Attribute("ou", []string{name})
-		if err := c.Add(req); err != nil {
-			t.Fatalf("ldaptest: adding %s: %v", dn, err)
-		}
+	ou, err := s.CreateOU(fmt.Sprintf("t%d", s.ous.Add(1)))
+	if err != nil {
+		t.Fatalf("ldaptest: %v", err)
 	}
 	return ou
+}
+
+// CreateOU creates ou=<name>,dc=example,dc=org with ou=people and ou=groups
+// below it (for programs without a *testing.T; tests use NewOU).
+func (s *Server) CreateOU(name string) (OU, error) {
+	ou := OU{DN: "ou=" + ldap.EscapeDN(name) + "," + BaseDN}
+	ou.People, ou.Groups = "ou=people,"+ou.DN, "ou=groups,"+ou.DN
+	c, err := s.dialAdmin()
+	if err != nil {
+		return OU{}, err
+	}
+	defer c.Close()
+	for i, dn := range []string{ou.DN, ou.People, ou.Groups} {
+		req := ldap.NewAddRequest(dn, nil)
+		req.Attribute("objectClass", []string{"organizationalUnit"})
+		req.Attribute("ou", []string{[]string{name, "people", "groups"}[i]})
+		if err := c.Add(req); err != nil {
+			return OU{}, fmt.Errorf("adding %s: %w", dn, err)
+		}
+	}
+	return ou, nil
 }
 
 // Conn returns a connection bound as the rootdn, closed when the test ends.

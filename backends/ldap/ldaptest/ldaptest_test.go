@@ -31,3 +31,83 @@ func TestServer(t *testing.T) {
 		t.Fatal("ldaps without the test CA connected")
 	}
 }
+
+// TestPermanentLock checks that the ppolicy overlay refuses binds of an
+// account with pwdAccountLockedTime = PermanentLock, and accepts them again
+// when it is removed.
+func TestPermanentLock(t *testing.T) {
+	srv := Shared(t)
+	ou := srv.NewOU(t)
+	c := srv.Conn(t)
+	dn := "uid=locked," + ou.People
+	add := ldap.NewAddRequest(dn, nil)
+	add.Attribute("objectClass", []string{"inetOrgPerson"})
+	add.Attribute("uid", []string{"locked"})
+	add.Attribute("cn", []string{"Locked"})
+	add.Attribute("sn", []string{"Locked"})
+	add.Attribute("userPassword", []string{"pw-locked"})
+	if err := c.Add(add); err != nil {
+		t.Fatal(err)
+	}
+	bind := func() error {
+		u, err := ldap.DialURL(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer u.Close()
+		return u.Bind(dn, "pw-locked")
+	}
+	if err := bind(); err != nil {
+		t.Fatalf("bind before locking: %v", err)
+	}
+	lock := ldap.NewModifyRequest(dn, nil)
+	lock.Replace("pwdAccountLockedTime", []string{PermanentLock})
+	if err := c.Modify(lock); err != nil {
+		t.Fatalf("locking: %v", err)
+	}
+	if err := bind(); !ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
+		t.Fatalf("bind of a locked account: %v, want invalidCredentials", err)
+	}
+	unlock := ldap.NewModifyRequest(dn, nil)
+	unlock.Replace("pwdAccountLockedTime", nil)
+	if err := c.Modify(unlock); err != nil {
+		t.Fatalf("unlocking: %v", err)
+	}
+	if err := bind(); err != nil {
+		t.Fatalf("bind after unlocking: %v", err)
+	}
+}
+
+func TestNoMemberOf(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a second slapd")
+	}
+	Shared(t) // skips without slapd
+	srv, err := Start(Options{NoMemberOf: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	ou, err := srv.CreateOU("plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := srv.Conn(t)
+	u := ldap.NewAddRequest("uid=u,"+ou.People, nil)
+	u.Attribute("objectClass", []string{"inetOrgPerson"})
+	u.Attribute("uid", []string{"u"})
+	u.Attribute("cn", []string{"u"})
+	u.Attribute("sn", []string{"u"})
+	g := ldap.NewAddRequest("cn=g,"+ou.Groups, nil)
+	g.Attribute("objectClass", []string{"groupOfNames"})
+	g.Attribute("cn", []string{"g"})
+	g.Attribute("member", []string{"uid=u," + ou.People})
+	for _, req := range []*ldap.AddRequest{u, g} {
+		if err := c.Add(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e := srv.Entry(t, "uid=u,"+ou.People, "memberOf"); len(e.GetAttributeValues("memberOf")) != 0 {
+		t.Fatalf("memberOf maintained without the overlay: %v", e.GetAttributeValues("memberOf"))
+	}
+}

@@ -1,0 +1,202 @@
+# scimbridge example: OpenLDAP (slapd 2.5 or later).
+#
+# One SCIM endpoint at /scim/v2 that provisions
+#   - users  as inetOrgPerson entries  uid=<userName>,ou=people,<base>
+#   - groups as groupOfNames entries   cn=<displayName>,ou=groups,<base>
+# Both OUs must exist. SCIM ids are entryUUID values: they survive renames.
+#
+# Everything site-specific comes from the environment:
+#
+#   LDAP_URL            ldap://ldap.example.org:389 or ldaps://ldap.example.org:636
+#   LDAP_BIND_DN        the bridge's service account, e.g. cn=scimbridge,ou=services,dc=example,dc=org
+#   LDAP_BIND_PASSWORD  its password (or use bind_password_file below)
+#   LDAP_BASE_DN        e.g. dc=example,dc=org
+#   SCIMBRIDGE_TOKEN    the bearer token the identity provider sends
+#
+#   scimbridge validate --config examples/openldap.hcl
+#   scimbridge serve    --config examples/openldap.hcl
+#
+# What the directory needs (cn=config):
+#   - the core, cosine and inetorgperson schemas (all packaged installs have them);
+#   - the memberof overlay, so that a user's groups are readable (see
+#     reference "memberOf" below for directories without it);
+#   - the ppolicy overlay with a default policy that has pwdLockout: TRUE,
+#     because deactivation locks the account with pwdAccountLockedTime (see
+#     mapping "User" / "active"). A policy that never locks on failed binds:
+#       dn: cn=default,ou=policies,dc=example,dc=org
+#       objectClass: organizationalRole
+#       objectClass: pwdPolicy
+#       cn: default
+#       pwdAttribute: userPassword
+#       pwdLockout: TRUE
+#       pwdMaxFailure: 0
+#     and olcPPolicyDefault: cn=default,ou=policies,dc=example,dc=org on the
+#     overlay. Without ppolicy, slapd refuses pwdAccountLockedTime
+#     ("undefined attribute type") and every deactivation fails with 400.
+#   - an account for the bridge with write access to both OUs, e.g.
+#       olcAccess: to dn.subtree="ou=people,dc=example,dc=org"
+#         by dn.exact="cn=scimbridge,ou=services,dc=example,dc=org" write by * break
+#     (and the same for ou=groups), placed before rules that would stop it.
+#     Check that the rules reach the operational attribute
+#     pwdAccountLockedTime too. (The tests bind as the rootdn, which needs
+#     no rule; a dedicated account was not tested.)
+#   - equality indexes on entryUUID, uid, cn, mail, member and memberOf, or
+#     every SCIM request turns into a full scan:
+#       olcDbIndex: entryUUID,uid,cn,mail,member,memberOf eq
+
+server {
+  listen    = "127.0.0.1:8080" # or SCIMBRIDGE_LISTEN / --listen
+  log_level = "info"
+}
+
+backend "ldap" "openldap" {
+  # More than one URL gives failover, tried in order.
+  urls          = [env("LDAP_URL")]
+  bind_dn       = env("LDAP_BIND_DN")
+  bind_password = env("LDAP_BIND_PASSWORD")
+  # bind_password_file = "/run/secrets/ldap-bind" # re-read on every bind: rotation without restart
+
+  # TLS: an ldaps:// URL, or ldap:// with start_tls = true. ca_file is the
+  # PEM bundle that signed the server's certificate ("" = system roots).
+  # start_tls = true
+  # ca_file   = "/etc/ssl/certs/ldap-ca.pem"
+
+  id_attribute = "entryUUID"
+
+  # Who rewrites group member values when a user is renamed or deleted.
+  # "bridge" works on every directory. With the refint overlay configured
+  # for member (and manager), "server" saves the bridge that work.
+  referential_integrity = "bridge"
+
+  # Passwords are sent with the Password Modify extended operation (RFC
+  # 3062) so that slapd hashes them (olcPasswordHash, {SSHA} by default);
+  # they are never read back.
+  password_modify = "auto"
+
+  pool_size = 8
+  timeout   = "10s"
+
+  cache {
+    size = 100000 # id <-> DN mappings; one per user and group is enough
+    ttl  = "10m"
+  }
+
+  resource "User" {
+    base_dn            = "ou=people,${env("LDAP_BASE_DN")}"
+    scope              = "one"
+    rdn_attribute      = "uid" # a new userName renames the entry (modrdn); the id stays
+    object_classes     = ["inetOrgPerson"]
+    filter             = "(objectClass=inetOrgPerson)"
+    password_attribute = "userPassword"
+
+    # Operational attributes the directory returns only when asked by name.
+    operational_attributes = ["pwdAccountLockedTime", "createTimestamp", "modifyTimestamp"]
+
+    # The user's groups, kept by the memberof overlay. Without the overlay,
+    # replace this block with:
+    #   reference "groups" {
+    #     target     = "Group"
+    #     inverse_of = "member" # computed by searching the groups
+    #   }
+    # and map groups.value to "groups" below.
+    reference "memberOf" {
+      target    = "Group"
+      read_only = true
+    }
+
+    # manager holds the manager's DN in the directory and the manager's
+    # SCIM id on the SCIM side.
+    reference "manager" {
+      target = "User"
+    }
+  }
+
+  resource "Group" {
+    base_dn        = "ou=groups,${env("LDAP_BASE_DN")}"
+    scope          = "one"
+    rdn_attribute  = "cn" # a new displayName renames the group (modrdn)
+    object_classes = ["groupOfNames"]
+    operational_attributes = ["createTimestamp", "modifyTimestamp"]
+
+    reference "member" {
+      target = "User"
+      # member is a MUST attribute of groupOfNames: an empty SCIM group
+      # holds this placeholder DN, which is never shown to SCIM clients.
+      empty_placeholder = "cn=nobody,${env("LDAP_BASE_DN")}"
+    }
+    # For groupOfUniqueNames use object_classes = ["groupOfUniqueNames"]
+    # and reference "uniqueMember" (and map members.value to it).
+  }
+}
+
+endpoint "default" {
+  base_path = "/scim/v2"
+  backend   = "openldap"
+
+  auth {
+    token "env" {
+      value = env("SCIMBRIDGE_TOKEN")
+    }
+  }
+
+  mapping "User" {
+    attribute "userName"        { native = "uid" }
+    attribute "name.givenName"  { native = "givenName" }
+    # sn is required by the person class: a user without name.familyName
+    # is refused with 400 invalidValue.
+    attribute "name.familyName" { native = "sn" }
+    attribute "displayName"     { native = "displayName" }
+
+    # cn is required too but has no SCIM attribute of its own: it is the
+    # display name, else "given family", else the userName, and follows
+    # every change of those.
+    computed "cn" {
+      value = element(compact([
+        resource.displayName,
+        join(" ", compact([resource.name.givenName, resource.name.familyName])),
+        resource.userName,
+      ]), 0)
+    }
+
+    attribute "emails[type eq \"work\"].value"         { native = "mail" }
+    attribute "phoneNumbers[type eq \"work\"].value"   { native = "telephoneNumber" }
+    attribute "phoneNumbers[type eq \"mobile\"].value" { native = "mobile" }
+    attribute "title"                                  { native = "title" }
+    attribute "preferredLanguage"                      { native = "preferredLanguage" }
+
+    # OpenLDAP has no "enabled" attribute. A deactivated user is locked the
+    # way administrators lock accounts with the ppolicy overlay:
+    # pwdAccountLockedTime = 000001010000Z ("locked until an administrator
+    # unlocks it"), so binds fail; reactivation removes the attribute.
+    # A temporary lockout written by ppolicy after failed binds holds a real
+    # time stamp and is not reported as inactive (it expires by itself), and
+    # reactivating never clears it.
+    attribute "active" {
+      native      = "pwdAccountLockedTime"
+      to_native   = value ? null : "000001010000Z"
+      from_native = value != "000001010000Z"
+    }
+
+    # Sent to slapd in clear over the (TLS) connection and hashed there.
+    attribute "password" { native = "userPassword" }
+
+    attribute "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber" { native = "employeeNumber" }
+    attribute "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"     { native = "departmentNumber" }
+    attribute "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"  { native = "manager" }
+
+    attribute "groups.value"      { native = "memberOf" }
+    attribute "meta.created"      { native = "createTimestamp" }
+    attribute "meta.lastModified" { native = "modifyTimestamp" }
+
+    # externalId is not stored: inetOrgPerson has no attribute for it and
+    # Okta, Entra ID and OneLogin keep their own. To keep it, add an
+    # auxiliary class with a free attribute to object_classes and map it.
+  }
+
+  mapping "Group" {
+    attribute "displayName"       { native = "cn" }
+    attribute "members.value"     { native = "member" }
+    attribute "meta.created"      { native = "createTimestamp" }
+    attribute "meta.lastModified" { native = "modifyTimestamp" }
+  }
+}
