@@ -274,7 +274,7 @@ func RunHostile(t *testing.T, c *bridgetest.Client, b backends.Backend) HostileR
 		body := hc.Body
 		switch body {
 		case "dup-user":
-			body = map[string]any{"userName": "HOSTILE.TARGET"}
+			body = map[string]any{"userName": "HOSTILE.TARGET", "name": map[string]any{"givenName": "H", "familyName": "T"}}
 		case "dup-group":
 			body = map[string]any{"displayName": "Hostile Group"}
 		}

@@ -410,6 +410,37 @@ func (s *Server) kill() {
 	}
 }
 
+// Crash kills the server with SIGKILL, as a crash would: no shutdown, open
+// connections dropped. Resume starts it again.
+func (s *Server) Crash() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	<-done
+}
+
+// Resume starts the server again after Crash, on the same ports with the
+// same data.
+func (s *Server) Resume() error {
+	slapd, err := lookBinary("slapd")
+	if err != nil {
+		return err
+	}
+	var lastErr error
+	for range 50 {
+		if lastErr = s.start(slapd); lastErr == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return lastErr
+}
+
 // Restart stops the server and starts it again on the same ports with the
 // same data, as a directory restart does; open connections are dropped.
 // Do not call it from parallel tests.

@@ -1,0 +1,64 @@
+package ldap_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
+	"github.com/scimbridge/scimbridge/bridge/bridgetest"
+	"github.com/scimbridge/scimbridge/bridge/scimtest"
+)
+
+// crashable adapts a slapd of its own to scimtest.Directory.
+type crashable struct{ *ldaptest.Server }
+
+func (c crashable) Kill() error  { c.Crash(); return nil }
+func (c crashable) Start() error { return c.Resume() }
+
+// TestFault kills slapd (SIGKILL) under a steady mixed load through
+// examples/openldap.hcl and starts it again: 503s with Retry-After while it
+// is down, recovery without restarting the bridge, and every acknowledged
+// write in the directory afterwards, with no duplicates.
+func TestFault(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills and restarts slapd")
+	}
+	ldaptest.Shared(t) // skips, or fails under SCIMBRIDGE_REQUIRE_SERVERS, without slapd
+	srv, err := ldaptest.Start(ldaptest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	ou, err := srv.CreateOU("fault")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("../../examples/openldap.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("LDAP_URL", srv.URL)
+	t.Setenv("LDAP_BIND_DN", ldaptest.AdminDN)
+	t.Setenv("LDAP_BIND_PASSWORD", ldaptest.AdminPassword)
+	t.Setenv("LDAP_BASE_DN", ou.DN)
+	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
+	b := bridgetest.Start(t, string(src), ldapTypes())
+	c := bridgetest.NewClient(t, b.URL+"/scim/v2")
+	scimtest.RunFault(t, c, b.Backends["openldap"], crashable{srv}, scimtest.FaultOptions{
+		UserName: "uid", Active: "pwdAccountLockedTime", ActiveTrue: "", ActiveFalse: "000001010000Z", Members: "member",
+	})
+}
+
+// TestHostile replays the hostile request corpus against slapd.
+func TestHostile(t *testing.T) {
+	ex := startOpenLDAPExample(t)
+	if res := scimtest.RunHostile(t, ex.c, ex.bridge.Backends["openldap"]); res.Cases < 150 {
+		t.Fatalf("only %d cases", res.Cases)
+	}
+}
+
+// TestConcurrency: 16 clients on one group's members, racing creates and PUTs.
+func TestConcurrency(t *testing.T) {
+	ex := startOpenLDAPExample(t)
+	scimtest.RunConcurrency(t, ex.c, ex.bridge.Backends["openldap"], "member")
+}
