@@ -38,6 +38,20 @@ type dialect interface {
 	// insertReturning reports whether INSERT ... RETURNING col works; when
 	// not, the id is read with LastInsertId (integer keys only).
 	insertReturning() bool
+	// updateReturning reports whether UPDATE ... RETURNING works, so that a
+	// modification and the read of its result are one statement.
+	updateReturning() bool
+	// refList is an aggregate over the rows of a reference subquery that
+	// yields the text of expr, ordered by order, as a JSON array of strings
+	// (NULL or "[]" when there are none); "" when the dialect cannot, and
+	// the references are read with a query of their own.
+	refList(expr, order string) string
+	// returningSubqueries reports whether the RETURNING list of an INSERT may
+	// hold subqueries that name the new row's columns (as table.column).
+	returningSubqueries() bool
+	// cteInsert reports whether a WITH may hold an INSERT (PostgreSQL), so
+	// that checking referenced ids and inserting join rows is one statement.
+	cteInsert() bool
 	// insertDefaults inserts a row with every column at its default.
 	insertDefaults(table string) string
 	// ignoreDuplicate is appended to a join-row INSERT so that a row that a

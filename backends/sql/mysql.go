@@ -141,6 +141,19 @@ func (mysqlDialect) quote(ident string) string {
 
 func (d mysqlDialect) insertReturning() bool { return d.returning }
 
+// updateReturning: neither MySQL nor MariaDB has UPDATE ... RETURNING.
+func (mysqlDialect) updateReturning() bool { return false }
+
+// refList: GROUP_CONCAT is cut at group_concat_max_len (1024 bytes by
+// default on MySQL), so references are read with a query of their own.
+func (mysqlDialect) refList(string, string) string { return "" }
+
+// returningSubqueries: MariaDB's RETURNING takes no subqueries that read
+// other tables.
+func (mysqlDialect) returningSubqueries() bool { return false }
+
+func (mysqlDialect) cteInsert() bool { return false }
+
 func (d mysqlDialect) insertDefaults(table string) string {
 	return "INSERT INTO " + d.quote(table) + " () VALUES ()"
 }

@@ -84,6 +84,16 @@ func (postgresDialect) quote(ident string) string {
 
 func (postgresDialect) insertReturning() bool { return true }
 
+func (postgresDialect) updateReturning() bool { return true }
+
+func (postgresDialect) refList(expr, order string) string {
+	return "CAST(json_agg(CAST(" + expr + " AS text) ORDER BY " + order + ") AS text)"
+}
+
+func (postgresDialect) returningSubqueries() bool { return true }
+
+func (postgresDialect) cteInsert() bool { return true }
+
 func (d postgresDialect) insertDefaults(table string) string {
 	return "INSERT INTO " + d.quote(table) + " DEFAULT VALUES"
 }
@@ -262,7 +272,7 @@ func (postgresDialect) classify(err error) (error, string) {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
 		var ce *pgconn.ConnectError
-		if errors.As(err, &ce) || isConnError(err) || pgconn.Timeout(err) {
+		if errors.As(err, &ce) || isConnError(err) || pgconn.Timeout(err) || errors.Is(err, pgconn.ErrConnClosed) {
 			return backends.ErrUnavailable, ""
 		}
 		return nil, ""

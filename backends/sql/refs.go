@@ -80,18 +80,9 @@ func (b *Backend) refValuesMany(ctx context.Context, q querier, ref *reference, 
 // exist; any that does not is ErrInvalidReference. The result is deduped.
 func (b *Backend) targetKeys(ctx context.Context, tx *dbsql.Tx, ref *reference, ids []string) ([]any, error) {
 	t := ref.target
-	var keys []any
-	seen := map[string]bool{}
-	for _, id := range dedupe(ids) {
-		k, ok := t.parseID(id)
-		if !ok {
-			return nil, badRef(ref, id)
-		}
-		ks := fmt.Sprint(k)
-		if !seen[ks] {
-			seen[ks] = true
-			keys = append(keys, k)
-		}
+	keys, err := parseTargets(ref, ids)
+	if err != nil {
+		return nil, err
 	}
 	for chunk := range slices.Chunk(keys, b.chunkSize(1)) {
 		sb := newBuilder(b.d)
@@ -152,19 +143,46 @@ func badRef(ref *reference, id string) error {
 
 // addRefs inserts the join rows for ids that are not there yet; existing
 // rows are left alone, so adding a present member is not an error and
-// adding one member to a huge group writes one row.
+// adding one member to a huge group writes one row. Every id must name a
+// live record of the target (ErrInvalidReference otherwise; the caller's
+// transaction then rolls back what was inserted). Per chunk of ids this is
+// one statement on PostgreSQL (a WITH that checks and inserts) and two
+// elsewhere (check and find the present rows, then insert).
 func (b *Backend) addRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, ids []string) error {
-	keys, err := b.targetKeys(ctx, tx, ref, ids)
+	keys, err := parseTargets(ref, ids)
 	if err != nil {
 		return err
 	}
-	for chunk := range slices.Chunk(keys, b.chunkSize(2)) {
-		// Which of these are already there?
+	t := ref.target
+	for chunk := range slices.Chunk(keys, b.chunkSize(1)) {
 		sb := newBuilder(b.d)
-		sb.write("SELECT ", sb.q(ref.other), " FROM ", sb.q(ref.joinTable), " WHERE ", sb.q(ref.this), " = ", sb.arg(key),
-			" AND ", sb.q(ref.other), " IN (", sb.list(chunk), ")")
-		have, err := b.keySet(ctx, tx, ref.target, sb)
+		if b.d.cteInsert() {
+			// found: the live targets; the INSERT skips present rows (and
+			// rows a concurrent transaction inserted first).
+			sb.write("WITH found AS (SELECT o.", sb.q(t.idCol), " AS k FROM ", sb.q(t.table), " o WHERE o.", sb.q(t.idCol), " IN (", sb.list(chunk), ")")
+			b.andLive(sb, t, "o.")
+			sb.write("), ins AS (INSERT INTO ", sb.q(ref.joinTable), " (", sb.q(ref.this), ", ", sb.q(ref.other), ") SELECT ", sb.arg(key),
+				", found.k FROM found WHERE NOT EXISTS (SELECT 1 FROM ", sb.q(ref.joinTable), " j WHERE j.", sb.q(ref.this), " = ", sb.arg(key),
+				" AND j.", sb.q(ref.other), " = found.k)", b.d.ignoreDuplicate(ref.this), ") SELECT k FROM found")
+			found, err := b.keySet(ctx, tx, t, sb)
+			if err != nil {
+				return err
+			}
+			if err := missingRef(ref, chunk, found); err != nil {
+				return err
+			}
+			continue
+		}
+		// Which targets are live, and which of them are already there?
+		sb.write("SELECT o.", sb.q(t.idCol), ", j.", sb.q(ref.other), " FROM ", sb.q(t.table), " o LEFT JOIN ", sb.q(ref.joinTable),
+			" j ON j.", sb.q(ref.this), " = ", sb.arg(key), " AND j.", sb.q(ref.other), " = o.", sb.q(t.idCol),
+			" WHERE o.", sb.q(t.idCol), " IN (", sb.list(chunk), ")")
+		b.andLive(sb, t, "o.")
+		found, have, err := b.foundAndPresent(ctx, tx, t, sb)
 		if err != nil {
+			return err
+		}
+		if err := missingRef(ref, chunk, found); err != nil {
 			return err
 		}
 		ins := newBuilder(b.d)
@@ -189,6 +207,67 @@ func (b *Backend) addRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key
 		}
 	}
 	return nil
+}
+
+// parseTargets parses ids of ref's target, deduped; an id that no record
+// can have is ErrInvalidReference.
+func parseTargets(ref *reference, ids []string) ([]any, error) {
+	var keys []any
+	seen := map[string]bool{}
+	for _, id := range dedupe(ids) {
+		k, ok := ref.target.parseID(id)
+		if !ok {
+			return nil, badRef(ref, id)
+		}
+		ks := fmt.Sprint(k)
+		if !seen[ks] {
+			seen[ks] = true
+			keys = append(keys, k)
+		}
+	}
+	return keys, nil
+}
+
+// missingRef is ErrInvalidReference for the first key of chunk that is
+// not in found.
+func missingRef(ref *reference, chunk []any, found map[string]bool) error {
+	if len(found) == len(chunk) {
+		return nil
+	}
+	for _, k := range chunk {
+		if !found[fmt.Sprint(k)] {
+			return badRef(ref, fmt.Sprint(k))
+		}
+	}
+	return nil
+}
+
+// foundAndPresent runs a query returning a target key and, where a join
+// row has it, that key again; it returns both sets, rendered as ids.
+func (b *Backend) foundAndPresent(ctx context.Context, q querier, t *resource, sb *builder) (found, have map[string]bool, err error) {
+	rows, err := q.QueryContext(ctx, sb.String(), sb.args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	found, have = map[string]bool{}, map[string]bool{}
+	for rows.Next() {
+		var k, j any
+		if err := rows.Scan(&k, &j); err != nil {
+			return nil, nil, err
+		}
+		s, ok := format(k)
+		if !ok {
+			continue
+		}
+		if key, ok := t.parseID(s); ok {
+			found[fmt.Sprint(key)] = true
+			if j != nil {
+				have[fmt.Sprint(key)] = true
+			}
+		}
+	}
+	return found, have, rows.Err()
 }
 
 // deleteRefs deletes the join rows for ids (all of them when ids is nil).

@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,12 @@ func (b *Backend) Search(ctx context.Context, resourceType string, q backends.Qu
 	return page, nil
 }
 
+// search reads one page. Where the Total is not cached, the page's
+// SELECT counts the matching rows too (a subquery, the same snapshot), so
+// that the first page of a query is one statement; a separate COUNT runs
+// only for CountOnly and for a page that turns out empty past the start.
+// References are listed by the same SELECT where the dialect can, else by
+// one query per page and reference.
 func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q backends.Query) (backends.Page, error) {
 	start := max(q.StartIndex, 1)
 	gen := b.gen.Load()
@@ -51,26 +58,33 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 	if haveCursor && cur.gen == gen && now.Sub(cur.totalAt) < b.set.ttl {
 		total = cur.total
 	}
-	if total < 0 {
+	if total < 0 && q.CountOnly {
 		n, err := b.count(ctx, r, q.Filter)
 		if err != nil {
 			return page, err
 		}
 		total, cur.totalAt, cur.gen = n, now, gen
 	}
-	page.Total = total
-	if q.CountOnly || start > total {
+	if total >= 0 && (q.CountOnly || start > total) {
+		page.Total = total
 		return page, nil
 	}
+	counting := total < 0
 
-	cols, refs := project(r, q.Attrs)
+	s := b.selectionFor(r, q.Attrs, true)
 	sb := newBuilder(b.d)
-	sb.write("SELECT ", tableAlias, ".", sb.q(r.idCol))
-	for _, c := range cols {
-		sb.write(", ", tableAlias, ".", sb.q(c.name))
-	}
+	sb.write("SELECT ")
+	b.writeSelect(sb, r, tableAlias, s)
 	if sortCol != nil {
 		sb.write(", ", tableAlias, ".", sb.q(sortCol.name))
+	}
+	if counting {
+		// Uncorrelated: evaluated once. Its alias t hides the outer one.
+		sb.write(", (")
+		if err := b.countSQL(sb, r, q.Filter); err != nil {
+			return page, err
+		}
+		sb.write(")")
 	}
 	sb.write(" FROM ", sb.q(r.table), " ", tableAlias)
 	var conds []string
@@ -85,7 +99,8 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 		conds = append(conds, "("+w+")")
 	}
 	offset := start - 1
-	if haveCursor && cur.usable {
+	keyset := haveCursor && cur.usable
+	if keyset {
 		conds = append(conds, "("+b.after(sb, r, sortCol, q.Descending, cur)+")")
 		offset = 0
 		b.keysetPages.Add(1)
@@ -102,33 +117,38 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 	if err != nil {
 		return page, err
 	}
+	width := s.width()
+	n := width
+	if sortCol != nil {
+		n++
+	}
+	if counting {
+		n++
+	}
 	var keys []any
 	var last []any
 	for rows.Next() {
-		n := len(cols) + 1
-		if sortCol != nil {
-			n++
-		}
-		dest := make([]any, n)
-		ptrs := make([]any, n)
-		for i := range dest {
-			ptrs[i] = &dest[i]
-		}
+		dest, ptrs := scanDest(n)
 		if err := rows.Scan(ptrs...); err != nil {
 			rows.Close()
 			return page, err
 		}
-		id, _ := format(dest[0])
-		rec := backends.Record{ID: id, Attrs: backends.Attrs{}}
-		for i, c := range cols {
-			if v, ok := format(dest[i+1]); ok && v != "" {
-				rec.Attrs[c.attr] = []string{v}
-			}
+		rec, err := b.record(s, dest)
+		if err != nil {
+			rows.Close()
+			return page, err
 		}
 		k, err := normalizeKey(r, dest[0])
 		if err != nil {
 			rows.Close()
 			return page, err
+		}
+		if counting && total < 0 {
+			c, ok := format(dest[n-1])
+			if total, err = strconv.Atoi(c); !ok || err != nil {
+				rows.Close()
+				return page, fmt.Errorf("count of %s: %q", r.name, c)
+			}
 		}
 		keys = append(keys, k)
 		page.Records = append(page.Records, rec)
@@ -139,8 +159,21 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 	if err != nil {
 		return page, err
 	}
-	if len(refs) > 0 && len(keys) > 0 {
-		for _, ref := range refs {
+	if counting {
+		if total < 0 && (offset > 0 || keyset) {
+			// Past the end (or the rows changed under the cursor): the
+			// count did not come with a row.
+			if total, err = b.count(ctx, r, q.Filter); err != nil {
+				return page, err
+			}
+		} else if total < 0 {
+			total = 0 // from the first row on, nothing matches
+		}
+		cur.totalAt, cur.gen = now, gen
+	}
+	page.Total = total
+	if len(s.later) > 0 && len(keys) > 0 {
+		for _, ref := range s.later {
 			vals, err := b.refValuesMany(ctx, b.db, ref, keys)
 			if err != nil {
 				return page, err
@@ -156,7 +189,7 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 	if q.Count > 0 && len(page.Records) == q.Count && start+q.Count <= total {
 		next := cursor{total: total, totalAt: cur.totalAt, gen: cur.gen, lastKey: keys[len(keys)-1], usable: true}
 		if sortCol != nil {
-			v := last[len(last)-1]
+			v := last[width]
 			switch v.(type) {
 			case nil:
 				next.lastNull = true
@@ -171,8 +204,8 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 	return page, nil
 }
 
-func (b *Backend) count(ctx context.Context, r *resource, f backends.Filter) (int, error) {
-	sb := newBuilder(b.d)
+// countSQL writes the COUNT(*) of the live rows that match f.
+func (b *Backend) countSQL(sb *builder, r *resource, f backends.Filter) error {
 	sb.write("SELECT COUNT(*) FROM ", sb.q(r.table), " ", tableAlias)
 	var conds []string
 	if l := b.live(sb, r, tableAlias+"."); l != "" {
@@ -181,12 +214,20 @@ func (b *Backend) count(ctx context.Context, r *resource, f backends.Filter) (in
 	if f != nil {
 		w, err := where(sb, r, f)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		conds = append(conds, "("+w+")")
 	}
 	if len(conds) > 0 {
 		sb.write(" WHERE ", strings.Join(conds, " AND "))
+	}
+	return nil
+}
+
+func (b *Backend) count(ctx context.Context, r *resource, f backends.Filter) (int, error) {
+	sb := newBuilder(b.d)
+	if err := b.countSQL(sb, r, f); err != nil {
+		return 0, err
 	}
 	var n int
 	err := b.db.QueryRowContext(ctx, sb.String(), sb.args...).Scan(&n)

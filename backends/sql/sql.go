@@ -112,12 +112,27 @@
 // Uniqueness is the database's: declare UNIQUE (COLLATE NOCASE for
 // userName-like columns) and the backend reports ErrAlreadyExists.
 //
-// Each Create, Modify and Delete is one transaction. Membership changes
-// insert or delete only the changed join rows, after checking in batches
-// that the referenced ids exist. Modify returns the columns only, never the
-// reference lists. Sequential paging (StartIndex = previous StartIndex +
-// page size, same filter and sort) continues from a cached keyset cursor
-// instead of an OFFSET, and reuses the Total for a short while.
+// Each Create, Modify and Delete is atomic, with as few round trips as
+// the dialect allows. A Create without references is one INSERT ...
+// RETURNING (no transaction: one statement is atomic); with references,
+// the INSERT and the join rows are one transaction. A Modify of columns
+// that needs no current value is one UPDATE ... RETURNING on PostgreSQL
+// and SQLite (the version and modified columns are set by the same
+// statement; no row means ErrNotFound), an UPDATE and then a SELECT on
+// MySQL / MariaDB, which have no UPDATE ... RETURNING (the returned row may
+// then show a later write by another client). A Modify that deletes a
+// given value, or changes references, is one transaction in which the
+// UPDATE locks the row. Membership changes insert or delete only the
+// changed join rows, after checking in batches that the referenced ids
+// exist (on PostgreSQL the check and the insert are one statement).
+// Modify returns the columns only, never the reference lists. Reads list
+// reference attributes in the same statement on PostgreSQL and SQLite
+// (an aggregate subquery per reference), with one more query per record
+// (Get) or page (Search) on MySQL / MariaDB; references not asked for are
+// not read. Sequential paging (StartIndex = previous StartIndex + page
+// size, same filter and sort) continues from a cached keyset cursor
+// instead of an OFFSET, and reuses the Total for a short while; the first
+// page counts the matching rows in the same statement.
 package sql
 
 import (
@@ -283,8 +298,14 @@ const maxTxAttempts = 4
 // inTx runs fn in one transaction, committing when it returns nil. A
 // transaction the database aborted to break a deadlock runs again.
 func (b *Backend) inTx(ctx context.Context, fn func(tx *dbsql.Tx) error) error {
+	return b.retry(ctx, func() error { return b.tryTx(ctx, fn) })
+}
+
+// retry runs fn, which is one transaction or one statement outside of
+// any, again when the database aborted it to break a deadlock.
+func (b *Backend) retry(ctx context.Context, fn func() error) error {
 	for attempt := 1; ; attempt++ {
-		err := b.tryTx(ctx, fn)
+		err := fn()
 		if err == nil || attempt >= maxTxAttempts || !b.d.retryable(err) || ctx.Err() != nil {
 			return err
 		}
@@ -364,7 +385,9 @@ func (b *Backend) stamp(c *column, now time.Time) any {
 	return now.UTC().Format(time.RFC3339)
 }
 
-// Create inserts a row (and its join rows) in one transaction.
+// Create inserts a row and its join rows. Without references it is one
+// INSERT ... RETURNING (a single statement is atomic, so no transaction);
+// with references, the INSERT and the join rows are one transaction.
 func (b *Backend) Create(ctx context.Context, resourceType string, attrs backends.Attrs) (backends.Record, error) {
 	r, err := b.resource(resourceType)
 	if err != nil {
@@ -410,23 +433,76 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	if v := r.version; v != nil && !v.info.hasDefault {
 		colVals[v] = int64(1)
 	}
+	var given []*reference // references with values, in configuration order
+	for _, ref := range r.refs {
+		if len(refVals[ref]) > 0 {
+			given = append(given, ref)
+		}
+	}
 
 	var rec backends.Record
-	err = b.inTx(ctx, func(tx *dbsql.Tx) error {
-		key, err := b.insertRow(ctx, tx, r, colVals)
-		if err != nil {
-			return err
-		}
-		for _, ref := range r.refs {
-			if vals := refVals[ref]; len(vals) > 0 {
-				if err := b.addRefs(ctx, tx, ref, key, vals); err != nil {
+	switch {
+	case !b.d.insertReturning():
+		// MySQL: the key comes from LastInsertId, the row from a SELECT.
+		err = b.inTx(ctx, func(tx *dbsql.Tx) error {
+			key, err := b.insertRow(ctx, tx, r, colVals)
+			if err != nil {
+				return err
+			}
+			for _, ref := range given {
+				if err := b.addRefs(ctx, tx, ref, key, refVals[ref]); err != nil {
 					return err
 				}
 			}
+			rec, err = b.read(ctx, tx, r, key, nil, true)
+			return err
+		})
+	case len(given) == 0:
+		// One statement: the row as stored, with the references that
+		// name the new key (none, unless rows were left behind for it).
+		s := b.returningSelection(b.selectionFor(r, nil, true))
+		var key any
+		err = b.retry(ctx, func() error {
+			var err error
+			rec, key, err = b.insertReturning(ctx, b.db, r, colVals, s)
+			return err
+		})
+		if err == nil {
+			err = b.readLater(ctx, b.db, key, s, &rec)
 		}
-		rec, err = b.read(ctx, tx, r, key, nil, true)
-		return err
-	})
+	default:
+		// The references given are written after the INSERT and read back
+		// from the join table; the others come with the INSERT.
+		s := b.returningSelection(b.selectionFor(r, nil, true))
+		var inline []*reference
+		for _, ref := range s.inline {
+			if !containsPtr(given, ref) {
+				inline = append(inline, ref)
+			}
+		}
+		s.inline = inline
+		later := given
+		for _, ref := range s.later {
+			if !containsPtr(given, ref) {
+				later = append(later, ref)
+			}
+		}
+		s.later = later
+		err = b.inTx(ctx, func(tx *dbsql.Tx) error {
+			var key any
+			var err error
+			rec, key, err = b.insertReturning(ctx, tx, r, colVals, s)
+			if err != nil {
+				return err
+			}
+			for _, ref := range given {
+				if err := b.addRefs(ctx, tx, ref, key, refVals[ref]); err != nil {
+					return err
+				}
+			}
+			return b.readLater(ctx, tx, key, s, &rec)
+		})
+	}
 	if err != nil {
 		return backends.Record{}, b.wrap(ctx, "create "+resourceType, err)
 	}
@@ -434,8 +510,9 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	return rec, nil
 }
 
-func (b *Backend) insertRow(ctx context.Context, tx *dbsql.Tx, r *resource, vals map[*column]any) (any, error) {
-	q := newBuilder(b.d)
+// insertSQL writes the INSERT of vals (and of a new UUID key when the
+// backend makes the keys) and returns that key, or nil.
+func (b *Backend) insertSQL(q *builder, r *resource, vals map[*column]any) any {
 	var key any
 	var names, phs []string
 	if r.idGen == idGenUUID {
@@ -454,17 +531,48 @@ func (b *Backend) insertRow(ctx context.Context, tx *dbsql.Tx, r *resource, vals
 	} else {
 		q.write("INSERT INTO ", q.q(r.table), " (", strings.Join(names, ", "), ") VALUES (", strings.Join(phs, ", "), ")")
 	}
-	if key != nil {
+	return key
+}
+
+// returningSelection is s for an INSERT ... RETURNING: where the dialect
+// cannot name the new row in a subquery, references are read afterwards.
+func (b *Backend) returningSelection(s selection) selection {
+	if !b.d.returningSubqueries() {
+		s.later = append(append([]*reference(nil), s.inline...), s.later...)
+		s.inline = nil
+	}
+	return s
+}
+
+// insertReturning inserts a row and returns it as stored, laid out by s
+// (see returningSelection), with its key in the form parseID gives.
+func (b *Backend) insertReturning(ctx context.Context, q querier, r *resource, vals map[*column]any, s selection) (backends.Record, any, error) {
+	sb := newBuilder(b.d)
+	b.insertSQL(sb, r, vals)
+	sb.write(" RETURNING ")
+	qual := "" // MariaDB: unqualified, and no inline references
+	if len(s.inline) > 0 {
+		qual = sb.q(r.table) // the new row, in the subqueries too
+	}
+	b.writeSelect(sb, r, qual, s)
+	dest, ptrs := scanDest(s.width())
+	if err := q.QueryRowContext(ctx, sb.String(), sb.args...).Scan(ptrs...); err != nil {
+		return backends.Record{}, nil, err
+	}
+	key, err := normalizeKey(r, dest[0])
+	if err != nil {
+		return backends.Record{}, nil, err
+	}
+	rec, err := b.record(s, dest)
+	return rec, key, err
+}
+
+// insertRow inserts a row and returns its key (dialects without RETURNING).
+func (b *Backend) insertRow(ctx context.Context, tx *dbsql.Tx, r *resource, vals map[*column]any) (any, error) {
+	q := newBuilder(b.d)
+	if key := b.insertSQL(q, r, vals); key != nil {
 		_, err := tx.ExecContext(ctx, q.String(), q.args...)
 		return key, err
-	}
-	if b.d.insertReturning() {
-		q.write(" RETURNING ", q.q(r.idCol))
-		var raw any
-		if err := tx.QueryRowContext(ctx, q.String(), q.args...).Scan(&raw); err != nil {
-			return nil, err
-		}
-		return normalizeKey(r, raw)
 	}
 	res, err := tx.ExecContext(ctx, q.String(), q.args...)
 	if err != nil {
@@ -505,49 +613,6 @@ func (b *Backend) Get(ctx context.Context, resourceType, id string, attrs []stri
 	return rec, nil
 }
 
-// read loads one row and, when withRefs, the references asked for.
-func (b *Backend) read(ctx context.Context, q querier, r *resource, key any, attrs []string, withRefs bool) (backends.Record, error) {
-	cols, refs := project(r, attrs)
-	if !withRefs {
-		refs = nil
-	}
-	sb := newBuilder(b.d)
-	sb.write("SELECT ", sb.q(r.idCol))
-	for _, c := range cols {
-		sb.write(", ", sb.q(c.name))
-	}
-	sb.write(" FROM ", sb.q(r.table), " WHERE ", sb.q(r.idCol), " = ", sb.arg(key))
-	b.andLive(sb, r, "")
-	dest := make([]any, len(cols)+1)
-	ptrs := make([]any, len(dest))
-	for i := range dest {
-		ptrs[i] = &dest[i]
-	}
-	if err := q.QueryRowContext(ctx, sb.String(), sb.args...).Scan(ptrs...); err != nil {
-		if errors.Is(err, dbsql.ErrNoRows) {
-			return backends.Record{}, notFound(r.name, fmt.Sprint(key))
-		}
-		return backends.Record{}, err
-	}
-	id, _ := format(dest[0])
-	rec := backends.Record{ID: id, Attrs: backends.Attrs{}}
-	for i, c := range cols {
-		if v, ok := format(dest[i+1]); ok && v != "" {
-			rec.Attrs[c.attr] = []string{v}
-		}
-	}
-	for _, ref := range refs {
-		vals, err := b.refValues(ctx, q, ref, key)
-		if err != nil {
-			return backends.Record{}, err
-		}
-		if len(vals) > 0 {
-			rec.Attrs[ref.attr] = vals
-		}
-	}
-	return rec, nil
-}
-
 // project resolves Query.Attrs: nil means every column and reference;
 // unknown names are ignored.
 func project(r *resource, attrs []string) ([]*column, []*reference) {
@@ -577,7 +642,15 @@ func containsPtr[T any](s []*T, p *T) bool {
 	return false
 }
 
-// Modify applies mods in one transaction and returns the record's columns.
+// Modify applies mods atomically and returns the record's columns.
+//
+// Changes to columns that need no current value (replace, add, delete of
+// the whole value) are one UPDATE ... RETURNING where the dialect has it
+// (PostgreSQL, SQLite): no transaction, no read before or after; on MySQL /
+// MariaDB an UPDATE and then a SELECT. Changes that need current values
+// (deleting a given value) or touch references run in one transaction;
+// there the UPDATE itself locks the row and proves that it exists, and
+// reads it back where the dialect can.
 func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []backends.Modification) (backends.Record, error) {
 	r, err := b.resource(resourceType)
 	if err != nil {
@@ -590,6 +663,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 	// Check every modification before touching the database.
 	var colMods []backends.Modification
 	var needCur []*column
+	refMods := false
 	for _, m := range mods {
 		col, ref := r.attr(m.Attr)
 		switch {
@@ -610,6 +684,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 			if ref.readOnly {
 				return backends.Record{}, invalidf("%s.%s is read-only", resourceType, m.Attr)
 			}
+			refMods = true
 		default:
 			return backends.Record{}, invalidf("%s has no attribute %q", resourceType, m.Attr)
 		}
@@ -619,23 +694,19 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 			return backends.Record{}, invalidf("unknown modification %d", m.Op)
 		}
 	}
-	ctx, cancel := b.opContext(ctx)
-	defer cancel()
-
-	var rec backends.Record
-	err = b.inTx(ctx, func(tx *dbsql.Tx) error {
-		cur, err := b.current(ctx, tx, r, key, needCur)
-		if err != nil {
-			return err
-		}
+	// changes computes the columns to set (nil: NULL) from the current
+	// values of the needCur columns.
+	changes := func(cur map[*column]*string) (map[*column]any, error) {
 		next := map[*column]*string{}
 		for _, m := range colMods {
 			col, _ := r.attr(m.Attr)
-			v, err := applyColumn(resourceType, col, cur, next, m)
+			v, set, err := applyColumn(resourceType, col, cur, next, m)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			next[col] = v
+			if set {
+				next[col] = v
+			}
 		}
 		set := map[*column]any{}
 		for c, v := range next {
@@ -648,7 +719,69 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		if r.updated != nil {
 			set[r.updated] = b.stamp(r.updated, time.Now())
 		}
-		if err := b.updateRow(ctx, tx, r, key, set); err != nil {
+		return set, nil
+	}
+	all := selection{cols: r.columns} // what Modify returns
+	ctx, cancel := b.opContext(ctx)
+	defer cancel()
+
+	var rec backends.Record
+	if !refMods && len(needCur) == 0 {
+		set, err := changes(nil)
+		if err != nil {
+			return backends.Record{}, err
+		}
+		switch {
+		case len(set) == 0 && r.version == nil:
+			// Nothing to write.
+			rec, err = b.read(ctx, b.db, r, key, nil, false)
+		case b.d.updateReturning():
+			err = b.retry(ctx, func() error {
+				var err error
+				rec, err = b.queryRecord(ctx, b.db, r, key, all, b.updateSQL(r, key, set, &all))
+				return err
+			})
+		default:
+			// No UPDATE ... RETURNING (MySQL, MariaDB): the UPDATE alone is
+			// atomic; the row is read after it.
+			err = b.retry(ctx, func() error { return b.updateRow(ctx, b.db, r, key, set) })
+			if err == nil {
+				rec, err = b.read(ctx, b.db, r, key, nil, false)
+			}
+		}
+		if err != nil {
+			return backends.Record{}, b.wrap(ctx, "modify "+resourceType, err)
+		}
+		b.gen.Add(1)
+		return rec, nil
+	}
+
+	err = b.inTx(ctx, func(tx *dbsql.Tx) error {
+		var cur map[*column]*string
+		if len(needCur) > 0 {
+			var err error
+			if cur, err = b.current(ctx, tx, r, key, needCur); err != nil {
+				return err
+			}
+		}
+		set, err := changes(cur)
+		if err != nil {
+			return err
+		}
+		haveRec := false
+		switch {
+		case len(set) == 0 && r.version == nil:
+			// Nothing to update: lock the row (and prove it exists).
+			if cur == nil {
+				_, err = b.current(ctx, tx, r, key, nil)
+			}
+		case b.d.updateReturning():
+			rec, err = b.queryRecord(ctx, tx, r, key, all, b.updateSQL(r, key, set, &all))
+			haveRec = true
+		default:
+			err = b.updateRow(ctx, tx, r, key, set)
+		}
+		if err != nil {
 			return err
 		}
 		for _, m := range mods {
@@ -658,7 +791,9 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 				}
 			}
 		}
-		rec, err = b.read(ctx, tx, r, key, nil, false)
+		if !haveRec {
+			rec, err = b.read(ctx, tx, r, key, nil, false)
+		}
 		return err
 	})
 	if err != nil {
@@ -668,8 +803,8 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 	return rec, nil
 }
 
-// current checks that the row exists (ErrNotFound otherwise) and returns
-// the values of cols.
+// current locks the live row (FOR UPDATE where writers are not serialised
+// anyway), ErrNotFound if there is none, and returns the values of cols.
 func (b *Backend) current(ctx context.Context, tx *dbsql.Tx, r *resource, key any, cols []*column) (map[*column]*string, error) {
 	q := newBuilder(b.d)
 	q.write("SELECT ", q.q(r.idCol))
@@ -679,11 +814,7 @@ func (b *Backend) current(ctx context.Context, tx *dbsql.Tx, r *resource, key an
 	q.write(" FROM ", q.q(r.table), " WHERE ", q.q(r.idCol), " = ", q.arg(key))
 	b.andLive(q, r, "")
 	q.write(b.d.forUpdate())
-	dest := make([]any, len(cols)+1)
-	ptrs := make([]any, len(dest))
-	for i := range dest {
-		ptrs[i] = &dest[i]
-	}
+	dest, ptrs := scanDest(len(cols) + 1)
 	if err := tx.QueryRowContext(ctx, q.String(), q.args...).Scan(ptrs...); err != nil {
 		if errors.Is(err, dbsql.ErrNoRows) {
 			return nil, notFound(r.name, fmt.Sprint(key))
@@ -699,8 +830,9 @@ func (b *Backend) current(ctx context.Context, tx *dbsql.Tx, r *resource, key an
 	return out, nil
 }
 
-// applyColumn computes a column's value after m; nil is NULL.
-func applyColumn(resourceType string, col *column, cur, next map[*column]*string, m backends.Modification) (*string, error) {
+// applyColumn computes a column's value after m (nil is NULL); set is
+// false when m leaves the column as it is.
+func applyColumn(resourceType string, col *column, cur, next map[*column]*string, m backends.Modification) (v *string, set bool, err error) {
 	v, changed := next[col]
 	if !changed {
 		v = cur[col]
@@ -711,38 +843,36 @@ func applyColumn(resourceType string, col *column, cur, next map[*column]*string
 		switch len(vals) {
 		case 0:
 			if m.Op == backends.ModAdd {
-				return v, nil
+				return v, changed, nil // adds nothing
 			}
-			return nil, nil
+			return nil, true, nil
 		case 1:
-			return &vals[0], nil
+			return &vals[0], true, nil
 		}
-		return nil, invalidf("%s.%s is single-valued, got %d values", resourceType, m.Attr, len(vals))
+		return nil, false, invalidf("%s.%s is single-valued, got %d values", resourceType, m.Attr, len(vals))
 	default: // ModDelete
 		if len(m.Values) == 0 {
-			return nil, nil
+			return nil, true, nil
 		}
 		if v != nil {
 			for _, x := range vals {
 				if x == *v {
-					return nil, nil
+					return nil, true, nil
 				}
 			}
 		}
-		return v, nil
+		return v, changed, nil
 	}
 }
 
-// updateRow sets the columns in next (nil: NULL) and bumps the version
-// column.
-func (b *Backend) updateRow(ctx context.Context, tx *dbsql.Tx, r *resource, key any, next map[*column]any) error {
-	if len(next) == 0 && r.version == nil {
-		return nil
-	}
+// updateSQL is the UPDATE of the live row with key that sets the columns
+// in next (nil: NULL) and bumps the version column, RETURNING ret when
+// it is not nil (ret must have no references).
+func (b *Backend) updateSQL(r *resource, key any, next map[*column]any, ret *selection) *builder {
 	q := newBuilder(b.d)
 	q.write("UPDATE ", q.q(r.table), " SET ")
 	first := true
-	for _, c := range r.columns {
+	for _, c := range r.columns { // configuration order: deterministic SQL
 		v, ok := next[c]
 		if !ok || c == r.version {
 			continue
@@ -760,8 +890,28 @@ func (b *Backend) updateRow(ctx context.Context, tx *dbsql.Tx, r *resource, key 
 		q.write(q.q(v.name), " = COALESCE(", q.q(v.name), ", 0) + 1")
 	}
 	q.write(" WHERE ", q.q(r.idCol), " = ", q.arg(key))
-	_, err := tx.ExecContext(ctx, q.String(), q.args...)
-	return err
+	b.andLive(q, r, "")
+	if ret != nil {
+		q.write(" RETURNING ")
+		b.writeSelect(q, r, "", *ret)
+	}
+	return q
+}
+
+// updateRow runs updateSQL without RETURNING; no matching live row is
+// ErrNotFound (MySQL counts matched rows: the DSN sets clientFoundRows).
+func (b *Backend) updateRow(ctx context.Context, q querier, r *resource, key any, next map[*column]any) error {
+	sb := b.updateSQL(r, key, next, nil)
+	res, err := q.ExecContext(ctx, sb.String(), sb.args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return notFound(r.name, fmt.Sprint(key))
+	}
+	return nil
 }
 
 // Delete removes a row and every join row that names it.

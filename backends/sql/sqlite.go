@@ -15,7 +15,12 @@ import (
 )
 
 // sqliteDialect speaks SQLite through modernc.org/sqlite (pure Go).
-type sqliteDialect struct{}
+type sqliteDialect struct {
+	// returning: SQLite 3.35 or later (UPDATE / INSERT ... RETURNING).
+	returning bool
+	// aggOrder: SQLite 3.44 or later (ORDER BY inside an aggregate).
+	aggOrder bool
+}
 
 func (sqliteDialect) driverName() string { return "sqlite" }
 
@@ -63,7 +68,19 @@ func (sqliteDialect) dsn(dsn string, _ connOptions) (string, error) {
 
 func (sqliteDialect) bootstrapDSN(string) (string, error) { return "", nil }
 
-func (d sqliteDialect) connected(context.Context, querier) (dialect, error) { return d, nil }
+// connected turns on the features of the linked SQLite library's version.
+func (d sqliteDialect) connected(ctx context.Context, q querier) (dialect, error) {
+	var v string
+	if err := q.QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&v); err != nil {
+		return nil, err
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err == nil && major == 3 {
+		d.returning = minor >= 35
+		d.aggOrder = minor >= 44
+	}
+	return d, nil
+}
 
 // ignoreDuplicate: writers are serialised (immediate transactions), so the
 // existence check before the insert is enough.
@@ -81,7 +98,22 @@ func (sqliteDialect) quote(ident string) string {
 	return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"`
 }
 
-func (sqliteDialect) insertReturning() bool { return true }
+func (d sqliteDialect) insertReturning() bool { return d.returning }
+
+func (d sqliteDialect) updateReturning() bool { return d.returning }
+
+// refList: json_group_array with the ORDER BY that SQLite 3.44 allows
+// inside aggregates; it yields "[]" over no rows.
+func (d sqliteDialect) refList(expr, order string) string {
+	if !d.aggOrder {
+		return ""
+	}
+	return "json_group_array(CAST(" + expr + " AS TEXT) ORDER BY " + order + ")"
+}
+
+func (d sqliteDialect) returningSubqueries() bool { return d.returning }
+
+func (sqliteDialect) cteInsert() bool { return false }
 
 func (d sqliteDialect) insertDefaults(table string) string {
 	return "INSERT INTO " + d.quote(table) + " DEFAULT VALUES"
