@@ -153,9 +153,10 @@ type Backend interface {
 	// Get returns one record; attrs as in Query.Attrs.
 	Get(ctx context.Context, resourceType, id string, attrs []string) (Record, error)
 	// Modify applies all mods atomically (all or none) and returns the record
-	// as stored afterwards, without reference attributes that were not
-	// modified (they may be large). A change to the attribute a backend names
-	// its entries by (an LDAP RDN) renames the entry; the id stays the same.
+	// as stored afterwards, without reference attributes (a member list may
+	// be large; adding one member must not read it back). A change to the
+	// attribute a backend names its entries by (an LDAP RDN) renames the
+	// entry; the id stays the same.
 	Modify(ctx context.Context, resourceType, id string, mods []Modification) (Record, error)
 	// Delete removes a record and every reference to it.
 	Delete(ctx context.Context, resourceType, id string) error

@@ -54,7 +54,8 @@ type Config struct {
 	// DialTimeout bounds connecting, TLS and binding. Default "5s".
 	DialTimeout string `hcl:"dial_timeout,optional"`
 	// MaxBackoff caps the wait before a server that failed is dialed again;
-	// the wait starts at 100ms and doubles per failure. Default "10s".
+	// the wait starts at 100ms and doubles per failure. Default "2s", so
+	// that the bridge is back within seconds of the directory.
 	MaxBackoff string `hcl:"max_backoff,optional"`
 
 	// IDAttribute holds the stable SCIM id: "entryUUID" (OpenLDAP) or
@@ -255,7 +256,7 @@ func (c *Config) applyDefaults() {
 	defaultInt(&c.PoolSize, 8)
 	defaultString(&c.Timeout, "10s")
 	defaultString(&c.DialTimeout, "5s")
-	defaultString(&c.MaxBackoff, "10s")
+	defaultString(&c.MaxBackoff, "2s")
 	defaultString(&c.IDAttribute, "entryUUID")
 	defaultString(&c.ReferentialIntegrity, "bridge")
 	defaultString(&c.PasswordModify, "auto")

@@ -25,7 +25,7 @@
 //	  pool_size   = 8        # bound connections in use at once
 //	  timeout     = "10s"    # per operation (a shorter request deadline wins)
 //	  dial_timeout = "5s"
-//	  max_backoff = "10s"    # a failed server is retried after 100ms, 200ms, ... up to this
+//	  max_backoff = "2s"     # a failed server is retried after 100ms, 200ms, ... up to this
 //
 //	  id_attribute          = "entryUUID"   # "nsUniqueId" on 389 DS
 //	  referential_integrity = "bridge"      # or "server" with the refint overlay / plugin

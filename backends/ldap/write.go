@@ -384,14 +384,10 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 // readAfterWrite reads the record at dn without the references that were
 // not modified (they may be large): it lists the attribute names first.
 func (b *Backend) readAfterWrite(ctx context.Context, r *resource, id, dn string, touched map[string]bool) (backends.Record, error) {
-	var skip bool
-	for _, ref := range r.refs {
-		if !touched[strings.ToLower(ref.attr)] {
-			skip = true
-		}
-	}
+	// References are never read back: a group's member list may hold
+	// 50,000 values, and the contract leaves them out of Modify's answer.
 	p := project(nil)
-	if skip {
+	if len(r.refs) > 0 {
 		// The names of the user attributes, of the configured operational
 		// ones and of every attribute just written (an operational
 		// attribute such as pwdAccountLockedTime is not in "*").
@@ -418,13 +414,8 @@ func (b *Backend) readAfterWrite(ctx context.Context, r *resource, id, dn string
 		}
 		var list []string
 		for _, a := range names.Attributes {
-			if ref := r.ref(a.Name); ref == nil || touched[strings.ToLower(ref.attr)] {
+			if r.ref(a.Name) == nil {
 				list = append(list, a.Name)
-			}
-		}
-		for _, ref := range r.refs {
-			if touched[strings.ToLower(ref.attr)] && ref.inverse == nil {
-				list = append(list, ref.attr)
 			}
 		}
 		p = project(list)

@@ -213,7 +213,14 @@ func RunFault(t *testing.T, c *bridgetest.Client, b backends.Backend, dir Direct
 
 	// Read the directory directly.
 	ctx := context.Background()
-	page, err := b.Search(ctx, backends.User, backends.Query{})
+	// The directory is back, but a backend may still be backing off.
+	var page backends.Page
+	var err error
+	for wait := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if page, err = b.Search(ctx, backends.User, backends.Query{}); err == nil || time.Now().After(wait) {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatalf("reading users after the test: %v", err)
 	}
