@@ -50,6 +50,7 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+	"github.com/scimbridge/scimbridge/backends/servertest"
 )
 
 // Fixed names of the test directory.
@@ -102,39 +103,21 @@ type Server struct {
 	ous     atomic.Int64
 }
 
-var (
-	shared    *Server
-	sharedErr error
-)
+var shared = &servertest.Shared[*Server]{Name: "ldaptest", NotInstalled: ErrNoSlapd, Stop: (*Server).Stop}
 
-// Main starts one server for the test package, runs the tests and stops the
-// server. Tests get the server with Shared.
+// Main runs the test package with one server, started on first use with
+// opts, and stops it afterwards. Tests get the server with Shared.
 func Main(m *testing.M, opts Options) {
-	shared, sharedErr = Start(opts)
-	code := m.Run()
-	if shared != nil {
-		shared.Stop()
-	}
-	os.Exit(code)
+	shared.Start = func() (*Server, error) { return Start(opts) }
+	os.Exit(shared.Wrap(m.Run))
 }
 
-// Shared returns the server started by Main. It skips the test when slapd
-// is not installed (fails under SCIMBRIDGE_REQUIRE_SERVERS=1) and fails it
-// when the server could not be started.
+// Shared returns the package's server. It skips the test when slapd is not
+// installed (fails under SCIMBRIDGE_REQUIRE_SERVERS=1) and fails it when
+// the server could not be started.
 func Shared(t testing.TB) *Server {
 	t.Helper()
-	switch {
-	case errors.Is(sharedErr, ErrNoSlapd):
-		if os.Getenv("SCIMBRIDGE_REQUIRE_SERVERS") == "1" {
-			t.Fatalf("%v (SCIMBRIDGE_REQUIRE_SERVERS=1)", sharedErr)
-		}
-		t.Skip(sharedErr.Error())
-	case sharedErr != nil:
-		t.Fatalf("ldaptest: %v", sharedErr)
-	case shared == nil:
-		t.Fatal("ldaptest: Shared called without ldaptest.Main in TestMain")
-	}
-	return shared
+	return shared.Get(t)
 }
 
 func lookBinary(name string) (string, error) {
@@ -189,11 +172,11 @@ func Start(opts Options) (*Server, error) {
 	}
 	var lastErr error
 	for range 5 {
-		if s.port, err = freePort(); err != nil {
+		if s.port, err = servertest.FreePort(); err != nil {
 			return nil, err
 		}
 		if opts.TLS {
-			if s.tlsPort, err = freePort(); err != nil {
+			if s.tlsPort, err = servertest.FreePort(); err != nil {
 				return nil, err
 			}
 		}
@@ -204,29 +187,13 @@ func Start(opts Options) (*Server, error) {
 	if lastErr != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "slapd.log"))
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("starting slapd: %w\n%s", lastErr, tail(log, 4000))
+		return nil, fmt.Errorf("starting slapd: %w\n%s", lastErr, servertest.Tail(log, 4000))
 	}
 	if err := s.seed(); err != nil {
 		s.Stop()
 		return nil, err
 	}
 	return s, nil
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // configLDIF is the cn=config tree, loaded with slapadd -n0 as a packaged

@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/scimbridge/scimbridge/backends/servertest"
 )
 
 // ErrNotInstalled is returned by Start when mariadbd or mariadb-install-db is missing.
@@ -107,11 +108,11 @@ func Start() (*Server, error) {
 	install.Dir = dir
 	if out, err := install.CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("mariadbtest: mariadb-install-db: %v\n%s", err, tail(out, 4000))
+		return nil, fmt.Errorf("mariadbtest: mariadb-install-db: %v\n%s", err, servertest.Tail(out, 4000))
 	}
 	var lastErr error
 	for range 5 {
-		if s.Port, err = freePort(); err != nil {
+		if s.Port, err = servertest.FreePort(); err != nil {
 			os.RemoveAll(dir)
 			return nil, err
 		}
@@ -344,63 +345,22 @@ func (s *Server) Stop() {
 // Log returns the end of the server's error log, for failure messages.
 func (s *Server) Log() string {
 	b, _ := os.ReadFile(filepath.Join(s.Dir, "mysqld.log"))
-	return string(tail(b, 4000))
+	return string(servertest.Tail(b, 4000))
 }
 
-var (
-	sharedOnce sync.Once
-	shared     *Server
-	sharedErr  error
-	mainCalled bool
-)
+var shared = &servertest.Shared[*Server]{Name: "mariadbtest", NotInstalled: ErrNotInstalled, Start: Start, Stop: (*Server).Stop}
 
 // Main runs the package's tests and stops the shared server afterwards.
 func Main(m *testing.M) { os.Exit(Wrap(m.Run)) }
 
 // Wrap runs run and stops the shared server (started by the first Shared
 // call) afterwards; it composes with other harnesses in one TestMain.
-func Wrap(run func() int) int {
-	mainCalled = true
-	code := run()
-	if shared != nil {
-		shared.Stop()
-	}
-	return code
-}
+func Wrap(run func() int) int { return shared.Wrap(run) }
 
 // Shared returns the package's server, starting it on first use. It skips
 // the test when MariaDB is not installed (fails under
 // SCIMBRIDGE_REQUIRE_SERVERS=1) and fails it when the server cannot start.
 func Shared(t testing.TB) *Server {
 	t.Helper()
-	if !mainCalled {
-		t.Fatal("mariadbtest: Shared called without mariadbtest.Main or mariadbtest.Wrap in TestMain")
-	}
-	sharedOnce.Do(func() { shared, sharedErr = Start() })
-	switch {
-	case errors.Is(sharedErr, ErrNotInstalled):
-		if os.Getenv("SCIMBRIDGE_REQUIRE_SERVERS") == "1" {
-			t.Fatalf("%v (SCIMBRIDGE_REQUIRE_SERVERS=1)", sharedErr)
-		}
-		t.Skip(sharedErr.Error())
-	case sharedErr != nil:
-		t.Fatalf("%v", sharedErr)
-	}
-	return shared
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
+	return shared.Get(t)
 }

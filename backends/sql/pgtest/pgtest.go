@@ -27,7 +27,6 @@ import (
 	dbsql "database/sql"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -42,6 +41,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/scimbridge/scimbridge/backends/servertest"
 )
 
 // ErrNotInstalled is returned by Start when initdb or postgres is missing.
@@ -140,7 +140,7 @@ func Start() (*Server, error) {
 	}
 	var lastErr error
 	for range 5 {
-		if s.Port, err = freePort(); err != nil {
+		if s.Port, err = servertest.FreePort(); err != nil {
 			os.RemoveAll(dir)
 			return nil, err
 		}
@@ -150,7 +150,7 @@ func Start() (*Server, error) {
 	}
 	log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
 	os.RemoveAll(dir)
-	return nil, fmt.Errorf("pgtest: starting postgres: %w\n%s", lastErr, tail(log, 4000))
+	return nil, fmt.Errorf("pgtest: starting postgres: %w\n%s", lastErr, servertest.Tail(log, 4000))
 }
 
 func (s *Server) start() error {
@@ -344,15 +344,10 @@ func (s *Server) Stop() {
 // Log returns the end of the server log, for failure messages.
 func (s *Server) Log() string {
 	b, _ := os.ReadFile(filepath.Join(s.Dir, "postgres.log"))
-	return string(tail(b, 4000))
+	return string(servertest.Tail(b, 4000))
 }
 
-var (
-	sharedOnce sync.Once
-	shared     *Server
-	sharedErr  error
-	mainCalled bool
-)
+var shared = &servertest.Shared[*Server]{Name: "pgtest", NotInstalled: ErrNotInstalled, Start: Start, Stop: (*Server).Stop}
 
 // Main runs the package's tests and stops the shared server (started by
 // the first Shared call) afterwards.
@@ -362,48 +357,12 @@ func Main(m *testing.M) { os.Exit(Wrap(m.Run)) }
 // shared server afterwards; it composes harnesses in one TestMain:
 //
 //	os.Exit(pgtest.Wrap(func() int { return mariadbtest.Wrap(m.Run) }))
-func Wrap(run func() int) int {
-	mainCalled = true
-	code := run()
-	if shared != nil {
-		shared.Stop()
-	}
-	return code
-}
+func Wrap(run func() int) int { return shared.Wrap(run) }
 
 // Shared returns the package's server, starting it on first use. It skips
 // the test when PostgreSQL is not installed (fails under
 // SCIMBRIDGE_REQUIRE_SERVERS=1) and fails it when the server cannot start.
 func Shared(t testing.TB) *Server {
 	t.Helper()
-	if !mainCalled {
-		t.Fatal("pgtest: Shared called without pgtest.Main or pgtest.Wrap in TestMain")
-	}
-	sharedOnce.Do(func() { shared, sharedErr = Start() })
-	switch {
-	case errors.Is(sharedErr, ErrNotInstalled):
-		if os.Getenv("SCIMBRIDGE_REQUIRE_SERVERS") == "1" {
-			t.Fatalf("%v (SCIMBRIDGE_REQUIRE_SERVERS=1)", sharedErr)
-		}
-		t.Skip(sharedErr.Error())
-	case sharedErr != nil:
-		t.Fatalf("%v", sharedErr)
-	}
-	return shared
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
+	return shared.Get(t)
 }
