@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -29,8 +30,15 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := mln.Addr().String()
+	mln.Close()
 	cmd := exec.Command(bin, "serve", "--config", "../../config.example.hcl", "--listen", addr)
-	cmd.Env = append(os.Environ(), "SCIMBRIDGE_TOKEN=serve-test-token-0123456789", "SCIMBRIDGE_SQLITE_PATH="+filepath.Join(dir, "t.db"))
+	cmd.Env = append(os.Environ(), "SCIMBRIDGE_TOKEN=serve-test-token-0123456789", "SCIMBRIDGE_SQLITE_PATH="+filepath.Join(dir, "t.db"),
+		"SCIMBRIDGE_METRICS_LISTEN="+metricsAddr)
 	var logs strings.Builder
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
@@ -53,6 +61,16 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 			t.Fatalf("server did not answer: %v\n%s", err, logs.String())
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	// Prometheus metrics on their own address count the request.
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatalf("metrics: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `scimbridge_requests_total{method="GET",route="/scim/v2/Users",status="200"} 1`) {
+		t.Errorf("metrics lack the request:\n%s", body)
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
