@@ -149,9 +149,13 @@ func logger(c *fiber.Ctx) hclog.Logger {
 // errorHandler renders every error as an RFC 7644 error body.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	e := ToSCIMError(err)
-	if e.Status >= 500 {
+	switch {
+	case e.Status == 503:
+		// The directory is down: one line per request, not an error of ours.
+		logger(c).Warn("directory unavailable", "method", c.Method(), "path", c.Path(), "error", err)
+	case e.Status >= 500:
 		logger(c).Error("request failed", "method", c.Method(), "path", c.Path(), "status", e.Status, "error", err)
-	} else {
+	default:
 		logger(c).Debug("request refused", "method", c.Method(), "path", c.Path(), "status", e.Status, "detail", e.Detail)
 	}
 	if e.RetryAfter > 0 {
