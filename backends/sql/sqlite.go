@@ -204,7 +204,24 @@ func (sqliteDialect) order(b *builder, op backends.Op, c colExpr, value string, 
 	return col + " " + sqlOp(op) + " " + b.arg(value) + coll
 }
 
-func (sqliteDialect) number(c colExpr) string { return "CAST(" + c.sql + " AS REAL)" }
+// number admits only text that is a decimal number (as pgNumberRE says;
+// SQLite has no regular expressions, so GLOBs check it piece by piece):
+// CAST alone reads "abc" and "" as 0 and "12abc" as 12, so that every
+// stored non-number would match number filters on 0 or 12 and orderings.
+func (sqliteDialect) number(c colExpr) string {
+	t := "trim(CAST(" + c.sql + " AS TEXT))"
+	conds := []string{
+		t + " NOT GLOB '*[^0-9.eE+-]*'",                                  // digits, point, exponent mark and signs only
+		t + " GLOB '*[0-9]*'",                                            // a digit
+		t + " NOT GLOB '*[^eE][+-]*'",                                    // signs first or right after the exponent mark
+		t + " NOT GLOB '*[eE]*[eE]*'",                                    // one exponent mark at most
+		t + " NOT GLOB '*.*.*'",                                          // one point at most
+		t + " NOT GLOB '*[eE]*.*'",                                       // not in the exponent
+		"(" + t + " NOT GLOB '*[eE]*' OR " + t + " GLOB '*[0-9]*[eE]*')", // a digit before the exponent
+		t + " NOT GLOB '*[eE]'", t + " NOT GLOB '*[eE][+-]'",             // and one in it
+	}
+	return "(CASE WHEN " + strings.Join(conds, " AND ") + " THEN CAST(" + t + " AS REAL) END)"
+}
 
 func (sqliteDialect) numberParam(ph string) string { return "CAST(" + ph + " AS REAL)" }
 
