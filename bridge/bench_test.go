@@ -45,3 +45,15 @@ func BenchmarkFilterUserName(b *testing.B) {
 		c.Must(200, "GET", "/Users?filter=userName%20eq%20%22f%22", nil)
 	}
 }
+
+func BenchmarkListPage100(b *testing.B) {
+	_, c, _ := startMemoryB(b)
+	for i := range 100 {
+		c.Must(201, "POST", "/Users", map[string]any{"userName": fmt.Sprintf("l%03d", i), "name": map[string]any{"givenName": "L", "familyName": "P"},
+			"emails": []any{map[string]any{"value": "l@x", "type": "work"}}, "active": true, "title": "T"})
+	}
+	b.ResetTimer()
+	for range b.N {
+		c.Must(200, "GET", "/Users?startIndex=1&count=100", nil)
+	}
+}

@@ -64,6 +64,8 @@ type Attr struct {
 	// toNativeUsesResource: the to_native expression reads `resource`,
 	// which is costly to build; most expressions only read `value`.
 	toNativeUsesResource bool
+	// fromNativeUsesRecord: the from_native expression reads `record`.
+	fromNativeUsesRecord bool
 	WriteOnly            bool // never read back (password)
 }
 
@@ -240,6 +242,7 @@ func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
 	}
 	if attr, ok := content.Attributes["from_native"]; ok {
 		a.FromNative = attr.Expr
+		a.fromNativeUsesRecord = usesVariable(attr.Expr, "record")
 		diags = append(diags, m.checkExpr(attr.Expr, "from_native", map[string]bool{"value": true, "values": true, "record": true})...)
 	}
 	return a, diags
@@ -659,7 +662,11 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 			if len(vals) > 0 {
 				first = cty.StringVal(vals[0])
 			}
-			res, diags := a.FromNative.Value(m.evalCtx(map[string]cty.Value{"value": first, "values": toCty(vals), "record": recordVal()}))
+			vars := map[string]cty.Value{"value": first, "values": toCty(vals)}
+			if a.fromNativeUsesRecord {
+				vars["record"] = recordVal()
+			}
+			res, diags := a.FromNative.Value(m.evalCtx(vars))
 			if diags.HasErrors() {
 				return nil, fmt.Errorf("from_native of %s: %s", a.Label, diags.Error())
 			}
