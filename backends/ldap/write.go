@@ -397,9 +397,16 @@ func (b *Backend) readAfterWrite(ctx context.Context, r *resource, id, dn string
 				ask = append(ask, a)
 			}
 		}
+		// Groups carry member lists: ask for the names only, then read the
+		// rest. Other entries are small: one search with the values, whose
+		// reference attributes are left out of the record.
+		typesOnly := r.typ == backends.Group
+		if !typesOnly {
+			ask = append(ask, b.cfg.IDAttribute)
+		}
 		var names *goldap.Entry
 		err := b.run(ctx, func(c *goldap.Conn) error {
-			res, err := c.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 0, 0, true,
+			res, err := c.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 0, 0, typesOnly,
 				b.idFilter(r, id), ask, nil))
 			if err == nil && len(res.Entries) == 1 {
 				names = res.Entries[0]
@@ -419,6 +426,15 @@ func (b *Backend) readAfterWrite(ctx context.Context, r *resource, id, dn string
 			}
 		}
 		p = project(list)
+		if !typesOnly {
+			recs, err := b.toRecords(ctx, r, []*goldap.Entry{names}, p)
+			if err != nil {
+				return backends.Record{}, err
+			}
+			if len(recs) == 1 {
+				return recs[0], nil
+			}
+		}
 	}
 	return b.Get(ctx, r.typ, id, attrsOf(p))
 }
