@@ -4,13 +4,17 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"github.com/scimbridge/scimbridge/backends"
 )
 
@@ -244,3 +248,24 @@ func (b *builder) write(parts ...string) *builder {
 func (b *builder) q(ident string) string { return b.d.quote(ident) }
 
 func (b *builder) String() string { return b.sb.String() }
+
+// checkTyped checks a value against an integer, UUID or length-limited
+// column before a statement runs, so the client gets a message naming the
+// problem instead of the database's.
+func checkTyped(isInteger, isUUID bool, c columnInfo, v string) string {
+	switch {
+	case isInteger:
+		if _, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err != nil {
+			return fmt.Sprintf("%q is not an integer (column type %s)", v, c.declType)
+		}
+	case isUUID:
+		if _, err := uuid.Parse(v); err != nil {
+			return fmt.Sprintf("%q is not a UUID", v)
+		}
+	case c.maxLen > 0:
+		if n := utf8.RuneCountInString(v); n > c.maxLen {
+			return fmt.Sprintf("the value has %d characters; the column holds at most %d", n, c.maxLen)
+		}
+	}
+	return ""
+}

@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
-	"github.com/google/uuid"
 
 	"github.com/scimbridge/scimbridge/backends"
 )
@@ -224,21 +221,7 @@ func mysqlNumeric(c columnInfo) bool {
 }
 
 func (d mysqlDialect) checkValue(c columnInfo, v string) string {
-	switch {
-	case d.integerType(c):
-		if _, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err != nil {
-			return fmt.Sprintf("%q is not an integer (column type %s)", v, c.declType)
-		}
-	case d.uuidType(c):
-		if _, err := uuid.Parse(v); err != nil {
-			return fmt.Sprintf("%q is not a UUID", v)
-		}
-	case c.maxLen > 0:
-		if n := utf8.RuneCountInString(v); n > c.maxLen {
-			return fmt.Sprintf("the value has %d characters; the column holds at most %d", n, c.maxLen)
-		}
-	}
-	return ""
+	return checkTyped(d.integerType(c), d.uuidType(c), c, v)
 }
 
 func (mysqlDialect) maxParams() int { return 10000 }

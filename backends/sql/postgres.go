@@ -8,9 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 
@@ -158,27 +156,14 @@ func pgNumeric(c columnInfo) bool {
 }
 
 func (d postgresDialect) checkValue(c columnInfo, v string) string {
-	switch {
-	case d.integerType(c):
-		if _, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err != nil {
-			return fmt.Sprintf("%q is not an integer (column type %s)", v, c.declType)
-		}
-	case d.uuidType(c):
-		if _, err := uuid.Parse(v); err != nil {
-			return fmt.Sprintf("%q is not a UUID", v)
-		}
-	case c.declType == "boolean":
+	if c.declType == "boolean" && !d.integerType(c) && !d.uuidType(c) {
 		switch strings.ToLower(strings.TrimSpace(v)) {
 		case "t", "true", "y", "yes", "on", "1", "f", "false", "n", "no", "off", "0":
-		default:
-			return fmt.Sprintf("%q is not a boolean", v)
+			return ""
 		}
-	case c.maxLen > 0:
-		if n := utf8.RuneCountInString(v); n > c.maxLen {
-			return fmt.Sprintf("the value has %d characters; the column holds at most %d", n, c.maxLen)
-		}
+		return fmt.Sprintf("%q is not a boolean", v)
 	}
-	return ""
+	return checkTyped(d.integerType(c), d.uuidType(c), c, v)
 }
 
 // maxParams stays far below the protocol's 65535.
