@@ -2,6 +2,7 @@ package scim
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 
 	filter "github.com/scim2/filter-parser/v2"
@@ -130,7 +131,7 @@ func (p *Patcher) Apply(doc Doc, ops []PatchOp) (map[string]*ListDelta, error) {
 	for i, op := range ops {
 		if err := p.applyOne(doc, op); err != nil {
 			if e, ok := AsError(err); ok && len(ops) > 1 {
-				e.Detail = "operation " + itoa(i+1) + ": " + e.Detail
+				e.Detail = "operation " + strconv.Itoa(i+1) + ": " + e.Detail
 			}
 			return nil, err
 		}
@@ -138,13 +139,6 @@ func (p *Patcher) Apply(doc Doc, ops []PatchOp) (map[string]*ListDelta, error) {
 	return p.deltas, nil
 }
 
-func itoa(i int) string {
-	const digits = "0123456789"
-	if i < 10 {
-		return digits[i : i+1]
-	}
-	return itoa(i/10) + digits[i%10:i%10+1]
-}
 
 func (p *Patcher) applyOne(doc Doc, op PatchOp) error {
 	kind := strings.ToLower(strings.TrimSpace(op.Op))
