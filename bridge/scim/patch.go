@@ -139,7 +139,6 @@ func (p *Patcher) Apply(doc Doc, ops []PatchOp) (map[string]*ListDelta, error) {
 	return p.deltas, nil
 }
 
-
 func (p *Patcher) applyOne(doc Doc, op PatchOp) error {
 	kind := strings.ToLower(strings.TrimSpace(op.Op))
 	switch kind {
