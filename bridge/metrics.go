@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // Metrics are the Prometheus collectors of one server. Each Server has its
@@ -30,7 +31,7 @@ func NewMetrics() *Metrics {
 		Name: "scimbridge_auth_failures_total", Help: "Requests refused for missing or wrong credentials.",
 	}, []string{"endpoint"})
 	m.Registry.MustRegister(m.requests, m.duration, m.authFail,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

@@ -20,14 +20,6 @@ func isAuthCode(code uint16) bool {
 	return false
 }
 
-func resultCode(err error) uint16 {
-	var le *goldap.Error
-	if errors.As(err, &le) {
-		return le.ResultCode
-	}
-	return 0
-}
-
 // mapErr turns an LDAP error of operation op on dn into one wrapping a
 // backends sentinel. The directory's diagnostic message is kept (it says
 // which value was refused); server addresses are not.

@@ -340,7 +340,7 @@ func checkLDAPFilter(t *testing.T, be *Backend, r *resource, filter backends.Fil
 			t.Helper()
 			t.Fatalf("%#v compiled to %s: "+format, append([]any{filter, cf.ldap}, args...)...)
 		}
-		str := func(c *ber.Packet) string { return string(c.Data.Bytes()) }
+		str := func(c *ber.Packet) string { return c.Data.String() }
 		checkAttr := func(a string) {
 			if !attrOK[strings.ToLower(a)] {
 				fail("attribute %q is not one the filter names", a)

@@ -54,13 +54,12 @@ func (r FaultReport) String() string {
 }
 
 type userLog struct {
-	name     string
-	id       string
-	acked    bool   // the create was acknowledged (or a retry found it)
-	lastAck  string // last acknowledged active value ("true"/"false"), "" none
-	tried    []string
-	inGroup  bool // an acknowledged membership add
-	memberID string
+	name    string
+	id      string
+	acked   bool   // the create was acknowledged (or a retry found it)
+	lastAck string // last acknowledged active value ("true"/"false"), "" none
+	tried   []string
+	inGroup bool // an acknowledged membership add
 }
 
 // RunFault runs a steady mixed workload (create with retry, PATCH active,
