@@ -43,6 +43,11 @@ type Fixture struct {
 
 	// Groups: GroupMembers is a reference attribute holding user ids.
 	GroupName, GroupMembers string
+	// SingleGroupPerUser says a user can be a member of at most one group
+	// (e.g. a foreign key on the user row): adding a user to a group moves
+	// it out of any other. The subtests that put one user in two groups
+	// are skipped, with a log line saying so.
+	SingleGroupPerUser bool
 
 	// ExtraUserAttrs, if set, returns attributes a backend needs on every
 	// created user (may return nil). The suite's own values win.

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
@@ -139,18 +141,41 @@ type SoftDeleteConfig struct {
 }
 
 // ReferenceConfig is one `reference "<attribute>" { ... }` block: an
-// attribute holding the ids of records of Target, stored as rows
-// (ThisColumn = this record's key, OtherColumn = the target's key) of
-// JoinTable. Membership changes insert or delete only the changed rows.
+// attribute holding the ids of records of Target. Exactly one layout:
+//
+//   - join_table (with this_column and other_column): one row of JoinTable
+//     per reference, ThisColumn = this record's key, OtherColumn = the
+//     target's key. Membership changes insert or delete only the changed
+//     rows.
+//   - foreign_key: the referenced records are the rows of Target's table
+//     whose column ForeignKey holds this record's key (each target belongs
+//     to at most one owner, e.g. a user's department). Adding sets that
+//     column on the target rows (a target held by another owner moves),
+//     deleting sets it to NULL; the column must be nullable.
+//   - local_column: the reverse of foreign_key, read from this record's
+//     own column LocalColumn (at most one id); it must be read_only.
+//   - column (with separator): the ids are kept in one text column of this
+//     record's row, joined by Separator; changes rewrite that column.
 type ReferenceConfig struct {
 	// Name is the attribute name, the block label: "members", "groups".
 	Name string `hcl:"name,label"`
-	// JoinTable holds one row per reference. Required.
-	JoinTable string `hcl:"join_table"`
-	// ThisColumn holds this record's key. Required.
-	ThisColumn string `hcl:"this_column"`
-	// OtherColumn holds the referenced record's key. Required.
-	OtherColumn string `hcl:"other_column"`
+	// JoinTable holds one row per reference.
+	JoinTable string `hcl:"join_table,optional"`
+	// ThisColumn holds this record's key (join_table layout).
+	ThisColumn string `hcl:"this_column,optional"`
+	// OtherColumn holds the referenced record's key (join_table layout).
+	OtherColumn string `hcl:"other_column,optional"`
+	// ForeignKey is the column of Target's table holding this record's key.
+	ForeignKey string `hcl:"foreign_key,optional"`
+	// LocalColumn is the column of this record's table holding the key of
+	// the one referenced record.
+	LocalColumn string `hcl:"local_column,optional"`
+	// Column is the text column of this record's table holding the ids,
+	// joined by Separator.
+	Column string `hcl:"column,optional"`
+	// Separator joins the ids in Column (required with column): one or
+	// more characters, none of them a letter, digit, '-' or NUL.
+	Separator string `hcl:"separator,optional"`
 	// Target is the resource type referenced ("User"). Required.
 	Target string `hcl:"target"`
 	// ReadOnly refuses writes through this attribute (use it for the
@@ -162,7 +187,12 @@ type ReferenceConfig struct {
 	JoinTableRange   hcl.Range `hcl:"join_table,attr_range"`
 	ThisColumnRange  hcl.Range `hcl:"this_column,attr_range"`
 	OtherColumnRange hcl.Range `hcl:"other_column,attr_range"`
+	ForeignKeyRange  hcl.Range `hcl:"foreign_key,attr_range"`
+	LocalColumnRange hcl.Range `hcl:"local_column,attr_range"`
+	ColumnRange      hcl.Range `hcl:"column,attr_range"`
+	SeparatorRange   hcl.Range `hcl:"separator,attr_range"`
 	TargetRange      hcl.Range `hcl:"target,attr_range"`
+	ReadOnlyRange    hcl.Range `hcl:"read_only,attr_range"`
 }
 
 // Defaults applied by New for unset settings.
@@ -354,9 +384,10 @@ func (c *Config) validate() hcl.Diagnostics {
 			ident(ref.JoinTableRange, "join_table", ref.JoinTable)
 			ident(ref.ThisColumnRange, "this_column", ref.ThisColumn)
 			ident(ref.OtherColumnRange, "other_column", ref.OtherColumn)
-			if ref.ThisColumn != "" && strings.EqualFold(ref.ThisColumn, ref.OtherColumn) {
-				add(ref.OtherColumnRange, "Invalid reference", "this_column and other_column must differ.")
-			}
+			ident(ref.ForeignKeyRange, "foreign_key", ref.ForeignKey)
+			ident(ref.LocalColumnRange, "local_column", ref.LocalColumn)
+			ident(ref.ColumnRange, "column", ref.Column)
+			diags = append(diags, ref.validateLayout(r)...)
 			if ref.Target != "" {
 				if _, ok := types[ref.Target]; !ok {
 					add(ref.TargetRange, "Unknown reference target",
@@ -379,4 +410,91 @@ func resourceNames(rs []*ResourceConfig) []string {
 		out = append(out, fmt.Sprintf("%q", r.Type))
 	}
 	return out
+}
+
+// Reference layouts.
+const (
+	layoutJoin  = "join_table"
+	layoutFK    = "foreign_key"
+	layoutLocal = "local_column"
+	layoutDelim = "column"
+)
+
+// layout is the layout the block names ("" when it names none or several).
+func (ref *ReferenceConfig) layout() string {
+	var named []string
+	for _, l := range []struct{ name, v string }{
+		{layoutJoin, ref.JoinTable}, {layoutFK, ref.ForeignKey}, {layoutLocal, ref.LocalColumn}, {layoutDelim, ref.Column},
+	} {
+		if l.v != "" {
+			named = append(named, l.name)
+		}
+	}
+	if len(named) != 1 {
+		return ""
+	}
+	return named[0]
+}
+
+// validateLayout checks that ref names exactly one layout and only the
+// settings that layout uses.
+func (ref *ReferenceConfig) validateLayout(r *ResourceConfig) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	add := func(rng hcl.Range, summary, detail string) {
+		diags = append(diags, diagError(rng, summary, detail))
+	}
+	l := ref.layout()
+	if l == "" {
+		add(ref.DefRange, "Invalid reference layout",
+			fmt.Sprintf("reference %q must set exactly one of join_table (with this_column and other_column), foreign_key, local_column or column (with separator).", ref.Name))
+		return diags
+	}
+	if l == layoutJoin {
+		if ref.ThisColumn == "" {
+			add(ref.DefRange, "Missing this_column", fmt.Sprintf("reference %q: join_table needs this_column.", ref.Name))
+		}
+		if ref.OtherColumn == "" {
+			add(ref.DefRange, "Missing other_column", fmt.Sprintf("reference %q: join_table needs other_column.", ref.Name))
+		}
+		if ref.ThisColumn != "" && strings.EqualFold(ref.ThisColumn, ref.OtherColumn) {
+			add(ref.OtherColumnRange, "Invalid reference", "this_column and other_column must differ.")
+		}
+	} else {
+		if ref.ThisColumn != "" {
+			add(ref.ThisColumnRange, "Invalid reference", fmt.Sprintf("this_column only goes with join_table, not with %s.", l))
+		}
+		if ref.OtherColumn != "" {
+			add(ref.OtherColumnRange, "Invalid reference", fmt.Sprintf("other_column only goes with join_table, not with %s.", l))
+		}
+	}
+	if l == layoutDelim {
+		switch {
+		case ref.Separator == "":
+			add(ref.DefRange, "Missing separator", fmt.Sprintf("reference %q: column needs a separator, e.g. separator = \",\".", ref.Name))
+		case strings.ContainsFunc(ref.Separator, func(c rune) bool {
+			return c == 0 || c == '-' || c == utf8.RuneError || unicode.IsLetter(c) || unicode.IsDigit(c)
+		}):
+			add(ref.SeparatorRange, "Invalid separator", fmt.Sprintf("separator %q must not contain letters, digits, '-' or NUL: ids contain those.", ref.Separator))
+		}
+	} else if ref.Separator != "" {
+		add(ref.SeparatorRange, "Invalid reference", fmt.Sprintf("separator only goes with column, not with %s.", l))
+	}
+	if l == layoutLocal && !ref.ReadOnly {
+		add(ref.LocalColumnRange, "Reference must be read_only",
+			fmt.Sprintf("reference %q: a local_column reference is the reverse of a foreign_key one; set read_only = true and change it through the owner's reference.", ref.Name))
+	}
+	for _, c := range []struct {
+		what, v string
+		rng     hcl.Range
+	}{{layoutLocal, ref.LocalColumn, ref.LocalColumnRange}, {layoutDelim, ref.Column, ref.ColumnRange}} {
+		if c.v != "" && strings.EqualFold(c.v, r.IDColumn) {
+			add(c.rng, "Invalid reference", fmt.Sprintf("%s %q is the id_column of resource %q.", c.what, c.v, r.Type))
+		}
+		for _, col := range r.Columns {
+			if c.v != "" && strings.EqualFold(c.v, col) {
+				add(c.rng, "Invalid reference", fmt.Sprintf("%s %q is also listed in columns; a column backs one attribute only.", c.what, c.v))
+			}
+		}
+	}
+	return diags
 }

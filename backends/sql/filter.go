@@ -86,9 +86,14 @@ func unknownAttr(r *resource, attr string) error {
 // for one target key.
 func (c *compiler) exists(ref *reference, key any) string {
 	b := c.b
+	if ref.layout == layoutDelim {
+		return c.delimHas(ref, key)
+	}
 	s := "EXISTS (SELECT 1 FROM " + b.q(ref.joinTable) + " j WHERE j." + b.q(ref.this) + " = " + tableAlias + "." + b.q(c.r.idCol)
 	if key != nil {
 		s += " AND j." + b.q(ref.other) + " = " + b.arg(key)
+	} else if ref.layout == layoutLocal {
+		s += " AND j." + b.q(ref.other) + " IS NOT NULL"
 	}
 	return s + ")"
 }

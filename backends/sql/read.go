@@ -54,6 +54,10 @@ func (b *Backend) writeSelect(sb *builder, r *resource, alias string, s selectio
 	}
 	for _, ref := range s.inline {
 		sb.write(", ")
+		if ref.layout == layoutDelim {
+			sb.write(p, sb.q(ref.col.name))
+			continue
+		}
 		b.writeRefList(sb, ref, p+sb.q(r.idCol))
 	}
 }
@@ -64,7 +68,7 @@ func (b *Backend) writeRefList(sb *builder, ref *reference, ownerKey string) {
 	other := "j." + sb.q(ref.other)
 	sb.write("(SELECT ", b.d.refList(other, other), " FROM ", sb.q(ref.joinTable), " j")
 	b.joinLiveTarget(sb, ref)
-	sb.write(" WHERE j.", sb.q(ref.this), " = ", ownerKey, ")")
+	sb.write(" WHERE j.", sb.q(ref.this), " = ", ownerKey, b.notNullOther(sb, ref), ")")
 }
 
 // scanDest returns n values and pointers to them for Scan.
@@ -87,7 +91,16 @@ func (b *Backend) record(s selection, dest []any) (backends.Record, error) {
 		}
 	}
 	for i, ref := range s.inline {
-		vals, err := parseRefList(dest[1+len(s.cols)+i])
+		v := dest[1+len(s.cols)+i]
+		if ref.layout == layoutDelim {
+			if str, ok := format(v); ok {
+				if ids := splitIDs(str, ref.sep); len(ids) > 0 {
+					rec.Attrs[ref.attr] = ids
+				}
+			}
+			continue
+		}
+		vals, err := parseRefList(v)
 		if err != nil {
 			return backends.Record{}, fmt.Errorf("reading %s.%s: %w", ref.owner.name, ref.attr, err)
 		}

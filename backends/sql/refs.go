@@ -20,10 +20,14 @@ func (b *Backend) chunkSize(paramsPerItem int) int {
 
 // refValues lists the ids held by ref for the record with key.
 func (b *Backend) refValues(ctx context.Context, q querier, ref *reference, key any) ([]string, error) {
+	if ref.layout == layoutDelim {
+		m, err := b.refValuesMany(ctx, q, ref, []any{key})
+		return m[fmt.Sprint(key)], err
+	}
 	sb := newBuilder(b.d)
 	sb.write("SELECT j.", sb.q(ref.other), " FROM ", sb.q(ref.joinTable), " j")
 	b.joinLiveTarget(sb, ref)
-	sb.write(" WHERE j.", sb.q(ref.this), " = ", sb.arg(key), " ORDER BY j.", sb.q(ref.other))
+	sb.write(" WHERE j.", sb.q(ref.this), " = ", sb.arg(key), b.notNullOther(sb, ref), " ORDER BY j.", sb.q(ref.other))
 	rows, err := q.QueryContext(ctx, sb.String(), sb.args...)
 	if err != nil {
 		return nil, err
@@ -48,9 +52,14 @@ func (b *Backend) refValuesMany(ctx context.Context, q querier, ref *reference, 
 	out := map[string][]string{}
 	for chunk := range slices.Chunk(keys, b.chunkSize(1)) {
 		sb := newBuilder(b.d)
-		sb.write("SELECT j.", sb.q(ref.this), ", j.", sb.q(ref.other), " FROM ", sb.q(ref.joinTable), " j")
-		b.joinLiveTarget(sb, ref)
-		sb.write(" WHERE j.", sb.q(ref.this), " IN (", sb.list(chunk), ") ORDER BY j.", sb.q(ref.this), ", j.", sb.q(ref.other))
+		if ref.layout == layoutDelim {
+			r := ref.owner
+			sb.write("SELECT ", sb.q(r.idCol), ", ", sb.q(ref.col.name), " FROM ", sb.q(r.table), " WHERE ", sb.q(r.idCol), " IN (", sb.list(chunk), ")")
+		} else {
+			sb.write("SELECT j.", sb.q(ref.this), ", j.", sb.q(ref.other), " FROM ", sb.q(ref.joinTable), " j")
+			b.joinLiveTarget(sb, ref)
+			sb.write(" WHERE j.", sb.q(ref.this), " IN (", sb.list(chunk), ")", b.notNullOther(sb, ref), " ORDER BY j.", sb.q(ref.this), ", j.", sb.q(ref.other))
+		}
 		rows, err := q.QueryContext(ctx, sb.String(), sb.args...)
 		if err != nil {
 			return nil, err
@@ -63,7 +72,13 @@ func (b *Backend) refValuesMany(ctx context.Context, q querier, ref *reference, 
 			}
 			t, ok1 := format(this)
 			o, ok2 := format(other)
-			if ok1 && ok2 {
+			switch {
+			case !ok1 || !ok2:
+			case ref.layout == layoutDelim:
+				if ids := splitIDs(o, ref.sep); len(ids) > 0 {
+					out[t] = ids
+				}
+			default:
 				out[t] = append(out[t], o)
 			}
 		}
@@ -149,6 +164,12 @@ func badRef(ref *reference, id string) error {
 // one statement on PostgreSQL (a WITH that checks and inserts) and two
 // elsewhere (check and find the present rows, then insert).
 func (b *Backend) addRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, ids []string) error {
+	switch ref.layout {
+	case layoutFK:
+		return b.addFK(ctx, tx, ref, key, ids)
+	case layoutDelim:
+		return b.modifyDelim(ctx, tx, ref, key, backends.Modification{Op: backends.ModAdd, Values: ids})
+	}
 	keys, err := parseTargets(ref, ids)
 	if err != nil {
 		return err
@@ -272,6 +293,9 @@ func (b *Backend) foundAndPresent(ctx context.Context, q querier, t *resource, s
 
 // deleteRefs deletes the join rows for ids (all of them when ids is nil).
 func (b *Backend) deleteRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, ids []string) error {
+	if ref.layout == layoutFK {
+		return b.deleteFK(ctx, tx, ref, key, ids)
+	}
 	if ids == nil {
 		sb := newBuilder(b.d)
 		sb.write("DELETE FROM ", sb.q(ref.joinTable), " WHERE ", sb.q(ref.this), " = ", sb.arg(key))
@@ -297,6 +321,9 @@ func (b *Backend) deleteRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, 
 
 // modifyRefs applies one modification to a reference attribute.
 func (b *Backend) modifyRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, m backends.Modification) error {
+	if ref.layout == layoutDelim {
+		return b.modifyDelim(ctx, tx, ref, key, m)
+	}
 	switch m.Op {
 	case backends.ModAdd:
 		return b.addRefs(ctx, tx, ref, key, m.Values)

@@ -49,15 +49,32 @@ type column struct {
 	isTime  bool // a date/time type: timestamps are bound as time.Time
 }
 
-// reference is one attribute backed by a join table.
+// reference is one attribute holding ids of target records. Every layout
+// but the delimited one reads as a "join table" (alias j) whose rows pair
+// this (the owner's key) with other (the target's key):
+//   - layoutJoin: the join table itself;
+//   - layoutFK: the target's table, this = the foreign key column, other =
+//     the target's id column;
+//   - layoutLocal: the owner's table, this = its id column, other = the
+//     column holding the target's key (NULL: none).
+//
+// layoutDelim keeps the ids in the owner's column col, joined by sep.
 type reference struct {
 	attr      string
 	owner     *resource
+	layout    string
 	joinTable string
 	this      string
 	other     string
+	col       *column // layoutDelim: the column; layoutFK, layoutLocal: the key column
+	sep       string
 	target    *resource
 	readOnly  bool
+}
+
+// newColInfo describes a column that backs a reference.
+func newColInfo(d dialect, c columnInfo) *column {
+	return &column{attr: c.name, name: c.name, info: c, isTime: d.timeType(c)}
 }
 
 // attr finds an attribute by name, case-insensitively.
@@ -249,28 +266,77 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 			if target == nil {
 				continue // reported already (unknown target or missing table)
 			}
-			joinTable, cols, err := table(refc.JoinTable)
-			if err != nil {
-				return nil, fmt.Errorf("inspecting table %q: %w", refc.JoinTable, err)
+			ref := &reference{attr: refc.Name, owner: r, layout: refc.layout(), target: target, readOnly: refc.ReadOnly, sep: refc.Separator}
+			switch ref.layout {
+			case layoutJoin:
+				joinTable, cols, err := table(refc.JoinTable)
+				if err != nil {
+					return nil, fmt.Errorf("inspecting table %q: %w", refc.JoinTable, err)
+				}
+				if len(cols) == 0 {
+					fail(refc.JoinTableRange, "reference %q: join_table %q does not exist", refc.Name, refc.JoinTable)
+					continue
+				}
+				this, ok1 := find(cols, refc.ThisColumn)
+				if !ok1 {
+					fail(refc.ThisColumnRange, "reference %q: this_column %q is not a column of table %q", refc.Name, refc.ThisColumn, refc.JoinTable)
+				}
+				other, ok2 := find(cols, refc.OtherColumn)
+				if !ok2 {
+					fail(refc.OtherColumnRange, "reference %q: other_column %q is not a column of table %q", refc.Name, refc.OtherColumn, refc.JoinTable)
+				}
+				if !ok1 || !ok2 {
+					continue
+				}
+				ref.joinTable, ref.this, ref.other = joinTable, this.name, other.name
+			case layoutFK:
+				_, tcols, err := table(target.table)
+				if err != nil {
+					return nil, err
+				}
+				fk, ok := find(tcols, refc.ForeignKey)
+				switch {
+				case !ok:
+					fail(refc.ForeignKeyRange, "reference %q: foreign_key %q is not a column of table %q (of %s)", refc.Name, refc.ForeignKey, target.table, target.name)
+					continue
+				case strings.EqualFold(fk.name, target.idCol):
+					fail(refc.ForeignKeyRange, "reference %q: foreign_key %q is the id_column of %s", refc.Name, refc.ForeignKey, target.name)
+					continue
+				case !fk.nullable:
+					fail(refc.ForeignKeyRange, "reference %q: foreign_key %q of table %q is NOT NULL; removing a member sets it to NULL", refc.Name, fk.name, target.table)
+					continue
+				}
+				ref.joinTable, ref.this, ref.other = target.table, fk.name, target.idCol
+				ref.col = newColInfo(d, fk)
+			case layoutLocal, layoutDelim:
+				name, rng := refc.LocalColumn, refc.LocalColumnRange
+				if ref.layout == layoutDelim {
+					name, rng = refc.Column, refc.ColumnRange
+				}
+				_, own, err := table(r.table)
+				if err != nil {
+					return nil, err
+				}
+				c, ok := find(own, name)
+				if !ok {
+					fail(rng, "reference %q: %s %q is not a column of table %q", refc.Name, ref.layout, name, r.table)
+					continue
+				}
+				if have, _ := r.attr(c.name); have != nil {
+					fail(rng, "resource %q: %s %q of reference %q is also an attribute; list columns explicitly to hide it", rc.Type, ref.layout, c.name, refc.Name)
+					continue
+				}
+				ref.col = newColInfo(d, c)
+				if ref.layout == layoutLocal {
+					ref.joinTable, ref.this, ref.other = r.table, r.idCol, c.name
+				} else if d.integerType(c) || d.uuidType(c) || d.timeType(c) {
+					fail(rng, "reference %q: column %q must be a text column, it is %s", refc.Name, c.name, c.declType)
+					continue
+				}
+			default:
+				continue // reported by validate
 			}
-			if len(cols) == 0 {
-				fail(refc.JoinTableRange, "reference %q: join_table %q does not exist", refc.Name, refc.JoinTable)
-				continue
-			}
-			this, ok1 := find(cols, refc.ThisColumn)
-			if !ok1 {
-				fail(refc.ThisColumnRange, "reference %q: this_column %q is not a column of table %q", refc.Name, refc.ThisColumn, refc.JoinTable)
-			}
-			other, ok2 := find(cols, refc.OtherColumn)
-			if !ok2 {
-				fail(refc.OtherColumnRange, "reference %q: other_column %q is not a column of table %q", refc.Name, refc.OtherColumn, refc.JoinTable)
-			}
-			if ok1 && ok2 {
-				r.refs = append(r.refs, &reference{
-					attr: refc.Name, owner: r, joinTable: joinTable,
-					this: this.name, other: other.name, target: target, readOnly: refc.ReadOnly,
-				})
-			}
+			r.refs = append(r.refs, ref)
 		}
 	}
 	if len(problems) > 0 {

@@ -80,6 +80,55 @@
 //	  deleted_value = "D"           # or, when set, the value marking deleted rows
 //	}
 //
+// A reference block names exactly one of four layouts (checked by
+// DecodeConfig and New, each problem with its file:line):
+//
+//	reference "members" {           # join table (above): any number of groups per user
+//	  target       = "User"
+//	  join_table   = "app_group_members"
+//	  this_column  = "group_id"
+//	  other_column = "user_id"
+//	}
+//	reference "members" {           # foreign key on the member row: one group per user
+//	  target      = "User"
+//	  foreign_key = "dept_id"       # column of the User table, nullable
+//	}
+//	reference "groups" {            # its reverse, on the User resource
+//	  target       = "Group"
+//	  local_column = "dept_id"      # column of this table; must be read_only
+//	  read_only    = true
+//	}
+//	reference "members" {           # delimited ids in a text column of this row
+//	  target    = "User"
+//	  column    = "member_ids"
+//	  separator = ","               # no letters, digits or '-'
+//	}
+//
+// foreign_key: the members are the target rows whose column holds this
+// record's key. ModAdd sets that column on the given rows (after checking
+// that they all exist: ErrInvalidReference otherwise), so a user already
+// in another group moves to this one; ModDelete sets it to NULL where it
+// names this group (a user in another group is left alone); ModReplace
+// does both for the difference. Deleting the group, or the user, sets the
+// column to NULL; the user rows are otherwise untouched (their modified
+// and version columns are not changed). A local_column or a delimited
+// column must not also be an attribute of its resource (list columns
+// explicitly to hide it).
+//
+// column: the ids are kept, in order, in one text column of the owner's
+// row. A change reads the column under the row lock (SELECT ... FOR
+// UPDATE on PostgreSQL and MySQL; SQLite write transactions are
+// serialised), checks that added ids exist (ErrInvalidReference, nothing
+// changed), appends the new ones, drops repeats and writes the column
+// back (NULL when empty, an empty string for a NOT NULL column;
+// ErrInvalid if the list outgrows a varchar(n)). Reading ignores blanks
+// around ids and empty items. Deleting a target removes its id from every list holding
+// it. Filters eq / ne on such a reference match whole items only (the
+// column equals the id, starts with id+separator, ends with
+// separator+id or contains separator+id+separator: "1" never matches
+// "11"), which assumes lists without blanks around the separators, as
+// this backend writes them; pr means a non-empty column.
+//
 // Soft-deleted rows are invisible to every read and their join rows are
 // removed; whether a deleted userName can be created again is the
 // schema's choice (a unique index over live rows only allows it). Ids may
@@ -930,6 +979,16 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 		done := map[string]bool{}
 		for _, other := range b.resources {
 			for _, ref := range other.refs {
+				if ref.layout == layoutDelim {
+					// The owner's row keeps its list; a deleted target
+					// leaves every list that holds it.
+					if ref.target == r {
+						if err := b.dropDelim(ctx, tx, ref, key); err != nil {
+							return err
+						}
+					}
+					continue
+				}
 				var col string
 				switch {
 				case ref.owner == r:
@@ -945,7 +1004,14 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 				}
 				done[k] = true
 				q := newBuilder(b.d)
-				q.write("DELETE FROM ", q.q(ref.joinTable), " WHERE ", q.q(col), " = ", q.arg(key))
+				if ref.layout == layoutJoin {
+					q.write("DELETE FROM ", q.q(ref.joinTable), " WHERE ", q.q(col), " = ", q.arg(key))
+				} else {
+					// foreign_key / local_column: the "join row" is a row of
+					// the target's (owner's) table; only its key is cleared.
+					q.write("UPDATE ", q.q(ref.joinTable), " SET ", q.q(ref.fkColumn()), " = NULL WHERE ", q.q(col), " = ", q.arg(key),
+						" AND ", q.q(ref.fkColumn()), " IS NOT NULL")
+				}
 				if _, err := tx.ExecContext(ctx, q.String(), q.args...); err != nil {
 					return err
 				}
