@@ -33,9 +33,12 @@ test-short:
 bench:
 	$(GO) run ./cmd/scimbench -backend all
 
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 lint:
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) -checks inherit,-ST1008 ./...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
