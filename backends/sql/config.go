@@ -110,6 +110,9 @@ type ResourceConfig struct {
 	SoftDelete *SoftDeleteConfig `hcl:"soft_delete,block"`
 	// References are virtual multi-valued attributes backed by join tables.
 	References []*ReferenceConfig `hcl:"reference,block"`
+	// MultiValues are virtual multi-valued attributes of plain values
+	// (e-mail addresses, phone numbers, roles) kept in child tables.
+	MultiValues []*MultiValueConfig `hcl:"multi_value,block"`
 
 	DefRange            hcl.Range `hcl:",def_range"`
 	TypeRange           hcl.Range `hcl:"type,label_range"`
@@ -193,6 +196,27 @@ type ReferenceConfig struct {
 	SeparatorRange   hcl.Range `hcl:"separator,attr_range"`
 	TargetRange      hcl.Range `hcl:"target,attr_range"`
 	ReadOnlyRange    hcl.Range `hcl:"read_only,attr_range"`
+}
+
+// MultiValueConfig is one `multi_value "<attribute>" { ... }` block: an
+// attribute holding plain values, one row of Table per value, ThisColumn =
+// this record's key, ValueColumn = the value. Changes insert or delete only
+// the changed rows; deleting the record deletes its rows.
+type MultiValueConfig struct {
+	// Name is the attribute name, the block label: "mail", "phone".
+	Name string `hcl:"name,label"`
+	// Table is the child table. Required.
+	Table string `hcl:"table"`
+	// ThisColumn holds this record's key. Required.
+	ThisColumn string `hcl:"this_column"`
+	// ValueColumn holds one value. Required.
+	ValueColumn string `hcl:"value_column"`
+
+	DefRange         hcl.Range `hcl:",def_range"`
+	NameRange        hcl.Range `hcl:"name,label_range"`
+	TableRange       hcl.Range `hcl:"table,attr_range"`
+	ThisColumnRange  hcl.Range `hcl:"this_column,attr_range"`
+	ValueColumnRange hcl.Range `hcl:"value_column,attr_range"`
 }
 
 // Defaults applied by New for unset settings.
@@ -395,6 +419,27 @@ func (c *Config) validate() hcl.Diagnostics {
 				}
 			}
 		}
+		mvs := map[string]bool{}
+		for _, mv := range r.MultiValues {
+			lname := strings.ToLower(mv.Name)
+			switch {
+			case !identRE.MatchString(mv.Name):
+				add(mv.NameRange, "Invalid multi_value name", fmt.Sprintf("multi_value %q must match %s.", mv.Name, identRE))
+			case mvs[lname]:
+				add(mv.NameRange, "Duplicate multi_value", fmt.Sprintf("multi_value %q is defined twice in resource %q.", mv.Name, r.Type))
+			case refs[lname]:
+				add(mv.NameRange, "multi_value shadows a reference", fmt.Sprintf("multi_value %q has the name of a reference of resource %q.", mv.Name, r.Type))
+			case seen[lname]:
+				add(mv.NameRange, "multi_value shadows a column", fmt.Sprintf("multi_value %q has the name of a listed column.", mv.Name))
+			}
+			mvs[lname] = true
+			ident(mv.TableRange, "multi_value table", mv.Table)
+			ident(mv.ThisColumnRange, "this_column", mv.ThisColumn)
+			ident(mv.ValueColumnRange, "value_column", mv.ValueColumn)
+			if mv.ThisColumn != "" && strings.EqualFold(mv.ThisColumn, mv.ValueColumn) {
+				add(mv.ValueColumnRange, "Invalid multi_value", "this_column and value_column must differ.")
+			}
+		}
 	}
 	return diags
 }
@@ -418,6 +463,8 @@ const (
 	layoutFK    = "foreign_key"
 	layoutLocal = "local_column"
 	layoutDelim = "column"
+	// layoutValues is a multi_value block: plain values in a child table.
+	layoutValues = "multi_value"
 )
 
 // layout is the layout the block names ("" when it names none or several).

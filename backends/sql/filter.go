@@ -51,6 +51,8 @@ func (c *compiler) compile(f backends.Filter) (string, error) {
 		case col != nil:
 			cn := c.col(col)
 			return "(" + cn.sql + " IS NOT NULL AND " + c.b.d.text(cn) + " <> '')", nil
+		case ref != nil && ref.layout == layoutValues:
+			return c.valuesFilter(ref, nil)
 		case ref != nil:
 			return c.exists(ref, nil), nil
 		}
@@ -103,6 +105,9 @@ func (c *compiler) compare(f backends.Compare) (string, error) {
 		return "", fmt.Errorf("sql: filter value for %s contains NUL: %w", f.Attr, backends.ErrInvalid)
 	}
 	col, ref := c.r.attr(f.Attr)
+	if ref != nil && ref.layout == layoutValues {
+		return c.valuesFilter(ref, &f)
+	}
 	if ref != nil {
 		return c.compareRef(ref, f)
 	}
@@ -120,7 +125,7 @@ func (c *compiler) compare(f backends.Compare) (string, error) {
 		}
 		return "NOT (" + p + ")", nil
 	}
-	p, err := c.predicate(col, f)
+	p, err := c.predicate(c.col(col), f)
 	if err != nil {
 		return "", err
 	}
@@ -131,9 +136,10 @@ func (c *compiler) compare(f backends.Compare) (string, error) {
 	return p, nil
 }
 
-func (c *compiler) predicate(col *column, f backends.Compare) (string, error) {
+// predicate compares the column expression cn (a column of the record or
+// the value column of a multi_value) with f.
+func (c *compiler) predicate(cn colExpr, f backends.Compare) (string, error) {
 	d, b := c.b.d, c.b
-	cn := c.col(col)
 	switch f.Op {
 	case backends.Co, backends.Sw, backends.Ew:
 		return d.substring(b, f.Op, cn, f.Value, f.IgnoreCase), nil

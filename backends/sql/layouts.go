@@ -13,9 +13,10 @@ import (
 )
 
 // notNullOther is the condition that skips rows of a local_column
-// reference whose column is NULL (no target); "" for other layouts.
+// reference whose column is NULL (no target), and NULL values of a
+// multi_value; "" for other layouts.
 func (b *Backend) notNullOther(sb *builder, ref *reference) string {
-	if ref.layout != layoutLocal {
+	if ref.layout != layoutLocal && ref.layout != layoutValues {
 		return ""
 	}
 	return " AND j." + sb.q(ref.other) + " IS NOT NULL"

@@ -104,6 +104,9 @@ func (b *Backend) record(s selection, dest []any) (backends.Record, error) {
 		if err != nil {
 			return backends.Record{}, fmt.Errorf("reading %s.%s: %w", ref.owner.name, ref.attr, err)
 		}
+		if ref.layout == layoutValues {
+			vals = dedupe(vals)
+		}
 		if len(vals) > 0 {
 			rec.Attrs[ref.attr] = vals
 		}

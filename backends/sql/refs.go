@@ -43,6 +43,9 @@ func (b *Backend) refValues(ctx context.Context, q querier, ref *reference, key 
 			out = append(out, s)
 		}
 	}
+	if ref.layout == layoutValues {
+		out = dedupe(out)
+	}
 	return out, rows.Err()
 }
 
@@ -86,6 +89,11 @@ func (b *Backend) refValuesMany(ctx context.Context, q querier, ref *reference, 
 		rows.Close()
 		if err != nil {
 			return nil, err
+		}
+	}
+	if ref.layout == layoutValues {
+		for k, v := range out {
+			out[k] = dedupe(v)
 		}
 	}
 	return out, nil
@@ -146,7 +154,7 @@ func (b *Backend) keySet(ctx context.Context, q querier, r *resource, sb *builde
 // soft-deleted targets (by the application itself) are not listed.
 func (b *Backend) joinLiveTarget(sb *builder, ref *reference) {
 	t := ref.target
-	if t.softDel == nil {
+	if t == nil || t.softDel == nil {
 		return
 	}
 	sb.write(" JOIN ", sb.q(t.table), " o ON o.", sb.q(t.idCol), " = j.", sb.q(ref.other), " AND ", b.live(sb, t, "o."))
@@ -165,6 +173,8 @@ func badRef(ref *reference, id string) error {
 // elsewhere (check and find the present rows, then insert).
 func (b *Backend) addRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, ids []string) error {
 	switch ref.layout {
+	case layoutValues:
+		return b.insertValues(ctx, tx, ref, key, dedupe(ids))
 	case layoutFK:
 		return b.addFK(ctx, tx, ref, key, ids)
 	case layoutDelim:
@@ -321,6 +331,9 @@ func (b *Backend) deleteRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, 
 
 // modifyRefs applies one modification to a reference attribute.
 func (b *Backend) modifyRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, m backends.Modification) error {
+	if ref.layout == layoutValues {
+		return b.modifyValues(ctx, tx, ref, key, m)
+	}
 	if ref.layout == layoutDelim {
 		return b.modifyDelim(ctx, tx, ref, key, m)
 	}

@@ -59,6 +59,10 @@ type column struct {
 //     column holding the target's key (NULL: none).
 //
 // layoutDelim keeps the ids in the owner's column col, joined by sep.
+//
+// layoutValues (a multi_value block) is not a reference to records: the
+// join table is the child table, other its value column (col describes
+// it), and target is nil; the values are plain values, not ids.
 type reference struct {
 	attr      string
 	owner     *resource
@@ -337,6 +341,33 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 				continue // reported by validate
 			}
 			r.refs = append(r.refs, ref)
+		}
+		for _, mv := range rc.MultiValues {
+			if c, ref := r.attr(mv.Name); c != nil || ref != nil {
+				fail(mv.NameRange, "resource %q: multi_value %q has the name of a column or reference; list columns explicitly to hide it", rc.Type, mv.Name)
+				continue
+			}
+			child, cols, err := table(mv.Table)
+			if err != nil {
+				return nil, fmt.Errorf("inspecting table %q: %w", mv.Table, err)
+			}
+			if len(cols) == 0 {
+				fail(mv.TableRange, "multi_value %q: table %q does not exist", mv.Name, mv.Table)
+				continue
+			}
+			this, ok1 := find(cols, mv.ThisColumn)
+			if !ok1 {
+				fail(mv.ThisColumnRange, "multi_value %q: this_column %q is not a column of table %q", mv.Name, mv.ThisColumn, mv.Table)
+			}
+			val, ok2 := find(cols, mv.ValueColumn)
+			if !ok2 {
+				fail(mv.ValueColumnRange, "multi_value %q: value_column %q is not a column of table %q", mv.Name, mv.ValueColumn, mv.Table)
+			}
+			if !ok1 || !ok2 {
+				continue
+			}
+			r.refs = append(r.refs, &reference{attr: mv.Name, owner: r, layout: layoutValues,
+				joinTable: child, this: this.name, other: val.name, col: newColInfo(d, val)})
 		}
 	}
 	if len(problems) > 0 {

@@ -129,6 +129,30 @@
 // "11"), which assumes lists without blanks around the separators, as
 // this backend writes them; pr means a non-empty column.
 //
+// A multi_value block is a multi-valued attribute of plain values (e-mail
+// addresses, phone numbers, roles), one row of a child table per value:
+//
+//	multi_value "mail" {            # the attribute name, e.g. native = "mail"
+//	  table        = "user_email"   # child table
+//	  this_column  = "user_id"      # this record's key
+//	  value_column = "address"      # one value per row
+//	}
+//
+// Its name must not be that of a column or reference of the resource, and
+// the table and columns must exist (DecodeConfig and New check, with
+// file:line). Reads list the values, ordered by the value column and
+// without repeats or NULLs, when the attribute is asked for (inline or one
+// query more, as references). Create inserts a row per value; ModAdd
+// inserts the values not there yet, ModDelete deletes the given values (all
+// without values), ModReplace deletes those not given and inserts the
+// missing ones; values compare exactly (as the database returns them) and
+// are checked against the value column like column values. All of it is in
+// the record's write transaction. Delete, also a soft delete, deletes the
+// record's rows. Filters eq, ne, co, sw, ew, gt, ge, lt, le and pr become
+// EXISTS subqueries over the child rows with the value column compared as a
+// column would be (case handling, LIKE escaping); ne matches records
+// without such a value. Sorting by a multi_value is ErrUnsupported.
+//
 // Soft-deleted rows are invisible to every read and their join rows are
 // removed; whether a deleted userName can be created again is the
 // schema's choice (a unique index over live rows only allows it). Ids may
@@ -468,6 +492,11 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 			if ref.readOnly && len(vals) > 0 {
 				return backends.Record{}, invalidf("%s.%s is read-only", resourceType, name)
 			}
+			if ref.layout == layoutValues {
+				if err := b.checkValues(ref, vals); err != nil {
+					return backends.Record{}, err
+				}
+			}
 			refVals[ref] = append(refVals[ref], vals...)
 		default:
 			return backends.Record{}, invalidf("%s has no attribute %q", resourceType, name)
@@ -732,6 +761,11 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		case ref != nil:
 			if ref.readOnly {
 				return backends.Record{}, invalidf("%s.%s is read-only", resourceType, m.Attr)
+			}
+			if ref.layout == layoutValues {
+				if err := b.checkValues(ref, m.Values); err != nil {
+					return backends.Record{}, err
+				}
 			}
 			refMods = true
 		default:
@@ -1004,7 +1038,7 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 				}
 				done[k] = true
 				q := newBuilder(b.d)
-				if ref.layout == layoutJoin {
+				if ref.layout == layoutJoin || ref.layout == layoutValues {
 					q.write("DELETE FROM ", q.q(ref.joinTable), " WHERE ", q.q(col), " = ", q.arg(key))
 				} else {
 					// foreign_key / local_column: the "join row" is a row of
