@@ -22,6 +22,7 @@ package mapping
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,7 +67,12 @@ type Attr struct {
 	toNativeUsesResource bool
 	// fromNativeUsesRecord: the from_native expression reads `record`.
 	fromNativeUsesRecord bool
-	WriteOnly            bool // never read back (password)
+	// For Element mappings, derived once at load: the selector as a key,
+	// whether other element mappings of the same attribute exist, and
+	// whether this one is declared first among them.
+	selectorKey        string
+	hasSiblings, first bool
+	WriteOnly          bool // never read back (password)
 }
 
 // Computed is a native attribute derived from the whole resource.
@@ -97,6 +103,8 @@ type Mapping struct {
 	// their Collection mapping.
 	Lists map[string]*Attr
 	funcs map[string]bool
+	// nativeAttrs[0] without list attributes, [1] with them.
+	nativeAttrs [2][]string
 }
 
 var attrSchema = &hcl.BodySchema{
@@ -171,7 +179,46 @@ func Decode(body hcl.Body, rt *scim.ResourceType) (*Mapping, hcl.Diagnostics) {
 			}
 		}
 	}
+	m.prepare()
 	return m, diags
+}
+
+// prepare derives, once, what reads and writes would otherwise work out
+// for every resource.
+func (m *Mapping) prepare() {
+	for _, a := range m.Attrs {
+		if a.Kind == Element {
+			a.selectorKey = fmt.Sprint(a.Selector) // fmt prints map keys in order
+		}
+	}
+	for i, a := range m.Attrs {
+		if a.Kind != Element {
+			continue
+		}
+		a.first = true
+		for j, o := range m.Attrs {
+			if o.Kind == Element && o.Path.Attr == a.Path.Attr && o.Path.Schema == a.Path.Schema && o.selectorKey != a.selectorKey {
+				a.hasSiblings = true
+				if j < i {
+					a.first = false
+				}
+			}
+		}
+	}
+	for i, withLists := range []bool{false, true} {
+		seen := map[string]bool{}
+		var out []string
+		for _, a := range m.Attrs {
+			if a.WriteOnly || (!withLists && m.Lists[a.Path.Attr.Name] == a) {
+				continue
+			}
+			if k := strings.ToLower(a.Native); !seen[k] {
+				seen[k] = true
+				out = append(out, a.Native)
+			}
+		}
+		m.nativeAttrs[i] = out
+	}
 }
 
 func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
@@ -533,19 +580,10 @@ func (m *Mapping) pickElement(a *Attr, doc scim.Doc) map[string]any {
 	if len(list) == 0 {
 		return nil
 	}
-	siblings, first := 0, true
-	for _, o := range m.Attrs {
-		if o.Kind == Element && o.Path.Attr == a.Path.Attr && o.Path.Schema == a.Path.Schema && fmt.Sprint(o.Selector) != fmt.Sprint(a.Selector) {
-			siblings++
-			if siblings == 1 && declaredBefore(m.Attrs, o, a) {
-				first = false
-			}
-		}
-	}
-	if siblings > 0 {
+	if a.hasSiblings {
 		// Elements without the selector's keys (an e-mail without a
 		// type) belong to the first declared mapping of the attribute.
-		if !first {
+		if !a.first {
 			return nil
 		}
 		var pick map[string]any
@@ -567,18 +605,6 @@ func (m *Mapping) pickElement(a *Attr, doc scim.Doc) map[string]any {
 	}
 	mm, _ := list[0].(map[string]any)
 	return mm
-}
-
-func declaredBefore(list []*Attr, x, y *Attr) bool {
-	for _, a := range list {
-		if a == x {
-			return true
-		}
-		if a == y {
-			return false
-		}
-	}
-	return false
 }
 
 func hasAnyKey(el map[string]any, sel map[string]any) bool {
@@ -628,8 +654,9 @@ func formatNative(a *scim.Attribute, v any) []string {
 func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 	doc := scim.Doc{"id": rec.ID}
 	type elemKey struct {
-		attr *scim.Attribute
-		sel  string
+		schema *scim.Schema
+		attr   *scim.Attribute
+		sel    string
 	}
 	var order []elemKey
 	elems := map[elemKey]map[string]any{}
@@ -699,7 +726,7 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 			if cv == nil {
 				continue
 			}
-			k := elemKey{a.Path.Attr, fmt.Sprint(a.Selector)}
+			k := elemKey{a.Path.Schema, a.Path.Attr, a.selectorKey}
 			el := elems[k]
 			if el == nil {
 				el = map[string]any{}
@@ -730,14 +757,7 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 		}
 	}
 	for _, k := range order {
-		var schema *scim.Schema
-		for _, a := range m.Attrs {
-			if a.Path.Attr == k.attr {
-				schema = a.Path.Schema
-				break
-			}
-		}
-		c := scim.Container(m.RT, doc, schema, true)
+		c := scim.Container(m.RT, doc, k.schema, true)
 		list, _ := c[k.attr.Name].([]any)
 		c[k.attr.Name] = append(list, elems[k])
 	}
@@ -818,18 +838,10 @@ func NormalizeTime(s string) any {
 // NativeAttrs lists the native attributes to read for resources; list
 // attributes (members) are included only when withLists is set.
 func (m *Mapping) NativeAttrs(withLists bool) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, a := range m.Attrs {
-		if a.WriteOnly || (!withLists && m.Lists[a.Path.Attr.Name] == a) {
-			continue
-		}
-		if k := strings.ToLower(a.Native); !seen[k] {
-			seen[k] = true
-			out = append(out, a.Native)
-		}
+	if withLists {
+		return slices.Clip(m.nativeAttrs[1])
 	}
-	return out
+	return slices.Clip(m.nativeAttrs[0])
 }
 
 // ToNativeUsesResource reports whether to_native reads the whole resource.
