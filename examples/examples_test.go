@@ -8,15 +8,11 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/hcl/v2"
+	"github.com/scimbridge/scimbridge/backends/kinds"
 
-	"github.com/scimbridge/scimbridge/backends"
-	sqlbackend "github.com/scimbridge/scimbridge/backends/sql"
 	"github.com/scimbridge/scimbridge/backends/sql/mariadbtest"
 	"github.com/scimbridge/scimbridge/backends/sql/pgtest"
 	"github.com/scimbridge/scimbridge/bridge/bridgetest"
-	"github.com/scimbridge/scimbridge/bridge/config"
 	"github.com/scimbridge/scimbridge/bridge/scimtest"
 )
 
@@ -25,17 +21,6 @@ import (
 // configuration as shipped, with DATABASE_URL pointing at it.
 func TestMain(m *testing.M) {
 	os.Exit(pgtest.Wrap(func() int { return mariadbtest.Wrap(m.Run) }))
-}
-
-func sqlType() config.BackendType {
-	return config.BackendType{
-		Decode: func(body hcl.Body, ectx *hcl.EvalContext) (any, hcl.Diagnostics) {
-			return sqlbackend.DecodeConfig(body, ectx)
-		},
-		Open: func(ctx context.Context, cfg any, log hclog.Logger) (backends.Backend, error) {
-			return sqlbackend.New(ctx, cfg.(*sqlbackend.Config), log)
-		},
-	}
 }
 
 // example describes one shipped example and its native names.
@@ -136,7 +121,7 @@ func start(t *testing.T, ex example) *started {
 	t.Cleanup(func() { _ = db.Close() })
 	t.Setenv("DATABASE_URL", url)
 	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
-	srv := bridgetest.Start(t, string(src), map[string]config.BackendType{"sql": sqlType()})
+	srv := bridgetest.Start(t, string(src), kinds.Types())
 	return &started{srv: srv, c: bridgetest.NewClient(t, srv.URL+"/scim/v2"), db: db, ex: ex}
 }
 

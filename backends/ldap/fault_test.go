@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/scimbridge/scimbridge/backends/kinds"
 	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
 	"github.com/scimbridge/scimbridge/bridge/bridgetest"
 	"github.com/scimbridge/scimbridge/bridge/scimtest"
@@ -42,7 +43,7 @@ func TestFault(t *testing.T) {
 	t.Setenv("LDAP_BIND_PASSWORD", ldaptest.AdminPassword)
 	t.Setenv("LDAP_BASE_DN", ou.DN)
 	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
-	b := bridgetest.Start(t, string(src), ldapTypes())
+	b := bridgetest.Start(t, string(src), kinds.Types())
 	c := bridgetest.NewClient(t, b.URL+"/scim/v2")
 	scimtest.RunFault(t, c, b.Backends["openldap"], crashable{srv}, scimtest.FaultOptions{
 		UserName: "uid", Active: "pwdAccountLockedTime", ActiveTrue: "", ActiveFalse: "000001010000Z", Members: "member",

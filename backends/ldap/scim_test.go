@@ -5,7 +5,6 @@ package ldap_test
 // itself.
 
 import (
-	"context"
 	"fmt"
 	"net/url"
 	"os"
@@ -14,11 +13,8 @@ import (
 	"testing"
 
 	goldap "github.com/go-ldap/ldap/v3"
-	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/hcl/v2"
+	"github.com/scimbridge/scimbridge/backends/kinds"
 
-	"github.com/scimbridge/scimbridge/backends"
-	"github.com/scimbridge/scimbridge/backends/ldap"
 	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
 	"github.com/scimbridge/scimbridge/bridge/bridgetest"
 	"github.com/scimbridge/scimbridge/bridge/config"
@@ -31,21 +27,6 @@ const (
 	patchOp   = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 	entUser   = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 )
-
-// ldapTypes is the backend type map of these tests: LDAP only, so that
-// they do not depend on the other backends compiling.
-func ldapTypes() map[string]config.BackendType {
-	return map[string]config.BackendType{
-		"ldap": {
-			Decode: func(body hcl.Body, ectx *hcl.EvalContext) (any, hcl.Diagnostics) {
-				return ldap.DecodeConfig(body, ectx)
-			},
-			Open: func(ctx context.Context, cfg any, log hclog.Logger) (backends.Backend, error) {
-				return ldap.New(ctx, cfg.(*ldap.Config), log)
-			},
-		},
-	}
-}
 
 // example is examples/openldap.hcl served on a fresh OU.
 type example struct {
@@ -68,7 +49,7 @@ func startOpenLDAPExample(t *testing.T) *example {
 	t.Setenv("LDAP_BIND_PASSWORD", ldaptest.AdminPassword)
 	t.Setenv("LDAP_BASE_DN", ou.DN)
 	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
-	b := bridgetest.Start(t, string(src), ldapTypes())
+	b := bridgetest.Start(t, string(src), kinds.Types())
 	return &example{srv: srv, ou: ou, bridge: b, c: bridgetest.NewClient(t, b.URL+"/scim/v2")}
 }
 
@@ -677,7 +658,7 @@ func TestExamplesValidate(t *testing.T) {
 			t.Setenv("LDAP_BIND_PASSWORD", "secret")
 			t.Setenv("LDAP_BASE_DN", "dc=example,dc=org")
 			t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
-			cfg, diags := config.Load("../../examples/"+f, ldapTypes(), nil)
+			cfg, diags := config.Load("../../examples/"+f, kinds.Types(), nil)
 			if diags.HasErrors() {
 				t.Fatalf("%s: %s", f, diags.Error())
 			}

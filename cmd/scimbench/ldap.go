@@ -24,10 +24,9 @@ import (
 
 	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/hcl/v2"
+	"github.com/scimbridge/scimbridge/backends/kinds"
 
 	"github.com/scimbridge/scimbridge/backends"
-	"github.com/scimbridge/scimbridge/backends/ldap"
 	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/bridge/config"
@@ -203,14 +202,7 @@ func (b *ldapBench) startBridge(ctx context.Context, srv *ldaptest.Server, ou ld
 	} {
 		os.Setenv(k, v)
 	}
-	types := map[string]config.BackendType{"ldap": {
-		Decode: func(body hcl.Body, ectx *hcl.EvalContext) (any, hcl.Diagnostics) {
-			return ldap.DecodeConfig(body, ectx)
-		},
-		Open: func(ctx context.Context, cfg any, log hclog.Logger) (backends.Backend, error) {
-			return ldap.New(ctx, cfg.(*ldap.Config), log)
-		},
-	}}
+	types := kinds.Types()
 	cfg, diags := config.Load(b.config, types, map[string]any{"listen": "127.0.0.1:0"})
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("config: %s", diags.Error())

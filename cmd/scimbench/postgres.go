@@ -16,10 +16,9 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/hcl/v2"
+	"github.com/scimbridge/scimbridge/backends/kinds"
 
 	"github.com/scimbridge/scimbridge/backends"
-	sqlbackend "github.com/scimbridge/scimbridge/backends/sql"
 	"github.com/scimbridge/scimbridge/backends/sql/pgtest"
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/bridge/config"
@@ -247,14 +246,7 @@ func pgThroughput(ctx context.Context, o options, sz pgSizes, c *scimClient, raw
 func startBridge(ctx context.Context, cfgPath, dbURL string) (string, func(), error) {
 	os.Setenv("DATABASE_URL", dbURL)
 	os.Setenv("SCIMBRIDGE_TOKEN", pgBenchToken)
-	types := map[string]config.BackendType{"sql": {
-		Decode: func(body hcl.Body, ectx *hcl.EvalContext) (any, hcl.Diagnostics) {
-			return sqlbackend.DecodeConfig(body, ectx)
-		},
-		Open: func(ctx context.Context, cfg any, log hclog.Logger) (backends.Backend, error) {
-			return sqlbackend.New(ctx, cfg.(*sqlbackend.Config), log)
-		},
-	}}
+	types := kinds.Types()
 	cfg, diags := config.Load(cfgPath, types, map[string]any{"listen": "127.0.0.1:0"})
 	if diags.HasErrors() {
 		return "", nil, fmt.Errorf("config: %s", diags.Error())
