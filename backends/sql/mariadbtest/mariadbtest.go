@@ -61,9 +61,7 @@ type Server struct {
 	Version string
 
 	mariadbd string
-	mu       sync.Mutex
-	cmd      *exec.Cmd
-	done     chan struct{}
+	proc     servertest.Process
 	dbs      atomic.Int64
 	stopOnce sync.Once
 }
@@ -154,32 +152,7 @@ func (s *Server) start() error {
 		args = append(args, "--user=root")
 	}
 	cmd := exec.Command(s.mariadbd, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	s.mu.Lock()
-	s.cmd, s.done = cmd, done
-	s.mu.Unlock()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case <-done:
-			return fmt.Errorf("mariadbd exited: %v", cmd.ProcessState)
-		default:
-		}
-		err := s.pingRoot()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			s.kill()
-			return fmt.Errorf("mariadbd not ready after 60s: %w", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return s.proc.Start(cmd, s.pingRoot, 60*time.Second)
 }
 
 // rootDSN connects as root over the unix socket (no password).
@@ -286,53 +259,14 @@ func (s *Server) NewDatabase(t testing.TB) string {
 }
 
 // Kill stops the server abruptly (SIGKILL), as a crash would.
-func (s *Server) Kill() { s.kill() }
+func (s *Server) Kill() { s.proc.Kill() }
 
 // Shutdown stops the server cleanly (SIGTERM) and waits for it.
-func (s *Server) Shutdown() {
-	s.mu.Lock()
-	cmd, done := s.cmd, s.done
-	s.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		s.kill()
-	}
-}
+func (s *Server) Shutdown() { s.proc.Signal(syscall.SIGTERM, 30*time.Second) }
 
 // Restart starts the server again after Kill or Shutdown, on the same
 // port with the same data.
-func (s *Server) Restart() error {
-	s.mu.Lock()
-	done := s.done
-	s.mu.Unlock()
-	if done != nil {
-		<-done
-	}
-	var err error
-	for range 50 {
-		if err = s.start(); err == nil {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return err
-}
-
-func (s *Server) kill() {
-	s.mu.Lock()
-	cmd, done := s.cmd, s.done
-	s.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	<-done
-}
+func (s *Server) Restart() error { return s.proc.Restart(s.start) }
 
 // Stop shuts the server down and removes its directory.
 func (s *Server) Stop() {

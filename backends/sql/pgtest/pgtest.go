@@ -60,9 +60,7 @@ type Server struct {
 
 	bin      string
 	cred     *syscall.Credential
-	mu       sync.Mutex
-	cmd      *exec.Cmd
-	done     chan struct{}
+	proc     servertest.Process
 	dbs      atomic.Int64
 	stopOnce sync.Once
 }
@@ -174,30 +172,8 @@ func (s *Server) start() error {
 		"-c", "log_min_messages=warning", "-c", "log_min_error_statement=panic",
 	)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	s.mu.Lock()
-	s.cmd, s.done = cmd, done
-	s.mu.Unlock()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case <-done:
-			return fmt.Errorf("postgres exited: %v", cmd.ProcessState)
-		default:
-		}
-		if err := s.ping(); err == nil {
-			return nil
-		} else if time.Now().After(deadline) {
-			s.kill()
-			return fmt.Errorf("postgres not ready after 30s: %w", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
+	return s.proc.Start(cmd, s.ping, 30*time.Second)
 }
 
 func (s *Server) ping() error {
@@ -272,66 +248,14 @@ func (s *Server) NewDatabase(t testing.TB) string {
 // the next start runs crash recovery. (SIGKILL to the postmaster alone
 // would leave its backends running: each is its own process group.)
 // Restart brings it back on the same port with the same data.
-func (s *Server) Kill() {
-	s.mu.Lock()
-	cmd, done := s.cmd, s.done
-	s.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Signal(syscall.SIGQUIT)
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		s.kill()
-	}
-}
+func (s *Server) Kill() { s.proc.Signal(syscall.SIGQUIT, 20*time.Second) }
 
 // Restart starts the server again after Kill or Shutdown.
-func (s *Server) Restart() error {
-	s.mu.Lock()
-	done := s.done
-	s.mu.Unlock()
-	if done != nil {
-		<-done
-	}
-	var err error
-	for range 50 { // the port may linger briefly after a kill
-		if err = s.start(); err == nil {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return err
-}
+func (s *Server) Restart() error { return s.proc.Restart(s.start) }
 
 // Shutdown stops the server cleanly (fast shutdown: sessions get
 // admin_shutdown) and waits for it.
-func (s *Server) Shutdown() {
-	s.mu.Lock()
-	cmd, done := s.cmd, s.done
-	s.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		s.kill()
-	}
-}
-
-func (s *Server) kill() {
-	s.mu.Lock()
-	cmd, done := s.cmd, s.done
-	s.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	<-done
-}
+func (s *Server) Shutdown() { s.proc.Signal(syscall.SIGINT, 20*time.Second) }
 
 // Stop shuts the server down and removes its directory.
 func (s *Server) Stop() {
