@@ -299,8 +299,10 @@ func errAt(rng hcl.Range, summary, detail string) *hcl.Diagnostic {
 func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) (Settings, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	fileVals := map[string]any{}
+	var attrs hcl.Attributes
 	if sb != nil {
-		attrs, d := sb.Body.JustAttributes()
+		var d hcl.Diagnostics
+		attrs, d = sb.Body.JustAttributes()
 		diags = append(diags, d...)
 		for name, a := range attrs {
 			v, d := a.Expr.Value(ectx)
@@ -343,8 +345,7 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid server settings", Detail: err.Error()})
 	}
 	for key := range fileVals {
-		if _, known := knownSettings[key]; !known && sb != nil {
-			attrs, _ := sb.Body.JustAttributes()
+		if _, known := knownSettings[key]; !known {
 			diags = append(diags, errAt(attrs[key].Range, "Unknown server setting", fmt.Sprintf("%q is not a server setting.", key)))
 		}
 	}
