@@ -38,6 +38,7 @@ type Backend struct {
 	// stats for tests and logs
 	entriesRead atomic.Int64
 	modifies    atomic.Int64
+	requests    atomic.Int64 // operations sent through run
 
 	closeOnce sync.Once
 }
@@ -55,6 +56,9 @@ type resource struct {
 	// gen changes on every write through the backend, so cursors and
 	// snapshots know their totals may be stale.
 	gen atomic.Int64
+	// reads caches planRead's answers by attribute list (at most 256).
+	reads  sync.Map
+	readsN atomic.Int32
 }
 
 type reference struct {
@@ -82,6 +86,11 @@ func (r *resource) isPassword(attr string) bool {
 
 // contains reports whether dn is an entry of r's subtree (scope-wise).
 func (r *resource) contains(dn string) bool {
+	// Most DNs come back spelled as configured: one plain RDN, then the
+	// base. Anything else is parsed.
+	if rdn, ok := strings.CutSuffix(dn, ","+r.baseDN); ok && strings.IndexByte(rdn, '=') > 0 && !strings.ContainsAny(rdn, ",\\") {
+		return true
+	}
 	p, err := goldap.ParseDN(dn)
 	if err != nil || !r.base.AncestorOfFold(p) {
 		return false

@@ -252,6 +252,7 @@ func (b *Backend) run(ctx context.Context, fn func(c *goldap.Conn) error) error 
 		if err != nil {
 			return err
 		}
+		b.requests.Add(1)
 		err = runOn(ctx, c.Conn, fn)
 		broken := isConnError(err) || c.IsClosing()
 		b.pool.put(c, broken)

@@ -358,6 +358,9 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 	if err != nil {
 		return backends.Record{}, err
 	}
+	if rec, done, err := b.modifyAsserted(ctx, r, id, pl); done {
+		return rec, err
+	}
 	var dn string
 	for attempt := 0; ; attempt++ {
 		dn, err = b.dnOf(ctx, r, id, attempt > 0)
@@ -381,6 +384,107 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 	return b.readAfterWrite(ctx, r, id, dn, pl.touched)
 }
 
+// modifyAsserted runs a plan that only modifies the entry's own (not
+// reference) attributes as one modify request, when the server has the assertion and post-read
+// controls: the cached DN is not verified first (the assertion (id=<id>)
+// makes the server refuse the modify when the DN names another entry), and
+// the entry comes back in the response (for users; a group's read-back
+// would carry its member list, so groups are read as below). done is
+// false when the plan or the server needs the general path, which also
+// handles a stale cached DN.
+func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl *plan) (rec backends.Record, done bool, err error) {
+	caps, err := b.getCaps(ctx)
+	if err != nil || !caps.controls[oidAssertion] || len(pl.changes) == 0 || len(pl.valueAttrsUsed) > 0 ||
+		(pl.password != nil && b.useExtendedPassword(caps)) {
+		return backends.Record{}, false, nil
+	}
+	for _, ch := range pl.changes {
+		if ch.ref != nil {
+			// slapd's memberof overlay runs its own updates of the member
+			// entries under the request's assertion, which they fail: a
+			// reference change takes the general path.
+			return backends.Record{}, false, nil
+		}
+	}
+	dn, cached := b.cache.dnOf(r.typ, id)
+	if !cached {
+		// The search that finds the DN verifies it too.
+		if dn, err = b.dnOf(ctx, r, id, true); err != nil {
+			return backends.Record{}, true, err
+		}
+	}
+	if len(pl.rdnValues) > 0 && rdnValue(r, dn) != pl.rdnValues[0] {
+		return backends.Record{}, false, nil // a rename
+	}
+	assert, err := assertionControl(b.idFilter(r, id))
+	if err != nil {
+		return backends.Record{}, false, nil
+	}
+	controls := []goldap.Control{assert}
+	var readBack []string
+	if caps.controls[oidPostRead] && r.typ != backends.Group {
+		readBack = b.readBackAttrs(r, pl.touched)
+		controls = append(controls, postReadControl(readBack))
+	}
+	changes := pl.changes
+	if pl.password != nil {
+		changes = append(slices.Clip(changes), change{op: backends.ModReplace, attr: r.cfg.PasswordAttribute, values: []string{*pl.password}})
+	}
+	resp, err := b.modifyWith(ctx, dn, changes, controls)
+	if isStaleErr(err) || goldap.IsErrorWithCode(err, goldap.LDAPResultAssertionFailed) {
+		b.log.Debug("cached dn is stale, searching by id", "type", r.typ, "id", id, "dn", dn)
+		b.cache.forgetDN(r.typ, id, dn)
+		return backends.Record{}, false, nil
+	}
+	if err != nil {
+		return backends.Record{}, true, b.mapErr(ctx, "modify", dn, err)
+	}
+	r.gen.Add(1)
+	if readBack != nil {
+		e, err := postReadEntry(resp)
+		if err != nil {
+			b.log.Warn("ldap server sent a post-read entry that does not decode; reading the entry", "dn", dn, "error", err)
+		}
+		if e != nil {
+			var names []string
+			for _, a := range e.Attributes {
+				if r.ref(a.Name) == nil {
+					names = append(names, a.Name)
+				}
+			}
+			recs, err := b.toRecords(ctx, r, []*goldap.Entry{e}, project(names))
+			if err != nil {
+				return backends.Record{}, true, err
+			}
+			if len(recs) == 1 {
+				return recs[0], true, nil
+			}
+		}
+	}
+	rec, err = b.readAfterWrite(ctx, r, id, dn, pl.touched)
+	if errors.Is(err, backends.ErrNotFound) && cached && resp == nil {
+		// Nothing was sent (every change was a no-op) to a DN that was
+		// never verified: let the general path find the entry.
+		b.cache.forgetDN(r.typ, id, dn)
+		return backends.Record{}, false, nil
+	}
+	return rec, true, err
+}
+
+// readBackAttrs are the attributes a user's read-back asks for: the user
+// attributes, the configured operational ones, every attribute just
+// written (an operational attribute such as pwdAccountLockedTime is not in
+// "*") and the id.
+func (b *Backend) readBackAttrs(r *resource, touched map[string]bool) []string {
+	ask := append([]string{"*", b.cfg.IDAttribute}, r.cfg.OperationalAttributes...)
+	for a := range touched {
+		if r.ref(a) == nil && validAttrName(a) && !r.isPassword(a) {
+			ask = append(ask, a)
+		}
+	}
+	return ask
+}
+
 // readAfterWrite reads the record at dn without the references that were
 // not modified (they may be large): it lists the attribute names first.
 func (b *Backend) readAfterWrite(ctx context.Context, r *resource, id, dn string, touched map[string]bool) (backends.Record, error) {
@@ -388,22 +492,11 @@ func (b *Backend) readAfterWrite(ctx context.Context, r *resource, id, dn string
 	// 50,000 values, and the contract leaves them out of Modify's answer.
 	p := project(nil)
 	if len(r.refs) > 0 {
-		// The names of the user attributes, of the configured operational
-		// ones and of every attribute just written (an operational
-		// attribute such as pwdAccountLockedTime is not in "*").
-		ask := append([]string{"*"}, r.cfg.OperationalAttributes...)
-		for a := range touched {
-			if r.ref(a) == nil && validAttrName(a) && !r.isPassword(a) {
-				ask = append(ask, a)
-			}
-		}
 		// Groups carry member lists: ask for the names only, then read the
 		// rest. Other entries are small: one search with the values, whose
 		// reference attributes are left out of the record.
+		ask := b.readBackAttrs(r, touched)
 		typesOnly := r.typ == backends.Group
-		if !typesOnly {
-			ask = append(ask, b.cfg.IDAttribute)
-		}
 		var names *goldap.Entry
 		err := b.run(ctx, func(c *goldap.Conn) error {
 			res, err := c.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 0, 0, typesOnly,
@@ -540,8 +633,17 @@ func (b *Backend) undoRename(ctx context.Context, newDN, oldRDN string) {
 // attribute that has a placeholder, the placeholder is added in the same
 // request.
 func (b *Backend) modify(ctx context.Context, dn string, changes []change) error {
+	_, err := b.modifyWith(ctx, dn, changes, nil)
+	return err
+}
+
+// modifyWith is modify with extra request controls (assertion, post-read);
+// it returns the controls of the response to the request that succeeded,
+// none when no request was needed.
+func (b *Backend) modifyWith(ctx context.Context, dn string, changes []change, extra []goldap.Control) ([]goldap.Control, error) {
+	var response []goldap.Control
 	send := func(changes []change, permissive bool) error {
-		var controls []goldap.Control
+		controls := slices.Clone(extra)
 		if permissive {
 			controls = append(controls, goldap.NewControlString(oidPermissiveModify, true, ""))
 		}
@@ -557,7 +659,13 @@ func (b *Backend) modify(ctx context.Context, dn string, changes []change) error
 			}
 		}
 		b.modifies.Add(1)
-		return b.run(ctx, func(c *goldap.Conn) error { return c.Modify(req) })
+		return b.run(ctx, func(c *goldap.Conn) error {
+			res, err := c.ModifyWithResult(req)
+			if err == nil && res != nil {
+				response = res.Controls
+			}
+			return err
+		})
 	}
 	attempt := func(changes []change) error {
 		caps, err := b.getCaps(ctx)
@@ -590,10 +698,10 @@ func (b *Backend) modify(ctx context.Context, dn string, changes []change) error
 	}
 	changes, err := b.checkPresent(ctx, dn, changes)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(changes) == 0 {
-		return nil
+		return nil, nil
 	}
 	err = attempt(changes)
 	if goldap.IsErrorWithCode(err, goldap.LDAPResultObjectClassViolation) {
@@ -604,10 +712,13 @@ func (b *Backend) modify(ctx context.Context, dn string, changes []change) error
 			}
 		}
 		if len(withPH) > 0 {
-			return attempt(append(withPH, changes...))
+			err = attempt(append(withPH, changes...))
 		}
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return response, nil
 }
 
 // checkPresent drops ifPresent deletes of values the entry does not hold,
