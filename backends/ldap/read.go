@@ -37,6 +37,30 @@ func (p projection) has(attr string) bool {
 	return ok
 }
 
+// readPlan is the projection of an attribute list and what to ask the
+// directory for, worked out once per distinct list (callers pass the same
+// few lists: the mapping's attributes with or without members).
+type readPlan struct {
+	p     projection
+	attrs []string // clipped: appending copies
+}
+
+func (b *Backend) planRead(r *resource, attrs []string) readPlan {
+	key := "\x00all"
+	if attrs != nil {
+		key = strings.Join(attrs, "\x00")
+	}
+	if rp, ok := r.reads.Load(key); ok {
+		return rp.(readPlan)
+	}
+	p := project(attrs)
+	rp := readPlan{p: p, attrs: slices.Clip(b.requestAttrs(r, p))}
+	if r.readsN.Add(1) <= 256 {
+		r.reads.Store(key, rp)
+	}
+	return rp
+}
+
 // requestAttrs lists what to ask the directory for: user attributes, the
 // stored references (memberOf is operational and must be named), the id
 // and, for computed references by name, the name they are computed from.
@@ -232,8 +256,9 @@ func (b *Backend) Get(ctx context.Context, resourceType, id string, attrs []stri
 	if err != nil {
 		return backends.Record{}, err
 	}
-	p := project(attrs)
-	e, err := b.findEntry(ctx, r, id, b.requestAttrs(r, p))
+	rp := b.planRead(r, attrs)
+	p := rp.p
+	e, err := b.findEntry(ctx, r, id, rp.attrs)
 	if err != nil {
 		return backends.Record{}, err
 	}

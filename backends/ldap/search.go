@@ -40,8 +40,8 @@ func (b *Backend) Search(ctx context.Context, resourceType string, q backends.Qu
 		return backends.Page{}, fmt.Errorf("%w: sort by the password attribute", backends.ErrUnsupported)
 	}
 	filter := "(&" + r.filter + cf.ldap + ")"
-	p := project(q.Attrs)
-	attrs := b.requestAttrs(r, p)
+	rp := b.planRead(r, q.Attrs)
+	p, attrs := rp.p, rp.attrs
 	start := max(1, q.StartIndex)
 
 	var entries []*goldap.Entry
