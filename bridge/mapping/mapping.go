@@ -67,6 +67,8 @@ type Attr struct {
 	toNativeUsesResource bool
 	// fromNativeUsesRecord: the from_native expression reads `record`.
 	fromNativeUsesRecord bool
+	// Results of expressions that read only their value; nil for others.
+	toMemo, fromMemo *memo
 	// For Element mappings, derived once at load: the selector as a key,
 	// whether other element mappings of the same attribute exist, and
 	// whether this one is declared first among them.
@@ -281,6 +283,7 @@ func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
 	if attr, ok := content.Attributes["to_native"]; ok {
 		a.ToNative = attr.Expr
 		a.toNativeUsesResource = usesVariable(attr.Expr, "resource")
+		a.toMemo = memoFor(attr.Expr, "value")
 		diags = append(diags, m.checkExpr(attr.Expr, "to_native", map[string]bool{"value": true, "resource": true})...)
 		if a.ReadOnly {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "to_native on a read-only attribute",
@@ -290,6 +293,7 @@ func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
 	if attr, ok := content.Attributes["from_native"]; ok {
 		a.FromNative = attr.Expr
 		a.fromNativeUsesRecord = usesVariable(attr.Expr, "record")
+		a.fromMemo = memoFor(attr.Expr, "value", "values")
 		diags = append(diags, m.checkExpr(attr.Expr, "from_native", map[string]bool{"value": true, "values": true, "record": true})...)
 	}
 	return a, diags
@@ -514,6 +518,11 @@ func (m *Mapping) toNative(doc scim.Doc, only func(*Attr) bool) (backends.Attrs,
 			out[a.Native] = formatNative(a.Target, v)
 			continue
 		}
+		key, memoable := memoKey(v)
+		if cached, ok := a.toMemo.get(key); ok && memoable {
+			out[a.Native] = slices.Clone(cached.([]string))
+			continue
+		}
 		vars := map[string]cty.Value{"value": toCty(v)}
 		if a.toNativeUsesResource {
 			vars["resource"] = resourceVal()
@@ -523,6 +532,9 @@ func (m *Mapping) toNative(doc scim.Doc, only func(*Attr) bool) (backends.Attrs,
 			return nil, evalErr(a.Label, diags)
 		}
 		out[a.Native] = nativeStrings(fromCty(res))
+		if memoable {
+			a.toMemo.put(key, slices.Clone(out[a.Native]))
+		}
 	}
 	for _, c := range m.Computed {
 		if only != nil {
@@ -685,19 +697,31 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 		}
 		var v any
 		if a.FromNative != nil {
-			first := cty.NullVal(cty.String)
-			if len(vals) > 0 {
-				first = cty.StringVal(vals[0])
+			// One value or none determines both value and values.
+			var key any = fromNativeAbsent{}
+			if len(vals) == 1 {
+				key = vals[0]
 			}
-			vars := map[string]cty.Value{"value": first, "values": toCty(vals)}
-			if a.fromNativeUsesRecord {
-				vars["record"] = recordVal()
+			if cached, ok := a.fromMemo.get(key); ok && len(vals) <= 1 {
+				v = cached
+			} else {
+				first := cty.NullVal(cty.String)
+				if len(vals) > 0 {
+					first = cty.StringVal(vals[0])
+				}
+				vars := map[string]cty.Value{"value": first, "values": toCty(vals)}
+				if a.fromNativeUsesRecord {
+					vars["record"] = recordVal()
+				}
+				res, diags := a.FromNative.Value(m.evalCtx(vars))
+				if diags.HasErrors() {
+					return nil, fmt.Errorf("from_native of %s: %s", a.Label, diags.Error())
+				}
+				v = fromCty(res)
+				if _, ok := memoKey(v); (ok || v == nil) && len(vals) <= 1 {
+					a.fromMemo.put(key, v) // scalars only: callers may change lists and maps
+				}
 			}
-			res, diags := a.FromNative.Value(m.evalCtx(vars))
-			if diags.HasErrors() {
-				return nil, fmt.Errorf("from_native of %s: %s", a.Label, diags.Error())
-			}
-			v = fromCty(res)
 		} else if a.Kind == Collection {
 			var list []any
 			for _, s := range vals {
@@ -827,12 +851,42 @@ func parseNative(a *scim.Attribute, v any) any {
 // NormalizeTime renders native timestamps (RFC 3339, SQL "2006-01-02
 // 15:04:05", LDAP generalized time) as RFC 3339 UTC.
 func NormalizeTime(s string) any {
+	if t, ok := generalizedTime(s); ok {
+		return t
+	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "20060102150405.999999999Z0700", "20060102150405Z", "20060102150405.999999999Z"} {
 		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
 			return t.UTC().Format(time.RFC3339)
 		}
 	}
 	return nil
+}
+
+// generalizedTime formats the LDAP form YYYYMMDDHHMMSSZ, which every LDAP
+// entry's timestamps use, as RFC 3339 without going through time.Parse.
+func generalizedTime(s string) (string, bool) {
+	if len(s) != 15 || s[14] != 'Z' {
+		return "", false
+	}
+	for i := range 14 {
+		if s[i] < '0' || s[i] > '9' {
+			return "", false
+		}
+	}
+	num := func(i, j int) int {
+		n := 0
+		for _, c := range s[i:j] {
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	mo, d, h, mi, sec := num(4, 6), num(6, 8), num(8, 10), num(10, 12), num(12, 14)
+	t := time.Date(num(0, 4), time.Month(mo), d, h, mi, sec, 0, time.UTC)
+	if t.Month() != time.Month(mo) || t.Day() != d || t.Hour() != h || t.Minute() != mi || t.Second() != sec {
+		return "", false // out of range (month 13, February 30, ...): time.Parse decides
+	}
+	var b [20]byte
+	return string(t.AppendFormat(b[:0], time.RFC3339)), true
 }
 
 // NativeAttrs lists the native attributes to read for resources; list
