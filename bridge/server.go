@@ -135,7 +135,9 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 	status := c.Response().StatusCode()
 	route := c.Route().Path
 	s.Metrics.Observe(c.Method(), route, status, time.Since(start))
-	log.Debug("request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
+	if log.IsDebug() {
+		log.Debug("request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
+	}
 	return nil
 }
 

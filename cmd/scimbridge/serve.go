@@ -92,6 +92,8 @@ func cmdServe(args []string, stderr io.Writer) int {
 		return 1
 	}
 	log := newLogger(cfg.Settings, stderr)
+	gogc := bridge.ApplyGCDefault()
+	log.Debug("runtime", "gogc", gogc)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	opened, err := openBackends(ctx, cfg, log)
 	cancel()
