@@ -97,3 +97,13 @@ func (p *Process) Restart(start func() error) error {
 	}
 	return err
 }
+
+// PID is the server's process id (also its process group id), 0 when it
+// is not running.
+func (p *Process) PID() int {
+	cmd, _ := p.current()
+	if cmd == nil || cmd.Process == nil {
+		return 0
+	}
+	return cmd.Process.Pid
+}

@@ -28,6 +28,8 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/scimbridge/scimbridge/bridge"
 )
 
 // options are the flags every backend's runner gets.
@@ -70,6 +72,8 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 
+	// The bridge runs in this process: with the binary's GC setting.
+	bridge.ApplyGCDefault()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	var run []string
@@ -89,28 +93,63 @@ func main() {
 	}
 }
 
-// sample is the latencies of one measured loop.
+// sample is the latencies of one measured loop and the CPU it cost.
 type sample struct {
 	lat   []time.Duration
 	total time.Duration
+	cpu   cpuUse
 }
 
-// measure runs fn n times (i = 0..n-1), timing each call.
+// measure runs fn n times in order (i = 0..n-1), timing each call.
 func measure(ctx context.Context, n int, fn func(i int) error) (sample, error) {
-	s := sample{lat: make([]time.Duration, 0, n)}
+	return measureParallel(ctx, 1, n, func(_ context.Context, _, i int) error { return fn(i) })
+}
+
+// measureParallel runs fn(worker, i) for i in [0, n) on `workers`
+// goroutines, timing each call; the sample's total is the wall time, so
+// opsPerSec is the throughput. A failed call stops its worker and the
+// first error is returned.
+func measureParallel(ctx context.Context, workers, n int, fn func(ctx context.Context, worker, i int) error) (sample, error) {
+	lat := make([]time.Duration, n)
+	var next atomic.Int64
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	cpu0 := cpuNow()
 	start := time.Now()
-	for i := range n {
-		if err := ctx.Err(); err != nil {
-			return s, err
-		}
-		t0 := time.Now()
-		if err := fn(i); err != nil {
-			return s, fmt.Errorf("operation %d: %w", i, err)
-		}
-		s.lat = append(s.lat, time.Since(t0))
+	for w := range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				t := time.Now()
+				err := fn(ctx, w, i)
+				lat[i] = time.Since(t)
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("operation %d: %w", i, err)
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		})
 	}
-	s.total = time.Since(start)
-	return s, nil
+	wg.Wait()
+	s := sample{lat: lat, total: time.Since(start), cpu: cpuNow().sub(cpu0)}
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return s, firstErr
+}
+
+// measureConcurrent is measureParallel for operations that need no worker
+// number.
+func measureConcurrent(ctx context.Context, workers, n int, fn func(i int) error) (sample, error) {
+	return measureParallel(ctx, workers, n, func(_ context.Context, _, i int) error { return fn(i) })
 }
 
 func (s sample) opsPerSec() float64 {
@@ -138,7 +177,7 @@ type report struct {
 func newReport(w io.Writer, title string) *report {
 	fmt.Fprintf(w, "\n== %s\n", title)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "operation\tn\tbridge ops/s\tp50\tp99\traw ops/s\tp50\tp99\tbridge/raw time\t")
+	fmt.Fprintln(tw, "operation\tn\tbridge ops/s\tp50\tp99\tcpu/op\traw ops/s\tp50\tp99\tcpu/op\tbridge/raw time\t")
 	return &report{tw: tw}
 }
 
@@ -149,9 +188,9 @@ func (r *report) pair(op string, bridge, raw sample) {
 	if raw.total > 0 && len(raw.lat) > 0 && len(bridge.lat) > 0 {
 		ratio = (bridge.total.Seconds() / float64(len(bridge.lat))) / (raw.total.Seconds() / float64(len(raw.lat)))
 	}
-	fmt.Fprintf(r.tw, "%s\t%d\t%.0f\t%s\t%s\t%.0f\t%s\t%s\t%.1fx\t\n", op, len(bridge.lat),
-		bridge.opsPerSec(), short(bridge.percentile(0.50)), short(bridge.percentile(0.99)),
-		raw.opsPerSec(), short(raw.percentile(0.50)), short(raw.percentile(0.99)), ratio)
+	fmt.Fprintf(r.tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%.1fx\t\n", op, len(bridge.lat),
+		bridge.opsPerSec(), short(bridge.percentile(0.50)), short(bridge.percentile(0.99)), bridge.cpuPerOp(),
+		raw.opsPerSec(), short(raw.percentile(0.50)), short(raw.percentile(0.99)), raw.cpuPerOp(), ratio)
 }
 
 func (r *report) flush() { _ = r.tw.Flush() }
@@ -180,48 +219,13 @@ func processPeakRSS() string {
 	return "unknown"
 }
 
-// measureConcurrent runs fn n times spread over workers goroutines; the
-// sample's total is the wall time, so opsPerSec is the throughput.
-func measureConcurrent(ctx context.Context, workers, n int, fn func(i int) error) (sample, error) {
-	s := sample{lat: make([]time.Duration, n)}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	start := time.Now()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				t0 := time.Now()
-				if err := fn(i); err != nil {
-					errs <- fmt.Errorf("operation %d: %w", i, err)
-					return
-				}
-				s.lat[i] = time.Since(t0)
-			}
-		}()
-	}
-	wg.Wait()
-	s.total = time.Since(start)
-	close(errs)
-	if err := <-errs; err != nil {
-		return s, err
-	}
-	return s, ctx.Err()
-}
-
 // throughputReport prints bridge-versus-raw throughput at a concurrency.
 type throughputReport struct{ tw *tabwriter.Writer }
 
 func newThroughputReport(w io.Writer, title string) *throughputReport {
 	fmt.Fprintf(w, "\n== %s\n", title)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "operation\tn\tbridge ops/s\tp50\tp99\traw ops/s\tp50\tp99\tbridge/raw throughput\t")
+	fmt.Fprintln(tw, "operation\tn\tbridge ops/s\tp50\tp99\tcpu/op\traw ops/s\tp50\tp99\tcpu/op\tbridge/raw throughput\t")
 	return &throughputReport{tw: tw}
 }
 
@@ -230,9 +234,9 @@ func (r *throughputReport) pair(op string, bridge, raw sample) {
 	if raw.opsPerSec() > 0 {
 		ratio = bridge.opsPerSec() / raw.opsPerSec()
 	}
-	fmt.Fprintf(r.tw, "%s\t%d\t%.0f\t%s\t%s\t%.0f\t%s\t%s\t%.2f\t\n", op, len(bridge.lat),
-		bridge.opsPerSec(), short(bridge.percentile(0.50)), short(bridge.percentile(0.99)),
-		raw.opsPerSec(), short(raw.percentile(0.50)), short(raw.percentile(0.99)), ratio)
+	fmt.Fprintf(r.tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%.2f\t\n", op, len(bridge.lat),
+		bridge.opsPerSec(), short(bridge.percentile(0.50)), short(bridge.percentile(0.99)), bridge.cpuPerOp(),
+		raw.opsPerSec(), short(raw.percentile(0.50)), short(raw.percentile(0.99)), raw.cpuPerOp(), ratio)
 }
 
 func (r *throughputReport) flush() { _ = r.tw.Flush() }

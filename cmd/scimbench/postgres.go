@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	dbsql "database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -57,6 +54,8 @@ func runPostgres(ctx context.Context, o options) error {
 		return err
 	}
 	defer srv.Stop()
+	serverPGID.Store(int64(srv.PID()))
+	defer serverPGID.Store(0)
 	url, err := srv.CreateDatabase(ctx, "bench")
 	if err != nil {
 		return err
@@ -76,7 +75,11 @@ func runPostgres(ctx context.Context, o options) error {
 		return err
 	}
 	defer stopBridge()
-	c := newSCIMClient(base)
+	c, err := newSCIMClient(base)
+	if err != nil {
+		return err
+	}
+	defer c.lc.close()
 
 	var version string
 	_ = raw.QueryRowContext(ctx, "SHOW server_version").Scan(&version)
@@ -468,44 +471,23 @@ ORDER BY p.person_no DESC LIMIT $2`, gid, n)
 }
 
 // scimClient drives the bridge over HTTP with keep-alive connections.
-type scimClient struct {
-	base string
-	http *http.Client
-}
+type scimClient struct{ lc *loadClient }
 
-func newSCIMClient(base string) *scimClient {
-	tr := &http.Transport{MaxIdleConns: 16, MaxIdleConnsPerHost: 16, IdleConnTimeout: time.Minute}
-	return &scimClient{base: base, http: &http.Client{Transport: tr, Timeout: time.Minute}}
+func newSCIMClient(base string) (*scimClient, error) {
+	lc, err := newLoadClient(base, pgBenchToken, 16)
+	if err != nil {
+		return nil, err
+	}
+	return &scimClient{lc: lc}, nil
 }
 
 func (c *scimClient) do(method, path string, body any, want ...int) ([]byte, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
+	status, out, err := c.lc.do(context.Background(), method, path, body)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+pgBenchToken)
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/scim+json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if !slices.Contains(want, resp.StatusCode) {
-		return nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(out)))
+	if !slices.Contains(want, status) {
+		return nil, fmt.Errorf("%s %s: %d %s", method, path, status, strings.TrimSpace(string(out)))
 	}
 	return out, nil
 }
@@ -556,7 +538,7 @@ func (c *scimClient) filterUserName(login string) error {
 	if err != nil {
 		return err
 	}
-	if !bytes.Contains(out, []byte(`"totalResults":1`)) {
+	if !oneResult(out) {
 		return fmt.Errorf("filter %s: %s", login, out)
 	}
 	return nil

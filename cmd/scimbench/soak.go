@@ -52,7 +52,11 @@ func runSoak(ctx context.Context, o options) error {
 		return err
 	}
 	defer stopBridge()
-	c := newSCIMClient(base)
+	c, err := newSCIMClient(base)
+	if err != nil {
+		return err
+	}
+	defer c.lc.close()
 
 	// A working set: users and a group to change.
 	const seedUsers = 500

@@ -666,3 +666,14 @@ func (s *Server) writeCerts() error {
 	s.ClientKeyFile = filepath.Join(s.Dir, "client.key")
 	return nil
 }
+
+// PID is slapd's process id (also its process group id), 0 when it is not
+// running. Benchmarks read its CPU time from /proc.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}

@@ -290,3 +290,7 @@ func Shared(t testing.TB) *Server {
 	t.Helper()
 	return shared.Get(t)
 }
+
+// PID is the postmaster's process id (also the process group id of every
+// PostgreSQL process), 0 when it is not running.
+func (s *Server) PID() int { return s.proc.PID() }
