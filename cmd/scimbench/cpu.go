@@ -16,9 +16,9 @@ import (
 // a CPU-bound run goes, which the wall-clock ratios alone do not.
 type cpuUse struct{ self, server time.Duration }
 
-// serverPGID is the process group of the directory server being measured
-// (slapd, or the postmaster and its backends); 0: not measured.
-var serverPGID atomic.Int64
+// serverPID is the directory server being measured (slapd, or the
+// postmaster, whose children are counted with it); 0: not measured.
+var serverPID atomic.Int64
 
 func cpuNow() cpuUse {
 	var u cpuUse
@@ -26,8 +26,8 @@ func cpuNow() cpuUse {
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		u.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
-	if pg := serverPGID.Load(); pg > 0 {
-		u.server = groupCPU(int(pg))
+	if pg := serverPID.Load(); pg > 0 {
+		u.server = treeCPU(int(pg))
 	}
 	return u
 }
@@ -39,34 +39,54 @@ func (u cpuUse) sub(v cpuUse) cpuUse {
 // clockTick is the unit of /proc/<pid>/stat times (USER_HZ, 100 on Linux).
 const clockTick = 10 * time.Millisecond
 
-// groupCPU sums the CPU time of every process in process group pg,
+// treeCPU sums the CPU time of process pid and of its descendants,
 // including the children they have reaped (PostgreSQL backends that
-// exited). Processes that cannot be read are skipped.
-func groupCPU(pg int) time.Duration {
+// exited). PostgreSQL's processes each start a session of their own, so
+// the tree, not the process group, is what belongs to the server.
+func treeCPU(pid int) time.Duration {
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var ticks int64
+	type proc struct {
+		ppid  int
+		ticks int64
+	}
+	procs := map[int]proc{}
 	for _, path := range stats {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			continue
 		}
 		// Fields after the command name, which is in parentheses and may
-		// hold spaces: state ppid pgrp ... utime(14) stime cutime cstime.
+		// hold spaces: state ppid ... utime(14) stime cutime cstime.
 		end := bytes.LastIndexByte(data, ')')
-		if end < 0 {
+		open := bytes.IndexByte(data, ' ')
+		if end < 0 || open < 0 {
 			continue
 		}
 		f := bytes.Fields(data[end+1:])
 		if len(f) < 15 {
 			continue
 		}
-		if g, _ := strconv.Atoi(string(f[2])); g != pg {
-			continue
-		}
+		id, _ := strconv.Atoi(string(data[:open]))
+		pp, _ := strconv.Atoi(string(f[1]))
+		var ticks int64
 		for _, k := range []int{11, 12, 13, 14} { // utime stime cutime cstime
 			n, _ := strconv.ParseInt(string(f[k]), 10, 64)
 			ticks += n
 		}
+		procs[id] = proc{ppid: pp, ticks: ticks}
+	}
+	in := map[int]bool{pid: true}
+	for changed := true; changed; { // a few levels at most
+		changed = false
+		for id, p := range procs {
+			if !in[id] && in[p.ppid] {
+				in[id], changed = true, true
+			}
+		}
+	}
+	var ticks int64
+	for id := range in {
+		ticks += procs[id].ticks
 	}
 	return time.Duration(ticks) * clockTick
 }
@@ -79,7 +99,7 @@ func (s sample) cpuPerOp() string {
 		return "-"
 	}
 	self := s.cpu.self / time.Duration(n)
-	if serverPGID.Load() == 0 {
+	if serverPID.Load() == 0 {
 		return short(self)
 	}
 	return short(self) + "+" + short(s.cpu.server/time.Duration(n))

@@ -126,8 +126,8 @@ func (b *ldapBench) run(ctx context.Context) error {
 		return err
 	}
 	defer srv.Stop()
-	serverPGID.Store(int64(srv.PID()))
-	defer serverPGID.Store(0)
+	serverPID.Store(int64(srv.PID()))
+	defer serverPID.Store(0)
 	ous := map[string]ldaptest.OU{}
 	for _, name := range []string{"ops", "small", "big"} {
 		if ous[name], err = srv.CreateOU(name); err != nil {
@@ -167,7 +167,7 @@ func (b *ldapBench) run(ctx context.Context) error {
 		return err
 	}
 	defer plain.Stop()
-	serverPGID.Store(int64(plain.PID()))
+	serverPID.Store(int64(plain.PID()))
 	pbig, err := plain.CreateOU("big")
 	if err != nil {
 		return err

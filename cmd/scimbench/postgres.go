@@ -54,8 +54,8 @@ func runPostgres(ctx context.Context, o options) error {
 		return err
 	}
 	defer srv.Stop()
-	serverPGID.Store(int64(srv.PID()))
-	defer serverPGID.Store(0)
+	serverPID.Store(int64(srv.PID()))
+	defer serverPID.Store(0)
 	url, err := srv.CreateDatabase(ctx, "bench")
 	if err != nil {
 		return err

@@ -291,6 +291,19 @@ func Shared(t testing.TB) *Server {
 	return shared.Get(t)
 }
 
-// PID is the postmaster's process id (also the process group id of every
-// PostgreSQL process), 0 when it is not running.
-func (s *Server) PID() int { return s.proc.PID() }
+// PID is the postmaster's process id, 0 when it is not running. The
+// postmaster leads a session of its own (setsid), so this is also the
+// process group of every PostgreSQL process; it is read from
+// postmaster.pid, since the child process may be a wrapper that drops root.
+func (s *Server) PID() int {
+	if s.proc.PID() == 0 {
+		return 0
+	}
+	data, err := os.ReadFile(filepath.Join(s.Dir, "data", "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	first, _, _ := strings.Cut(string(data), "\n")
+	pid, _ := strconv.Atoi(strings.TrimSpace(first))
+	return pid
+}
