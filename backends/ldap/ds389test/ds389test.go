@@ -15,8 +15,9 @@
 //
 // ns-slapd then runs in the foreground (-d 0), as the unprivileged user
 // dirsrv (created by the package) when the test runs as root, else as the
-// test's user, and creates the database on first start in about a second. After start the
-// harness adds the suffix entry and a service account for the bridge,
+// test's user, and creates the database on first start in about a second.
+// Nothing is read from /etc/dirsrv. After start the harness adds the
+// suffix entry and a service account for the bridge,
 // ServiceDN, which has no rights of its own: NewOU gives it rights on the
 // test's ou=people and ou=groups with ServiceACI, the ACI the
 // examples/389ds.hcl header documents.
@@ -291,35 +292,24 @@ func (s *Server) writeDSE() error {
 		return fmt.Errorf("ds389test: %s has placeholders this harness does not know: %v", templateDSE, unknown)
 	}
 	d := newDSE(text)
-	edits := []struct {
-		dn        string
-		on        bool     // nsslapd-pluginenabled: off -> on
-		add, drop []string // attribute lines
-	}{
-		{dn: "cn=config", add: []string{
-			"nsslapd-listenhost: 127.0.0.1",
-			// Tests make many short connections and a few long searches.
-			"nsslapd-idletimeout: 0",
-		}},
-		{dn: "cn=MemberOf Plugin,cn=plugins,cn=config", on: true},
+	edits := []dseEdit{
+		{dn: "cn=config", add: []string{"nsslapd-listenhost: 127.0.0.1"}},
+		{dn: "cn=MemberOf Plugin,cn=plugins,cn=config", enable: true},
+		// Fixed small caches instead of a share of the machine's memory.
 		{dn: "cn=config,cn=ldbm database,cn=plugins,cn=config", add: []string{
 			"nsslapd-cache-autosize: 0",
 			"nsslapd-dbcachesize: 16777216",
 		}},
 	}
 	if s.opts.ReferentialIntegrity {
-		edits = append(edits, struct {
-			dn        string
-			on        bool
-			add, drop []string
-		}{
-			dn: "cn=referential integrity postoperation,cn=plugins,cn=config", on: true,
+		edits = append(edits, dseEdit{
+			dn: "cn=referential integrity postoperation,cn=plugins,cn=config", enable: true,
 			drop: []string{"referint-membership-attr"},
 			add:  []string{"referint-membership-attr: member", "referint-membership-attr: uniqueMember", "referint-membership-attr: manager"},
 		})
 	}
 	for _, e := range edits {
-		if err := d.edit(e.dn, e.on, e.drop, e.add); err != nil {
+		if err := d.edit(e); err != nil {
 			return err
 		}
 	}
@@ -402,32 +392,38 @@ func newDSE(text string) *dse {
 
 func (d *dse) append(entry string) { d.entries = append(d.entries, strings.Split(entry, "\n")) }
 
-// edit changes the entry dn: turns the plugin on, removes the attributes
-// named in drop, appends the lines in add.
-func (d *dse) edit(dn string, on bool, drop, add []string) error {
-	for i, e := range d.entries {
-		if !strings.EqualFold(strings.TrimSpace(strings.TrimPrefix(e[0], "dn:")), dn) {
+// dseEdit is a change to one entry of dse.ldif.
+type dseEdit struct {
+	dn     string
+	enable bool     // nsslapd-pluginenabled: on
+	drop   []string // attributes removed
+	add    []string // attribute lines appended
+}
+
+func (d *dse) edit(e dseEdit) error {
+	for i, entry := range d.entries {
+		if !strings.EqualFold(strings.TrimSpace(strings.TrimPrefix(entry[0], "dn:")), e.dn) {
 			continue
 		}
 		var out []string
-		found := !on
-		for _, line := range e {
+		enabled := false
+		for _, line := range entry {
 			name, _, _ := strings.Cut(line, ":")
 			switch {
-			case on && strings.EqualFold(name, "nsslapd-pluginenabled"):
-				line, found = name+": on", true
-			case containsFold(drop, name):
+			case e.enable && strings.EqualFold(name, "nsslapd-pluginenabled"):
+				line, enabled = name+": on", true
+			case containsFold(e.drop, name):
 				continue
 			}
 			out = append(out, line)
 		}
-		if !found {
-			return fmt.Errorf("ds389test: %s in %s has no nsslapd-pluginenabled", dn, templateDSE)
+		if e.enable && !enabled {
+			return fmt.Errorf("ds389test: %s in %s has no nsslapd-pluginenabled", e.dn, templateDSE)
 		}
-		d.entries[i] = append(out, add...)
+		d.entries[i] = append(out, e.add...)
 		return nil
 	}
-	return fmt.Errorf("ds389test: %s has no entry %s", templateDSE, dn)
+	return fmt.Errorf("ds389test: %s has no entry %s", templateDSE, e.dn)
 }
 
 func containsFold(list []string, s string) bool {
