@@ -18,7 +18,7 @@ run: build
 	@echo "scimbridge: bearer token for this dev server is in .dev-token"
 	SCIMBRIDGE_TOKEN="$$(cat .dev-token)" ./$(BIN) serve --config $(CONFIG)
 
-# All tests, with the race detector, against real servers (slapd,
+# All tests, with the race detector, against real servers (slapd, 389 DS,
 # PostgreSQL, MariaDB) started by the tests themselves.
 test:
 	$(GO) vet ./...

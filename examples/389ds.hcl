@@ -1,11 +1,17 @@
 # scimbridge example: 389 Directory Server (also Red Hat Directory Server
 # and FreeIPA-free 389 deployments).
 #
-# NOT TESTED AGAINST A REAL 389 SERVER: no 389 DS was available when this
-# file was written. It passes `scimbridge validate`, and its LDAP backend
-# settings are the ones tested on OpenLDAP (examples/openldap.hcl), except
-# for the 389-specific parts marked "389:" below. Try it on a test instance
-# first, and please report what you had to change.
+# Tested against 389 Directory Server 2.3.1 (Debian 12's 389-ds-base) by
+# examples/ds389_test.go: the tests start a real ns-slapd
+# (backends/ldap/ds389test) and serve this file as shipped, bound as a
+# service account with the ACI shown below, over ldap:// on loopback. They
+# run the backend conformance suite, the recorded Okta, Entra (both PATCH
+# dialects) and OneLogin sequences, Okta's SPEC test, the hostile request
+# corpus, concurrent clients and a kill and restart of ns-slapd under load,
+# and read the directory itself: nsUniqueId as the SCIM id across renames,
+# nsAccountLock, member / memberOf / manager values, the hashed
+# userPassword and binds with it. Not tested: TLS (ldaps://, start_tls,
+# ca_file), referential_integrity = "server", other 389 versions.
 #
 # One SCIM endpoint at /scim/v2 that provisions
 #   - users  as inetOrgPerson entries  uid=<userName>,ou=people,<base>
@@ -15,7 +21,7 @@
 # Everything site-specific comes from the environment:
 #
 #   LDAP_URL            ldaps://ds.example.org:636 (or ldap://...:389 with start_tls)
-#   LDAP_BIND_DN        the bridge's account, e.g. uid=scimbridge,ou=people,dc=example,dc=org
+#   LDAP_BIND_DN        the bridge's account, e.g. uid=scimbridge,ou=services,dc=example,dc=org
 #   LDAP_BIND_PASSWORD  its password (or use bind_password_file below)
 #   LDAP_BASE_DN        e.g. dc=example,dc=org
 #   SCIMBRIDGE_TOKEN    the bearer token the identity provider sends
@@ -28,11 +34,21 @@
 #       dsconf <instance> plugin memberof enable && restart
 #     (without it, see reference "memberOf" below);
 #   - the Referential Integrity plugin is optional (see referential_integrity);
-#   - an account for the bridge with an ACI granting add, delete, write
-#     (including nsAccountLock, userPassword and modrdn) on both OUs; cn=Directory
-#     Manager works but should not be used in production;
-#   - equality indexes on uid, cn, mail, member and memberOf (nsUniqueId is
-#     indexed by every 389 instance).
+#   - an account for the bridge, not below ou=people (an inetOrgPerson there
+#     would be listed as a SCIM user), with this ACI on ou=people and on
+#     ou=groups (the one the tests use; in 389 DS 2.3 targetattr="*" also
+#     covers the operational attributes nsUniqueId and nsAccountLock, and
+#     write covers renames within the OU):
+#       aci: (targetattr="*")(version 3.0; acl "scimbridge";
+#         allow (read, search, compare, write, add, delete)
+#         userdn="ldap:///uid=scimbridge,ou=services,dc=example,dc=org";)
+#     cn=Directory Manager also works, but it bypasses every ACI and limit
+#     and should not be used in production;
+#   - equality indexes on uid, cn, mail, member, memberOf and nsUniqueId:
+#     a new 389 backend has them by default. Add one on manager: the bridge
+#     searches (manager=<dn>) when a user is renamed or deleted, which the
+#     access log otherwise shows as unindexed (notes=U):
+#       dsconf <instance> backend index add --attr manager --index-type eq --reindex userRoot
 
 server {
   listen    = "127.0.0.1:8080" # or SCIMBRIDGE_LISTEN / --listen
@@ -53,13 +69,20 @@ backend "ldap" "389ds" {
   id_attribute = "nsUniqueId"
 
   # "bridge": the bridge rewrites member and manager values on renames and
-  # deletes. With the Referential Integrity plugin enabled for member and
-  # manager (its default attribute list includes both), use "server".
+  # deletes (tested). "server" leaves that to the Referential Integrity
+  # plugin, whose default attribute list (member, uniquemember, owner,
+  # seeAlso) lacks manager: add referint-membership-attr: manager to its
+  # entry first. (Not tested with the bridge.)
   referential_integrity = "bridge"
 
-  # 389 supports the Password Modify extended operation and hashes the
-  # password with the instance's passwordStorageScheme (PBKDF2 by default).
-  password_modify = "auto"
+  # 389: the password is written as userPassword in the add / modify
+  # itself, and 389 hashes a clear-text value with the instance's
+  # passwordStorageScheme (PBKDF2-SHA512 in 2.3). 389 refuses the Password
+  # Modify extended operation ("auto", "extended") on a connection without
+  # TLS: "Operation requires a secure connection". A value that looks
+  # hashed ("{SSHA}...") is refused for any account but the root DN
+  # (nsslapd-allow-hashed-passwords: off), so a client cannot set a hash.
+  password_modify = "attribute"
 
   pool_size = 8
   timeout   = "10s"

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/scimbridge/scimbridge/backends/kinds"
+	"github.com/scimbridge/scimbridge/backends/ldap/ds389test"
 
 	"github.com/scimbridge/scimbridge/backends/sql/mariadbtest"
 	"github.com/scimbridge/scimbridge/backends/sql/pgtest"
@@ -18,9 +19,12 @@ import (
 
 // One PostgreSQL and one MariaDB for the package; every test loads the
 // example's schema file into a fresh database and serves the example's
-// configuration as shipped, with DATABASE_URL pointing at it.
+// configuration as shipped, with DATABASE_URL pointing at it. The 389 DS
+// tests (ds389_test.go) share one 389 Directory Server, an OU each.
 func TestMain(m *testing.M) {
-	os.Exit(pgtest.Wrap(func() int { return mariadbtest.Wrap(m.Run) }))
+	os.Exit(pgtest.Wrap(func() int {
+		return mariadbtest.Wrap(func() int { return ds389test.Wrap(m.Run, ds389test.Options{}) })
+	}))
 }
 
 // example describes one shipped example and its native names.

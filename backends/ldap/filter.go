@@ -89,6 +89,17 @@ func (cp *compiler) compile(f backends.Filter) (compiled, error) {
 		if f.Filter == nil {
 			return compiled{}, fmt.Errorf("%w: ldap filter: not without an operand", backends.ErrInvalid)
 		}
+		// Negations go down to the comparisons (De Morgan): 389 DS 2.3
+		// answers a negated OR wrongly, e.g. nothing for
+		// (!(|(uid:caseExactMatch:=a)(uid:caseExactMatch:=b)))
+		// (389ds/389-ds-base#6307), and a negated junction with an inexact
+		// part would otherwise widen to everything.
+		if fs, ok := orFilters(f.Filter); ok {
+			return cp.compile(backends.And{Filters: negateAll(fs)})
+		}
+		if fs, ok := andFilters(f.Filter); ok {
+			return cp.compile(backends.Or{Filters: negateAll(fs)})
+		}
 		c, err := cp.compile(f.Filter)
 		if err != nil {
 			return compiled{}, err
@@ -112,6 +123,38 @@ func (cp *compiler) compile(f backends.Filter) (compiled, error) {
 		return cp.compare(*f)
 	}
 	return compiled{}, fmt.Errorf("%w: ldap filter node %T", backends.ErrUnsupported, f)
+}
+
+func orFilters(f backends.Filter) ([]backends.Filter, bool) {
+	switch f := f.(type) {
+	case backends.Or:
+		return f.Filters, true
+	case *backends.Or:
+		if f != nil {
+			return f.Filters, true
+		}
+	}
+	return nil, false
+}
+
+func andFilters(f backends.Filter) ([]backends.Filter, bool) {
+	switch f := f.(type) {
+	case backends.And:
+		return f.Filters, true
+	case *backends.And:
+		if f != nil {
+			return f.Filters, true
+		}
+	}
+	return nil, false
+}
+
+func negateAll(fs []backends.Filter) []backends.Filter {
+	out := make([]backends.Filter, len(fs))
+	for i, f := range fs {
+		out[i] = backends.Not{Filter: f}
+	}
+	return out
 }
 
 func (cp *compiler) junction(op string, fs []backends.Filter, empty string, combine func([]bool) bool) (compiled, error) {
@@ -243,6 +286,14 @@ func (cp *compiler) compare(c backends.Compare) (compiled, error) {
 		out.ldap, out.exact = cp.ordering(at, c)
 	default:
 		return compiled{}, fmt.Errorf("%w: ldap filter operator %q", backends.ErrUnsupported, c.Op)
+	}
+	if strings.IndexByte(c.Value, 0) >= 0 {
+		// 389 DS ends an assertion value at a NUL byte ("plain\x00" matches
+		// "plain") or refuses the filter: select by presence, decide here.
+		out.ldap, out.exact = "("+c.Attr+"=*)", false
+		if c.Op == backends.Ne {
+			out.ldap = matchAll
+		}
 	}
 	return out, nil
 }

@@ -649,7 +649,7 @@ func TestOpenLDAPExampleInjection(t *testing.T) {
 }
 
 // TestExamplesValidate loads both LDAP examples as `scimbridge validate`
-// does (389 DS has no server here: its example is checked, not run).
+// does (389ds.hcl runs against a real 389 DS in examples/ds389_test.go).
 func TestExamplesValidate(t *testing.T) {
 	for _, f := range []string{"openldap.hcl", "389ds.hcl"} {
 		t.Run(f, func(t *testing.T) {
