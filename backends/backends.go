@@ -37,7 +37,8 @@ var (
 	ErrUnsupported = errors.New("unsupported")
 	// ErrUnavailable: the directory cannot be reached or is busy; the client should retry.
 	ErrUnavailable = errors.New("backend unavailable")
-	// ErrPermission: the bridge's own account lacks the rights for the operation.
+	// ErrPermission: the directory refused the bridge's own account the operation (missing
+	// rights, or a secure connection it requires).
 	ErrPermission = errors.New("backend permission denied")
 )
 

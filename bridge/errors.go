@@ -47,7 +47,7 @@ func ToSCIMError(err error) *scim.Error {
 	case errors.Is(err, backends.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return &scim.Error{Status: 503, Detail: "the directory is unavailable; retry later", RetryAfter: 5, Cause: err}
 	case errors.Is(err, backends.ErrPermission):
-		return &scim.Error{Status: 502, Detail: "the bridge's directory account lacks the rights for this operation", Cause: err}
+		return &scim.Error{Status: 502, Detail: "the directory refused the bridge's account this operation (missing rights, or a connection without TLS); the bridge's log says which", Cause: err}
 	case errors.Is(err, context.Canceled):
 		return &scim.Error{Status: 499, Detail: "request cancelled", Cause: err}
 	}

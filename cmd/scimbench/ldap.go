@@ -359,7 +359,7 @@ func timeRatio(bridge, raw sample) float64 {
 func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool *ldapPool, ops, small ldaptest.OU) error {
 	sz := b.sz
 	c := sz.concurrency
-	rep := newReport(b.out, fmt.Sprintf("single entries, %d concurrent clients, %d users in the OU", c, sz.smallUsers))
+	rep := newReport(b.out, fmt.Sprintf("single entries, %d concurrent clients, %d users in the OU; bridge and raw in %d alternating rounds", c, sz.smallUsers, pairRounds))
 	var ratios []string
 	worst := 0.0
 	pair := func(op string, br, rw sample) {
@@ -374,21 +374,18 @@ func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool 
 		return err
 	}
 	defer ob.close()
-	br, err := measureParallel(ctx, c, sz.ops, func(ctx context.Context, _, i int) error {
+	// Each operation: bridge and raw in alternating rounds (measurePairs).
+	br, rw, err := measurePairs(ctx, c, sz.ops, func(ctx context.Context, _, i int) error {
 		name := ldapUserName("bc", i)
 		return ob.do(ctx, "POST", "/Users", map[string]any{"schemas": []string{ldapCoreUser}, "userName": name,
 			"name":   map[string]any{"givenName": "Given", "familyName": "Family " + name},
 			"emails": []any{map[string]any{"type": "work", "primary": true, "value": name + "@example.org"}},
 			"active": true}, nil)
-	})
-	if err != nil {
-		return fmt.Errorf("bridge create: %w", err)
-	}
-	rw, err := measureParallel(ctx, c, sz.ops, func(_ context.Context, w, i int) error {
+	}, func(_ context.Context, w, i int) error {
 		return pool.conns[w].Add(rawUser(ops.People, ldapUserName("rc", i)))
 	})
 	if err != nil {
-		return fmt.Errorf("raw create: %w", err)
+		return fmt.Errorf("create: %w", err)
 	}
 	pair("create user", br, rw)
 
@@ -412,16 +409,13 @@ func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool 
 		return pool.searchOne(w, small.People, "(&(objectClass=inetOrgPerson)(entryUUID="+goldap.EscapeFilter(ids[names[i]])+"))")
 	}
 	for _, label := range []string{"get by id, cold cache", "get by id, cached"} {
-		if br, err = measureParallel(ctx, c, sz.ops, getByID); err != nil {
-			return fmt.Errorf("bridge %s: %w", label, err)
-		}
-		if rw, err = measureParallel(ctx, c, sz.ops, rawByID); err != nil {
-			return fmt.Errorf("raw %s: %w", label, err)
+		if br, rw, err = measurePairs(ctx, c, sz.ops, getByID, rawByID); err != nil {
+			return fmt.Errorf("%s: %w", label, err)
 		}
 		pair(label, br, rw)
 	}
 
-	br, err = measureParallel(ctx, c, sz.ops, func(ctx context.Context, _, i int) error {
+	br, rw, err = measurePairs(ctx, c, sz.ops, func(ctx context.Context, _, i int) error {
 		// The answer is checked, not decoded: the raw client does not
 		// parse JSON either.
 		status, body, err := sb.http.do(ctx, "GET", "/Users?filter="+url.QueryEscape(`userName eq "`+names[i]+`"`), nil)
@@ -432,35 +426,27 @@ func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool 
 			return fmt.Errorf("filter %s: %d %s", names[i], status, body)
 		}
 		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("bridge filter: %w", err)
-	}
-	rw, err = measureParallel(ctx, c, sz.ops, func(_ context.Context, w, i int) error {
+	}, func(_ context.Context, w, i int) error {
 		return pool.searchOne(w, small.People, "(&(objectClass=inetOrgPerson)(uid="+goldap.EscapeFilter(names[i])+"))")
 	})
 	if err != nil {
-		return fmt.Errorf("raw filter: %w", err)
+		return fmt.Errorf("filter: %w", err)
 	}
 	pair("filter userName eq", br, rw)
 
 	// PATCH active=false on distinct users (the bridge serialises writes
 	// to one resource; IdPs do not hammer a single user either).
-	br, err = measureParallel(ctx, c, sz.ops, func(ctx context.Context, _, i int) error {
+	br, rw, err = measurePairs(ctx, c, sz.ops, func(ctx context.Context, _, i int) error {
 		return sb.do(ctx, "PATCH", "/Users/"+ids[ldapUserName("s", i%sz.smallUsers)], map[string]any{
 			"schemas":    []string{ldapPatchOp},
 			"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}}}, nil)
-	})
-	if err != nil {
-		return fmt.Errorf("bridge PATCH active: %w", err)
-	}
-	rw, err = measureParallel(ctx, c, sz.ops, func(_ context.Context, w, i int) error {
+	}, func(_ context.Context, w, i int) error {
 		req := goldap.NewModifyRequest("uid="+ldapUserName("s", (i+sz.ops)%sz.smallUsers)+","+small.People, nil)
 		req.Replace("pwdAccountLockedTime", []string{ldaptest.PermanentLock})
 		return pool.conns[w].Modify(req)
 	})
 	if err != nil {
-		return fmt.Errorf("raw PATCH active: %w", err)
+		return fmt.Errorf("PATCH active: %w", err)
 	}
 	pair("PATCH active=false", br, rw)
 	rep.flush()

@@ -146,6 +146,35 @@ func measureParallel(ctx context.Context, workers, n int, fn func(ctx context.Co
 	return s, firstErr
 }
 
+// pairRounds is how many alternating rounds measurePairs runs.
+const pairRounds = 4
+
+// measurePairs measures the bridge and the raw client in alternating
+// rounds (bridge, raw, bridge, raw, ...), each round running its share of
+// the n operations (the indexes stay distinct across rounds), and adds the
+// rounds up: background load that comes and goes weighs on both alike.
+func measurePairs(ctx context.Context, workers, n int, bridge, raw func(ctx context.Context, w, i int) error) (sample, sample, error) {
+	var b, r sample
+	for k := range pairRounds {
+		from, to := n*k/pairRounds, n*(k+1)/pairRounds
+		for _, side := range []struct {
+			fn  func(ctx context.Context, w, i int) error
+			acc *sample
+			who string
+		}{{bridge, &b, "bridge"}, {raw, &r, "raw"}} {
+			s, err := measureParallel(ctx, workers, to-from, func(ctx context.Context, w, i int) error { return side.fn(ctx, w, from+i) })
+			if err != nil {
+				return b, r, fmt.Errorf("%s: %w", side.who, err)
+			}
+			side.acc.lat = append(side.acc.lat, s.lat...)
+			side.acc.total += s.total
+			side.acc.cpu.self += s.cpu.self
+			side.acc.cpu.server += s.cpu.server
+		}
+	}
+	return b, r, nil
+}
+
 // measureConcurrent is measureParallel for operations that need no worker
 // number.
 func measureConcurrent(ctx context.Context, workers, n int, fn func(i int) error) (sample, error) {

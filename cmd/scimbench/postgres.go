@@ -202,11 +202,12 @@ func runPostgres(ctx context.Context, o options) error {
 	return nil
 }
 
-// pgThroughput compares throughput with 8 concurrent clients: the target is
-// a bridge/raw ratio of at least 0.7 for single-record operations.
+// pgThroughput compares throughput with 8 concurrent clients, bridge and
+// raw in alternating rounds: the target is a bridge/raw ratio of at least
+// 0.7 for single-record operations.
 func pgThroughput(ctx context.Context, o options, sz pgSizes, c *scimClient, raw *dbsql.DB, ids []string) error {
 	const workers = 8
-	tp := newThroughputReport(o.out, fmt.Sprintf("throughput at concurrency %d", workers))
+	tp := newThroughputReport(o.out, fmt.Sprintf("throughput at concurrency %d; bridge and raw in %d alternating rounds", workers, pairRounds))
 	type op struct {
 		name        string
 		n           int
@@ -230,13 +231,11 @@ func pgThroughput(ctx context.Context, o options, sz pgSizes, c *scimClient, raw
 			func(i int) error { return c.patchActive(ids[i%len(ids)], i%2 == 1) },
 			func(i int) error { return rawPatchActive(ctx, raw, ids[i%len(ids)], i%2 == 1) }},
 	} {
-		b, err := measureConcurrent(ctx, workers, x.n, x.bridge)
+		b, r, err := measurePairs(ctx, workers, x.n,
+			func(_ context.Context, _, i int) error { return x.bridge(i) },
+			func(_ context.Context, _, i int) error { return x.raw(i) })
 		if err != nil {
-			return fmt.Errorf("bridge %s: %w", x.name, err)
-		}
-		r, err := measureConcurrent(ctx, workers, x.n, x.raw)
-		if err != nil {
-			return fmt.Errorf("raw %s: %w", x.name, err)
+			return fmt.Errorf("%s: %w", x.name, err)
 		}
 		tp.pair(x.name, b, r)
 	}
