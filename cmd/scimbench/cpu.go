@@ -20,16 +20,32 @@ type cpuUse struct{ self, server time.Duration }
 // postmaster, whose children are counted with it); 0: not measured.
 var serverPID atomic.Int64
 
-func cpuNow() cpuUse {
-	var u cpuUse
+// cpuStart and cpuEnd read both clocks around a measured interval. Reading
+// /proc costs milliseconds of this process's CPU: it is done outside the
+// interval (first at the start, last at the end).
+func cpuStart() cpuUse {
+	server := serverCPU()
+	return cpuUse{self: selfCPU(), server: server}
+}
+
+func cpuEnd() cpuUse {
+	self := selfCPU()
+	return cpuUse{self: self, server: serverCPU()}
+}
+
+func selfCPU() time.Duration {
 	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		u.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
 	}
-	if pg := serverPID.Load(); pg > 0 {
-		u.server = treeCPU(int(pg))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func serverCPU() time.Duration {
+	if pid := serverPID.Load(); pid > 0 {
+		return treeCPU(int(pid))
 	}
-	return u
+	return 0
 }
 
 func (u cpuUse) sub(v cpuUse) cpuUse {

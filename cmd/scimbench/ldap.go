@@ -434,10 +434,12 @@ func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool 
 	}
 	pair("filter userName eq", br, rw)
 
-	// PATCH active=false on distinct users (the bridge serialises writes
-	// to one resource; IdPs do not hammer a single user either).
+	// PATCH active=false on distinct users that were just read, as Okta
+	// reads a user before it deactivates it (the bridge serialises writes
+	// to one resource; IdPs do not hammer a single user either). The raw
+	// client knows every DN.
 	br, rw, err = measurePairs(ctx, c, sz.ops, func(ctx context.Context, _, i int) error {
-		return sb.do(ctx, "PATCH", "/Users/"+ids[ldapUserName("s", i%sz.smallUsers)], map[string]any{
+		return sb.do(ctx, "PATCH", "/Users/"+ids[names[i]], map[string]any{
 			"schemas":    []string{ldapPatchOp},
 			"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}}}, nil)
 	}, func(_ context.Context, w, i int) error {
@@ -454,7 +456,7 @@ func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool 
 	b.rss()
 
 	// Reactivate everyone (not measured).
-	_, err = measureParallel(ctx, c, min(sz.smallUsers, 2*sz.ops), func(_ context.Context, w, i int) error {
+	_, err = measureParallel(ctx, c, sz.smallUsers, func(_ context.Context, w, i int) error {
 		req := goldap.NewModifyRequest("uid="+ldapUserName("s", i)+","+small.People, nil)
 		req.Replace("pwdAccountLockedTime", nil)
 		return pool.conns[w].Modify(req)

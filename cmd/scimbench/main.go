@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"sort"
@@ -57,8 +58,13 @@ func main() {
 	flag.BoolVar(&o.quick, "quick", false, "smaller data sets and fewer operations")
 	flag.StringVar(&o.examples, "examples", "examples", "directory holding the shipped example configurations and schemas")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (bridge and clients) to the file")
+	flag.StringVar(&phaseProfileDir, "phase-profile", "", "write a CPU profile of each bridge round of the throughput tables into this directory (not with -cpuprofile)")
 	flag.Parse()
 	o.out = os.Stdout
+	if *cpuProfile != "" && phaseProfileDir != "" {
+		fmt.Fprintln(os.Stderr, "scimbench: -cpuprofile and -phase-profile exclude each other")
+		os.Exit(2)
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -115,7 +121,7 @@ func measureParallel(ctx context.Context, workers, n int, fn func(ctx context.Co
 	var mu sync.Mutex
 	var firstErr error
 	var wg sync.WaitGroup
-	cpu0 := cpuNow()
+	cpu0 := cpuStart()
 	start := time.Now()
 	for w := range workers {
 		wg.Go(func() {
@@ -139,7 +145,7 @@ func measureParallel(ctx context.Context, workers, n int, fn func(ctx context.Co
 		})
 	}
 	wg.Wait()
-	s := sample{lat: lat, total: time.Since(start), cpu: cpuNow().sub(cpu0)}
+	s := sample{lat: lat, total: time.Since(start), cpu: cpuEnd().sub(cpu0)}
 	if firstErr == nil {
 		firstErr = ctx.Err()
 	}
@@ -155,6 +161,7 @@ const pairRounds = 4
 // rounds up: background load that comes and goes weighs on both alike.
 func measurePairs(ctx context.Context, workers, n int, bridge, raw func(ctx context.Context, w, i int) error) (sample, sample, error) {
 	var b, r sample
+	pairsRun++
 	for k := range pairRounds {
 		from, to := n*k/pairRounds, n*(k+1)/pairRounds
 		for _, side := range []struct {
@@ -162,7 +169,9 @@ func measurePairs(ctx context.Context, workers, n int, bridge, raw func(ctx cont
 			acc *sample
 			who string
 		}{{bridge, &b, "bridge"}, {raw, &r, "raw"}} {
+			stop := phaseProfile(side.who == "bridge", fmt.Sprintf("pair%02d-round%d", pairsRun, k))
 			s, err := measureParallel(ctx, workers, to-from, func(ctx context.Context, w, i int) error { return side.fn(ctx, w, from+i) })
+			stop()
 			if err != nil {
 				return b, r, fmt.Errorf("%s: %w", side.who, err)
 			}
@@ -173,6 +182,34 @@ func measurePairs(ctx context.Context, workers, n int, bridge, raw func(ctx cont
 		}
 	}
 	return b, r, nil
+}
+
+// pairsRun numbers the measurePairs calls (profile file names).
+var pairsRun int
+
+// phaseProfileDir, when set (-phase-profile), receives a CPU profile of
+// every bridge round of measurePairs: pairNN-roundK.prof, NN counting the
+// table rows in order. `go tool pprof` merges the rounds of a row.
+var phaseProfileDir string
+
+func phaseProfile(on bool, name string) (stop func()) {
+	if !on || phaseProfileDir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(phaseProfileDir, name+".prof"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "scimbench:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "scimbench:", err)
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 // measureConcurrent is measureParallel for operations that need no worker
