@@ -1013,76 +1013,88 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 		done := map[string]bool{}
 		for _, other := range b.resources {
 			for _, ref := range other.refs {
-				if ref.layout == layoutDelim {
-					// The owner's row keeps its list; a deleted target
-					// leaves every list that holds it.
-					if ref.target == r {
-						if err := b.dropDelim(ctx, tx, ref, key); err != nil {
-							return err
-						}
-					}
-					continue
-				}
-				var col string
-				switch {
-				case ref.owner == r:
-					col = ref.this
-				case ref.target == r:
-					col = ref.other
-				default:
-					continue
-				}
-				k := strings.ToLower(ref.joinTable + "." + col)
-				if done[k] {
-					continue
-				}
-				done[k] = true
-				q := newBuilder(b.d)
-				if ref.layout == layoutJoin || ref.layout == layoutValues {
-					q.write("DELETE FROM ", q.q(ref.joinTable), " WHERE ", q.q(col), " = ", q.arg(key))
-				} else {
-					// foreign_key / local_column: the "join row" is a row of
-					// the target's (owner's) table; only its key is cleared.
-					q.write("UPDATE ", q.q(ref.joinTable), " SET ", q.q(ref.fkColumn()), " = NULL WHERE ", q.q(col), " = ", q.arg(key),
-						" AND ", q.q(ref.fkColumn()), " IS NOT NULL")
-				}
-				if _, err := tx.ExecContext(ctx, q.String(), q.args...); err != nil {
+				if err := b.dropRef(ctx, tx, r, ref, key, done); err != nil {
 					return err
 				}
 			}
 		}
-		q := newBuilder(b.d)
-		if sd := r.softDel; sd != nil {
-			var mark any
-			if sd.value != nil {
-				mark = *sd.value
-			} else {
-				mark = b.stamp(sd.col, time.Now())
-			}
-			q.write("UPDATE ", q.q(r.table), " SET ", q.q(sd.col.name), " = ", q.arg(mark))
-			if r.updated != nil && r.updated != sd.col {
-				q.write(", ", q.q(r.updated.name), " = ", q.arg(b.stamp(r.updated, time.Now())))
-			}
-			q.write(" WHERE ", q.q(r.idCol), " = ", q.arg(key))
-			b.andLive(q, r, "")
-		} else {
-			q.write("DELETE FROM ", q.q(r.table), " WHERE ", q.q(r.idCol), " = ", q.arg(key))
-		}
-		res, err := tx.ExecContext(ctx, q.String(), q.args...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return notFound(resourceType, id)
-		}
-		return nil
+		return b.deleteRow(ctx, tx, r, key, id)
 	})
 	if err != nil {
 		return b.wrap(ctx, "delete "+resourceType, err)
 	}
 	b.gen.Add(1)
+	return nil
+}
+
+// dropRef removes what ref holds of the record of r with key that is being
+// deleted: the join rows naming it, the foreign keys pointing at it, its
+// id in delimited lists. done holds the join table columns handled already.
+func (b *Backend) dropRef(ctx context.Context, tx *dbsql.Tx, r *resource, ref *reference, key any, done map[string]bool) error {
+	if ref.layout == layoutDelim {
+		// The owner's row keeps its list; a deleted target
+		// leaves every list that holds it.
+		if ref.target == r {
+			return b.dropDelim(ctx, tx, ref, key)
+		}
+		return nil
+	}
+	var col string
+	switch {
+	case ref.owner == r:
+		col = ref.this
+	case ref.target == r:
+		col = ref.other
+	default:
+		return nil
+	}
+	k := strings.ToLower(ref.joinTable + "." + col)
+	if done[k] {
+		return nil
+	}
+	done[k] = true
+	q := newBuilder(b.d)
+	if ref.layout == layoutJoin || ref.layout == layoutValues {
+		q.write("DELETE FROM ", q.q(ref.joinTable), " WHERE ", q.q(col), " = ", q.arg(key))
+	} else {
+		// foreign_key / local_column: the "join row" is a row of
+		// the target's (owner's) table; only its key is cleared.
+		q.write("UPDATE ", q.q(ref.joinTable), " SET ", q.q(ref.fkColumn()), " = NULL WHERE ", q.q(col), " = ", q.arg(key),
+			" AND ", q.q(ref.fkColumn()), " IS NOT NULL")
+	}
+	_, err := tx.ExecContext(ctx, q.String(), q.args...)
+	return err
+}
+
+// deleteRow deletes (or marks, with soft delete) the live row of r with
+// key; none is ErrNotFound for id.
+func (b *Backend) deleteRow(ctx context.Context, tx *dbsql.Tx, r *resource, key any, id string) error {
+	q := newBuilder(b.d)
+	if sd := r.softDel; sd != nil {
+		var mark any
+		if sd.value != nil {
+			mark = *sd.value
+		} else {
+			mark = b.stamp(sd.col, time.Now())
+		}
+		q.write("UPDATE ", q.q(r.table), " SET ", q.q(sd.col.name), " = ", q.arg(mark))
+		if r.updated != nil && r.updated != sd.col {
+			q.write(", ", q.q(r.updated.name), " = ", q.arg(b.stamp(r.updated, time.Now())))
+		}
+		q.write(" WHERE ", q.q(r.idCol), " = ", q.arg(key))
+		b.andLive(q, r, "")
+	} else {
+		q.write("DELETE FROM ", q.q(r.table), " WHERE ", q.q(r.idCol), " = ", q.arg(key))
+	}
+	res, err := tx.ExecContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return notFound(r.name, id)
+	}
 	return nil
 }
 
