@@ -153,6 +153,39 @@
 // column would be (case handling, LIKE escaping); ne matches records
 // without such a value. Sorting by a multi_value is ErrUnsupported.
 //
+// Where the application lets nobody write its tables directly (writes go
+// through stored procedures that also write audit rows, say), the writes
+// can be statements of the configuration instead; reads still come from
+// the tables (or views):
+//
+//	resource "User" {
+//	  table     = "app_users"
+//	  id_column = "user_id"
+//	  create {                      # or CALL ..., or INSERT ... RETURNING
+//	    sql        = "SELECT app_user_add(:login, :first_name, :active)"
+//	    returns_id = true           # first column of the first row: the new id
+//	  }                             # (or find_by = "login", or :id with id_generation = "uuid")
+//	  update { sql = "CALL app_user_set(:id, :login, :first_name, :active)" }  # the row after the change
+//	  delete { sql = "CALL app_user_remove(:id)" }
+//	}
+//	resource "Group" {
+//	  ...
+//	  reference "members" {         # join_table etc. as above, for reading
+//	    add    { sql = "CALL app_member_add(:id, :target_id)" }     # one call per added member
+//	    remove { sql = "CALL app_member_remove(:id, :target_id)" }  # one call per removed member
+//	  }
+//	}
+//
+// Parameters are :name (a column of the record; :id, :target_id, :value
+// where the block offers them), turned into the dialect's placeholders
+// when the configuration is loaded; values are always bound, and an
+// unknown name is reported with its file:line. Each statement runs in the
+// transaction of its SCIM write, so a failing procedure leaves nothing
+// behind, and its errors map as the backend's own do (a RAISE EXCEPTION or
+// SIGNAL is ErrInvalid with its message). StatementConfig and the create,
+// update, delete, add and remove fields of the configuration types say
+// exactly what each block is called with.
+//
 // Soft-deleted rows are invisible to every read and their join rows are
 // removed; whether a deleted userName can be created again is the
 // schema's choice (a unique index over live rows only allows it). Ids may
@@ -305,6 +338,9 @@ func (b *Backend) init(ctx context.Context, cfg *Config) error {
 	}
 	res, err := loadSchema(ctx, b.d, b.db, cfg)
 	if err != nil {
+		return fmt.Errorf("sql: %w", err)
+	}
+	if err := compileStatements(b.d, cfg, res); err != nil {
 		return fmt.Errorf("sql: %w", err)
 	}
 	b.resources = res
@@ -516,6 +552,9 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 		if len(refVals[ref]) > 0 {
 			given = append(given, ref)
 		}
+	}
+	if r.createStmt() != nil {
+		return b.createByStatement(ctx, r, colVals, given, refVals)
 	}
 
 	var rec backends.Record
@@ -777,6 +816,9 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 			return backends.Record{}, invalidf("unknown modification %d", m.Op)
 		}
 	}
+	if r.updateStmt() != nil {
+		return b.modifyByStatement(ctx, r, key, mods, colMods)
+	}
 	// changes computes the columns to set (nil: NULL) from the current
 	// values of the needCur columns.
 	changes := func(cur map[*column]*string) (map[*column]any, error) {
@@ -1010,6 +1052,9 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 	ctx, cancel := b.opContext(ctx)
 	defer cancel()
 	err = b.inTx(ctx, func(tx *dbsql.Tx) error {
+		if b.deletesByStatement(r) {
+			return b.deleteWithStatements(ctx, tx, r, key, id)
+		}
 		done := map[string]bool{}
 		for _, other := range b.resources {
 			for _, ref := range other.refs {
