@@ -298,10 +298,15 @@ type MultiValueConfig struct {
 //
 // When every write of a table goes through statements, the database
 // account needs only to read the tables and to run the statements (e.g.
-// SECURITY DEFINER procedures): the backend then does not write them,
-// and on PostgreSQL it serialises its own writers of one record with a
-// transaction-level advisory lock instead of SELECT ... FOR UPDATE, which
-// needs the UPDATE privilege.
+// SECURITY DEFINER procedures): the backend then does not write them.
+// In a Modify of a resource with an update statement, and in a Delete
+// that runs statements, the backend first locks the record's row with
+// SELECT ... FOR UPDATE. On PostgreSQL that needs the UPDATE privilege;
+// where the account lacks it, the backend takes a transaction-level
+// advisory lock on the record instead, which serialises the bridge's own
+// writers but not the application's (a change the application makes
+// between the bridge's read and its update statement is then
+// overwritten by the row the statement gets).
 type StatementConfig struct {
 	// SQL is the statement. Required.
 	SQL string `hcl:"sql"`

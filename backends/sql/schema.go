@@ -32,6 +32,9 @@ type resource struct {
 	version *column
 	softDel *softDelete
 	stmts   *resourceStatements // create, update, delete blocks; nil: none
+	// advisoryLock: the account may not SELECT ... FOR UPDATE the table
+	// (PostgreSQL without UPDATE privilege); see lockRow.
+	advisoryLock bool
 }
 
 // softDelete says how deleted rows are marked.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/hashicorp/go-hclog"
@@ -627,6 +628,56 @@ func TestServerProceduresDirectDeletes(t *testing.T) {
 			}
 			if err := b.Delete(ctx, backends.User, u[0]); !errors.Is(err, backends.ErrNotFound) {
 				t.Errorf("second delete: %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
+
+// TestServerProceduresRowLock: where the account may lock rows (here:
+// UPDATE privilege on PostgreSQL), an update through a procedure waits
+// for a concurrent writer of the row and then passes the row as that
+// writer left it, so the writer's change is not overwritten.
+func TestServerProceduresRowLock(t *testing.T) {
+	for _, srv := range servers() {
+		t.Run(srv.name, func(t *testing.T) {
+			var grants []string
+			if srv.name == "Postgres" {
+				grants = []string{"UPDATE ON acct_users"}
+			}
+			b, db := openProc(t, srv, procConfigs[srv.name], grants...)
+			ctx := withTimeout(t)
+			u, err := b.Create(ctx, backends.User, backends.Attrs{"login": {"lock"}, "first_name": {"Old"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := newProcChecks(t, srv, db)
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = tx.Rollback() }()
+			if _, err := tx.Exec("UPDATE acct_users SET first_name = 'App' WHERE user_id = "+c.ph(1), u.ID); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() {
+				_, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "last_name", Values: []string{"Bridge"}}})
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				t.Fatalf("the modify did not wait for the row lock: %v", err)
+			case <-time.After(300 * time.Millisecond):
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			got := c.strings("SELECT "+c.concat("first_name", "'|'", "last_name")+" FROM acct_users WHERE user_id = "+c.ph(1), u.ID)
+			if !slices.Equal(got, []string{"App|Bridge"}) {
+				t.Errorf("row after both writes: %q, want App|Bridge", got)
 			}
 		})
 	}

@@ -343,6 +343,9 @@ func (b *Backend) init(ctx context.Context, cfg *Config) error {
 	if err := compileStatements(b.d, cfg, res); err != nil {
 		return fmt.Errorf("sql: %w", err)
 	}
+	if err := chooseLocks(ctx, b.d, b.db, res); err != nil {
+		return b.wrap(ctx, "connect", err)
+	}
 	b.resources = res
 	return nil
 }

@@ -964,19 +964,40 @@ func (b *Backend) presentRefs(ctx context.Context, tx *dbsql.Tx, ref *reference,
 // lockRow locks the live row of r with key until the transaction ends
 // (ErrNotFound if there is none) and returns the values of cols. The
 // writes through statements read the row and then call a statement with
-// what they read, so concurrent writers of one record must wait for each
-// other. On PostgreSQL, SELECT ... FOR UPDATE needs the UPDATE privilege,
-// which an account that writes only through procedures lacks: there a
-// transaction-level advisory lock on the record serialises the backend's
-// writers instead (the procedures lock what they change themselves).
+// what they read, so other writers of the record must wait: SELECT ...
+// FOR UPDATE, or, where r.advisoryLock says the account may not lock rows
+// (see chooseLocks), a transaction-level advisory lock on the record, which
+// makes the backend's own writers wait for each other (the application's
+// procedures do not take it).
 func (b *Backend) lockRow(ctx context.Context, tx *dbsql.Tx, r *resource, key any, cols []*column) (map[*column]*string, error) {
-	if _, ok := b.d.(postgresDialect); ok {
+	if r.advisoryLock {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", advisoryKey(r.table, key)); err != nil {
 			return nil, err
 		}
 		return b.rowValues(ctx, tx, r, key, cols, "")
 	}
 	return b.rowValues(ctx, tx, r, key, cols, b.d.forUpdate())
+}
+
+// chooseLocks sets advisoryLock on the resources whose rows lockRow
+// cannot lock with SELECT ... FOR UPDATE: on PostgreSQL that needs the
+// UPDATE privilege on the table, which an account that writes only
+// through procedures lacks. (MySQL / MariaDB lock with SELECT alone, and
+// SQLite serialises writers.)
+func chooseLocks(ctx context.Context, d dialect, q querier, res map[string]*resource) error {
+	if _, ok := d.(postgresDialect); !ok {
+		return nil
+	}
+	for _, r := range res {
+		var may bool
+		err := q.QueryRowContext(ctx, `SELECT has_table_privilege(c.oid, 'UPDATE') FROM pg_class c
+WHERE c.relname = $1 AND c.relnamespace = to_regnamespace(current_schema())`, r.table).Scan(&may)
+		if err != nil && !errors.Is(err, dbsql.ErrNoRows) {
+			return fmt.Errorf("checking the privileges on table %q: %w", r.table, err)
+		}
+		r.advisoryLock = !may
+	}
+	return nil
 }
 
 // advisoryKey is the PostgreSQL advisory lock key of a record.
