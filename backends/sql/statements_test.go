@@ -277,6 +277,14 @@ func TestStatementsSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	n = wantAudit("mail changes", n, "mail+ "+a+"/new@x.example scim", "mail- "+a+"/alice@x.example ")
+	rec, err = b.Modify(ctx, backends.User, a, []backends.Modification{{Op: backends.ModReplace, Attr: "mail", Values: []string{"new@x.example", "z@x.example"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n = wantAudit("mail replaced", n, "mail- "+a+"/a@x.example ", "mail+ "+a+"/z@x.example scim")
+	if got, err := b.Get(ctx, backends.User, a, []string{"mail"}); err != nil || !slices.Equal(got.Attrs.Get("mail"), []string{"new@x.example", "z@x.example"}) {
+		t.Errorf("mail after replace: %v %v", got.Attrs, err)
+	}
 
 	// A failing statement rolls back everything the write did.
 	_, err = b.Modify(ctx, backends.Group, g.ID, []backends.Modification{
@@ -588,5 +596,150 @@ func TestStatementsUnknownColumnAtLoad(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "test.hcl:9,") || !strings.Contains(err.Error(), "unknown parameter :e_mail") ||
 		strings.Contains(err.Error(), ":changed_by;") {
 		t.Fatalf("New: %v, want the unknown parameter :e_mail at test.hcl:9", err)
+	}
+}
+
+// TestConformanceStatementsForeignKey: a foreign_key reference whose
+// changes are UPDATE statements of the configuration.
+func TestConformanceStatementsForeignKey(t *testing.T) {
+	schema := strings.Replace(fkSchema, "dept_id  INTEGER REFERENCES depts(dept_id)", "dept_id  INTEGER REFERENCES depts(dept_id),\n  dept_by  TEXT", 1)
+	config := strings.Replace(fkConfig, `foreign_key = "dept_id"`, `foreign_key = "dept_id"
+      add    { sql = "UPDATE staff SET dept_id = :id, dept_by = 'scim:' || :id WHERE staff_id = :target_id" }
+      remove { sql = "UPDATE staff SET dept_id = NULL, dept_by = 'scim' WHERE staff_id = :target_id AND dept_id = :id" }`, 1)
+	if schema == fkSchema || config == fkConfig {
+		t.Fatal("the layout fixture changed; update this test")
+	}
+	f := layoutFixture(config, schema)
+	f.UserGroups = "groups"
+	f.SingleGroupPerUser = true
+	conformance.Run(t, f)
+
+	t.Run("Marks", func(t *testing.T) {
+		b, dir := open(t, config, schema)
+		db, err := dbsql.Open("sqlite", filepath.Join(dir, "fk.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		ctx := withTimeout(t)
+		u, err := b.Create(ctx, backends.User, backends.Attrs{"login": {"x"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := b.Create(ctx, backends.Group, backends.Attrs{"name": {"d"}, "members": {u.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := queryStrings(t, db, "SELECT dept_by FROM staff WHERE staff_id = ?", u.ID); !slices.Equal(got, []string{"scim:" + g.ID}) {
+			t.Errorf("dept_by after the add statement: %q", got)
+		}
+	})
+}
+
+// TestConformanceStatementsUUID: ids made by the backend and passed as
+// :id; the columns read from the tables; no delete statements, so deleting
+// a record removes its memberships with the remove statement.
+func TestConformanceStatementsUUID(t *testing.T) {
+	const config = `
+backend "sql" "uuid" {
+  driver        = "sqlite"
+  dsn           = "${dir}/uuid.db"
+  bootstrap_sql = schema
+  resource "User" {
+    table         = "people"
+    id_column     = "id"
+    id_generation = "uuid"
+    create { sql = "INSERT INTO people (id, uname, given, family, display, mail, hired) VALUES (:id, :uname, :given, :family, :display, :mail, :hired)" }
+    update { sql = "UPDATE people SET uname = :uname, given = :given, family = :family, display = :display, mail = :mail, hired = :hired WHERE id = :id" }
+  }
+  resource "Group" {
+    table         = "teams"
+    id_column     = "id"
+    id_generation = "uuid"
+    create { sql = "INSERT INTO teams (id, title) VALUES (:id, :title)" }
+    update { sql = "UPDATE teams SET title = :title WHERE id = :id" }
+    reference "people" {
+      join_table   = "team_people"
+      this_column  = "team"
+      other_column = "person"
+      target       = "User"
+      add    { sql = "INSERT INTO team_people (team, person) VALUES (:id, :target_id)" }
+      remove { sql = "DELETE FROM team_people WHERE team = :id AND person = :target_id" }
+    }
+  }
+}
+`
+	conformance.Run(t, conformance.Fixture{
+		New: func(t *testing.T) backends.Backend {
+			b, _ := open(t, config, uuidSchema)
+			return b
+		},
+		UserName:     "uname",
+		GivenName:    "given",
+		FamilyName:   "family",
+		DisplayName:  "display",
+		Email:        "mail",
+		Ordered:      "hired",
+		OrderedKind:  backends.KindTime,
+		GroupName:    "title",
+		GroupMembers: "people",
+	})
+}
+
+// TestStatementsMisbehaving: a statement that does not do what its block
+// says is an error, and the write it was part of is undone.
+func TestStatementsMisbehaving(t *testing.T) {
+	src := strings.NewReplacer(
+		`delete { sql = "DELETE FROM acct_users WHERE user_id = :id" }`,
+		`delete { sql = "UPDATE acct_users SET changed_by = 'not deleted' WHERE user_id = :id" }`,
+		`sql     = "INSERT INTO acct_groups (name, changed_by) VALUES (:name, 'scim:create')"`,
+		`sql     = "INSERT INTO acct_groups (name, changed_by) VALUES (:name || ' (SCIM)', 'scim:create')"`,
+	).Replace(stmtSQLiteConfig)
+	b, dir := open(t, src, stmtSQLiteSchema)
+	db, err := dbsql.Open("sqlite", filepath.Join(dir, "stmt.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := withTimeout(t)
+	u, err := b.Create(ctx, backends.User, backends.Attrs{"login": {"stays"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit := func() []string { return queryStrings(t, db, "SELECT COUNT(*) FROM acct_audit") }
+	before := audit()
+	err = b.Delete(ctx, backends.User, u.ID)
+	if err == nil || !strings.Contains(err.Error(), "still live") || errors.Is(err, backends.ErrNotFound) {
+		t.Fatalf("delete statement that deletes nothing: %v, want an error saying the record is still live", err)
+	}
+	if got := queryStrings(t, db, "SELECT changed_by FROM acct_users WHERE user_id = ?", u.ID); !slices.Equal(got, []string{"scim:create"}) {
+		t.Errorf("the failed delete was not rolled back: %q", got)
+	}
+	// find_by finds nothing when the statement stores another value.
+	_, err = b.Create(ctx, backends.Group, backends.Attrs{"name": {"MiXeD"}})
+	if err == nil || !strings.Contains(err.Error(), "find_by") {
+		t.Fatalf("create whose row find_by cannot find: %v", err)
+	}
+	if got := queryStrings(t, db, "SELECT COUNT(*) FROM acct_groups"); got[0] != "0" {
+		t.Errorf("the failed create was not rolled back: %s groups", got[0])
+	}
+	if got := audit(); !slices.Equal(got, before) {
+		t.Errorf("audit rows of failed writes: %s, want %s", got, before)
+	}
+
+	// returns_id with a statement that returns NULL.
+	src = strings.Replace(stmtSQLiteConfig, "RETURNING user_id;", "RETURNING NULL;", 1)
+	b, dir = open(t, src, stmtSQLiteSchema)
+	_, err = b.Create(ctx, backends.User, backends.Attrs{"login": {"nobody"}})
+	if err == nil || !strings.Contains(err.Error(), "returned NULL") {
+		t.Fatalf("create statement returning NULL: %v", err)
+	}
+	db2, err := dbsql.Open("sqlite", filepath.Join(dir, "stmt.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	if got := queryStrings(t, db2, "SELECT COUNT(*) FROM acct_users"); got[0] != "0" {
+		t.Errorf("the failed create was not rolled back: %s users", got[0])
 	}
 }
