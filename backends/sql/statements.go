@@ -143,8 +143,11 @@ func (c *Config) validateStatements(r *ResourceConfig) hcl.Diagnostics {
 		if names == nil {
 			return
 		}
+		reported := map[string]bool{}
 		for _, p := range parts {
-			if p.param != "" && !names[strings.ToLower(p.param)] && !strings.EqualFold(p.param, skip) {
+			name := strings.ToLower(p.param)
+			if p.param != "" && !names[name] && name != skip && !reported[name] {
+				reported[name] = true
 				add(st.SQLRange, "Unknown statement parameter", fmt.Sprintf("%s: unknown parameter :%s; it takes %s.", what, p.param, paramList(names)))
 			}
 		}
@@ -198,11 +201,11 @@ func (c *Config) validateStatements(r *ResourceConfig) hcl.Diagnostics {
 			skip = paramNameID
 		}
 		check(st, "create", fmt.Sprintf("create statement of %q", r.Type), names, skip)
-		if used, _ := uses(st, paramNameID); !uuidIDs && used {
+		usesID, readable := uses(st, paramNameID)
+		if !uuidIDs && usesID {
 			add(st.SQLRange, "Unknown statement parameter",
 				fmt.Sprintf("create statement of %q: :id is the new record's id, which the database makes (id_generation = %q); with id_generation = %q the backend makes it and passes it as :id.", r.Type, idGenDatabase, idGenUUID))
 		}
-		usesID, readable := uses(st, paramNameID)
 		switch {
 		case uuidIDs && (st.ReturnsID || st.FindBy != ""):
 			rng := st.ReturnsIDRange
@@ -305,7 +308,7 @@ func compileStatements(d dialect, cfg *Config, res map[string]*resource) error {
 		}
 		st := &statement{what: what, cols: map[*column]bool{}, returnsID: sc.ReturnsID}
 		var sb strings.Builder
-		bad := false
+		unknown := map[string]bool{}
 		for _, p := range parts {
 			if p.param == "" {
 				sb.WriteString(p.text)
@@ -313,8 +316,10 @@ func compileStatements(d dialect, cfg *Config, res map[string]*resource) error {
 			}
 			sp, ok := resolve(p.param)
 			if !ok {
-				fail(sc.SQLRange, "%s: unknown parameter :%s; it takes %s", what, p.param, names())
-				bad = true
+				if !unknown[strings.ToLower(p.param)] {
+					fail(sc.SQLRange, "%s: unknown parameter :%s; it takes %s", what, p.param, names())
+				}
+				unknown[strings.ToLower(p.param)] = true
 				continue
 			}
 			st.params = append(st.params, sp)
@@ -323,7 +328,7 @@ func compileStatements(d dialect, cfg *Config, res map[string]*resource) error {
 			}
 			sb.WriteString(d.placeholder(len(st.params)))
 		}
-		if bad {
+		if len(unknown) > 0 {
 			return nil
 		}
 		st.sql = sb.String()
