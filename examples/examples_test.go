@@ -4,6 +4,7 @@ import (
 	"context"
 	dbsql "database/sql"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,7 +40,13 @@ type example struct {
 	deletedRow   string // -> count of soft-deleted rows; by id
 	memberRow    string // -> count; by group id, user id
 	recreateCode int    // status of re-creating a deleted userName
+	// account is the role the bridge connects as, created before the
+	// schema is loaded (which grants it what it needs); "": the superuser.
+	account string
 }
+
+// postgres reports whether the example runs on PostgreSQL (else MariaDB).
+func (ex example) postgres() bool { return strings.HasPrefix(ex.name, "Postgres") }
 
 var postgresExample = example{
 	name: "Postgres", config: "postgres.hcl", schema: "postgres-legacy-schema.sql", backend: "hrportal",
@@ -91,11 +98,21 @@ func start(t *testing.T, ex example) *started {
 	}
 	var url string
 	var db *dbsql.DB
-	switch ex.name {
-	case "Postgres":
+	switch {
+	case ex.postgres():
 		url = pgtest.Shared(t).NewDatabase(t)
 		if db, err = dbsql.Open("pgx", url); err != nil {
 			t.Fatal(err)
+		}
+		if ex.account != "" {
+			if _, err := db.ExecContext(ctx, `DO $$ BEGIN CREATE ROLE `+ex.account+` LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`); err != nil {
+				t.Fatal(err)
+			}
+			super := "postgres://" + pgtest.User + "@"
+			if !strings.HasPrefix(url, super) {
+				t.Fatalf("unexpected DSN form %q", url)
+			}
+			url = "postgres://" + ex.account + "@" + strings.TrimPrefix(url, super)
 		}
 		if _, err := db.ExecContext(ctx, string(schema)); err != nil {
 			t.Fatalf("loading %s: %v", ex.schema, err)
@@ -129,7 +146,7 @@ func start(t *testing.T, ex example) *started {
 	return &started{srv: srv, c: bridgetest.NewClient(t, srv.URL+"/scim/v2"), db: db, ex: ex}
 }
 
-func examples() []example { return []example{postgresExample, mysqlExample} }
+func examples() []example { return []example{postgresExample, mysqlExample, proceduresExample} }
 
 func TestExamplesGolden(t *testing.T) {
 	for _, ex := range examples() {

@@ -28,7 +28,7 @@ func TestFault(t *testing.T) {
 		t.Run(ex.name, func(t *testing.T) {
 			s := start(t, ex)
 			var dir restartable
-			if ex.name == "Postgres" {
+			if ex.postgres() {
 				pg := pgtest.Shared(t)
 				dir = restartable{kill: pg.Kill, restart: pg.Restart}
 			} else {

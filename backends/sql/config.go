@@ -113,6 +113,38 @@ type ResourceConfig struct {
 	// MultiValues are virtual multi-valued attributes of plain values
 	// (e-mail addresses, phone numbers, roles) kept in child tables.
 	MultiValues []*MultiValueConfig `hcl:"multi_value,block"`
+	// Create, if set, is the statement that creates a record instead of
+	// the backend's INSERT: `create { sql = "CALL app_user_add(:login,
+	// :first_name)" returns_id = true }`. Its parameters are the record's
+	// column values (NULL for attributes not given); with id_generation =
+	// "uuid" also :id, the id the backend made. A value given for a column
+	// that is not a parameter is refused (ErrInvalid). The new record's id
+	// is the first column of the first row the statement returns
+	// (returns_id), or is looked up by a column after it ran (find_by), or
+	// is the :id passed in (id_generation = "uuid"). See StatementConfig.
+	// Default: the backend's INSERT.
+	Create *StatementConfig `hcl:"create,block"`
+	// Update, if set, is the statement that changes a record's columns
+	// instead of the backend's UPDATE. It is called once per Modify that
+	// changes columns, with the whole row after the change: :id and every
+	// column it names (the current value for the columns not changed;
+	// NULL for empty ones; modified_column the current time and
+	// version_column the current value plus one). Changing a column it
+	// does not name is refused (ErrInvalid). Reference and multi_value
+	// changes do not call it, and with an update statement the backend
+	// writes nothing to the row itself (so a membership change leaves
+	// modified_column and version_column alone). Default: the backend's
+	// UPDATE.
+	Update *StatementConfig `hcl:"update,block"`
+	// Delete, if set, is the statement that deletes (or marks) a record
+	// instead of the backend's DELETE or soft-delete UPDATE: parameters :id
+	// and the record's current column values. It must also remove the
+	// references that write through statements (its own and those naming
+	// the record); references without statements are removed by the
+	// backend first, as without a delete statement. A record still live
+	// afterwards is an error (configure soft_delete to match what the
+	// statement does). Default: the backend's DELETE.
+	Delete *StatementConfig `hcl:"delete,block"`
 
 	DefRange            hcl.Range `hcl:",def_range"`
 	TypeRange           hcl.Range `hcl:"type,label_range"`
@@ -184,6 +216,19 @@ type ReferenceConfig struct {
 	// ReadOnly refuses writes through this attribute (use it for the
 	// reverse side, e.g. a user's "groups"). Default: false.
 	ReadOnly bool `hcl:"read_only,optional"`
+	// Add and Remove, if set (both or neither; join_table and foreign_key
+	// layouts only), are the statements that add or remove one reference
+	// instead of the backend's writes: `add { sql = "CALL grp_add(:id,
+	// :target_id)" }`, with :id this record's id and :target_id the
+	// referenced record's id. They are called once per added or removed
+	// id, only for ids that are not (or are) there already, after
+	// checking that added ids exist; reading still uses the layout.
+	// Deleting a record calls Remove for each reference it holds or that
+	// names it, unless its resource has a delete statement, which must
+	// then remove them. Default: the backend's INSERT / DELETE / UPDATE of
+	// the layout.
+	Add    *StatementConfig `hcl:"add,block"`
+	Remove *StatementConfig `hcl:"remove,block"`
 
 	DefRange         hcl.Range `hcl:",def_range"`
 	NameRange        hcl.Range `hcl:"name,label_range"`
@@ -211,12 +256,74 @@ type MultiValueConfig struct {
 	ThisColumn string `hcl:"this_column"`
 	// ValueColumn holds one value. Required.
 	ValueColumn string `hcl:"value_column"`
+	// Add and Remove, if set (both or neither), are the statements that
+	// add or remove one value instead of the backend's INSERT / DELETE of
+	// child rows, with parameters :id (this record's id) and :value. They
+	// are called once per value added or removed, only for values that are
+	// not (or are) there already. Default: the backend's writes.
+	Add    *StatementConfig `hcl:"add,block"`
+	Remove *StatementConfig `hcl:"remove,block"`
 
 	DefRange         hcl.Range `hcl:",def_range"`
 	NameRange        hcl.Range `hcl:"name,label_range"`
 	TableRange       hcl.Range `hcl:"table,attr_range"`
 	ThisColumnRange  hcl.Range `hcl:"this_column,attr_range"`
 	ValueColumnRange hcl.Range `hcl:"value_column,attr_range"`
+}
+
+// StatementConfig is a create, update or delete block of a resource, or an
+// add or remove block of a reference or multi_value: a write done by a
+// statement of the configuration (typically a stored-procedure call)
+// instead of the backend's own SQL, for schemas whose application writes
+// only through procedures (which also write audit rows and the like).
+//
+// SQL is one statement: `CALL proc(:login, :first_name)`, `SELECT
+// fn(:id)` or a plain INSERT / UPDATE / DELETE. Parameters are written
+// :name, where name is a column of the resource (matched
+// case-insensitively) or one of the names the block offers (:id,
+// :target_id, :value); "::" (a PostgreSQL cast) and ":=" are not
+// parameters, and nothing inside string literals, quoted identifiers or
+// comments is. Each parameter becomes a placeholder of the database ($1
+// on PostgreSQL, ? elsewhere) when the configuration is loaded, and every
+// value is bound, never written into the SQL text. An unknown name, a
+// placeholder of the database's own (?, $1), an unterminated literal or a
+// second statement is a configuration error with its file:line.
+//
+// The statement runs in the transaction of the SCIM write it is part of,
+// together with everything else that write does: if it fails, nothing is
+// written, and its error is mapped as the backend's own statements' are
+// (unique violation: ErrAlreadyExists; constraint, RAISE EXCEPTION or
+// SIGNAL: ErrInvalid with the database's message; connection:
+// ErrUnavailable). It must not COMMIT or ROLLBACK itself.
+//
+// When every write of a table goes through statements, the database
+// account needs only to read the tables and to run the statements (e.g.
+// SECURITY DEFINER procedures): the backend then does not write them.
+// In a Modify of a resource with an update statement, and in a Delete
+// that runs statements, the backend first locks the record's row with
+// SELECT ... FOR UPDATE. On PostgreSQL that needs the UPDATE privilege;
+// where the account lacks it, the backend takes a transaction-level
+// advisory lock on the record instead, which serialises the bridge's own
+// writers but not the application's (a change the application makes
+// between the bridge's read and its update statement is then
+// overwritten by the row the statement gets).
+type StatementConfig struct {
+	// SQL is the statement. Required.
+	SQL string `hcl:"sql"`
+	// ReturnsID (create only): the statement returns a row whose first
+	// column is the new record's id (SELECT fn(...), a procedure's INOUT
+	// parameter on PostgreSQL, a procedure's result set on MySQL /
+	// MariaDB, INSERT ... RETURNING). Default: false.
+	ReturnsID bool `hcl:"returns_id,optional"`
+	// FindBy (create only) is a unique column, also a parameter of the
+	// statement, by which the new row is looked up after the statement
+	// ran, when the statement returns nothing. Default: none.
+	FindBy string `hcl:"find_by,optional"`
+
+	DefRange       hcl.Range `hcl:",def_range"`
+	SQLRange       hcl.Range `hcl:"sql,attr_range"`
+	ReturnsIDRange hcl.Range `hcl:"returns_id,attr_range"`
+	FindByRange    hcl.Range `hcl:"find_by,attr_range"`
 }
 
 // Defaults applied by New for unset settings.
@@ -440,6 +547,7 @@ func (c *Config) validate() hcl.Diagnostics {
 				add(mv.ValueColumnRange, "Invalid multi_value", "this_column and value_column must differ.")
 			}
 		}
+		diags = append(diags, c.validateStatements(r)...)
 	}
 	return diags
 }

@@ -340,7 +340,8 @@ func (mysqlDialect) classify(err error) (error, string) {
 		return backends.ErrAlreadyExists, me.Message
 	case 1452, 1216:
 		return backends.ErrInvalidReference, me.Message
-	case 1048, 1364, 1406, 1366, 1264, 1265, 1292, 1367, 1411, 1451, 1217, 1690, 3819, 4025, 1525, 3140, 1136:
+	case 1048, 1364, 1406, 1366, 1264, 1265, 1292, 1367, 1411, 1451, 1217, 1690, 3819, 4025, 1525, 3140, 1136,
+		1644: // a procedure's SIGNAL (SQLSTATE '45000'), whose message is meant for the caller
 		return backends.ErrInvalid, me.Message
 	case 1040, 1203, 1053, 1205, 1213, 1927, 1317, 3024, 1969, 2006, 2013, 1158, 1159, 1160, 1161, 1081, 1152, 1184, 4031, 1290, 1836:
 		return backends.ErrUnavailable, ""

@@ -172,6 +172,9 @@ func badRef(ref *reference, id string) error {
 // one statement on PostgreSQL (a WITH that checks and inserts) and two
 // elsewhere (check and find the present rows, then insert).
 func (b *Backend) addRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, ids []string) error {
+	if ref.stmts != nil {
+		return b.modifyRefsByStatement(ctx, tx, ref, key, backends.Modification{Op: backends.ModAdd, Values: ids})
+	}
 	switch ref.layout {
 	case layoutValues:
 		return b.insertValues(ctx, tx, ref, key, dedupe(ids))
@@ -331,6 +334,9 @@ func (b *Backend) deleteRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, 
 
 // modifyRefs applies one modification to a reference attribute.
 func (b *Backend) modifyRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, m backends.Modification) error {
+	if ref.stmts != nil {
+		return b.modifyRefsByStatement(ctx, tx, ref, key, m)
+	}
 	if ref.layout == layoutValues {
 		return b.modifyValues(ctx, tx, ref, key, m)
 	}

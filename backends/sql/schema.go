@@ -31,6 +31,10 @@ type resource struct {
 	updated *column
 	version *column
 	softDel *softDelete
+	stmts   *resourceStatements // create, update, delete blocks; nil: none
+	// advisoryLock: the account may not SELECT ... FOR UPDATE the table
+	// (PostgreSQL without UPDATE privilege); see lockRow.
+	advisoryLock bool
 }
 
 // softDelete says how deleted rows are marked.
@@ -74,6 +78,7 @@ type reference struct {
 	sep       string
 	target    *resource
 	readOnly  bool
+	stmts     *refStatements // add and remove blocks; nil: none
 }
 
 // newColInfo describes a column that backs a reference.
@@ -175,7 +180,7 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 			switch {
 			case r.idInt && r.idGen == idGenUUID:
 				fail(rc.IDGenerationRange, "resource %q: id_generation = %q needs a text or uuid id_column, %q is %s", rc.Type, idGenUUID, idc.name, idc.declType)
-			case r.idGen == idGenDatabase && !r.idInt && !d.insertReturning():
+			case r.idGen == idGenDatabase && !r.idInt && !d.insertReturning() && rc.Create == nil:
 				fail(rc.IDGenerationRange, "resource %q: this server has no INSERT ... RETURNING, so id_generation = %q needs an AUTO_INCREMENT integer id_column; %q is %s (use id_generation = %q)", rc.Type, idGenDatabase, idc.name, idc.declType, idGenUUID)
 			}
 		}

@@ -153,6 +153,39 @@
 // column would be (case handling, LIKE escaping); ne matches records
 // without such a value. Sorting by a multi_value is ErrUnsupported.
 //
+// Where the application lets nobody write its tables directly (writes go
+// through stored procedures that also write audit rows, say), the writes
+// can be statements of the configuration instead; reads still come from
+// the tables (or views):
+//
+//	resource "User" {
+//	  table     = "app_users"
+//	  id_column = "user_id"
+//	  create {                      # or CALL ..., or INSERT ... RETURNING
+//	    sql        = "SELECT app_user_add(:login, :first_name, :active)"
+//	    returns_id = true           # first column of the first row: the new id
+//	  }                             # (or find_by = "login", or :id with id_generation = "uuid")
+//	  update { sql = "CALL app_user_set(:id, :login, :first_name, :active)" }  # the row after the change
+//	  delete { sql = "CALL app_user_remove(:id)" }
+//	}
+//	resource "Group" {
+//	  ...
+//	  reference "members" {         # join_table etc. as above, for reading
+//	    add    { sql = "CALL app_member_add(:id, :target_id)" }     # one call per added member
+//	    remove { sql = "CALL app_member_remove(:id, :target_id)" }  # one call per removed member
+//	  }
+//	}
+//
+// Parameters are :name (a column of the record; :id, :target_id, :value
+// where the block offers them), turned into the dialect's placeholders
+// when the configuration is loaded; values are always bound, and an
+// unknown name is reported with its file:line. Each statement runs in the
+// transaction of its SCIM write, so a failing procedure leaves nothing
+// behind, and its errors map as the backend's own do (a RAISE EXCEPTION or
+// SIGNAL is ErrInvalid with its message). StatementConfig and the create,
+// update, delete, add and remove fields of the configuration types say
+// exactly what each block is called with.
+//
 // Soft-deleted rows are invisible to every read and their join rows are
 // removed; whether a deleted userName can be created again is the
 // schema's choice (a unique index over live rows only allows it). Ids may
@@ -306,6 +339,12 @@ func (b *Backend) init(ctx context.Context, cfg *Config) error {
 	res, err := loadSchema(ctx, b.d, b.db, cfg)
 	if err != nil {
 		return fmt.Errorf("sql: %w", err)
+	}
+	if err := compileStatements(b.d, cfg, res); err != nil {
+		return fmt.Errorf("sql: %w", err)
+	}
+	if err := chooseLocks(ctx, b.d, b.db, res); err != nil {
+		return b.wrap(ctx, "connect", err)
 	}
 	b.resources = res
 	return nil
@@ -516,6 +555,9 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 		if len(refVals[ref]) > 0 {
 			given = append(given, ref)
 		}
+	}
+	if r.createStmt() != nil {
+		return b.createByStatement(ctx, r, colVals, given, refVals)
 	}
 
 	var rec backends.Record
@@ -777,6 +819,9 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 			return backends.Record{}, invalidf("unknown modification %d", m.Op)
 		}
 	}
+	if r.updateStmt() != nil {
+		return b.modifyByStatement(ctx, r, key, mods, colMods)
+	}
 	// changes computes the columns to set (nil: NULL) from the current
 	// values of the needCur columns.
 	changes := func(cur map[*column]*string) (map[*column]any, error) {
@@ -1010,79 +1055,94 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 	ctx, cancel := b.opContext(ctx)
 	defer cancel()
 	err = b.inTx(ctx, func(tx *dbsql.Tx) error {
+		if b.deletesByStatement(r) {
+			return b.deleteWithStatements(ctx, tx, r, key, id)
+		}
 		done := map[string]bool{}
 		for _, other := range b.resources {
 			for _, ref := range other.refs {
-				if ref.layout == layoutDelim {
-					// The owner's row keeps its list; a deleted target
-					// leaves every list that holds it.
-					if ref.target == r {
-						if err := b.dropDelim(ctx, tx, ref, key); err != nil {
-							return err
-						}
-					}
-					continue
-				}
-				var col string
-				switch {
-				case ref.owner == r:
-					col = ref.this
-				case ref.target == r:
-					col = ref.other
-				default:
-					continue
-				}
-				k := strings.ToLower(ref.joinTable + "." + col)
-				if done[k] {
-					continue
-				}
-				done[k] = true
-				q := newBuilder(b.d)
-				if ref.layout == layoutJoin || ref.layout == layoutValues {
-					q.write("DELETE FROM ", q.q(ref.joinTable), " WHERE ", q.q(col), " = ", q.arg(key))
-				} else {
-					// foreign_key / local_column: the "join row" is a row of
-					// the target's (owner's) table; only its key is cleared.
-					q.write("UPDATE ", q.q(ref.joinTable), " SET ", q.q(ref.fkColumn()), " = NULL WHERE ", q.q(col), " = ", q.arg(key),
-						" AND ", q.q(ref.fkColumn()), " IS NOT NULL")
-				}
-				if _, err := tx.ExecContext(ctx, q.String(), q.args...); err != nil {
+				if err := b.dropRef(ctx, tx, r, ref, key, done); err != nil {
 					return err
 				}
 			}
 		}
-		q := newBuilder(b.d)
-		if sd := r.softDel; sd != nil {
-			var mark any
-			if sd.value != nil {
-				mark = *sd.value
-			} else {
-				mark = b.stamp(sd.col, time.Now())
-			}
-			q.write("UPDATE ", q.q(r.table), " SET ", q.q(sd.col.name), " = ", q.arg(mark))
-			if r.updated != nil && r.updated != sd.col {
-				q.write(", ", q.q(r.updated.name), " = ", q.arg(b.stamp(r.updated, time.Now())))
-			}
-			q.write(" WHERE ", q.q(r.idCol), " = ", q.arg(key))
-			b.andLive(q, r, "")
-		} else {
-			q.write("DELETE FROM ", q.q(r.table), " WHERE ", q.q(r.idCol), " = ", q.arg(key))
-		}
-		res, err := tx.ExecContext(ctx, q.String(), q.args...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return notFound(resourceType, id)
-		}
-		return nil
+		return b.deleteRow(ctx, tx, r, key, id)
 	})
 	if err != nil {
 		return b.wrap(ctx, "delete "+resourceType, err)
 	}
 	b.gen.Add(1)
+	return nil
+}
+
+// dropRef removes what ref holds of the record of r with key that is being
+// deleted: the join rows naming it, the foreign keys pointing at it, its
+// id in delimited lists. done holds the join table columns handled already.
+func (b *Backend) dropRef(ctx context.Context, tx *dbsql.Tx, r *resource, ref *reference, key any, done map[string]bool) error {
+	if ref.layout == layoutDelim {
+		// The owner's row keeps its list; a deleted target
+		// leaves every list that holds it.
+		if ref.target == r {
+			return b.dropDelim(ctx, tx, ref, key)
+		}
+		return nil
+	}
+	var col string
+	switch {
+	case ref.owner == r:
+		col = ref.this
+	case ref.target == r:
+		col = ref.other
+	default:
+		return nil
+	}
+	k := strings.ToLower(ref.joinTable + "." + col)
+	if done[k] {
+		return nil
+	}
+	done[k] = true
+	q := newBuilder(b.d)
+	if ref.layout == layoutJoin || ref.layout == layoutValues {
+		q.write("DELETE FROM ", q.q(ref.joinTable), " WHERE ", q.q(col), " = ", q.arg(key))
+	} else {
+		// foreign_key / local_column: the "join row" is a row of
+		// the target's (owner's) table; only its key is cleared.
+		q.write("UPDATE ", q.q(ref.joinTable), " SET ", q.q(ref.fkColumn()), " = NULL WHERE ", q.q(col), " = ", q.arg(key),
+			" AND ", q.q(ref.fkColumn()), " IS NOT NULL")
+	}
+	_, err := tx.ExecContext(ctx, q.String(), q.args...)
+	return err
+}
+
+// deleteRow deletes (or marks, with soft delete) the live row of r with
+// key; none is ErrNotFound for id.
+func (b *Backend) deleteRow(ctx context.Context, tx *dbsql.Tx, r *resource, key any, id string) error {
+	q := newBuilder(b.d)
+	if sd := r.softDel; sd != nil {
+		var mark any
+		if sd.value != nil {
+			mark = *sd.value
+		} else {
+			mark = b.stamp(sd.col, time.Now())
+		}
+		q.write("UPDATE ", q.q(r.table), " SET ", q.q(sd.col.name), " = ", q.arg(mark))
+		if r.updated != nil && r.updated != sd.col {
+			q.write(", ", q.q(r.updated.name), " = ", q.arg(b.stamp(r.updated, time.Now())))
+		}
+		q.write(" WHERE ", q.q(r.idCol), " = ", q.arg(key))
+		b.andLive(q, r, "")
+	} else {
+		q.write("DELETE FROM ", q.q(r.table), " WHERE ", q.q(r.idCol), " = ", q.arg(key))
+	}
+	res, err := tx.ExecContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return notFound(r.name, id)
+	}
 	return nil
 }
 
