@@ -251,7 +251,7 @@ func (postgresDialect) truth(v bool) string {
 }
 
 // classify maps SQLSTATE classes: 23 integrity constraints, 22 data
-// exceptions and P0001 (a procedure's RAISE EXCEPTION, whose message is
+// exceptions, P0001 and P0004 (a procedure's RAISE EXCEPTION or ASSERT, whose message is
 // meant for the caller), 08 / 57P0x / 53 connection and server state, 40
 // transaction rollback, 42501 / 28 privileges.
 func (postgresDialect) classify(err error) (error, string) {
@@ -280,7 +280,7 @@ func (postgresDialect) classify(err error) (error, string) {
 			msg = fmt.Sprintf("column %q must have a value", pe.ColumnName)
 		}
 		return backends.ErrInvalid, msg
-	case strings.HasPrefix(pe.Code, "23"), strings.HasPrefix(pe.Code, "22"), pe.Code == "P0001":
+	case strings.HasPrefix(pe.Code, "23"), strings.HasPrefix(pe.Code, "22"), pe.Code == "P0001", pe.Code == "P0004":
 		if pe.ConstraintName != "" && !strings.Contains(msg, pe.ConstraintName) {
 			msg += fmt.Sprintf(" (constraint %q)", pe.ConstraintName)
 		}
