@@ -60,6 +60,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
 	"github.com/scimbridge/scimbridge/backends/servertest"
 )
 
@@ -98,6 +99,8 @@ type Options struct {
 
 // Server is one running ns-slapd.
 type Server struct {
+	// Admin reads the directory as the root DN (Conn, Search, Entry).
+	ldaptest.Admin
 	// URL is ldap://127.0.0.1:PORT.
 	URL string
 	// Dir is the instance's temporary directory (etc, db, log, ...).
@@ -167,6 +170,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Dir: dir, opts: opts, bin: bin}
+	s.Admin = ldaptest.NewAdmin("ds389test", s.DialAdmin)
 	fail := func(err error) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
@@ -597,53 +601,6 @@ func (s *Server) CreateOU(name string) (OU, error) {
 		}
 	}
 	return ou, nil
-}
-
-// Conn returns a connection bound as the root DN, closed when the test ends.
-func (s *Server) Conn(t testing.TB) *ldap.Conn {
-	t.Helper()
-	c, err := s.DialAdmin()
-	if err != nil {
-		t.Fatalf("ds389test: admin connection: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// Search runs a subtree search as the root DN and returns the entries;
-// attrs as in a search request (none: all user attributes).
-func (s *Server) Search(t testing.TB, base, filter string, attrs ...string) []*ldap.Entry {
-	t.Helper()
-	c, err := s.DialAdmin()
-	if err != nil {
-		t.Fatalf("ds389test: admin connection: %v", err)
-	}
-	defer c.Close()
-	res, err := c.SearchWithPaging(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
-		0, 0, false, filter, attrs, nil), 1000)
-	if err != nil {
-		t.Fatalf("ds389test: search %s %s: %v", base, filter, err)
-	}
-	return res.Entries
-}
-
-// Entry returns the entry at dn (base search) or nil when it does not exist.
-func (s *Server) Entry(t testing.TB, dn string, attrs ...string) *ldap.Entry {
-	t.Helper()
-	c, err := s.DialAdmin()
-	if err != nil {
-		t.Fatalf("ds389test: admin connection: %v", err)
-	}
-	defer c.Close()
-	res, err := c.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
-		0, 0, false, "(objectClass=*)", attrs, nil))
-	if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
-		return nil
-	}
-	if err != nil {
-		t.Fatalf("ds389test: reading %s: %v", dn, err)
-	}
-	return res.Entries[0]
 }
 
 // Bind tries a simple bind as dn on a new connection.

@@ -85,6 +85,8 @@ type Options struct {
 
 // Server is one running slapd.
 type Server struct {
+	// Admin reads the directory as the root DN (Conn, Search, Entry).
+	Admin
 	// URL is ldap://127.0.0.1:PORT.
 	URL string
 	// TLSURL is ldaps://127.0.0.1:PORT (only with Options.TLS).
@@ -148,6 +150,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Dir: dir, opts: opts}
+	s.Admin = NewAdmin("ldaptest", s.dialAdmin)
 	if opts.TLS {
 		if err := s.writeCerts(); err != nil {
 			os.RemoveAll(dir)
@@ -520,53 +523,6 @@ func (s *Server) CreateOU(name string) (OU, error) {
 		}
 	}
 	return ou, nil
-}
-
-// Conn returns a connection bound as the rootdn, closed when the test ends.
-func (s *Server) Conn(t testing.TB) *ldap.Conn {
-	t.Helper()
-	c, err := s.dialAdmin()
-	if err != nil {
-		t.Fatalf("ldaptest: admin connection: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// Search runs a subtree search as the rootdn and returns the entries; attrs
-// as in a search request (none: all user attributes).
-func (s *Server) Search(t testing.TB, base, filter string, attrs ...string) []*ldap.Entry {
-	t.Helper()
-	c, err := s.dialAdmin()
-	if err != nil {
-		t.Fatalf("ldaptest: admin connection: %v", err)
-	}
-	defer c.Close()
-	res, err := c.SearchWithPaging(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
-		0, 0, false, filter, attrs, nil), 1000)
-	if err != nil {
-		t.Fatalf("ldaptest: search %s %s: %v", base, filter, err)
-	}
-	return res.Entries
-}
-
-// Entry returns the entry at dn (base search) or nil when it does not exist.
-func (s *Server) Entry(t testing.TB, dn string, attrs ...string) *ldap.Entry {
-	t.Helper()
-	c, err := s.dialAdmin()
-	if err != nil {
-		t.Fatalf("ldaptest: admin connection: %v", err)
-	}
-	defer c.Close()
-	res, err := c.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
-		0, 0, false, "(objectClass=*)", attrs, nil))
-	if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
-		return nil
-	}
-	if err != nil {
-		t.Fatalf("ldaptest: reading %s: %v", dn, err)
-	}
-	return res.Entries[0]
 }
 
 // MonitorCounter reads a monitorCounter from cn=Monitor, e.g.

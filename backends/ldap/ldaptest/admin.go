@@ -1,0 +1,68 @@
+package ldaptest
+
+import (
+	"testing"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+// Admin reads a test directory as its root DN, for tests that check what
+// the bridge wrote. The slapd of this package and the 389 DS of ds389test
+// both embed one.
+type Admin struct {
+	name string
+	dial func() (*ldap.Conn, error)
+}
+
+// NewAdmin returns an Admin that connects with dial; name prefixes its
+// failure messages.
+func NewAdmin(name string, dial func() (*ldap.Conn, error)) Admin {
+	return Admin{name: name, dial: dial}
+}
+
+func (a Admin) mustDial(t testing.TB) *ldap.Conn {
+	t.Helper()
+	c, err := a.dial()
+	if err != nil {
+		t.Fatalf("%s: admin connection: %v", a.name, err)
+	}
+	return c
+}
+
+// Conn returns a connection bound as the root DN, closed when the test ends.
+func (a Admin) Conn(t testing.TB) *ldap.Conn {
+	t.Helper()
+	c := a.mustDial(t)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Search runs a subtree search as the root DN and returns the entries;
+// attrs as in a search request (none: all user attributes).
+func (a Admin) Search(t testing.TB, base, filter string, attrs ...string) []*ldap.Entry {
+	t.Helper()
+	c := a.mustDial(t)
+	defer c.Close()
+	res, err := c.SearchWithPaging(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
+		0, 0, false, filter, attrs, nil), 1000)
+	if err != nil {
+		t.Fatalf("%s: search %s %s: %v", a.name, base, filter, err)
+	}
+	return res.Entries
+}
+
+// Entry returns the entry at dn (base search) or nil when it does not exist.
+func (a Admin) Entry(t testing.TB, dn string, attrs ...string) *ldap.Entry {
+	t.Helper()
+	c := a.mustDial(t)
+	defer c.Close()
+	res, err := c.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
+		0, 0, false, "(objectClass=*)", attrs, nil))
+	if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("%s: reading %s: %v", a.name, dn, err)
+	}
+	return res.Entries[0]
+}
