@@ -12,20 +12,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
-	"github.com/hashicorp/go-hclog"
-	"github.com/scimbridge/scimbridge/backends/kinds"
 
-	"github.com/scimbridge/scimbridge/backends"
 	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
-	"github.com/scimbridge/scimbridge/bridge"
-	"github.com/scimbridge/scimbridge/bridge/config"
 )
 
 // ldapSizes are the sizes of one run.
@@ -185,72 +179,12 @@ func (b *ldapBench) run(ctx context.Context) error {
 
 // --- the bridge ------------------------------------------------------------
 
-// ldapBridge is a scimbridge serving examples/openldap.hcl on one OU, and
-// an HTTP client for it.
-type ldapBridge struct {
-	base   string // SCIM base URL
-	app    *bridge.Server
-	opened map[string]backends.Backend
-	http   *loadClient
-}
-
-func (b *ldapBench) startBridge(ctx context.Context, srv *ldaptest.Server, ou ldaptest.OU) (*ldapBridge, error) {
-	for k, v := range map[string]string{
+// startBridge serves examples/openldap.hcl on one OU.
+func (b *ldapBench) startBridge(ctx context.Context, srv *ldaptest.Server, ou ldaptest.OU) (*benchBridge, error) {
+	return serveExample(ctx, b.config, ldapBenchToken, map[string]string{
 		"LDAP_URL": srv.URL, "LDAP_BIND_DN": ldaptest.AdminDN, "LDAP_BIND_PASSWORD": ldaptest.AdminPassword,
-		"LDAP_BASE_DN": ou.DN, "SCIMBRIDGE_TOKEN": ldapBenchToken,
-	} {
-		os.Setenv(k, v)
-	}
-	types := kinds.Types()
-	cfg, diags := config.Load(b.config, types, map[string]any{"listen": "127.0.0.1:0"})
-	if diags.HasErrors() {
-		return nil, fmt.Errorf("config: %s", diags.Error())
-	}
-	log := hclog.New(&hclog.LoggerOptions{Name: "scimbench", Level: hclog.Warn, Output: os.Stderr})
-	lb := &ldapBridge{opened: map[string]backends.Backend{}}
-	for name, bc := range cfg.Backends {
-		be, err := types[bc.Type].Open(ctx, bc.Config, log)
-		if err != nil {
-			lb.close()
-			return nil, fmt.Errorf("open backend %s: %w", name, err)
-		}
-		lb.opened[name] = be
-	}
-	app, err := bridge.New(cfg, lb.opened, log)
-	if err != nil {
-		lb.close()
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		lb.close()
-		return nil, err
-	}
-	go func() { _ = app.App.Listener(ln) }()
-	lb.app, lb.base = app, "http://"+ln.Addr().String()+"/scim/v2"
-	if lb.http, err = newLoadClient(lb.base, ldapBenchToken, 64); err != nil {
-		lb.close()
-		return nil, err
-	}
-	return lb, nil
-}
-
-func (lb *ldapBridge) close() {
-	if lb.app != nil {
-		_ = lb.app.App.ShutdownWithTimeout(5 * time.Second)
-	}
-	for _, be := range lb.opened {
-		_ = be.Close()
-	}
-	if lb.http != nil {
-		lb.http.close()
-	}
-}
-
-// do sends one request and decodes a JSON answer into out (when not nil);
-// any 2xx status is success.
-func (lb *ldapBridge) do(ctx context.Context, method, path string, body, out any) error {
-	return lb.http.call(ctx, method, path, body, out)
+		"LDAP_BASE_DN": ou.DN,
+	}, 64)
 }
 
 const (
@@ -346,20 +280,12 @@ func (p *ldapPool) searchOne(w int, base, filter string) error {
 
 // --- measurements ------------------------------------------------------------
 
-// timeRatio is bridge time per operation over raw time per operation.
-func timeRatio(bridge, raw sample) float64 {
-	if len(bridge.lat) == 0 || len(raw.lat) == 0 || raw.total <= 0 {
-		return 0
-	}
-	return (bridge.total.Seconds() / float64(len(bridge.lat))) / (raw.total.Seconds() / float64(len(raw.lat)))
-}
-
 // singleEntry measures create, get by id (cold and cached), filter and
 // PATCH active with concurrent clients.
 func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool *ldapPool, ops, small ldaptest.OU) error {
 	sz := b.sz
 	c := sz.concurrency
-	rep := newReport(b.out, fmt.Sprintf("single entries, %d concurrent clients, %d users in the OU; bridge and raw in %d alternating rounds", c, sz.smallUsers, pairRounds))
+	rep := newThroughputReport(b.out, fmt.Sprintf("single entries, %d concurrent clients, %d users in the OU; bridge and raw in %d alternating rounds", c, sz.smallUsers, pairRounds))
 	var ratios []string
 	worst := 0.0
 	pair := func(op string, br, rw sample) {

@@ -235,26 +235,49 @@ func (s sample) percentile(p float64) time.Duration {
 	return l[min(max(i, 0), len(l)-1)]
 }
 
-// report prints one table of bridge-versus-raw rows.
+// report prints one table of bridge-versus-raw rows. Its last column is
+// the time ratio (bridge time per operation over raw, 2.0x: twice as
+// long) or, for a throughput table, the throughput ratio (0.50: half the
+// operations per second).
 type report struct {
-	tw *tabwriter.Writer
+	tw         *tabwriter.Writer
+	throughput bool
 }
 
-func newReport(w io.Writer, title string) *report {
+func newReport(w io.Writer, title string) *report { return startReport(w, title, false) }
+
+func newThroughputReport(w io.Writer, title string) *report { return startReport(w, title, true) }
+
+func startReport(w io.Writer, title string, throughput bool) *report {
 	fmt.Fprintf(w, "\n== %s\n", title)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "operation\tn\tbridge ops/s\tp50\tp99\tcpu/op\traw ops/s\tp50\tp99\tcpu/op\tbridge/raw time\t")
-	return &report{tw: tw}
+	last := "bridge/raw time"
+	if throughput {
+		last = "bridge/raw throughput"
+	}
+	fmt.Fprintf(tw, "operation\tn\tbridge ops/s\tp50\tp99\tcpu/op\traw ops/s\tp50\tp99\tcpu/op\t%s\t\n", last)
+	return &report{tw: tw, throughput: throughput}
 }
 
-// pair prints one operation; the ratio is bridge time per op over raw
-// time per op (2.0: the bridge takes twice as long).
-func (r *report) pair(op string, bridge, raw sample) {
-	ratio := 0.0
-	if raw.total > 0 && len(raw.lat) > 0 && len(bridge.lat) > 0 {
-		ratio = (bridge.total.Seconds() / float64(len(bridge.lat))) / (raw.total.Seconds() / float64(len(raw.lat)))
+// timeRatio is bridge time per operation over raw time per operation; 0
+// when either sample is empty.
+func timeRatio(bridge, raw sample) float64 {
+	if len(bridge.lat) == 0 || len(raw.lat) == 0 || raw.total <= 0 || bridge.total <= 0 {
+		return 0
 	}
-	fmt.Fprintf(r.tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%.1fx\t\n", op, len(bridge.lat),
+	return (bridge.total.Seconds() / float64(len(bridge.lat))) / (raw.total.Seconds() / float64(len(raw.lat)))
+}
+
+// pair prints one operation.
+func (r *report) pair(op string, bridge, raw sample) {
+	ratio := fmt.Sprintf("%.1fx", timeRatio(bridge, raw))
+	if r.throughput {
+		ratio = "0"
+		if t := timeRatio(bridge, raw); t > 0 {
+			ratio = fmt.Sprintf("%.2f", 1/t)
+		}
+	}
+	fmt.Fprintf(r.tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t\n", op, len(bridge.lat),
 		bridge.opsPerSec(), short(bridge.percentile(0.50)), short(bridge.percentile(0.99)), bridge.cpuPerOp(),
 		raw.opsPerSec(), short(raw.percentile(0.50)), short(raw.percentile(0.99)), raw.cpuPerOp(), ratio)
 }
@@ -284,25 +307,3 @@ func processPeakRSS() string {
 	}
 	return "unknown"
 }
-
-// throughputReport prints bridge-versus-raw throughput at a concurrency.
-type throughputReport struct{ tw *tabwriter.Writer }
-
-func newThroughputReport(w io.Writer, title string) *throughputReport {
-	fmt.Fprintf(w, "\n== %s\n", title)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "operation\tn\tbridge ops/s\tp50\tp99\tcpu/op\traw ops/s\tp50\tp99\tcpu/op\tbridge/raw throughput\t")
-	return &throughputReport{tw: tw}
-}
-
-func (r *throughputReport) pair(op string, bridge, raw sample) {
-	ratio := 0.0
-	if raw.opsPerSec() > 0 {
-		ratio = bridge.opsPerSec() / raw.opsPerSec()
-	}
-	fmt.Fprintf(r.tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%.2f\t\n", op, len(bridge.lat),
-		bridge.opsPerSec(), short(bridge.percentile(0.50)), short(bridge.percentile(0.99)), bridge.cpuPerOp(),
-		raw.opsPerSec(), short(raw.percentile(0.50)), short(raw.percentile(0.99)), raw.cpuPerOp(), ratio)
-}
-
-func (r *throughputReport) flush() { _ = r.tw.Flush() }

@@ -5,20 +5,13 @@ import (
 	dbsql "database/sql"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-	"github.com/scimbridge/scimbridge/backends/kinds"
-
-	"github.com/scimbridge/scimbridge/backends"
 	"github.com/scimbridge/scimbridge/backends/sql/pgtest"
-	"github.com/scimbridge/scimbridge/bridge"
-	"github.com/scimbridge/scimbridge/bridge/config"
 )
 
 // pgSizes are the operation counts and data set sizes of one run.
@@ -42,44 +35,20 @@ func pgSizesFor(quick bool) pgSizes {
 // loopback and compares each operation with its raw SQL through pgx.
 func runPostgres(ctx context.Context, o options) error {
 	sz := pgSizesFor(o.quick)
-	schema, err := os.ReadFile(filepath.Join(o.examples, "postgres-legacy-schema.sql"))
-	if err != nil {
-		return fmt.Errorf("%w (run from the repository root or set -examples)", err)
-	}
-	cfgPath := filepath.Join(o.examples, "postgres.hcl")
-
-	fmt.Fprintln(o.out, "starting PostgreSQL ...")
-	srv, err := pgtest.Start()
+	pg, err := startPostgresExample(ctx, o, "bench")
 	if err != nil {
 		return err
 	}
-	defer srv.Stop()
-	serverPID.Store(int64(srv.PID()))
+	defer pg.close()
+	serverPID.Store(int64(pg.srv.PID()))
 	defer serverPID.Store(0)
-	url, err := srv.CreateDatabase(ctx, "bench")
-	if err != nil {
-		return err
-	}
-	if err := srv.Exec(ctx, "bench", string(schema)); err != nil {
-		return fmt.Errorf("loading the schema: %w", err)
-	}
+	srv, url, base, c := pg.srv, pg.url, pg.bb.base, pg.c
 	raw, err := dbsql.Open("pgx", url)
 	if err != nil {
 		return err
 	}
 	defer raw.Close()
 	raw.SetMaxOpenConns(16)
-
-	base, stopBridge, err := startBridge(ctx, cfgPath, url)
-	if err != nil {
-		return err
-	}
-	defer stopBridge()
-	c, err := newSCIMClient(base)
-	if err != nil {
-		return err
-	}
-	defer c.lc.close()
 
 	var version string
 	_ = raw.QueryRowContext(ctx, "SHOW server_version").Scan(&version)
@@ -243,47 +212,48 @@ func pgThroughput(ctx context.Context, o options, sz pgSizes, c *scimClient, raw
 	return nil
 }
 
-// startBridge serves the example configuration on 127.0.0.1 with
-// DATABASE_URL and a fresh token, and returns its SCIM base URL.
-func startBridge(ctx context.Context, cfgPath, dbURL string) (string, func(), error) {
-	os.Setenv("DATABASE_URL", dbURL)
-	os.Setenv("SCIMBRIDGE_TOKEN", pgBenchToken)
-	types := kinds.Types()
-	cfg, diags := config.Load(cfgPath, types, map[string]any{"listen": "127.0.0.1:0"})
-	if diags.HasErrors() {
-		return "", nil, fmt.Errorf("config: %s", diags.Error())
+// pgExample is a PostgreSQL holding the shipped legacy schema
+// (examples/postgres-legacy-schema.sql) and a bridge serving
+// examples/postgres.hcl on it.
+type pgExample struct {
+	srv *pgtest.Server
+	url string // the database's URL
+	bb  *benchBridge
+	c   *scimClient
+}
+
+func startPostgresExample(ctx context.Context, o options, db string) (*pgExample, error) {
+	schema, err := os.ReadFile(filepath.Join(o.examples, "postgres-legacy-schema.sql"))
+	if err != nil {
+		return nil, fmt.Errorf("%w (run from the repository root or set -examples)", err)
 	}
-	log := hclog.New(&hclog.LoggerOptions{Name: "scimbench", Level: hclog.Warn, Output: os.Stderr})
-	opened := map[string]backends.Backend{}
-	closeAll := func() {
-		for _, b := range opened {
-			_ = b.Close()
+	fmt.Fprintln(o.out, "starting PostgreSQL ...")
+	pg := &pgExample{}
+	if pg.srv, err = pgtest.Start(); err != nil {
+		return nil, err
+	}
+	if pg.url, err = pg.srv.CreateDatabase(ctx, db); err == nil {
+		if err = pg.srv.Exec(ctx, db, string(schema)); err != nil {
+			err = fmt.Errorf("loading the schema: %w", err)
 		}
 	}
-	for name, b := range cfg.Backends {
-		be, err := types[b.Type].Open(ctx, b.Config, log)
-		if err != nil {
-			closeAll()
-			return "", nil, fmt.Errorf("open backend %s: %w", name, err)
-		}
-		opened[name] = be
+	if err == nil {
+		pg.bb, err = serveExample(ctx, filepath.Join(o.examples, "postgres.hcl"), pgBenchToken,
+			map[string]string{"DATABASE_URL": pg.url}, 16)
 	}
-	s, err := bridge.New(cfg, opened, log)
 	if err != nil {
-		closeAll()
-		return "", nil, err
+		pg.close()
+		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		closeAll()
-		return "", nil, err
+	pg.c = &scimClient{lc: pg.bb.http}
+	return pg, nil
+}
+
+func (pg *pgExample) close() {
+	if pg.bb != nil {
+		pg.bb.close()
 	}
-	go func() { _ = s.App.Listener(ln) }()
-	stop := func() {
-		_ = s.App.ShutdownWithTimeout(5 * time.Second)
-		closeAll()
-	}
-	return "http://" + ln.Addr().String() + "/scim/v2", stop, nil
+	pg.srv.Stop()
 }
 
 const pgBenchToken = "scimbench-token-0123456789abcdef"
@@ -471,14 +441,6 @@ ORDER BY p.person_no DESC LIMIT $2`, gid, n)
 
 // scimClient drives the bridge over HTTP with keep-alive connections.
 type scimClient struct{ lc *loadClient }
-
-func newSCIMClient(base string) (*scimClient, error) {
-	lc, err := newLoadClient(base, pgBenchToken, 16)
-	if err != nil {
-		return nil, err
-	}
-	return &scimClient{lc: lc}, nil
-}
 
 func (c *scimClient) do(method, path string, body any, want ...int) ([]byte, error) {
 	status, out, err := c.lc.do(context.Background(), method, path, body)

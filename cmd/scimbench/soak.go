@@ -7,13 +7,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/scimbridge/scimbridge/backends/sql/pgtest"
 )
 
 var (
@@ -30,33 +27,12 @@ func runSoak(ctx context.Context, o options) error {
 	if o.quick {
 		duration, window = time.Minute, 10*time.Second
 	}
-	schema, err := os.ReadFile(filepath.Join(o.examples, "postgres-legacy-schema.sql"))
-	if err != nil {
-		return fmt.Errorf("%w (run from the repository root or set -examples)", err)
-	}
-	fmt.Fprintln(o.out, "starting PostgreSQL ...")
-	srv, err := pgtest.Start()
+	pg, err := startPostgresExample(ctx, o, "soak")
 	if err != nil {
 		return err
 	}
-	defer srv.Stop()
-	url, err := srv.CreateDatabase(ctx, "soak")
-	if err != nil {
-		return err
-	}
-	if err := srv.Exec(ctx, "soak", string(schema)); err != nil {
-		return err
-	}
-	base, stopBridge, err := startBridge(ctx, filepath.Join(o.examples, "postgres.hcl"), url)
-	if err != nil {
-		return err
-	}
-	defer stopBridge()
-	c, err := newSCIMClient(base)
-	if err != nil {
-		return err
-	}
-	defer c.lc.close()
+	defer pg.close()
+	c := pg.c
 
 	// A working set: users and a group to change.
 	const seedUsers = 500

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/scimbridge/scimbridge/backends"
+	"github.com/scimbridge/scimbridge/backends/kinds"
+	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/bridge/config"
+)
+
+// benchBridge is a scimbridge serving one shipped example configuration on
+// loopback, in this process, and a load client for its /scim/v2 endpoint.
+type benchBridge struct {
+	base   string // SCIM base URL
+	app    *bridge.Server
+	opened map[string]backends.Backend
+	http   *loadClient
+}
+
+// serveExample sets env (the example's settings and SCIMBRIDGE_TOKEN =
+// token) and serves cfgPath; conns bounds the client's connections.
+func serveExample(ctx context.Context, cfgPath, token string, env map[string]string, conns int) (*benchBridge, error) {
+	for k, v := range env {
+		os.Setenv(k, v)
+	}
+	os.Setenv("SCIMBRIDGE_TOKEN", token)
+	types := kinds.Types()
+	cfg, diags := config.Load(cfgPath, types, map[string]any{"listen": "127.0.0.1:0"})
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("config: %s", diags.Error())
+	}
+	log := hclog.New(&hclog.LoggerOptions{Name: "scimbench", Level: hclog.Warn, Output: os.Stderr})
+	bb := &benchBridge{opened: map[string]backends.Backend{}}
+	for name, bc := range cfg.Backends {
+		be, err := types[bc.Type].Open(ctx, bc.Config, log)
+		if err != nil {
+			bb.close()
+			return nil, fmt.Errorf("open backend %s: %w", name, err)
+		}
+		bb.opened[name] = be
+	}
+	app, err := bridge.New(cfg, bb.opened, log)
+	if err != nil {
+		bb.close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		bb.close()
+		return nil, err
+	}
+	go func() { _ = app.App.Listener(ln) }()
+	bb.app, bb.base = app, "http://"+ln.Addr().String()+"/scim/v2"
+	if bb.http, err = newLoadClient(bb.base, token, conns); err != nil {
+		bb.close()
+		return nil, err
+	}
+	return bb, nil
+}
+
+func (bb *benchBridge) close() {
+	if bb.app != nil {
+		_ = bb.app.App.ShutdownWithTimeout(5 * time.Second)
+	}
+	for _, be := range bb.opened {
+		_ = be.Close()
+	}
+	if bb.http != nil {
+		bb.http.close()
+	}
+}
+
+// do sends one request and decodes a JSON answer into out (when not nil);
+// any 2xx status is success.
+func (bb *benchBridge) do(ctx context.Context, method, path string, body, out any) error {
+	return bb.http.call(ctx, method, path, body, out)
+}
