@@ -14,6 +14,28 @@ import (
 // idChunk is how many ids or names go into one OR filter.
 const idChunk = 200
 
+// searchAnyOf searches below base for the entries of t whose attr holds
+// one of values, with OR filters of idChunk values at a time (values
+// escaped), and passes each entry found to fn.
+func (b *Backend) searchAnyOf(ctx context.Context, t *resource, base string, scope int, attr string, values, attrs []string, fn func(*goldap.Entry)) error {
+	for start := 0; start < len(values); start += idChunk {
+		var f strings.Builder
+		f.WriteString("(&" + t.filter + "(|")
+		for _, v := range values[start:min(start+idChunk, len(values))] {
+			f.WriteString("(" + attr + "=" + goldap.EscapeFilter(v) + ")")
+		}
+		f.WriteString("))")
+		entries, err := b.searchAll(ctx, base, scope, f.String(), attrs)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			fn(e)
+		}
+	}
+	return nil
+}
+
 // pipelined is how many base searches run at once on one connection when
 // DNs are resolved to ids.
 const pipelined = 16
@@ -50,39 +72,32 @@ func (b *Backend) lookupIDs(ctx context.Context, t *resource, ids []string, veri
 	if valueAttr != "" {
 		attrs = append(attrs, valueAttr)
 	}
-	for start := 0; start < len(todo); start += idChunk {
-		chunk := todo[start:min(start+idChunk, len(todo))]
-		var f strings.Builder
-		f.WriteString("(&" + t.filter + "(|")
-		for _, id := range chunk {
-			fmt.Fprintf(&f, "(%s=%s)", b.cfg.IDAttribute, goldap.EscapeFilter(id))
+	// Ids compare as the directory does (UUIDs case-insensitively).
+	asked := make(map[string][]string, len(todo))
+	for _, id := range todo {
+		k := strings.ToLower(id)
+		asked[k] = append(asked[k], id)
+	}
+	err := b.searchAnyOf(ctx, t, t.baseDN, t.scope, b.cfg.IDAttribute, todo, attrs, func(e *goldap.Entry) {
+		id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
+		if id == "" || !t.contains(e.DN) {
+			return
 		}
-		f.WriteString("))")
-		entries, err := b.searchAll(ctx, t.baseDN, t.scope, f.String(), attrs)
-		if err != nil {
-			return nil, b.mapErr(ctx, "resolve ids", t.baseDN, err)
+		h := hit{dn: e.DN}
+		b.cache.putDN(t.typ, id, e.DN)
+		if valueAttr != "" {
+			h.value = e.GetEqualFoldAttributeValue(valueAttr)
+			if h.value == "" {
+				return // cannot be referenced by name
+			}
+			b.cache.putValue(t.typ, valueAttr, id, h.value)
 		}
-		for _, e := range entries {
-			id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
-			if id == "" || !t.contains(e.DN) {
-				continue
-			}
-			h := hit{dn: e.DN}
-			b.cache.putDN(t.typ, id, e.DN)
-			if valueAttr != "" {
-				h.value = e.GetEqualFoldAttributeValue(valueAttr)
-				if h.value == "" {
-					continue // cannot be referenced by name
-				}
-				b.cache.putValue(t.typ, valueAttr, id, h.value)
-			}
-			// Ids compare as the directory does (UUIDs case-insensitively).
-			for _, want := range chunk {
-				if strings.EqualFold(want, id) {
-					out[want] = h
-				}
-			}
+		for _, want := range asked[strings.ToLower(id)] {
+			out[want] = h
 		}
+	})
+	if err != nil {
+		return nil, b.mapErr(ctx, "resolve ids", t.baseDN, err)
 	}
 	return out, nil
 }
@@ -188,30 +203,17 @@ func (b *Backend) dnsToIDsByRDN(ctx context.Context, t *resource, dns []string, 
 	}
 	for _, k := range order {
 		bt := batches[k]
-		for start := 0; start < len(bt.values); start += idChunk {
-			chunk := bt.values[start:min(start+idChunk, len(bt.values))]
-			var f strings.Builder
-			f.WriteString("(&" + t.filter + "(|")
-			for _, v := range chunk {
-				fmt.Fprintf(&f, "(%s=%s)", bt.typ, goldap.EscapeFilter(v))
+		err := b.searchAnyOf(ctx, t, bt.parent, goldap.ScopeSingleLevel, bt.typ, bt.values, []string{b.cfg.IDAttribute}, func(e *goldap.Entry) {
+			id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
+			n := normDN(e.DN)
+			if _, asked := out[n]; !asked || id == "" || !t.contains(e.DN) {
+				return
 			}
-			f.WriteString("))")
-			entries, err := b.searchAll(ctx, bt.parent, goldap.ScopeSingleLevel, f.String(), []string{b.cfg.IDAttribute})
-			if goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
-				break // the parent is gone: none of these resolve
-			}
-			if err != nil {
-				return nil, err
-			}
-			for _, e := range entries {
-				id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
-				n := normDN(e.DN)
-				if _, asked := out[n]; !asked || id == "" || !t.contains(e.DN) {
-					continue
-				}
-				out[n] = id
-				b.cache.putDN(t.typ, id, e.DN)
-			}
+			out[n] = id
+			b.cache.putDN(t.typ, id, e.DN)
+		})
+		if err != nil && !goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) { // no parent: none of these resolve
+			return nil, err
 		}
 	}
 	return rest, nil
@@ -234,31 +236,21 @@ func (b *Backend) valuesToIDs(ctx context.Context, t *resource, attr string, val
 		out[k] = ""
 		todo = append(todo, v)
 	}
-	for start := 0; start < len(todo); start += idChunk {
-		chunk := todo[start:min(start+idChunk, len(todo))]
-		var f strings.Builder
-		f.WriteString("(&" + t.filter + "(|")
-		for _, v := range chunk {
-			fmt.Fprintf(&f, "(%s=%s)", attr, goldap.EscapeFilter(v))
+	err := b.searchAnyOf(ctx, t, t.baseDN, t.scope, attr, todo, []string{b.cfg.IDAttribute, attr}, func(e *goldap.Entry) {
+		id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
+		if id == "" || !t.contains(e.DN) {
+			return
 		}
-		f.WriteString("))")
-		entries, err := b.searchAll(ctx, t.baseDN, t.scope, f.String(), []string{b.cfg.IDAttribute, attr})
-		if err != nil {
-			return nil, b.mapErr(ctx, "resolve names", t.baseDN, err)
-		}
-		for _, e := range entries {
-			id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
-			if id == "" || !t.contains(e.DN) {
-				continue
-			}
-			b.cache.putDN(t.typ, id, e.DN)
-			for _, v := range e.GetEqualFoldAttributeValues(attr) {
-				if _, asked := out[strings.ToLower(v)]; asked {
-					out[strings.ToLower(v)] = id
-					b.cache.putValue(t.typ, attr, id, v)
-				}
+		b.cache.putDN(t.typ, id, e.DN)
+		for _, v := range e.GetEqualFoldAttributeValues(attr) {
+			if _, asked := out[strings.ToLower(v)]; asked {
+				out[strings.ToLower(v)] = id
+				b.cache.putValue(t.typ, attr, id, v)
 			}
 		}
+	})
+	if err != nil {
+		return nil, b.mapErr(ctx, "resolve names", t.baseDN, err)
 	}
 	for k, v := range out {
 		if v == "" {

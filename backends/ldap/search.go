@@ -98,21 +98,11 @@ func (b *Backend) count(ctx context.Context, r *resource, filter string) (int, e
 // the snapshot are left out.
 func (b *Backend) fetchByID(ctx context.Context, r *resource, ids []string, attrs []string) ([]*goldap.Entry, error) {
 	byID := make(map[string]*goldap.Entry, len(ids))
-	for start := 0; start < len(ids); start += idChunk {
-		chunk := ids[start:min(start+idChunk, len(ids))]
-		var f strings.Builder
-		f.WriteString("(&" + r.filter + "(|")
-		for _, id := range chunk {
-			fmt.Fprintf(&f, "(%s=%s)", b.cfg.IDAttribute, goldap.EscapeFilter(id))
-		}
-		f.WriteString("))")
-		entries, err := b.searchAll(ctx, r.baseDN, r.scope, f.String(), attrs)
-		if err != nil {
-			return nil, b.mapErr(ctx, "search", r.baseDN, err)
-		}
-		for _, e := range entries {
-			byID[strings.ToLower(e.GetEqualFoldAttributeValue(b.cfg.IDAttribute))] = e
-		}
+	err := b.searchAnyOf(ctx, r, r.baseDN, r.scope, b.cfg.IDAttribute, ids, attrs, func(e *goldap.Entry) {
+		byID[strings.ToLower(e.GetEqualFoldAttributeValue(b.cfg.IDAttribute))] = e
+	})
+	if err != nil {
+		return nil, b.mapErr(ctx, "search", r.baseDN, err)
 	}
 	out := make([]*goldap.Entry, 0, len(ids))
 	for _, id := range ids {
