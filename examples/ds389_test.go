@@ -8,7 +8,6 @@ package examples_test
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -43,16 +42,8 @@ func startDS389(t *testing.T) *ds389 {
 	t.Helper()
 	srv := ds389test.Shared(t)
 	ou := srv.NewOU(t)
-	src, err := os.ReadFile("389ds.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("LDAP_URL", srv.URL)
-	t.Setenv("LDAP_BIND_DN", ds389test.ServiceDN)
-	t.Setenv("LDAP_BIND_PASSWORD", ds389test.ServicePassword)
-	t.Setenv("LDAP_BASE_DN", ou.DN)
-	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
-	b := bridgetest.Start(t, string(src), kinds.Types())
+	b := bridgetest.StartFile(t, "389ds.hcl", map[string]string{"LDAP_URL": srv.URL, "LDAP_BIND_DN": ds389test.ServiceDN,
+		"LDAP_BIND_PASSWORD": ds389test.ServicePassword, "LDAP_BASE_DN": ou.DN}, kinds.Types())
 	return &ds389{srv: srv, ou: ou, bridge: b, c: bridgetest.NewClient(t, b.URL+"/scim/v2")}
 }
 

@@ -1,7 +1,6 @@
 package ldap_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/scimbridge/scimbridge/backends/kinds"
@@ -34,16 +33,7 @@ func TestFault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := os.ReadFile("../../examples/openldap.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("LDAP_URL", srv.URL)
-	t.Setenv("LDAP_BIND_DN", ldaptest.AdminDN)
-	t.Setenv("LDAP_BIND_PASSWORD", ldaptest.AdminPassword)
-	t.Setenv("LDAP_BASE_DN", ou.DN)
-	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
-	b := bridgetest.Start(t, string(src), kinds.Types())
+	b := bridgetest.StartFile(t, "../../examples/openldap.hcl", srv.ExampleEnv(ou), kinds.Types())
 	c := bridgetest.NewClient(t, b.URL+"/scim/v2")
 	scimtest.RunFault(t, c, b.Backends["openldap"], crashable{srv}, scimtest.FaultOptions{
 		UserName: "uid", Active: "pwdAccountLockedTime", ActiveTrue: "", ActiveFalse: "000001010000Z", Members: "member",

@@ -7,7 +7,6 @@ package ldap_test
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -40,16 +39,7 @@ func startOpenLDAPExample(t *testing.T) *example {
 	t.Helper()
 	srv := ldaptest.Shared(t)
 	ou := srv.NewOU(t)
-	src, err := os.ReadFile("../../examples/openldap.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("LDAP_URL", srv.URL)
-	t.Setenv("LDAP_BIND_DN", ldaptest.AdminDN)
-	t.Setenv("LDAP_BIND_PASSWORD", ldaptest.AdminPassword)
-	t.Setenv("LDAP_BASE_DN", ou.DN)
-	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
-	b := bridgetest.Start(t, string(src), kinds.Types())
+	b := bridgetest.StartFile(t, "../../examples/openldap.hcl", srv.ExampleEnv(ou), kinds.Types())
 	return &example{srv: srv, ou: ou, bridge: b, c: bridgetest.NewClient(t, b.URL+"/scim/v2")}
 }
 

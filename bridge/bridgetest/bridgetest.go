@@ -52,6 +52,21 @@ type Server struct {
 	Backends map[string]backends.Backend
 }
 
+// StartFile serves the configuration file at path (a shipped example)
+// with env set for the test and SCIMBRIDGE_TOKEN set to Token.
+func StartFile(t *testing.T, path string, env map[string]string, types map[string]config.BackendType) *Server {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	t.Setenv("SCIMBRIDGE_TOKEN", Token)
+	return Start(t, string(src), types)
+}
+
 // Start writes configText to a temporary file, loads it with the given
 // backend types, opens the backends and serves on 127.0.0.1. The server
 // and the backends stop when the test ends.

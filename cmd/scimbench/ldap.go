@@ -181,10 +181,7 @@ func (b *ldapBench) run(ctx context.Context) error {
 
 // startBridge serves examples/openldap.hcl on one OU.
 func (b *ldapBench) startBridge(ctx context.Context, srv *ldaptest.Server, ou ldaptest.OU) (*benchBridge, error) {
-	return serveExample(ctx, b.config, ldapBenchToken, map[string]string{
-		"LDAP_URL": srv.URL, "LDAP_BIND_DN": ldaptest.AdminDN, "LDAP_BIND_PASSWORD": ldaptest.AdminPassword,
-		"LDAP_BASE_DN": ou.DN,
-	}, 64)
+	return serveExample(ctx, b.config, ldapBenchToken, srv.ExampleEnv(ou), 64)
 }
 
 const (

@@ -66,3 +66,9 @@ func (a Admin) Entry(t testing.TB, dn string, attrs ...string) *ldap.Entry {
 	}
 	return res.Entries[0]
 }
+
+// ExampleEnv is the environment examples/openldap.hcl reads, for this
+// server bound as the root DN and ou as the base.
+func (s *Server) ExampleEnv(ou OU) map[string]string {
+	return map[string]string{"LDAP_URL": s.URL, "LDAP_BIND_DN": AdminDN, "LDAP_BIND_PASSWORD": AdminPassword, "LDAP_BASE_DN": ou.DN}
+}
