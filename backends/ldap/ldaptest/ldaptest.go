@@ -43,7 +43,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -99,9 +98,7 @@ type Server struct {
 	opts    Options
 	port    int
 	tlsPort int
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	done    chan struct{}
+	proc    servertest.Process
 	ous     atomic.Int64
 }
 
@@ -315,84 +312,36 @@ func (s *Server) start(slapd string) error {
 	if err != nil {
 		return err
 	}
+	defer logf.Close() // slapd has its own copy
 	// -d keeps slapd in the foreground; level 0 logs only startup problems.
 	cmd := exec.Command(slapd, "-d", "0", "-F", filepath.Join(s.Dir, "slapd.d"), "-h", urls)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return err
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); logf.Close(); close(done) }()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	s.URL = fmt.Sprintf("ldap://127.0.0.1:%d", s.port)
 	if s.opts.TLS {
 		s.TLSURL = fmt.Sprintf("ldaps://127.0.0.1:%d", s.tlsPort)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		select {
-		case <-done:
-			return errors.New("slapd exited during startup")
-		default:
+	return s.proc.Start(cmd, func() error {
+		c, err := ldap.DialURL(s.URL)
+		if err != nil {
+			return err
 		}
-		if c, err := ldap.DialURL(s.URL); err == nil {
-			_, err = c.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 5, false,
-				"(objectClass=*)", []string{"namingContexts"}, nil))
-			c.Close()
-			if err == nil {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-			return errors.New("slapd did not answer within 15s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	s.mu.Lock()
-	s.cmd, s.done = cmd, done
-	s.mu.Unlock()
-	return nil
+		defer c.Close()
+		_, err = c.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 5, false,
+			"(objectClass=*)", []string{"namingContexts"}, nil))
+		return err
+	}, 15*time.Second)
 }
 
-// Stop kills the server and removes its directory.
+// Stop stops the server and removes its directory.
 func (s *Server) Stop() {
-	s.kill()
+	s.proc.Signal(syscall.SIGTERM, 10*time.Second)
 	os.RemoveAll(s.Dir)
-}
-
-func (s *Server) kill() {
-	s.mu.Lock()
-	cmd, done := s.cmd, s.done
-	s.cmd = nil
-	s.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-	}
 }
 
 // Crash kills the server with SIGKILL, as a crash would: no shutdown, open
 // connections dropped. Resume starts it again.
-func (s *Server) Crash() {
-	s.mu.Lock()
-	cmd, done := s.cmd, s.done
-	s.cmd = nil
-	s.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	<-done
-}
+func (s *Server) Crash() { s.proc.Kill() }
 
 // Resume starts the server again after Crash, on the same ports with the
 // same data.
@@ -401,33 +350,15 @@ func (s *Server) Resume() error {
 	if err != nil {
 		return err
 	}
-	var lastErr error
-	for range 50 {
-		if lastErr = s.start(slapd); lastErr == nil {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return lastErr
+	return s.proc.Restart(func() error { return s.start(slapd) })
 }
 
 // Restart stops the server and starts it again on the same ports with the
 // same data, as a directory restart does; open connections are dropped.
 // Do not call it from parallel tests.
 func (s *Server) Restart() error {
-	s.kill()
-	slapd, err := lookBinary("slapd")
-	if err != nil {
-		return err
-	}
-	var lastErr error
-	for range 20 { // the old listener may need a moment to go away
-		if lastErr = s.start(slapd); lastErr == nil {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return lastErr
+	s.proc.Signal(syscall.SIGTERM, 10*time.Second)
+	return s.Resume()
 }
 
 // seed adds the base entry and the read-only account.
@@ -623,13 +554,6 @@ func (s *Server) writeCerts() error {
 	return nil
 }
 
-// PID is slapd's process id (also its process group id), 0 when it is not
-// running. Benchmarks read its CPU time from /proc.
-func (s *Server) PID() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd == nil || s.cmd.Process == nil {
-		return 0
-	}
-	return s.cmd.Process.Pid
-}
+// PID is slapd's process id (also its process group id). Benchmarks read
+// its CPU time from /proc.
+func (s *Server) PID() int { return s.proc.PID() }
