@@ -3,6 +3,7 @@ package bridge
 import (
 	"os"
 	"runtime/debug"
+	"strconv"
 )
 
 // GCPercent is the garbage collector target the binary runs with unless
@@ -19,5 +20,5 @@ func ApplyGCDefault() string {
 		return v
 	}
 	debug.SetGCPercent(GCPercent)
-	return "200"
+	return strconv.Itoa(GCPercent)
 }

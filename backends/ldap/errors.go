@@ -63,9 +63,9 @@ func (b *Backend) mapErr(ctx context.Context, op, dn string, err error) error {
 		return fmt.Errorf("%w: ldap %s: %s", backends.ErrInvalid, op, msg)
 	case goldap.LDAPResultStrongAuthRequired, goldap.LDAPResultConfidentialityRequired:
 		// 389 DS refuses password changes this way on a plain connection.
-		b.log.Error("ldap operation needs a secure connection: use ldaps:// or start_tls", "op", op, "dn", dn,
+		b.log.Error("ldap operation needs a secure connection (ldaps:// or start_tls) or a stronger bind", "op", op, "dn", dn,
 			"code", le.ResultCode, "message", msg)
-		return fmt.Errorf("%w: ldap %s refused: the directory requires a TLS connection for it", backends.ErrPermission, op)
+		return fmt.Errorf("%w: ldap %s refused: the directory requires TLS or a stronger bind for it", backends.ErrPermission, op)
 	case goldap.LDAPResultInsufficientAccessRights, goldap.LDAPResultInvalidCredentials,
 		goldap.LDAPResultInappropriateAuthentication, goldap.LDAPResultAuthorizationDenied:
 		b.log.Error("ldap permission denied", "op", op, "dn", dn, "code", le.ResultCode, "message", msg)

@@ -20,7 +20,6 @@ import (
 // tools such as wrk keep their own share small for the same reason.
 type loadClient struct {
 	base  string // scheme://host:port/path-prefix
-	host  string
 	token string
 	hc    *fasthttp.HostClient
 }
@@ -35,7 +34,6 @@ func newLoadClient(base, token string, conns int) (*loadClient, error) {
 	}
 	return &loadClient{
 		base:  strings.TrimRight(base, "/"),
-		host:  u.Host,
 		token: "Bearer " + token,
 		hc: &fasthttp.HostClient{
 			Addr:                u.Host,
