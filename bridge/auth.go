@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -18,12 +19,39 @@ import (
 type Authenticator struct {
 	tokens []config.Token
 	basic  []config.Basic
-	now    func() time.Time
+	// The principal of each token and Basic user, built once.
+	tokenPrincipals, basicPrincipals []*Principal
+	now                              func() time.Time
+
+	// verified remembers Basic credentials that passed their bcrypt check,
+	// by the SHA-256 of user and password, for basicReuse: bcrypt costs
+	// tens of milliseconds of CPU by design, and a client sends the same
+	// credentials with every request. Nothing of it is logged or kept on
+	// disk.
+	mu       sync.Mutex
+	verified map[[32]byte]verifiedBasic
 }
+
+type verifiedBasic struct {
+	p     *Principal
+	until time.Time
+}
+
+const (
+	basicReuse       = 5 * time.Minute
+	maxVerifiedBasic = 1024
+)
 
 // NewAuthenticator builds an Authenticator from an endpoint's credentials.
 func NewAuthenticator(tokens []config.Token, basic []config.Basic) *Authenticator {
-	return &Authenticator{tokens: tokens, basic: basic, now: time.Now}
+	a := &Authenticator{tokens: tokens, basic: basic, now: time.Now, verified: map[[32]byte]verifiedBasic{}}
+	for _, t := range tokens {
+		a.tokenPrincipals = append(a.tokenPrincipals, principal(t.Name, t.Scopes))
+	}
+	for _, b := range basic {
+		a.basicPrincipals = append(a.basicPrincipals, principal(b.Username, b.Scopes))
+	}
+	return a
 }
 
 // Principal is who made a request.
@@ -61,19 +89,19 @@ func (a *Authenticator) bearer(token string) (*Principal, error) {
 		return nil, unauthorized("invalid credentials")
 	}
 	sum := sha256.Sum256([]byte(token))
-	var found *config.Token
+	found := -1
 	for i := range a.tokens {
-		if subtle.ConstantTimeCompare(sum[:], a.tokens[i].Hash[:]) == 1 && found == nil {
-			found = &a.tokens[i]
+		if subtle.ConstantTimeCompare(sum[:], a.tokens[i].Hash[:]) == 1 && found < 0 {
+			found = i
 		}
 	}
-	if found == nil {
+	if found < 0 {
 		return nil, unauthorized("invalid credentials")
 	}
-	if !found.Expires.IsZero() && a.now().After(found.Expires) {
+	if exp := a.tokens[found].Expires; !exp.IsZero() && a.now().After(exp) {
 		return nil, unauthorized("token expired")
 	}
-	return principal(found.Name, found.Scopes), nil
+	return a.tokenPrincipals[found], nil
 }
 
 func (a *Authenticator) basicAuth(enc string) (*Principal, error) {
@@ -85,21 +113,38 @@ func (a *Authenticator) basicAuth(enc string) (*Principal, error) {
 	if !ok {
 		return nil, unauthorized("invalid credentials")
 	}
+	key := sha256.Sum256([]byte(user + "\x00" + pass))
+	now := a.now()
+	a.mu.Lock()
+	v, ok := a.verified[key]
+	a.mu.Unlock()
+	if ok && now.Before(v.until) {
+		return v.p, nil
+	}
 	for i := range a.basic {
 		b := &a.basic[i]
 		if subtle.ConstantTimeCompare([]byte(user), []byte(b.Username)) != 1 {
 			continue
 		}
 		if checkPassword(b.PasswordHash, pass) {
-			return principal(b.Username, b.Scopes), nil
+			a.mu.Lock()
+			if len(a.verified) >= maxVerifiedBasic {
+				clear(a.verified)
+			}
+			a.verified[key] = verifiedBasic{p: a.basicPrincipals[i], until: now.Add(basicReuse)}
+			a.mu.Unlock()
+			return a.basicPrincipals[i], nil
 		}
 	}
 	return nil, unauthorized("invalid credentials")
 }
 
+// bcryptCompare is bcrypt.CompareHashAndPassword; tests count the calls.
+var bcryptCompare = bcrypt.CompareHashAndPassword
+
 func checkPassword(hash, pass string) bool {
 	if strings.HasPrefix(hash, "$2") {
-		return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pass)) == nil
+		return bcryptCompare([]byte(hash), []byte(pass)) == nil
 	}
 	want, err := hex.DecodeString(strings.TrimPrefix(hash, "sha256:"))
 	if err != nil {
