@@ -888,7 +888,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		var cur map[*column]*string
 		if len(needCur) > 0 {
 			var err error
-			if cur, err = b.current(ctx, tx, r, key, needCur); err != nil {
+			if cur, err = b.rowValues(ctx, tx, r, key, needCur, b.d.forUpdate()); err != nil {
 				return err
 			}
 		}
@@ -901,7 +901,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		case len(set) == 0 && r.version == nil:
 			// Nothing to update: lock the row (and prove it exists).
 			if cur == nil {
-				_, err = b.current(ctx, tx, r, key, nil)
+				_, err = b.rowValues(ctx, tx, r, key, nil, b.d.forUpdate())
 			}
 		case b.d.updateReturning():
 			rec, err = b.queryRecord(ctx, tx, r, key, all, b.updateSQL(r, key, set, &all))
@@ -929,33 +929,6 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 	}
 	b.gen.Add(1)
 	return rec, nil
-}
-
-// current locks the live row (FOR UPDATE where writers are not serialised
-// anyway), ErrNotFound if there is none, and returns the values of cols.
-func (b *Backend) current(ctx context.Context, tx *dbsql.Tx, r *resource, key any, cols []*column) (map[*column]*string, error) {
-	q := newBuilder(b.d)
-	q.write("SELECT ", q.q(r.idCol))
-	for _, c := range cols {
-		q.write(", ", q.q(c.name))
-	}
-	q.write(" FROM ", q.q(r.table), " WHERE ", q.q(r.idCol), " = ", q.arg(key))
-	b.andLive(q, r, "")
-	q.write(b.d.forUpdate())
-	dest, ptrs := scanDest(len(cols) + 1)
-	if err := tx.QueryRowContext(ctx, q.String(), q.args...).Scan(ptrs...); err != nil {
-		if errors.Is(err, dbsql.ErrNoRows) {
-			return nil, notFound(r.name, fmt.Sprint(key))
-		}
-		return nil, err
-	}
-	out := map[*column]*string{}
-	for i, c := range cols {
-		if v, ok := format(dest[i+1]); ok {
-			out[c] = &v
-		}
-	}
-	return out, nil
 }
 
 // applyColumn computes a column's value after m (nil is NULL); set is
