@@ -825,16 +825,9 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 	// changes computes the columns to set (nil: NULL) from the current
 	// values of the needCur columns.
 	changes := func(cur map[*column]*string) (map[*column]any, error) {
-		next := map[*column]*string{}
-		for _, m := range colMods {
-			col, _ := r.attr(m.Attr)
-			v, set, err := applyColumn(resourceType, col, cur, next, m)
-			if err != nil {
-				return nil, err
-			}
-			if set {
-				next[col] = v
-			}
+		next, err := applyColumns(r, cur, colMods)
+		if err != nil {
+			return nil, err
 		}
 		set := map[*column]any{}
 		for c, v := range next {
@@ -929,6 +922,23 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 	}
 	b.gen.Add(1)
 	return rec, nil
+}
+
+// applyColumns computes the values of the columns that colMods change
+// (nil is NULL), in order, from the current values cur.
+func applyColumns(r *resource, cur map[*column]*string, colMods []backends.Modification) (map[*column]*string, error) {
+	next := map[*column]*string{}
+	for _, m := range colMods {
+		col, _ := r.attr(m.Attr)
+		v, set, err := applyColumn(r.name, col, cur, next, m)
+		if err != nil {
+			return nil, err
+		}
+		if set {
+			next[col] = v
+		}
+	}
+	return next, nil
 }
 
 // applyColumn computes a column's value after m (nil is NULL); set is

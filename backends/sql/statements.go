@@ -620,16 +620,9 @@ func (b *Backend) updateByStatement(ctx context.Context, tx *dbsql.Tx, r *resour
 	if err != nil {
 		return err
 	}
-	next := map[*column]*string{}
-	for _, m := range colMods {
-		col, _ := r.attr(m.Attr)
-		v, set, err := applyColumn(r.name, col, cur, next, m)
-		if err != nil {
-			return err
-		}
-		if set {
-			next[col] = v
-		}
+	next, err := applyColumns(r, cur, colMods)
+	if err != nil {
+		return err
 	}
 	for _, c := range r.columns {
 		if v, ok := next[c]; ok && !st.cols[c] && !sameValue(v, cur[c]) {
