@@ -27,10 +27,6 @@ func (b *Backend) Search(ctx context.Context, resourceType string, q backends.Qu
 		}
 		sortCol = col
 	}
-	// Compile once up front so that filter errors come before any I/O.
-	if _, err := where(newBuilder(b.d), r, q.Filter); err != nil {
-		return backends.Page{}, err
-	}
 	ctx, cancel := b.opContext(ctx)
 	defer cancel()
 	page, err := b.search(ctx, r, sortCol, q)
@@ -45,7 +41,8 @@ func (b *Backend) Search(ctx context.Context, resourceType string, q backends.Qu
 // that the first page of a query is one statement; a separate COUNT runs
 // only for CountOnly and for a page that turns out empty past the start.
 // References are listed by the same SELECT where the dialect can, else by
-// one query per page and reference.
+// one query per page and reference. Every query compiles the filter before
+// it runs, so a filter error comes before any I/O.
 func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q backends.Query) (backends.Page, error) {
 	start := max(q.StartIndex, 1)
 	gen := b.gen.Load()
