@@ -84,16 +84,9 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 		sb.write(")")
 	}
 	sb.write(" FROM ", sb.q(r.table), " ", tableAlias)
-	var conds []string
-	if l := b.live(sb, r, tableAlias+"."); l != "" {
-		conds = append(conds, l)
-	}
-	if q.Filter != nil {
-		w, err := where(sb, r, q.Filter)
-		if err != nil {
-			return page, err
-		}
-		conds = append(conds, "("+w+")")
+	conds, err := b.matchConds(sb, r, q.Filter)
+	if err != nil {
+		return page, err
 	}
 	offset := start - 1
 	keyset := haveCursor && cur.usable
@@ -204,6 +197,19 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 // countSQL writes the COUNT(*) of the live rows that match f.
 func (b *Backend) countSQL(sb *builder, r *resource, f backends.Filter) error {
 	sb.write("SELECT COUNT(*) FROM ", sb.q(r.table), " ", tableAlias)
+	conds, err := b.matchConds(sb, r, f)
+	if err != nil {
+		return err
+	}
+	if len(conds) > 0 {
+		sb.write(" WHERE ", strings.Join(conds, " AND "))
+	}
+	return nil
+}
+
+// matchConds are the conditions, to be joined with AND, on the rows of r
+// (alias t) that are live and match f.
+func (b *Backend) matchConds(sb *builder, r *resource, f backends.Filter) ([]string, error) {
 	var conds []string
 	if l := b.live(sb, r, tableAlias+"."); l != "" {
 		conds = append(conds, l)
@@ -211,14 +217,11 @@ func (b *Backend) countSQL(sb *builder, r *resource, f backends.Filter) error {
 	if f != nil {
 		w, err := where(sb, r, f)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		conds = append(conds, "("+w+")")
 	}
-	if len(conds) > 0 {
-		sb.write(" WHERE ", strings.Join(conds, " AND "))
-	}
-	return nil
+	return conds, nil
 }
 
 func (b *Backend) count(ctx context.Context, r *resource, f backends.Filter) (int, error) {
