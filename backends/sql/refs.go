@@ -207,16 +207,8 @@ func (b *Backend) addRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key
 			}
 			continue
 		}
-		// Which targets are live, and which of them are already there?
-		sb.write("SELECT o.", sb.q(t.idCol), ", j.", sb.q(ref.other), " FROM ", sb.q(t.table), " o LEFT JOIN ", sb.q(ref.joinTable),
-			" j ON j.", sb.q(ref.this), " = ", sb.arg(key), " AND j.", sb.q(ref.other), " = o.", sb.q(t.idCol),
-			" WHERE o.", sb.q(t.idCol), " IN (", sb.list(chunk), ")")
-		b.andLive(sb, t, "o.")
-		found, have, err := b.foundAndPresent(ctx, tx, t, sb)
+		have, err := b.presentTargets(ctx, tx, ref, key, chunk)
 		if err != nil {
-			return err
-		}
-		if err := missingRef(ref, chunk, found); err != nil {
 			return err
 		}
 		ins := newBuilder(b.d)
@@ -274,6 +266,26 @@ func missingRef(ref *reference, chunk []any, found map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// presentTargets checks in one query that the keys of chunk name live
+// records of ref's target (ErrInvalidReference otherwise) and returns
+// those that the record with key references already, rendered as ids.
+func (b *Backend) presentTargets(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, chunk []any) (map[string]bool, error) {
+	t := ref.target
+	sb := newBuilder(b.d)
+	sb.write("SELECT o.", sb.q(t.idCol), ", j.", sb.q(ref.other), " FROM ", sb.q(t.table), " o LEFT JOIN ", sb.q(ref.joinTable),
+		" j ON j.", sb.q(ref.this), " = ", sb.arg(key), " AND j.", sb.q(ref.other), " = o.", sb.q(t.idCol),
+		" WHERE o.", sb.q(t.idCol), " IN (", sb.list(chunk), ")")
+	b.andLive(sb, t, "o.")
+	found, have, err := b.foundAndPresent(ctx, tx, t, sb)
+	if err != nil {
+		return nil, err
+	}
+	if err := missingRef(ref, chunk, found); err != nil {
+		return nil, err
+	}
+	return have, nil
 }
 
 // foundAndPresent runs a query returning a target key and, where a join

@@ -865,17 +865,19 @@ func (b *Backend) modifyRefsByStatement(ctx context.Context, tx *dbsql.Tx, ref *
 	} else {
 		switch m.Op {
 		case backends.ModAdd:
-			keys, err := b.targetKeys(ctx, tx, ref, m.Values)
+			keys, err := parseTargets(ref, m.Values)
 			if err != nil {
 				return err
 			}
-			have, err := b.presentRefs(ctx, tx, ref, key, keys)
-			if err != nil {
-				return err
-			}
-			for _, k := range keys {
-				if !have[fmt.Sprint(k)] {
-					add = append(add, fmt.Sprint(k))
+			for chunk := range slices.Chunk(keys, b.chunkSize(1)) {
+				have, err := b.presentTargets(ctx, tx, ref, key, chunk)
+				if err != nil {
+					return err
+				}
+				for _, k := range chunk {
+					if !have[fmt.Sprint(k)] {
+						add = append(add, fmt.Sprint(k))
+					}
 				}
 			}
 		case backends.ModDelete:
