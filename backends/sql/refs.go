@@ -365,31 +365,9 @@ func (b *Backend) modifyRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, 
 		return b.deleteRefs(ctx, tx, ref, key, m.Values)
 	}
 	// ModReplace: validate the new list, then change only the difference.
-	keys, err := b.targetKeys(ctx, tx, ref, m.Values)
+	remove, add, err := b.replaceDiff(ctx, tx, ref, key, m.Values)
 	if err != nil {
 		return err
-	}
-	want := map[string]bool{}
-	for _, k := range keys {
-		want[fmt.Sprint(k)] = true
-	}
-	cur, err := b.refValues(ctx, tx, ref, key)
-	if err != nil {
-		return err
-	}
-	have := map[string]bool{}
-	var remove []string
-	for _, id := range cur {
-		have[id] = true
-		if !want[id] {
-			remove = append(remove, id)
-		}
-	}
-	var add []string
-	for _, k := range keys {
-		if id := fmt.Sprint(k); !have[id] {
-			add = append(add, id)
-		}
 	}
 	if len(remove) > 0 {
 		if err := b.deleteRefs(ctx, tx, ref, key, remove); err != nil {
@@ -400,4 +378,38 @@ func (b *Backend) modifyRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, 
 		return b.addRefs(ctx, tx, ref, key, add)
 	}
 	return nil
+}
+
+// replaceDiff checks that ids, the new list of ref for the record with
+// key, name live targets (ErrInvalidReference otherwise) and returns the
+// ids to remove from the current list and those to add to it.
+func (b *Backend) replaceDiff(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, ids []string) (remove, add []string, err error) {
+	keys, err := b.targetKeys(ctx, tx, ref, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	want := make([]string, len(keys))
+	for i, k := range keys {
+		want[i] = fmt.Sprint(k)
+	}
+	cur, err := b.refValues(ctx, tx, ref, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return without(cur, want), without(want, cur), nil
+}
+
+// without returns the values of a that are not in b, in a's order.
+func without(a, b []string) []string {
+	drop := make(map[string]bool, len(b))
+	for _, v := range b {
+		drop[v] = true
+	}
+	var out []string
+	for _, v := range a {
+		if !drop[v] {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -905,19 +905,10 @@ func (b *Backend) modifyRefsByStatement(ctx context.Context, tx *dbsql.Tx, ref *
 				}
 			}
 		default: // ModReplace
-			keys, err := b.targetKeys(ctx, tx, ref, m.Values)
-			if err != nil {
+			var err error
+			if remove, add, err = b.replaceDiff(ctx, tx, ref, key, m.Values); err != nil {
 				return err
 			}
-			want := make([]string, len(keys))
-			for i, k := range keys {
-				want[i] = fmt.Sprint(k)
-			}
-			cur, err := b.refValues(ctx, tx, ref, key)
-			if err != nil {
-				return err
-			}
-			remove, add = without(cur, want), without(want, cur)
 		}
 	}
 	st := ref.stmts
@@ -925,21 +916,6 @@ func (b *Backend) modifyRefsByStatement(ctx context.Context, tx *dbsql.Tx, ref *
 		return err
 	}
 	return b.execEach(ctx, tx, st.add, len(add), func(i int) []any { return b.refArgs(st.add, ref, key, add[i]) })
-}
-
-// without returns the values of a that are not in b, in a's order.
-func without(a, b []string) []string {
-	drop := make(map[string]bool, len(b))
-	for _, v := range b {
-		drop[v] = true
-	}
-	var out []string
-	for _, v := range a {
-		if !drop[v] {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // presentRefs returns which of keys the record with key references now
