@@ -81,13 +81,7 @@ func (b *Backend) deleteFK(ctx context.Context, tx *dbsql.Tx, ref *reference, ke
 		_, err := tx.ExecContext(ctx, sb.String(), sb.args...)
 		return err
 	}
-	var keys []any
-	for _, id := range dedupe(ids) {
-		if k, ok := t.parseID(id); ok {
-			keys = append(keys, k)
-		}
-	}
-	for chunk := range slices.Chunk(keys, b.chunkSize(1)) {
+	for chunk := range slices.Chunk(possibleKeys(t, ids), b.chunkSize(1)) {
 		sb := newBuilder(b.d)
 		sb.write("UPDATE ", sb.q(t.table), " SET ", sb.q(ref.this), " = NULL WHERE ", sb.q(ref.this), " = ", sb.arg(key),
 			" AND ", sb.q(t.idCol), " IN (", sb.list(chunk), ")")

@@ -235,6 +235,18 @@ func (b *Backend) addRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key
 	return nil
 }
 
+// possibleKeys parses ids of t, deduped, leaving out those that no record
+// can have (and so cannot be referenced either).
+func possibleKeys(t *resource, ids []string) []any {
+	var keys []any
+	for _, id := range dedupe(ids) {
+		if k, ok := t.parseID(id); ok {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
 // parseTargets parses ids of ref's target, deduped; an id that no record
 // can have is ErrInvalidReference.
 func parseTargets(ref *reference, ids []string) ([]any, error) {
@@ -327,13 +339,7 @@ func (b *Backend) deleteRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, 
 		_, err := tx.ExecContext(ctx, sb.String(), sb.args...)
 		return err
 	}
-	var keys []any
-	for _, id := range dedupe(ids) {
-		if k, ok := ref.target.parseID(id); ok {
-			keys = append(keys, k) // an id that cannot exist cannot be a member
-		}
-	}
-	for chunk := range slices.Chunk(keys, b.chunkSize(1)) {
+	for chunk := range slices.Chunk(possibleKeys(ref.target, ids), b.chunkSize(1)) {
 		sb := newBuilder(b.d)
 		sb.write("DELETE FROM ", sb.q(ref.joinTable), " WHERE ", sb.q(ref.this), " = ", sb.arg(key),
 			" AND ", sb.q(ref.other), " IN (", sb.list(chunk), ")")

@@ -888,12 +888,7 @@ func (b *Backend) modifyRefsByStatement(ctx context.Context, tx *dbsql.Tx, ref *
 				}
 				break
 			}
-			var keys []any
-			for _, id := range dedupe(m.Values) {
-				if k, ok := ref.target.parseID(id); ok {
-					keys = append(keys, k) // an id that cannot exist cannot be there
-				}
-			}
+			keys := possibleKeys(ref.target, m.Values)
 			have, err := b.presentRefs(ctx, tx, ref, key, keys)
 			if err != nil {
 				return err
