@@ -1042,11 +1042,9 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 			return b.deleteWithStatements(ctx, tx, r, key, id)
 		}
 		done := map[string]bool{}
-		for _, other := range b.resources {
-			for _, ref := range other.refs {
-				if err := b.dropRef(ctx, tx, r, ref, key, done); err != nil {
-					return err
-				}
+		for _, ref := range r.refsOn {
+			if err := b.dropRef(ctx, tx, r, ref, key, done); err != nil {
+				return err
 			}
 		}
 		return b.deleteRow(ctx, tx, r, key, id)

@@ -678,11 +678,9 @@ func (b *Backend) deletesByStatement(r *resource) bool {
 	if r.deleteStmt() != nil {
 		return true
 	}
-	for _, other := range b.resources {
-		for _, ref := range other.refs {
-			if ref.stmts != nil && (ref.owner == r || ref.target == r) {
-				return true
-			}
+	for _, ref := range r.refsOn {
+		if ref.stmts != nil {
+			return true
 		}
 	}
 	return false
@@ -708,34 +706,30 @@ func (b *Backend) deleteWithStatements(ctx context.Context, tx *dbsql.Tx, r *res
 	// reference without statements over the same rows (a read-only
 	// reverse reference) does not write them directly.
 	done := map[string]bool{}
-	for _, other := range b.resources {
-		for _, ref := range other.refs {
-			if ref.stmts == nil {
+	for _, ref := range r.refsOn {
+		if ref.stmts == nil {
+			continue
+		}
+		for _, side := range []struct {
+			is, owner bool
+			col       string
+		}{{ref.owner == r, true, ref.this}, {ref.target == r, false, ref.other}} {
+			if !side.is {
 				continue
 			}
-			for _, side := range []struct {
-				is, owner bool
-				col       string
-			}{{ref.owner == r, true, ref.this}, {ref.target == r, false, ref.other}} {
-				if !side.is {
-					continue
-				}
-				done[strings.ToLower(ref.joinTable+"."+side.col)] = true
-				if del != nil {
-					continue
-				}
-				if err := b.removeAllByStatement(ctx, tx, ref, key, side.owner); err != nil {
-					return err
-				}
+			done[strings.ToLower(ref.joinTable+"."+side.col)] = true
+			if del != nil {
+				continue
+			}
+			if err := b.removeAllByStatement(ctx, tx, ref, key, side.owner); err != nil {
+				return err
 			}
 		}
 	}
-	for _, other := range b.resources {
-		for _, ref := range other.refs {
-			if ref.stmts == nil {
-				if err := b.dropRef(ctx, tx, r, ref, key, done); err != nil {
-					return err
-				}
+	for _, ref := range r.refsOn {
+		if ref.stmts == nil {
+			if err := b.dropRef(ctx, tx, r, ref, key, done); err != nil {
+				return err
 			}
 		}
 	}
