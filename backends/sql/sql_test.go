@@ -514,13 +514,19 @@ func TestInjection(t *testing.T) {
 
 	// Everything is still there.
 	db := rawDB(t, dir, "app.db")
-	for table, want := range map[string]int{"app_users": len(corpus) + 1, "app_groups": 1, "app_group_members": 1} {
-		var n int
-		if err := db.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+	wantRowCounts(t, db, map[string]int{"app_users": len(corpus) + 1, "app_groups": 1, "app_group_members": 1})
+}
+
+// wantRowCounts checks the number of rows of each table.
+func wantRowCounts(t *testing.T, db *dbsql.DB, want map[string]int) {
+	t.Helper()
+	for table, n := range want {
+		var got int
+		if err := db.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&got); err != nil {
 			t.Fatalf("table %s: %v", table, err)
 		}
-		if n != want {
-			t.Errorf("table %s has %d rows, want %d", table, n, want)
+		if got != n {
+			t.Errorf("table %s has %d rows, want %d", table, got, n)
 		}
 	}
 }
