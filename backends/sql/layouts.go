@@ -3,7 +3,6 @@ package sql
 import (
 	"context"
 	dbsql "database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -82,13 +81,7 @@ func (b *Backend) deleteFK(ctx context.Context, tx *dbsql.Tx, ref *reference, ke
 		_, err := tx.ExecContext(ctx, sb.String(), sb.args...)
 		return err
 	}
-	var keys []any
-	for _, id := range dedupe(ids) {
-		if k, ok := t.parseID(id); ok {
-			keys = append(keys, k)
-		}
-	}
-	for chunk := range slices.Chunk(keys, b.chunkSize(1)) {
+	for chunk := range slices.Chunk(possibleKeys(t, ids), b.chunkSize(1)) {
 		sb := newBuilder(b.d)
 		sb.write("UPDATE ", sb.q(t.table), " SET ", sb.q(ref.this), " = NULL WHERE ", sb.q(ref.this), " = ", sb.arg(key),
 			" AND ", sb.q(t.idCol), " IN (", sb.list(chunk), ")")
@@ -102,20 +95,14 @@ func (b *Backend) deleteFK(ctx context.Context, tx *dbsql.Tx, ref *reference, ke
 // delimCurrent reads (and locks, FOR UPDATE where writers are not
 // serialised anyway) the delimited column of the owner row with key.
 func (b *Backend) delimCurrent(ctx context.Context, tx *dbsql.Tx, ref *reference, key any) ([]string, error) {
-	r := ref.owner
-	sb := newBuilder(b.d)
-	sb.write("SELECT ", sb.q(ref.col.name), " FROM ", sb.q(r.table), " WHERE ", sb.q(r.idCol), " = ", sb.arg(key))
-	b.andLive(sb, r, "")
-	sb.write(b.d.forUpdate())
-	var v any
-	if err := tx.QueryRowContext(ctx, sb.String(), sb.args...).Scan(&v); err != nil {
-		if errors.Is(err, dbsql.ErrNoRows) {
-			return nil, notFound(r.name, fmt.Sprint(key))
-		}
+	cur, err := b.rowValues(ctx, tx, ref.owner, key, []*column{ref.col}, b.d.forUpdate())
+	if err != nil {
 		return nil, err
 	}
-	s, _ := format(v)
-	return splitIDs(s, ref.sep), nil
+	if v := cur[ref.col]; v != nil {
+		return splitIDs(*v, ref.sep), nil
+	}
+	return nil, nil
 }
 
 // writeDelim stores ids in the delimited column of the owner row with key;

@@ -96,21 +96,10 @@ backend "sql" "delim" {
 `
 
 func layoutFixture(cfg, schema string) conformance.Fixture {
-	return conformance.Fixture{
-		New: func(t *testing.T) backends.Backend {
-			b, _ := open(t, cfg, schema)
-			return b
-		},
-		UserName:     "login",
-		GivenName:    "given",
-		FamilyName:   "family",
-		DisplayName:  "display",
-		Email:        "email",
-		Ordered:      "emp_no",
-		OrderedKind:  backends.KindNumber,
-		GroupName:    "name",
-		GroupMembers: "members",
-	}
+	return layoutColumns(func(t *testing.T) backends.Backend {
+		b, _ := open(t, cfg, schema)
+		return b
+	})
 }
 
 func TestConformanceForeignKey(t *testing.T) {

@@ -207,16 +207,8 @@ func (b *Backend) addRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key
 			}
 			continue
 		}
-		// Which targets are live, and which of them are already there?
-		sb.write("SELECT o.", sb.q(t.idCol), ", j.", sb.q(ref.other), " FROM ", sb.q(t.table), " o LEFT JOIN ", sb.q(ref.joinTable),
-			" j ON j.", sb.q(ref.this), " = ", sb.arg(key), " AND j.", sb.q(ref.other), " = o.", sb.q(t.idCol),
-			" WHERE o.", sb.q(t.idCol), " IN (", sb.list(chunk), ")")
-		b.andLive(sb, t, "o.")
-		found, have, err := b.foundAndPresent(ctx, tx, t, sb)
+		have, err := b.presentTargets(ctx, tx, ref, key, chunk)
 		if err != nil {
-			return err
-		}
-		if err := missingRef(ref, chunk, found); err != nil {
 			return err
 		}
 		ins := newBuilder(b.d)
@@ -241,6 +233,18 @@ func (b *Backend) addRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key
 		}
 	}
 	return nil
+}
+
+// possibleKeys parses ids of t, deduped, leaving out those that no record
+// can have (and so cannot be referenced either).
+func possibleKeys(t *resource, ids []string) []any {
+	var keys []any
+	for _, id := range dedupe(ids) {
+		if k, ok := t.parseID(id); ok {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // parseTargets parses ids of ref's target, deduped; an id that no record
@@ -274,6 +278,26 @@ func missingRef(ref *reference, chunk []any, found map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// presentTargets checks in one query that the keys of chunk name live
+// records of ref's target (ErrInvalidReference otherwise) and returns
+// those that the record with key references already, rendered as ids.
+func (b *Backend) presentTargets(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, chunk []any) (map[string]bool, error) {
+	t := ref.target
+	sb := newBuilder(b.d)
+	sb.write("SELECT o.", sb.q(t.idCol), ", j.", sb.q(ref.other), " FROM ", sb.q(t.table), " o LEFT JOIN ", sb.q(ref.joinTable),
+		" j ON j.", sb.q(ref.this), " = ", sb.arg(key), " AND j.", sb.q(ref.other), " = o.", sb.q(t.idCol),
+		" WHERE o.", sb.q(t.idCol), " IN (", sb.list(chunk), ")")
+	b.andLive(sb, t, "o.")
+	found, have, err := b.foundAndPresent(ctx, tx, t, sb)
+	if err != nil {
+		return nil, err
+	}
+	if err := missingRef(ref, chunk, found); err != nil {
+		return nil, err
+	}
+	return have, nil
 }
 
 // foundAndPresent runs a query returning a target key and, where a join
@@ -315,13 +339,7 @@ func (b *Backend) deleteRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, 
 		_, err := tx.ExecContext(ctx, sb.String(), sb.args...)
 		return err
 	}
-	var keys []any
-	for _, id := range dedupe(ids) {
-		if k, ok := ref.target.parseID(id); ok {
-			keys = append(keys, k) // an id that cannot exist cannot be a member
-		}
-	}
-	for chunk := range slices.Chunk(keys, b.chunkSize(1)) {
+	for chunk := range slices.Chunk(possibleKeys(ref.target, ids), b.chunkSize(1)) {
 		sb := newBuilder(b.d)
 		sb.write("DELETE FROM ", sb.q(ref.joinTable), " WHERE ", sb.q(ref.this), " = ", sb.arg(key),
 			" AND ", sb.q(ref.other), " IN (", sb.list(chunk), ")")
@@ -353,31 +371,9 @@ func (b *Backend) modifyRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, 
 		return b.deleteRefs(ctx, tx, ref, key, m.Values)
 	}
 	// ModReplace: validate the new list, then change only the difference.
-	keys, err := b.targetKeys(ctx, tx, ref, m.Values)
+	remove, add, err := b.replaceDiff(ctx, tx, ref, key, m.Values)
 	if err != nil {
 		return err
-	}
-	want := map[string]bool{}
-	for _, k := range keys {
-		want[fmt.Sprint(k)] = true
-	}
-	cur, err := b.refValues(ctx, tx, ref, key)
-	if err != nil {
-		return err
-	}
-	have := map[string]bool{}
-	var remove []string
-	for _, id := range cur {
-		have[id] = true
-		if !want[id] {
-			remove = append(remove, id)
-		}
-	}
-	var add []string
-	for _, k := range keys {
-		if id := fmt.Sprint(k); !have[id] {
-			add = append(add, id)
-		}
 	}
 	if len(remove) > 0 {
 		if err := b.deleteRefs(ctx, tx, ref, key, remove); err != nil {
@@ -388,4 +384,38 @@ func (b *Backend) modifyRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, 
 		return b.addRefs(ctx, tx, ref, key, add)
 	}
 	return nil
+}
+
+// replaceDiff checks that ids, the new list of ref for the record with
+// key, name live targets (ErrInvalidReference otherwise) and returns the
+// ids to remove from the current list and those to add to it.
+func (b *Backend) replaceDiff(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, ids []string) (remove, add []string, err error) {
+	keys, err := b.targetKeys(ctx, tx, ref, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	want := make([]string, len(keys))
+	for i, k := range keys {
+		want[i] = fmt.Sprint(k)
+	}
+	cur, err := b.refValues(ctx, tx, ref, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return without(cur, want), without(want, cur), nil
+}
+
+// without returns the values of a that are not in b, in a's order.
+func without(a, b []string) []string {
+	drop := make(map[string]bool, len(b))
+	for _, v := range b {
+		drop[v] = true
+	}
+	var out []string
+	for _, v := range a {
+		if !drop[v] {
+			out = append(out, v)
+		}
+	}
+	return out
 }

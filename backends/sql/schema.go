@@ -32,6 +32,10 @@ type resource struct {
 	version *column
 	softDel *softDelete
 	stmts   *resourceStatements // create, update, delete blocks; nil: none
+	// refsOn are the references, of any resource, that hold something of
+	// r's records (r owns them or is their target), in configuration
+	// order: what deleting a record must clean up.
+	refsOn []*reference
 	// advisoryLock: the account may not SELECT ... FOR UPDATE the table
 	// (PostgreSQL without UPDATE privilege); see lockRow.
 	advisoryLock bool
@@ -377,6 +381,14 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("sql backend configuration does not match the database:\n  %s", strings.Join(problems, "\n  "))
+	}
+	for _, rc := range cfg.Resources {
+		for _, ref := range out[rc.Type].refs { // every resource is there: no problems
+			ref.owner.refsOn = append(ref.owner.refsOn, ref)
+			if t := ref.target; t != nil && t != ref.owner {
+				t.refsOn = append(t.refsOn, ref)
+			}
+		}
 	}
 	return out, nil
 }

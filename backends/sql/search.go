@@ -27,10 +27,6 @@ func (b *Backend) Search(ctx context.Context, resourceType string, q backends.Qu
 		}
 		sortCol = col
 	}
-	// Compile once up front so that filter errors come before any I/O.
-	if _, err := where(newBuilder(b.d), r, q.Filter); err != nil {
-		return backends.Page{}, err
-	}
 	ctx, cancel := b.opContext(ctx)
 	defer cancel()
 	page, err := b.search(ctx, r, sortCol, q)
@@ -45,7 +41,8 @@ func (b *Backend) Search(ctx context.Context, resourceType string, q backends.Qu
 // that the first page of a query is one statement; a separate COUNT runs
 // only for CountOnly and for a page that turns out empty past the start.
 // References are listed by the same SELECT where the dialect can, else by
-// one query per page and reference.
+// one query per page and reference. Every query compiles the filter before
+// it runs, so a filter error comes before any I/O.
 func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q backends.Query) (backends.Page, error) {
 	start := max(q.StartIndex, 1)
 	gen := b.gen.Load()
@@ -87,16 +84,9 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 		sb.write(")")
 	}
 	sb.write(" FROM ", sb.q(r.table), " ", tableAlias)
-	var conds []string
-	if l := b.live(sb, r, tableAlias+"."); l != "" {
-		conds = append(conds, l)
-	}
-	if q.Filter != nil {
-		w, err := where(sb, r, q.Filter)
-		if err != nil {
-			return page, err
-		}
-		conds = append(conds, "("+w+")")
+	conds, err := b.matchConds(sb, r, q.Filter)
+	if err != nil {
+		return page, err
 	}
 	offset := start - 1
 	keyset := haveCursor && cur.usable
@@ -207,6 +197,19 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 // countSQL writes the COUNT(*) of the live rows that match f.
 func (b *Backend) countSQL(sb *builder, r *resource, f backends.Filter) error {
 	sb.write("SELECT COUNT(*) FROM ", sb.q(r.table), " ", tableAlias)
+	conds, err := b.matchConds(sb, r, f)
+	if err != nil {
+		return err
+	}
+	if len(conds) > 0 {
+		sb.write(" WHERE ", strings.Join(conds, " AND "))
+	}
+	return nil
+}
+
+// matchConds are the conditions, to be joined with AND, on the rows of r
+// (alias t) that are live and match f.
+func (b *Backend) matchConds(sb *builder, r *resource, f backends.Filter) ([]string, error) {
 	var conds []string
 	if l := b.live(sb, r, tableAlias+"."); l != "" {
 		conds = append(conds, l)
@@ -214,14 +217,11 @@ func (b *Backend) countSQL(sb *builder, r *resource, f backends.Filter) error {
 	if f != nil {
 		w, err := where(sb, r, f)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		conds = append(conds, "("+w+")")
 	}
-	if len(conds) > 0 {
-		sb.write(" WHERE ", strings.Join(conds, " AND "))
-	}
-	return nil
+	return conds, nil
 }
 
 func (b *Backend) count(ctx context.Context, r *resource, f backends.Filter) (int, error) {

@@ -236,15 +236,7 @@ func TestServerInjection(t *testing.T) {
 			if seen != len(corpus)+1 {
 				t.Errorf("paged read saw %d users, want %d", seen, len(corpus)+1)
 			}
-			for table, want := range map[string]int{"app_users": len(corpus) + 1, "app_groups": 1, "app_group_members": 1} {
-				var n int
-				if err := db.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
-					t.Fatalf("table %s: %v", table, err)
-				}
-				if n != want {
-					t.Errorf("table %s has %d rows, want %d", table, n, want)
-				}
-			}
+			wantRowCounts(t, db, map[string]int{"app_users": len(corpus) + 1, "app_groups": 1, "app_group_members": 1})
 		})
 	}
 }

@@ -85,21 +85,10 @@ func layoutServerFixture(srv server, delimited bool) conformance.Fixture {
 	} else {
 		src = replaceAll(src, "GROUP_TABLE", `"depts"`, "GROUP_ID", `"dept_id"`, "LAYOUT", `foreign_key = "dept_id"`)
 	}
-	f := conformance.Fixture{
-		New: func(t *testing.T) backends.Backend {
-			b, _ := openServer(t, srv, src, layoutSchemas[srv.name])
-			return b
-		},
-		UserName:     "login",
-		GivenName:    "given",
-		FamilyName:   "family",
-		DisplayName:  "display",
-		Email:        "email",
-		Ordered:      "emp_no",
-		OrderedKind:  backends.KindNumber,
-		GroupName:    "name",
-		GroupMembers: "members",
-	}
+	f := layoutColumns(func(t *testing.T) backends.Backend {
+		b, _ := openServer(t, srv, src, layoutSchemas[srv.name])
+		return b
+	})
 	if !delimited {
 		f.UserGroups = "groups"
 		f.SingleGroupPerUser = true

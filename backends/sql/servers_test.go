@@ -260,25 +260,10 @@ backend "sql" "soft" {
 `
 
 func legacyFixture(srv server) conformance.Fixture {
-	return conformance.Fixture{
-		New: func(t *testing.T) backends.Backend {
-			b, _ := openServer(t, srv, serverLegacyConfig, legacySchemas[srv.name])
-			return b
-		},
-		UserName:     "login",
-		GivenName:    "first_name",
-		FamilyName:   "last_name",
-		DisplayName:  "display_name",
-		Email:        "email",
-		Active:       "active",
-		ActiveTrue:   "1",
-		ActiveFalse:  "0",
-		Ordered:      "employee_no",
-		OrderedKind:  backends.KindNumber,
-		UserGroups:   "groups",
-		GroupName:    "name",
-		GroupMembers: "members",
-	}
+	return legacyColumns(func(t *testing.T) backends.Backend {
+		b, _ := openServer(t, srv, serverLegacyConfig, legacySchemas[srv.name])
+		return b
+	})
 }
 
 // softConfig fills in who generates the keys on each server: PostgreSQL
@@ -294,21 +279,10 @@ func softConfig(srv server) string {
 }
 
 func softFixture(srv server) conformance.Fixture {
-	return conformance.Fixture{
-		New: func(t *testing.T) backends.Backend {
-			b, _ := openServer(t, srv, softConfig(srv), softSchemas[srv.name])
-			return b
-		},
-		UserName:     "uname",
-		GivenName:    "given",
-		FamilyName:   "family",
-		DisplayName:  "display",
-		Email:        "mail",
-		Ordered:      "hired",
-		OrderedKind:  backends.KindTime,
-		GroupName:    "title",
-		GroupMembers: "people",
-	}
+	return uuidColumns(func(t *testing.T) backends.Backend {
+		b, _ := openServer(t, srv, softConfig(srv), softSchemas[srv.name])
+		return b
+	})
 }
 
 func TestConformanceServers(t *testing.T) {

@@ -825,16 +825,9 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 	// changes computes the columns to set (nil: NULL) from the current
 	// values of the needCur columns.
 	changes := func(cur map[*column]*string) (map[*column]any, error) {
-		next := map[*column]*string{}
-		for _, m := range colMods {
-			col, _ := r.attr(m.Attr)
-			v, set, err := applyColumn(resourceType, col, cur, next, m)
-			if err != nil {
-				return nil, err
-			}
-			if set {
-				next[col] = v
-			}
+		next, err := applyColumns(r, cur, colMods)
+		if err != nil {
+			return nil, err
 		}
 		set := map[*column]any{}
 		for c, v := range next {
@@ -888,7 +881,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		var cur map[*column]*string
 		if len(needCur) > 0 {
 			var err error
-			if cur, err = b.current(ctx, tx, r, key, needCur); err != nil {
+			if cur, err = b.rowValues(ctx, tx, r, key, needCur, b.d.forUpdate()); err != nil {
 				return err
 			}
 		}
@@ -901,7 +894,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		case len(set) == 0 && r.version == nil:
 			// Nothing to update: lock the row (and prove it exists).
 			if cur == nil {
-				_, err = b.current(ctx, tx, r, key, nil)
+				_, err = b.rowValues(ctx, tx, r, key, nil, b.d.forUpdate())
 			}
 		case b.d.updateReturning():
 			rec, err = b.queryRecord(ctx, tx, r, key, all, b.updateSQL(r, key, set, &all))
@@ -931,31 +924,21 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 	return rec, nil
 }
 
-// current locks the live row (FOR UPDATE where writers are not serialised
-// anyway), ErrNotFound if there is none, and returns the values of cols.
-func (b *Backend) current(ctx context.Context, tx *dbsql.Tx, r *resource, key any, cols []*column) (map[*column]*string, error) {
-	q := newBuilder(b.d)
-	q.write("SELECT ", q.q(r.idCol))
-	for _, c := range cols {
-		q.write(", ", q.q(c.name))
-	}
-	q.write(" FROM ", q.q(r.table), " WHERE ", q.q(r.idCol), " = ", q.arg(key))
-	b.andLive(q, r, "")
-	q.write(b.d.forUpdate())
-	dest, ptrs := scanDest(len(cols) + 1)
-	if err := tx.QueryRowContext(ctx, q.String(), q.args...).Scan(ptrs...); err != nil {
-		if errors.Is(err, dbsql.ErrNoRows) {
-			return nil, notFound(r.name, fmt.Sprint(key))
+// applyColumns computes the values of the columns that colMods change
+// (nil is NULL), in order, from the current values cur.
+func applyColumns(r *resource, cur map[*column]*string, colMods []backends.Modification) (map[*column]*string, error) {
+	next := map[*column]*string{}
+	for _, m := range colMods {
+		col, _ := r.attr(m.Attr)
+		v, set, err := applyColumn(r.name, col, cur, next, m)
+		if err != nil {
+			return nil, err
 		}
-		return nil, err
-	}
-	out := map[*column]*string{}
-	for i, c := range cols {
-		if v, ok := format(dest[i+1]); ok {
-			out[c] = &v
+		if set {
+			next[col] = v
 		}
 	}
-	return out, nil
+	return next, nil
 }
 
 // applyColumn computes a column's value after m (nil is NULL); set is
@@ -1059,11 +1042,9 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 			return b.deleteWithStatements(ctx, tx, r, key, id)
 		}
 		done := map[string]bool{}
-		for _, other := range b.resources {
-			for _, ref := range other.refs {
-				if err := b.dropRef(ctx, tx, r, ref, key, done); err != nil {
-					return err
-				}
+		for _, ref := range r.refsOn {
+			if err := b.dropRef(ctx, tx, r, ref, key, done); err != nil {
+				return err
 			}
 		}
 		return b.deleteRow(ctx, tx, r, key, id)

@@ -620,16 +620,9 @@ func (b *Backend) updateByStatement(ctx context.Context, tx *dbsql.Tx, r *resour
 	if err != nil {
 		return err
 	}
-	next := map[*column]*string{}
-	for _, m := range colMods {
-		col, _ := r.attr(m.Attr)
-		v, set, err := applyColumn(r.name, col, cur, next, m)
-		if err != nil {
-			return err
-		}
-		if set {
-			next[col] = v
-		}
+	next, err := applyColumns(r, cur, colMods)
+	if err != nil {
+		return err
 	}
 	for _, c := range r.columns {
 		if v, ok := next[c]; ok && !st.cols[c] && !sameValue(v, cur[c]) {
@@ -685,11 +678,9 @@ func (b *Backend) deletesByStatement(r *resource) bool {
 	if r.deleteStmt() != nil {
 		return true
 	}
-	for _, other := range b.resources {
-		for _, ref := range other.refs {
-			if ref.stmts != nil && (ref.owner == r || ref.target == r) {
-				return true
-			}
+	for _, ref := range r.refsOn {
+		if ref.stmts != nil {
+			return true
 		}
 	}
 	return false
@@ -715,34 +706,30 @@ func (b *Backend) deleteWithStatements(ctx context.Context, tx *dbsql.Tx, r *res
 	// reference without statements over the same rows (a read-only
 	// reverse reference) does not write them directly.
 	done := map[string]bool{}
-	for _, other := range b.resources {
-		for _, ref := range other.refs {
-			if ref.stmts == nil {
+	for _, ref := range r.refsOn {
+		if ref.stmts == nil {
+			continue
+		}
+		for _, side := range []struct {
+			is, owner bool
+			col       string
+		}{{ref.owner == r, true, ref.this}, {ref.target == r, false, ref.other}} {
+			if !side.is {
 				continue
 			}
-			for _, side := range []struct {
-				is, owner bool
-				col       string
-			}{{ref.owner == r, true, ref.this}, {ref.target == r, false, ref.other}} {
-				if !side.is {
-					continue
-				}
-				done[strings.ToLower(ref.joinTable+"."+side.col)] = true
-				if del != nil {
-					continue
-				}
-				if err := b.removeAllByStatement(ctx, tx, ref, key, side.owner); err != nil {
-					return err
-				}
+			done[strings.ToLower(ref.joinTable+"."+side.col)] = true
+			if del != nil {
+				continue
+			}
+			if err := b.removeAllByStatement(ctx, tx, ref, key, side.owner); err != nil {
+				return err
 			}
 		}
 	}
-	for _, other := range b.resources {
-		for _, ref := range other.refs {
-			if ref.stmts == nil {
-				if err := b.dropRef(ctx, tx, r, ref, key, done); err != nil {
-					return err
-				}
+	for _, ref := range r.refsOn {
+		if ref.stmts == nil {
+			if err := b.dropRef(ctx, tx, r, ref, key, done); err != nil {
+				return err
 			}
 		}
 	}
@@ -872,17 +859,19 @@ func (b *Backend) modifyRefsByStatement(ctx context.Context, tx *dbsql.Tx, ref *
 	} else {
 		switch m.Op {
 		case backends.ModAdd:
-			keys, err := b.targetKeys(ctx, tx, ref, m.Values)
+			keys, err := parseTargets(ref, m.Values)
 			if err != nil {
 				return err
 			}
-			have, err := b.presentRefs(ctx, tx, ref, key, keys)
-			if err != nil {
-				return err
-			}
-			for _, k := range keys {
-				if !have[fmt.Sprint(k)] {
-					add = append(add, fmt.Sprint(k))
+			for chunk := range slices.Chunk(keys, b.chunkSize(1)) {
+				have, err := b.presentTargets(ctx, tx, ref, key, chunk)
+				if err != nil {
+					return err
+				}
+				for _, k := range chunk {
+					if !have[fmt.Sprint(k)] {
+						add = append(add, fmt.Sprint(k))
+					}
 				}
 			}
 		case backends.ModDelete:
@@ -893,12 +882,7 @@ func (b *Backend) modifyRefsByStatement(ctx context.Context, tx *dbsql.Tx, ref *
 				}
 				break
 			}
-			var keys []any
-			for _, id := range dedupe(m.Values) {
-				if k, ok := ref.target.parseID(id); ok {
-					keys = append(keys, k) // an id that cannot exist cannot be there
-				}
-			}
+			keys := possibleKeys(ref.target, m.Values)
 			have, err := b.presentRefs(ctx, tx, ref, key, keys)
 			if err != nil {
 				return err
@@ -910,19 +894,10 @@ func (b *Backend) modifyRefsByStatement(ctx context.Context, tx *dbsql.Tx, ref *
 				}
 			}
 		default: // ModReplace
-			keys, err := b.targetKeys(ctx, tx, ref, m.Values)
-			if err != nil {
+			var err error
+			if remove, add, err = b.replaceDiff(ctx, tx, ref, key, m.Values); err != nil {
 				return err
 			}
-			want := make([]string, len(keys))
-			for i, k := range keys {
-				want[i] = fmt.Sprint(k)
-			}
-			cur, err := b.refValues(ctx, tx, ref, key)
-			if err != nil {
-				return err
-			}
-			remove, add = without(cur, want), without(want, cur)
 		}
 	}
 	st := ref.stmts
@@ -930,21 +905,6 @@ func (b *Backend) modifyRefsByStatement(ctx context.Context, tx *dbsql.Tx, ref *
 		return err
 	}
 	return b.execEach(ctx, tx, st.add, len(add), func(i int) []any { return b.refArgs(st.add, ref, key, add[i]) })
-}
-
-// without returns the values of a that are not in b, in a's order.
-func without(a, b []string) []string {
-	drop := make(map[string]bool, len(b))
-	for _, v := range b {
-		drop[v] = true
-	}
-	var out []string
-	for _, v := range a {
-		if !drop[v] {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // presentRefs returns which of keys the record with key references now

@@ -161,25 +161,10 @@ func openStmtSQLite(t *testing.T) (*sqlbackend.Backend, *dbsql.DB) {
 }
 
 func TestConformanceStatementsSQLite(t *testing.T) {
-	conformance.Run(t, conformance.Fixture{
-		New: func(t *testing.T) backends.Backend {
-			b, _ := openStmtSQLite(t)
-			return b
-		},
-		UserName:     "login",
-		GivenName:    "first_name",
-		FamilyName:   "last_name",
-		DisplayName:  "display_name",
-		Email:        "email",
-		Active:       "active",
-		ActiveTrue:   "1",
-		ActiveFalse:  "0",
-		Ordered:      "employee_no",
-		OrderedKind:  backends.KindNumber,
-		UserGroups:   "groups",
-		GroupName:    "name",
-		GroupMembers: "members",
-	})
+	conformance.Run(t, legacyColumns(func(t *testing.T) backends.Backend {
+		b, _ := openStmtSQLite(t)
+		return b
+	}))
 }
 
 // queryStrings runs a query returning one text column per row.
@@ -669,21 +654,10 @@ backend "sql" "uuid" {
   }
 }
 `
-	conformance.Run(t, conformance.Fixture{
-		New: func(t *testing.T) backends.Backend {
-			b, _ := open(t, config, uuidSchema)
-			return b
-		},
-		UserName:     "uname",
-		GivenName:    "given",
-		FamilyName:   "family",
-		DisplayName:  "display",
-		Email:        "mail",
-		Ordered:      "hired",
-		OrderedKind:  backends.KindTime,
-		GroupName:    "title",
-		GroupMembers: "people",
-	})
+	conformance.Run(t, uuidColumns(func(t *testing.T) backends.Backend {
+		b, _ := open(t, config, uuidSchema)
+		return b
+	}))
 }
 
 // TestStatementsMisbehaving: a statement that does not do what its block

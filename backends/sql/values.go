@@ -90,25 +90,13 @@ func (b *Backend) modifyValues(ctx context.Context, tx *dbsql.Tx, ref *reference
 		return err
 	}
 	if m.Op == backends.ModReplace {
-		var remove []string
-		for _, v := range cur {
-			if !slices.Contains(vals, v) {
-				remove = append(remove, v)
-			}
-		}
-		if len(remove) > 0 {
+		if remove := without(cur, vals); len(remove) > 0 {
 			if err := b.deleteValues(ctx, tx, ref, key, remove); err != nil {
 				return err
 			}
 		}
 	}
-	var add []string
-	for _, v := range vals {
-		if !slices.Contains(cur, v) {
-			add = append(add, v)
-		}
-	}
-	return b.insertValues(ctx, tx, ref, key, add)
+	return b.insertValues(ctx, tx, ref, key, without(vals, cur))
 }
 
 // valuesFilter is a filter on a multi_value attribute: an EXISTS over the

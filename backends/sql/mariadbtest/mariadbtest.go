@@ -241,21 +241,7 @@ func (s *Server) Exec(ctx context.Context, db, script string) error {
 // returns its DSN.
 func (s *Server) NewDatabase(t testing.TB) string {
 	t.Helper()
-	name := fmt.Sprintf("t_%d", s.dbs.Add(1))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	dsn, err := s.CreateDatabase(ctx, name)
-	if err != nil {
-		t.Fatalf("mariadbtest: create database: %v\nserver log:\n%s", err, s.Log())
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := s.DropDatabase(ctx, name); err != nil {
-			t.Logf("mariadbtest: drop database %s: %v", name, err)
-		}
-	})
-	return dsn
+	return servertest.NewDatabase(t, "mariadbtest", s, fmt.Sprintf("t_%d", s.dbs.Add(1)))
 }
 
 // Kill stops the server abruptly (SIGKILL), as a crash would.
