@@ -1068,31 +1068,35 @@ func (b *Backend) dropRef(ctx context.Context, tx *dbsql.Tx, r *resource, ref *r
 		}
 		return nil
 	}
-	var col string
-	switch {
-	case ref.owner == r:
-		col = ref.this
-	case ref.target == r:
-		col = ref.other
-	default:
-		return nil
+	// A reference between records of one type (groups in groups) names
+	// the deleted record from both columns.
+	var cols []string
+	if ref.owner == r {
+		cols = append(cols, ref.this)
 	}
-	k := strings.ToLower(ref.joinTable + "." + col)
-	if done[k] {
-		return nil
+	if ref.target == r {
+		cols = append(cols, ref.other)
 	}
-	done[k] = true
-	q := newBuilder(b.d)
-	if ref.layout == layoutJoin || ref.layout == layoutValues {
-		q.write("DELETE FROM ", q.q(ref.joinTable), " WHERE ", q.q(col), " = ", q.arg(key))
-	} else {
-		// foreign_key / local_column: the "join row" is a row of
-		// the target's (owner's) table; only its key is cleared.
-		q.write("UPDATE ", q.q(ref.joinTable), " SET ", q.q(ref.fkColumn()), " = NULL WHERE ", q.q(col), " = ", q.arg(key),
-			" AND ", q.q(ref.fkColumn()), " IS NOT NULL")
+	for _, col := range cols {
+		k := strings.ToLower(ref.joinTable + "." + col)
+		if done[k] {
+			continue
+		}
+		done[k] = true
+		q := newBuilder(b.d)
+		if ref.layout == layoutJoin || ref.layout == layoutValues {
+			q.write("DELETE FROM ", q.q(ref.joinTable), " WHERE ", q.q(col), " = ", q.arg(key))
+		} else {
+			// foreign_key / local_column: the "join row" is a row of
+			// the target's (owner's) table; only its key is cleared.
+			q.write("UPDATE ", q.q(ref.joinTable), " SET ", q.q(ref.fkColumn()), " = NULL WHERE ", q.q(col), " = ", q.arg(key),
+				" AND ", q.q(ref.fkColumn()), " IS NOT NULL")
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), q.args...); err != nil {
+			return err
+		}
 	}
-	_, err := tx.ExecContext(ctx, q.String(), q.args...)
-	return err
+	return nil
 }
 
 // deleteRow deletes (or marks, with soft delete) the live row of r with

@@ -706,3 +706,55 @@ func TestDocExample(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Deleting a record of a type that references its own type (groups in
+// groups) removes the join rows that name it on either side.
+func TestDeleteSelfReference(t *testing.T) {
+	const config = `
+backend "sql" "nested" {
+  driver        = "sqlite"
+  dsn           = "${dir}/nested.db"
+  bootstrap_sql = schema
+  resource "Group" {
+    table     = "grp"
+    id_column = "id"
+    reference "subgroups" {
+      join_table   = "grp_sub"
+      this_column  = "parent"
+      other_column = "child"
+      target       = "Group"
+    }
+  }
+}`
+	const schema = `
+CREATE TABLE IF NOT EXISTS grp (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS grp_sub (parent INTEGER NOT NULL REFERENCES grp(id), child INTEGER NOT NULL REFERENCES grp(id),
+  PRIMARY KEY (parent, child));
+`
+	b, dir := open(t, config, schema)
+	ctx := context.Background()
+	mk := func(name string, subs ...string) string {
+		rec, err := b.Create(ctx, backends.Group, backends.Attrs{"name": {name}, "subgroups": subs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec.ID
+	}
+	leaf := mk("leaf")
+	mid := mk("mid", leaf)
+	top := mk("top", mid)
+	db := rawDB(t, dir, "nested.db")
+	wantRowCounts(t, db, map[string]int{"grp_sub": 2})
+	// mid is a parent (of leaf) and a child (of top): both rows go.
+	if err := b.Delete(ctx, backends.Group, mid); err != nil {
+		t.Fatal(err)
+	}
+	wantRowCounts(t, db, map[string]int{"grp_sub": 0, "grp": 2})
+	rec, err := b.Get(ctx, backends.Group, top, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subs := rec.Attrs.Get("subgroups"); len(subs) != 0 {
+		t.Fatalf("top still lists %v", subs)
+	}
+}
