@@ -212,12 +212,6 @@ func phaseProfile(on bool, name string) (stop func()) {
 	}
 }
 
-// measureConcurrent is measureParallel for operations that need no worker
-// number.
-func measureConcurrent(ctx context.Context, workers, n int, fn func(i int) error) (sample, error) {
-	return measureParallel(ctx, workers, n, func(_ context.Context, _, i int) error { return fn(i) })
-}
-
 func (s sample) opsPerSec() float64 {
 	if s.total <= 0 {
 		return 0
