@@ -123,6 +123,10 @@ backend "ldap" "openldap" {
       # member is a MUST attribute of groupOfNames: an empty SCIM group
       # holds this placeholder DN, which is never shown to SCIM clients.
       empty_placeholder = "cn=nobody,${env("LDAP_BASE_DN")}"
+      # A member id that names no user answers 400 invalidValue and writes
+      # nothing; "ignore" leaves such ids out (with a warning in the log)
+      # and writes the rest.
+      unknown_ids = "reject"
     }
     # For groupOfUniqueNames use object_classes = ["groupOfUniqueNames"]
     # and reference "uniqueMember" (and map members.value to it).

@@ -62,13 +62,14 @@ type resource struct {
 }
 
 type reference struct {
-	attr        string
-	src, target *resource
-	byValue     bool   // value_kind "rdn"
-	valueAttr   string // target attribute stored when byValue
-	placeholder string
-	readOnly    bool
-	inverse     *reference // set for inverse_of: the stored reference it mirrors
+	attr          string
+	src, target   *resource
+	byValue       bool   // value_kind "rdn"
+	valueAttr     string // target attribute stored when byValue
+	placeholder   string
+	readOnly      bool
+	ignoreUnknown bool       // unknown_ids = "ignore"
+	inverse       *reference // set for inverse_of: the stored reference it mirrors
 }
 
 func (r *resource) ref(attr string) *reference {
@@ -135,7 +136,7 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 		for _, refc := range rc.References {
 			r.refs = append(r.refs, &reference{attr: refc.Attribute, src: r, target: b.res[refc.Target],
 				byValue: refc.ValueKind == "rdn", valueAttr: refc.ValueAttribute, placeholder: refc.EmptyPlaceholder,
-				readOnly: refc.ReadOnly || refc.InverseOf != ""})
+				readOnly: refc.ReadOnly || refc.InverseOf != "", ignoreUnknown: refc.UnknownIDs == "ignore"})
 		}
 	}
 	for _, rc := range cfg.Resources {

@@ -156,6 +156,11 @@ type ReferenceConfig struct {
 	// attribute is MUST, as member of groupOfNames); it is never returned.
 	// Default "": an empty list removes the attribute.
 	EmptyPlaceholder string `hcl:"empty_placeholder,optional"`
+	// UnknownIDs is what a write naming an id that is no record of the
+	// target does: "reject" answers 400 invalidValue and writes nothing;
+	// "ignore" leaves that id out (logged as a warning) and writes the
+	// rest. Default "reject". No dangling value is written either way.
+	UnknownIDs string `hcl:"unknown_ids,optional"`
 
 	DefRange hcl.Range `hcl:",def_range"`
 }
@@ -463,6 +468,13 @@ func (c *Config) check(r *ranges) hcl.Diagnostics {
 				}
 			default:
 				add(rr("value_kind"), "Invalid value_kind", `Use "dn" or "rdn".`)
+			}
+			switch ref.UnknownIDs {
+			case "":
+				ref.UnknownIDs = "reject"
+			case "reject", "ignore":
+			default:
+				add(rr("unknown_ids"), "Invalid unknown_ids", `Use "reject" or "ignore".`)
 			}
 			if ref.EmptyPlaceholder != "" {
 				if _, err := goldap.ParseDN(ref.EmptyPlaceholder); err != nil {

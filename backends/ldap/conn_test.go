@@ -162,7 +162,7 @@ resource "Group" {
 		if u.RDNAttribute != "cn" || u.Filter != "(&(objectClass=inetOrgPerson)(objectClass=posixAccount))" || u.Scope != "sub" {
 			t.Fatalf("resource defaults: %+v", u)
 		}
-		if ref := cfg.Resources[1].References[0]; ref.ValueAttribute != "cn" {
+		if ref := cfg.Resources[1].References[0]; ref.ValueAttribute != "cn" || ref.UnknownIDs != "reject" {
 			t.Fatalf("value_attribute default: %+v", ref)
 		}
 	})
@@ -192,11 +192,12 @@ resource "Group" {
   reference "member" {
     target = "User"
     value_kind = "guid"
+    unknown_ids = "drop"
   }
 }`)
 		want := []string{"Invalid LDAP URL", "StartTLS with ldaps://", "Invalid duration", "Invalid pool size",
 			"File not readable", "Incomplete client certificate", "Invalid base DN", "Invalid attribute name",
-			"Invalid LDAP filter", "Unknown reference target", "Invalid value_kind"}
+			"Invalid LDAP filter", "Unknown reference target", "Invalid value_kind", "Invalid unknown_ids"}
 		var got []string
 		for _, d := range diags {
 			got = append(got, d.Summary)

@@ -591,3 +591,74 @@ func bulkUsers(t *testing.T, srv *ldaptest.Server, ou ldaptest.OU, prefix string
 		t.Fatal(err)
 	}
 }
+
+// TestUnknownIDs: by default a member id that names no entry refuses the
+// whole write; with unknown_ids = "ignore" it is left out and the rest is
+// written. Neither writes a dangling DN.
+func TestUnknownIDs(t *testing.T) {
+	t.Parallel()
+	srv := ldaptest.Shared(t)
+	const ghost = "00000000-0000-0000-0000-000000000000"
+	members := func(t *testing.T, ou ldaptest.OU, cn string) []string {
+		var out []string
+		for _, v := range srv.Entry(t, "cn="+cn+","+ou.Groups, "member").GetAttributeValues("member") {
+			if !strings.HasPrefix(v, "cn=nobody,") {
+				out = append(out, normDN(v))
+			}
+		}
+		return out
+	}
+
+	t.Run("reject", func(t *testing.T) {
+		t.Parallel()
+		s := setup{srv: srv, ou: srv.NewOU(t)}
+		b := newBackend(t, s)
+		ctx := ctxT(t)
+		u := mustCreate(t, b, "User", user("real"))
+		if _, err := b.Create(ctx, "Group", backends.Attrs{"cn": {"g"}, "member": {u.ID, ghost}}); !errors.Is(err, backends.ErrInvalidReference) {
+			t.Fatalf("create with an unknown member: %v, want ErrInvalidReference", err)
+		}
+		if e := srv.Entry(t, "cn=g,"+s.ou.Groups, "member"); e != nil {
+			t.Fatalf("refused create left an entry: %v", e.GetAttributeValues("member"))
+		}
+		g := mustCreate(t, b, "Group", backends.Attrs{"cn": {"g"}})
+		_, err := b.Modify(ctx, "Group", g.ID, []backends.Modification{{Op: backends.ModAdd, Attr: "member", Values: []string{u.ID, ghost}}})
+		if !errors.Is(err, backends.ErrInvalidReference) || !strings.Contains(err.Error(), ghost) {
+			t.Fatalf("add of an unknown member: %v, want ErrInvalidReference naming the id", err)
+		}
+		if got := members(t, s.ou, "g"); len(got) != 0 {
+			t.Fatalf("refused add wrote %q", got)
+		}
+	})
+
+	t.Run("ignore", func(t *testing.T) {
+		t.Parallel()
+		s := setup{srv: srv, ou: srv.NewOU(t), group: `reference "member" {
+      target = "User"
+      empty_placeholder = "cn=nobody,dc=example,dc=org"
+      unknown_ids = "ignore"
+    }`}
+		b := newBackend(t, s)
+		u1 := mustCreate(t, b, "User", user("one"))
+		u2 := mustCreate(t, b, "User", user("two"))
+		want1 := normDN("uid=one," + s.ou.People)
+		want2 := normDN("uid=two," + s.ou.People)
+		g := mustCreate(t, b, "Group", backends.Attrs{"cn": {"g"}, "member": {ghost, u1.ID}})
+		if got := members(t, s.ou, "g"); !equalSet(got, []string{want1}) {
+			t.Fatalf("create stored %q, want only %q", got, want1)
+		}
+		mustModify(t, b, "Group", g.ID, backends.Modification{Op: backends.ModAdd, Attr: "member", Values: []string{ghost, u2.ID}})
+		if got := members(t, s.ou, "g"); !equalSet(got, []string{want1, want2}) {
+			t.Fatalf("add stored %q", got)
+		}
+		// Only unknown ids: nothing to add, nothing changes.
+		mustModify(t, b, "Group", g.ID, backends.Modification{Op: backends.ModAdd, Attr: "member", Values: []string{ghost}})
+		mustModify(t, b, "Group", g.ID, backends.Modification{Op: backends.ModReplace, Attr: "member", Values: []string{u2.ID, ghost}})
+		if got := members(t, s.ou, "g"); !equalSet(got, []string{want2}) {
+			t.Fatalf("replace stored %q, want only %q", got, want2)
+		}
+		if got := mustGet(t, b, "Group", g.ID).Attrs.Get("member"); !slices.Equal(got, []string{u2.ID}) {
+			t.Fatalf("read back %q", got)
+		}
+	})
+}

@@ -87,7 +87,8 @@ func nonEmpty(vals []string) []string {
 }
 
 // refValues turns ids into stored values. With mustExist every id must
-// name a record of the target, else ErrInvalidReference.
+// name a record of the target, else ErrInvalidReference; a reference with
+// unknown_ids = "ignore" leaves such ids out instead.
 func (b *Backend) refValues(ctx context.Context, ref *reference, ids []string, mustExist bool) ([]string, error) {
 	ids = nonEmpty(ids)
 	if len(ids) == 0 {
@@ -114,6 +115,11 @@ func (b *Backend) refValues(ctx context.Context, ref *reference, ids []string, m
 		} else {
 			out = append(out, h.dn)
 		}
+	}
+	if mustExist && len(missing) > 0 && ref.ignoreUnknown {
+		b.log.Warn("ignoring ids that name no entry (unknown_ids = \"ignore\")", "attribute", ref.attr,
+			"target", ref.target.typ, "count", len(missing), "first", missing[0])
+		return out, nil
 	}
 	if mustExist && len(missing) > 0 {
 		if len(missing) > 3 {
