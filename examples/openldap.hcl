@@ -175,6 +175,13 @@ endpoint "default" {
     # A temporary lockout written by ppolicy after failed binds holds a real
     # time stamp and is not reported as inactive (it expires by itself), and
     # reactivating never clears it.
+    #
+    # Directories that keep disabled accounts in their own container
+    # instead: set disabled_base_dn = "ou=disabled,ou=people,<base>" in the
+    # User resource above (with scope = "sub"), create that OU, and map
+    #   attribute "active" { native = "scimbridgeActive" }
+    # Deactivating then moves the entry into ou=disabled (same id, groups
+    # follow through refint) and reactivating moves it back.
     attribute "active" {
       native      = "pwdAccountLockedTime"
       to_native   = value ? null : "000001010000Z"

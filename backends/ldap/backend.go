@@ -53,6 +53,9 @@ type resource struct {
 	filter  string
 	rdnAttr string
 	refs    []*reference
+	// disabled is the parsed disabled_base_dn; nil without one.
+	disabled   *goldap.DN
+	disabledDN string
 	// gen changes on every write through the backend, so cursors and
 	// snapshots know their totals may be stale.
 	gen atomic.Int64
@@ -83,6 +86,36 @@ func (r *resource) ref(attr string) *reference {
 
 func (r *resource) isPassword(attr string) bool {
 	return r.cfg.PasswordAttribute != "" && strings.EqualFold(attr, r.cfg.PasswordAttribute)
+}
+
+// activeAttr is the virtual attribute of a resource with a disabled
+// container: "FALSE" for entries below it, "TRUE" for the others. It is
+// never sent to the directory.
+const activeAttr = "scimbridgeActive"
+
+// isActiveAttr reports whether attr is r's virtual active attribute.
+func (r *resource) isActiveAttr(attr string) bool {
+	return r.disabled != nil && strings.EqualFold(attr, activeAttr)
+}
+
+// isDisabled reports whether dn lies in r's disabled container.
+func (r *resource) isDisabled(dn string) bool {
+	if r.disabled == nil {
+		return false
+	}
+	if rdn, ok := strings.CutSuffix(dn, ","+r.disabledDN); ok && strings.IndexByte(rdn, '=') > 0 && !strings.ContainsAny(rdn, ",\\") {
+		return true
+	}
+	p, err := goldap.ParseDN(dn)
+	return err == nil && r.disabled.AncestorOfFold(p)
+}
+
+// activeValue is the virtual active attribute of the entry at dn.
+func (r *resource) activeValue(dn string) string {
+	if r.isDisabled(dn) {
+		return "FALSE"
+	}
+	return "TRUE"
 }
 
 // contains reports whether dn is an entry of r's subtree (scope-wise).
@@ -125,6 +158,10 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 			filter: rc.Filter, rdnAttr: rc.RDNAttribute}
 		if rc.Scope == "one" {
 			r.scope = goldap.ScopeSingleLevel
+		}
+		if rc.DisabledBaseDN != "" {
+			r.disabled, _ = goldap.ParseDN(rc.DisabledBaseDN)
+			r.disabledDN = rc.DisabledBaseDN
 		}
 		if !strings.HasPrefix(r.filter, "(") {
 			r.filter = "(" + r.filter + ")"

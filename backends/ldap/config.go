@@ -124,6 +124,15 @@ type ResourceConfig struct {
 	// nsAccountLock (389 DS), createTimestamp. Attributes the mapping
 	// names are always read. Default: none.
 	OperationalAttributes []string `hcl:"operational_attributes,optional"`
+	// DisabledBaseDN deactivates by moving: entries below it are inactive,
+	// the others active. It must lie below BaseDN (with scope "sub", so
+	// searches find both). The record carries the virtual attribute
+	// scimbridgeActive ("TRUE"/"FALSE"), which the mapping maps to active;
+	// writing FALSE moves the entry here (ModifyDN with a new superior),
+	// TRUE moves it back directly below BaseDN; a create with FALSE places
+	// it here. The id stays; references follow as on a rename. Default "":
+	// deactivation is an attribute of the mapping.
+	DisabledBaseDN string `hcl:"disabled_base_dn,optional"`
 	// References declares the attributes that hold ids of other records.
 	References []*ReferenceConfig `hcl:"reference,block"`
 
@@ -405,6 +414,18 @@ func (c *Config) check(r *ranges) hcl.Diagnostics {
 		}
 		if res.Scope != "sub" && res.Scope != "one" {
 			add(rr("scope"), "Invalid scope", `Use "sub" or "one".`)
+		}
+		if res.DisabledBaseDN != "" {
+			base, _ := goldap.ParseDN(res.BaseDN)
+			dis, err := goldap.ParseDN(res.DisabledBaseDN)
+			switch {
+			case err != nil || len(dis.RDNs) == 0:
+				add(rr("disabled_base_dn"), "Invalid disabled base DN", fmt.Sprintf("disabled_base_dn %q is not a DN.", res.DisabledBaseDN))
+			case base == nil || !base.AncestorOfFold(dis):
+				add(rr("disabled_base_dn"), "Disabled container outside the base", fmt.Sprintf("disabled_base_dn %q must lie below base_dn %q, so that searches find active and inactive entries.", res.DisabledBaseDN, res.BaseDN))
+			case res.Scope != "sub":
+				add(rr("disabled_base_dn"), "Disabled container with scope \"one\"", "A disabled container needs scope = \"sub\": with \"one\" searches would not find its entries.")
+			}
 		}
 		if !validAttrName(res.RDNAttribute) {
 			add(rr("rdn_attribute"), "Invalid attribute name", fmt.Sprintf("rdn_attribute %q is not an LDAP attribute name.", res.RDNAttribute))

@@ -188,6 +188,7 @@ resource "User" {
 }
 resource "Group" {
   base_dn = "ou=groups,dc=example,dc=org"
+  disabled_base_dn = "ou=disabled,dc=example,dc=org"
   object_classes = ["groupOfNames"]
   reference "member" {
     target = "User"
@@ -197,7 +198,7 @@ resource "Group" {
 }`)
 		want := []string{"Invalid LDAP URL", "StartTLS with ldaps://", "Invalid duration", "Invalid pool size",
 			"File not readable", "Incomplete client certificate", "Invalid base DN", "Invalid attribute name",
-			"Invalid LDAP filter", "Unknown reference target", "Invalid value_kind", "Invalid unknown_ids"}
+			"Invalid LDAP filter", "Unknown reference target", "Invalid value_kind", "Invalid unknown_ids", "Disabled container outside the base"}
 		var got []string
 		for _, d := range diags {
 			got = append(got, d.Summary)

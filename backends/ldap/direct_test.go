@@ -336,7 +336,11 @@ func TestInjection(t *testing.T) {
 	}
 	for _, e := range srv.Search(t, ldaptest.BaseDN, "(objectClass=inetOrgPerson)", "1.1") {
 		p, err := goldap.ParseDN(e.DN)
-		if err != nil || len(p.RDNs) != 5 || !strings.EqualFold(p.RDNs[1].String(), "ou=people") {
+		inPeople := err == nil && len(p.RDNs) == 5 && strings.EqualFold(p.RDNs[1].String(), "ou=people")
+		// TestDisabledContainer's disabled users (ou=disabled,ou=people).
+		inDisabled := err == nil && len(p.RDNs) == 6 && strings.EqualFold(p.RDNs[1].String(), "ou=disabled") &&
+			strings.EqualFold(p.RDNs[2].String(), "ou=people")
+		if !inPeople && !inDisabled {
 			t.Fatalf("user entry outside a people OU: %s", e.DN)
 		}
 	}
@@ -661,4 +665,139 @@ func TestUnknownIDs(t *testing.T) {
 			t.Fatalf("read back %q", got)
 		}
 	})
+}
+
+// TestDisabledContainer: with disabled_base_dn, deactivating moves the entry
+// into the container and reactivating moves it back; the id, the group
+// memberships (refint) and the other attributes stay, and the virtual
+// attribute reads and filters by where the entry lies.
+func TestDisabledContainer(t *testing.T) {
+	t.Parallel()
+	srv := ldaptest.Shared(t)
+	ou := srv.NewOU(t)
+	disabled := "ou=disabled," + ou.People
+	add := goldap.NewAddRequest(disabled, nil)
+	add.Attribute("objectClass", []string{"organizationalUnit"})
+	add.Attribute("ou", []string{"disabled"})
+	if err := srv.Conn(t).Add(add); err != nil {
+		t.Fatal(err)
+	}
+	s := setup{srv: srv, ou: ou, user: `disabled_base_dn = "` + disabled + `"
+    reference "memberOf" {
+      target = "Group"
+      read_only = true
+    }`}
+	b := newBackend(t, s)
+	ctx := ctxT(t)
+	active := func(t *testing.T, id string) string {
+		t.Helper()
+		return strings.Join(mustGet(t, b, "User", id, activeAttr).Attrs.Get(activeAttr), ",")
+	}
+
+	alice := mustCreate(t, b, "User", user("alice"))
+	if got := alice.Attrs.Get(activeAttr); !slices.Equal(got, []string{"TRUE"}) {
+		t.Fatalf("new user %s = %q, want TRUE", activeAttr, got)
+	}
+	g := mustCreate(t, b, "Group", backends.Attrs{"cn": {"staff"}, "member": {alice.ID}})
+
+	// Deactivate: the entry moves; its id, attributes and membership stay.
+	rec := mustModify(t, b, "User", alice.ID, backends.Modification{Op: backends.ModReplace, Attr: activeAttr, Values: []string{"FALSE"}})
+	if got := rec.Attrs.Get(activeAttr); !slices.Equal(got, []string{"FALSE"}) {
+		t.Fatalf("after deactivation %s = %q", activeAttr, got)
+	}
+	if srv.Entry(t, "uid=alice,"+ou.People) != nil {
+		t.Fatal("uid=alice still in the active container")
+	}
+	e := srv.Entry(t, "uid=alice,"+disabled, "entryUUID", "sn", "memberOf")
+	if e == nil || e.GetAttributeValue("entryUUID") != alice.ID || e.GetAttributeValue("sn") != "Family alice" {
+		t.Fatalf("disabled entry %+v", e)
+	}
+	members := srv.Entry(t, "cn=staff,"+ou.Groups, "member").GetAttributeValues("member")
+	if !equalSet(normAll(members), []string{normDN("uid=alice," + disabled)}) {
+		t.Fatalf("group member after the move %q", members)
+	}
+	if got := mustGet(t, b, "Group", g.ID).Attrs.Get("member"); !slices.Equal(got, []string{alice.ID}) {
+		t.Fatalf("group read back %q", got)
+	}
+	if got := active(t, alice.ID); got != "FALSE" {
+		t.Fatalf("read %s = %q", activeAttr, got)
+	}
+	// Deactivating again changes nothing.
+	mustModify(t, b, "User", alice.ID, backends.Modification{Op: backends.ModReplace, Attr: activeAttr, Values: []string{"false"}})
+	if srv.Entry(t, "uid=alice,"+disabled) == nil {
+		t.Fatal("second deactivation moved the entry")
+	}
+
+	// Filters see where entries lie.
+	bob := mustCreate(t, b, "User", user("bob"))
+	for _, tc := range []struct {
+		f    backends.Filter
+		want []string
+	}{
+		{backends.Compare{Attr: activeAttr, Op: backends.Eq, Value: "false", Kind: backends.KindBool, IgnoreCase: true}, []string{alice.ID}},
+		{backends.Compare{Attr: activeAttr, Op: backends.Eq, Value: "true", Kind: backends.KindBool, IgnoreCase: true}, []string{bob.ID}},
+		{backends.Not{Filter: backends.Compare{Attr: activeAttr, Op: backends.Eq, Value: "true", Kind: backends.KindBool, IgnoreCase: true}}, []string{alice.ID}},
+		{backends.And{Filters: []backends.Filter{backends.Present{Attr: activeAttr}, backends.Compare{Attr: "uid", Op: backends.Eq, Value: "ALICE", IgnoreCase: true}}}, []string{alice.ID}},
+	} {
+		page, err := b.Search(ctx, "User", backends.Query{Filter: tc.f, Count: 10, Attrs: []string{"uid", activeAttr}})
+		if err != nil {
+			t.Fatalf("%v: %v", tc.f, err)
+		}
+		var got []string
+		for _, r := range page.Records {
+			got = append(got, r.ID)
+		}
+		if !equalSet(got, tc.want) || page.Total != len(tc.want) {
+			t.Fatalf("%v: %q (total %d), want %q", tc.f, got, page.Total, tc.want)
+		}
+	}
+
+	// A name is unique across both containers.
+	if _, err := b.Create(ctx, "User", user("alice")); !errors.Is(err, backends.ErrAlreadyExists) {
+		t.Fatalf("creating a name a disabled user has: %v, want ErrAlreadyExists", err)
+	}
+	if _, err := b.Modify(ctx, "User", bob.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "uid", Values: []string{"alice"}}}); !errors.Is(err, backends.ErrAlreadyExists) {
+		t.Fatalf("renaming to a disabled user's name: %v, want ErrAlreadyExists", err)
+	}
+	if srv.Entry(t, "uid=bob,"+ou.People) == nil {
+		t.Fatal("refused rename moved bob")
+	}
+	if _, err := b.Modify(ctx, "User", bob.ID, []backends.Modification{{Op: backends.ModReplace, Attr: activeAttr, Values: []string{"maybe"}}}); !errors.Is(err, backends.ErrInvalid) {
+		t.Fatalf("active = maybe: %v, want ErrInvalid", err)
+	}
+
+	// Rename and reactivate in one change: one ModifyDN with a new superior.
+	mustModify(t, b, "User", alice.ID,
+		backends.Modification{Op: backends.ModReplace, Attr: "uid", Values: []string{"alice2"}},
+		backends.Modification{Op: backends.ModReplace, Attr: activeAttr, Values: []string{"TRUE"}},
+		backends.Modification{Op: backends.ModReplace, Attr: "title", Values: []string{"back"}})
+	e = srv.Entry(t, "uid=alice2,"+ou.People, "entryUUID", "title")
+	if e == nil || e.GetAttributeValue("entryUUID") != alice.ID || e.GetAttributeValue("title") != "back" {
+		t.Fatalf("reactivated entry %+v", e)
+	}
+	if srv.Entry(t, "uid=alice,"+disabled) != nil || srv.Entry(t, "uid=alice2,"+disabled) != nil {
+		t.Fatal("entry left in the disabled container")
+	}
+	members = srv.Entry(t, "cn=staff,"+ou.Groups, "member").GetAttributeValues("member")
+	if !equalSet(normAll(members), []string{normDN("uid=alice2," + ou.People)}) {
+		t.Fatalf("group member after reactivation %q", members)
+	}
+
+	// A user created inactive is placed in the container at once.
+	c := user("carol")
+	c[activeAttr] = []string{"FALSE"}
+	carol := mustCreate(t, b, "User", c)
+	if srv.Entry(t, "uid=carol,"+disabled) == nil || active(t, carol.ID) != "FALSE" {
+		t.Fatal("inactive create not placed in the disabled container")
+	}
+	// A failed modify after a move puts the entry back where it was.
+	_, err := b.Modify(ctx, "User", carol.ID, []backends.Modification{
+		{Op: backends.ModReplace, Attr: activeAttr, Values: []string{"TRUE"}},
+		{Op: backends.ModReplace, Attr: "noSuchAttribute", Values: []string{"x"}}})
+	if !errors.Is(err, backends.ErrInvalid) {
+		t.Fatalf("modify with an unknown attribute: %v", err)
+	}
+	if srv.Entry(t, "uid=carol,"+disabled) == nil || srv.Entry(t, "uid=carol,"+ou.People) != nil {
+		t.Fatal("failed modify left the entry moved")
+	}
 }

@@ -197,6 +197,9 @@ func (cp *compiler) checkAttr(attr string) error {
 }
 
 func (cp *compiler) present(attr string) (compiled, error) {
+	if cp.r.isActiveAttr(attr) {
+		return compiled{ldap: matchAll, exact: true, eval: func(*goldap.Entry) bool { return true }}, nil
+	}
 	if err := cp.checkAttr(attr); err != nil {
 		return compiled{}, err
 	}
@@ -239,6 +242,14 @@ func negate(c compiled) compiled {
 }
 
 func (cp *compiler) compare(c backends.Compare) (compiled, error) {
+	if cp.r.isActiveAttr(c.Attr) {
+		// Where the entry lies is no attribute a filter can test: every
+		// entry is a candidate and its DN decides.
+		r := cp.r
+		return compiled{ldap: matchAll, eval: func(e *goldap.Entry) bool {
+			return evalCompare(c, []string{r.activeValue(e.DN)})
+		}}, nil
+	}
 	if err := cp.checkAttr(c.Attr); err != nil {
 		return compiled{}, err
 	}

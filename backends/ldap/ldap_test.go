@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -167,18 +168,48 @@ func ctxT(t *testing.T) context.Context {
 }
 
 func TestConformance(t *testing.T) {
+	t.Run("attribute", func(t *testing.T) { conformanceLDAP(t, false) })
+	t.Run("disabled container", func(t *testing.T) { conformanceLDAP(t, true) })
+}
+
+// conformanceLDAP runs the conformance suite with active stored in an
+// attribute (employeeType) or, with disabled, as the place of the entry
+// (disabled_base_dn).
+func conformanceLDAP(t *testing.T, disabled bool) {
 	srv := ldaptest.Shared(t)
+	active, activeTrue, activeFalse := "employeeType", "active", "inactive"
+	if disabled {
+		active, activeTrue, activeFalse = activeAttr, "TRUE", "FALSE"
+	}
 	conformance.Run(t, conformance.Fixture{
 		New: func(t *testing.T) backends.Backend {
+			s := setup{ou: srv.NewOU(t)}
+			if disabled {
+				dn := "ou=disabled," + s.ou.People
+				add := goldap.NewAddRequest(dn, nil)
+				add.Attribute("objectClass", []string{"organizationalUnit"})
+				add.Attribute("ou", []string{"disabled"})
+				if err := srv.Conn(t).Add(add); err != nil {
+					t.Fatal(err)
+				}
+				s.user = `disabled_base_dn = "` + dn + `"
+    reference "memberOf" {
+      target = "Group"
+      read_only = true
+    }
+    reference "manager" {
+      target = "User"
+    }`
+			}
 			// t.Setenv is not allowed in parallel subtests: build the config directly.
-			cfg, diags := decode(t, strings.Replace(setup{ou: srv.NewOU(t)}.hcl(), `env("TEST_LDAP_URL")`, fmt.Sprintf("%q", srv.URL), 1))
+			cfg, diags := decode(t, strings.Replace(s.hcl(), `env("TEST_LDAP_URL")`, fmt.Sprintf("%q", srv.URL), 1))
 			if diags.HasErrors() {
 				t.Fatalf("config: %v", diags)
 			}
 			return startBackend(t, cfg)
 		},
 		UserName: "uid", GivenName: "givenName", FamilyName: "sn", DisplayName: "displayName", Email: "mail",
-		Active: "employeeType", ActiveTrue: "active", ActiveFalse: "inactive",
+		Active: active, ActiveTrue: activeTrue, ActiveFalse: activeFalse,
 		Ordered: "employeeNumber", OrderedKind: backends.KindNumber,
 		UserGroups: "memberOf",
 		GroupName:  "cn", GroupMembers: "member",

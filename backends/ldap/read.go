@@ -82,7 +82,7 @@ func (b *Backend) requestAttrs(r *resource, p projection) []string {
 		}
 	} else {
 		for lower, a := range p.names {
-			if !validAttrName(a) || r.isPassword(a) || lower == strings.ToLower(b.cfg.IDAttribute) {
+			if !validAttrName(a) || r.isPassword(a) || r.isActiveAttr(a) || lower == strings.ToLower(b.cfg.IDAttribute) {
 				continue
 			}
 			if ref := r.ref(a); ref != nil && ref.inverse != nil {
@@ -188,6 +188,9 @@ func (b *Backend) toRecords(ctx context.Context, r *resource, entries []*goldap.
 				continue
 			}
 			rec.Attrs[name(a.Name)] = append([]string(nil), a.Values...)
+		}
+		if r.disabled != nil && p.has(activeAttr) {
+			rec.Attrs[name(activeAttr)] = []string{r.activeValue(e.DN)}
 		}
 		for ref, all := range inverse {
 			if len(all[i]) > 0 {

@@ -7,6 +7,7 @@ package ldap_test
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -659,5 +660,100 @@ func TestExamplesValidate(t *testing.T) {
 				t.Errorf("%s: %d endpoints, %d backends", f, len(cfg.Endpoints), len(cfg.Backends))
 			}
 		})
+	}
+}
+
+// TestOpenLDAPDisabledContainer serves examples/openldap.hcl changed to
+// deactivate by moving users into ou=disabled (disabled_base_dn, active
+// mapped to scimbridgeActive) and runs Okta's and Entra's deactivation
+// and reactivation forms against slapd.
+func TestOpenLDAPDisabledContainer(t *testing.T) {
+	srv := ldaptest.Shared(t)
+	ou := srv.NewOU(t)
+	disabled := "ou=disabled," + ou.People
+	add := goldap.NewAddRequest(disabled, nil)
+	add.Attribute("objectClass", []string{"organizationalUnit"})
+	add.Attribute("ou", []string{"disabled"})
+	if err := srv.Conn(t).Add(add); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("../../examples/openldap.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(src)
+	for _, edit := range [][2]string{
+		{"base_dn            = \"ou=people,${env(\"LDAP_BASE_DN\")}\"\n    scope              = \"one\"",
+			"base_dn            = \"ou=people,${env(\"LDAP_BASE_DN\")}\"\n    disabled_base_dn   = \"ou=disabled,ou=people,${env(\"LDAP_BASE_DN\")}\""},
+		{`native      = "pwdAccountLockedTime"
+      to_native   = value ? null : "000001010000Z"
+      from_native = value != "000001010000Z"`, `native = "scimbridgeActive"`},
+	} {
+		if !strings.Contains(text, edit[0]) {
+			t.Fatalf("examples/openldap.hcl no longer holds %q", edit[0])
+		}
+		text = strings.Replace(text, edit[0], edit[1], 1)
+	}
+	for k, v := range srv.ExampleEnv(ou) {
+		t.Setenv(k, v)
+	}
+	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
+	b := bridgetest.Start(t, text, kinds.Types())
+	c := bridgetest.NewClient(t, b.URL+"/scim/v2")
+
+	r := c.Must(201, "POST", "/Users", map[string]any{"schemas": []string{coreUser}, "userName": "kim",
+		"name": map[string]any{"givenName": "Kim", "familyName": "Lee"}, "active": true})
+	uid := str(r, "id")
+	if str(r, "active") != "true" {
+		t.Fatalf("created: %s", r.Body)
+	}
+	g := c.Must(201, "POST", "/Groups", map[string]any{"schemas": []string{coreGroup}, "displayName": "crew",
+		"members": []any{map[string]any{"value": uid}}})
+	gid := str(g, "id")
+
+	// Okta: PATCH without a path.
+	r = c.Must(200, "PATCH", "/Users/"+uid, map[string]any{"schemas": []string{patchOp},
+		"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}}})
+	if str(r, "active") != "false" || str(r, "id") != uid {
+		t.Fatalf("deactivated: %s", r.Body)
+	}
+	if srv.Entry(t, "uid=kim,"+disabled) == nil || srv.Entry(t, "uid=kim,"+ou.People) != nil {
+		t.Fatal("deactivation did not move uid=kim into ou=disabled")
+	}
+	r = c.Must(200, "GET", "/Users?filter="+q(`active eq false`), nil)
+	if str(r, "totalResults") != "1" || !strings.Contains(string(r.Body), `"id":"`+uid+`"`) {
+		t.Fatalf("active eq false: %s", r.Body)
+	}
+	r = c.Must(200, "GET", "/Groups/"+gid, nil)
+	if !strings.Contains(string(r.Body), `"value":"`+uid+`"`) {
+		t.Fatalf("group after deactivation: %s", r.Body)
+	}
+	if got := srv.Entry(t, "cn=crew,"+ou.Groups, "member").GetAttributeValues("member"); !sameDNs(got, []string{"uid=kim," + disabled}) {
+		t.Fatalf("member values %q", got)
+	}
+	// The user keeps its name: a new kim is a conflict.
+	c.Must(409, "POST", "/Users", map[string]any{"schemas": []string{coreUser}, "userName": "kim",
+		"name": map[string]any{"givenName": "Kim", "familyName": "Other"}})
+
+	// Entra without the compliance flag: the string "True".
+	r = c.Must(200, "PATCH", "/Users/"+uid, map[string]any{"schemas": []string{patchOp},
+		"Operations": []any{map[string]any{"op": "Replace", "path": "active", "value": "True"}}})
+	if str(r, "active") != "true" {
+		t.Fatalf("reactivated: %s", r.Body)
+	}
+	if srv.Entry(t, "uid=kim,"+ou.People) == nil {
+		t.Fatal("reactivation did not move uid=kim back")
+	}
+	// Okta's PUT with active false and a new family name.
+	r = c.Must(200, "GET", "/Users/"+uid, nil)
+	body := r.JSON
+	body["active"] = false
+	body["name"] = map[string]any{"givenName": "Kim", "familyName": "Park"}
+	r = c.Must(200, "PUT", "/Users/"+uid, body)
+	if str(r, "active") != "false" || str(r, "name", "familyName") != "Park" {
+		t.Fatalf("PUT: %s", r.Body)
+	}
+	if e := srv.Entry(t, "uid=kim,"+disabled, "sn", "entryUUID"); e == nil || e.GetAttributeValue("sn") != "Park" || e.GetAttributeValue("entryUUID") != uid {
+		t.Fatalf("after PUT: %+v", e)
 	}
 }

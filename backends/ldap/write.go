@@ -29,6 +29,7 @@ type plan struct {
 	changes        []change
 	password       *string // set: write this password
 	rdnValues      []string
+	active         *bool           // set: move into or out of the disabled container
 	touched        map[string]bool // lower-case attributes changed
 	valueAttrsUsed []string        // attributes of r that references store by name and that change
 }
@@ -38,9 +39,15 @@ var errStale = errors.New("stale dn")
 // buildDN names a new entry of r; the value is escaped and the result must
 // sit directly below the base DN, so no value can place it elsewhere.
 func buildDN(r *resource, value string) (string, error) {
-	dn := r.rdnAttr + "=" + goldap.EscapeDN(value) + "," + r.baseDN
+	return buildDNUnder(r, r.base, r.baseDN, value)
+}
+
+// buildDNUnder is buildDN below parent (the base DN or the disabled
+// container).
+func buildDNUnder(r *resource, parent *goldap.DN, parentDN, value string) (string, error) {
+	dn := r.rdnAttr + "=" + goldap.EscapeDN(value) + "," + parentDN
 	p, err := goldap.ParseDN(dn)
-	if err != nil || len(p.RDNs) != len(r.base.RDNs)+1 || !r.base.AncestorOfFold(p) ||
+	if err != nil || len(p.RDNs) != len(parent.RDNs)+1 || !parent.AncestorOfFold(p) ||
 		len(p.RDNs[0].Attributes) != 1 || p.RDNs[0].Attributes[0].Value != value {
 		return "", fmt.Errorf("%w: %s value %q cannot name an entry", backends.ErrInvalid, r.rdnAttr, value)
 	}
@@ -144,8 +151,23 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	if len(name) == 0 {
 		return backends.Record{}, fmt.Errorf("%w: %s needs a value of %s", backends.ErrInvalid, r.typ, r.rdnAttr)
 	}
-	dn, err := buildDN(r, name[0])
+	parent, parentDN := r.base, r.baseDN
+	if r.disabled != nil {
+		if v := nonEmpty(attrs.Get(activeAttr)); len(v) > 0 {
+			active, err := parseActive(v[0])
+			if err != nil {
+				return backends.Record{}, err
+			}
+			if !active {
+				parent, parentDN = r.disabled, r.disabledDN
+			}
+		}
+	}
+	dn, err := buildDNUnder(r, parent, parentDN, name[0])
 	if err != nil {
+		return backends.Record{}, err
+	}
+	if err := b.nameFree(ctx, r, name[0], ""); err != nil {
 		return backends.Record{}, err
 	}
 	req := goldap.NewAddRequest(dn, nil)
@@ -177,6 +199,8 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 				password = &vals[0]
 			}
 			continue
+		case r.isActiveAttr(a):
+			continue // where the entry is placed
 		}
 		if ref := r.ref(a); ref != nil {
 			if ref.readOnly {
@@ -290,6 +314,18 @@ func (b *Backend) planModify(ctx context.Context, r *resource, mods []backends.M
 				pl.changes = append(pl.changes, change{op: backends.ModReplace, attr: r.cfg.PasswordAttribute})
 			}
 			continue
+		case r.isActiveAttr(m.Attr):
+			// Replacing or adding a value moves the entry; removing the
+			// value leaves it where it is.
+			if m.Op != backends.ModDelete && len(vals) > 0 {
+				active, err := parseActive(vals[0])
+				if err != nil {
+					return nil, err
+				}
+				pl.active = &active
+				pl.touched[strings.ToLower(activeAttr)] = true
+			}
+			continue
 		case strings.EqualFold(m.Attr, r.rdnAttr):
 			if (m.Op == backends.ModReplace && len(vals) == 0) || (m.Op == backends.ModDelete && len(m.Values) == 0) {
 				return nil, fmt.Errorf("%w: %s names the entry and cannot be removed", backends.ErrInvalid, m.Attr)
@@ -400,7 +436,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 // handles a stale cached DN.
 func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl *plan) (rec backends.Record, done bool, err error) {
 	caps, err := b.getCaps(ctx)
-	if err != nil || !caps.controls[oidAssertion] || len(pl.changes) == 0 || len(pl.valueAttrsUsed) > 0 ||
+	if err != nil || !caps.controls[oidAssertion] || len(pl.changes) == 0 || len(pl.valueAttrsUsed) > 0 || pl.active != nil ||
 		(pl.password != nil && b.useExtendedPassword(caps)) {
 		return backends.Record{}, false, nil
 	}
@@ -452,13 +488,7 @@ func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl
 			b.log.Warn("ldap server sent a post-read entry that does not decode; reading the entry", "dn", dn, "error", err)
 		}
 		if e != nil {
-			var names []string
-			for _, a := range e.Attributes {
-				if r.ref(a.Name) == nil {
-					names = append(names, a.Name)
-				}
-			}
-			recs, err := b.toRecords(ctx, r, []*goldap.Entry{e}, project(names))
+			recs, err := b.toRecords(ctx, r, []*goldap.Entry{e}, project(ownAttrs(r, e)))
 			if err != nil {
 				return backends.Record{}, true, err
 			}
@@ -484,7 +514,7 @@ func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl
 func (b *Backend) readBackAttrs(r *resource, touched map[string]bool) []string {
 	ask := append([]string{"*", b.cfg.IDAttribute}, r.cfg.OperationalAttributes...)
 	for a := range touched {
-		if r.ref(a) == nil && validAttrName(a) && !r.isPassword(a) {
+		if r.ref(a) == nil && validAttrName(a) && !r.isPassword(a) && !r.isActiveAttr(a) {
 			ask = append(ask, a)
 		}
 	}
@@ -518,13 +548,7 @@ func (b *Backend) readAfterWrite(ctx context.Context, r *resource, id, dn string
 		if names == nil {
 			return backends.Record{}, fmt.Errorf("%w: %s %q", backends.ErrNotFound, r.typ, id)
 		}
-		var list []string
-		for _, a := range names.Attributes {
-			if r.ref(a.Name) == nil {
-				list = append(list, a.Name)
-			}
-		}
-		p = project(list)
+		p = project(ownAttrs(r, names))
 		if !typesOnly {
 			recs, err := b.toRecords(ctx, r, []*goldap.Entry{names}, p)
 			if err != nil {
@@ -536,6 +560,21 @@ func (b *Backend) readAfterWrite(ctx context.Context, r *resource, id, dn string
 		}
 	}
 	return b.Get(ctx, r.typ, id, attrsOf(p))
+}
+
+// ownAttrs lists the attributes of e that are not references, and the
+// virtual active attribute where r has one: a read-back's projection.
+func ownAttrs(r *resource, e *goldap.Entry) []string {
+	var names []string
+	for _, a := range e.Attributes {
+		if r.ref(a.Name) == nil {
+			names = append(names, a.Name)
+		}
+	}
+	if r.disabled != nil {
+		names = append(names, activeAttr)
+	}
+	return names
 }
 
 func attrsOf(p projection) []string {
@@ -564,24 +603,44 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 		}
 	}
 	newDN := dn
-	var oldRDN string
+	var undo dnChange
+	curRDN, curParent := splitRDN(dn)
+	newRDN, newParent, superior := curRDN, curParent, ""
 	if len(pl.rdnValues) > 0 && rdnValue(r, dn) != pl.rdnValues[0] {
 		want, err := buildDN(r, pl.rdnValues[0])
 		if err != nil {
 			return dn, err
 		}
-		newRDN, _ := splitRDN(want)
-		var parent string
-		oldRDN, parent = splitRDN(dn)
-		newDN = newRDN + "," + parent
-		err = b.run(ctx, func(c *goldap.Conn) error {
-			return c.ModifyDN(goldap.NewModifyDNRequest(dn, newRDN, true, ""))
+		newRDN, _ = splitRDN(want)
+	}
+	if pl.active != nil && *pl.active == r.isDisabled(dn) {
+		// Deactivate into the disabled container; reactivate directly
+		// below the base DN.
+		newParent = r.baseDN
+		if !*pl.active {
+			newParent = r.disabledDN
+		}
+		superior = newParent
+	}
+	if newRDN != curRDN || superior != "" {
+		if r.disabled != nil && newRDN != curRDN {
+			if err := b.nameFree(ctx, r, pl.rdnValues[0], dn); err != nil {
+				return dn, err
+			}
+		}
+		newDN = newRDN + "," + newParent
+		err := b.run(ctx, func(c *goldap.Conn) error {
+			return c.ModifyDN(goldap.NewModifyDNRequest(dn, newRDN, true, superior))
 		})
 		if isStaleErr(err) {
 			return dn, errStale
 		}
 		if err != nil {
 			return dn, b.mapErr(ctx, "rename", dn, err)
+		}
+		undo = dnChange{newDN: newDN, rdn: curRDN}
+		if superior != "" {
+			undo.superior = curParent
 		}
 		b.cache.forgetDN(r.typ, id, dn)
 		b.cache.putDN(r.typ, id, newDN)
@@ -590,7 +649,7 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 		caps, _ := b.getCaps(ctx)
 		if b.useExtendedPassword(caps) {
 			if err := b.setPassword(ctx, newDN, *pl.password); err != nil {
-				b.undoRename(ctx, newDN, oldRDN)
+				b.undoRename(ctx, undo)
 				return dn, err
 			}
 		} else {
@@ -601,7 +660,7 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 	if len(pl.changes) > 0 {
 		err := b.modify(ctx, newDN, pl.changes)
 		if err != nil {
-			b.undoRename(ctx, newDN, oldRDN)
+			b.undoRename(ctx, undo)
 			if isStaleErr(err) {
 				return dn, errStale
 			}
@@ -620,16 +679,55 @@ func isStaleErr(err error) bool {
 	return goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject)
 }
 
-func (b *Backend) undoRename(ctx context.Context, newDN, oldRDN string) {
-	if oldRDN == "" {
+// dnChange undoes a ModifyDN: the entry now at newDN gets back its rdn and,
+// when it was moved, its superior.
+type dnChange struct {
+	newDN, rdn, superior string
+}
+
+func (b *Backend) undoRename(ctx context.Context, u dnChange) {
+	if u.newDN == "" {
 		return
 	}
 	err := b.run(context.WithoutCancel(ctx), func(c *goldap.Conn) error {
-		return c.ModifyDN(goldap.NewModifyDNRequest(newDN, oldRDN, true, ""))
+		return c.ModifyDN(goldap.NewModifyDNRequest(u.newDN, u.rdn, true, u.superior))
 	})
 	if err != nil {
-		b.log.Error("could not undo a rename after a failed modify", "dn", newDN, "old_rdn", oldRDN, "error", err)
+		b.log.Error("could not undo a rename after a failed modify", "dn", u.newDN, "old_rdn", u.rdn, "old_superior", u.superior, "error", err)
 	}
+}
+
+// parseActive reads a value of the virtual active attribute.
+func parseActive(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: %s must be TRUE or FALSE, not %q", backends.ErrInvalid, activeAttr, v)
+}
+
+// nameFree checks, for a resource with a disabled container, that no
+// entry of r other than the one at except is named value anywhere below
+// the base DN: the directory only keeps names unique within one container,
+// and an active and a disabled entry of the same name would be two SCIM
+// records with one userName.
+func (b *Backend) nameFree(ctx context.Context, r *resource, value, except string) error {
+	if r.disabled == nil {
+		return nil
+	}
+	filter := fmt.Sprintf("(&%s(%s=%s))", r.filter, r.rdnAttr, goldap.EscapeFilter(value))
+	entries, err := b.searchAll(ctx, r.baseDN, r.scope, filter, []string{"1.1"})
+	if err != nil {
+		return b.mapErr(ctx, "search", r.baseDN, err)
+	}
+	for _, e := range entries {
+		if except == "" || normDN(e.DN) != normDN(except) {
+			return fmt.Errorf("%w: %s %s=%q exists (%s)", backends.ErrAlreadyExists, r.typ, r.rdnAttr, value, e.DN)
+		}
+	}
+	return nil
 }
 
 // modify sends one modify request with only the changed values. Adding a
