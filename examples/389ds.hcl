@@ -166,6 +166,16 @@ endpoint "default" {
     # 389: nsAccountLock = "true" refuses binds (what `dsidm account lock`
     # writes). Active users have no nsAccountLock at all; a value other than
     # "true" (case-insensitive) also counts as active, as 389 treats it.
+    #
+    # To keep disabled accounts in their own container instead: set
+    # disabled_base_dn = "ou=disabled,ou=people,<base>" in the User resource
+    # above (with scope = "sub"), create that OU, map
+    #   attribute "active" { native = "scimbridgeActive" }
+    # and give the bridge's account the right to move entries, on ou=people:
+    #   aci: (targetattr="*")(version 3.0; acl "scimbridge moves";
+    #     allow (moddn) userdn="ldap:///uid=scimbridge,ou=services,dc=example,dc=org";)
+    # (without it a deactivation answers 502 and the log names the missing
+    # moddn privilege).
     attribute "active" {
       native      = "nsAccountLock"
       to_native   = value ? null : "true"

@@ -8,6 +8,7 @@ package examples_test
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -387,3 +388,92 @@ func isChild(dn, parent string) bool {
 	p, err2 := goldap.ParseDN(parent)
 	return err1 == nil && err2 == nil && len(d.RDNs) == len(p.RDNs)+1 && p.AncestorOfFold(d)
 }
+
+// TestDS389DisabledContainer serves 389ds.hcl changed to deactivate by
+// moving users into ou=disabled below ou=people (disabled_base_dn) and
+// checks, as the service account with the documented ACI, that the moves
+// happen, keep nsUniqueId and keep group membership (389's referential
+// integrity plugin is off: the bridge updates member values itself).
+func TestDS389DisabledContainer(t *testing.T) {
+	srv := ds389test.Shared(t)
+	ou := srv.NewOU(t)
+	disabled := "ou=disabled," + ou.People
+	add := goldap.NewAddRequest(disabled, nil)
+	add.Attribute("objectClass", []string{"organizationalUnit"})
+	add.Attribute("ou", []string{"disabled"})
+	if err := srv.Conn(t).Add(add); err != nil {
+		t.Fatal(err)
+	}
+	// Moving an entry to another superior needs the moddn right, which
+	// the example's ACI does not give: the example's header documents this
+	// second ACI. Without it the move is a 502 (TestDS389DisabledContainer
+	// checks that first).
+	mod := goldap.NewModifyRequest(ou.People, nil)
+	mod.Add("aci", []string{ds389MoveACI})
+	src, err := os.ReadFile("389ds.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(src)
+	for _, edit := range [][2]string{
+		{"base_dn            = \"ou=people,${env(\"LDAP_BASE_DN\")}\"\n    scope              = \"one\"",
+			"base_dn            = \"ou=people,${env(\"LDAP_BASE_DN\")}\"\n    disabled_base_dn   = \"ou=disabled,ou=people,${env(\"LDAP_BASE_DN\")}\""},
+		{`native      = "nsAccountLock"
+      to_native   = value ? null : "true"
+      from_native = lower(coalesce(value, "false")) != "true"`, `native = "scimbridgeActive"`},
+	} {
+		if !strings.Contains(text, edit[0]) {
+			t.Fatalf("389ds.hcl no longer holds %q", edit[0])
+		}
+		text = strings.Replace(text, edit[0], edit[1], 1)
+	}
+	for k, v := range map[string]string{"LDAP_URL": srv.URL, "LDAP_BIND_DN": ds389test.ServiceDN,
+		"LDAP_BIND_PASSWORD": ds389test.ServicePassword, "LDAP_BASE_DN": ou.DN, "SCIMBRIDGE_TOKEN": bridgetest.Token} {
+		t.Setenv(k, v)
+	}
+	b := bridgetest.Start(t, text, kinds.Types())
+	c := bridgetest.NewClient(t, b.URL+"/scim/v2")
+
+	uid := str(c.Must(201, "POST", "/Users", map[string]any{"schemas": []string{coreUser}, "userName": "kim",
+		"name": map[string]any{"givenName": "Kim", "familyName": "Lee"}, "active": true}), "id")
+	deactivate := map[string]any{"schemas": []string{patchOp},
+		"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}}}
+	if r := c.Do("PATCH", "/Users/"+uid, deactivate); r.Status != 502 || srv.Entry(t, "uid=kim,"+ou.People) == nil {
+		t.Fatalf("move without the moddn right: %d %s", r.Status, r.Body)
+	}
+	if err := srv.Conn(t).Modify(mod); err != nil {
+		t.Fatal(err)
+	}
+	gid := str(c.Must(201, "POST", "/Groups", map[string]any{"schemas": []string{coreGroup}, "displayName": "crew",
+		"members": []any{map[string]any{"value": uid}}}), "id")
+	r := c.Must(200, "PATCH", "/Users/"+uid, deactivate)
+	if str(r, "active") != "false" {
+		t.Fatalf("deactivated: %s", r.Body)
+	}
+	e := srv.Entry(t, "uid=kim,"+disabled, "nsUniqueId")
+	if e == nil || e.GetAttributeValue("nsUniqueId") != uid || srv.Entry(t, "uid=kim,"+ou.People) != nil {
+		t.Fatalf("after deactivation: %+v", e)
+	}
+	if got := srv.Entry(t, "cn=crew,"+ou.Groups, "member").GetAttributeValues("member"); !sameDNs(got, []string{"uid=kim," + disabled}) {
+		t.Fatalf("member values after the move %q", got)
+	}
+	r = c.Must(200, "GET", "/Users?filter="+url.QueryEscape(`active eq false`), nil)
+	if str(r, "totalResults") != "1" {
+		t.Fatalf("active eq false: %s", r.Body)
+	}
+	r = c.Must(200, "PATCH", "/Users/"+uid, map[string]any{"schemas": []string{patchOp},
+		"Operations": []any{map[string]any{"op": "replace", "path": "active", "value": true}}})
+	if str(r, "active") != "true" || srv.Entry(t, "uid=kim,"+ou.People) == nil {
+		t.Fatalf("reactivated: %s", r.Body)
+	}
+	if got := srv.Entry(t, "cn=crew,"+ou.Groups, "member").GetAttributeValues("member"); !sameDNs(got, []string{"uid=kim," + ou.People}) {
+		t.Fatalf("member values after reactivation %q", got)
+	}
+	c.Must(200, "GET", "/Groups/"+gid, nil)
+}
+
+// ds389MoveACI is the ACI 389ds.hcl's header documents for
+// disabled_base_dn: it lets the service account move entries within
+// ou=people (into and out of the disabled container).
+const ds389MoveACI = `(targetattr="*")(version 3.0; acl "scimbridge moves"; allow (moddn) userdn="ldap:///` +
+	ds389test.ServiceDN + `";)`
