@@ -74,7 +74,7 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 	s.App = fiber.New(fiber.Config{
 		AppName:               "scimbridge",
 		DisableStartupMessage: true,
-		BodyLimit:             cfg.Settings.MaxBodyBytes,
+		BodyLimit:             readBodyLimit(cfg.Settings.MaxBodyBytes), // max_body_bytes: checkBody
 		ReadTimeout:           cfg.Settings.RequestTimeout + 5*time.Second,
 		WriteTimeout:          cfg.Settings.RequestTimeout + 5*time.Second,
 		IdleTimeout:           120 * time.Second,
@@ -126,7 +126,10 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 	defer cancel()
 	c.SetUserContext(ctx)
 	start := time.Now()
-	err := c.Next()
+	err := s.checkBody(c)
+	if err == nil {
+		err = c.Next()
+	}
 	if err != nil {
 		if herr := s.errorHandler(c, err); herr != nil {
 			return herr
