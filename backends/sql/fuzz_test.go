@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scimbridge/scimbridge/backends"
 )
@@ -481,7 +482,7 @@ func (ev *evaluator) check(f backends.Filter) error {
 			return backends.ErrUnsupported
 		}
 	case backends.Compare:
-		if strings.ContainsRune(f.Value, 0) {
+		if strings.ContainsRune(f.Value, 0) || !utf8.ValidString(f.Value) {
 			return backends.ErrInvalid
 		}
 		col, ref := ev.r.attr(f.Attr)

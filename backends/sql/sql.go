@@ -251,6 +251,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -1168,6 +1169,9 @@ func dedupe(vals []string) []string {
 func checkText(resourceType, attr, v string) error {
 	if strings.ContainsRune(v, 0) {
 		return invalidf("%s.%s: values must not contain NUL", resourceType, attr)
+	}
+	if !utf8.ValidString(v) {
+		return invalidf("%s.%s: values must be valid UTF-8", resourceType, attr)
 	}
 	return nil
 }
