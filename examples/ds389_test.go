@@ -8,7 +8,6 @@ package examples_test
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -398,35 +397,18 @@ func TestDS389DisabledContainer(t *testing.T) {
 	srv := ds389test.Shared(t)
 	ou := srv.NewOU(t)
 	disabled := "ou=disabled," + ou.People
-	add := goldap.NewAddRequest(disabled, nil)
-	add.Attribute("objectClass", []string{"organizationalUnit"})
-	add.Attribute("ou", []string{"disabled"})
-	if err := srv.Conn(t).Add(add); err != nil {
-		t.Fatal(err)
-	}
+	srv.AddOU(t, disabled)
 	// Moving an entry to another superior needs the moddn right, which
 	// the example's ACI does not give: the example's header documents this
-	// second ACI. Without it the move is a 502 (TestDS389DisabledContainer
-	// checks that first).
+	// second ACI. Without it the move is a 502 (checked first below).
 	mod := goldap.NewModifyRequest(ou.People, nil)
 	mod.Add("aci", []string{ds389MoveACI})
-	src, err := os.ReadFile("389ds.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(src)
-	for _, edit := range [][2]string{
-		{"base_dn            = \"ou=people,${env(\"LDAP_BASE_DN\")}\"\n    scope              = \"one\"",
+	text := bridgetest.EditFile(t, "389ds.hcl",
+		[2]string{"base_dn            = \"ou=people,${env(\"LDAP_BASE_DN\")}\"\n    scope              = \"one\"",
 			"base_dn            = \"ou=people,${env(\"LDAP_BASE_DN\")}\"\n    disabled_base_dn   = \"ou=disabled,ou=people,${env(\"LDAP_BASE_DN\")}\""},
-		{`native      = "nsAccountLock"
+		[2]string{`native      = "nsAccountLock"
       to_native   = value ? null : "true"
-      from_native = lower(coalesce(value, "false")) != "true"`, `native = "scimbridgeActive"`},
-	} {
-		if !strings.Contains(text, edit[0]) {
-			t.Fatalf("389ds.hcl no longer holds %q", edit[0])
-		}
-		text = strings.Replace(text, edit[0], edit[1], 1)
-	}
+      from_native = lower(coalesce(value, "false")) != "true"`, `native = "scimbridgeActive"`})
 	for k, v := range map[string]string{"LDAP_URL": srv.URL, "LDAP_BIND_DN": ds389test.ServiceDN,
 		"LDAP_BIND_PASSWORD": ds389test.ServicePassword, "LDAP_BASE_DN": ou.DN, "SCIMBRIDGE_TOKEN": bridgetest.Token} {
 		t.Setenv(k, v)

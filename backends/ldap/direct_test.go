@@ -676,12 +676,7 @@ func TestDisabledContainer(t *testing.T) {
 	srv := ldaptest.Shared(t)
 	ou := srv.NewOU(t)
 	disabled := "ou=disabled," + ou.People
-	add := goldap.NewAddRequest(disabled, nil)
-	add.Attribute("objectClass", []string{"organizationalUnit"})
-	add.Attribute("ou", []string{"disabled"})
-	if err := srv.Conn(t).Add(add); err != nil {
-		t.Fatal(err)
-	}
+	srv.AddOU(t, disabled)
 	s := setup{srv: srv, ou: ou, user: `disabled_base_dn = "` + disabled + `"
     reference "memberOf" {
       target = "Group"

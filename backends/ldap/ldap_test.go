@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -186,12 +185,7 @@ func conformanceLDAP(t *testing.T, disabled bool) {
 			s := setup{ou: srv.NewOU(t)}
 			if disabled {
 				dn := "ou=disabled," + s.ou.People
-				add := goldap.NewAddRequest(dn, nil)
-				add.Attribute("objectClass", []string{"organizationalUnit"})
-				add.Attribute("ou", []string{"disabled"})
-				if err := srv.Conn(t).Add(add); err != nil {
-					t.Fatal(err)
-				}
+				srv.AddOU(t, dn)
 				s.user = `disabled_base_dn = "` + dn + `"
     reference "memberOf" {
       target = "Group"

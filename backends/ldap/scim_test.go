@@ -7,7 +7,6 @@ package ldap_test
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -671,29 +670,13 @@ func TestOpenLDAPDisabledContainer(t *testing.T) {
 	srv := ldaptest.Shared(t)
 	ou := srv.NewOU(t)
 	disabled := "ou=disabled," + ou.People
-	add := goldap.NewAddRequest(disabled, nil)
-	add.Attribute("objectClass", []string{"organizationalUnit"})
-	add.Attribute("ou", []string{"disabled"})
-	if err := srv.Conn(t).Add(add); err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile("../../examples/openldap.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(src)
-	for _, edit := range [][2]string{
-		{"base_dn            = \"ou=people,${env(\"LDAP_BASE_DN\")}\"\n    scope              = \"one\"",
+	srv.AddOU(t, disabled)
+	text := bridgetest.EditFile(t, "../../examples/openldap.hcl",
+		[2]string{"base_dn            = \"ou=people,${env(\"LDAP_BASE_DN\")}\"\n    scope              = \"one\"",
 			"base_dn            = \"ou=people,${env(\"LDAP_BASE_DN\")}\"\n    disabled_base_dn   = \"ou=disabled,ou=people,${env(\"LDAP_BASE_DN\")}\""},
-		{`native      = "pwdAccountLockedTime"
+		[2]string{`native      = "pwdAccountLockedTime"
       to_native   = value ? null : "000001010000Z"
-      from_native = value != "000001010000Z"`, `native = "scimbridgeActive"`},
-	} {
-		if !strings.Contains(text, edit[0]) {
-			t.Fatalf("examples/openldap.hcl no longer holds %q", edit[0])
-		}
-		text = strings.Replace(text, edit[0], edit[1], 1)
-	}
+      from_native = value != "000001010000Z"`, `native = "scimbridgeActive"`})
 	for k, v := range srv.ExampleEnv(ou) {
 		t.Setenv(k, v)
 	}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,6 +66,25 @@ func StartFile(t *testing.T, path string, env map[string]string, types map[strin
 	}
 	t.Setenv("SCIMBRIDGE_TOKEN", Token)
 	return Start(t, string(src), types)
+}
+
+// EditFile returns the text of the file at path with each edit's first
+// string replaced by its second, once; the test fails when a first string
+// is not in the text (the file changed under the test).
+func EditFile(t testing.TB, path string, edits ...[2]string) string {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(src)
+	for _, e := range edits {
+		if !strings.Contains(text, e[0]) {
+			t.Fatalf("%s no longer holds %q", path, e[0])
+		}
+		text = strings.Replace(text, e[0], e[1], 1)
+	}
+	return text
 }
 
 // Start writes configText to a temporary file, loads it with the given

@@ -1,6 +1,7 @@
 package ldaptest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
@@ -65,6 +66,21 @@ func (a Admin) Entry(t testing.TB, dn string, attrs ...string) *ldap.Entry {
 		t.Fatalf("%s: reading %s: %v", a.name, dn, err)
 	}
 	return res.Entries[0]
+}
+
+// AddOU adds the organizationalUnit dn (its RDN must be ou=<name>).
+func (a Admin) AddOU(t testing.TB, dn string) {
+	t.Helper()
+	p, err := ldap.ParseDN(dn)
+	if err != nil || len(p.RDNs) == 0 || !strings.EqualFold(p.RDNs[0].Attributes[0].Type, "ou") {
+		t.Fatalf("%s: %q is not an ou=<name> DN", a.name, dn)
+	}
+	req := ldap.NewAddRequest(dn, nil)
+	req.Attribute("objectClass", []string{"organizationalUnit"})
+	req.Attribute("ou", []string{p.RDNs[0].Attributes[0].Value})
+	if err := a.Conn(t).Add(req); err != nil {
+		t.Fatalf("%s: adding %s: %v", a.name, dn, err)
+	}
 }
 
 // ExampleEnv is the environment examples/openldap.hcl reads, for this
