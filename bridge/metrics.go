@@ -1,11 +1,16 @@
 package bridge
 
 import (
+	"sort"
 	"strconv"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/scimbridge/scimbridge/backends"
 )
 
 // Metrics are the Prometheus collectors of one server. Each Server has its
@@ -43,3 +48,24 @@ func (m *Metrics) Observe(method, route string, status int, d time.Duration) {
 
 // AuthFailure counts a refused credential.
 func (m *Metrics) AuthFailure(endpoint string) { m.authFail.WithLabelValues(endpoint).Inc() }
+
+// AddBackends registers the collectors of every backend that is a
+// prometheus.Collector (the LDAP backend's calls, pool and id cache; the
+// SQL backend's connection pool), each with a backend="<name>" label.
+func (m *Metrics) AddBackends(opened map[string]backends.Backend, log hclog.Logger) {
+	names := make([]string, 0, len(opened))
+	for name := range opened {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		c, ok := opened[name].(prometheus.Collector)
+		if !ok {
+			continue
+		}
+		reg := prometheus.WrapRegistererWith(prometheus.Labels{"backend": name}, m.Registry)
+		if err := reg.Register(c); err != nil {
+			log.Warn("backend metrics not registered", "backend", name, "error", err)
+		}
+	}
+}

@@ -58,6 +58,7 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 	_, _ = rand.Read(s.ridPrefix[:])
 	lim := Limits{MaxResults: cfg.Settings.MaxResults, DefaultCount: cfg.Settings.DefaultCount,
 		MaxOperations: cfg.Settings.MaxOperations, MaxMembers: cfg.Settings.MaxMembersPerPatch}
+	s.Metrics.AddBackends(opened, log)
 	for _, ec := range cfg.Endpoints {
 		b := opened[ec.Backend]
 		if b == nil {

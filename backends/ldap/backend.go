@@ -11,13 +11,15 @@ import (
 
 	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/scimbridge/scimbridge/backends"
 )
 
 var (
-	_ backends.Backend = (*Backend)(nil)
-	_ backends.Pinger  = (*Backend)(nil)
+	_ prometheus.Collector = (*Backend)(nil)
+	_ backends.Backend     = (*Backend)(nil)
+	_ backends.Pinger      = (*Backend)(nil)
 )
 
 // Backend stores SCIM records in an LDAP directory.
@@ -34,6 +36,8 @@ type Backend struct {
 	// permissive: 0 unknown, 1 the server takes the permissive modify
 	// control, -1 it does not (values are then checked before writing).
 	permissive atomic.Int32
+
+	metrics *metrics
 
 	// stats for tests and logs
 	entriesRead atomic.Int64
@@ -152,6 +156,10 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 	if b.cache, err = newIDCache(cfg.Cache.Size, cfg.Cache.ttl); err != nil {
 		return nil, err
 	}
+	b.metrics = newMetrics(b.pool)
+	b.pool.dials = b.metrics.dials
+	b.cache.lookups = &struct{ hit, miss prometheus.Counter }{
+		b.metrics.cache.WithLabelValues("hit"), b.metrics.cache.WithLabelValues("miss")}
 	for _, rc := range cfg.Resources {
 		base, _ := goldap.ParseDN(rc.BaseDN)
 		r := &resource{typ: rc.Type, cfg: rc, base: base, baseDN: rc.BaseDN, scope: goldap.ScopeWholeSubtree,

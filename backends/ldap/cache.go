@@ -6,6 +6,7 @@ import (
 
 	"github.com/dgraph-io/ristretto/v2"
 	goldap "github.com/go-ldap/ldap/v3"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // idCache maps ids to DNs (and to names for value_kind "rdn") and back, per
@@ -15,6 +16,8 @@ import (
 type idCache struct {
 	c   *ristretto.Cache[string, string]
 	ttl time.Duration
+	// lookups counts dnOf's hits and misses (metrics); nil: not counted.
+	lookups *struct{ hit, miss prometheus.Counter }
 }
 
 func newIDCache(size int, ttl time.Duration) (*idCache, error) {
@@ -75,7 +78,23 @@ func plainDN(dn string) bool {
 func key(parts ...string) string { return strings.Join(parts, "\x00") }
 
 func (c *idCache) dnOf(typ, id string) (string, bool) {
-	return c.c.Get(key("i>d", typ, id))
+	dn, ok := c.c.Get(key("i>d", typ, id))
+	if c.lookups != nil {
+		if ok {
+			c.lookups.hit.Inc()
+		} else {
+			c.lookups.miss.Inc()
+		}
+	}
+	return dn, ok
+}
+
+// forgetStale drops a cached DN found not to name id any more (the entry
+// was renamed, moved or replaced outside the bridge).
+func (b *Backend) forgetStale(r *resource, id, dn string) {
+	b.log.Debug("cached dn is stale, searching by id", "type", r.typ, "id", id, "dn", dn)
+	b.metrics.stale.Inc()
+	b.cache.forgetDN(r.typ, id, dn)
 }
 
 func (c *idCache) idOfDN(typ, dn string) (string, bool) {

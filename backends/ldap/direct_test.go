@@ -12,6 +12,8 @@ import (
 
 	goldap "github.com/go-ldap/ldap/v3"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/scimbridge/scimbridge/backends"
 	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
 )
@@ -251,6 +253,10 @@ func TestExternalRenameHeals(t *testing.T) {
 	mustCreate(t, b, "User", user("moved2"))
 	if _, err := b.Get(ctxT(t), "User", u.ID, nil); !errors.Is(err, backends.ErrNotFound) {
 		t.Fatalf("Get of the deleted id: %v", err)
+	}
+	// The metrics count the healed DNs (a read, a write, the replaced entry).
+	if n := testutil.ToFloat64(b.metrics.stale); n != 3 {
+		t.Fatalf("scimbridge_ldap_stale_dns_total = %v, want 3", n)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/scimbridge/scimbridge/backends"
 )
@@ -34,6 +35,8 @@ type pool struct {
 	mu     sync.Mutex
 	idle   []*conn
 	closed bool
+
+	dials *prometheus.CounterVec // set by New; nil in tests of the pool alone
 }
 
 type server struct {
@@ -165,6 +168,13 @@ func (p *pool) dial(ctx context.Context) (*conn, error) {
 			continue
 		}
 		c, err := p.dialOne(ctx, s.url)
+		if p.dials != nil {
+			result := "success"
+			if err != nil {
+				result = "failure"
+			}
+			p.dials.WithLabelValues(s.url.Host, result).Inc()
+		}
 		s.mu.Lock()
 		if err == nil {
 			if s.failures > 0 {
@@ -244,9 +254,18 @@ func (p *pool) dialOne(ctx context.Context, u *url.URL) (*conn, error) {
 // run calls fn on a pooled connection, bounded by the operation timeout and
 // ctx: when ctx ends the connection is closed, which aborts the operation.
 // A stale idle connection (the server restarted) is replaced once.
-func (b *Backend) run(ctx context.Context, fn func(c *goldap.Conn) error) error {
+func (b *Backend) run(ctx context.Context, fn func(c *goldap.Conn) error) (err error) {
 	ctx, cancel := b.opContext(ctx)
 	defer cancel()
+	start := time.Now()
+	defer func() {
+		b.metrics.duration.Observe(time.Since(start).Seconds())
+		if err == nil {
+			b.metrics.success.Inc()
+		} else {
+			b.metrics.calls.WithLabelValues(resultLabel(err)).Inc()
+		}
+	}()
 	for attempt := 0; ; attempt++ {
 		c, reused, err := b.pool.get(ctx)
 		if err != nil {

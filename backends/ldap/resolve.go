@@ -283,8 +283,7 @@ func (b *Backend) findEntry(ctx context.Context, r *resource, id string, attrs [
 			b.entriesRead.Add(1)
 			return e, nil
 		}
-		b.log.Debug("cached dn is stale, searching by id", "type", r.typ, "id", id, "dn", dn)
-		b.cache.forgetDN(r.typ, id, dn)
+		b.forgetStale(r, id, dn)
 	}
 	entries, err := b.searchAll(ctx, r.baseDN, r.scope, filter, attrs)
 	if err != nil {
@@ -320,8 +319,7 @@ func (b *Backend) dnOf(ctx context.Context, r *resource, id string, fresh bool) 
 		if e != nil && r.contains(e.DN) {
 			return e.DN, nil
 		}
-		b.log.Debug("cached dn is stale, searching by id", "type", r.typ, "id", id, "dn", dn)
-		b.cache.forgetDN(r.typ, id, dn)
+		b.forgetStale(r, id, dn)
 	}
 	hits, err := b.lookupIDs(ctx, r, []string{id}, true, "")
 	if err != nil {

@@ -740,3 +740,65 @@ func TestOpenLDAPDisabledContainer(t *testing.T) {
 		t.Fatalf("after PUT: %+v", e)
 	}
 }
+
+// TestOpenLDAPMetrics: the bridge's registry carries the LDAP backend's
+// metrics, labelled with the backend's name from openldap.hcl.
+func TestOpenLDAPMetrics(t *testing.T) {
+	ex := startOpenLDAPExample(t)
+	c := ex.c
+	uid := str(c.Must(201, "POST", "/Users", map[string]any{"schemas": []string{coreUser}, "userName": "metered",
+		"name": map[string]any{"givenName": "M", "familyName": "Etered"}}), "id")
+	c.Must(200, "GET", "/Users/"+uid, nil)
+	c.Must(200, "GET", "/Users/"+uid, nil)
+	families, err := ex.bridge.Bridge.Metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := func(name string, labels map[string]string) (float64, bool) {
+		for _, f := range families {
+			if f.GetName() != name {
+				continue
+			}
+		metrics:
+			for _, m := range f.GetMetric() {
+				have := map[string]string{}
+				for _, l := range m.GetLabel() {
+					have[l.GetName()] = l.GetValue()
+				}
+				for k, v := range labels {
+					if have[k] != v {
+						continue metrics
+					}
+				}
+				switch {
+				case m.Counter != nil:
+					return m.GetCounter().GetValue(), true
+				case m.Gauge != nil:
+					return m.GetGauge().GetValue(), true
+				case m.Histogram != nil:
+					return float64(m.GetHistogram().GetSampleCount()), true
+				}
+			}
+		}
+		return 0, false
+	}
+	for _, tc := range []struct {
+		name   string
+		labels map[string]string
+		min    float64
+	}{
+		{"scimbridge_ldap_calls_total", map[string]string{"backend": "openldap", "result": "success"}, 3},
+		{"scimbridge_ldap_call_duration_seconds", map[string]string{"backend": "openldap"}, 3},
+		{"scimbridge_ldap_dials_total", map[string]string{"backend": "openldap", "result": "success"}, 1},
+		{"scimbridge_ldap_id_cache_lookups_total", map[string]string{"backend": "openldap", "result": "hit"}, 1},
+		{"scimbridge_ldap_pool_size", map[string]string{"backend": "openldap"}, 8},
+		{"scimbridge_ldap_pool_idle", map[string]string{"backend": "openldap"}, 1},
+	} {
+		if v, ok := value(tc.name, tc.labels); !ok || v < tc.min {
+			t.Errorf("%s%v = %v (found %v), want at least %v", tc.name, tc.labels, v, ok, tc.min)
+		}
+	}
+	if v, ok := value("scimbridge_ldap_pool_in_use", map[string]string{"backend": "openldap"}); !ok || v != 0 {
+		t.Errorf("scimbridge_ldap_pool_in_use = %v (found %v) with no request running", v, ok)
+	}
+}

@@ -411,7 +411,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		}
 		dn, err = b.execute(ctx, r, id, dn, pl)
 		if errors.Is(err, errStale) {
-			b.cache.forgetDN(r.typ, id, dn)
+			b.forgetStale(r, id, dn)
 			if attempt == 0 {
 				continue
 			}
@@ -474,8 +474,7 @@ func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl
 	}
 	resp, err := b.modifyWith(ctx, dn, changes, controls)
 	if isStaleErr(err) || goldap.IsErrorWithCode(err, goldap.LDAPResultAssertionFailed) {
-		b.log.Debug("cached dn is stale, searching by id", "type", r.typ, "id", id, "dn", dn)
-		b.cache.forgetDN(r.typ, id, dn)
+		b.forgetStale(r, id, dn)
 		return backends.Record{}, false, nil
 	}
 	if err != nil {
@@ -942,7 +941,7 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 		}
 		if err := b.removeReferences(ctx, r, id, dn); err != nil {
 			if errors.Is(err, errStale) && attempt == 0 {
-				b.cache.forgetDN(r.typ, id, dn)
+				b.forgetStale(r, id, dn)
 				continue
 			}
 			return err
@@ -951,7 +950,7 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 			return c.Del(goldap.NewDelRequest(dn, nil))
 		})
 		if isStaleErr(err) {
-			b.cache.forgetDN(r.typ, id, dn)
+			b.forgetStale(r, id, dn)
 			if attempt == 0 {
 				continue
 			}

@@ -249,11 +249,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/scimbridge/scimbridge/backends"
 )
@@ -271,6 +273,9 @@ type Backend struct {
 	// keysetPages and offsetPages count how pages were read (for tests and
 	// debugging of the paging path).
 	keysetPages, offsetPages atomic.Int64
+
+	statsOnce sync.Once
+	stats     prometheus.Collector
 }
 
 var (

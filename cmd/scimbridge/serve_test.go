@@ -72,6 +72,10 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 	if !strings.Contains(string(body), `scimbridge_requests_total{method="GET",route="/scim/v2/Users",status="200"} 1`) {
 		t.Errorf("metrics lack the request:\n%s", body)
 	}
+	// The SQL backend's connection pool, labelled with its name.
+	if !strings.Contains(string(body), `go_sql_max_open_connections{backend="legacy",db_name="sqlite"}`) {
+		t.Errorf("metrics lack the backend's pool:\n%s", body)
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
