@@ -36,10 +36,11 @@
 #   - an account for the bridge with write access to both OUs, e.g.
 #       olcAccess: to dn.subtree="ou=people,dc=example,dc=org"
 #         by dn.exact="cn=scimbridge,ou=services,dc=example,dc=org" write by * break
-#     (and the same for ou=groups), placed before rules that would stop it.
-#     Check that the rules reach the operational attribute
-#     pwdAccountLockedTime too. (The tests bind as the rootdn, which needs
-#     no rule; a dedicated account was not tested.)
+#     (and the same for ou=groups), placed before rules that would stop it
+#     (olcAccess: {0}to ... inserts a rule first). write covers what the
+#     bridge does: adds, modifies including pwdAccountLockedTime, renames,
+#     deletes and the Password Modify operation. The tests run the IdP
+#     sequences bound as such an account with exactly these two rules.
 #   - equality indexes on entryUUID, uid, cn, mail, member and memberOf, or
 #     every SCIM request turns into a full scan:
 #       olcDbIndex: entryUUID,uid,cn,mail,member,memberOf eq

@@ -802,3 +802,59 @@ func TestOpenLDAPMetrics(t *testing.T) {
 		t.Errorf("scimbridge_ldap_pool_in_use = %v (found %v) with no request running", v, ok)
 	}
 }
+
+// TestOpenLDAPExampleServiceAccount serves examples/openldap.hcl bound as a
+// service account that has only the olcAccess rules the example's header
+// documents (write below the two OUs), not as the rootdn, and runs the
+// golden IdP sequences (creates with passwords, deactivation through
+// pwdAccountLockedTime, group pushes, renames, deletes) and Okta's life
+// cycle through it.
+func TestOpenLDAPExampleServiceAccount(t *testing.T) {
+	srv := ldaptest.Shared(t)
+	ou := srv.NewOU(t)
+	srv.GrantService(t, ou)
+	env := srv.ExampleEnv(ou)
+	env["LDAP_BIND_DN"], env["LDAP_BIND_PASSWORD"] = ldaptest.ServiceDN, ldaptest.ServicePassword
+	b := bridgetest.StartFile(t, "../../examples/openldap.hcl", env, kinds.Types())
+	c := bridgetest.NewClient(t, b.URL+"/scim/v2")
+	scimtest.RunGolden(t, &scimtest.Target{
+		Client: c, Backend: b.Backends["openldap"],
+		UserName: "uid", GivenName: "givenName", FamilyName: "sn", Email: "mail",
+		Active: "pwdAccountLockedTime", ActiveTrue: "", ActiveFalse: ldaptest.PermanentLock,
+		EmployeeNumber: "employeeNumber", Manager: "manager", Mobile: "mobile",
+		GroupName: "cn", Members: "member",
+	})
+	// A password set through SCIM binds; deactivation locks it.
+	uid := str(c.Must(201, "POST", "/Users", map[string]any{"schemas": []string{coreUser}, "userName": "svc.user",
+		"name": map[string]any{"givenName": "S", "familyName": "User"}, "password": "Svc-Passw0rd!"}), "id")
+	dn := "uid=svc.user," + ou.People
+	if err := bind(t, srv, dn, "Svc-Passw0rd!"); err != nil {
+		t.Fatalf("bind with the password set as the service account: %v", err)
+	}
+	c.Must(200, "PATCH", "/Users/"+uid, map[string]any{"schemas": []string{patchOp},
+		"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}}})
+	if got := srv.Entry(t, dn, "pwdAccountLockedTime").GetAttributeValue("pwdAccountLockedTime"); got != ldaptest.PermanentLock {
+		t.Fatalf("pwdAccountLockedTime = %q after deactivation", got)
+	}
+	if err := bind(t, srv, dn, "Svc-Passw0rd!"); err == nil {
+		t.Fatal("a deactivated user still binds")
+	}
+	// The account's rights end at the OU: it cannot write elsewhere.
+	other := srv.NewOU(t)
+	sc, err := goldap.DialURL(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	if err := sc.Bind(ldaptest.ServiceDN, ldaptest.ServicePassword); err != nil {
+		t.Fatal(err)
+	}
+	add := goldap.NewAddRequest("uid=intruder,"+other.People, nil)
+	add.Attribute("objectClass", []string{"inetOrgPerson"})
+	add.Attribute("uid", []string{"intruder"})
+	add.Attribute("cn", []string{"x"})
+	add.Attribute("sn", []string{"x"})
+	if err := sc.Add(add); !goldap.IsErrorWithCode(err, goldap.LDAPResultInsufficientAccessRights) {
+		t.Fatalf("service account adding outside its OU: %v, want insufficientAccessRights", err)
+	}
+}

@@ -59,6 +59,11 @@ const (
 	AdminPassword  = "admin-secret"
 	ReaderDN       = "cn=reader," + BaseDN
 	ReaderPassword = "reader-secret"
+	// ServiceDN is an account with no rights of its own; GrantService
+	// gives it write access to one test's OUs with the olcAccess rules
+	// examples/openldap.hcl documents.
+	ServiceDN       = "cn=scimbridge,ou=services," + BaseDN
+	ServicePassword = "service-secret"
 	// PolicyDN is the default password policy of the ppolicy overlay. It
 	// sets no quality or expiry rules: it exists so that binds honour
 	// pwdAccountLockedTime (000001010000Z locks an account for good).
@@ -383,6 +388,20 @@ func (s *Server) seed() error {
 	if err := c.Add(reader); err != nil {
 		return fmt.Errorf("adding %s: %w", ReaderDN, err)
 	}
+	services := ldap.NewAddRequest("ou=services,"+BaseDN, nil)
+	services.Attribute("objectClass", []string{"organizationalUnit"})
+	services.Attribute("ou", []string{"services"})
+	if err := c.Add(services); err != nil {
+		return fmt.Errorf("adding ou=services: %w", err)
+	}
+	service := ldap.NewAddRequest(ServiceDN, nil)
+	service.Attribute("objectClass", []string{"person"})
+	service.Attribute("cn", []string{"scimbridge"})
+	service.Attribute("sn", []string{"scimbridge"})
+	service.Attribute("userPassword", []string{ServicePassword})
+	if err := c.Add(service); err != nil {
+		return fmt.Errorf("adding %s: %w", ServiceDN, err)
+	}
 	policies := ldap.NewAddRequest("ou=policies,"+BaseDN, nil)
 	policies.Attribute("objectClass", []string{"organizationalUnit"})
 	policies.Attribute("ou", []string{"policies"})
@@ -416,6 +435,31 @@ func (s *Server) dialAdmin() (*ldap.Conn, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// GrantService gives ServiceDN write access to ou's people and groups,
+// with the rules examples/openldap.hcl documents, put first:
+//
+//	olcAccess: to dn.subtree="<ou>" by dn.exact="<ServiceDN>" write by * break
+func (s *Server) GrantService(t testing.TB, ou OU) {
+	t.Helper()
+	c, err := ldap.DialURL(s.URL)
+	if err != nil {
+		t.Fatalf("ldaptest: %v", err)
+	}
+	defer c.Close()
+	if err := c.Bind("cn=admin,cn=config", AdminPassword); err != nil {
+		t.Fatalf("ldaptest: bind to cn=config: %v", err)
+	}
+	mod := ldap.NewModifyRequest("olcDatabase={1}mdb,cn=config", nil)
+	var rules []string
+	for _, dn := range []string{ou.People, ou.Groups} {
+		rules = append(rules, fmt.Sprintf(`{0}to dn.subtree="%s" by dn.exact="%s" write by * break`, dn, ServiceDN))
+	}
+	mod.Add("olcAccess", rules)
+	if err := c.Modify(mod); err != nil {
+		t.Fatalf("ldaptest: adding olcAccess rules: %v", err)
+	}
 }
 
 // OU is one test's part of the tree.
