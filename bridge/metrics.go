@@ -1,7 +1,8 @@
 package bridge
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -53,12 +54,7 @@ func (m *Metrics) AuthFailure(endpoint string) { m.authFail.WithLabelValues(endp
 // prometheus.Collector (the LDAP backend's calls, pool and id cache; the
 // SQL backend's connection pool), each with a backend="<name>" label.
 func (m *Metrics) AddBackends(opened map[string]backends.Backend, log hclog.Logger) {
-	names := make([]string, 0, len(opened))
-	for name := range opened {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(opened)) {
 		c, ok := opened[name].(prometheus.Collector)
 		if !ok {
 			continue

@@ -104,14 +104,7 @@ func (r *resource) isActiveAttr(attr string) bool {
 
 // isDisabled reports whether dn lies in r's disabled container.
 func (r *resource) isDisabled(dn string) bool {
-	if r.disabled == nil {
-		return false
-	}
-	if rdn, ok := strings.CutSuffix(dn, ","+r.disabledDN); ok && strings.IndexByte(rdn, '=') > 0 && !strings.ContainsAny(rdn, ",\\") {
-		return true
-	}
-	p, err := goldap.ParseDN(dn)
-	return err == nil && r.disabled.AncestorOfFold(p)
+	return r.disabled != nil && depthBelow(dn, r.disabledDN, r.disabled) > 0
 }
 
 // activeValue is the virtual active attribute of the entry at dn.
@@ -124,16 +117,23 @@ func (r *resource) activeValue(dn string) string {
 
 // contains reports whether dn is an entry of r's subtree (scope-wise).
 func (r *resource) contains(dn string) bool {
-	// Most DNs come back spelled as configured: one plain RDN, then the
-	// base. Anything else is parsed.
-	if rdn, ok := strings.CutSuffix(dn, ","+r.baseDN); ok && strings.IndexByte(rdn, '=') > 0 && !strings.ContainsAny(rdn, ",\\") {
-		return true
+	d := depthBelow(dn, r.baseDN, r.base)
+	return d > 0 && (r.scope != goldap.ScopeSingleLevel || d == 1)
+}
+
+// depthBelow returns how many RDNs dn has below parent (spelled parentDN
+// in the configuration), 0 when it is not below it. Most DNs come back
+// spelled as configured: one plain RDN, then the parent; anything else is
+// parsed.
+func depthBelow(dn, parentDN string, parent *goldap.DN) int {
+	if rdn, ok := strings.CutSuffix(dn, ","+parentDN); ok && strings.IndexByte(rdn, '=') > 0 && !strings.ContainsAny(rdn, ",\\") {
+		return 1
 	}
 	p, err := goldap.ParseDN(dn)
-	if err != nil || !r.base.AncestorOfFold(p) {
-		return false
+	if err != nil || !parent.AncestorOfFold(p) {
+		return 0
 	}
-	return r.scope != goldap.ScopeSingleLevel || len(p.RDNs) == len(r.base.RDNs)+1
+	return len(p.RDNs) - len(parent.RDNs)
 }
 
 // New connects to the directory described by cfg. A directory that is down
@@ -150,16 +150,15 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 	}
 	b := &Backend{cfg: cfg, log: log.Named("ldap"), res: map[string]*resource{}}
 	var err error
-	if b.pool, err = newPool(cfg, b.log); err != nil {
+	b.metrics = newMetrics()
+	if b.pool, err = newPool(cfg, b.log, b.metrics.dials); err != nil {
 		return nil, err
 	}
-	if b.cache, err = newIDCache(cfg.Cache.Size, cfg.Cache.ttl); err != nil {
+	b.metrics.watchPool(b.pool)
+	if b.cache, err = newIDCache(cfg.Cache.Size, cfg.Cache.ttl,
+		b.metrics.cache.WithLabelValues("hit"), b.metrics.cache.WithLabelValues("miss")); err != nil {
 		return nil, err
 	}
-	b.metrics = newMetrics(b.pool)
-	b.pool.dials = b.metrics.dials
-	b.cache.lookups = &struct{ hit, miss prometheus.Counter }{
-		b.metrics.cache.WithLabelValues("hit"), b.metrics.cache.WithLabelValues("miss")}
 	for _, rc := range cfg.Resources {
 		base, _ := goldap.ParseDN(rc.BaseDN)
 		r := &resource{typ: rc.Type, cfg: rc, base: base, baseDN: rc.BaseDN, scope: goldap.ScopeWholeSubtree,

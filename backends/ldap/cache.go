@@ -16,11 +16,11 @@ import (
 type idCache struct {
 	c   *ristretto.Cache[string, string]
 	ttl time.Duration
-	// lookups counts dnOf's hits and misses (metrics); nil: not counted.
-	lookups *struct{ hit, miss prometheus.Counter }
+	// hits and misses count dnOf's lookups (metrics).
+	hits, misses prometheus.Counter
 }
 
-func newIDCache(size int, ttl time.Duration) (*idCache, error) {
+func newIDCache(size int, ttl time.Duration, hits, misses prometheus.Counter) (*idCache, error) {
 	// Every mapping is two entries (both directions), each of cost 1.
 	// IgnoreInternalCost: without it ristretto adds its own per-item
 	// overhead (tens of "cost units") to the cost of 1, and a cache sized
@@ -34,7 +34,7 @@ func newIDCache(size int, ttl time.Duration) (*idCache, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &idCache{c: c, ttl: ttl}, nil
+	return &idCache{c: c, ttl: ttl, hits: hits, misses: misses}, nil
 }
 
 // normDN is the cache key of a DN: attribute types and values folded, so
@@ -79,22 +79,12 @@ func key(parts ...string) string { return strings.Join(parts, "\x00") }
 
 func (c *idCache) dnOf(typ, id string) (string, bool) {
 	dn, ok := c.c.Get(key("i>d", typ, id))
-	if c.lookups != nil {
-		if ok {
-			c.lookups.hit.Inc()
-		} else {
-			c.lookups.miss.Inc()
-		}
+	if ok {
+		c.hits.Inc()
+	} else {
+		c.misses.Inc()
 	}
 	return dn, ok
-}
-
-// forgetStale drops a cached DN found not to name id any more (the entry
-// was renamed, moved or replaced outside the bridge).
-func (b *Backend) forgetStale(r *resource, id, dn string) {
-	b.log.Debug("cached dn is stale, searching by id", "type", r.typ, "id", id, "dn", dn)
-	b.metrics.stale.Inc()
-	b.cache.forgetDN(r.typ, id, dn)
 }
 
 func (c *idCache) idOfDN(typ, dn string) (string, bool) {

@@ -35,3 +35,24 @@ func TestMapErr(t *testing.T) {
 		}
 	}
 }
+
+// The result label of a call names the outcome as the metrics document it.
+func TestResultLabel(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{nil, "success"},
+		{goldap.NewError(goldap.LDAPResultNoSuchObject, errors.New("x")), "noSuchObject"},
+		{goldap.NewError(goldap.LDAPResultInsufficientAccessRights, errors.New("x")), "insufficientAccessRights"},
+		{goldap.NewError(goldap.LDAPResultEntryAlreadyExists, errors.New("x")), "entryAlreadyExists"},
+		{goldap.NewError(9999, errors.New("x")), "other"},
+		{context.DeadlineExceeded, "timeout"},
+		{context.Canceled, "canceled"},
+		{errors.New("dial tcp: connection refused"), "unavailable"},
+	} {
+		if got := resultLabel(tc.err); got != tc.want {
+			t.Errorf("resultLabel(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}

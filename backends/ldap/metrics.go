@@ -23,7 +23,7 @@ type metrics struct {
 	all      []prometheus.Collector
 }
 
-func newMetrics(p *pool) *metrics {
+func newMetrics() *metrics {
 	m := &metrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "scimbridge_ldap_calls_total",
@@ -48,6 +48,12 @@ func newMetrics(p *pool) *metrics {
 		}),
 	}
 	m.success = m.calls.WithLabelValues("success")
+	m.all = []prometheus.Collector{m.calls, m.duration, m.dials, m.cache, m.stale}
+	return m
+}
+
+// watchPool adds the gauges of p's use.
+func (m *metrics) watchPool(p *pool) {
 	inUse := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "scimbridge_ldap_pool_in_use", Help: "Pooled connections in use.",
 	}, func() float64 { return float64(len(p.sem)) })
@@ -61,8 +67,7 @@ func newMetrics(p *pool) *metrics {
 	size := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "scimbridge_ldap_pool_size", Help: "Most connections in use at once (pool_size).",
 	}, func() float64 { return float64(cap(p.sem)) })
-	m.all = []prometheus.Collector{m.calls, m.duration, m.dials, m.cache, m.stale, inUse, idle, size}
-	return m
+	m.all = append(m.all, inUse, idle, size)
 }
 
 // Describe and Collect make the Backend a prometheus.Collector.

@@ -36,7 +36,7 @@ type pool struct {
 	idle   []*conn
 	closed bool
 
-	dials *prometheus.CounterVec // set by New; nil in tests of the pool alone
+	dials *prometheus.CounterVec // by server and result
 }
 
 type server struct {
@@ -52,8 +52,8 @@ type conn struct {
 	server string
 }
 
-func newPool(cfg *Config, log hclog.Logger) (*pool, error) {
-	p := &pool{cfg: cfg, log: log, sem: make(chan struct{}, cfg.PoolSize)}
+func newPool(cfg *Config, log hclog.Logger, dials *prometheus.CounterVec) (*pool, error) {
+	p := &pool{cfg: cfg, log: log, sem: make(chan struct{}, cfg.PoolSize), dials: dials}
 	for _, raw := range cfg.URLs {
 		u, err := url.Parse(raw)
 		if err != nil {
@@ -168,13 +168,11 @@ func (p *pool) dial(ctx context.Context) (*conn, error) {
 			continue
 		}
 		c, err := p.dialOne(ctx, s.url)
-		if p.dials != nil {
-			result := "success"
-			if err != nil {
-				result = "failure"
-			}
-			p.dials.WithLabelValues(s.url.Host, result).Inc()
+		result := "success"
+		if err != nil {
+			result = "failure"
 		}
+		p.dials.WithLabelValues(s.url.Host, result).Inc()
 		s.mu.Lock()
 		if err == nil {
 			if s.failures > 0 {

@@ -299,6 +299,14 @@ func (b *Backend) findEntry(ctx context.Context, r *resource, id string, attrs [
 	return nil, fmt.Errorf("%w: %d entries carry %s %q", backends.ErrInvalid, len(entries), b.cfg.IDAttribute, id)
 }
 
+// forgetStale drops a cached DN found not to name id any more (the entry
+// was renamed, moved or replaced outside the bridge).
+func (b *Backend) forgetStale(r *resource, id, dn string) {
+	b.log.Debug("cached dn is stale, searching by id", "type", r.typ, "id", id, "dn", dn)
+	b.metrics.stale.Inc()
+	b.cache.forgetDN(r.typ, id, dn)
+}
+
 // dnOf returns the DN of r's record id. A cached DN is verified with a
 // base search carrying the id (the directory may have renamed or replaced
 // the entry); a stale one is forgotten and the id searched for once.

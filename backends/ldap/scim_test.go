@@ -841,14 +841,11 @@ func TestOpenLDAPExampleServiceAccount(t *testing.T) {
 	}
 	// The account's rights end at the OU: it cannot write elsewhere.
 	other := srv.NewOU(t)
-	sc, err := goldap.DialURL(srv.URL)
+	sc, err := srv.DialAs(ldaptest.ServiceDN, ldaptest.ServicePassword)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sc.Close()
-	if err := sc.Bind(ldaptest.ServiceDN, ldaptest.ServicePassword); err != nil {
-		t.Fatal(err)
-	}
 	add := goldap.NewAddRequest("uid=intruder,"+other.People, nil)
 	add.Attribute("objectClass", []string{"inetOrgPerson"})
 	add.Attribute("uid", []string{"intruder"})

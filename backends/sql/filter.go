@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/scimbridge/scimbridge/backends"
 )
@@ -102,14 +101,8 @@ func (c *compiler) exists(ref *reference, key any) string {
 }
 
 func (c *compiler) compare(f backends.Compare) (string, error) {
-	if strings.ContainsRune(f.Value, 0) {
-		return "", fmt.Errorf("sql: filter value for %s contains NUL: %w", f.Attr, backends.ErrInvalid)
-	}
-	if !utf8.ValidString(f.Value) {
-		// The databases compare characters, not bytes: a value that is no
-		// text would match by rules of their own (SQLite counts a lone
-		// lead byte as one character).
-		return "", fmt.Errorf("sql: filter value for %s is not valid UTF-8: %w", f.Attr, backends.ErrInvalid)
+	if p := textProblem(f.Value); p != "" {
+		return "", fmt.Errorf("sql: filter values for %s must %s: %w", f.Attr, p, backends.ErrInvalid)
 	}
 	col, ref := c.r.attr(f.Attr)
 	if ref != nil && ref.layout == layoutValues {

@@ -12,11 +12,10 @@ import (
 // db_name is the driver.
 var _ prometheus.Collector = (*Backend)(nil)
 
-func (b *Backend) poolCollector() prometheus.Collector {
-	b.statsOnce.Do(func() { b.stats = collectors.NewDBStatsCollector(b.db, b.d.driverName()) })
-	return b.stats
+func newPoolCollector(b *Backend) prometheus.Collector {
+	return collectors.NewDBStatsCollector(b.db, b.d.driverName())
 }
 
-func (b *Backend) Describe(ch chan<- *prometheus.Desc) { b.poolCollector().Describe(ch) }
+func (b *Backend) Describe(ch chan<- *prometheus.Desc) { b.stats.Describe(ch) }
 
-func (b *Backend) Collect(ch chan<- prometheus.Metric) { b.poolCollector().Collect(ch) }
+func (b *Backend) Collect(ch chan<- prometheus.Metric) { b.stats.Collect(ch) }

@@ -249,7 +249,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -274,8 +273,7 @@ type Backend struct {
 	// debugging of the paging path).
 	keysetPages, offsetPages atomic.Int64
 
-	statsOnce sync.Once
-	stats     prometheus.Collector
+	stats prometheus.Collector // the connection pool's metrics
 }
 
 var (
@@ -319,6 +317,7 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 	db.SetConnMaxLifetime(set.connMaxLifetime)
 	db.SetConnMaxIdleTime(set.connMaxIdleTime)
 	b := &Backend{db: db, d: d, log: log.Named("sql"), set: set, cursors: newCursorCache(set.cursorCacheSize)}
+	b.stats = newPoolCollector(b)
 	if err := b.init(ctx, cfg); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -1172,13 +1171,24 @@ func dedupe(vals []string) []string {
 }
 
 func checkText(resourceType, attr, v string) error {
-	if strings.ContainsRune(v, 0) {
-		return invalidf("%s.%s: values must not contain NUL", resourceType, attr)
-	}
-	if !utf8.ValidString(v) {
-		return invalidf("%s.%s: values must be valid UTF-8", resourceType, attr)
+	if p := textProblem(v); p != "" {
+		return invalidf("%s.%s: values must %s", resourceType, attr, p)
 	}
 	return nil
+}
+
+// textProblem says what keeps v from being stored or compared as text:
+// the databases stop at NUL or refuse it, and compare characters, not
+// bytes (SQLite counts a lone UTF-8 lead byte as one character). "" when
+// nothing does.
+func textProblem(v string) string {
+	switch {
+	case strings.IndexByte(v, 0) >= 0:
+		return "not contain NUL"
+	case !utf8.ValidString(v):
+		return "be valid UTF-8"
+	}
+	return ""
 }
 
 // Errors.

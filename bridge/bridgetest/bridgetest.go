@@ -57,15 +57,12 @@ type Server struct {
 // with env set for the test and SCIMBRIDGE_TOKEN set to Token.
 func StartFile(t *testing.T, path string, env map[string]string, types map[string]config.BackendType) *Server {
 	t.Helper()
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	text := EditFile(t, path)
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
 	t.Setenv("SCIMBRIDGE_TOKEN", Token)
-	return Start(t, string(src), types)
+	return Start(t, text, types)
 }
 
 // EditFile returns the text of the file at path with each edit's first

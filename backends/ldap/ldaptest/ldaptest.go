@@ -36,11 +36,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -373,51 +375,32 @@ func (s *Server) seed() error {
 		return err
 	}
 	defer c.Close()
-	base := ldap.NewAddRequest(BaseDN, nil)
-	base.Attribute("objectClass", []string{"dcObject", "organization"})
-	base.Attribute("dc", []string{"example"})
-	base.Attribute("o", []string{"Example"})
-	if err := c.Add(base); err != nil {
-		return fmt.Errorf("adding %s: %w", BaseDN, err)
+	type attrs = map[string][]string
+	account := func(cn, password string) attrs {
+		return attrs{"objectClass": {"person"}, "cn": {cn}, "sn": {cn}, "userPassword": {password}}
 	}
-	reader := ldap.NewAddRequest(ReaderDN, nil)
-	reader.Attribute("objectClass", []string{"person"})
-	reader.Attribute("cn", []string{"reader"})
-	reader.Attribute("sn", []string{"reader"})
-	reader.Attribute("userPassword", []string{ReaderPassword})
-	if err := c.Add(reader); err != nil {
-		return fmt.Errorf("adding %s: %w", ReaderDN, err)
-	}
-	services := ldap.NewAddRequest("ou=services,"+BaseDN, nil)
-	services.Attribute("objectClass", []string{"organizationalUnit"})
-	services.Attribute("ou", []string{"services"})
-	if err := c.Add(services); err != nil {
-		return fmt.Errorf("adding ou=services: %w", err)
-	}
-	service := ldap.NewAddRequest(ServiceDN, nil)
-	service.Attribute("objectClass", []string{"person"})
-	service.Attribute("cn", []string{"scimbridge"})
-	service.Attribute("sn", []string{"scimbridge"})
-	service.Attribute("userPassword", []string{ServicePassword})
-	if err := c.Add(service); err != nil {
-		return fmt.Errorf("adding %s: %w", ServiceDN, err)
-	}
-	policies := ldap.NewAddRequest("ou=policies,"+BaseDN, nil)
-	policies.Attribute("objectClass", []string{"organizationalUnit"})
-	policies.Attribute("ou", []string{"policies"})
-	if err := c.Add(policies); err != nil {
-		return fmt.Errorf("adding ou=policies: %w", err)
-	}
-	policy := ldap.NewAddRequest(PolicyDN, nil)
-	policy.Attribute("objectClass", []string{"organizationalRole", "pwdPolicy"})
-	policy.Attribute("cn", []string{"default"})
-	policy.Attribute("pwdAttribute", []string{"userPassword"})
-	// Lockout on, but pwdMaxFailure 0: failed binds never lock an
-	// account; only an administrator's pwdAccountLockedTime does.
-	policy.Attribute("pwdLockout", []string{"TRUE"})
-	policy.Attribute("pwdMaxFailure", []string{"0"})
-	if err := c.Add(policy); err != nil {
-		return fmt.Errorf("adding %s: %w", PolicyDN, err)
+	ou := func(name string) attrs { return attrs{"objectClass": {"organizationalUnit"}, "ou": {name}} }
+	for _, e := range []struct {
+		dn    string
+		attrs attrs
+	}{
+		{BaseDN, attrs{"objectClass": {"dcObject", "organization"}, "dc": {"example"}, "o": {"Example"}}},
+		{ReaderDN, account("reader", ReaderPassword)},
+		{"ou=services," + BaseDN, ou("services")},
+		{ServiceDN, account("scimbridge", ServicePassword)},
+		{"ou=policies," + BaseDN, ou("policies")},
+		// Lockout on, but pwdMaxFailure 0: failed binds never lock an
+		// account; only an administrator's pwdAccountLockedTime does.
+		{PolicyDN, attrs{"objectClass": {"organizationalRole", "pwdPolicy"}, "cn": {"default"},
+			"pwdAttribute": {"userPassword"}, "pwdLockout": {"TRUE"}, "pwdMaxFailure": {"0"}}},
+	} {
+		req := ldap.NewAddRequest(e.dn, nil)
+		for _, name := range slices.Sorted(maps.Keys(e.attrs)) {
+			req.Attribute(name, e.attrs[name])
+		}
+		if err := c.Add(req); err != nil {
+			return fmt.Errorf("adding %s: %w", e.dn, err)
+		}
 	}
 	return nil
 }
@@ -425,12 +408,15 @@ func (s *Server) seed() error {
 // DialAdmin returns a new connection bound as the rootdn; the caller closes it.
 func (s *Server) DialAdmin() (*ldap.Conn, error) { return s.dialAdmin() }
 
-func (s *Server) dialAdmin() (*ldap.Conn, error) {
+func (s *Server) dialAdmin() (*ldap.Conn, error) { return s.DialAs(AdminDN, AdminPassword) }
+
+// DialAs returns a new connection bound as dn; the caller closes it.
+func (s *Server) DialAs(dn, password string) (*ldap.Conn, error) {
 	c, err := ldap.DialURL(s.URL)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Bind(AdminDN, AdminPassword); err != nil {
+	if err := c.Bind(dn, password); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -443,14 +429,11 @@ func (s *Server) dialAdmin() (*ldap.Conn, error) {
 //	olcAccess: to dn.subtree="<ou>" by dn.exact="<ServiceDN>" write by * break
 func (s *Server) GrantService(t testing.TB, ou OU) {
 	t.Helper()
-	c, err := ldap.DialURL(s.URL)
+	c, err := s.DialAs("cn=admin,cn=config", AdminPassword)
 	if err != nil {
-		t.Fatalf("ldaptest: %v", err)
-	}
-	defer c.Close()
-	if err := c.Bind("cn=admin,cn=config", AdminPassword); err != nil {
 		t.Fatalf("ldaptest: bind to cn=config: %v", err)
 	}
+	defer c.Close()
 	mod := ldap.NewModifyRequest("olcDatabase={1}mdb,cn=config", nil)
 	var rules []string
 	for _, dn := range []string{ou.People, ou.Groups} {
