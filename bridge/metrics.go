@@ -21,6 +21,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	authFail *prometheus.CounterVec
+	busy     prometheus.Counter
 }
 
 // NewMetrics registers the collectors.
@@ -36,7 +37,10 @@ func NewMetrics() *Metrics {
 	m.authFail = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "scimbridge_auth_failures_total", Help: "Requests refused for missing or wrong credentials.",
 	}, []string{"endpoint"})
-	m.Registry.MustRegister(m.requests, m.duration, m.authFail,
+	m.busy = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "scimbridge_body_budget_refusals_total", Help: "Requests answered 503 because the bodies in flight held max_body_memory.",
+	})
+	m.Registry.MustRegister(m.requests, m.duration, m.authFail, m.busy,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -49,6 +53,9 @@ func (m *Metrics) Observe(method, route string, status int, d time.Duration) {
 
 // AuthFailure counts a refused credential.
 func (m *Metrics) AuthFailure(endpoint string) { m.authFail.WithLabelValues(endpoint).Inc() }
+
+// BodyBudgetRefusal counts a request refused for want of body memory.
+func (m *Metrics) BodyBudgetRefusal() { m.busy.Inc() }
 
 // AddBackends registers the collectors of every backend that is a
 // prometheus.Collector (the LDAP backend's calls, pool and id cache; the

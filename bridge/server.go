@@ -24,6 +24,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
 
 	"github.com/scimbridge/scimbridge/backends"
 	"github.com/scimbridge/scimbridge/bridge/config"
@@ -50,15 +52,20 @@ type Server struct {
 
 	ridPrefix  [8]byte
 	ridCounter atomic.Uint64
+	budget     *bodyBudget
 }
 
 // New builds the HTTP service for a loaded configuration and opened backends.
 func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logger) (*Server, error) {
-	s := &Server{Log: log, Settings: cfg.Settings, Metrics: NewMetrics()}
+	s := &Server{Log: log, Settings: cfg.Settings, Metrics: NewMetrics(),
+		budget: &bodyBudget{limit: int64(cfg.Settings.MaxBodyMemory)}}
 	_, _ = rand.Read(s.ridPrefix[:])
 	lim := Limits{MaxResults: cfg.Settings.MaxResults, DefaultCount: cfg.Settings.DefaultCount,
 		MaxOperations: cfg.Settings.MaxOperations, MaxMembers: cfg.Settings.MaxMembersPerPatch}
 	s.Metrics.AddBackends(opened, log)
+	s.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "scimbridge_body_memory_bytes", Help: "Memory held by the bodies of requests in flight, as charged to max_body_memory.",
+	}, func() float64 { return float64(s.budget.used.Load()) }))
 	for _, ec := range cfg.Endpoints {
 		b := opened[ec.Backend]
 		if b == nil {
@@ -75,16 +82,23 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 	s.App = fiber.New(fiber.Config{
 		AppName:               "scimbridge",
 		DisableStartupMessage: true,
-		BodyLimit:             readBodyLimit(cfg.Settings.MaxBodyBytes), // max_body_bytes: checkBody
-		ReadTimeout:           cfg.Settings.RequestTimeout + 5*time.Second,
-		WriteTimeout:          cfg.Settings.RequestTimeout + 5*time.Second,
-		IdleTimeout:           120 * time.Second,
-		ReadBufferSize:        16 << 10, // long filters live in the request line
-		Immutable:             true,
-		ErrorHandler:          s.errorHandler,
-		JSONEncoder:           json.Marshal,
-		JSONDecoder:           json.Unmarshal,
+		// Bodies are read by the handlers, after authentication (readBody).
+		StreamRequestBody: true,
+		BodyLimit:         readBodyLimit(cfg.Settings.MaxBodyBytes),
+		// The headers must arrive within header_timeout; the body then has
+		// the request's time (HeaderReceived below).
+		ReadTimeout:    cfg.Settings.HeaderTimeout,
+		Concurrency:    cfg.Settings.MaxConnections,
+		WriteTimeout:   cfg.Settings.RequestTimeout + 5*time.Second,
+		IdleTimeout:    120 * time.Second,
+		ReadBufferSize: 16 << 10, // long filters live in the request line
+		Immutable:      true,
+		ErrorHandler:   s.errorHandler,
+		JSONEncoder:    json.Marshal,
+		JSONDecoder:    json.Unmarshal,
 	})
+	bodyTime := fasthttp.RequestConfig{ReadTimeout: cfg.Settings.RequestTimeout + 5*time.Second}
+	s.App.Server().HeaderReceived = func(*fasthttp.RequestHeader) fasthttp.RequestConfig { return bodyTime }
 	s.App.Use(s.requestContext)
 	s.App.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	s.App.Get("/readyz", s.ready)
@@ -108,6 +122,7 @@ type ctxKey int
 const (
 	keyLog ctxKey = iota
 	keyRequestID
+	keyBodyCharge
 )
 
 var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
@@ -127,10 +142,11 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 	defer cancel()
 	c.SetUserContext(ctx)
 	start := time.Now()
-	err := s.checkBody(c)
-	if err == nil {
-		err = c.Next()
-	}
+	charge := &bodyCharge{s: s}
+	c.Locals(keyBodyCharge, charge)
+	defer charge.release()
+	err := c.Next()
+	s.discardBody(c)
 	if err != nil {
 		if herr := s.errorHandler(c, err); herr != nil {
 			return herr
@@ -263,13 +279,21 @@ func (h *handler) need(verb string, next fiber.Handler) fiber.Handler {
 		if p == nil || !p.Scopes[scope] {
 			return scim.Errorf(403, "", "the credential lacks the %q scope", scope)
 		}
+		switch c.Method() {
+		case fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch:
+			if err := h.s.readBody(c); err != nil {
+				return err
+			}
+		}
 		return next(c)
 	}
 }
 
 // decodeBody parses a JSON object body.
 func decodeBody(c *fiber.Ctx) (map[string]any, error) {
-	body := c.Body()
+	// The body readBody took (not c.Body(), which copies it and would
+	// decode a Content-Encoding again, without a limit).
+	body := c.Request().Body()
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, scim.BadRequest(scim.TypeInvalidSyntax, "the request body is empty")
 	}

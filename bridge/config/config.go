@@ -45,6 +45,16 @@ type Settings struct {
 	TLSKeyFile  string `koanf:"tls_key_file"`
 	// MaxBodyBytes bounds request bodies. Default 10 MiB.
 	MaxBodyBytes int `koanf:"max_body_bytes"`
+	// MaxBodyMemory bounds the memory that the bodies of all requests in
+	// flight hold together: as read, as decoded and as parsed (estimated
+	// before parsing). Past it a request is answered 503 with Retry-After.
+	// Default 128 MiB.
+	MaxBodyMemory int `koanf:"max_body_memory"`
+	// HeaderTimeout bounds the wait for a request's headers once its first
+	// byte arrived. Default 10s.
+	HeaderTimeout time.Duration `koanf:"header_timeout"`
+	// MaxConnections bounds the connections served at once. Default 1024.
+	MaxConnections int `koanf:"max_connections"`
 	// RequestTimeout bounds every request, backend calls included. Default
 	// 50s, below Okta's 60 s give-up time.
 	RequestTimeout time.Duration `koanf:"request_timeout"`
@@ -66,8 +76,9 @@ type Settings struct {
 func DefaultSettings() Settings {
 	return Settings{
 		Listen: "127.0.0.1:8080", LogLevel: "info", LogFormat: "text",
-		MaxBodyBytes: 10 << 20, RequestTimeout: 50 * time.Second,
-		MaxResults: 1000, DefaultCount: 100, MaxOperations: 1000, MaxMembersPerPatch: 100000,
+		MaxBodyBytes: 10 << 20, MaxBodyMemory: 128 << 20, HeaderTimeout: 10 * time.Second, MaxConnections: 1024,
+		RequestTimeout: 50 * time.Second,
+		MaxResults:     1000, DefaultCount: 100, MaxOperations: 1000, MaxMembersPerPatch: 100000,
 		ShutdownTimeout: 30 * time.Second,
 	}
 }
@@ -328,7 +339,9 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 	_ = k.Load(confmap.Provider(map[string]any{
 		"listen": def.Listen, "log_level": def.LogLevel, "log_format": def.LogFormat,
 		"max_body_bytes": def.MaxBodyBytes, "request_timeout": def.RequestTimeout.String(),
-		"max_results": def.MaxResults, "default_count": def.DefaultCount, "max_operations": def.MaxOperations,
+		"max_body_memory": def.MaxBodyMemory, "header_timeout": def.HeaderTimeout.String(),
+		"max_connections": def.MaxConnections,
+		"max_results":     def.MaxResults, "default_count": def.DefaultCount, "max_operations": def.MaxOperations,
 		"max_members_per_request": def.MaxMembersPerPatch, "shutdown_timeout": def.ShutdownTimeout.String(),
 	}, "."), nil)
 	_ = k.Load(confmap.Provider(fileVals, "."), nil)
@@ -353,6 +366,10 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid server settings",
 			Detail: "max_results must be at least 1, default_count not negative, max_body_bytes at least 1024 and request_timeout positive."})
 	}
+	if s.MaxBodyMemory < 2*s.MaxBodyBytes || s.HeaderTimeout <= 0 || s.MaxConnections < 1 {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid server settings",
+			Detail: "max_body_memory must be at least twice max_body_bytes (a body is held as read and as parsed), header_timeout positive and max_connections at least 1."})
+	}
 	if s.DefaultCount > s.MaxResults {
 		s.DefaultCount = s.MaxResults
 	}
@@ -362,6 +379,7 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 var knownSettings = map[string]struct{}{
 	"listen": {}, "log_level": {}, "log_format": {}, "tls_cert_file": {}, "tls_key_file": {},
 	"max_body_bytes": {}, "request_timeout": {}, "max_results": {}, "default_count": {},
+	"max_body_memory": {}, "header_timeout": {}, "max_connections": {},
 	"max_operations": {}, "max_members_per_request": {}, "shutdown_timeout": {}, "metrics_listen": {},
 }
 
