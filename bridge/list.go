@@ -213,7 +213,8 @@ func (h *handler) runQuery(c *fiber.Ctx, sp searchParams) error {
 	if err != nil {
 		return err
 	}
-	q := ListQuery{StartIndex: 1, Count: h.r.Limits.DefaultCount, WithLists: proj.wants("members")}
+	principal, _ := c.Locals("principal").(*Principal)
+	q := ListQuery{StartIndex: 1, Count: h.r.Limits.DefaultCount, WithLists: proj.wants("members"), Credential: principal}
 	if sp.StartIndex != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(sp.StartIndex))
 		if err != nil {

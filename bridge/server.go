@@ -57,7 +57,9 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 	s := &Server{Log: log, Settings: cfg.Settings, Metrics: NewMetrics()}
 	_, _ = rand.Read(s.ridPrefix[:])
 	lim := Limits{MaxResults: cfg.Settings.MaxResults, DefaultCount: cfg.Settings.DefaultCount,
-		MaxOperations: cfg.Settings.MaxOperations, MaxMembers: cfg.Settings.MaxMembersPerPatch}
+		MaxOperations: cfg.Settings.MaxOperations, MaxMembers: cfg.Settings.MaxMembersPerPatch,
+		MaxFilterScan: cfg.Settings.MaxFilterScan}
+	scans := newScanLimiter(cfg.Settings.MaxConcurrentScans)
 	s.Metrics.AddBackends(opened, log)
 	for _, ec := range cfg.Endpoints {
 		b := opened[ec.Backend]
@@ -67,8 +69,10 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 		elog := log.Named(ec.Name)
 		ep := &Endpoint{Name: ec.Name, BasePath: ec.BasePath, Auth: NewAuthenticator(ec.Tokens, ec.Basic), Backend: b}
 		ep.Users = NewResource(ec.Users, b, elog.Named("users"), lim)
+		ep.Users.scans = scans
 		if ec.Groups != nil {
 			ep.Groups = NewResource(ec.Groups, b, elog.Named("groups"), lim)
+			ep.Groups.scans = scans
 		}
 		s.Endpoints = append(s.Endpoints, ep)
 	}
