@@ -345,7 +345,7 @@ func (h *handler) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	doc, err := h.r.Get(c.UserContext(), id, proj.wants("members"))
+	doc, err := h.r.Get(c.UserContext(), id, proj.wants("members") && h.access(c).readable("members"))
 	if err != nil {
 		return err
 	}
@@ -356,12 +356,14 @@ func (h *handler) get(c *fiber.Ctx) error {
 // written, so that a bad list refuses the request instead of failing after
 // the write.
 func (h *handler) projectionOf(c *fiber.Ctx) (projection, error) {
-	return parseProjection(h.r.RT, c.Query("attributes"), c.Query("excludedAttributes"))
+	return h.access(c).projection(c.Query("attributes"), c.Query("excludedAttributes"))
 }
 
 // respond writes a resource with its ETag, projected as the request's
-// attributes / excludedAttributes ask.
+// attributes / excludedAttributes ask, without what the credential may
+// not read.
 func (h *handler) respond(c *fiber.Ctx, status int, doc scim.Doc, proj projection) error {
+	h.access(c).strip(doc)
 	h.decorate(c, doc)
 	c.Set("ETag", doc["meta"].(map[string]any)["version"].(string))
 	return h.s.writeJSON(c, status, proj.apply(h.r.RT, doc))
@@ -473,6 +475,9 @@ func (h *handler) patch(c *fiber.Ctx) error {
 			}
 			ops = append(ops, op)
 		}
+	}
+	if err := h.access(c).checkPatchPaths(ops); err != nil {
+		return err
 	}
 	doc, err := h.r.Patch(c.UserContext(), id, ops, c.Get("If-Match"))
 	if err != nil {
