@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/scimbridge/scimbridge/bridge/bridgetest"
+	"github.com/scimbridge/scimbridge/bridge/config"
 )
 
 // Issue #9 finding 2: sortBy=password ordered SQL rows by the password
@@ -158,6 +159,53 @@ func TestCrossResourceAttributesNeedTheirScope(t *testing.T) {
 			r := full.Must(200, "GET", "/Groups/"+gid, nil)
 			if !strings.Contains(string(r.Body), uid) || !strings.Contains(string(r.Body), oid) {
 				t.Errorf("memberships after the writes: %s", r.Body)
+			}
+		})
+	}
+}
+
+// A custom sub-attribute declared writeOnly is as absent as password, and
+// a PATCH path whose value filter names it is refused: its values are
+// never read back, so it could select nothing.
+func TestWriteOnlySubAttributeInPatchPaths(t *testing.T) {
+	const acme = "urn:ietf:params:scim:schemas:extension:acme:2.0:User"
+	cfg := strings.Replace(memoryConfig, `  attribute "accountSize" { type = "integer" }`, `  attribute "accountSize" { type = "integer" }
+  attribute "creds" {
+    type         = "complex"
+    multi_valued = true
+    sub_attribute "type" { type = "string" }
+    sub_attribute "secret" {
+      type       = "string"
+      mutability = "writeOnly"
+    }
+  }`, 1)
+	cfg = strings.Replace(cfg, `    attribute "groups.value" { native = "memberOf" }`, `    attribute "groups.value" { native = "memberOf" }
+    attribute "`+acme+`:creds[type eq \"otp\"].secret" { native = "otpSecret" }
+    attribute "`+acme+`:creds[type eq \"otp\"].type" { native = "otpType" }`, 1)
+	srv := bridgetest.Start(t, cfg, map[string]config.BackendType{"memory": bridgetest.Static(newMemory())})
+	c := bridgetest.NewClient(t, srv.URL+"/scim/v2")
+	u := c.Must(201, "POST", "/Users", map[string]any{"userName": "otp.user",
+		acme: map[string]any{"creds": []any{map[string]any{"type": "otp", "secret": "s3cret"}}}})
+	id := bridgetest.Str(u.JSON, "id")
+	if strings.Contains(string(u.Body), "s3cret") {
+		t.Fatalf("the create answer holds the secret: %s", u.Body)
+	}
+	op := func(path string) map[string]any {
+		return map[string]any{"Operations": []any{map[string]any{"op": "replace", "path": path, "value": "x"}}}
+	}
+	for _, tc := range []queryCase{
+		{"patch filter on the secret", "PATCH", "/Users/" + id, op(acme + `:creds[secret eq "s3cret"].type`), 400, "invalidFilter", []string{"creds.secret"}},
+		{"list filter", "GET", "/Users?filter=" + q(acme+`:creds.secret eq "s3cret"`), nil, 400, "invalidFilter", nil},
+		{"list value filter", "GET", "/Users?filter=" + q(acme+`:creds[secret sw "s"]`), nil, 400, "invalidFilter", nil},
+		{"attributes", "GET", "/Users/" + id + "?attributes=" + acme + ":creds.secret", nil, 400, "invalidValue", nil},
+		{"sortBy", "GET", "/Users?sortBy=" + acme + ":creds.secret", nil, 400, "invalidValue", nil},
+		// Writing the secret through a filter on its type is fine.
+		{"patch the secret", "PATCH", "/Users/" + id, op(acme + `:creds[type eq "otp"].secret`), 200, "", nil},
+		{"the rest of the attribute", "GET", "/Users/" + id + "?attributes=" + acme + ":creds", nil, 200, "", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if r := tc.run(t, c); r.Status < 300 && (strings.Contains(string(r.Body), "s3cret") || strings.Contains(string(r.Body), `"secret"`)) {
+				t.Errorf("answered the secret: %s", r.Body)
 			}
 		})
 	}
