@@ -53,6 +53,11 @@ func (s *Server) serviceProviderConfig(c *fiber.Ctx, ep *Endpoint) map[string]an
 			"maxMembersPerRequest":  s.Settings.MaxMembersPerPatch,
 			"maxFilterLength":       scim.MaxFilterLength,
 			"requestTimeoutSeconds": int(s.Settings.RequestTimeout.Seconds()),
+			// Filters and sorts the directory cannot evaluate are
+			// evaluated by the bridge over at most this many records,
+			// at most this many lists at a time per credential.
+			"maxFilterScan":                   s.Settings.MaxFilterScan,
+			"maxConcurrentScansPerCredential": s.Settings.MaxConcurrentScans,
 		},
 		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": c.BaseURL() + ep.BasePath + "/ServiceProviderConfig"},
 	}

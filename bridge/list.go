@@ -209,11 +209,14 @@ func (h *handler) search(c *fiber.Ctx) error {
 
 func (h *handler) runQuery(c *fiber.Ctx, sp searchParams) error {
 	rt := h.r.RT
-	proj, err := parseProjection(rt, sp.Attributes, sp.Excluded)
+	acc := h.access(c)
+	proj, err := acc.projection(sp.Attributes, sp.Excluded)
 	if err != nil {
 		return err
 	}
-	q := ListQuery{StartIndex: 1, Count: h.r.Limits.DefaultCount, WithLists: proj.wants("members")}
+	principal, _ := c.Locals("principal").(*Principal)
+	q := ListQuery{StartIndex: 1, Count: h.r.Limits.DefaultCount, WithLists: proj.wants("members") && acc.readable("members"),
+		Credential: principal}
 	if sp.StartIndex != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(sp.StartIndex))
 		if err != nil {
@@ -236,14 +239,18 @@ func (h *handler) runQuery(c *fiber.Ctx, sp searchParams) error {
 		if err != nil {
 			return err
 		}
-		if err := scim.CheckFilter(rt, expr); err != nil {
+		if err := acc.checkFilter(expr); err != nil {
 			return err
 		}
 		q.Filter = expr
 	}
 	if sp.SortBy != "" {
-		if _, err := scim.ResolvePath(rt, sp.SortBy); err != nil {
+		p, err := scim.ResolvePath(rt, sp.SortBy)
+		if err != nil {
 			return scim.BadRequest(scim.TypeInvalidValue, "unknown sortBy attribute %q", sp.SortBy)
+		}
+		if err := acc.check(p, useSortBy); err != nil {
+			return err
 		}
 		q.SortBy = sp.SortBy
 	}
@@ -260,6 +267,7 @@ func (h *handler) runQuery(c *fiber.Ctx, sp searchParams) error {
 	}
 	resources := make([]any, 0, len(res.Resources))
 	for _, d := range res.Resources {
+		acc.strip(d)
 		h.decorate(c, d)
 		resources = append(resources, proj.apply(rt, d))
 	}

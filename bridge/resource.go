@@ -29,11 +29,17 @@ type Resource struct {
 	Log     hclog.Logger
 	Limits  Limits
 	locks   [64]sync.Mutex
+	// scans, when set, bounds the in-memory lists each credential runs
+	// at once; one limiter is shared by every resource of a server.
+	scans *scanLimiter
 }
 
 // Limits bound what one request may ask for.
 type Limits struct {
 	MaxResults, DefaultCount, MaxOperations, MaxMembers int
+	// MaxFilterScan bounds the records one list may read to evaluate a
+	// filter or sort the backend cannot run (max_filter_scan).
+	MaxFilterScan int
 }
 
 // NewResource builds a Resource.
@@ -448,6 +454,9 @@ type ListQuery struct {
 	StartIndex int
 	Count      int
 	WithLists  bool
+	// Credential is who asks; in-memory evaluation is limited per
+	// credential. Nil: not limited.
+	Credential *Principal
 }
 
 // ListResult is one page.
@@ -457,12 +466,9 @@ type ListResult struct {
 	StartIndex   int
 }
 
-// maxScan bounds how many records an in-memory filter may look at.
-const maxScan = 200000
-
 // List runs a query: pushed down to the backend when the filter compiles
 // exactly, otherwise over the backend's superset with the SCIM filter
-// evaluated in memory.
+// evaluated in memory (see listInMemory).
 func (r *Resource) List(ctx context.Context, q ListQuery) (*ListResult, error) {
 	if q.StartIndex < 1 {
 		q.StartIndex = 1
@@ -471,13 +477,17 @@ func (r *Resource) List(ctx context.Context, q ListQuery) (*ListResult, error) {
 		return r.listByID(ctx, id, q)
 	}
 	var nf backends.Filter
+	var why inMemory
 	exact := true
 	if q.Filter != nil {
-		nf, exact = r.Mapping.Compile(q.Filter)
+		nf, exact, why.filter = r.Mapping.CompileResidual(q.Filter)
 	}
 	sortKey, sortable := "", true
 	if q.SortBy != "" {
 		sortKey, sortable = r.Mapping.SortKey(q.SortBy)
+		if !sortable {
+			why.sortBy = q.SortBy
+		}
 	}
 	attrs := r.Mapping.NativeAttrs(q.WithLists)
 	if exact && sortable {
@@ -497,57 +507,12 @@ func (r *Resource) List(ctx context.Context, q ListQuery) (*ListResult, error) {
 		if !errors.Is(err, backends.ErrUnsupported) {
 			return nil, err
 		}
-		r.Log.Debug("backend cannot run the filter; filtering in memory", "error", err)
+		r.Log.Debug("backend cannot run the query; evaluating it in memory", "error", err)
+		// The backend refused the sort or the filter: listInMemory also
+		// names the filter when the backend refuses it without the sort.
+		why.sortBy = q.SortBy
 	}
-	return r.listInMemory(ctx, nf, q, attrs)
-}
-
-func (r *Resource) listInMemory(ctx context.Context, nf backends.Filter, q ListQuery, attrs []string) (*ListResult, error) {
-	// Filters on members need the lists even when they are not returned.
-	withLists := q.WithLists || (q.Filter != nil && mentions(q.Filter, "members"))
-	if withLists {
-		attrs = r.Mapping.NativeAttrs(true)
-	}
-	page, err := r.Backend.Search(ctx, r.RT.Name, backends.Query{Filter: nf, Attrs: attrs, Count: maxScan})
-	if errors.Is(err, backends.ErrUnsupported) {
-		page, err = r.Backend.Search(ctx, r.RT.Name, backends.Query{Attrs: attrs, Count: maxScan})
-	}
-	if err != nil {
-		return nil, err
-	}
-	if page.Total > maxScan {
-		return nil, scim.BadRequest(scim.TypeTooMany, "the filter cannot be run by the directory and would scan more than %d entries; narrow it", maxScan)
-	}
-	var matched []scim.Doc
-	for _, rec := range page.Records {
-		d, err := r.render(rec)
-		if err != nil {
-			return nil, err
-		}
-		if q.Filter == nil || scim.Match(r.RT, q.Filter, d) {
-			matched = append(matched, d)
-		}
-	}
-	if q.SortBy != "" {
-		if p, err := scim.ResolvePath(r.RT, q.SortBy); err == nil {
-			sortDocs(r.RT, matched, p, q.Descending)
-		}
-	}
-	out := &ListResult{TotalResults: len(matched), StartIndex: q.StartIndex}
-	start := q.StartIndex - 1
-	if start < len(matched) {
-		end := len(matched)
-		if q.Count >= 0 && start+q.Count < end {
-			end = start + q.Count
-		}
-		out.Resources = matched[start:end]
-	}
-	if !q.WithLists && withLists {
-		for _, d := range out.Resources {
-			delete(d, "members")
-		}
-	}
-	return out, nil
+	return r.listInMemory(ctx, nf, q, attrs, why)
 }
 
 func (r *Resource) listByID(ctx context.Context, id string, q ListQuery) (*ListResult, error) {
@@ -602,27 +567,4 @@ func mentions(e filter.Expression, attr string) bool {
 		return mentions(x.Expression, attr)
 	}
 	return false
-}
-
-func sortDocs(rt *scim.ResourceType, docs []scim.Doc, p scim.Path, desc bool) {
-	key := func(d scim.Doc) string {
-		v := scim.GetPath(rt, d, p)
-		if l, ok := v.([]any); ok {
-			if len(l) == 0 {
-				return ""
-			}
-			v = l[0]
-			if m, ok := v.(map[string]any); ok {
-				v = m["value"]
-			}
-		}
-		return strings.ToLower(scim.FilterValueString(v))
-	}
-	sort.SliceStable(docs, func(i, j int) bool {
-		a, b := key(docs[i]), key(docs[j])
-		if desc {
-			return a > b
-		}
-		return a < b
-	})
 }

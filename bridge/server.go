@@ -61,7 +61,9 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 		budget: &bodyBudget{limit: int64(cfg.Settings.MaxBodyMemory)}}
 	_, _ = rand.Read(s.ridPrefix[:])
 	lim := Limits{MaxResults: cfg.Settings.MaxResults, DefaultCount: cfg.Settings.DefaultCount,
-		MaxOperations: cfg.Settings.MaxOperations, MaxMembers: cfg.Settings.MaxMembersPerPatch}
+		MaxOperations: cfg.Settings.MaxOperations, MaxMembers: cfg.Settings.MaxMembersPerPatch,
+		MaxFilterScan: cfg.Settings.MaxFilterScan}
+	scans := newScanLimiter(cfg.Settings.MaxConcurrentScans)
 	s.Metrics.AddBackends(opened, log)
 	s.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "scimbridge_body_memory_bytes", Help: "Memory held by the bodies of requests in flight, as charged to max_body_memory.",
@@ -74,8 +76,10 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 		elog := log.Named(ec.Name)
 		ep := &Endpoint{Name: ec.Name, BasePath: ec.BasePath, Auth: NewAuthenticator(ec.Tokens, ec.Basic), Backend: b}
 		ep.Users = NewResource(ec.Users, b, elog.Named("users"), lim)
+		ep.Users.scans = scans
 		if ec.Groups != nil {
 			ep.Groups = NewResource(ec.Groups, b, elog.Named("groups"), lim)
+			ep.Groups.scans = scans
 		}
 		s.Endpoints = append(s.Endpoints, ep)
 	}
@@ -365,7 +369,7 @@ func (h *handler) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	doc, err := h.r.Get(c.UserContext(), id, proj.wants("members"))
+	doc, err := h.r.Get(c.UserContext(), id, proj.wants("members") && h.access(c).readable("members"))
 	if err != nil {
 		return err
 	}
@@ -376,12 +380,14 @@ func (h *handler) get(c *fiber.Ctx) error {
 // written, so that a bad list refuses the request instead of failing after
 // the write.
 func (h *handler) projectionOf(c *fiber.Ctx) (projection, error) {
-	return parseProjection(h.r.RT, c.Query("attributes"), c.Query("excludedAttributes"))
+	return h.access(c).projection(c.Query("attributes"), c.Query("excludedAttributes"))
 }
 
 // respond writes a resource with its ETag, projected as the request's
-// attributes / excludedAttributes ask.
+// attributes / excludedAttributes ask, without what the credential may
+// not read.
 func (h *handler) respond(c *fiber.Ctx, status int, doc scim.Doc, proj projection) error {
+	h.access(c).strip(doc)
 	h.decorate(c, doc)
 	c.Set("ETag", doc["meta"].(map[string]any)["version"].(string))
 	return h.s.writeJSON(c, status, proj.apply(h.r.RT, doc))
@@ -493,6 +499,9 @@ func (h *handler) patch(c *fiber.Ctx) error {
 			}
 			ops = append(ops, op)
 		}
+	}
+	if err := h.access(c).checkPatchPaths(ops); err != nil {
+		return err
 	}
 	doc, err := h.r.Patch(c.UserContext(), id, ops, c.Get("If-Match"))
 	if err != nil {

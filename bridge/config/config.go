@@ -70,6 +70,15 @@ type Settings struct {
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
 	// MetricsListen, when set, serves Prometheus metrics on that address.
 	MetricsListen string `koanf:"metrics_listen"`
+	// MaxFilterScan bounds the records one list request may read to
+	// evaluate a filter or sort the directory cannot run; past it the
+	// request is refused with 400 invalidFilter. 0 refuses every such
+	// query. Default 50000.
+	MaxFilterScan int `koanf:"max_filter_scan"`
+	// MaxConcurrentScans bounds the list requests one credential may have
+	// evaluating a filter or sort in memory at once; past it: 429 with
+	// Retry-After. Default 2.
+	MaxConcurrentScans int `koanf:"max_concurrent_scans_per_credential"`
 }
 
 // DefaultSettings returns the defaults.
@@ -80,6 +89,7 @@ func DefaultSettings() Settings {
 		RequestTimeout: 50 * time.Second,
 		MaxResults:     1000, DefaultCount: 100, MaxOperations: 1000, MaxMembersPerPatch: 100000,
 		ShutdownTimeout: 30 * time.Second,
+		MaxFilterScan:   50000, MaxConcurrentScans: 2,
 	}
 }
 
@@ -343,6 +353,7 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 		"max_connections": def.MaxConnections,
 		"max_results":     def.MaxResults, "default_count": def.DefaultCount, "max_operations": def.MaxOperations,
 		"max_members_per_request": def.MaxMembersPerPatch, "shutdown_timeout": def.ShutdownTimeout.String(),
+		"max_filter_scan": def.MaxFilterScan, "max_concurrent_scans_per_credential": def.MaxConcurrentScans,
 	}, "."), nil)
 	_ = k.Load(confmap.Provider(fileVals, "."), nil)
 	_ = k.Load(env.Provider(".", env.Opt{Prefix: "SCIMBRIDGE_", TransformFunc: func(key, v string) (string, any) {
@@ -370,6 +381,10 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid server settings",
 			Detail: "max_body_memory must be at least twice max_body_bytes (a body is held as read and as parsed), header_timeout positive and max_connections at least 1."})
 	}
+	if s.MaxFilterScan < 0 || s.MaxConcurrentScans < 1 {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid server settings",
+			Detail: "max_filter_scan must not be negative (0 refuses every filter the directory cannot evaluate) and max_concurrent_scans_per_credential must be at least 1."})
+	}
 	if s.DefaultCount > s.MaxResults {
 		s.DefaultCount = s.MaxResults
 	}
@@ -381,6 +396,7 @@ var knownSettings = map[string]struct{}{
 	"max_body_bytes": {}, "request_timeout": {}, "max_results": {}, "default_count": {},
 	"max_body_memory": {}, "header_timeout": {}, "max_connections": {},
 	"max_operations": {}, "max_members_per_request": {}, "shutdown_timeout": {}, "metrics_listen": {},
+	"max_filter_scan": {}, "max_concurrent_scans_per_credential": {},
 }
 
 var attrTypes = map[string]bool{

@@ -130,3 +130,25 @@ endpoint "e" {
 		}
 	}
 }
+
+func TestQueryLimitSettings(t *testing.T) {
+	cfg, diags := load(t, minimal, nil)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if cfg.Settings.MaxFilterScan != 50000 || cfg.Settings.MaxConcurrentScans != 2 {
+		t.Errorf("defaults: max_filter_scan %d, max_concurrent_scans_per_credential %d", cfg.Settings.MaxFilterScan, cfg.Settings.MaxConcurrentScans)
+	}
+	for _, bad := range []string{"max_filter_scan = -1", "max_concurrent_scans_per_credential = 0"} {
+		_, diags := load(t, strings.Replace(minimal, `log_level       = "debug"`, bad, 1), nil)
+		if !diags.HasErrors() {
+			t.Errorf("%s: accepted", bad)
+		}
+	}
+	t.Setenv("SCIMBRIDGE_MAX_FILTER_SCAN", "0")
+	t.Setenv("SCIMBRIDGE_MAX_CONCURRENT_SCANS_PER_CREDENTIAL", "5")
+	cfg, diags = load(t, minimal, nil)
+	if diags.HasErrors() || cfg.Settings.MaxFilterScan != 0 || cfg.Settings.MaxConcurrentScans != 5 {
+		t.Errorf("from the environment: %+v %v", cfg.Settings, diags)
+	}
+}

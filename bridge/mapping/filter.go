@@ -15,12 +15,50 @@ import (
 // is false, f (possibly nil: everything) selects a superset and the caller
 // must evaluate the SCIM filter in memory.
 func (m *Mapping) Compile(e filter.Expression) (f backends.Filter, exact bool) {
+	f, exact, _ = m.CompileResidual(e)
+	return f, exact
+}
+
+// CompileResidual is Compile that also names, in canonical form and once
+// each, the attribute paths of the terms it could not translate: what the
+// caller must evaluate in memory, and what an error telling the client
+// that such a query is too broad should name.
+func (m *Mapping) CompileResidual(e filter.Expression) (f backends.Filter, exact bool, residual []string) {
+	c := compiler{m: m, seen: map[string]bool{}}
+	f, exact = c.compile(e)
+	return f, exact, c.residual
+}
+
+// compiler collects the terms that stay for the bridge to evaluate.
+type compiler struct {
+	m        *Mapping
+	residual []string
+	seen     map[string]bool
+}
+
+// leftOver records a term that was not translated.
+func (c *compiler) leftOver(ap filter.AttributePath) {
+	name := ap.String()
+	if p, err := scim.ResolveFilterPath(c.m.RT, ap); err == nil {
+		name = p.String()
+	}
+	if !c.seen[name] {
+		c.seen[name] = true
+		c.residual = append(c.residual, name)
+	}
+}
+
+func (c *compiler) compile(e filter.Expression) (backends.Filter, bool) {
 	switch x := e.(type) {
 	case *filter.AttributeExpression:
-		return m.compileCompare(x)
+		f, ok := c.m.compileCompare(x)
+		if !ok {
+			c.leftOver(x.AttributePath)
+		}
+		return f, ok
 	case *filter.LogicalExpression:
-		lf, lx := m.Compile(x.Left)
-		rf, rx := m.Compile(x.Right)
+		lf, lx := c.compile(x.Left)
+		rf, rx := c.compile(x.Right)
 		if x.Operator == filter.AND {
 			switch {
 			case lf != nil && rf != nil:
@@ -41,13 +79,17 @@ func (m *Mapping) Compile(e filter.Expression) (f backends.Filter, exact bool) {
 		}
 		return nil, false
 	case *filter.NotExpression:
-		inner, ok := m.Compile(x.Expression)
+		inner, ok := c.compile(x.Expression)
 		if inner != nil && ok {
 			return backends.Not{Filter: inner}, true
 		}
 		return nil, false
 	case *filter.ValuePath:
-		return m.compileValuePath(x)
+		f, ok := c.m.compileValuePath(x)
+		if !ok {
+			c.leftOver(x.AttributePath)
+		}
+		return f, ok
 	}
 	return nil, false
 }
@@ -217,7 +259,9 @@ func selectorEquals(sel map[string]any, terms map[string]any) bool {
 	return true
 }
 
-// SortKey returns the native attribute to sort by for a SCIM path.
+// SortKey returns the native attribute to sort by for a SCIM path. A
+// write-only attribute (a password) is never a sort key: the order of the
+// answers would reveal the stored values.
 func (m *Mapping) SortKey(path string) (string, bool) {
 	rt := m.RT
 	p, err := scim.ResolvePath(rt, path)
@@ -225,7 +269,7 @@ func (m *Mapping) SortKey(path string) (string, bool) {
 		return "", false
 	}
 	for _, a := range m.Attrs {
-		if a.Kind == Single && a.FromNative == nil && a.Path.Schema == p.Schema && a.Path.Attr == p.Attr && a.Path.Sub == p.Sub {
+		if a.Kind == Single && a.FromNative == nil && !a.WriteOnly && a.Path.Schema == p.Schema && a.Path.Attr == p.Attr && a.Path.Sub == p.Sub {
 			return a.Native, true
 		}
 	}

@@ -275,7 +275,7 @@ func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
 		}
 	}
 	a.ReadOnly = path.Attr.Mutability == scim.ReadOnly || (a.Target != nil && a.Target.Mutability == scim.ReadOnly && a.Kind != Collection)
-	a.WriteOnly = path.Attr.Returned == "never"
+	a.WriteOnly = path.Attr.Returned == "never" || a.Target.Returned == "never"
 
 	native, d := literalString(content.Attributes["native"])
 	diags = append(diags, d...)
@@ -896,6 +896,27 @@ func (m *Mapping) NativeAttrs(withLists bool) []string {
 		return slices.Clip(m.nativeAttrs[1])
 	}
 	return slices.Clip(m.nativeAttrs[0])
+}
+
+// WriteOnly reports whether the attribute p names (with its sub-attribute,
+// if any) is never read back: its schema says returned "never" (password,
+// a custom attribute or sub-attribute declared writeOnly) or its mapping is
+// write-only. Such values are never read from the directory, never in a
+// rendered resource, never pushed down into a filter or a sort; clients may
+// not filter, sort or project on them either (see the bridge).
+func (m *Mapping) WriteOnly(p scim.Path) bool {
+	if p.Attr == nil {
+		return false
+	}
+	if p.Attr.Returned == "never" || (p.Sub != nil && p.Sub.Returned == "never") {
+		return true
+	}
+	for _, a := range m.Attrs {
+		if a.WriteOnly && a.Path.Schema == p.Schema && a.Path.Attr == p.Attr && a.Path.Sub == p.Sub {
+			return true
+		}
+	}
+	return false
 }
 
 // ToNativeUsesResource reports whether to_native reads the whole resource.

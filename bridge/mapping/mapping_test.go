@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -153,5 +154,108 @@ func TestOneElementMappingTakesUntypedValues(t *testing.T) {
 	attrs, err := m.ToNative(scim.Doc{"emails": []any{map[string]any{"value": "x@y", "primary": true}}})
 	if err != nil || strings.Join(attrs["mail"], ",") != "x@y" {
 		t.Fatalf("%v %v", attrs, err)
+	}
+}
+
+func TestCompileResidualNamesWhatStaysInMemory(t *testing.T) {
+	m, diags := decode(t, userMapping+`attribute "password" { native = "pw" }`)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	cases := []struct {
+		filter   string
+		exact    bool
+		residual []string
+	}{
+		{`userName eq "x"`, true, nil},
+		{`title eq "x"`, false, []string{"title"}},
+		{`userName sw "j" and TITLE eq "x"`, false, []string{"title"}},
+		{`emails.type eq "work" or (title pr and emails.type eq "home")`, false, []string{"emails.type", "title"}},
+		{`not (id eq "1")`, false, []string{"id"}},
+		{`emails[type eq "other" and value co "x"]`, false, []string{"emails"}},
+		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "x"`, false,
+			[]string{"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"}},
+		// A write-only attribute is never pushed down, even when mapped.
+		{`password eq "secret"`, false, []string{"password"}},
+	}
+	for _, tc := range cases {
+		expr, err := scim.ParseFilter(tc.filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, exact, residual := m.CompileResidual(expr)
+		if exact != tc.exact || !reflect.DeepEqual(residual, tc.residual) {
+			t.Errorf("%s: exact=%v residual=%q, want exact=%v residual=%q", tc.filter, exact, residual, tc.exact, tc.residual)
+		}
+	}
+}
+
+func TestWriteOnlyIsNeverReadNorSorted(t *testing.T) {
+	m, diags := decode(t, userMapping+`attribute "password" { native = "pw" }`)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if key, ok := m.SortKey("password"); ok {
+		t.Errorf("SortKey(password) = %q: a sort by the stored password is an oracle on it", key)
+	}
+	if _, ok := m.SortKey("userName"); !ok {
+		t.Error("SortKey(userName) refused")
+	}
+	for _, n := range m.NativeAttrs(true) {
+		if n == "pw" {
+			t.Errorf("NativeAttrs reads the password column: %v", m.NativeAttrs(true))
+		}
+	}
+	doc, err := m.FromNative(backends.Record{ID: "1", Attrs: backends.Attrs{"login": {"a"}, "pw": {"secret"}}})
+	if err != nil || doc["password"] != nil {
+		t.Errorf("FromNative rendered the password: %v %v", doc, err)
+	}
+	for path, want := range map[string]bool{"password": true, "userName": false, "emails.value": false, "name.givenName": false} {
+		p, err := scim.ResolvePath(m.RT, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.WriteOnly(p); got != want {
+			t.Errorf("WriteOnly(%s) = %v, want %v", path, got, want)
+		}
+	}
+}
+
+// A custom sub-attribute declared writeOnly is as hidden as password.
+func TestWriteOnlySubAttribute(t *testing.T) {
+	ext := &scim.Schema{ID: "urn:ietf:params:scim:schemas:extension:acme:2.0:User", Attributes: []*scim.Attribute{
+		{Name: "creds", Type: scim.TypeComplex, MultiValued: true, Mutability: scim.ReadWrite, Returned: "default", SubAttributes: []*scim.Attribute{
+			{Name: "type", Type: scim.TypeString, Mutability: scim.ReadWrite, Returned: "default"},
+			{Name: "secret", Type: scim.TypeString, Mutability: scim.WriteOnly, Returned: "never"},
+		}},
+	}}
+	f, diags := hclsyntax.ParseConfig([]byte(`attribute "userName" { native = "login" }
+attribute "urn:ietf:params:scim:schemas:extension:acme:2.0:User:creds[type eq \"otp\"].secret" { native = "otp" }
+attribute "urn:ietf:params:scim:schemas:extension:acme:2.0:User:creds[type eq \"otp\"].type" { native = "otpType" }
+`), "m.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	rt := &scim.ResourceType{Name: "User", Endpoint: "/Users", Schema: scim.CoreUser(), Extensions: []scim.Extension{{Schema: ext}}}
+	m, diags := Decode(f.Body, rt)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	doc, err := m.FromNative(backends.Record{ID: "1", Attrs: backends.Attrs{"login": {"a"}, "otp": {"s3cret"}, "otpType": {"otp"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(fmt.Sprint(doc), "s3cret") {
+		t.Errorf("FromNative rendered a writeOnly sub-attribute: %v", doc)
+	}
+	p, err := scim.ResolvePath(rt, ext.ID+":creds.secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.WriteOnly(p) {
+		t.Error("WriteOnly(creds.secret) = false")
+	}
+	if p, _ := scim.ResolvePath(rt, ext.ID+":creds"); m.WriteOnly(p) {
+		t.Error("WriteOnly(creds) = true: only its secret is write-only")
 	}
 }

@@ -11,17 +11,35 @@ import (
 
 // CheckFilter verifies that every attribute a filter names exists.
 func CheckFilter(rt *ResourceType, e filter.Expression) error {
+	return WalkFilter(rt, e, nil)
+}
+
+// WalkFilter checks a filter as CheckFilter does and calls fn, when not
+// nil, with every attribute path the filter names: each compared
+// attribute, and for a value filter (emails[type eq "work"]) the
+// multi-valued attribute and each of its sub-attributes the filter names.
+// An error from fn stops the walk and is returned.
+func WalkFilter(rt *ResourceType, e filter.Expression, fn func(Path) error) error {
+	visit := func(p Path) error {
+		if fn == nil {
+			return nil
+		}
+		return fn(p)
+	}
 	switch x := e.(type) {
 	case *filter.AttributeExpression:
-		_, err := ResolveFilterPath(rt, x.AttributePath)
-		return err
-	case *filter.LogicalExpression:
-		if err := CheckFilter(rt, x.Left); err != nil {
+		p, err := ResolveFilterPath(rt, x.AttributePath)
+		if err != nil {
 			return err
 		}
-		return CheckFilter(rt, x.Right)
+		return visit(p)
+	case *filter.LogicalExpression:
+		if err := WalkFilter(rt, x.Left, fn); err != nil {
+			return err
+		}
+		return WalkFilter(rt, x.Right, fn)
 	case *filter.NotExpression:
-		return CheckFilter(rt, x.Expression)
+		return WalkFilter(rt, x.Expression, fn)
 	case *filter.ValuePath:
 		p, err := ResolveFilterPath(rt, x.AttributePath)
 		if err != nil {
@@ -30,9 +48,41 @@ func CheckFilter(rt *ResourceType, e filter.Expression) error {
 		if !p.Attr.MultiValued && p.Attr.Type != TypeComplex {
 			return BadRequest(TypeInvalidFilter, "%q cannot take a value filter", p.Attr.Name)
 		}
-		return CheckValueFilter(p.Attr, x.ValueFilter)
+		if err := CheckValueFilter(p.Attr, x.ValueFilter); err != nil {
+			return err
+		}
+		if err := visit(p); err != nil {
+			return err
+		}
+		return WalkValueFilter(p, x.ValueFilter, fn)
 	}
 	return BadRequest(TypeInvalidFilter, "invalid filter")
+}
+
+// WalkValueFilter calls fn with the path of each sub-attribute a value
+// filter of the attribute at p names (the attribute itself for the
+// "value" of a multi-valued simple attribute). The filter must have passed
+// CheckValueFilter.
+func WalkValueFilter(p Path, e filter.Expression, fn func(Path) error) error {
+	if fn == nil {
+		return nil
+	}
+	switch x := e.(type) {
+	case *filter.AttributeExpression:
+		sp := Path{Schema: p.Schema, Attr: p.Attr, Common: p.Common}
+		if p.Attr.Type == TypeComplex {
+			sp.Sub = p.Attr.Sub(x.AttributePath.AttributeName)
+		}
+		return fn(sp)
+	case *filter.LogicalExpression:
+		if err := WalkValueFilter(p, x.Left, fn); err != nil {
+			return err
+		}
+		return WalkValueFilter(p, x.Right, fn)
+	case *filter.NotExpression:
+		return WalkValueFilter(p, x.Expression, fn)
+	}
+	return nil
 }
 
 // Match evaluates a filter against a resource.

@@ -112,3 +112,45 @@ func TestLenientFilterRewrites(t *testing.T) {
 		}
 	}
 }
+
+func TestWalkFilterNamesEveryAttribute(t *testing.T) {
+	cases := map[string][]string{
+		`userName eq "x"`: {"userName"},
+		`not (title pr) or name.givenName sw "a" and PASSWORD eq "p"`: {"title", "name.givenName", "password"},
+		`emails[type eq "work" and value co "x"]`:                     {"emails", "emails.type", "emails.value"},
+		`emails[type eq "work"].value eq "x"`:                         {"emails", "emails.type", "emails.value"},
+		`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m"`: {
+			"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"},
+	}
+	for f, want := range cases {
+		expr, err := ParseFilter(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		if err := WalkFilter(userRT(), expr, func(p Path) error { got = append(got, p.String()); return nil }); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: %q, want %q", f, got, want)
+			continue
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("%s: %q, want %q", f, got, want)
+				break
+			}
+		}
+	}
+	// An error from the callback stops the walk and is returned.
+	expr, _ := ParseFilter(`userName eq "x" and password eq "y"`)
+	stop := BadRequest(TypeInvalidFilter, "stop")
+	if err := WalkFilter(userRT(), expr, func(p Path) error {
+		if p.Attr.Name == "password" {
+			return stop
+		}
+		return nil
+	}); err != stop {
+		t.Errorf("WalkFilter returned %v, want the callback's error", err)
+	}
+}
