@@ -244,7 +244,7 @@ func TestBodyReadAfterAuthentication(t *testing.T) {
 // connection after header_timeout; a client may hold at most
 // max_connections connections.
 func TestSlowHeadersAreCut(t *testing.T) {
-	srv := bridgetest.Start(t, floodConfig("  header_timeout = \"300ms\"\n  max_connections = 4\n"),
+	srv := bridgetest.Start(t, floodConfig("  header_timeout = \"300ms\"\n"),
 		map[string]config.BackendType{"memory": bridgetest.Static(newMemory())})
 	addr := strings.TrimPrefix(srv.URL, "http://")
 
@@ -260,6 +260,9 @@ func TestSlowHeadersAreCut(t *testing.T) {
 	}
 
 	// Four connections busy with unfinished headers; a fifth is refused.
+	srv = bridgetest.Start(t, floodConfig("  header_timeout = \"1m\"\n  max_connections = 4\n"),
+		map[string]config.BackendType{"memory": bridgetest.Static(newMemory())})
+	addr = strings.TrimPrefix(srv.URL, "http://")
 	var held []net.Conn
 	for i := 0; i < 4; i++ {
 		h, err := net.Dial("tcp", addr)
