@@ -167,5 +167,5 @@ func (r *Resource) blindPatch(ctx context.Context, id string, ops []scim.PatchOp
 	if err != nil {
 		return nil, err
 	}
-	return r.render(rec)
+	return r.render(rec), nil
 }

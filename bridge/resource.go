@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"hash"
 	"hash/fnv"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	filter "github.com/scim2/filter-parser/v2"
@@ -32,6 +32,8 @@ type Resource struct {
 	// scans, when set, bounds the in-memory lists each credential runs
 	// at once; one limiter is shared by every resource of a server.
 	scans *scanLimiter
+	// readWarned: when each attribute that did not map was last logged.
+	readWarned sync.Map
 }
 
 // Limits bound what one request may ask for.
@@ -209,7 +211,7 @@ func (r *Resource) Create(ctx context.Context, raw map[string]any) (scim.Doc, er
 	if err != nil {
 		return nil, err
 	}
-	return r.render(rec)
+	return r.render(rec), nil
 }
 
 // Get reads one resource; withLists includes members.
@@ -218,15 +220,35 @@ func (r *Resource) Get(ctx context.Context, id string, withLists bool) (scim.Doc
 	if err != nil {
 		return nil, err
 	}
-	return r.render(rec)
+	return r.render(rec), nil
 }
 
-func (r *Resource) render(rec backends.Record) (scim.Doc, error) {
+// render maps a record to a resource. It never fails: an attribute whose
+// native value does not map (from_native fails on it) is left out of that
+// resource and logged, so that one odd entry neither breaks a list nor
+// turns a committed write into an error.
+func (r *Resource) render(rec backends.Record) scim.Doc {
 	doc, err := r.Mapping.FromNative(rec)
-	if err != nil {
-		return nil, fmt.Errorf("rendering %s %s: %w", r.RT.Name, rec.ID, err)
+	var problems mapping.ReadProblems
+	if errors.As(err, &problems) {
+		for _, p := range problems {
+			r.readProblem(rec.ID, p)
+		}
 	}
-	return doc, nil
+	return doc
+}
+
+// readProblem logs an attribute left out of a resource, once a minute per
+// attribute: a list of a thousand entries with the same odd value logs
+// one line, not a thousand.
+func (r *Resource) readProblem(id string, p mapping.ReadProblem) {
+	now := time.Now()
+	if last, ok := r.readWarned.Load(p.Attr); ok && now.Sub(last.(time.Time)) < time.Minute {
+		return
+	}
+	r.readWarned.Store(p.Attr, now)
+	r.Log.Warn("attribute left out of a resource: its stored value does not map (further ones of this attribute are not logged for a minute)",
+		"resource", r.RT.Name, "id", id, "attribute", p.Attr, "mapping", p.Range.String(), "error", p.Err)
 }
 
 // Replace is PUT: the resource becomes what the body says. Member lists
@@ -343,7 +365,7 @@ func (r *Resource) apply(ctx context.Context, id string, cur scim.Doc, mods []ba
 	if err != nil {
 		return nil, err
 	}
-	return r.render(rec)
+	return r.render(rec), nil
 }
 
 // diff compares the native form of the current and the new resource and
@@ -496,11 +518,7 @@ func (r *Resource) List(ctx context.Context, q ListQuery) (*ListResult, error) {
 		if err == nil {
 			out := &ListResult{TotalResults: page.Total, StartIndex: q.StartIndex}
 			for _, rec := range page.Records {
-				d, err := r.render(rec)
-				if err != nil {
-					return nil, err
-				}
-				out.Resources = append(out.Resources, d)
+				out.Resources = append(out.Resources, r.render(rec))
 			}
 			return out, nil
 		}

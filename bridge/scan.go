@@ -102,10 +102,7 @@ func (r *Resource) listInMemory(ctx context.Context, nf backends.Filter, q ListQ
 			return nil, r.tooBroad(why)
 		}
 		for _, rec := range page.Records {
-			d, err := r.render(rec)
-			if err != nil {
-				return nil, err
-			}
+			d := r.render(rec)
 			if q.Filter != nil && !scim.Match(r.RT, q.Filter, d) {
 				continue
 			}

@@ -145,35 +145,28 @@ func (m *Mapping) compileOn(targets []*Attr, op filter.CompareOperator, cv any) 
 	return backends.Or{Filters: parts}, true
 }
 
+// compileOne translates one comparison on one mapped attribute. Filters
+// must select exactly what reads say, so the translation follows the read
+// direction: a plain mapping (no from_native) reads the native value as it
+// is, and the comparison is pushed down on it (to_native shapes writes,
+// not reads); a from_native expression cannot be inverted in general (the
+// status 'L' that reads as active, a quota in MB that reads in GB), so its
+// attribute is compared in memory unless the admin says, with
+// filter_values, which native values read as the compared value.
 func (m *Mapping) compileOne(a *Attr, op filter.CompareOperator, cv any) (backends.Filter, bool) {
+	if a.FromNative != nil {
+		return m.compileFilterValues(a, op, cv)
+	}
 	if op == filter.PR {
 		return backends.Present{Attr: a.Native}, true
 	}
-	if cv == nil || a.FromNative != nil && a.ToNative == nil {
+	if cv == nil {
 		return nil, false
 	}
 	leaf := a.Target
 	value, err := scim.CoerceSimple(leaf, cv)
 	if err != nil {
 		return nil, false
-	}
-	if a.ToNative != nil {
-		if op != filter.EQ && op != filter.NE {
-			return nil, false
-		}
-		vars := map[string]cty.Value{"value": toCty(value)}
-		if a.toNativeUsesResource {
-			vars["resource"] = resourceObject(m.RT, scim.Doc{})
-		}
-		res, diags := a.ToNative.Value(m.evalCtx(vars))
-		if diags.HasErrors() {
-			return nil, false
-		}
-		vals := nativeStrings(fromCty(res))
-		if len(vals) != 1 {
-			return nil, false
-		}
-		return backends.Compare{Attr: a.Native, Op: backends.Op(op), Value: vals[0]}, true
 	}
 	c := backends.Compare{Attr: a.Native, Op: backends.Op(op), Value: scim.FilterValueString(value)}
 	switch leaf.Type {
@@ -196,6 +189,71 @@ func (m *Mapping) compileOne(a *Attr, op filter.CompareOperator, cv any) (backen
 		c.IgnoreCase = !leaf.CaseExact
 	}
 	return c, true
+}
+
+// compileFilterValues pushes eq and ne down through an attribute's
+// filter_values: the native values (null: no value) that read as the
+// compared value. For a boolean attribute, null instead of a list for one
+// side means "every native value the other side does not list".
+func (m *Mapping) compileFilterValues(a *Attr, op filter.CompareOperator, cv any) (backends.Filter, bool) {
+	if a.FilterValues == nil || (op != filter.EQ && op != filter.NE) || cv == nil {
+		return nil, false
+	}
+	value, err := scim.CoerceSimple(a.Target, cv)
+	if err != nil {
+		return nil, false
+	}
+	in, ok := a.filterValuesFor(m, value)
+	if !ok && a.Target.Type == scim.TypeBoolean {
+		b, _ := value.(bool)
+		other, ok2 := a.filterValuesFor(m, !b)
+		if !ok2 || other == nil {
+			return nil, false
+		}
+		in, ok = backends.Not{Filter: other}, true
+	}
+	if !ok || in == nil {
+		return nil, false
+	}
+	if op == filter.NE {
+		return backends.Not{Filter: in}, true
+	}
+	return in, true
+}
+
+// filterValuesFor evaluates filter_values for one SCIM value: the filter
+// selecting the native values listed; ok is false when the expression
+// gives null (or fails).
+func (a *Attr) filterValuesFor(m *Mapping, value any) (backends.Filter, bool) {
+	res, diags := a.FilterValues.Value(m.evalCtx(map[string]cty.Value{"value": toCty(value)}))
+	if diags.HasErrors() || res.IsNull() || !res.IsKnown() {
+		return nil, false
+	}
+	var elems []cty.Value
+	if res.Type().IsListType() || res.Type().IsTupleType() || res.Type().IsSetType() {
+		elems = res.AsValueSlice()
+	} else {
+		elems = []cty.Value{res}
+	}
+	var parts []backends.Filter
+	for _, el := range elems {
+		if el.IsNull() {
+			parts = append(parts, backends.Not{Filter: backends.Present{Attr: a.Native}})
+			continue
+		}
+		s := nativeStrings(fromCty(el))
+		if len(s) != 1 {
+			return nil, false
+		}
+		parts = append(parts, backends.Compare{Attr: a.Native, Op: backends.Eq, Value: s[0]})
+	}
+	switch len(parts) {
+	case 0:
+		return nil, false
+	case 1:
+		return parts[0], true
+	}
+	return backends.Or{Filters: parts}, true
 }
 
 // compileValuePath handles emails[type eq "work" and value co "x"] and

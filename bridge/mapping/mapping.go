@@ -60,8 +60,12 @@ type Attr struct {
 	Native     string
 	ToNative   hcl.Expression
 	FromNative hcl.Expression
-	Range      hcl.Range
-	ReadOnly   bool // never written (meta.*, groups)
+	// FilterValues, over value (a SCIM value in a filter), lists the
+	// native values that read as it, so that eq and ne filters on an
+	// attribute read through from_native can be pushed down.
+	FilterValues hcl.Expression
+	Range        hcl.Range
+	ReadOnly     bool // never written (meta.*, groups)
 	// toNativeUsesResource: the to_native expression reads `resource`,
 	// which is costly to build; most expressions only read `value`.
 	toNativeUsesResource bool
@@ -114,6 +118,7 @@ var attrSchema = &hcl.BodySchema{
 		{Name: "native", Required: true},
 		{Name: "to_native"},
 		{Name: "from_native"},
+		{Name: "filter_values"},
 	},
 }
 
@@ -295,6 +300,14 @@ func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
 		a.fromNativeUsesRecord = usesVariable(attr.Expr, "record")
 		a.fromMemo = memoFor(attr.Expr, "value", "values")
 		diags = append(diags, m.checkExpr(attr.Expr, "from_native", map[string]bool{"value": true, "values": true, "record": true})...)
+	}
+	if attr, ok := content.Attributes["filter_values"]; ok {
+		a.FilterValues = attr.Expr
+		diags = append(diags, m.checkExpr(attr.Expr, "filter_values", map[string]bool{"value": true})...)
+		if a.FromNative == nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "filter_values without from_native",
+				Detail: fmt.Sprintf("%q reads its native value as it is, and filters on it compare the native value directly; filter_values is ignored.", label), Subject: attr.Range.Ptr()})
+		}
 	}
 	return a, diags
 }
@@ -661,9 +674,41 @@ func formatNative(a *scim.Attribute, v any) []string {
 	return out
 }
 
+// ReadProblem is an attribute left out of a resource because its native
+// value did not map: its from_native failed on a value, or the value does
+// not fit the SCIM attribute.
+type ReadProblem struct {
+	Attr  string // the mapping's label
+	Range hcl.Range
+	Err   string
+}
+
+// ReadProblems are the attributes left out of one resource. FromNative
+// returns them as its error, with the resource itself: a read never fails
+// for one attribute that does not map.
+type ReadProblems []ReadProblem
+
+func (p ReadProblems) Error() string {
+	parts := make([]string, len(p))
+	for i, x := range p {
+		parts[i] = fmt.Sprintf("%s (%s): %s", x.Attr, x.Range, x.Err)
+	}
+	return "attributes left out: " + strings.Join(parts, "; ")
+}
+
 // FromNative maps a native record to a resource (without meta and
-// schemas, which the caller adds).
+// schemas, which the caller adds). An attribute whose native value does
+// not map is left out and reported in the ReadProblems error, which comes
+// with the resource; no other error is returned. A native attribute that
+// is absent (or NULL) reaches from_native as a null value; an expression
+// that cannot take null (upper(value)) leaves the attribute out without a
+// problem, one that can (value != "D", coalesce(value, "x")) gives it a
+// value.
 func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
+	var problems ReadProblems
+	problem := func(a *Attr, err string) {
+		problems = append(problems, ReadProblem{Attr: a.Label, Range: a.Range, Err: err})
+	}
 	doc := scim.Doc{"id": rec.ID}
 	type elemKey struct {
 		schema *scim.Schema
@@ -714,8 +759,14 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 					vars["record"] = recordVal()
 				}
 				res, diags := a.FromNative.Value(m.evalCtx(vars))
-				if diags.HasErrors() {
-					return nil, fmt.Errorf("from_native of %s: %s", a.Label, diags.Error())
+				switch {
+				case diags.HasErrors() && len(vals) == 0:
+					// No value, and an expression that needs one.
+					a.fromMemo.put(key, nil)
+					continue
+				case diags.HasErrors():
+					problem(a, "from_native: "+diagSummary(diags))
+					continue
 				}
 				v = fromCty(res)
 				if _, ok := memoKey(v); (ok || v == nil) && len(vals) <= 1 {
@@ -743,7 +794,7 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 				continue
 			}
 			if err := scim.SetPath(m.RT, doc, a.Path, cv); err != nil {
-				return nil, fmt.Errorf("mapping %s: %w", a.Label, err)
+				problem(a, detail(err))
 			}
 		case Element:
 			cv := parseNative(a.Target, v)
@@ -785,7 +836,24 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 		list, _ := c[k.attr.Name].([]any)
 		c[k.attr.Name] = append(list, elems[k])
 	}
+	if problems != nil {
+		return doc, problems
+	}
 	return doc, nil
+}
+
+// diagSummary is the first error of diags, without its source position
+// (the problem carries the mapping's range).
+func diagSummary(diags hcl.Diagnostics) string {
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			if d.Detail != "" {
+				return d.Summary + ": " + d.Detail
+			}
+			return d.Summary
+		}
+	}
+	return diags.Error()
 }
 
 func lookup(attrs backends.Attrs, name string) ([]string, bool) {

@@ -125,7 +125,10 @@ func TestCompile(t *testing.T) {
 		exact  bool
 	}{
 		{`userName eq "Jo"`, backends.Compare{Attr: "login", Op: backends.Eq, Value: "Jo", IgnoreCase: true}, true},
-		{`active eq false`, backends.Compare{Attr: "status", Op: backends.Eq, Value: "D"}, true},
+		// from_native without filter_values: in memory ('L' may read as
+		// true, which native = to_native(true) would miss).
+		{`active eq false`, nil, false},
+		{`active pr`, nil, false},
 		{`emails[type eq "work"].value eq "a@b"`, backends.Compare{Attr: "email", Op: backends.Eq, Value: "a@b", IgnoreCase: true}, true},
 		{`emails.value co "x"`, backends.Or{Filters: []backends.Filter{
 			backends.Compare{Attr: "email", Op: backends.Co, Value: "x", IgnoreCase: true},
@@ -146,6 +149,71 @@ func TestCompile(t *testing.T) {
 		if !reflect.DeepEqual(got, tc.want) || exact != tc.exact {
 			t.Errorf("%s:\n got %#v exact=%v\nwant %#v exact=%v", tc.filter, got, exact, tc.want, tc.exact)
 		}
+	}
+}
+
+// TestCompileFilterValues: filter_values says which native values read as
+// a SCIM value; eq and ne go down through it, other operators stay in
+// memory; a boolean side given as null is the complement of the other.
+func TestCompileFilterValues(t *testing.T) {
+	m, diags := decode(t, `
+attribute "active" {
+  native        = "status"
+  to_native     = value ? "E" : "D"
+  from_native   = value != "D"
+  filter_values = value ? null : ["D"]
+}
+attribute "title" {
+  native        = "job"
+  to_native     = lower(value)
+  from_native   = upper(value)
+  filter_values = [lower(value), null]
+}
+attribute "displayName" {
+  native    = "dn_text"
+  to_native = format("%s (HR)", value)
+}`)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	isD := backends.Compare{Attr: "status", Op: backends.Eq, Value: "D"}
+	jobX := backends.Or{Filters: []backends.Filter{backends.Compare{Attr: "job", Op: backends.Eq, Value: "boss"},
+		backends.Not{Filter: backends.Present{Attr: "job"}}}}
+	for _, tc := range []struct {
+		filter string
+		want   backends.Filter
+		exact  bool
+	}{
+		{`active eq false`, isD, true},
+		{`active eq true`, backends.Not{Filter: isD}, true},
+		{`active ne true`, backends.Not{Filter: backends.Not{Filter: isD}}, true},
+		{`active pr`, nil, false},
+		{`title eq "BOSS"`, jobX, true},
+		{`title ne "BOSS"`, backends.Not{Filter: jobX}, true},
+		{`title sw "B"`, nil, false},
+		// to_native without from_native reads the native value as it is:
+		// the filter compares it as it is too.
+		{`displayName eq "Jo"`, backends.Compare{Attr: "dn_text", Op: backends.Eq, Value: "Jo", IgnoreCase: true}, true},
+	} {
+		expr, err := scim.ParseFilter(tc.filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, exact := m.Compile(expr)
+		if !reflect.DeepEqual(got, tc.want) || exact != tc.exact {
+			t.Errorf("%s:\n got %#v exact=%v\nwant %#v exact=%v", tc.filter, got, exact, tc.want, tc.exact)
+		}
+	}
+	_, diags = decode(t, `attribute "title" {
+  native = "job"
+  filter_values = [value, record.x]
+}`)
+	var summaries []string
+	for _, d := range diags {
+		summaries = append(summaries, d.Summary)
+	}
+	if got := strings.Join(summaries, "; "); !strings.Contains(got, "Unknown variable") || !strings.Contains(got, "filter_values without from_native") {
+		t.Errorf("diagnostics: %s", got)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -100,9 +101,11 @@ func cmdMap(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		id = "(id assigned by the backend)"
 	}
 	back, err := m.FromNative(backends.Record{ID: id, Attrs: attrs})
-	if err != nil {
-		fmt.Fprintln(stderr, "scimbridge map: reading back:", err)
-		return 1
+	var problems mapping.ReadProblems
+	if errors.As(err, &problems) {
+		for _, p := range problems {
+			fmt.Fprintf(stderr, "scimbridge map: %s: %s is left out when reading back: %s\n", p.Range, p.Attr, p.Err)
+		}
 	}
 	out, _ := json.MarshalIndent(back, "", "  ")
 	fmt.Fprintf(stdout, "\nRead back as SCIM:\n%s\n", out)
