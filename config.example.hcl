@@ -131,6 +131,9 @@ endpoint "default" {
       native      = "acct_status"
       to_native   = value ? "A" : "D"
       from_native = value != "D"
+      # Filters on active go to the database through the codes that read as
+      # the value: false is "D", true every other code (null: "the others").
+      filter_values = value ? null : ["D"]
     }
     attribute "password" {
       native    = "pw_hash"

@@ -41,3 +41,11 @@ func TestGoldenSQLiteExample(t *testing.T) {
 		GroupName: "grp_name", Members: "members",
 	})
 }
+
+// TestFiltersAgreeSQLiteExample: config.example.hcl as shipped, every
+// filter over the stored resources returns what their reads say.
+func TestFiltersAgreeSQLiteExample(t *testing.T) {
+	srv, c := startExample(t)
+	scimtest.SeedVaried(t, c)
+	t.Logf("%d filters checked", scimtest.CheckFiltersAgree(t, srv, c))
+}

@@ -180,6 +180,7 @@ endpoint "default" {
       native      = "nsAccountLock"
       to_native   = value ? null : "true"
       from_native = lower(coalesce(value, "false")) != "true"
+      filter_values = value ? null : ["true"] # filters: locked entries hold "true" (matched ignoring case)
     }
 
     # Sent over the (TLS) connection and hashed by the server.

@@ -96,6 +96,7 @@ endpoint "default" {
       native      = "USR_STATUS"
       to_native   = value ? "A" : "I"
       from_native = value == "A"
+      filter_values = value ? ["A"] : null # filters: true is "A", false every other code
     }
     attribute "password" {
       native    = "USR_PWD"

@@ -140,6 +140,7 @@ endpoint "default" {
       native      = "status_cd"
       to_native   = value ? "A" : "L"   # L: locked, may not record time
       from_native = value == "A"
+      filter_values = value ? ["A"] : null # filters: true is "A", false every other code
     }
     attribute "password" {
       native    = "pwd_hash"

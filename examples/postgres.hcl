@@ -95,6 +95,7 @@ endpoint "default" {
       native      = "stat_cd"
       to_native   = value ? "A" : "D"
       from_native = value != "D"
+      filter_values = value ? null : ["D"] # filters: false is "D", true every other code
     }
     attribute "password" {
       native    = "pwd_hash"

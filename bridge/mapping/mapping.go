@@ -924,7 +924,9 @@ func NormalizeTime(s string) any {
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "20060102150405.999999999Z0700", "20060102150405Z", "20060102150405.999999999Z"} {
 		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
-			return t.UTC().Format(time.RFC3339)
+			// Fractions of a second are kept: a filter on the value read
+			// must find the stored one (PostgreSQL keeps microseconds).
+			return t.UTC().Format(time.RFC3339Nano)
 		}
 	}
 	return nil
