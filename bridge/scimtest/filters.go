@@ -249,7 +249,7 @@ func SeedVaried(t *testing.T, c *bridgetest.Client) {
 		{"userName": "ada.lovelace", "name": map[string]any{"givenName": "Ada", "familyName": "Lovelace"}, "displayName": "Ada L",
 			"title": "Analyst", "active": true, "emails": []any{map[string]any{"type": "work", "value": "ada@example.com", "primary": true}},
 			"phoneNumbers": []any{map[string]any{"type": "work", "value": "+1 555 0100"}, map[string]any{"type": "mobile", "value": "+1 555 0199"}},
-			entUser: map[string]any{"employeeNumber": "1001", "department": "Research"}},
+			entUser:        map[string]any{"employeeNumber": "1001", "department": "Research"}},
 		{"userName": "bo.diddley", "name": map[string]any{"givenName": "Bo", "familyName": "Diddley"},
 			"title": "analyst", "active": false, "emails": []any{map[string]any{"type": "work", "value": "bo@example.org"}},
 			entUser: map[string]any{"employeeNumber": "2002"}},
