@@ -277,7 +277,7 @@ func (b *Backend) idFilter(r *resource, id string) string {
 // cut it short) and returns every entry.
 func (b *Backend) searchAll(ctx context.Context, base string, scope int, filter string, attrs []string) ([]*goldap.Entry, error) {
 	var out []*goldap.Entry
-	err := b.run(ctx, func(c *goldap.Conn) error {
+	err := b.runBulk(ctx, func(c *goldap.Conn) error {
 		out = out[:0]
 		return b.pagedSearch(c, base, scope, filter, attrs, func(e *goldap.Entry) { out = append(out, e) })
 	})

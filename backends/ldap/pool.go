@@ -252,8 +252,29 @@ func (p *pool) dialOne(ctx context.Context, u *url.URL) (*conn, error) {
 // run calls fn on a pooled connection, bounded by the operation timeout and
 // ctx: when ctx ends the connection is closed, which aborts the operation.
 // A stale idle connection (the server restarted) is replaced once.
-func (b *Backend) run(ctx context.Context, fn func(c *goldap.Conn) error) (err error) {
-	ctx, cancel := b.opContext(ctx)
+func (b *Backend) run(ctx context.Context, fn func(c *goldap.Conn) error) error {
+	return b.runOp(ctx, false, fn)
+}
+
+// runBulk is run for work of many round trips, such as a paged scan of a
+// whole container (a count, a snapshot): each round trip has the
+// per-operation timeout, the whole only the caller's deadline (the SCIM
+// request's). A directory of a million entries takes longer to scan than
+// any timeout meant for one entry's work, and a scan that is making
+// progress must not be cut by it.
+func (b *Backend) runBulk(ctx context.Context, fn func(c *goldap.Conn) error) error {
+	return b.runOp(ctx, true, fn)
+}
+
+func (b *Backend) runOp(ctx context.Context, bulk bool, fn func(c *goldap.Conn) error) (err error) {
+	var cancel context.CancelFunc
+	perRequest := time.Duration(0)
+	if bulk {
+		ctx, cancel = context.WithCancel(ctx)
+		perRequest = b.cfg.timeout
+	} else {
+		ctx, cancel = b.opContext(ctx)
+	}
 	defer cancel()
 	start := time.Now()
 	defer func() {
@@ -270,7 +291,7 @@ func (b *Backend) run(ctx context.Context, fn func(c *goldap.Conn) error) (err e
 			return err
 		}
 		b.requests.Add(1)
-		err = runOn(ctx, c.Conn, fn)
+		err = runOn(ctx, c.Conn, perRequest, fn)
 		broken := isConnError(err) || c.IsClosing()
 		b.pool.put(c, broken)
 		if broken && reused && attempt == 0 && ctx.Err() == nil {
@@ -288,11 +309,16 @@ func (b *Backend) opContext(ctx context.Context) (context.Context, context.Cance
 	return context.WithTimeout(ctx, b.cfg.timeout)
 }
 
-// runOn calls fn on c with ctx's deadline as the request timeout; when ctx
-// ends first, c is closed and ctx's error returned.
-func runOn(ctx context.Context, c *goldap.Conn, fn func(c *goldap.Conn) error) error {
-	if dl, ok := ctx.Deadline(); ok {
-		c.SetTimeout(max(time.Until(dl), time.Millisecond))
+// runOn calls fn on c with ctx's deadline as the request timeout, or
+// perRequest when it is shorter (> 0); when ctx ends first, c is closed and
+// ctx's error returned.
+func runOn(ctx context.Context, c *goldap.Conn, perRequest time.Duration, fn func(c *goldap.Conn) error) error {
+	timeout := perRequest
+	if dl, ok := ctx.Deadline(); ok && (timeout <= 0 || time.Until(dl) < timeout) {
+		timeout = max(time.Until(dl), time.Millisecond)
+	}
+	if timeout > 0 {
+		c.SetTimeout(timeout)
 	}
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	err := fn(c)

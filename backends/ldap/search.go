@@ -87,7 +87,7 @@ func (b *Backend) Search(ctx context.Context, resourceType string, q backends.Qu
 // count counts the entries that match filter, reading DNs only.
 func (b *Backend) count(ctx context.Context, r *resource, filter string) (int, error) {
 	n := 0
-	err := b.run(ctx, func(c *goldap.Conn) error {
+	err := b.runBulk(ctx, func(c *goldap.Conn) error {
 		n = 0
 		return b.pagedSearch(c, r.baseDN, r.scope, filter, []string{"1.1"}, func(*goldap.Entry) { n++ })
 	})
@@ -347,15 +347,15 @@ func (cs *cursors) open1(ctx context.Context, r *resource, query, filter string,
 	return &cursor{key: query, conn: conn, req: req, paging: paging, next: 1, total: total, gen: r.gen.Load()}, nil
 }
 
-// read reads up to n entries from c, advancing it.
+// read reads up to n entries from c, advancing it: one round trip per
+// page of the directory's, each bounded by the per-operation timeout (a
+// cursor started over far from the start reads many pages).
 func (cs *cursors) read(ctx context.Context, c *cursor, n int) ([]*goldap.Entry, error) {
-	ctx, cancel := cs.b.opContext(ctx)
-	defer cancel()
 	var out []*goldap.Entry
 	for len(out) < n && !c.done {
 		c.paging.PagingSize = uint32(n - len(out))
 		var res *goldap.SearchResult
-		err := runOn(ctx, c.conn.Conn, func(conn *goldap.Conn) error {
+		err := runOn(ctx, c.conn.Conn, cs.b.cfg.timeout, func(conn *goldap.Conn) error {
 			var err error
 			res, err = conn.Search(c.req)
 			return err

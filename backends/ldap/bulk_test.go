@@ -1,0 +1,108 @@
+package ldap
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/backends"
+	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
+)
+
+// slowLink relays TCP connections to target on loopback and holds every
+// chunk the server sends for delay: a directory far away, or busy.
+func slowLink(t *testing.T, target string, delay time.Duration) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go func() { _, _ = io.Copy(s, c); s.Close() }()
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := s.Read(buf)
+					if n > 0 {
+						time.Sleep(delay)
+						if _, werr := c.Write(buf[:n]); werr != nil {
+							return
+						}
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return "ldap://" + l.Addr().String()
+}
+
+// TestScansOutliveTheOperationTimeout: counting a container for
+// totalResults and reading a cursor far from its start take many round
+// trips; each is bounded by timeout, the whole only by the request. On a
+// link where one round trip takes 25 ms, a count of 240 entries in pages
+// of 10 takes over half a second, past a 400 ms timeout: the first page of
+// an import and a page deep into it still arrive.
+func TestScansOutliveTheOperationTimeout(t *testing.T) {
+	s := setup{srv: ldaptest.Shared(t), timeout: "400ms", top: "page_size = 10"}
+	s.ou = s.srv.NewOU(t)
+	admin, err := s.srv.DialAdmin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	const n = 240
+	for i := range n {
+		req := goldap.NewAddRequest(fmt.Sprintf("uid=bulk%03d,%s", i, s.ou.People), nil)
+		req.Attribute("objectClass", []string{"inetOrgPerson"})
+		req.Attribute("uid", []string{fmt.Sprintf("bulk%03d", i)})
+		req.Attribute("cn", []string{"Bulk"})
+		req.Attribute("sn", []string{"Bulk"})
+		if err := admin.Add(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("TEST_LDAP_URL", slowLink(t, strings.TrimPrefix(s.srv.URL, "ldap://"), 25*time.Millisecond))
+	cfg, diags := decode(t, s.hcl())
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	b := startBackend(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, start := range []int{1, 201} {
+		page, err := b.Search(ctx, "User", backends.Query{StartIndex: start, Count: 20, Attrs: []string{"uid"}})
+		if err != nil {
+			t.Fatalf("page at %d: %v", start, err)
+		}
+		if page.Total != n || len(page.Records) != 20 {
+			t.Fatalf("page at %d: total %d, %d records", start, page.Total, len(page.Records))
+		}
+	}
+	// A request's own deadline still ends a scan.
+	short, cancel2 := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel2()
+	if _, err := b.Search(short, "User", backends.Query{StartIndex: 101, Count: 20}); err == nil {
+		t.Fatal("a scan outlived its request's deadline")
+	}
+}
