@@ -42,7 +42,7 @@ endpoint "e" {
   base_path = "/scim/v2/"
   backend   = "b"
   auth {
-    token "t" { value = env("TEST_SCIM_TOKEN", "fallback-token-0123456789") }
+    token "t" { value = env("TEST_SCIM_TOKEN", "sb_fallback_PayHvO-DyDSKsj8EH1r73Oj7V3Emi3GA") }
   }
   mapping "User" {
     attribute "userName" { native = "uid" }
@@ -77,13 +77,13 @@ func TestSettingsLayering(t *testing.T) {
 }
 
 func TestTokensAreHashedAndFromEnv(t *testing.T) {
-	t.Setenv("TEST_SCIM_TOKEN", "from-the-environment-0123")
+	t.Setenv("TEST_SCIM_TOKEN", "sb_env_-vH2BY1HCD_gfuxLol7trTY85ZrVfJrD")
 	cfg, diags := load(t, minimal, nil)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
 	tok := cfg.Endpoints[0].Tokens[0]
-	if strings.Contains(string(tok.Hash[:]), "from-the-environment") {
+	if strings.Contains(string(tok.Hash[:]), "sb_env_") {
 		t.Fatal("token kept in clear")
 	}
 	if len(tok.Scopes) != len(AllScopes) {
@@ -130,3 +130,4 @@ endpoint "e" {
 		}
 	}
 }
+
