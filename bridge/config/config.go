@@ -186,6 +186,7 @@ type tokenBlock struct {
 	Hash     *string   `hcl:"hash,optional"`
 	Scopes   []string  `hcl:"scopes,optional"`
 	Expires  *string   `hcl:"expires,optional"`
+	ValueR   hcl.Range `hcl:"value,attr_range"`
 	DefRange hcl.Range `hcl:",def_range"`
 }
 
@@ -194,6 +195,7 @@ type basicBlock struct {
 	Password     *string   `hcl:"password,optional"`
 	PasswordHash *string   `hcl:"password_hash,optional"`
 	Scopes       []string  `hcl:"scopes,optional"`
+	PasswordR    hcl.Range `hcl:"password,attr_range"`
 	DefRange     hcl.Range `hcl:",def_range"`
 }
 
@@ -508,6 +510,9 @@ func decodeToken(tb tokenBlock) (*Token, hcl.Diagnostics) {
 		if len(*tb.Value) < 16 {
 			return nil, append(diags, errAt(tb.DefRange, "Token too short", "Tokens must have at least 16 characters; create one with `scimbridge token create`."))
 		}
+		if d := weakSecret(*tb.Value, fmt.Sprintf("token %q", tb.Name), tb.ValueR, tb.DefRange); d != nil {
+			return nil, append(diags, d)
+		}
 		t.Hash = sha256.Sum256([]byte(*tb.Value))
 	default:
 		// An empty value (an unset environment variable) disables the token.
@@ -535,10 +540,29 @@ func decodeBasic(bb basicBlock) (*Basic, hcl.Diagnostics) {
 		}
 		b.PasswordHash = h
 	case bb.Password != nil && *bb.Password != "":
+		if d := weakSecret(*bb.Password, fmt.Sprintf("the password of basic %q", bb.Username), bb.PasswordR, bb.DefRange); d != nil {
+			return nil, append(diags, d)
+		}
 		sum := sha256.Sum256([]byte(*bb.Password))
 		b.PasswordHash = "sha256:" + hex.EncodeToString(sum[:])
 	default:
 		return nil, diags
 	}
 	return b, diags
+}
+
+// weakSecret is the diagnostic for a secret given in clear (often through
+// env()) that CheckSecret refuses, at the attribute when it is known. The
+// snippet printed with it shows the expression: env("...") for a secret
+// from the environment, the secret itself only when the file holds it.
+func weakSecret(secret, what string, attr, block hcl.Range) *hcl.Diagnostic {
+	summary, detail := CheckSecret(secret)
+	if summary == "" {
+		return nil
+	}
+	rng := attr
+	if rng.Filename == "" {
+		rng = block
+	}
+	return errAt(rng, summary, fmt.Sprintf("The value of %s is refused. %s", what, detail))
 }
