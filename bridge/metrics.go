@@ -34,8 +34,10 @@ func NewMetrics() *Metrics {
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 	}, []string{"method", "route"})
 	m.authFail = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "scimbridge_auth_failures_total", Help: "Requests refused for missing or wrong credentials.",
-	}, []string{"endpoint"})
+		Name: "scimbridge_auth_failures_total",
+		Help: "Requests refused for missing or wrong credentials, by endpoint and reason (missing, malformed, " +
+			"unsupported_scheme, unknown_token, expired, unknown_user, wrong_password, limited, other).",
+	}, []string{"endpoint", "reason"})
 	m.Registry.MustRegister(m.requests, m.duration, m.authFail,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -47,8 +49,11 @@ func (m *Metrics) Observe(method, route string, status int, d time.Duration) {
 	m.duration.WithLabelValues(method, route).Observe(d.Seconds())
 }
 
-// AuthFailure counts a refused credential.
-func (m *Metrics) AuthFailure(endpoint string) { m.authFail.WithLabelValues(endpoint).Inc() }
+// AuthFailure counts a refused credential; reason is one of the Reason
+// constants (a bounded set: it is a label).
+func (m *Metrics) AuthFailure(endpoint, reason string) {
+	m.authFail.WithLabelValues(endpoint, reason).Inc()
+}
 
 // AddBackends registers the collectors of every backend that is a
 // prometheus.Collector (the LDAP backend's calls, pool and id cache; the

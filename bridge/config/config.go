@@ -60,6 +60,16 @@ type Settings struct {
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
 	// MetricsListen, when set, serves Prometheus metrics on that address.
 	MetricsListen string `koanf:"metrics_listen"`
+	// AuthFailureLimit is how many failed authentications one source
+	// address, or one Basic user name, may have within AuthFailureWindow;
+	// further attempts are answered 429 with Retry-After, unchecked, until
+	// the window ends, except credentials known good without a password
+	// check (a configured token; Basic credentials verified from that
+	// address in the last 5 minutes). Default 10.
+	AuthFailureLimit int `koanf:"auth_failure_limit"`
+	// AuthFailureWindow is the period failures are counted over, from the
+	// first one. Default 1m.
+	AuthFailureWindow time.Duration `koanf:"auth_failure_window"`
 }
 
 // DefaultSettings returns the defaults.
@@ -68,7 +78,8 @@ func DefaultSettings() Settings {
 		Listen: "127.0.0.1:8080", LogLevel: "info", LogFormat: "text",
 		MaxBodyBytes: 10 << 20, RequestTimeout: 50 * time.Second,
 		MaxResults: 1000, DefaultCount: 100, MaxOperations: 1000, MaxMembersPerPatch: 100000,
-		ShutdownTimeout: 30 * time.Second,
+		ShutdownTimeout:  30 * time.Second,
+		AuthFailureLimit: 10, AuthFailureWindow: time.Minute,
 	}
 }
 
@@ -332,6 +343,7 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 		"max_body_bytes": def.MaxBodyBytes, "request_timeout": def.RequestTimeout.String(),
 		"max_results": def.MaxResults, "default_count": def.DefaultCount, "max_operations": def.MaxOperations,
 		"max_members_per_request": def.MaxMembersPerPatch, "shutdown_timeout": def.ShutdownTimeout.String(),
+		"auth_failure_limit": def.AuthFailureLimit, "auth_failure_window": def.AuthFailureWindow.String(),
 	}, "."), nil)
 	_ = k.Load(confmap.Provider(fileVals, "."), nil)
 	_ = k.Load(env.Provider(".", env.Opt{Prefix: "SCIMBRIDGE_", TransformFunc: func(key, v string) (string, any) {
@@ -355,6 +367,10 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid server settings",
 			Detail: "max_results must be at least 1, default_count not negative, max_body_bytes at least 1024 and request_timeout positive."})
 	}
+	if s.AuthFailureLimit < 1 || s.AuthFailureWindow < time.Second || s.AuthFailureWindow > 24*time.Hour {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid server settings",
+			Detail: "auth_failure_limit must be at least 1 and auth_failure_window between 1s and 24h."})
+	}
 	if s.DefaultCount > s.MaxResults {
 		s.DefaultCount = s.MaxResults
 	}
@@ -365,6 +381,7 @@ var knownSettings = map[string]struct{}{
 	"listen": {}, "log_level": {}, "log_format": {}, "tls_cert_file": {}, "tls_key_file": {},
 	"max_body_bytes": {}, "request_timeout": {}, "max_results": {}, "default_count": {},
 	"max_operations": {}, "max_members_per_request": {}, "shutdown_timeout": {}, "metrics_listen": {},
+	"auth_failure_limit": {}, "auth_failure_window": {},
 }
 
 var attrTypes = map[string]bool{

@@ -185,3 +185,22 @@ func TestWeakSecretsRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthFailureSettings(t *testing.T) {
+	cfg, diags := load(t, minimal, nil)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if cfg.Settings.AuthFailureLimit != 10 || cfg.Settings.AuthFailureWindow != time.Minute {
+		t.Errorf("defaults: limit %d, window %s", cfg.Settings.AuthFailureLimit, cfg.Settings.AuthFailureWindow)
+	}
+	t.Setenv("SCIMBRIDGE_AUTH_FAILURE_LIMIT", "25")
+	t.Setenv("SCIMBRIDGE_AUTH_FAILURE_WINDOW", "5m")
+	if cfg, _ = load(t, minimal, nil); cfg.Settings.AuthFailureLimit != 25 || cfg.Settings.AuthFailureWindow != 5*time.Minute {
+		t.Errorf("environment: limit %d, window %s", cfg.Settings.AuthFailureLimit, cfg.Settings.AuthFailureWindow)
+	}
+	t.Setenv("SCIMBRIDGE_AUTH_FAILURE_LIMIT", "0")
+	if _, diags = load(t, minimal, nil); !diags.HasErrors() || !strings.Contains(diags.Error(), "auth_failure_limit") {
+		t.Errorf("a limit of 0 was accepted: %v", diags)
+	}
+}
