@@ -189,6 +189,7 @@ func HostileCorpus(uid, gid string) []HostileCase {
 		cs = append(cs, HostileCase{Name: fmt.Sprintf("group filter %d", i), Method: "GET", Path: "/Groups?filter=" + q(`displayName eq `+lit), Empty: true})
 		cs = append(cs, HostileCase{Name: fmt.Sprintf("member filter %d", i), Method: "GET", Path: "/Groups?filter=" + q(`members[value eq `+lit+`]`), Empty: true})
 	}
+	cs = append(cs, AuthCases(uid, gid)...)
 	return cs
 }
 
