@@ -92,4 +92,7 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 	if strings.Contains(logs.String(), "sb_serve_Q2Gc1keAZow6hdgzX0TeBS5Z") {
 		t.Error("the token appears in the log")
 	}
+	if strings.Contains(logs.String(), "INSECURE") {
+		t.Errorf("plain HTTP on loopback was warned about:\n%s", logs.String())
+	}
 }
