@@ -2,6 +2,7 @@ package config
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,6 +132,21 @@ endpoint "e" {
 	}
 }
 
+// withAuth is a configuration with the auth block's content left out.
+const withAuth = `
+backend "noop" "b" {}
+endpoint "e" {
+  base_path = "/scim/v2"
+  backend   = "b"
+  auth {
+    %s
+  }
+  mapping "User" {
+    attribute "userName" { native = "uid" }
+  }
+}
+`
+
 // Issue #9, finding 5: placeholder and low-entropy secrets given in clear,
 // in the file or through env(), are refused at the line of their value,
 // with a message that says how to make a good one and does not repeat the
@@ -160,7 +176,7 @@ func TestWeakSecretsRefused(t *testing.T) {
 				if how == "basic" {
 					block = "basic \"onelogin\" {\n      password = " + expr + "\n    }"
 				}
-				src := strings.Replace(minimal, `token "t" { value = env("TEST_SCIM_TOKEN", "sb_fallback_PayHvO-DyDSKsj8EH1r73Oj7V3Emi3GA") }`, block, 1)
+				src := fmt.Sprintf(withAuth, block)
 				line := 1 + strings.Count(src[:strings.Index(src, " = "+expr)], "\n")
 				_, diags := load(t, src, nil)
 				if len(diags) != 1 || diags[0].Summary != tc.summary {
