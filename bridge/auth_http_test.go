@@ -116,9 +116,8 @@ func TestFailedAuthenticationsOverHTTP(t *testing.T) {
     token "test" { value = "`+bridgetest.Token+`" }
     basic "onelogin" { password_hash = "`+string(hash)+`" }
   }`, 1)
-	cfg = strings.Replace(cfg, "max_body_bytes = 65536", "max_body_bytes = 65536\n  auth_failure_limit = 3\n  auth_failure_window = \"10m\"", 1)
 	srv, logs := startLogged(t, cfg)
-	do := func(auth string, want int) *http.Response {
+	do := func(srv *bridge.Server, auth string, want int) *http.Response {
 		t.Helper()
 		req := httptest.NewRequest("GET", "/scim/v2/Users", nil)
 		req.Header.Set("Authorization", auth)
@@ -128,17 +127,19 @@ func TestFailedAuthenticationsOverHTTP(t *testing.T) {
 		}
 		if resp.StatusCode != want {
 			body, _ := io.ReadAll(resp.Body)
-			t.Fatalf("%.20s: status %d, want %d: %s", auth, resp.StatusCode, want, body)
+			t.Fatalf("%s: status %d, want %d: %s", strings.Fields(auth)[0], resp.StatusCode, want, body)
 		}
 		return resp
 	}
+	// The default auth_failure_limit is 10 failures a minute.
 	const guess = "Guessed-pw-Kx81"
-	do("Bearer not-a-configured-token-Zq1", 401)
-	do(basicAuth("onelogin", guess), 401)
-	do(basicAuth("onelogin", guess), 401) // the third failure from this address
+	do(srv, "Bearer not-a-configured-token-Zq1", 401)
+	for range 9 {
+		do(srv, basicAuth("onelogin", guess), 401)
+	}
 	for _, auth := range []string{basicAuth("onelogin", guess), basicAuth("onelogin", "onelogin-Right-Pa55word"), "Bearer not-a-configured-token-Zq1"} {
-		resp := do(auth, 429)
-		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || s < 1 || s > 600 {
+		resp := do(srv, auth, 429)
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || s < 1 || s > 60 {
 			t.Errorf("429 with Retry-After %q, want seconds up to the window", resp.Header.Get("Retry-After"))
 		}
 		var body map[string]any
@@ -147,7 +148,7 @@ func TestFailedAuthenticationsOverHTTP(t *testing.T) {
 			t.Errorf("429 body %v (%v), want an RFC 7644 error", body, err)
 		}
 	}
-	do("Bearer "+bridgetest.Token, 200)
+	do(srv, "Bearer "+bridgetest.Token, 200)
 
 	text := logs.String()
 	for _, want := range [][2]string{
@@ -171,7 +172,17 @@ func TestFailedAuthenticationsOverHTTP(t *testing.T) {
 		}
 	}
 	got := authFailures(t, srv, "test")
-	if got["unknown_token"] != 1 || got["wrong_password"] != 2 || got["limited"] != 3 {
-		t.Errorf("scimbridge_auth_failures_total by reason: %v, want unknown_token 1, wrong_password 2, limited 3", got)
+	if got["unknown_token"] != 1 || got["wrong_password"] != 9 || got["limited"] != 3 {
+		t.Errorf("scimbridge_auth_failures_total by reason: %v, want unknown_token 1, wrong_password 9, limited 3", got)
+	}
+
+	// The settings apply.
+	cfg = strings.Replace(cfg, "max_body_bytes = 65536", "max_body_bytes = 65536\n  auth_failure_limit = 2\n  auth_failure_window = \"10m\"", 1)
+	srv, _ = startLogged(t, cfg)
+	do(srv, basicAuth("onelogin", guess), 401)
+	do(srv, basicAuth("onelogin", guess), 401)
+	resp := do(srv, basicAuth("onelogin", guess), 429)
+	if s, _ := strconv.Atoi(resp.Header.Get("Retry-After")); s < 590 || s > 600 {
+		t.Errorf("Retry-After %q with a 10m window, want the rest of it", resp.Header.Get("Retry-After"))
 	}
 }

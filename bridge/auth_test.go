@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -156,11 +157,12 @@ func (lt *limitedTest) try(header, addr string, status int, bcrypt int64) *AuthE
 		e = err.(*AuthError)
 		got = e.err.Status
 	}
+	scheme, _, _ := strings.Cut(header, " ")
 	if got != status {
-		lt.t.Fatalf("%s from %s: status %d (%v), want %d", header[:min(len(header), 20)], addr, got, err, status)
+		lt.t.Fatalf("%s from %s: status %d (%v), want %d", scheme, addr, got, err, status)
 	}
 	if n := lt.calls.Load() - before; n != bcrypt {
-		lt.t.Fatalf("%s from %s: %d bcrypt checks, want %d", header[:min(len(header), 20)], addr, n, bcrypt)
+		lt.t.Fatalf("%s from %s: %d bcrypt checks, want %d", scheme, addr, n, bcrypt)
 	}
 	if status == 429 && (e.err.RetryAfter < 1 || e.err.RetryAfter > 60 || e.Reason != ReasonLimited) {
 		lt.t.Fatalf("429 with Retry-After %d, reason %s", e.err.RetryAfter, e.Reason)
