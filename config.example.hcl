@@ -106,7 +106,8 @@ endpoint "default" {
 
   auth {
     # The token the identity provider sends as "Authorization: Bearer ...".
-    # Only its SHA-256 is kept in memory. An unset variable disables it.
+    # Only its SHA-256 is kept in memory. An unset variable disables it; a
+    # placeholder or guessable value is refused (use `scimbridge token create`).
     token "env" {
       value = env("SCIMBRIDGE_TOKEN")
     }

@@ -63,19 +63,19 @@ func TestWriteOnlyAttributesCannotBeQueried(t *testing.T) {
 
 // Credentials with some scopes only, for the cross-resource tests.
 const scopedTokens = `    token "users-reader" {
-      value  = "users-reader-token-0123456789"
+      value  = "sb_ureader_Vn3kPq8ZtX2wLm9CbR5yHj7sDf4Ga6Ue"
       scopes = ["get:users"]
     }
     token "groups-reader" {
-      value  = "groups-reader-token-0123456789"
+      value  = "sb_greader_Ht6yNc2QmW9vXp4KsL7bZr3Fd8Ju5Ea"
       scopes = ["get:groups"]
     }
     token "user-writer" {
-      value  = "user-writer-token-0123456789"
+      value  = "sb_uwriter_Bq9xLm4TzK7wNv2PcY8rHs5Gd3Jf6Ue"
       scopes = ["get:users", "post:users", "put:users", "patch:users"]
     }
     token "group-writer" {
-      value  = "group-writer-token-0123456789"
+      value  = "sb_gwriter_Rk5tWp8ZqN3xLm7VcB2yHs9Fd4Gj6Ea"
       scopes = ["get:groups", "post:groups", "patch:groups"]
     }`
 
@@ -100,11 +100,11 @@ func TestCrossResourceAttributesNeedTheirScope(t *testing.T) {
 			}
 			as := func(token string) *bridgetest.Client {
 				cl := full
-				cl.Auth = "Bearer " + token + "-token-0123456789"
+				cl.Auth = "Bearer " + token
 				return &cl
 			}
-			usersReader, groupsReader := as("users-reader"), as("groups-reader")
-			userWriter, groupWriter := as("user-writer"), as("group-writer")
+			usersReader, groupsReader := as("sb_ureader_Vn3kPq8ZtX2wLm9CbR5yHj7sDf4Ga6Ue"), as("sb_greader_Ht6yNc2QmW9vXp4KsL7bZr3Fd8Ju5Ea")
+			userWriter, groupWriter := as("sb_uwriter_Bq9xLm4TzK7wNv2PcY8rHs5Gd3Jf6Ue"), as("sb_gwriter_Rk5tWp8ZqN3xLm7VcB2yHs9Fd4Gj6Ea")
 			needGroups, needUsers := []string{`"get:groups"`}, []string{`"get:users"`}
 			for _, tc := range []struct {
 				c *bridgetest.Client

@@ -1,14 +1,21 @@
 package bridge
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
+	"errors"
+	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
+	"github.com/gofiber/fiber/v2"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/scimbridge/scimbridge/bridge/config"
@@ -23,35 +30,136 @@ type Authenticator struct {
 	tokenPrincipals, basicPrincipals []*Principal
 	now                              func() time.Time
 
+	// dummies[i] is a hash of a random password, of the kind and cost of
+	// basic[i]'s: an unknown user name is checked against one of them,
+	// picked by the name with dummySeed, so that it costs what a known one
+	// costs and answers no faster (no user-name enumeration by timing).
+	dummies   []string
+	dummySeed [32]byte
+
+	limits *failureLimiter
+
 	// verified remembers Basic credentials that passed their bcrypt check,
 	// by the SHA-256 of user and password, for basicReuse: bcrypt costs
 	// tens of milliseconds of CPU by design, and a client sends the same
 	// credentials with every request. Nothing of it is logged or kept on
-	// disk.
+	// disk. checking holds the checks under way, so that concurrent
+	// requests with the same credentials wait for one bcrypt.
 	mu       sync.Mutex
-	verified map[[32]byte]verifiedBasic
+	verified map[[32]byte]*verifiedBasic
+	checking map[[32]byte]*basicCheck
 }
 
 type verifiedBasic struct {
 	p     *Principal
 	until time.Time
+	// from holds the addresses (limiter keys) the credentials succeeded
+	// from, the latest maxVerifiedFrom: only these get in on them while the
+	// address or the user name is limited.
+	from [][32]byte
+}
+
+type basicCheck struct {
+	done   chan struct{}
+	p      *Principal
+	reason string
 }
 
 const (
 	basicReuse       = 5 * time.Minute
 	maxVerifiedBasic = 1024
+	maxVerifiedFrom  = 8
+	maxTokenLength   = 4096
 )
 
-// NewAuthenticator builds an Authenticator from an endpoint's credentials.
+// Reasons a credential is refused, as logged and counted (label reason of
+// scimbridge_auth_failures_total).
+const (
+	ReasonMissing       = "missing"            // no Authorization header
+	ReasonMalformed     = "malformed"          // not a token, or Basic not base64 "user:password"
+	ReasonScheme        = "unsupported_scheme" // neither Bearer nor Basic
+	ReasonUnknownToken  = "unknown_token"      // matches no configured token
+	ReasonExpired       = "expired"            // a configured token past its expires
+	ReasonUnknownUser   = "unknown_user"       // a Basic user name that is not configured
+	ReasonWrongPassword = "wrong_password"     // a configured Basic user name, another password
+	ReasonLimited       = "limited"            // not checked: too many failures from the address or for the user name
+)
+
+// AuthError is a refused credential: the RFC 7644 error the client gets
+// and, for the log and the metrics, why. It never holds the secret.
+type AuthError struct {
+	Reason string // one of the Reason constants
+	Scheme string // "bearer", "basic" or "" (none or another)
+	// Credential is the Basic user name sent, or the name of the expired
+	// token; empty when no configured token matched.
+	Credential string
+	// Engaged says what this failure has just limited: "address", "user name".
+	Engaged []string
+	// RetryAfter is how long a ReasonLimited refusal lasts.
+	RetryAfter time.Duration
+	err        *scim.Error
+}
+
+func (e *AuthError) Error() string { return e.err.Error() }
+
+// Unwrap returns the RFC 7644 error the client gets.
+func (e *AuthError) Unwrap() error { return e.err }
+
+// NewAuthenticator builds an Authenticator from an endpoint's credentials,
+// with the default failure limits (see LimitFailures).
 func NewAuthenticator(tokens []config.Token, basic []config.Basic) *Authenticator {
-	a := &Authenticator{tokens: tokens, basic: basic, now: time.Now, verified: map[[32]byte]verifiedBasic{}}
+	def := config.DefaultSettings()
+	a := &Authenticator{tokens: tokens, basic: basic, now: time.Now,
+		limits:   newFailureLimiter(def.AuthFailureLimit, def.AuthFailureWindow),
+		verified: map[[32]byte]*verifiedBasic{}, checking: map[[32]byte]*basicCheck{}}
 	for _, t := range tokens {
 		a.tokenPrincipals = append(a.tokenPrincipals, principal(t.Name, t.Scopes))
 	}
 	for _, b := range basic {
 		a.basicPrincipals = append(a.basicPrincipals, principal(b.Username, b.Scopes))
 	}
+	a.dummies = dummyHashes(basic)
+	_, _ = rand.Read(a.dummySeed[:])
 	return a
+}
+
+// LimitFailures sets how many failed authentications one address, or one
+// Basic user name, may have within window before further attempts are
+// refused unchecked (settings auth_failure_limit and auth_failure_window).
+// Call it before serving.
+func (a *Authenticator) LimitFailures(limit int, window time.Duration) {
+	if limit >= 1 && window > 0 {
+		a.limits = newFailureLimiter(limit, window)
+	}
+}
+
+// dummyHashes makes, for each Basic credential, a hash of a random password
+// of the same kind and bcrypt cost (one bcrypt per distinct cost, at start).
+func dummyHashes(basic []config.Basic) []string {
+	byCost := map[int]string{}
+	out := make([]string, len(basic))
+	for i, b := range basic {
+		var pw [16]byte
+		_, _ = rand.Read(pw[:])
+		if !strings.HasPrefix(b.PasswordHash, "$2") {
+			sum := sha256.Sum256(pw[:])
+			out[i] = "sha256:" + hex.EncodeToString(sum[:])
+			continue
+		}
+		cost, err := bcrypt.Cost([]byte(b.PasswordHash))
+		if err != nil {
+			cost = bcrypt.DefaultCost
+		}
+		if _, ok := byCost[cost]; !ok {
+			h, err := bcrypt.GenerateFromPassword([]byte(hex.EncodeToString(pw[:])), cost)
+			if err != nil {
+				h, _ = bcrypt.GenerateFromPassword([]byte(hex.EncodeToString(pw[:])), bcrypt.DefaultCost)
+			}
+			byCost[cost] = string(h)
+		}
+		out[i] = byCost[cost]
+	}
+	return out
 }
 
 // Principal is who made a request.
@@ -64,29 +172,61 @@ func unauthorized(detail string) *scim.Error {
 	return scim.Errorf(401, "", "%s", detail)
 }
 
-// Authenticate checks an Authorization header value. Tokens are compared by
-// their SHA-256 in constant time, against every configured token.
-func (a *Authenticator) Authenticate(header string) (*Principal, error) {
+// Authenticate checks an Authorization header value sent from addr (the
+// client's IP address). Tokens are compared by their SHA-256 in constant
+// time, against every configured token.
+//
+// Failures are counted per address and per Basic user name; past the limit
+// an attempt is answered 429 without being checked (no bcrypt), except
+// credentials known good without bcrypt: a configured bearer token, or
+// Basic credentials verified in the last basicReuse from the same address.
+// So a neighbour behind the same address, or someone guessing a user's
+// password, cannot lock out a client that holds the right credentials.
+// A request without credentials is neither counted nor limited (some HTTP
+// clients send them only after a 401).
+func (a *Authenticator) Authenticate(header, addr string) (*Principal, error) {
 	header = strings.TrimSpace(header)
 	if header == "" {
-		return nil, unauthorized("authentication required")
+		return nil, &AuthError{Reason: ReasonMissing, err: unauthorized("authentication required")}
 	}
 	scheme, rest, hasScheme := strings.Cut(header, " ")
 	switch {
 	case hasScheme && strings.EqualFold(scheme, "Bearer"):
-		return a.bearer(strings.TrimSpace(rest))
+		return a.bearer(strings.TrimSpace(rest), addr)
 	case hasScheme && strings.EqualFold(scheme, "Basic"):
-		return a.basicAuth(strings.TrimSpace(rest))
+		return a.basicAuth(strings.TrimSpace(rest), addr)
 	case !hasScheme:
 		// Some IdP set-ups send the bare token as the header value.
-		return a.bearer(header)
+		return a.bearer(header, addr)
 	}
-	return nil, unauthorized("unsupported authorization scheme")
+	k := a.limits.keys(addr, "", false)
+	return nil, a.cheapFailure(k, &AuthError{Reason: ReasonScheme}, "unsupported authorization scheme")
 }
 
-func (a *Authenticator) bearer(token string) (*Principal, error) {
-	if token == "" || len(token) > 4096 {
-		return nil, unauthorized("invalid credentials")
+// cheapFailure answers a failure that took no password check: 429 when
+// the address (or user name) is limited, else 401, counted.
+func (a *Authenticator) cheapFailure(k limitKeys, e *AuthError, detail string) *AuthError {
+	now := a.now()
+	if wait, limited := a.limits.check(now, k); limited {
+		return limitedError(e, wait)
+	}
+	e.Engaged = a.limits.fail(now, k)
+	e.err = unauthorized(detail)
+	return e
+}
+
+func limitedError(e *AuthError, wait time.Duration) *AuthError {
+	secs := max(int(math.Ceil(wait.Seconds())), 1)
+	e.Reason, e.RetryAfter, e.Engaged = ReasonLimited, wait, nil
+	e.err = &scim.Error{Status: 429, RetryAfter: secs,
+		Detail: "too many failed authentications from this address or for this user name; retry later"}
+	return e
+}
+
+func (a *Authenticator) bearer(token, addr string) (*Principal, error) {
+	k := a.limits.keys(addr, "", false)
+	if token == "" || len(token) > maxTokenLength {
+		return nil, a.cheapFailure(k, &AuthError{Reason: ReasonMalformed, Scheme: "bearer"}, "invalid credentials")
 	}
 	sum := sha256.Sum256([]byte(token))
 	found := -1
@@ -96,47 +236,133 @@ func (a *Authenticator) bearer(token string) (*Principal, error) {
 		}
 	}
 	if found < 0 {
-		return nil, unauthorized("invalid credentials")
+		return nil, a.cheapFailure(k, &AuthError{Reason: ReasonUnknownToken, Scheme: "bearer"}, "invalid credentials")
 	}
 	if exp := a.tokens[found].Expires; !exp.IsZero() && a.now().After(exp) {
-		return nil, unauthorized("token expired")
+		return nil, a.cheapFailure(k, &AuthError{Reason: ReasonExpired, Scheme: "bearer", Credential: a.tokens[found].Name}, "token expired")
 	}
 	return a.tokenPrincipals[found], nil
 }
 
-func (a *Authenticator) basicAuth(enc string) (*Principal, error) {
+func (a *Authenticator) basicAuth(enc, addr string) (*Principal, error) {
 	raw, err := base64.StdEncoding.DecodeString(enc)
-	if err != nil {
-		return nil, unauthorized("invalid credentials")
-	}
 	user, pass, ok := strings.Cut(string(raw), ":")
-	if !ok {
-		return nil, unauthorized("invalid credentials")
+	if err != nil || !ok {
+		k := a.limits.keys(addr, "", false)
+		return nil, a.cheapFailure(k, &AuthError{Reason: ReasonMalformed, Scheme: "basic"}, "invalid credentials")
 	}
+	k := a.limits.keys(addr, user, true)
 	key := sha256.Sum256([]byte(user + "\x00" + pass))
 	now := a.now()
+	wait, limited := a.limits.check(now, k)
+	// The cache, the checks under way and (in the leader's section below)
+	// the end of a check are looked at under one lock, so that no request
+	// slips between a check's end and its result being remembered.
 	a.mu.Lock()
-	v, ok := a.verified[key]
-	a.mu.Unlock()
-	if ok && now.Before(v.until) {
-		return v.p, nil
+	if p := a.rememberedLocked(key, k, now, limited); p != nil {
+		a.mu.Unlock()
+		return p, nil
 	}
+	if limited {
+		a.mu.Unlock()
+		return nil, limitedError(&AuthError{Scheme: "basic", Credential: user}, wait)
+	}
+	if len(a.basic) == 0 {
+		// No Basic user at all: no name to find out, no bcrypt to spend.
+		a.mu.Unlock()
+		return nil, a.cheapFailure(k, &AuthError{Reason: ReasonUnknownUser, Scheme: "basic", Credential: user}, "invalid credentials")
+	}
+	if c := a.checking[key]; c != nil {
+		a.mu.Unlock()
+		<-c.done
+		if c.p != nil {
+			a.mu.Lock()
+			a.rememberLocked(key, c.p, k, a.now())
+			a.mu.Unlock()
+			return c.p, nil
+		}
+		return nil, &AuthError{Reason: c.reason, Scheme: "basic", Credential: user,
+			Engaged: a.limits.fail(a.now(), k), err: unauthorized("invalid credentials")}
+	}
+	if wait, ok := a.limits.begin(now, k); !ok {
+		a.mu.Unlock()
+		return nil, limitedError(&AuthError{Scheme: "basic", Credential: user}, wait)
+	}
+	c := &basicCheck{done: make(chan struct{})}
+	a.checking[key] = c
+	a.mu.Unlock()
+
+	c.p, c.reason = a.checkBasic(user, pass)
+	a.mu.Lock()
+	delete(a.checking, key)
+	if c.p != nil {
+		a.rememberLocked(key, c.p, k, a.now())
+	}
+	a.mu.Unlock()
+	close(c.done)
+	engaged := a.limits.end(a.now(), k, c.p == nil)
+	if c.p != nil {
+		return c.p, nil
+	}
+	return nil, &AuthError{Reason: c.reason, Scheme: "basic", Credential: user, Engaged: engaged, err: unauthorized("invalid credentials")}
+}
+
+// checkBasic runs the password check: against each credential of the user
+// name (several allow a password change without downtime), or against a
+// dummy hash when the name is unknown.
+func (a *Authenticator) checkBasic(user, pass string) (*Principal, string) {
+	known := false
 	for i := range a.basic {
 		b := &a.basic[i]
 		if subtle.ConstantTimeCompare([]byte(user), []byte(b.Username)) != 1 {
 			continue
 		}
+		known = true
 		if checkPassword(b.PasswordHash, pass) {
-			a.mu.Lock()
-			if len(a.verified) >= maxVerifiedBasic {
-				clear(a.verified)
-			}
-			a.verified[key] = verifiedBasic{p: a.basicPrincipals[i], until: now.Add(basicReuse)}
-			a.mu.Unlock()
-			return a.basicPrincipals[i], nil
+			return a.basicPrincipals[i], ""
 		}
 	}
-	return nil, unauthorized("invalid credentials")
+	if known {
+		return nil, ReasonWrongPassword
+	}
+	pick := sha256.Sum256(append(a.dummySeed[:], user...))
+	checkPassword(a.dummies[binary.BigEndian.Uint64(pick[:8])%uint64(len(a.dummies))], pass)
+	return nil, ReasonUnknownUser
+}
+
+// rememberedLocked returns the principal of verified credentials, if any;
+// while limited, only to an address they succeeded from.
+func (a *Authenticator) rememberedLocked(key [32]byte, k limitKeys, now time.Time, limited bool) *Principal {
+	v, ok := a.verified[key]
+	if !ok || !now.Before(v.until) {
+		return nil
+	}
+	if limited && !slices.Contains(v.from, k.sums[byAddress]) {
+		return nil
+	}
+	v.addFrom(k.sums[byAddress])
+	return v.p
+}
+
+func (a *Authenticator) rememberLocked(key [32]byte, p *Principal, k limitKeys, now time.Time) {
+	v, ok := a.verified[key]
+	if !ok || !now.Before(v.until) {
+		if len(a.verified) >= maxVerifiedBasic {
+			clear(a.verified)
+		}
+		v = &verifiedBasic{p: p, until: now.Add(basicReuse)}
+		a.verified[key] = v
+	}
+	v.addFrom(k.sums[byAddress])
+}
+
+func (v *verifiedBasic) addFrom(addr [32]byte) {
+	if i := slices.Index(v.from, addr); i >= 0 {
+		v.from = slices.Delete(v.from, i, i+1)
+	} else if len(v.from) >= maxVerifiedFrom {
+		v.from = slices.Delete(v.from, 0, 1)
+	}
+	v.from = append(v.from, addr)
 }
 
 // bcryptCompare is bcrypt.CompareHashAndPassword; tests count the calls.
@@ -160,4 +386,53 @@ func principal(name string, scopes []string) *Principal {
 		p.Scopes[s] = true
 	}
 	return p
+}
+
+// authRefused logs and counts a refused credential, never its secret:
+// failures at info (address, credential name, reason), a limit that
+// engages at warn; refusals of requests without credentials (some clients
+// send them only after a 401) and of limited ones at debug, so that a
+// flood does not flood the log. Each is counted by reason.
+func (s *Server) authRefused(c *fiber.Ctx, ep *Endpoint, addr string, err error) {
+	var e *AuthError
+	if !errors.As(err, &e) {
+		s.Metrics.AuthFailure(ep.Name, "other")
+		return
+	}
+	s.Metrics.AuthFailure(ep.Name, e.Reason)
+	log := logger(c)
+	args := []any{"endpoint", ep.Name, "address", addr, "scheme", e.Scheme, "credential", credentialForLog(e), "reason", e.Reason}
+	switch e.Reason {
+	case ReasonMissing:
+		log.Debug("authentication refused", args...)
+	case ReasonLimited:
+		log.Debug("authentication refused", append(args, "retry_after", e.RetryAfter.Round(time.Second))...)
+	default:
+		log.Info("authentication failed", args...)
+	}
+	if len(e.Engaged) > 0 {
+		log.Warn("too many failed authentications: further attempts are refused unchecked (429) until the window ends",
+			"endpoint", ep.Name, "address", addr, "credential", credentialForLog(e), "limited", strings.Join(e.Engaged, " and "),
+			"limit", s.Settings.AuthFailureLimit, "window", s.Settings.AuthFailureWindow)
+	}
+}
+
+// credentialForLog names the credential of a refusal: the Basic user name
+// sent (at most 64 bytes of it) or the token's name.
+func credentialForLog(e *AuthError) string {
+	switch {
+	case e.Credential != "":
+		name := e.Credential
+		if len(name) > 64 {
+			cut := 64
+			for cut > 0 && !utf8.RuneStart(name[cut]) {
+				cut--
+			}
+			name = name[:cut] + "..."
+		}
+		return name
+	case e.Scheme == "bearer" && (e.Reason == ReasonUnknownToken || e.Reason == ReasonLimited):
+		return "(matched no configured token)"
+	}
+	return "(none)"
 }

@@ -14,14 +14,14 @@ func TestAuthSchemesAndScopes(t *testing.T) {
 	cfg := strings.Replace(memoryConfig, bridgetest.TokenBlock, `auth {
     token "full" { value = "`+bridgetest.Token+`" }
     token "reader" {
-      value  = "reader-token-0123456789"
+      value  = "sb_reader_pmxy9kuUp7DpKnQ2e2EwapzPTUYDR_Ve"
       scopes = ["get:users"]
     }
     token "old" {
-      value   = "expired-token-0123456789"
+      value   = "sb_expired_AtP9HyK2WrPBHTFBKTvI9x5g7dWziTpy"
       expires = "2020-01-01T00:00:00Z"
     }
-    token "hashed" { hash = "sha256:b22fd458dbe2426bebe59cfafe4c46e013df3efd439e4d91cda767ac3052ddd0" }
+    token "hashed" { hash = "sha256:ef241eb1af603c53c38e43b7d2603a58768c667abbd9c540d79e17f0f138deeb" }
     basic "onelogin" {
       password_hash = "$2a$10$BeA.nuz/nghKPmj.kpVTvOo10r/8QSyeH8KM2EWV6SaxWg.QEBeMS"
     }
@@ -39,16 +39,16 @@ func TestAuthSchemesAndScopes(t *testing.T) {
 		{"Bearer " + bridgetest.Token, "GET", "/Users", nil, 200},
 		{"bearer " + bridgetest.Token, "GET", "/Users", nil, 200},
 		{bridgetest.Token, "GET", "/Users", nil, 200}, // bare token header
-		{"Bearer reader-token-0123456789", "GET", "/Users", nil, 200},
-		{"Bearer reader-token-0123456789", "POST", "/Users", map[string]any{"userName": "x"}, 403},
-		{"Bearer reader-token-0123456789", "GET", "/Groups", nil, 403},
-		{"Bearer expired-token-0123456789", "GET", "/Users", nil, 401},
+		{"Bearer sb_reader_pmxy9kuUp7DpKnQ2e2EwapzPTUYDR_Ve", "GET", "/Users", nil, 200},
+		{"Bearer sb_reader_pmxy9kuUp7DpKnQ2e2EwapzPTUYDR_Ve", "POST", "/Users", map[string]any{"userName": "x"}, 403},
+		{"Bearer sb_reader_pmxy9kuUp7DpKnQ2e2EwapzPTUYDR_Ve", "GET", "/Groups", nil, 403},
+		{"Bearer sb_expired_AtP9HyK2WrPBHTFBKTvI9x5g7dWziTpy", "GET", "/Users", nil, 401},
 		{"Bearer " + bridgetest.Token + "x", "GET", "/Users", nil, 401},
 		{basic("plain", "correct horse battery staple"), "GET", "/Users", nil, 200},
 		{basic("plain", "wrong"), "GET", "/Users", nil, 401},
 		{basic("onelogin", "onelogin-secret"), "GET", "/Users", nil, 200},
 		{basic("onelogin", "onelogin-secreT"), "GET", "/Users", nil, 401},
-		{"Bearer hashed-token-0123456789", "GET", "/Users", nil, 200},
+		{"Bearer sb_hashed_lTT05q2hia1S4XfAU_qJ3POk4avFilSn", "GET", "/Users", nil, 200},
 		{basic("nobody", "correct horse battery staple"), "GET", "/Users", nil, 401},
 		{"", "GET", "/ServiceProviderConfig", nil, 401},
 	}
@@ -194,7 +194,7 @@ endpoint "second" {
   base_path = "/tenant-b/scim/v2"
   backend   = "mem"
   auth {
-    token "b" { value = "second-endpoint-token-0123" }
+    token "b" { value = "sb_second_bRkt0YpSufIjtlmOhh8hKSyeYjXMeSXl" }
   }
   mapping "User" {
     attribute "userName" { native = "uid" }
@@ -206,7 +206,7 @@ endpoint "second" {
 	srv := bridgetest.Start(t, memoryConfig+second, map[string]config.BackendType{"memory": bridgetest.Static(mem)})
 	a := bridgetest.NewClient(t, srv.URL+"/scim/v2")
 	b := bridgetest.NewClient(t, srv.URL+"/tenant-b/scim/v2")
-	b.Auth = "Bearer second-endpoint-token-0123"
+	b.Auth = "Bearer sb_second_bRkt0YpSufIjtlmOhh8hKSyeYjXMeSXl"
 	a.Must(201, "POST", "/Users", map[string]any{"userName": "shared", "name": map[string]any{"givenName": "S"}})
 	r := b.Must(200, "GET", "/Users?filter=userName%20eq%20%22shared%22", nil)
 	if strings.Contains(string(r.Body), "givenName") || !strings.Contains(string(r.Body), `"userName":"shared"`) {

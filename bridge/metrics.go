@@ -35,8 +35,10 @@ func NewMetrics() *Metrics {
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 	}, []string{"method", "route"})
 	m.authFail = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "scimbridge_auth_failures_total", Help: "Requests refused for missing or wrong credentials.",
-	}, []string{"endpoint"})
+		Name: "scimbridge_auth_failures_total",
+		Help: "Requests refused for missing or wrong credentials, by endpoint and reason (missing, malformed, " +
+			"unsupported_scheme, unknown_token, expired, unknown_user, wrong_password, limited, other).",
+	}, []string{"endpoint", "reason"})
 	m.busy = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "scimbridge_body_budget_refusals_total", Help: "Requests answered 503 because the bodies in flight held max_body_memory.",
 	})
@@ -51,8 +53,11 @@ func (m *Metrics) Observe(method, route string, status int, d time.Duration) {
 	m.duration.WithLabelValues(method, route).Observe(d.Seconds())
 }
 
-// AuthFailure counts a refused credential.
-func (m *Metrics) AuthFailure(endpoint string) { m.authFail.WithLabelValues(endpoint).Inc() }
+// AuthFailure counts a refused credential; reason is one of the Reason
+// constants (a bounded set: it is a label).
+func (m *Metrics) AuthFailure(endpoint, reason string) {
+	m.authFail.WithLabelValues(endpoint, reason).Inc()
+}
 
 // BodyBudgetRefusal counts a request refused for want of body memory.
 func (m *Metrics) BodyBudgetRefusal() { m.busy.Inc() }

@@ -258,12 +258,12 @@ func TestConcurrentScansPerCredential(t *testing.T) {
 	blk := &blocking{Backend: mem, entered: make(chan struct{}, 64), release: make(chan struct{})}
 	cfg := strings.Replace(memoryConfig, bridgetest.TokenBlock, `auth {
     token "a" { value = "`+bridgetest.Token+`" }
-    token "b" { value = "second-credential-0123456789" }
+    token "b" { value = "sb_scan2_Qm7vXe4LpT9wKc2ZrN8bYh5uFs3Dj6Ga" }
   }`, 1)
 	srv := bridgetest.Start(t, cfg, map[string]config.BackendType{"memory": bridgetest.Static(blk)})
 	a := bridgetest.NewClient(t, srv.URL+"/scim/v2")
 	b := bridgetest.NewClient(t, srv.URL+"/scim/v2")
-	b.Auth = "Bearer second-credential-0123456789"
+	b.Auth = "Bearer sb_scan2_Qm7vXe4LpT9wKc2ZrN8bYh5uFs3Dj6Ga"
 	path := "/Users?filter=" + q(`emails.type eq "work"`)
 	released := false
 	release := func() {

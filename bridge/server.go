@@ -258,10 +258,12 @@ func (s *Server) mountResource(g fiber.Router, ep *Endpoint, r *Resource, scope 
 
 // authenticate checks credentials for every route of an endpoint.
 func (s *Server) authenticate(ep *Endpoint) fiber.Handler {
+	ep.Auth.LimitFailures(s.Settings.AuthFailureLimit, s.Settings.AuthFailureWindow)
 	return func(c *fiber.Ctx) error {
-		p, err := ep.Auth.Authenticate(c.Get("Authorization"))
+		addr := c.IP()
+		p, err := ep.Auth.Authenticate(c.Get("Authorization"), addr)
 		if err != nil {
-			s.Metrics.AuthFailure(ep.Name)
+			s.authRefused(c, ep, addr, err)
 			return err
 		}
 		c.Locals("principal", p)

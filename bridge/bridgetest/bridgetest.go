@@ -25,7 +25,7 @@ import (
 )
 
 // Token is the bearer token test configurations accept (see TokenBlock).
-const Token = "test-token-0123456789abcdef"
+const Token = "sb_test_B7Gq-5TNDk5kBL8Dzhq5NRdxK5FxwdXz"
 
 // TokenBlock is an auth block accepting Token.
 const TokenBlock = `auth {

@@ -79,6 +79,16 @@ type Settings struct {
 	// evaluating a filter or sort in memory at once; past it: 429 with
 	// Retry-After. Default 2.
 	MaxConcurrentScans int `koanf:"max_concurrent_scans_per_credential"`
+	// AuthFailureLimit is how many failed authentications one source
+	// address, or one Basic user name, may have within AuthFailureWindow;
+	// further attempts are answered 429 with Retry-After, unchecked, until
+	// the window ends, except credentials known good without a password
+	// check (a configured token; Basic credentials verified from that
+	// address in the last 5 minutes). Default 10.
+	AuthFailureLimit int `koanf:"auth_failure_limit"`
+	// AuthFailureWindow is the period failures are counted over, from the
+	// first one. Default 1m.
+	AuthFailureWindow time.Duration `koanf:"auth_failure_window"`
 }
 
 // DefaultSettings returns the defaults.
@@ -90,6 +100,7 @@ func DefaultSettings() Settings {
 		MaxResults:     1000, DefaultCount: 100, MaxOperations: 1000, MaxMembersPerPatch: 100000,
 		ShutdownTimeout: 30 * time.Second,
 		MaxFilterScan:   50000, MaxConcurrentScans: 2,
+		AuthFailureLimit: 10, AuthFailureWindow: time.Minute,
 	}
 }
 
@@ -207,6 +218,7 @@ type tokenBlock struct {
 	Hash     *string   `hcl:"hash,optional"`
 	Scopes   []string  `hcl:"scopes,optional"`
 	Expires  *string   `hcl:"expires,optional"`
+	ValueR   hcl.Range `hcl:"value,attr_range"`
 	DefRange hcl.Range `hcl:",def_range"`
 }
 
@@ -215,6 +227,7 @@ type basicBlock struct {
 	Password     *string   `hcl:"password,optional"`
 	PasswordHash *string   `hcl:"password_hash,optional"`
 	Scopes       []string  `hcl:"scopes,optional"`
+	PasswordR    hcl.Range `hcl:"password,attr_range"`
 	DefRange     hcl.Range `hcl:",def_range"`
 }
 
@@ -354,6 +367,7 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 		"max_results":     def.MaxResults, "default_count": def.DefaultCount, "max_operations": def.MaxOperations,
 		"max_members_per_request": def.MaxMembersPerPatch, "shutdown_timeout": def.ShutdownTimeout.String(),
 		"max_filter_scan": def.MaxFilterScan, "max_concurrent_scans_per_credential": def.MaxConcurrentScans,
+		"auth_failure_limit": def.AuthFailureLimit, "auth_failure_window": def.AuthFailureWindow.String(),
 	}, "."), nil)
 	_ = k.Load(confmap.Provider(fileVals, "."), nil)
 	_ = k.Load(env.Provider(".", env.Opt{Prefix: "SCIMBRIDGE_", TransformFunc: func(key, v string) (string, any) {
@@ -385,6 +399,10 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid server settings",
 			Detail: "max_filter_scan must not be negative (0 refuses every filter the directory cannot evaluate) and max_concurrent_scans_per_credential must be at least 1."})
 	}
+	if s.AuthFailureLimit < 1 || s.AuthFailureWindow < time.Second || s.AuthFailureWindow > 24*time.Hour {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid server settings",
+			Detail: "auth_failure_limit must be at least 1 and auth_failure_window between 1s and 24h."})
+	}
 	if s.DefaultCount > s.MaxResults {
 		s.DefaultCount = s.MaxResults
 	}
@@ -397,6 +415,7 @@ var knownSettings = map[string]struct{}{
 	"max_body_memory": {}, "header_timeout": {}, "max_connections": {},
 	"max_operations": {}, "max_members_per_request": {}, "shutdown_timeout": {}, "metrics_listen": {},
 	"max_filter_scan": {}, "max_concurrent_scans_per_credential": {},
+	"auth_failure_limit": {}, "auth_failure_window": {},
 }
 
 var attrTypes = map[string]bool{
@@ -542,6 +561,9 @@ func decodeToken(tb tokenBlock) (*Token, hcl.Diagnostics) {
 		if len(*tb.Value) < 16 {
 			return nil, append(diags, errAt(tb.DefRange, "Token too short", "Tokens must have at least 16 characters; create one with `scimbridge token create`."))
 		}
+		if d := weakSecret(*tb.Value, fmt.Sprintf("token %q", tb.Name), tb.ValueR, tb.DefRange); d != nil {
+			return nil, append(diags, d)
+		}
 		t.Hash = sha256.Sum256([]byte(*tb.Value))
 	default:
 		// An empty value (an unset environment variable) disables the token.
@@ -569,10 +591,29 @@ func decodeBasic(bb basicBlock) (*Basic, hcl.Diagnostics) {
 		}
 		b.PasswordHash = h
 	case bb.Password != nil && *bb.Password != "":
+		if d := weakSecret(*bb.Password, fmt.Sprintf("the password of basic %q", bb.Username), bb.PasswordR, bb.DefRange); d != nil {
+			return nil, append(diags, d)
+		}
 		sum := sha256.Sum256([]byte(*bb.Password))
 		b.PasswordHash = "sha256:" + hex.EncodeToString(sum[:])
 	default:
 		return nil, diags
 	}
 	return b, diags
+}
+
+// weakSecret is the diagnostic for a secret given in clear (often through
+// env()) that CheckSecret refuses, at the attribute when it is known. The
+// snippet printed with it shows the expression: env("...") for a secret
+// from the environment, the secret itself only when the file holds it.
+func weakSecret(secret, what string, attr, block hcl.Range) *hcl.Diagnostic {
+	summary, detail := CheckSecret(secret)
+	if summary == "" {
+		return nil
+	}
+	rng := attr
+	if rng.Filename == "" {
+		rng = block
+	}
+	return errAt(rng, summary, fmt.Sprintf("The value of %s is refused. %s", what, detail))
 }

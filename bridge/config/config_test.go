@@ -2,6 +2,7 @@ package config
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,7 +43,7 @@ endpoint "e" {
   base_path = "/scim/v2/"
   backend   = "b"
   auth {
-    token "t" { value = env("TEST_SCIM_TOKEN", "fallback-token-0123456789") }
+    token "t" { value = env("TEST_SCIM_TOKEN", "sb_fallback_PayHvO-DyDSKsj8EH1r73Oj7V3Emi3GA") }
   }
   mapping "User" {
     attribute "userName" { native = "uid" }
@@ -77,13 +78,13 @@ func TestSettingsLayering(t *testing.T) {
 }
 
 func TestTokensAreHashedAndFromEnv(t *testing.T) {
-	t.Setenv("TEST_SCIM_TOKEN", "from-the-environment-0123")
+	t.Setenv("TEST_SCIM_TOKEN", "sb_env_-vH2BY1HCD_gfuxLol7trTY85ZrVfJrD")
 	cfg, diags := load(t, minimal, nil)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
 	tok := cfg.Endpoints[0].Tokens[0]
-	if strings.Contains(string(tok.Hash[:]), "from-the-environment") {
+	if strings.Contains(string(tok.Hash[:]), "sb_env_") {
 		t.Fatal("token kept in clear")
 	}
 	if len(tok.Scopes) != len(AllScopes) {
@@ -128,6 +129,95 @@ endpoint "e" {
 		if !found {
 			t.Errorf("missing diagnostic %q in:\n%s", w, text)
 		}
+	}
+}
+
+// withAuth is a configuration with the auth block's content left out.
+const withAuth = `
+backend "noop" "b" {}
+endpoint "e" {
+  base_path = "/scim/v2"
+  backend   = "b"
+  auth {
+    %s
+  }
+  mapping "User" {
+    attribute "userName" { native = "uid" }
+  }
+}
+`
+
+// Issue #9, finding 5: placeholder and low-entropy secrets given in clear,
+// in the file or through env(), are refused at the line of their value,
+// with a message that says how to make a good one and does not repeat the
+// secret.
+func TestWeakSecretsRefused(t *testing.T) {
+	cases := []struct{ value, summary string }{
+		{"replace-me-with-scimbridge-token-create", "Placeholder secret"}, // deploy/kubernetes/scimbridge.yaml
+		{"changeme-changeme-changeme", "Placeholder secret"},
+		{"aaaaaaaaaaaaaaaa", "Weak secret"},
+		{"0123456789abcdef", "Weak secret"},
+		{"0123456789abcdef0123456789abcdef", "Weak secret"},
+		{"test-token-0123456789abcdef", "Weak secret"}, // the tests' old token
+		{"reader-token-0123456789", "Weak secret"},
+		{"passwordpasswordpassword", "Weak secret"},
+		{"MyCompanyScimToken2024", "Weak secret"},
+		{"Xk9#Xk9#Xk9#Xk9#Xk9#Xk9#", "Weak secret"},
+	}
+	for _, tc := range cases {
+		for _, how := range []string{"file", "env", "basic"} {
+			t.Run(tc.value+"/"+how, func(t *testing.T) {
+				expr := `"` + tc.value + `"`
+				if how == "env" {
+					t.Setenv("TEST_SCIM_TOKEN", tc.value)
+					expr = `env("TEST_SCIM_TOKEN")`
+				}
+				block := "token \"t\" {\n      value = " + expr + "\n    }"
+				if how == "basic" {
+					block = "basic \"onelogin\" {\n      password = " + expr + "\n    }"
+				}
+				src := fmt.Sprintf(withAuth, block)
+				line := 1 + strings.Count(src[:strings.Index(src, " = "+expr)], "\n")
+				_, diags := load(t, src, nil)
+				if len(diags) != 1 || diags[0].Summary != tc.summary {
+					t.Fatalf("diagnostics %v, want one %q", diags, tc.summary)
+				}
+				d := diags[0]
+				if d.Subject == nil || !strings.HasSuffix(d.Subject.Filename, "c.hcl") || d.Subject.Start.Line != line {
+					t.Errorf("diagnostic at %v, want c.hcl line %d", d.Subject, line)
+				}
+				if !strings.Contains(d.Detail, "scimbridge token create") || strings.Contains(d.Detail, tc.value) {
+					t.Errorf("detail %q: must say how to make a token and not repeat it", d.Detail)
+				}
+			})
+		}
+	}
+	// Random tokens pass, whatever tool made them; their hashes are not
+	// checked (they cannot be).
+	for _, good := range []string{"sb_Zt8XcD3vWq0H9fJk2LmN4pR7sT1uV6yA5bC8eG0iK2o", "f3a9c1d2e4b5a6978877665544332211",
+		"550e8400-e29b-41d4-a716-446655440000", "cpR4Yp0tV5m0V8JxWq3a7mRZxk1N2u9bTq4vS6dE3Fg="} {
+		if s, d := CheckSecret(good); s != "" {
+			t.Errorf("%q refused: %s", good, d)
+		}
+	}
+}
+
+func TestAuthFailureSettings(t *testing.T) {
+	cfg, diags := load(t, minimal, nil)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if cfg.Settings.AuthFailureLimit != 10 || cfg.Settings.AuthFailureWindow != time.Minute {
+		t.Errorf("defaults: limit %d, window %s", cfg.Settings.AuthFailureLimit, cfg.Settings.AuthFailureWindow)
+	}
+	t.Setenv("SCIMBRIDGE_AUTH_FAILURE_LIMIT", "25")
+	t.Setenv("SCIMBRIDGE_AUTH_FAILURE_WINDOW", "5m")
+	if cfg, _ = load(t, minimal, nil); cfg.Settings.AuthFailureLimit != 25 || cfg.Settings.AuthFailureWindow != 5*time.Minute {
+		t.Errorf("environment: limit %d, window %s", cfg.Settings.AuthFailureLimit, cfg.Settings.AuthFailureWindow)
+	}
+	t.Setenv("SCIMBRIDGE_AUTH_FAILURE_LIMIT", "0")
+	if _, diags = load(t, minimal, nil); !diags.HasErrors() || !strings.Contains(diags.Error(), "auth_failure_limit") {
+		t.Errorf("a limit of 0 was accepted: %v", diags)
 	}
 }
 

@@ -190,6 +190,8 @@ func HostileCorpus(uid, gid string) []HostileCase {
 		cs = append(cs, HostileCase{Name: fmt.Sprintf("member filter %d", i), Method: "GET", Path: "/Groups?filter=" + q(`members[value eq `+lit+`]`), Empty: true})
 	}
 	cs = append(cs, QueryCases(uid, gid)...)
+	// Last: they run the failure limiter to 429 for this client.
+	cs = append(cs, AuthCases(uid, gid)...)
 	return cs
 }
 

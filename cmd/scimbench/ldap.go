@@ -49,7 +49,7 @@ var ldapUserAttrs = []string{"entryUUID", "uid", "givenName", "sn", "displayName
 	"title", "preferredLanguage", "pwdAccountLockedTime", "employeeNumber", "departmentNumber", "manager", "memberOf",
 	"createTimestamp", "modifyTimestamp"}
 
-const ldapBenchToken = "scimbench-ldap-token-0123456789abcdef"
+const ldapBenchToken = "sb_bench_ldap_wpasGvVL9A9AhBMPdZx3oPp7QXW4ROWf"
 
 // runLDAP starts slapd (ldaptest), seeds it with raw adds, and compares
 // the bridge with raw go-ldap; main registers it as -backend ldap.

@@ -256,7 +256,7 @@ func (pg *pgExample) close() {
 	pg.srv.Stop()
 }
 
-const pgBenchToken = "scimbench-token-0123456789abcdef"
+const pgBenchToken = "sb_bench_YpNJIrRQCi11yo56DYGWneD5WrKKfN8w"
 
 // Raw SQL: what an application would run for the same operation, through
 // the same driver. Reads include the user's teams as the bridge's do.

@@ -18,7 +18,7 @@ func runCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
 }
 
 func TestValidateExampleConfig(t *testing.T) {
-	t.Setenv("SCIMBRIDGE_TOKEN", "example-token-0123456789")
+	t.Setenv("SCIMBRIDGE_TOKEN", "sb_validate_tKV2bssDwWMSjsdRNNTsDfi4_bLFlYlY")
 	t.Setenv("SCIMBRIDGE_SQLITE_PATH", filepath.Join(t.TempDir(), "x.db"))
 	code, out, errs := runCmd(t, "", "validate", "--config", "../../config.example.hcl")
 	if code != 0 {
@@ -57,7 +57,7 @@ func TestValidateReportsTypos(t *testing.T) {
 				t.Fatal(err)
 			}
 			line := 1 + bytes.Count(bad[:bytes.Index(bad, []byte(tc.to))], []byte("\n"))
-			t.Setenv("SCIMBRIDGE_TOKEN", "example-token-0123456789")
+			t.Setenv("SCIMBRIDGE_TOKEN", "sb_validate_tKV2bssDwWMSjsdRNNTsDfi4_bLFlYlY")
 			code, _, errs := runCmd(t, "", "validate", "--config", path)
 			if code != 1 {
 				t.Fatalf("exit %d, want 1\n%s", code, errs)
@@ -92,7 +92,7 @@ func TestTokenCreateAndHash(t *testing.T) {
 }
 
 func TestMapShowsNativeRecord(t *testing.T) {
-	t.Setenv("SCIMBRIDGE_TOKEN", "example-token-0123456789")
+	t.Setenv("SCIMBRIDGE_TOKEN", "sb_validate_tKV2bssDwWMSjsdRNNTsDfi4_bLFlYlY")
 	in := `{"userName":"jane@example.com","name":{"givenName":"Jane","familyName":"Doe"},"active":false,
 	  "emails":[{"value":"jane@example.com","type":"work","primary":true}],
 	  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"42"}}`

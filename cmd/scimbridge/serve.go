@@ -112,6 +112,7 @@ func cmdServe(args []string, stderr io.Writer) int {
 		log.Error("cannot listen", "address", cfg.Settings.Listen, "error", err)
 		return 1
 	}
+	warnPlainHTTP(log, cfg.Settings, ln.Addr())
 	if cfg.Settings.MetricsListen != "" {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(srv.Metrics.Registry, promhttp.HandlerOpts{}))
@@ -153,6 +154,24 @@ func scheme(s config.Settings) string {
 		return "https"
 	}
 	return "http"
+}
+
+// warnPlainHTTP warns, prominently, when credentials would cross the
+// network in clear: no TLS, on an address other than loopback. It reports
+// whether it did.
+func warnPlainHTTP(log hclog.Logger, s config.Settings, addr net.Addr) bool {
+	if s.TLSCertFile != "" {
+		return false
+	}
+	if tcp, ok := addr.(*net.TCPAddr); !ok || tcp.IP.IsLoopback() {
+		return false
+	}
+	log.Warn("INSECURE: serving SCIM over plain HTTP on an address other than loopback: bearer tokens, Basic passwords "+
+		"and the directory's personal data cross the network in clear, and anyone on the path can read and replay them",
+		"listen", addr.String(),
+		"fix", "set tls_cert_file and tls_key_file, or listen on 127.0.0.1 behind a TLS-terminating proxy "+
+			"(on Kubernetes: an ingress or mesh with TLS, and the pod reachable only from it)")
+	return true
 }
 
 func listen(s config.Settings) (net.Listener, error) {

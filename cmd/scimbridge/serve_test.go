@@ -37,7 +37,7 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 	metricsAddr := mln.Addr().String()
 	mln.Close()
 	cmd := exec.Command(bin, "serve", "--config", "../../config.example.hcl", "--listen", addr)
-	cmd.Env = append(os.Environ(), "SCIMBRIDGE_TOKEN=serve-test-token-0123456789", "SCIMBRIDGE_SQLITE_PATH="+filepath.Join(dir, "t.db"),
+	cmd.Env = append(os.Environ(), "SCIMBRIDGE_TOKEN=sb_serve_Q2Gc1keAZow6hdgzX0TeBS5Z_fW6-lVv", "SCIMBRIDGE_SQLITE_PATH="+filepath.Join(dir, "t.db"),
 		"SCIMBRIDGE_METRICS_LISTEN="+metricsAddr)
 	var logs strings.Builder
 	cmd.Stderr = &logs
@@ -48,7 +48,7 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		req, _ := http.NewRequest("GET", "http://"+addr+"/scim/v2/Users?filter=userName%20eq%20%22x%22", nil)
-		req.Header.Set("Authorization", "Bearer serve-test-token-0123456789")
+		req.Header.Set("Authorization", "Bearer sb_serve_Q2Gc1keAZow6hdgzX0TeBS5Z_fW6-lVv")
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
@@ -89,7 +89,10 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatalf("still running 15 s after SIGTERM\n%s", logs.String())
 	}
-	if strings.Contains(logs.String(), "serve-test-token") {
+	if strings.Contains(logs.String(), "sb_serve_Q2Gc1keAZow6hdgzX0TeBS5Z") {
 		t.Error("the token appears in the log")
+	}
+	if strings.Contains(logs.String(), "INSECURE") {
+		t.Errorf("plain HTTP on loopback was warned about:\n%s", logs.String())
 	}
 }

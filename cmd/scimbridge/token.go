@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/scimbridge/scimbridge/bridge/config"
 )
 
 // newToken returns a random 256-bit token, URL-safe.
@@ -64,6 +66,11 @@ func cmdToken(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		secret := strings.TrimRight(line, "\r\n")
 		if secret == "" {
 			fmt.Fprintln(stderr, "scimbridge token hash: nothing on standard input")
+			return 1
+		}
+		// A hash cannot be checked once in the configuration: check here.
+		if summary, detail := config.CheckSecret(secret); summary != "" {
+			fmt.Fprintf(stderr, "scimbridge token hash: %s. %s\n", summary, detail)
 			return 1
 		}
 		if *useBcrypt {
