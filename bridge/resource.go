@@ -201,7 +201,7 @@ func (r *Resource) Create(ctx context.Context, raw map[string]any) (scim.Doc, er
 	}
 	rec, err := r.Backend.Create(ctx, r.RT.Name, attrs)
 	if err != nil {
-		return nil, err
+		return nil, r.fromBackend(err, doc)
 	}
 	return r.render(rec)
 }
@@ -210,7 +210,7 @@ func (r *Resource) Create(ctx context.Context, raw map[string]any) (scim.Doc, er
 func (r *Resource) Get(ctx context.Context, id string, withLists bool) (scim.Doc, error) {
 	rec, err := r.Backend.Get(ctx, r.RT.Name, id, r.Mapping.NativeAttrs(withLists))
 	if err != nil {
-		return nil, err
+		return nil, r.fromBackend(err, nil)
 	}
 	return r.render(rec)
 }
@@ -268,7 +268,7 @@ func (r *Resource) Replace(ctx context.Context, id string, raw map[string]any, i
 		}
 		mods = append(mods, lm...)
 	}
-	return r.apply(ctx, id, cur, mods)
+	return r.apply(ctx, id, cur, doc, mods)
 }
 
 // Patch applies RFC 7644 PATCH operations atomically.
@@ -326,16 +326,17 @@ func (r *Resource) Patch(ctx context.Context, id string, ops []scim.PatchOp, ifM
 		}
 		mods = append(mods, lm...)
 	}
-	return r.apply(ctx, id, cur, mods)
+	return r.apply(ctx, id, cur, next, mods)
 }
 
-func (r *Resource) apply(ctx context.Context, id string, cur scim.Doc, mods []backends.Modification) (scim.Doc, error) {
+// apply writes mods; next is the resource as the client wants it.
+func (r *Resource) apply(ctx context.Context, id string, cur, next scim.Doc, mods []backends.Modification) (scim.Doc, error) {
 	if len(mods) == 0 {
 		return cur, nil
 	}
 	rec, err := r.Backend.Modify(ctx, r.RT.Name, id, mods)
 	if err != nil {
-		return nil, err
+		return nil, r.fromBackend(err, next)
 	}
 	return r.render(rec)
 }
@@ -389,7 +390,7 @@ func (r *Resource) listMods(ctx context.Context, id, native string, d *scim.List
 	if d.Replaced {
 		rec, err := r.Backend.Get(ctx, r.RT.Name, id, []string{native})
 		if err != nil {
-			return nil, err
+			return nil, r.fromBackend(err, nil)
 		}
 		current := rec.Attrs.Get(native)
 		have := make(map[string]bool, len(current))
@@ -437,7 +438,7 @@ func checkETag(ifMatch string, cur scim.Doc) error {
 // Delete removes a resource.
 func (r *Resource) Delete(ctx context.Context, id string) error {
 	defer r.lock(id)()
-	return r.Backend.Delete(ctx, r.RT.Name, id)
+	return r.fromBackend(r.Backend.Delete(ctx, r.RT.Name, id), nil)
 }
 
 // ListQuery is a parsed query (GET parameters or a SearchRequest body).
@@ -495,7 +496,7 @@ func (r *Resource) List(ctx context.Context, q ListQuery) (*ListResult, error) {
 			return out, nil
 		}
 		if !errors.Is(err, backends.ErrUnsupported) {
-			return nil, err
+			return nil, r.fromBackend(err, nil)
 		}
 		r.Log.Debug("backend cannot run the filter; filtering in memory", "error", err)
 	}
@@ -513,7 +514,7 @@ func (r *Resource) listInMemory(ctx context.Context, nf backends.Filter, q ListQ
 		page, err = r.Backend.Search(ctx, r.RT.Name, backends.Query{Attrs: attrs, Count: maxScan})
 	}
 	if err != nil {
-		return nil, err
+		return nil, r.fromBackend(err, nil)
 	}
 	if page.Total > maxScan {
 		return nil, scim.BadRequest(scim.TypeTooMany, "the filter cannot be run by the directory and would scan more than %d entries; narrow it", maxScan)

@@ -152,17 +152,27 @@ func logger(c *fiber.Ctx) hclog.Logger {
 	return hclog.NewNullLogger()
 }
 
-// errorHandler renders every error as an RFC 7644 error body.
+// errorHandler renders every error as an RFC 7644 error body. A cause the
+// body does not show (every 5xx, and refusals whose detail stands in for a
+// directory's message or a native name) is logged with the request id, and
+// the detail ends with that id so that an admin can find the line.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	e := ToSCIMError(err)
+	log := logger(c)
 	switch {
 	case e.Status == 503:
 		// The directory is down: one line per request, not an error of ours.
-		logger(c).Warn("directory unavailable", "method", c.Method(), "path", c.Path(), "error", err)
+		log.Warn("directory unavailable", "method", c.Method(), "path", c.Path(), "error", err)
 	case e.Status >= 500:
-		logger(c).Error("request failed", "method", c.Method(), "path", c.Path(), "status", e.Status, "error", err)
+		log.Error("request failed", "method", c.Method(), "path", c.Path(), "status", e.Status, "error", err)
+	case e.Withheld:
+		log.Info("request refused", "method", c.Method(), "path", c.Path(), "status", e.Status, "detail", e.Detail, "cause", causeOf(e, err))
 	default:
-		logger(c).Debug("request refused", "method", c.Method(), "path", c.Path(), "status", e.Status, "detail", e.Detail)
+		log.Debug("request refused", "method", c.Method(), "path", c.Path(), "status", e.Status, "detail", e.Detail)
+	}
+	body := e.Body()
+	if rid := requestID(c); rid != "" && (e.Status >= 500 || e.Withheld) {
+		body["detail"] = e.Detail + " (request id " + rid + ")"
 	}
 	if e.RetryAfter > 0 {
 		c.Set("Retry-After", strconv.Itoa(e.RetryAfter))
@@ -173,7 +183,23 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if e.Status == http.StatusMethodNotAllowed {
 		c.Set("Allow", "GET, POST, PUT, PATCH, DELETE")
 	}
-	return s.writeJSON(c, e.Status, e.Body())
+	return s.writeJSON(c, e.Status, body)
+}
+
+// causeOf is what to log for a refusal: its cause, or the error itself.
+func causeOf(e *scim.Error, err error) error {
+	if e.Cause != nil {
+		return e.Cause
+	}
+	return err
+}
+
+// requestID is the id requestContext gave the request.
+func requestID(c *fiber.Ctx) string {
+	if rid, ok := c.Locals(keyRequestID).(string); ok && rid != "" {
+		return rid
+	}
+	return string(c.Response().Header.Peek("X-Request-Id"))
 }
 
 func (s *Server) writeJSON(c *fiber.Ctx, status int, body any) error {
