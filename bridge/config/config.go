@@ -60,6 +60,19 @@ type Settings struct {
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
 	// MetricsListen, when set, serves Prometheus metrics on that address.
 	MetricsListen string `koanf:"metrics_listen"`
+	// MaxValueBytes bounds every string value a client sends in a POST,
+	// PUT or PATCH body (bytes of UTF-8). Default 32768.
+	MaxValueBytes int `koanf:"max_value_bytes"`
+	// TrustedProxies lists the reverse proxies (IP addresses or CIDR
+	// ranges) whose X-Forwarded-For, X-Forwarded-Proto and
+	// X-Forwarded-Host headers are believed. Default none: the headers
+	// are ignored. In the environment: a comma-separated list.
+	TrustedProxies []string `koanf:"trusted_proxies"`
+	// PublicURL is the URL clients reach the bridge at
+	// (https://scim.example.com, optionally with a path prefix): Location
+	// headers, meta.location and $ref are built from it. Default none:
+	// from the request (see TrustedProxies).
+	PublicURL string `koanf:"public_url"`
 }
 
 // DefaultSettings returns the defaults.
@@ -69,6 +82,7 @@ func DefaultSettings() Settings {
 		MaxBodyBytes: 10 << 20, RequestTimeout: 50 * time.Second,
 		MaxResults: 1000, DefaultCount: 100, MaxOperations: 1000, MaxMembersPerPatch: 100000,
 		ShutdownTimeout: 30 * time.Second,
+		MaxValueBytes:   32 << 10,
 	}
 }
 
@@ -319,7 +333,11 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 			case cty.Bool:
 				fileVals[name] = v.True()
 			default:
-				diags = append(diags, errAt(a.Range, "Invalid setting", "Server settings are strings, numbers or booleans."))
+				if list, ok := stringList(v); ok {
+					fileVals[name] = list
+					continue
+				}
+				diags = append(diags, errAt(a.Range, "Invalid setting", "Server settings are strings, numbers, booleans or lists of strings."))
 			}
 		}
 	}
@@ -330,6 +348,7 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 		"max_body_bytes": def.MaxBodyBytes, "request_timeout": def.RequestTimeout.String(),
 		"max_results": def.MaxResults, "default_count": def.DefaultCount, "max_operations": def.MaxOperations,
 		"max_members_per_request": def.MaxMembersPerPatch, "shutdown_timeout": def.ShutdownTimeout.String(),
+		"max_value_bytes": def.MaxValueBytes,
 	}, "."), nil)
 	_ = k.Load(confmap.Provider(fileVals, "."), nil)
 	_ = k.Load(env.Provider(".", env.Opt{Prefix: "SCIMBRIDGE_", TransformFunc: func(key, v string) (string, any) {
@@ -356,6 +375,7 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 	if s.DefaultCount > s.MaxResults {
 		s.DefaultCount = s.MaxResults
 	}
+	diags = append(diags, checkExposure(&s, attrs)...)
 	return s, diags
 }
 
@@ -363,6 +383,7 @@ var knownSettings = map[string]struct{}{
 	"listen": {}, "log_level": {}, "log_format": {}, "tls_cert_file": {}, "tls_key_file": {},
 	"max_body_bytes": {}, "request_timeout": {}, "max_results": {}, "default_count": {},
 	"max_operations": {}, "max_members_per_request": {}, "shutdown_timeout": {}, "metrics_listen": {},
+	"max_value_bytes": {}, "trusted_proxies": {}, "public_url": {},
 }
 
 var attrTypes = map[string]bool{
