@@ -50,11 +50,12 @@ type Server struct {
 
 	ridPrefix  [8]byte
 	ridCounter atomic.Uint64
+	proxies    proxies // trusted_proxies
 }
 
 // New builds the HTTP service for a loaded configuration and opened backends.
 func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logger) (*Server, error) {
-	s := &Server{Log: log, Settings: cfg.Settings, Metrics: NewMetrics()}
+	s := &Server{Log: log, Settings: cfg.Settings, Metrics: NewMetrics(), proxies: parseProxies(cfg.Settings.TrustedProxies)}
 	_, _ = rand.Read(s.ridPrefix[:])
 	lim := Limits{MaxResults: cfg.Settings.MaxResults, DefaultCount: cfg.Settings.DefaultCount,
 		MaxOperations: cfg.Settings.MaxOperations, MaxMembers: cfg.Settings.MaxMembersPerPatch}
@@ -84,7 +85,14 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 		ErrorHandler:          s.errorHandler,
 		JSONEncoder:           json.Marshal,
 		JSONDecoder:           json.Unmarshal,
+		// Forwarded headers only from trusted_proxies (none by default):
+		// c.Protocol, c.Hostname and c.IP (through clientIPHeader, which
+		// forwardedFor sets) see the peer's own values otherwise.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          cfg.Settings.TrustedProxies,
+		ProxyHeader:             clientIPHeader,
 	})
+	s.App.Use(s.forwardedFor)
 	s.App.Use(s.requestContext)
 	s.App.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	s.App.Get("/readyz", s.ready)
@@ -338,7 +346,7 @@ func (h *handler) id(c *fiber.Ctx) (string, error) {
 }
 
 func (h *handler) location(c *fiber.Ctx, id string) string {
-	return c.BaseURL() + h.ep.BasePath + h.r.RT.Endpoint + "/" + id
+	return h.s.baseURL(c) + h.ep.BasePath + h.r.RT.Endpoint + "/" + id
 }
 
 func (h *handler) create(c *fiber.Ctx) error {
@@ -410,7 +418,7 @@ func (h *handler) decorate(c *fiber.Ctx, doc scim.Doc) {
 	}
 	doc["meta"] = meta
 	if list, ok := doc["members"].([]any); ok {
-		base := c.BaseURL() + h.ep.BasePath + "/Users/"
+		base := h.s.baseURL(c) + h.ep.BasePath + "/Users/"
 		for _, el := range list {
 			if m, ok := el.(map[string]any); ok {
 				if v, ok := m["value"].(string); ok {
@@ -420,7 +428,7 @@ func (h *handler) decorate(c *fiber.Ctx, doc scim.Doc) {
 		}
 	}
 	if list, ok := doc["groups"].([]any); ok {
-		base := c.BaseURL() + h.ep.BasePath + "/Groups/"
+		base := h.s.baseURL(c) + h.ep.BasePath + "/Groups/"
 		for _, el := range list {
 			if m, ok := el.(map[string]any); ok {
 				if v, ok := m["value"].(string); ok {
