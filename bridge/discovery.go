@@ -53,6 +53,7 @@ func (s *Server) serviceProviderConfig(c *fiber.Ctx, ep *Endpoint) map[string]an
 			"maxMembersPerRequest":  s.Settings.MaxMembersPerPatch,
 			"maxFilterLength":       scim.MaxFilterLength,
 			"requestTimeoutSeconds": int(s.Settings.RequestTimeout.Seconds()),
+			"maxValueBytes":         s.Settings.MaxValueBytes,
 		},
 		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": s.baseURL(c) + ep.BasePath + "/ServiceProviderConfig"},
 	}

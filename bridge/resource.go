@@ -34,6 +34,8 @@ type Resource struct {
 // Limits bound what one request may ask for.
 type Limits struct {
 	MaxResults, DefaultCount, MaxOperations, MaxMembers int
+	// MaxValueBytes bounds each string (or number) a client sends; 0: no bound.
+	MaxValueBytes int
 }
 
 // NewResource builds a Resource.
@@ -173,6 +175,9 @@ func (r *Resource) listIDs(doc scim.Doc, name string) ([]string, error) {
 
 // Create stores a new resource.
 func (r *Resource) Create(ctx context.Context, raw map[string]any) (scim.Doc, error) {
+	if err := scim.CheckValueSizes(r.RT, raw, "", r.Limits.MaxValueBytes); err != nil {
+		return nil, err
+	}
 	doc, err := scim.Normalize(r.RT, raw)
 	if err != nil {
 		return nil, err
@@ -227,6 +232,9 @@ func (r *Resource) render(rec backends.Record) (scim.Doc, error) {
 // absent from the body are left as they are; present ones are diffed so
 // that only the changed members are written.
 func (r *Resource) Replace(ctx context.Context, id string, raw map[string]any, ifMatch string) (scim.Doc, error) {
+	if err := scim.CheckValueSizes(r.RT, raw, "", r.Limits.MaxValueBytes); err != nil {
+		return nil, err
+	}
 	doc, err := scim.Normalize(r.RT, raw)
 	if err != nil {
 		return nil, err
@@ -275,6 +283,11 @@ func (r *Resource) Replace(ctx context.Context, id string, raw map[string]any, i
 func (r *Resource) Patch(ctx context.Context, id string, ops []scim.PatchOp, ifMatch string) (scim.Doc, error) {
 	if r.Limits.MaxOperations > 0 && len(ops) > r.Limits.MaxOperations {
 		return nil, scim.Errorf(413, scim.TypeTooMany, "at most %d operations per PATCH", r.Limits.MaxOperations)
+	}
+	for _, op := range ops {
+		if err := scim.CheckValueSizes(r.RT, op.Value, strings.TrimSpace(op.Path), r.Limits.MaxValueBytes); err != nil {
+			return nil, err
+		}
 	}
 	defer r.lock(id)()
 	lists := map[string]bool{}

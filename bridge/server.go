@@ -58,7 +58,8 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 	s := &Server{Log: log, Settings: cfg.Settings, Metrics: NewMetrics(), proxies: parseProxies(cfg.Settings.TrustedProxies)}
 	_, _ = rand.Read(s.ridPrefix[:])
 	lim := Limits{MaxResults: cfg.Settings.MaxResults, DefaultCount: cfg.Settings.DefaultCount,
-		MaxOperations: cfg.Settings.MaxOperations, MaxMembers: cfg.Settings.MaxMembersPerPatch}
+		MaxOperations: cfg.Settings.MaxOperations, MaxMembers: cfg.Settings.MaxMembersPerPatch,
+		MaxValueBytes: cfg.Settings.MaxValueBytes}
 	s.Metrics.AddBackends(opened, log)
 	for _, ec := range cfg.Endpoints {
 		b := opened[ec.Backend]

@@ -61,7 +61,8 @@ type Settings struct {
 	// MetricsListen, when set, serves Prometheus metrics on that address.
 	MetricsListen string `koanf:"metrics_listen"`
 	// MaxValueBytes bounds every string value a client sends in a POST,
-	// PUT or PATCH body (bytes of UTF-8). Default 32768.
+	// PUT or PATCH body (bytes of UTF-8), and attribute names. Default
+	// 32768 (at most max_body_bytes).
 	MaxValueBytes int `koanf:"max_value_bytes"`
 	// TrustedProxies lists the reverse proxies (IP addresses or CIDR
 	// ranges) whose X-Forwarded-For, X-Forwarded-Proto and

@@ -27,8 +27,11 @@ func checkExposure(s *Settings, attrs hcl.Attributes) hcl.Diagnostics {
 		}
 		diags = append(diags, d)
 	}
-	if s.MaxValueBytes < 1 || s.MaxValueBytes > s.MaxBodyBytes {
-		at("max_value_bytes", "Invalid server settings", fmt.Sprintf("max_value_bytes must be at least 1 and at most max_body_bytes (%d).", s.MaxBodyBytes))
+	switch {
+	case s.MaxValueBytes < 1:
+		at("max_value_bytes", "Invalid server settings", "max_value_bytes must be at least 1.")
+	case s.MaxValueBytes > s.MaxBodyBytes:
+		s.MaxValueBytes = s.MaxBodyBytes // no value can be larger than its body
 	}
 	var proxies []string
 	for _, item := range s.TrustedProxies {

@@ -31,6 +31,13 @@ func TestExposureSettings(t *testing.T) {
 		t.Errorf("from the file: %q %q %d", s.TrustedProxies, s.PublicURL, s.MaxValueBytes)
 	}
 
+	// A value cannot be larger than its body.
+	cfg, _ = load(t, strings.Replace(minimal, `request_timeout = "20s"`, `request_timeout = "20s"
+  max_body_bytes  = 2048`, 1), nil)
+	if cfg.Settings.MaxValueBytes != 2048 {
+		t.Errorf("max_value_bytes %d with max_body_bytes 2048", cfg.Settings.MaxValueBytes)
+	}
+
 	t.Setenv("SCIMBRIDGE_TRUSTED_PROXIES", "10.0.0.1, 10.0.0.2")
 	t.Setenv("SCIMBRIDGE_PUBLIC_URL", "http://127.0.0.1:8443")
 	cfg, diags = load(t, minimal, nil)
@@ -54,7 +61,7 @@ func TestExposureSettingsRefused(t *testing.T) {
 		{`public_url = "https://user:pw@scim.example.com"`, "Invalid public URL"},
 		{`public_url = "https://scim.example.com/?x=1"`, "Invalid public URL"},
 		{`max_value_bytes = 0`, "Invalid server settings"},
-		{`max_value_bytes = 99999999999`, "Invalid server settings"},
+		{`max_value_bytes = -5`, "Invalid server settings"},
 	} {
 		src := strings.Replace(minimal, `request_timeout = "20s"`, `request_timeout = "20s"
   `+tc.setting, 1)
