@@ -154,6 +154,9 @@ func (e *backendError) refusal(kind, err error) string {
 	case name != "":
 		return name + " " + reason
 	}
+	if e == nil || e.doc == nil {
+		return "the directory refused this request; the bridge's log says why"
+	}
 	return fmt.Sprintf("the directory refused a value of this %s; the bridge's log says which", rt)
 }
 
