@@ -13,6 +13,9 @@
 server {
   listen    = "127.0.0.1:8080"
   log_level = "info"
+  # Behind a TLS-terminating proxy (README, "Behind a TLS-terminating proxy"):
+  # public_url      = "https://scim.example.com"
+  # trusted_proxies = ["127.0.0.1"]
 }
 
 # An Okta custom namespace: per-account storage quota and application roles.

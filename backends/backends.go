@@ -22,8 +22,12 @@ const (
 	Group = "Group"
 )
 
-// Sentinel errors. Backends wrap them with %w and a message that is safe to
-// show to the SCIM client (no secrets, no internal addresses).
+// Sentinel errors. Backends wrap them with %w. The message around them is
+// for the bridge's log and may name tables, columns, DNs and the
+// directory's own diagnostics: the bridge never sends it to the client.
+// What a client may be told travels in an *AttrError (which attribute,
+// which value, a reason without native names) or an *AdminMessage (text the
+// directory's administrator wrote for clients); see errors.go.
 var (
 	// ErrNotFound: no record with that id (or the id is malformed for this backend).
 	ErrNotFound = errors.New("not found")

@@ -165,7 +165,7 @@ func (r *Resource) blindPatch(ctx context.Context, id string, ops []scim.PatchOp
 	}
 	rec, err := r.Backend.Modify(ctx, r.RT.Name, id, mods)
 	if err != nil {
-		return nil, err
+		return nil, r.fromBackend(err, sparse)
 	}
 	return r.render(rec), nil
 }

@@ -58,8 +58,9 @@ func (s *Server) serviceProviderConfig(c *fiber.Ctx, ep *Endpoint) map[string]an
 			// at most this many lists at a time per credential.
 			"maxFilterScan":                   s.Settings.MaxFilterScan,
 			"maxConcurrentScansPerCredential": s.Settings.MaxConcurrentScans,
+			"maxValueBytes":                   s.Settings.MaxValueBytes,
 		},
-		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": c.BaseURL() + ep.BasePath + "/ServiceProviderConfig"},
+		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": s.baseURL(c) + ep.BasePath + "/ServiceProviderConfig"},
 	}
 }
 
@@ -78,7 +79,7 @@ func mappedSchemas(r *Resource) []*scim.Schema {
 	return out
 }
 
-func schemaDoc(c *fiber.Ctx, ep *Endpoint, r *Resource, s *scim.Schema) map[string]any {
+func schemaDoc(base string, ep *Endpoint, r *Resource, s *scim.Schema) map[string]any {
 	var attrs []any
 	for _, a := range s.Attributes {
 		if !r.Mapping.Mapped(s, a, nil) {
@@ -95,7 +96,7 @@ func schemaDoc(c *fiber.Ctx, ep *Endpoint, r *Resource, s *scim.Schema) map[stri
 		"name":        s.Name,
 		"description": s.Description,
 		"attributes":  attrs,
-		"meta":        map[string]any{"resourceType": "Schema", "location": c.BaseURL() + ep.BasePath + "/Schemas/" + s.ID},
+		"meta":        map[string]any{"resourceType": "Schema", "location": base + ep.BasePath + "/Schemas/" + s.ID},
 	}
 }
 
@@ -130,7 +131,7 @@ func (s *Server) schemasList(c *fiber.Ctx, ep *Endpoint) map[string]any {
 	var res []any
 	for _, r := range ep.resources() {
 		for _, sc := range mappedSchemas(r) {
-			res = append(res, schemaDoc(c, ep, r, sc))
+			res = append(res, schemaDoc(s.baseURL(c), ep, r, sc))
 		}
 	}
 	return listOf(res)
@@ -149,14 +150,14 @@ func (s *Server) schemaByID(c *fiber.Ctx, ep *Endpoint) error {
 	for _, r := range ep.resources() {
 		for _, sc := range mappedSchemas(r) {
 			if strings.EqualFold(sc.ID, id) {
-				return s.writeJSON(c, 200, schemaDoc(c, ep, r, sc))
+				return s.writeJSON(c, 200, schemaDoc(s.baseURL(c), ep, r, sc))
 			}
 		}
 	}
 	return scim.NotFound("no schema %q", id)
 }
 
-func resourceTypeDoc(c *fiber.Ctx, ep *Endpoint, r *Resource) map[string]any {
+func resourceTypeDoc(base string, ep *Endpoint, r *Resource) map[string]any {
 	var exts []any
 	for _, sc := range mappedSchemas(r)[1:] {
 		exts = append(exts, map[string]any{"schema": sc.ID, "required": false})
@@ -168,7 +169,7 @@ func resourceTypeDoc(c *fiber.Ctx, ep *Endpoint, r *Resource) map[string]any {
 		"endpoint":    r.RT.Endpoint,
 		"description": r.RT.Description,
 		"schema":      r.RT.Schema.ID,
-		"meta":        map[string]any{"resourceType": "ResourceType", "location": c.BaseURL() + ep.BasePath + "/ResourceTypes/" + r.RT.Name},
+		"meta":        map[string]any{"resourceType": "ResourceType", "location": base + ep.BasePath + "/ResourceTypes/" + r.RT.Name},
 	}
 	if exts != nil {
 		d["schemaExtensions"] = exts
@@ -179,7 +180,7 @@ func resourceTypeDoc(c *fiber.Ctx, ep *Endpoint, r *Resource) map[string]any {
 func (s *Server) resourceTypesList(c *fiber.Ctx, ep *Endpoint) map[string]any {
 	var res []any
 	for _, r := range ep.resources() {
-		res = append(res, resourceTypeDoc(c, ep, r))
+		res = append(res, resourceTypeDoc(s.baseURL(c), ep, r))
 	}
 	return listOf(res)
 }
@@ -188,7 +189,7 @@ func (s *Server) resourceTypeByID(c *fiber.Ctx, ep *Endpoint) error {
 	id := c.Params("id")
 	for _, r := range ep.resources() {
 		if strings.EqualFold(r.RT.Name, id) {
-			return s.writeJSON(c, 200, resourceTypeDoc(c, ep, r))
+			return s.writeJSON(c, 200, resourceTypeDoc(s.baseURL(c), ep, r))
 		}
 	}
 	return scim.NotFound("no resource type %q", id)

@@ -42,6 +42,8 @@ type Limits struct {
 	// MaxFilterScan bounds the records one list may read to evaluate a
 	// filter or sort the backend cannot run (max_filter_scan).
 	MaxFilterScan int
+	// MaxValueBytes bounds each string (or number) a client sends; 0: no bound.
+	MaxValueBytes int
 }
 
 // NewResource builds a Resource.
@@ -181,6 +183,9 @@ func (r *Resource) listIDs(doc scim.Doc, name string) ([]string, error) {
 
 // Create stores a new resource.
 func (r *Resource) Create(ctx context.Context, raw map[string]any) (scim.Doc, error) {
+	if err := scim.CheckValueSizes(r.RT, raw, "", r.Limits.MaxValueBytes); err != nil {
+		return nil, err
+	}
 	doc, err := scim.Normalize(r.RT, raw)
 	if err != nil {
 		return nil, err
@@ -209,7 +214,7 @@ func (r *Resource) Create(ctx context.Context, raw map[string]any) (scim.Doc, er
 	}
 	rec, err := r.Backend.Create(ctx, r.RT.Name, attrs)
 	if err != nil {
-		return nil, err
+		return nil, r.fromBackend(err, doc)
 	}
 	return r.render(rec), nil
 }
@@ -218,7 +223,7 @@ func (r *Resource) Create(ctx context.Context, raw map[string]any) (scim.Doc, er
 func (r *Resource) Get(ctx context.Context, id string, withLists bool) (scim.Doc, error) {
 	rec, err := r.Backend.Get(ctx, r.RT.Name, id, r.Mapping.NativeAttrs(withLists))
 	if err != nil {
-		return nil, err
+		return nil, r.fromBackend(err, nil)
 	}
 	return r.render(rec), nil
 }
@@ -255,6 +260,9 @@ func (r *Resource) readProblem(id string, p mapping.ReadProblem) {
 // absent from the body are left as they are; present ones are diffed so
 // that only the changed members are written.
 func (r *Resource) Replace(ctx context.Context, id string, raw map[string]any, ifMatch string) (scim.Doc, error) {
+	if err := scim.CheckValueSizes(r.RT, raw, "", r.Limits.MaxValueBytes); err != nil {
+		return nil, err
+	}
 	doc, err := scim.Normalize(r.RT, raw)
 	if err != nil {
 		return nil, err
@@ -296,13 +304,18 @@ func (r *Resource) Replace(ctx context.Context, id string, raw map[string]any, i
 		}
 		mods = append(mods, lm...)
 	}
-	return r.apply(ctx, id, cur, mods)
+	return r.apply(ctx, id, cur, doc, mods)
 }
 
 // Patch applies RFC 7644 PATCH operations atomically.
 func (r *Resource) Patch(ctx context.Context, id string, ops []scim.PatchOp, ifMatch string) (scim.Doc, error) {
 	if r.Limits.MaxOperations > 0 && len(ops) > r.Limits.MaxOperations {
 		return nil, scim.Errorf(413, scim.TypeTooMany, "at most %d operations per PATCH", r.Limits.MaxOperations)
+	}
+	for _, op := range ops {
+		if err := scim.CheckValueSizes(r.RT, op.Value, strings.TrimSpace(op.Path), r.Limits.MaxValueBytes); err != nil {
+			return nil, err
+		}
 	}
 	defer r.lock(id)()
 	lists := map[string]bool{}
@@ -354,16 +367,17 @@ func (r *Resource) Patch(ctx context.Context, id string, ops []scim.PatchOp, ifM
 		}
 		mods = append(mods, lm...)
 	}
-	return r.apply(ctx, id, cur, mods)
+	return r.apply(ctx, id, cur, next, mods)
 }
 
-func (r *Resource) apply(ctx context.Context, id string, cur scim.Doc, mods []backends.Modification) (scim.Doc, error) {
+// apply writes mods; next is the resource as the client wants it.
+func (r *Resource) apply(ctx context.Context, id string, cur, next scim.Doc, mods []backends.Modification) (scim.Doc, error) {
 	if len(mods) == 0 {
 		return cur, nil
 	}
 	rec, err := r.Backend.Modify(ctx, r.RT.Name, id, mods)
 	if err != nil {
-		return nil, err
+		return nil, r.fromBackend(err, next)
 	}
 	return r.render(rec), nil
 }
@@ -417,7 +431,7 @@ func (r *Resource) listMods(ctx context.Context, id, native string, d *scim.List
 	if d.Replaced {
 		rec, err := r.Backend.Get(ctx, r.RT.Name, id, []string{native})
 		if err != nil {
-			return nil, err
+			return nil, r.fromBackend(err, nil)
 		}
 		current := rec.Attrs.Get(native)
 		have := make(map[string]bool, len(current))
@@ -465,7 +479,7 @@ func checkETag(ifMatch string, cur scim.Doc) error {
 // Delete removes a resource.
 func (r *Resource) Delete(ctx context.Context, id string) error {
 	defer r.lock(id)()
-	return r.Backend.Delete(ctx, r.RT.Name, id)
+	return r.fromBackend(r.Backend.Delete(ctx, r.RT.Name, id), nil)
 }
 
 // ListQuery is a parsed query (GET parameters or a SearchRequest body).
@@ -523,7 +537,7 @@ func (r *Resource) List(ctx context.Context, q ListQuery) (*ListResult, error) {
 			return out, nil
 		}
 		if !errors.Is(err, backends.ErrUnsupported) {
-			return nil, err
+			return nil, r.fromBackend(err, nil)
 		}
 		r.Log.Debug("backend cannot run the query; evaluating it in memory", "error", err)
 		// The backend refused the sort or the filter: listInMemory also

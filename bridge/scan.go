@@ -94,7 +94,7 @@ func (r *Resource) listInMemory(ctx context.Context, nf backends.Filter, q ListQ
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, r.fromBackend(err, nil)
 		}
 		// Total is known from the first page: a superset over the limit
 		// is refused before more than one page is read.

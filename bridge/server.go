@@ -53,16 +53,17 @@ type Server struct {
 	ridPrefix  [8]byte
 	ridCounter atomic.Uint64
 	budget     *bodyBudget
+	proxies    proxies // trusted_proxies
 }
 
 // New builds the HTTP service for a loaded configuration and opened backends.
 func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logger) (*Server, error) {
 	s := &Server{Log: log, Settings: cfg.Settings, Metrics: NewMetrics(),
-		budget: &bodyBudget{limit: int64(cfg.Settings.MaxBodyMemory)}}
+		budget: &bodyBudget{limit: int64(cfg.Settings.MaxBodyMemory)}, proxies: parseProxies(cfg.Settings.TrustedProxies)}
 	_, _ = rand.Read(s.ridPrefix[:])
 	lim := Limits{MaxResults: cfg.Settings.MaxResults, DefaultCount: cfg.Settings.DefaultCount,
 		MaxOperations: cfg.Settings.MaxOperations, MaxMembers: cfg.Settings.MaxMembersPerPatch,
-		MaxFilterScan: cfg.Settings.MaxFilterScan}
+		MaxFilterScan: cfg.Settings.MaxFilterScan, MaxValueBytes: cfg.Settings.MaxValueBytes}
 	scans := newScanLimiter(cfg.Settings.MaxConcurrentScans)
 	s.Metrics.AddBackends(opened, log)
 	s.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -100,9 +101,16 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 		ErrorHandler:   s.errorHandler,
 		JSONEncoder:    json.Marshal,
 		JSONDecoder:    json.Unmarshal,
+		// Forwarded headers only from trusted_proxies (none by default):
+		// c.Protocol, c.Hostname and c.IP (through clientIPHeader, which
+		// forwardedFor sets) see the peer's own values otherwise.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          cfg.Settings.TrustedProxies,
+		ProxyHeader:             clientIPHeader,
 	})
 	bodyTime := fasthttp.RequestConfig{ReadTimeout: cfg.Settings.RequestTimeout + 5*time.Second}
 	s.App.Server().HeaderReceived = func(*fasthttp.RequestHeader) fasthttp.RequestConfig { return bodyTime }
+	s.App.Use(s.forwardedFor)
 	s.App.Use(s.requestContext)
 	s.App.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	s.App.Get("/readyz", s.ready)
@@ -172,17 +180,27 @@ func logger(c *fiber.Ctx) hclog.Logger {
 	return hclog.NewNullLogger()
 }
 
-// errorHandler renders every error as an RFC 7644 error body.
+// errorHandler renders every error as an RFC 7644 error body. A cause the
+// body does not show (every 5xx, and refusals whose detail stands in for a
+// directory's message or a native name) is logged with the request id, and
+// the detail ends with that id so that an admin can find the line.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	e := ToSCIMError(err)
+	log := logger(c)
 	switch {
 	case e.Status == 503:
 		// The directory is down: one line per request, not an error of ours.
-		logger(c).Warn("directory unavailable", "method", c.Method(), "path", c.Path(), "error", err)
+		log.Warn("directory unavailable", "method", c.Method(), "path", c.Path(), "error", err)
 	case e.Status >= 500:
-		logger(c).Error("request failed", "method", c.Method(), "path", c.Path(), "status", e.Status, "error", err)
+		log.Error("request failed", "method", c.Method(), "path", c.Path(), "status", e.Status, "error", err)
+	case e.Withheld:
+		log.Info("request refused", "method", c.Method(), "path", c.Path(), "status", e.Status, "detail", e.Detail, "cause", causeOf(e, err))
 	default:
-		logger(c).Debug("request refused", "method", c.Method(), "path", c.Path(), "status", e.Status, "detail", e.Detail)
+		log.Debug("request refused", "method", c.Method(), "path", c.Path(), "status", e.Status, "detail", e.Detail)
+	}
+	body := e.Body()
+	if rid := requestID(c); rid != "" && (e.Status >= 500 || e.Withheld) {
+		body["detail"] = e.Detail + " (request id " + rid + ")"
 	}
 	if e.RetryAfter > 0 {
 		c.Set("Retry-After", strconv.Itoa(e.RetryAfter))
@@ -193,7 +211,23 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if e.Status == http.StatusMethodNotAllowed {
 		c.Set("Allow", "GET, POST, PUT, PATCH, DELETE")
 	}
-	return s.writeJSON(c, e.Status, e.Body())
+	return s.writeJSON(c, e.Status, body)
+}
+
+// causeOf is what to log for a refusal: its cause, or the error itself.
+func causeOf(e *scim.Error, err error) error {
+	if e.Cause != nil {
+		return e.Cause
+	}
+	return err
+}
+
+// requestID is the id requestContext gave the request.
+func requestID(c *fiber.Ctx) string {
+	if rid, ok := c.Locals(keyRequestID).(string); ok && rid != "" {
+		return rid
+	}
+	return string(c.Response().Header.Peek("X-Request-Id"))
 }
 
 func (s *Server) writeJSON(c *fiber.Ctx, status int, body any) error {
@@ -342,7 +376,7 @@ func (h *handler) id(c *fiber.Ctx) (string, error) {
 }
 
 func (h *handler) location(c *fiber.Ctx, id string) string {
-	return c.BaseURL() + h.ep.BasePath + h.r.RT.Endpoint + "/" + id
+	return h.s.baseURL(c) + h.ep.BasePath + h.r.RT.Endpoint + "/" + id
 }
 
 func (h *handler) create(c *fiber.Ctx) error {
@@ -416,7 +450,7 @@ func (h *handler) decorate(c *fiber.Ctx, doc scim.Doc) {
 	}
 	doc["meta"] = meta
 	if list, ok := doc["members"].([]any); ok {
-		base := c.BaseURL() + h.ep.BasePath + "/Users/"
+		base := h.s.baseURL(c) + h.ep.BasePath + "/Users/"
 		for _, el := range list {
 			if m, ok := el.(map[string]any); ok {
 				if v, ok := m["value"].(string); ok {
@@ -426,7 +460,7 @@ func (h *handler) decorate(c *fiber.Ctx, doc scim.Doc) {
 		}
 	}
 	if list, ok := doc["groups"].([]any); ok {
-		base := c.BaseURL() + h.ep.BasePath + "/Groups/"
+		base := h.s.baseURL(c) + h.ep.BasePath + "/Groups/"
 		for _, el := range list {
 			if m, ok := el.(map[string]any); ok {
 				if v, ok := m["value"].(string); ok {

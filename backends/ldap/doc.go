@@ -74,10 +74,14 @@
 //	  }
 //	}
 //
-// Errors: entryAlreadyExists is backends.ErrAlreadyExists, noSuchObject
-// ErrNotFound, schema / constraint / syntax violations ErrInvalid with the
-// directory's message, insufficientAccessRights ErrPermission (the DN is
-// logged), an unreachable or busy server ErrUnavailable. Filters the
+// Errors: entryAlreadyExists on an add or a rename is a backends.Conflict
+// on the RDN attribute (so is a uniqueness plugin's or overlay's
+// constraint violation, on the attribute it names), noSuchObject
+// ErrNotFound, schema / constraint / syntax violations an ErrInvalid
+// AttrError on the attribute the diagnostic names (the diagnostic itself
+// stays in the error, for the log: the bridge never shows it),
+// insufficientAccessRights ErrPermission (the DN is logged), an
+// unreachable or busy server ErrUnavailable. Filters the
 // directory cannot evaluate exactly (a case-sensitive substring on a
 // case-insensitive attribute, ordering without an ordering rule) are
 // widened for the directory and finished in memory, so Search answers

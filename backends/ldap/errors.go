@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -21,8 +23,9 @@ func isAuthCode(code uint16) bool {
 }
 
 // mapErr turns an LDAP error of operation op on dn into one wrapping a
-// backends sentinel. The directory's diagnostic message is kept (it says
-// which value was refused); server addresses are not.
+// backends sentinel. The directory's diagnostic message stays in the
+// error, for the log; what the client may learn from it (which attribute,
+// why) is an AttrError whose Reason never quotes the directory.
 func (b *Backend) mapErr(ctx context.Context, op, dn string, err error) error {
 	if err == nil {
 		return nil
@@ -49,7 +52,8 @@ func (b *Backend) mapErr(ctx context.Context, op, dn string, err error) error {
 	}
 	switch le.ResultCode {
 	case goldap.LDAPResultEntryAlreadyExists:
-		return fmt.Errorf("%w: ldap %s: entry already exists", backends.ErrAlreadyExists, op)
+		// The caller knows which name was taken (see conflictOn).
+		return fmt.Errorf("%w: ldap %s %s: entry already exists", backends.ErrAlreadyExists, op, dn)
 	case goldap.LDAPResultNoSuchObject:
 		return fmt.Errorf("%w: ldap %s: no such entry", backends.ErrNotFound, op)
 	case goldap.LDAPResultConstraintViolation, goldap.LDAPResultObjectClassViolation,
@@ -60,7 +64,13 @@ func (b *Backend) mapErr(ctx context.Context, op, dn string, err error) error {
 		goldap.LDAPResultInvalidDNSyntax, goldap.LDAPResultInappropriateMatching,
 		goldap.LDAPResultUnwillingToPerform, goldap.ErrorFilterCompile, goldap.LDAPResultFilterError,
 		goldap.LDAPResultProtocolError:
-		return fmt.Errorf("%w: ldap %s: %s", backends.ErrInvalid, op, msg)
+		cause := fmt.Errorf("ldap %s %s: %w", op, dn, err)
+		if uniq, attr := notUnique(msg); uniq {
+			// An attribute uniqueness plugin or overlay refused a value.
+			return backends.Conflict(attr, "", cause)
+		}
+		attr, reason := diagnosed(le.ResultCode, msg)
+		return backends.Invalid(attr, "", reason, cause)
 	case goldap.LDAPResultStrongAuthRequired, goldap.LDAPResultConfidentialityRequired:
 		// 389 DS refuses password changes this way on a plain connection.
 		b.log.Error("ldap operation needs a secure connection (ldaps:// or start_tls) or a stronger bind", "op", op, "dn", dn,
@@ -75,4 +85,58 @@ func (b *Backend) mapErr(ctx context.Context, op, dn string, err error) error {
 	}
 	b.log.Warn("ldap operation failed", "op", op, "dn", dn, "code", le.ResultCode, "message", msg)
 	return fmt.Errorf("%w: ldap %s: %s", backends.ErrUnavailable, op, goldap.LDAPResultCodeMap[le.ResultCode])
+}
+
+// Diagnostics of OpenLDAP and 389 Directory Server that name the
+// attribute they are about, with a reason to give the client instead.
+var diagnostics = []struct {
+	re     *regexp.Regexp
+	reason string
+}{
+	{regexp.MustCompile(`requires attribute '([^']+)'`), "must have a value"},
+	{regexp.MustCompile(`missing attribute "([^"]+)" required`), "must have a value"},
+	{regexp.MustCompile(`naming attribute '([^']+)' is not present`), "must have a value"},
+	{regexp.MustCompile(`^(?:modify/\w+: )?([A-Za-z][\w;-]*): value #\d+ invalid per syntax`), "is not in a form the directory accepts"},
+	{regexp.MustCompile(`attribute '([^']+)' cannot have multiple values`), "takes a single value in the directory"},
+	{regexp.MustCompile(`single-valued attribute "([^"]+)" has multiple values`), "takes a single value in the directory"},
+	{regexp.MustCompile(`^(?:modify/\w+: )?([A-Za-z][\w;-]*): (?:value #\d+ )?(?:already exists|value exists)`), "already has that value"},
+	{regexp.MustCompile(`^(?:modify/\w+: )?([A-Za-z][\w;-]*): no such value`), "does not have that value"},
+	{regexp.MustCompile(`^([A-Za-z][\w;-]*): attribute type undefined`), "is not in the directory's schema"},
+}
+
+// passwordPolicy is the reason given for a password the directory's
+// policy refused (ppolicy, 389's password policy).
+const passwordPolicy = "does not meet the directory's password policy"
+
+// diagnosed returns the attribute a diagnostic names ("" if none) and a
+// reason for the client that does not quote the directory.
+func diagnosed(code uint16, msg string) (attr, reason string) {
+	for _, d := range diagnostics {
+		if m := d.re.FindStringSubmatch(msg); m != nil {
+			return m[1], d.reason
+		}
+	}
+	if strings.Contains(strings.ToLower(msg), "password") {
+		return "", passwordPolicy
+	}
+	if code == goldap.LDAPResultNotAllowedOnRDN {
+		return "", "names the entry and cannot be removed"
+	}
+	return "", ""
+}
+
+var (
+	// 389's attribute uniqueness plugin: `Another entry with the same
+	// attribute value already exists (attribute: "mail")`.
+	uniqueness389RE = regexp.MustCompile(`same attribute value already exists \(attribute: "([^"]+)"\)`)
+)
+
+// notUnique recognises a uniqueness refusal reported as a constraint
+// violation (389's attribute uniqueness plugin, OpenLDAP's unique
+// overlay, which does not say which attribute).
+func notUnique(msg string) (bool, string) {
+	if m := uniqueness389RE.FindStringSubmatch(msg); m != nil {
+		return true, m[1]
+	}
+	return strings.Contains(msg, "some attributes not unique"), ""
 }

@@ -56,3 +56,41 @@ func TestResultLabel(t *testing.T) {
 		}
 	}
 }
+
+// Diagnostics of OpenLDAP and 389 DS become the attribute they name and a
+// reason that does not quote them; uniqueness refusals reported as
+// constraint violations are conflicts.
+func TestMapErrDiagnostics(t *testing.T) {
+	b := &Backend{log: hclog.NewNullLogger()}
+	for _, c := range []struct {
+		code      uint16
+		diag      string
+		kind      error
+		attr      string
+		reasonHas string
+	}{
+		{goldap.LDAPResultObjectClassViolation, "object class 'inetOrgPerson' requires attribute 'sn'", backends.ErrInvalid, "sn", "must have a value"},
+		{goldap.LDAPResultObjectClassViolation, `missing attribute "sn" required by object class "person"`, backends.ErrInvalid, "sn", "must have a value"},
+		{goldap.LDAPResultInvalidAttributeSyntax, "mail: value #0 invalid per syntax", backends.ErrInvalid, "mail", "form"},
+		{goldap.LDAPResultConstraintViolation, "attribute 'displayName' cannot have multiple values", backends.ErrInvalid, "displayName", "single value"},
+		{goldap.LDAPResultConstraintViolation, `single-valued attribute "displayName" has multiple values`, backends.ErrInvalid, "displayName", "single value"},
+		{goldap.LDAPResultConstraintViolation, "Password fails quality checking policy", backends.ErrInvalid, "", "password policy"},
+		{goldap.LDAPResultConstraintViolation, `Another entry with the same attribute value already exists (attribute: "mail")`, backends.ErrAlreadyExists, "mail", ""},
+		{goldap.LDAPResultConstraintViolation, "some attributes not unique", backends.ErrAlreadyExists, "", ""},
+		{goldap.LDAPResultUnwillingToPerform, "no global superior knowledge", backends.ErrInvalid, "", ""},
+	} {
+		err := b.mapErr(context.Background(), "add", "uid=x,ou=people,dc=example,dc=org", goldap.NewError(c.code, errors.New(c.diag)))
+		ae, ok := backends.AsAttrError(err)
+		if !ok || !errors.Is(err, c.kind) || ae.Attr != c.attr || !strings.Contains(ae.Reason, c.reasonHas) {
+			t.Errorf("%q: %+v, want %v on %q saying %q", c.diag, ae, c.kind, c.attr, c.reasonHas)
+			continue
+		}
+		if strings.Contains(ae.Reason, c.diag) || strings.Contains(ae.Reason, "dc=") {
+			t.Errorf("%q: the reason %q quotes the directory", c.diag, ae.Reason)
+		}
+		// The log keeps the diagnostic and the DN.
+		if !strings.Contains(err.Error(), c.diag) || !strings.Contains(err.Error(), "uid=x,ou=people") {
+			t.Errorf("%q: the error for the log lost the diagnostic or the DN: %v", c.diag, err)
+		}
+	}
+}

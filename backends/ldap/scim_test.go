@@ -355,6 +355,11 @@ func TestOpenLDAPExampleUserShapes(t *testing.T) {
 	if r.Status != 400 || str(r, "scimType") != "invalidValue" {
 		t.Errorf("user without a family name: %d %s, want 400 invalidValue", r.Status, r.Body)
 	}
+	// It names the SCIM attribute, not the schema's words (issue #9).
+	if d := str(r, "detail"); !strings.HasPrefix(d, "name.familyName must have a value") || strings.Contains(d, "inetOrgPerson") ||
+		strings.Contains(d, "'sn'") || !strings.Contains(d, "(request id "+r.Header.Get("X-Request-Id")+")") {
+		t.Errorf("user without a family name: detail %q", d)
+	}
 	if ex.srv.Entry(t, "uid=no.sn,"+ex.ou.People) != nil {
 		t.Error("uid=no.sn was stored")
 	}
@@ -435,6 +440,16 @@ func TestOpenLDAPExampleRename(t *testing.T) {
 		map[string]any{"op": "replace", "path": "userName", "value": "report"}}})
 	if r.Status != 409 {
 		t.Errorf("rename onto an existing userName: %d %s, want 409", r.Status, r.Body)
+	}
+	// The body names the SCIM attribute and value, never a DN (issue #9).
+	if d := str(r, "detail"); !strings.HasPrefix(d, `userName "report" is already taken`) || strings.Contains(string(r.Body), "dc=") ||
+		strings.Contains(string(r.Body), "uid=") {
+		t.Errorf("rename conflict: %s", r.Body)
+	}
+	// So does a create of a taken name.
+	r = c.Do("POST", "/Users", map[string]any{"schemas": []string{coreUser}, "userName": "report", "name": map[string]any{"familyName": "R"}})
+	if d := str(r, "detail"); r.Status != 409 || !strings.HasPrefix(d, `userName "report" is already taken`) || strings.Contains(string(r.Body), "dc=") {
+		t.Errorf("create of a taken userName: %d %s", r.Status, r.Body)
 	}
 	check("refused rename", "put, name+x=y")
 }

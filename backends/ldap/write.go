@@ -49,7 +49,7 @@ func buildDNUnder(r *resource, parent *goldap.DN, parentDN, value string) (strin
 	p, err := goldap.ParseDN(dn)
 	if err != nil || len(p.RDNs) != len(parent.RDNs)+1 || !parent.AncestorOfFold(p) ||
 		len(p.RDNs[0].Attributes) != 1 || p.RDNs[0].Attributes[0].Value != value {
-		return "", fmt.Errorf("%w: %s value %q cannot name an entry", backends.ErrInvalid, r.rdnAttr, value)
+		return "", backends.Invalid(r.rdnAttr, value, "cannot name an entry in the directory", fmt.Errorf("ldap: %s value %q cannot name an entry below %s", r.rdnAttr, value, parentDN))
 	}
 	return dn, nil
 }
@@ -132,7 +132,8 @@ func (b *Backend) refValues(ctx context.Context, ref *reference, ids []string, m
 		if len(missing) > 3 {
 			missing = append(missing[:3], fmt.Sprintf("and %d more", len(missing)-3))
 		}
-		return nil, fmt.Errorf("%w: %s: no %s with id %s", backends.ErrInvalidReference, ref.attr, ref.target.typ, strings.Join(missing, ", "))
+		return nil, &backends.AttrError{Kind: backends.ErrInvalidReference, Attr: ref.attr, Value: missing[0],
+			Err: fmt.Errorf("ldap: %s: no %s with id %s", ref.attr, ref.target.typ, strings.Join(missing, ", "))}
 	}
 	return out, nil
 }
@@ -149,7 +150,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	}
 	name := nonEmpty(attrs.Get(r.rdnAttr))
 	if len(name) == 0 {
-		return backends.Record{}, fmt.Errorf("%w: %s needs a value of %s", backends.ErrInvalid, r.typ, r.rdnAttr)
+		return backends.Record{}, backends.Invalid(r.rdnAttr, "", "must have a value", fmt.Errorf("ldap: %s needs a value of %s", r.typ, r.rdnAttr))
 	}
 	parent, parentDN := r.base, r.baseDN
 	if r.disabled != nil {
@@ -234,7 +235,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	}
 	err = b.run(ctx, func(c *goldap.Conn) error { return c.Add(req) })
 	if err != nil {
-		return backends.Record{}, b.mapErr(ctx, "add", dn, err)
+		return backends.Record{}, r.refused(b.mapErr(ctx, "add", dn, err), name[0])
 	}
 	r.gen.Add(1)
 	if useExtended {
@@ -243,7 +244,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 			if derr := b.run(ctx, func(c *goldap.Conn) error { return c.Del(goldap.NewDelRequest(dn, nil)) }); derr != nil {
 				b.log.Error("could not remove the entry whose password was refused", "dn", dn, "error", derr)
 			}
-			return backends.Record{}, err
+			return backends.Record{}, r.refused(err, "")
 		}
 	}
 	p := project(nil)
@@ -328,7 +329,7 @@ func (b *Backend) planModify(ctx context.Context, r *resource, mods []backends.M
 			continue
 		case strings.EqualFold(m.Attr, r.rdnAttr):
 			if (m.Op == backends.ModReplace && len(vals) == 0) || (m.Op == backends.ModDelete && len(m.Values) == 0) {
-				return nil, fmt.Errorf("%w: %s names the entry and cannot be removed", backends.ErrInvalid, m.Attr)
+				return nil, backends.Invalid(m.Attr, "", "names the entry in the directory and cannot be removed", fmt.Errorf("ldap: %s names the entry", m.Attr))
 			}
 			if m.Op == backends.ModReplace {
 				pl.rdnValues = vals
@@ -635,7 +636,7 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 			return dn, errStale
 		}
 		if err != nil {
-			return dn, b.mapErr(ctx, "rename", dn, err)
+			return dn, r.refused(b.mapErr(ctx, "rename", dn, err), rdnValue(r, newDN))
 		}
 		undo = dnChange{newDN: newDN, rdn: curRDN}
 		if superior != "" {
@@ -649,7 +650,7 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 		if b.useExtendedPassword(caps) {
 			if err := b.setPassword(ctx, newDN, *pl.password); err != nil {
 				b.undoRename(ctx, undo)
-				return dn, err
+				return dn, r.refused(err, "")
 			}
 		} else {
 			pl.changes = append(pl.changes, change{op: backends.ModReplace, attr: r.cfg.PasswordAttribute, values: []string{*pl.password}})
@@ -663,7 +664,7 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 			if isStaleErr(err) {
 				return dn, errStale
 			}
-			return dn, b.mapErr(ctx, "modify", newDN, err)
+			return dn, r.refused(b.mapErr(ctx, "modify", newDN, err), "")
 		}
 	}
 	if newDN != dn || oldValues != nil {
@@ -696,6 +697,21 @@ func (b *Backend) undoRename(ctx context.Context, u dnChange) {
 	}
 }
 
+// refused names the attribute a refusal of a write is about when only
+// the writer knows it: a name taken (entryAlreadyExists of an add or a
+// rename) is the RDN attribute's value; a password the directory's policy
+// refused is the password attribute's.
+func (r *resource) refused(err error, name string) error {
+	ae, ok := backends.AsAttrError(err)
+	switch {
+	case !ok && errors.Is(err, backends.ErrAlreadyExists):
+		return backends.Conflict(r.rdnAttr, name, err)
+	case ok && ae.Attr == "" && ae.Reason == passwordPolicy:
+		ae.Attr = r.cfg.PasswordAttribute
+	}
+	return err
+}
+
 // parseActive reads a value of the virtual active attribute.
 func parseActive(v string) (bool, error) {
 	switch strings.ToLower(v) {
@@ -704,7 +720,7 @@ func parseActive(v string) (bool, error) {
 	case "false":
 		return false, nil
 	}
-	return false, fmt.Errorf("%w: %s must be TRUE or FALSE, not %q", backends.ErrInvalid, activeAttr, v)
+	return false, backends.Invalid(activeAttr, v, "must be true or false", fmt.Errorf("ldap: %s must be TRUE or FALSE, not %q", activeAttr, v))
 }
 
 // nameFree checks, for a resource with a disabled container, that no
@@ -723,7 +739,7 @@ func (b *Backend) nameFree(ctx context.Context, r *resource, value, except strin
 	}
 	for _, e := range entries {
 		if except == "" || normDN(e.DN) != normDN(except) {
-			return fmt.Errorf("%w: %s %s=%q exists (%s)", backends.ErrAlreadyExists, r.typ, r.rdnAttr, value, e.DN)
+			return backends.Conflict(r.rdnAttr, value, fmt.Errorf("ldap: %s %s=%q exists (%s)", r.typ, r.rdnAttr, value, e.DN))
 		}
 	}
 	return nil

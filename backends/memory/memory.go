@@ -281,7 +281,7 @@ func (b *Backend) check(st *store, id string, attrs backends.Attrs) error {
 			_, theirs := lookup(other.attrs, u)
 			for _, v := range mine {
 				if slices.ContainsFunc(theirs, func(w string) bool { return strings.EqualFold(v, w) }) {
-					return fmt.Errorf("memory: %s %s %q: %w", st.name, u, v, backends.ErrAlreadyExists)
+					return backends.Conflict(u, v, fmt.Errorf("memory: %s %s %q is taken by %s", st.name, u, v, otherID))
 				}
 			}
 		}
@@ -291,7 +291,8 @@ func (b *Backend) check(st *store, id string, attrs backends.Attrs) error {
 		target := b.types[ref.Target]
 		for _, v := range vals {
 			if _, ok := target.records[v]; !ok {
-				return fmt.Errorf("memory: %s %s: no %s with id %q: %w", st.name, ref.Attr, ref.Target, v, backends.ErrInvalidReference)
+				return &backends.AttrError{Kind: backends.ErrInvalidReference, Attr: ref.Attr, Value: v,
+					Err: fmt.Errorf("memory: %s %s: no %s with id %q", st.name, ref.Attr, ref.Target, v)}
 			}
 		}
 	}

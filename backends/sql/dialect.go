@@ -75,7 +75,8 @@ type dialect interface {
 	timeType(c columnInfo) bool
 	// checkValue returns why v cannot be stored in c ("" when it can, or
 	// when only the database can tell), so that the client gets a clear
-	// message before the statement is sent.
+	// message before the statement is sent. The reason completes "<the
+	// value> ..." and names neither the column nor its type.
 	checkValue(c columnInfo, v string) string
 	// maxParams bounds the bind parameters of one statement.
 	maxParams() int
@@ -109,12 +110,38 @@ type dialect interface {
 	truth(v bool) string
 
 	// classify maps a driver error to a sentinel (ErrAlreadyExists,
-	// ErrInvalid, ErrInvalidReference, ErrUnavailable, ErrPermission) and a
-	// message for the client, or returns nil.
-	classify(err error) (sentinel error, msg string)
+	// ErrInvalid, ErrInvalidReference, ErrUnavailable, ErrPermission) and
+	// what the error says about the refused values, or returns nil.
+	classify(err error) (sentinel error, f refusal)
+	// indexColumns lists the columns of a unique index or constraint by
+	// name (table may be ""), for violations that name only the index;
+	// nil when it has expressions or is not found.
+	indexColumns(ctx context.Context, q querier, table, index string) ([]string, error)
 	// retryable reports an error after which the whole transaction may be
 	// run again (deadlock, serialisation failure).
 	retryable(err error) bool
+}
+
+// refusal is what a database's error says about the values it refused,
+// beyond the sentinel: which column (or index) and why, in words that
+// become a backends.AttrError, or a message a procedure raised for
+// clients.
+type refusal struct {
+	// table and columns name where a violation happened as the database
+	// spells them; columns may also be key expressions (lower(login)).
+	// Both empty when the error did not say.
+	table   string
+	columns []string
+	// index is a unique index or constraint whose columns the error does
+	// not list (resolved with indexColumns).
+	index string
+	// reason completes "<attribute> ..." for the client ("" for the
+	// sentinel's default); never names tables or columns.
+	reason string
+	// msg is the database's message, for the log.
+	msg string
+	// admin is a message a stored procedure raised for the client.
+	admin string
 }
 
 // connOptions are the connection settings from the configuration that go
@@ -256,15 +283,15 @@ func checkTyped(isInteger, isUUID bool, c columnInfo, v string) string {
 	switch {
 	case isInteger:
 		if _, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err != nil {
-			return fmt.Sprintf("%q is not an integer (column type %s)", v, c.declType)
+			return "is not an integer"
 		}
 	case isUUID:
 		if _, err := uuid.Parse(v); err != nil {
-			return fmt.Sprintf("%q is not a UUID", v)
+			return "is not a UUID"
 		}
 	case c.maxLen > 0:
 		if n := utf8.RuneCountInString(v); n > c.maxLen {
-			return fmt.Sprintf("the value has %d characters; the column holds at most %d", n, c.maxLen)
+			return fmt.Sprintf("has %d characters; at most %d fit", n, c.maxLen)
 		}
 	}
 	return ""

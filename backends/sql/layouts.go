@@ -113,7 +113,8 @@ func (b *Backend) writeDelim(ctx context.Context, tx *dbsql.Tx, ref *reference, 
 	if len(ids) > 0 || !ref.col.info.nullable {
 		s := strings.Join(ids, ref.sep)
 		if n := ref.col.info.maxLen; n > 0 && utf8.RuneCountInString(s) > n {
-			return invalidf("%s.%s: %d ids do not fit in column %s (at most %d characters)", r.name, ref.attr, len(ids), ref.col.name, n)
+			return refused(ref.attr, "", fmt.Sprintf("holds more ids than the directory can store (%d)", len(ids)),
+				invalidf("%s.%s: %d ids do not fit in column %s (at most %d characters)", r.name, ref.attr, len(ids), ref.col.name, n))
 		}
 		v = s
 	}
@@ -162,7 +163,8 @@ func (b *Backend) modifyDelim(ctx context.Context, tx *dbsql.Tx, ref *reference,
 		for _, k := range keys {
 			id := fmt.Sprint(k)
 			if strings.Contains(id, ref.sep) || strings.TrimSpace(id) != id {
-				return invalidf("%s.%s: id %q cannot be stored in a list separated by %q", ref.owner.name, ref.attr, id, ref.sep)
+				return refused(ref.attr, id, "cannot be stored in the directory's list of ids",
+					invalidf("%s.%s: id %q cannot be stored in a list separated by %q", ref.owner.name, ref.attr, id, ref.sep))
 			}
 			if !have[id] {
 				have[id] = true

@@ -2,9 +2,11 @@ package sql
 
 import (
 	"context"
+	dbsql "database/sql"
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -327,28 +329,101 @@ func (mysqlDialect) truth(v bool) string {
 	return "0"
 }
 
-func (mysqlDialect) classify(err error) (error, string) {
+func (mysqlDialect) classify(err error) (error, refusal) {
 	var me *mysql.MySQLError
 	if !errors.As(err, &me) {
 		if errors.Is(err, mysql.ErrInvalidConn) || isConnError(err) {
-			return backends.ErrUnavailable, ""
+			return backends.ErrUnavailable, refusal{}
 		}
-		return nil, ""
+		return nil, refusal{}
+	}
+	f := refusal{msg: me.Message}
+	column := func() {
+		for _, re := range []*regexp.Regexp{mysqlColumnRE, mysqlFieldRE, mysqlForeignKeyRE} {
+			if m := re.FindStringSubmatch(me.Message); m != nil {
+				f.columns = []string{m[1] + m[2]}
+				return
+			}
+		}
 	}
 	switch me.Number {
-	case 1062, 1586, 1169:
-		return backends.ErrAlreadyExists, me.Message
+	case 1062, 1586:
+		// "Duplicate entry 'x' for key 'login'"; MySQL 8 says 'app_users.login'.
+		if m := mysqlKeyRE.FindStringSubmatch(me.Message); m != nil {
+			f.index = m[1]
+			if i := strings.LastIndexByte(f.index, '.'); i > 0 {
+				f.table, f.index = f.index[:i], f.index[i+1:]
+			}
+		}
+		return backends.ErrAlreadyExists, f
+	case 1169:
+		return backends.ErrAlreadyExists, f
 	case 1452, 1216:
-		return backends.ErrInvalidReference, me.Message
-	case 1048, 1364, 1406, 1366, 1264, 1265, 1292, 1367, 1411, 1451, 1217, 1690, 3819, 4025, 1525, 3140, 1136,
-		1644: // a procedure's SIGNAL (SQLSTATE '45000'), whose message is meant for the caller
-		return backends.ErrInvalid, me.Message
+		column()
+		return backends.ErrInvalidReference, f
+	case 1644: // a procedure's SIGNAL (SQLSTATE '45000'), whose message is meant for the caller
+		f.admin = me.Message
+		return backends.ErrInvalid, f
+	case 1048, 1364:
+		column()
+		f.reason = "must have a value"
+		return backends.ErrInvalid, f
+	case 1406:
+		column()
+		f.reason = "is too long for the directory"
+		return backends.ErrInvalid, f
+	case 1264, 1690:
+		column()
+		f.reason = "is out of the range the directory stores"
+		return backends.ErrInvalid, f
+	case 1366, 1265, 1292, 1367, 1411, 1451, 1217, 3819, 4025, 1525, 3140, 1136:
+		column()
+		return backends.ErrInvalid, f
 	case 1040, 1203, 1053, 1205, 1213, 1927, 1317, 3024, 1969, 2006, 2013, 1158, 1159, 1160, 1161, 1081, 1152, 1184, 4031, 1290, 1836:
-		return backends.ErrUnavailable, ""
+		return backends.ErrUnavailable, refusal{}
 	case 1044, 1045, 1142, 1143, 1227, 1370:
-		return backends.ErrPermission, ""
+		return backends.ErrPermission, refusal{}
 	}
-	return nil, ""
+	return nil, refusal{}
+}
+
+var (
+	mysqlKeyRE = regexp.MustCompile(`for key '([^']+)'$`)
+	// "for column 'c'" (MySQL) or "for column `db`.`t`.`c`" (MariaDB).
+	mysqlColumnRE     = regexp.MustCompile("[Cc]olumn (?:'([^']+)'|(?:`[^`]*`\\.)*`([^`]+)`)")
+	mysqlFieldRE      = regexp.MustCompile("Field '([^']+)'()")
+	mysqlForeignKeyRE = regexp.MustCompile("FOREIGN KEY \\(`([^`]+)`\\)()")
+)
+
+// indexColumns reads a unique index's columns from the catalog (index
+// names are unique per table only: table "" takes the one index of that
+// name if there is exactly one). A functional key part has no column.
+func (mysqlDialect) indexColumns(ctx context.Context, q querier, table, index string) ([]string, error) {
+	const query = `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS
+WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = ? AND NON_UNIQUE = 0 AND (? = '' OR LOWER(TABLE_NAME) = LOWER(?))
+ORDER BY TABLE_NAME, SEQ_IN_INDEX`
+	rows, err := q.QueryContext(ctx, query, index, table, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	first := ""
+	for rows.Next() {
+		var t string
+		var col dbsql.NullString
+		if err := rows.Scan(&t, &col); err != nil {
+			return nil, err
+		}
+		if first == "" {
+			first = t
+		}
+		if t != first || !col.Valid {
+			return nil, rows.Err() // several tables, or an expression
+		}
+		out = append(out, col.String)
+	}
+	return out, rows.Err()
 }
 
 // retryable: a deadlock rolls the transaction back; run it again.

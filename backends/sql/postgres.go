@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -161,7 +162,7 @@ func (d postgresDialect) checkValue(c columnInfo, v string) string {
 		case "t", "true", "y", "yes", "on", "1", "f", "false", "n", "no", "off", "0":
 			return ""
 		}
-		return fmt.Sprintf("%q is not a boolean", v)
+		return "is not a boolean"
 	}
 	return checkTyped(d.integerType(c), d.uuidType(c), c, v)
 }
@@ -254,44 +255,117 @@ func (postgresDialect) truth(v bool) string {
 // exceptions, P0001 and P0004 (a procedure's RAISE EXCEPTION or ASSERT, whose message is
 // meant for the caller), 08 / 57P0x / 53 connection and server state, 40
 // transaction rollback, 42501 / 28 privileges.
-func (postgresDialect) classify(err error) (error, string) {
+func (postgresDialect) classify(err error) (error, refusal) {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
 		var ce *pgconn.ConnectError
 		if errors.As(err, &ce) || isConnError(err) || pgconn.Timeout(err) || errors.Is(err, pgconn.ErrConnClosed) {
-			return backends.ErrUnavailable, ""
+			return backends.ErrUnavailable, refusal{}
 		}
-		return nil, ""
+		return nil, refusal{}
 	}
-	msg := pe.Message
+	f := refusal{msg: pe.Message, table: pe.TableName}
 	// Only key violations get the detail ("Key (login)=(x) already
-	// exists."): for other constraints it lists the whole row, password
-	// hashes included.
+	// exists."), in the log: for other constraints it lists the whole row,
+	// password hashes included.
 	if pe.Detail != "" && (pe.Code == "23505" || pe.Code == "23503") {
-		msg += " (" + pe.Detail + ")"
+		f.msg += " (" + pe.Detail + ")"
+		if m := pgKeyRE.FindStringSubmatch(pe.Detail); m != nil {
+			f.columns = splitKeyList(m[1])
+		}
+	}
+	if pe.ConstraintName != "" && !strings.Contains(f.msg, pe.ConstraintName) {
+		f.msg += fmt.Sprintf(" (constraint %q)", pe.ConstraintName)
 	}
 	switch {
 	case pe.Code == "23505":
-		return backends.ErrAlreadyExists, msg
+		if f.columns == nil {
+			f.index = pe.ConstraintName
+		}
+		return backends.ErrAlreadyExists, f
 	case pe.Code == "23503":
-		return backends.ErrInvalidReference, msg
+		return backends.ErrInvalidReference, f
 	case pe.Code == "23502":
 		if pe.ColumnName != "" {
-			msg = fmt.Sprintf("column %q must have a value", pe.ColumnName)
+			f.columns = []string{pe.ColumnName}
 		}
-		return backends.ErrInvalid, msg
-	case strings.HasPrefix(pe.Code, "23"), strings.HasPrefix(pe.Code, "22"), pe.Code == "P0001", pe.Code == "P0004":
-		if pe.ConstraintName != "" && !strings.Contains(msg, pe.ConstraintName) {
-			msg += fmt.Sprintf(" (constraint %q)", pe.ConstraintName)
+		f.reason = "must have a value"
+		return backends.ErrInvalid, f
+	case pe.Code == "P0001", pe.Code == "P0004":
+		f.admin = pe.Message
+		return backends.ErrInvalid, f
+	case pe.Code == "22001":
+		f.reason = "is too long for the directory"
+		if pe.ColumnName != "" {
+			f.columns = []string{pe.ColumnName}
 		}
-		return backends.ErrInvalid, msg
+		return backends.ErrInvalid, f
+	case strings.HasPrefix(pe.Code, "23"), strings.HasPrefix(pe.Code, "22"):
+		if pe.ColumnName != "" {
+			f.columns = []string{pe.ColumnName}
+		}
+		return backends.ErrInvalid, f
 	case strings.HasPrefix(pe.Code, "08"), strings.HasPrefix(pe.Code, "53"), strings.HasPrefix(pe.Code, "40"),
 		pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", pe.Code == "57014", pe.Code == "55P03":
-		return backends.ErrUnavailable, ""
+		return backends.ErrUnavailable, refusal{}
 	case pe.Code == "42501", strings.HasPrefix(pe.Code, "28"):
-		return backends.ErrPermission, ""
+		return backends.ErrPermission, refusal{}
 	}
-	return nil, ""
+	return nil, refusal{}
+}
+
+// pgKeyRE takes the key list of "Key (a, lower(b::text))=(x, y) already
+// exists." or "... is not present in table ...".
+var pgKeyRE = regexp.MustCompile(`^Key \((.*)\)=\(.*\) (?:already exists|is not present)`)
+
+// splitKeyList splits a key list at top-level commas (an expression may
+// hold commas inside parentheses).
+func splitKeyList(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, r := range s {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, strings.TrimSpace(s[start:i]))
+				start = i + 1
+			}
+		}
+	}
+	return append(out, strings.TrimSpace(s[start:]))
+}
+
+// indexColumns reads the columns of a unique index (a UNIQUE constraint's
+// index has the constraint's name) in the current schema.
+func (postgresDialect) indexColumns(ctx context.Context, q querier, _, index string) ([]string, error) {
+	const query = `SELECT a.attname, i.indexprs IS NOT NULL
+FROM pg_class ic
+JOIN pg_index i ON i.indexrelid = ic.oid
+JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+WHERE ic.relname = $1 AND ic.relnamespace = current_schema()::regnamespace
+ORDER BY array_position(i.indkey::int2[], a.attnum)`
+	rows, err := q.QueryContext(ctx, query, index)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		var exprs bool
+		if err := rows.Scan(&name, &exprs); err != nil {
+			return nil, err
+		}
+		if exprs {
+			return nil, rows.Err()
+		}
+		out = append(out, name)
+	}
+	return out, rows.Err()
 }
 
 // retryable: serialization_failure and deadlock_detected roll the

@@ -161,7 +161,8 @@ func (b *Backend) joinLiveTarget(sb *builder, ref *reference) {
 }
 
 func badRef(ref *reference, id string) error {
-	return fmt.Errorf("sql: %s.%s: no %s with id %q: %w", ref.owner.name, ref.attr, ref.target.name, id, backends.ErrInvalidReference)
+	return &backends.AttrError{Kind: backends.ErrInvalidReference, Attr: ref.attr, Value: id,
+		Err: fmt.Errorf("sql: %s.%s: no %s with id %q", ref.owner.name, ref.attr, ref.target.name, id)}
 }
 
 // addRefs inserts the join rows for ids that are not there yet; existing

@@ -31,7 +31,7 @@ func (b *Backend) Search(ctx context.Context, resourceType string, q backends.Qu
 	defer cancel()
 	page, err := b.search(ctx, r, sortCol, q)
 	if err != nil {
-		return backends.Page{}, b.wrap(ctx, "search "+resourceType, err)
+		return backends.Page{}, b.wrap(ctx, r, "search "+resourceType, err)
 	}
 	return page, nil
 }

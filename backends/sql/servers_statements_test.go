@@ -485,6 +485,15 @@ func TestServerProcedures(t *testing.T) {
 					t.Errorf("%s: %v, want %v mentioning %q", tc.what, tc.err, tc.want, tc.words)
 				}
 			}
+			// What the bridge may show: the procedure's own message, and
+			// which attribute a procedure's insert found taken.
+			var am *backends.AdminMessage
+			if err := create(ctx, b, backends.Attrs{"login": {"root"}}); !errors.As(err, &am) || am.Msg != "login root is reserved" {
+				t.Errorf("RAISE / SIGNAL: %v, want an AdminMessage with the procedure's text", err)
+			}
+			if ae, ok := backends.AsAttrError(create(ctx, b, backends.Attrs{"login": {"ALICE"}})); !ok || ae.Attr != "login" {
+				t.Errorf("duplicate login through a procedure: %+v, want an AttrError about login", ae)
+			}
 			c.audit("refused writes")
 			if got := c.strings("SELECT name FROM acct_groups"); !slices.Equal(got, []string{"staff"}) {
 				t.Errorf("groups: %q", got)

@@ -329,11 +329,11 @@ func (b *Backend) init(ctx context.Context, cfg *Config) error {
 	ctx, cancel := b.opContext(ctx)
 	defer cancel()
 	if err := b.db.PingContext(ctx); err != nil {
-		return b.wrap(ctx, "connect", err)
+		return b.wrap(ctx, nil, "connect", err)
 	}
 	d, err := b.d.connected(ctx, b.db)
 	if err != nil {
-		return b.wrap(ctx, "connect", err)
+		return b.wrap(ctx, nil, "connect", err)
 	}
 	b.d = d
 	if strings.TrimSpace(cfg.BootstrapSQL) != "" {
@@ -349,7 +349,7 @@ func (b *Backend) init(ctx context.Context, cfg *Config) error {
 		return fmt.Errorf("sql: %w", err)
 	}
 	if err := chooseLocks(ctx, b.d, b.db, res); err != nil {
-		return b.wrap(ctx, "connect", err)
+		return b.wrap(ctx, nil, "connect", err)
 	}
 	b.resources = res
 	return nil
@@ -388,7 +388,7 @@ func (b *Backend) Ping(ctx context.Context) error {
 	ctx, cancel := b.opContext(ctx)
 	defer cancel()
 	if err := b.db.PingContext(ctx); err != nil {
-		return b.wrap(ctx, "ping", err)
+		return b.wrap(ctx, nil, "ping", err)
 	}
 	return nil
 }
@@ -472,12 +472,18 @@ func (b *Backend) checkColumn(r *resource, col *column, attr, v string) error {
 		return err
 	}
 	if p := b.d.checkValue(col.info, v); p != "" {
-		return invalidf("%s.%s: %s", r.name, attr, p)
+		return refused(attr, v, p, invalidf("%s.%s: %q %s (column %s, type %s)", r.name, attr, v, p, col.name, col.info.declType))
 	}
 	if sd := r.softDel; sd != nil && sd.col == col && sd.value != nil && v == *sd.value {
-		return invalidf("%s.%s: %q marks deleted records; delete the record instead", r.name, attr, v)
+		return refused(attr, v, "is the value that marks deleted records", invalidf("%s.%s: %q marks deleted records; delete the record instead", r.name, attr, v))
 	}
 	return nil
+}
+
+// refused is the ErrInvalid refusal of value v of attribute attr, for
+// reason (client-safe); cause says the same with native names, for the log.
+func refused(attr, v, reason string, cause error) error {
+	return backends.Invalid(attr, v, reason, cause)
 }
 
 // bind is the value to bind for v in col: RFC 3339 text for a date/time
@@ -629,7 +635,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 		})
 	}
 	if err != nil {
-		return backends.Record{}, b.wrap(ctx, "create "+resourceType, err)
+		return backends.Record{}, b.wrap(ctx, r, "create "+resourceType, err)
 	}
 	b.gen.Add(1)
 	return rec, nil
@@ -733,7 +739,7 @@ func (b *Backend) Get(ctx context.Context, resourceType, id string, attrs []stri
 	defer cancel()
 	rec, err := b.read(ctx, b.db, r, key, attrs, true)
 	if err != nil {
-		return backends.Record{}, b.wrap(ctx, "get "+resourceType, err)
+		return backends.Record{}, b.wrap(ctx, r, "get "+resourceType, err)
 	}
 	return rec, nil
 }
@@ -876,7 +882,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 			}
 		}
 		if err != nil {
-			return backends.Record{}, b.wrap(ctx, "modify "+resourceType, err)
+			return backends.Record{}, b.wrap(ctx, r, "modify "+resourceType, err)
 		}
 		b.gen.Add(1)
 		return rec, nil
@@ -923,7 +929,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		return err
 	})
 	if err != nil {
-		return backends.Record{}, b.wrap(ctx, "modify "+resourceType, err)
+		return backends.Record{}, b.wrap(ctx, r, "modify "+resourceType, err)
 	}
 	b.gen.Add(1)
 	return rec, nil
@@ -1055,7 +1061,7 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 		return b.deleteRow(ctx, tx, r, key, id)
 	})
 	if err != nil {
-		return b.wrap(ctx, "delete "+resourceType, err)
+		return b.wrap(ctx, r, "delete "+resourceType, err)
 	}
 	b.gen.Add(1)
 	return nil
@@ -1172,7 +1178,7 @@ func dedupe(vals []string) []string {
 
 func checkText(resourceType, attr, v string) error {
 	if p := textProblem(v); p != "" {
-		return invalidf("%s.%s: values must %s", resourceType, attr, p)
+		return refused(attr, "", "must "+p, invalidf("%s.%s: values must %s", resourceType, attr, p))
 	}
 	return nil
 }
@@ -1212,26 +1218,33 @@ func notFound(resourceType, id string) error {
 	return fmt.Errorf("sql: %s %q: %w", resourceType, id, backends.ErrNotFound)
 }
 
-// wrap turns a driver error into one that wraps a sentinel where one fits.
-// Errors that already carry a sentinel pass through.
-func (b *Backend) wrap(ctx context.Context, op string, err error) error {
+// wrap turns a driver error into one that wraps a sentinel where one fits:
+// a refusal of values becomes a backends.AttrError naming the attribute of
+// r (nil when the operation is not about one resource type) the database
+// named, a procedure's message a backends.AdminMessage. Errors that already
+// carry a sentinel pass through.
+func (b *Backend) wrap(ctx context.Context, r *resource, op string, err error) error {
 	for _, s := range []error{backends.ErrNotFound, backends.ErrAlreadyExists, backends.ErrInvalid,
 		backends.ErrInvalidReference, backends.ErrUnsupported, backends.ErrUnavailable, backends.ErrPermission} {
 		if errors.Is(err, s) {
 			return err
 		}
 	}
-	if s, detail := b.d.classify(err); s != nil {
+	if s, f := b.d.classify(err); s != nil {
 		msg := fmt.Sprintf("sql: %s: %s", op, s)
 		if s == backends.ErrUnavailable || s == backends.ErrPermission {
 			b.log.Warn("database unavailable or refused access", "op", op, "error", err)
-		} else {
-			b.log.Debug("database refused the operation", "op", op, "error", err)
-			if detail != "" {
-				msg += ": " + detail // constraint names and messages, no addresses
-			}
+			return &dbError{sentinel: s, msg: msg, cause: err}
 		}
-		return &dbError{sentinel: s, msg: msg, cause: err}
+		b.log.Debug("database refused the operation", "op", op, "error", err)
+		if f.msg != "" {
+			msg += ": " + f.msg // constraint names and messages, no addresses; for the log
+		}
+		dbErr := &dbError{sentinel: s, msg: msg, cause: err}
+		if f.admin != "" {
+			return &backends.AdminMessage{Kind: s, Msg: f.admin, Err: dbErr}
+		}
+		return &backends.AttrError{Kind: s, Attr: b.refusedAttr(ctx, r, f), Reason: f.reason, Err: dbErr}
 	}
 	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, dbsql.ErrConnDone) || isConnError(err) ||
 		(errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil) {

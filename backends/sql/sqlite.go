@@ -2,9 +2,11 @@ package sql
 
 import (
 	"context"
+	dbsql "database/sql"
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -250,12 +252,75 @@ func (sqliteDialect) truth(v bool) string {
 // retryable: busy and locked errors already waited for the busy timeout.
 func (sqliteDialect) retryable(error) bool { return false }
 
-func (d sqliteDialect) classify(err error) (error, string) {
+func (d sqliteDialect) classify(err error) (error, refusal) {
 	s := d.sentinel(err)
 	if s == nil {
-		return nil, ""
+		return nil, refusal{}
 	}
-	return s, err.Error()
+	f := refusal{msg: err.Error()}
+	// "UNIQUE constraint failed: t.a, t.b", "... failed: index 'i'",
+	// "NOT NULL constraint failed: t.a".
+	if m := sqliteConstraintRE.FindStringSubmatch(f.msg); m != nil {
+		list := m[2]
+		if ix := sqliteIndexRE.FindStringSubmatch(list); ix != nil {
+			f.index = ix[1]
+		} else {
+			for _, tc := range strings.Split(list, ", ") {
+				table, col, ok := strings.Cut(tc, ".")
+				if !ok {
+					f.columns = nil
+					break
+				}
+				f.table = table
+				f.columns = append(f.columns, col)
+			}
+		}
+		if m[1] == "NOT NULL" {
+			f.reason = "must have a value"
+		}
+	}
+	return s, f
+}
+
+var (
+	sqliteConstraintRE = regexp.MustCompile(`(UNIQUE|NOT NULL) constraint failed: ([^()]+?)(?: \(\d+\))?$`)
+	sqliteIndexRE      = regexp.MustCompile(`^index '([^']+)'$`)
+)
+
+// indexColumns reads the index's columns. SQLite names an index only
+// when it has an expression (lower(mail)): then the one "column" returned
+// is the indexed text, from which the backend picks the column it names.
+func (sqliteDialect) indexColumns(ctx context.Context, q querier, _, index string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, "SELECT name FROM pragma_index_info(?) ORDER BY seqno", index)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	expr := false
+	for rows.Next() {
+		var name dbsql.NullString
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		expr = expr || !name.Valid
+		out = append(out, name.String)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || !expr {
+		return out, err
+	}
+	if len(out) != 1 {
+		return nil, nil
+	}
+	var def string
+	if err := q.QueryRowContext(ctx, "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", index).Scan(&def); err != nil {
+		return nil, err
+	}
+	if i := strings.IndexByte(def, '('); i >= 0 {
+		return []string{def[i:]}, nil
+	}
+	return nil, nil
 }
 
 func (sqliteDialect) sentinel(err error) error {

@@ -494,7 +494,7 @@ func (b *Backend) createByStatement(ctx context.Context, r *resource, colVals ma
 		return err
 	})
 	if err != nil {
-		return backends.Record{}, b.wrap(ctx, "create "+r.name, err)
+		return backends.Record{}, b.wrap(ctx, r, "create "+r.name, err)
 	}
 	b.gen.Add(1)
 	return rec, nil
@@ -602,7 +602,7 @@ func (b *Backend) modifyByStatement(ctx context.Context, r *resource, key any, m
 		return err
 	})
 	if err != nil {
-		return backends.Record{}, b.wrap(ctx, "modify "+r.name, err)
+		return backends.Record{}, b.wrap(ctx, r, "modify "+r.name, err)
 	}
 	b.gen.Add(1)
 	return rec, nil

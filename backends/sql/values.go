@@ -22,7 +22,7 @@ func (b *Backend) checkValues(ref *reference, vals []string) error {
 			return err
 		}
 		if p := b.d.checkValue(ref.col.info, v); p != "" {
-			return invalidf("%s.%s: %s", ref.owner.name, ref.attr, p)
+			return refused(ref.attr, v, p, invalidf("%s.%s: %q %s (column %s.%s, type %s)", ref.owner.name, ref.attr, v, p, ref.joinTable, ref.other, ref.col.info.declType))
 		}
 	}
 	return nil

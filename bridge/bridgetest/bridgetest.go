@@ -89,6 +89,19 @@ func EditFile(t testing.TB, path string, edits ...[2]string) string {
 // and the backends stop when the test ends.
 func Start(t testing.TB, configText string, types map[string]config.BackendType) *Server {
 	t.Helper()
+	return start(t, configText, types, hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Warn, Output: testWriter{t}}))
+}
+
+// StartLogged is Start with the server's log at level info written to
+// logs as JSON lines (one object per line), for tests of what is logged.
+func StartLogged(t testing.TB, configText string, types map[string]config.BackendType, logs io.Writer) *Server {
+	t.Helper()
+	return start(t, configText, types, hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Info, JSONFormat: true,
+		Output: io.MultiWriter(logs, testWriter{t})}))
+}
+
+func start(t testing.TB, configText string, types map[string]config.BackendType, log hclog.Logger) *Server {
+	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "scimbridge.hcl")
 	if err := os.WriteFile(path, []byte(configText), 0o600); err != nil {
@@ -98,7 +111,6 @@ func Start(t testing.TB, configText string, types map[string]config.BackendType)
 	if diags.HasErrors() {
 		t.Fatalf("config: %s", diags.Error())
 	}
-	log := hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Warn, Output: testWriter{t}})
 	opened := map[string]backends.Backend{}
 	for name, b := range cfg.Backends {
 		be, err := types[b.Type].Open(context.Background(), b.Config, log)

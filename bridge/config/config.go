@@ -89,6 +89,20 @@ type Settings struct {
 	// AuthFailureWindow is the period failures are counted over, from the
 	// first one. Default 1m.
 	AuthFailureWindow time.Duration `koanf:"auth_failure_window"`
+	// MaxValueBytes bounds every string value a client sends in a POST,
+	// PUT or PATCH body (bytes of UTF-8), and attribute names. Default
+	// 32768 (at most max_body_bytes).
+	MaxValueBytes int `koanf:"max_value_bytes"`
+	// TrustedProxies lists the reverse proxies (IP addresses or CIDR
+	// ranges) whose X-Forwarded-For, X-Forwarded-Proto and
+	// X-Forwarded-Host headers are believed. Default none: the headers
+	// are ignored. In the environment: a comma-separated list.
+	TrustedProxies []string `koanf:"trusted_proxies"`
+	// PublicURL is the URL clients reach the bridge at
+	// (https://scim.example.com, optionally with a path prefix): Location
+	// headers, meta.location and $ref are built from it. Default none:
+	// from the request (see TrustedProxies).
+	PublicURL string `koanf:"public_url"`
 }
 
 // DefaultSettings returns the defaults.
@@ -101,6 +115,7 @@ func DefaultSettings() Settings {
 		ShutdownTimeout: 30 * time.Second,
 		MaxFilterScan:   50000, MaxConcurrentScans: 2,
 		AuthFailureLimit: 10, AuthFailureWindow: time.Minute,
+		MaxValueBytes: 32 << 10,
 	}
 }
 
@@ -353,7 +368,11 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 			case cty.Bool:
 				fileVals[name] = v.True()
 			default:
-				diags = append(diags, errAt(a.Range, "Invalid setting", "Server settings are strings, numbers or booleans."))
+				if list, ok := stringList(v); ok {
+					fileVals[name] = list
+					continue
+				}
+				diags = append(diags, errAt(a.Range, "Invalid setting", "Server settings are strings, numbers, booleans or lists of strings."))
 			}
 		}
 	}
@@ -368,6 +387,7 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 		"max_members_per_request": def.MaxMembersPerPatch, "shutdown_timeout": def.ShutdownTimeout.String(),
 		"max_filter_scan": def.MaxFilterScan, "max_concurrent_scans_per_credential": def.MaxConcurrentScans,
 		"auth_failure_limit": def.AuthFailureLimit, "auth_failure_window": def.AuthFailureWindow.String(),
+		"max_value_bytes": def.MaxValueBytes,
 	}, "."), nil)
 	_ = k.Load(confmap.Provider(fileVals, "."), nil)
 	_ = k.Load(env.Provider(".", env.Opt{Prefix: "SCIMBRIDGE_", TransformFunc: func(key, v string) (string, any) {
@@ -406,6 +426,7 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 	if s.DefaultCount > s.MaxResults {
 		s.DefaultCount = s.MaxResults
 	}
+	diags = append(diags, checkExposure(&s, attrs)...)
 	return s, diags
 }
 
@@ -416,6 +437,7 @@ var knownSettings = map[string]struct{}{
 	"max_operations": {}, "max_members_per_request": {}, "shutdown_timeout": {}, "metrics_listen": {},
 	"max_filter_scan": {}, "max_concurrent_scans_per_credential": {},
 	"auth_failure_limit": {}, "auth_failure_window": {},
+	"max_value_bytes": {}, "trusted_proxies": {}, "public_url": {},
 }
 
 var attrTypes = map[string]bool{

@@ -70,6 +70,9 @@ func Functions() map[string]function.Function {
 		"sha256": stringFunc(func(s string) (string, error) { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]), nil }),
 		"sha512": stringFunc(func(s string) (string, error) { h := sha512.Sum512([]byte(s)); return hex.EncodeToString(h[:]), nil }),
 		"bcrypt": stringFunc(func(s string) (string, error) {
+			if len(s) > 72 {
+				return "", &ValueError{Reason: bcryptTooLong}
+			}
 			b, err := bcrypt.GenerateFromPassword([]byte(s), bcrypt.DefaultCost)
 			return string(b), err
 		}),

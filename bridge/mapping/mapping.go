@@ -491,10 +491,6 @@ func (m *Mapping) evalCtx(vars map[string]cty.Value) *hcl.EvalContext {
 	return &hcl.EvalContext{Variables: vars, Functions: functions}
 }
 
-func evalErr(a string, diags hcl.Diagnostics) error {
-	return scim.BadRequest(scim.TypeInvalidValue, "mapping of %s failed: %s", a, diags.Error())
-}
-
 // ToNative maps a resource to native attributes. Every writable mapped
 // native attribute is present in the result; an empty slice means "no
 // value". List attributes (members) are left out: the caller writes them
@@ -542,7 +538,7 @@ func (m *Mapping) toNative(doc scim.Doc, only func(*Attr) bool) (backends.Attrs,
 		}
 		res, diags := a.ToNative.Value(m.evalCtx(vars))
 		if diags.HasErrors() {
-			return nil, evalErr(a.Label, diags)
+			return nil, evalErr(a.Name(), a.Range, diags)
 		}
 		out[a.Native] = nativeStrings(fromCty(res))
 		if memoable {
@@ -555,7 +551,7 @@ func (m *Mapping) toNative(doc scim.Doc, only func(*Attr) bool) (backends.Attrs,
 		}
 		res, diags := c.Value.Value(m.evalCtx(map[string]cty.Value{"resource": resourceVal()}))
 		if diags.HasErrors() {
-			return nil, evalErr("computed "+c.Native, diags)
+			return nil, evalErr(m.NameOfNative(c.Native), c.Range, diags)
 		}
 		out[c.Native] = nativeStrings(fromCty(res))
 	}

@@ -33,6 +33,11 @@ type Error struct {
 	RetryAfter int
 	// Cause is logged, never sent.
 	Cause error
+	// Withheld marks a Detail that stands in for what Cause says (a
+	// directory's message, a native attribute, a file and line): the error
+	// handler logs Cause with the request id, and adds that id to the
+	// detail so that an admin can find the line.
+	Withheld bool
 }
 
 func (e *Error) Error() string {

@@ -20,11 +20,16 @@ type HostileCase struct {
 	Body         any    // nil, a raw string, or a value encoded as JSON
 	Auth         string // "" keeps the client's; "-" sends none; else the header value
 	Header       map[string]string
-	// Status is the exact status wanted; 0 means any 4xx.
+	// Status is the exact status wanted; 0 means any 4xx. A 2xx status
+	// is for requests that must succeed harmlessly (a read with forged
+	// headers) and wants no error body.
 	Status int
 	// Empty wants a 200 ListResponse with no results (an injection attempt
 	// in a filter must not widen the search).
 	Empty bool
+	// Check, when set, judges the answer further: it returns what is
+	// wrong with it, or "".
+	Check func(r *bridgetest.Response) string
 }
 
 // InjectionPayloads are values that mean something to LDAP filters, DNs,
@@ -190,6 +195,7 @@ func HostileCorpus(uid, gid string) []HostileCase {
 		cs = append(cs, HostileCase{Name: fmt.Sprintf("member filter %d", i), Method: "GET", Path: "/Groups?filter=" + q(`members[value eq `+lit+`]`), Empty: true})
 	}
 	cs = append(cs, QueryCases(uid, gid)...)
+	cs = append(cs, ErrorCases(uid, gid)...)
 	// Last: they run the failure limiter to 429 for this client.
 	cs = append(cs, AuthCases(uid, gid)...)
 	return cs
@@ -289,6 +295,17 @@ func RunHostile(t *testing.T, c *bridgetest.Client, b backends.Backend) HostileR
 					continue // refusing the value outright is as safe
 				}
 				t.Errorf("%s: %d %s, want an empty list", hc.Name, r.Status, trunc(r.Body))
+			}
+			continue
+		}
+		if hc.Check != nil {
+			if msg := hc.Check(r); msg != "" {
+				t.Errorf("%s: %s: %d %s", hc.Name, msg, r.Status, trunc(r.Body))
+			}
+		}
+		if hc.Status >= 200 && hc.Status < 300 {
+			if r.Status != hc.Status {
+				t.Errorf("%s: status %d, want %d: %s", hc.Name, r.Status, hc.Status, trunc(r.Body))
 			}
 			continue
 		}
