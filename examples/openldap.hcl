@@ -45,10 +45,12 @@
 #       olcAccess: to dn.subtree="ou=disabled,ou=people,dc=example,dc=org"
 #         attrs=userPassword by * none
 #     (it needs no overlay; a bind as such a user answers invalidCredentials);
-#   - equality indexes on entryUUID, uid, cn, mail, member and memberOf, or
-#     every SCIM request turns into a full scan (Debian indexes only
-#     objectClass, cn, uid, uidNumber, gidNumber, member and memberUid):
-#       olcDbIndex: entryUUID,uid,cn,mail,member,memberOf eq
+#   - equality indexes on entryUUID, uid, cn, mail, member, memberOf and
+#     manager, or every SCIM request turns into a full scan (Debian indexes
+#     only objectClass, cn, uid, uidNumber, gidNumber, member and
+#     memberUid). The bridge searches (member=<dn>) and (manager=<dn>)
+#     whenever a user is renamed, moved (every deactivation) or deleted:
+#       olcDbIndex: entryUUID,uid,cn,mail,member,memberOf,manager eq
 #
 # Deactivation. A stock slapd has no attribute that stops an account: the
 # ppolicy overlay's pwdAccountLockedTime is undefined without the overlay

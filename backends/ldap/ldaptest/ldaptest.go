@@ -309,7 +309,7 @@ olcAccess: {2}to * by * read
 	return fmt.Sprintf(`olcDbIndex: objectClass eq
 olcDbIndex: entryUUID eq
 olcDbIndex: uid,cn,mail eq,sub
-olcDbIndex: member,uniqueMember,memberUid,memberOf eq
+olcDbIndex: member,uniqueMember,memberUid,memberOf,manager eq
 olcAccess: {0}to attrs=userPassword by self write by anonymous auth by * none
 olcAccess: {1}to * by dn.exact="%s" read by * read
 `, ReaderDN)
