@@ -16,7 +16,8 @@ import (
 // membership changes are deltas anyway. Skipping the read halves the
 // directory round trips of the most frequent write. Anything that does need
 // the current state (If-Match, multi-valued attributes, removes of
-// attributes, expressions over the whole resource) takes the general path.
+// attributes, expressions over the whole resource, defaults) takes the
+// general path.
 
 // touch is one attribute (or sub-attribute) a PATCH sets.
 type touch struct {
@@ -69,9 +70,12 @@ func (r *Resource) blindTouches(ops []scim.PatchOp) ([]touch, bool) {
 		touches = append(touches, t...)
 	}
 	// Every touched attribute must map to singular native values through
-	// expressions that read only the value, and no computed attribute may
-	// depend on it.
+	// expressions that read only the value, and no computed attribute or
+	// default may depend on it.
 	for _, t := range touches {
+		if r.Mapping.DefaultDependsOn(t.schema, t.attr) {
+			return nil, false
+		}
 		for _, a := range r.Mapping.Attrs {
 			if a.Path.Schema != t.schema || a.Path.Attr != t.attr {
 				continue

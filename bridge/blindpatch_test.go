@@ -85,3 +85,57 @@ func TestBlindPatchKeepsWhatItDoesNotTouch(t *testing.T) {
 	// A blind PATCH of an unknown id is still a 404, and writes nothing.
 	c.Must(404, "PATCH", "/Users/no-such-id", map[string]any{"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}}})
 }
+
+// TestBlindPatchAndDefaults: a PATCH that touches an attribute with a
+// default, or one a default reads, reads the resource first, so that a
+// defaulted native value follows (no computed attribute forces that here).
+func TestBlindPatchAndDefaults(t *testing.T) {
+	mem := newMemory()
+	cb := &counting{Backend: mem}
+	cfg := strings.Replace(memoryConfig, `attribute "name.familyName" { native = "sn" }`, `attribute "name.familyName" {
+      native  = "sn"
+      default = resource.userName
+    }`, 1)
+	srv := bridgetest.Start(t, cfg, map[string]config.BackendType{"memory": bridgetest.Static(cb)})
+	c := bridgetest.NewClient(t, srv.URL+"/scim/v2")
+	u := c.Must(201, "POST", "/Users", map[string]any{"userName": "ada", "title": "T"})
+	id := bridgetest.Str(u.JSON, "id")
+	if _, ok := u.JSON["name"]; ok {
+		t.Fatalf("created without a family name, answered %s", u.Body)
+	}
+	sn := func() string {
+		r, err := mem.Get(context.Background(), backends.User, id, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Attrs.First("sn")
+	}
+	if got := sn(); got != "ada" {
+		t.Fatalf("sn after create = %q", got)
+	}
+	for _, tc := range []struct {
+		name   string
+		op     map[string]any
+		blind  bool
+		sn     string
+		family string // in the answer
+	}{
+		{"title", map[string]any{"op": "replace", "path": "title", "value": "Boss"}, true, "ada", ""},
+		{"userName, which the default reads", map[string]any{"op": "replace", "path": "userName", "value": "ada.king"}, false, "ada.king", ""},
+		{"family name set", map[string]any{"op": "replace", "path": "name.familyName", "value": "King"}, false, "King", "King"},
+		{"family name emptied", map[string]any{"op": "replace", "path": "name.familyName", "value": ""}, false, "ada.king", ""},
+		{"path-less userName", map[string]any{"op": "replace", "value": map[string]any{"userName": "ada"}}, false, "ada", ""},
+	} {
+		cb.gets = 0
+		r := c.Must(200, "PATCH", "/Users/"+id, map[string]any{"Operations": []any{tc.op}})
+		if blind := cb.gets == 0; blind != tc.blind {
+			t.Errorf("%s: read first = %v, want blind = %v", tc.name, cb.gets > 0, tc.blind)
+		}
+		if got := sn(); got != tc.sn {
+			t.Errorf("%s: stored sn = %q, want %q", tc.name, got, tc.sn)
+		}
+		if got := bridgetest.Str(r.JSON, "name", "familyName"); got != tc.family {
+			t.Errorf("%s: answered familyName %q, want %q: %s", tc.name, got, tc.family, r.Body)
+		}
+	}
+}

@@ -10,7 +10,8 @@
 # corpus, concurrent clients and a kill and restart of ns-slapd under load,
 # and read the directory itself: nsUniqueId as the SCIM id across renames,
 # nsAccountLock, member / memberOf / manager values, the hashed
-# userPassword and binds with it. Not tested: TLS (ldaps://, start_tls,
+# userPassword and binds with it, sn and cn of a user sent with only a
+# userName. Not tested: TLS (ldaps://, start_tls,
 # ca_file), referential_integrity = "server", other 389 versions.
 #
 # One SCIM endpoint at /scim/v2 that provisions
@@ -144,8 +145,16 @@ endpoint "default" {
   mapping "User" {
     attribute "userName"        { native = "uid" }
     attribute "name.givenName"  { native = "givenName" }
-    attribute "name.familyName" { native = "sn" } # required by person: no familyName, 400
-    attribute "displayName"     { native = "displayName" }
+    # sn is required by person, but IdPs do not always send a family name
+    # (Entra sends only a userName for some users): then sn is the
+    # userName, and follows it. SCIM reads such an sn back as no
+    # familyName, as it was sent (a familyName sent equal to the userName
+    # reads back as none too).
+    attribute "name.familyName" {
+      native  = "sn"
+      default = resource.userName
+    }
+    attribute "displayName" { native = "displayName" }
 
     # cn (required by person): the display name, else "given family", else
     # the userName; it follows changes of those.

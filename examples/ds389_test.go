@@ -350,6 +350,41 @@ func TestDS389Directory(t *testing.T) {
 	memberOf(bobDN)
 }
 
+// TestDS389UserNameOnly: a user sent with only a userName (as Entra sends
+// some) gets sn and cn from it, reads back without a family name, and its
+// sn follows a new userName.
+func TestDS389UserNameOnly(t *testing.T) {
+	d := startDS389(t)
+	srv, ou, c := d.srv, d.ou, d.c
+	r := c.Must(201, "POST", "/Users", map[string]any{"schemas": []string{coreUser}, "userName": "ada@contoso.com", "active": true})
+	uid := str(r, "id")
+	if _, ok := r.JSON["name"]; ok {
+		t.Errorf("created without a name, answered %s", r.Body)
+	}
+	check := func(how, userName string) {
+		t.Helper()
+		e := srv.Entry(t, "uid="+goldap.EscapeDN(userName)+","+ou.People, "sn", "cn")
+		if e == nil || !slices.Equal(e.GetAttributeValues("sn"), []string{userName}) || !slices.Equal(e.GetAttributeValues("cn"), []string{userName}) {
+			t.Fatalf("%s: stored as %v", how, e)
+		}
+		g := c.Must(200, "GET", "/Users/"+uid, nil)
+		if _, ok := g.JSON["name"]; ok || str(g, "userName") != userName {
+			t.Errorf("%s: GET %s", how, g.Body)
+		}
+		if l := c.Must(200, "GET", "/Users?filter="+url.QueryEscape(`name.familyName eq "`+userName+`"`), nil); str(l, "totalResults") != "0" {
+			t.Errorf("%s: a family name filter finds the user: %s", how, l.Body)
+		}
+	}
+	check("create", "ada@contoso.com")
+	r = c.Must(200, "PATCH", "/Users/"+uid, map[string]any{"schemas": []string{patchOp}, "Operations": []any{
+		map[string]any{"op": "Replace", "path": "userName", "value": "ada.king@contoso.com"}}})
+	if _, ok := r.JSON["name"]; ok {
+		t.Errorf("renamed, answered %s", r.Body)
+	}
+	check("rename", "ada.king@contoso.com")
+	c.Must(204, "DELETE", "/Users/"+uid, nil)
+}
+
 // TestDS389Fault kills ns-slapd under load and restarts it.
 func TestDS389Fault(t *testing.T) {
 	if testing.Short() {

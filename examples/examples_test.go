@@ -11,6 +11,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/scimbridge/scimbridge/backends/kinds"
 	"github.com/scimbridge/scimbridge/backends/ldap/ds389test"
+	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
 
 	"github.com/scimbridge/scimbridge/backends/sql/mariadbtest"
 	"github.com/scimbridge/scimbridge/backends/sql/pgtest"
@@ -21,10 +22,14 @@ import (
 // One PostgreSQL and one MariaDB for the package; every test loads the
 // example's schema file into a fresh database and serves the example's
 // configuration as shipped, with DATABASE_URL pointing at it. The 389 DS
-// tests (ds389_test.go) share one 389 Directory Server, an OU each.
+// tests (ds389_test.go) share one 389 Directory Server, the OpenLDAP tests
+// (openldap_test.go) one stock slapd, an OU each. Each server starts when
+// a test first uses it.
 func TestMain(m *testing.M) {
 	os.Exit(pgtest.Wrap(func() int {
-		return mariadbtest.Wrap(func() int { return ds389test.Wrap(m.Run, ds389test.Options{}) })
+		return mariadbtest.Wrap(func() int {
+			return ds389test.Wrap(func() int { return ldaptest.Wrap(m.Run, ldaptest.Options{Stock: true}) }, ds389test.Options{})
+		})
 	}))
 }
 

@@ -4,6 +4,15 @@
 #   - users  as inetOrgPerson entries  uid=<userName>,ou=people,<base>
 #   - groups as groupOfNames entries   cn=<displayName>,ou=groups,<base>
 # Both OUs must exist. SCIM ids are entryUUID values: they survive renames.
+# Deactivated users move to ou=disabled,ou=people,<base>, which the bridge
+# creates on its first start (see "Deactivation" below).
+#
+# It works on a directory as a packaged slapd sets it up (Debian's slapd:
+# the core, cosine, nis and inetorgperson schemas, no overlays) with the
+# memberof and refint overlays that most sites add: no ppolicy overlay is
+# needed. The tests run the Okta, Entra ID and OneLogin sequences and
+# Okta's SPEC test against exactly such a slapd (ldaptest.Options{Stock:
+# true}), bound as a service account with the access rules below.
 #
 # Everything site-specific comes from the environment:
 #
@@ -20,30 +29,53 @@
 #   - the core, cosine and inetorgperson schemas (all packaged installs have them);
 #   - the memberof overlay, so that a user's groups are readable (see
 #     reference "memberOf" below for directories without it);
-#   - the ppolicy overlay with a default policy that has pwdLockout: TRUE,
-#     because deactivation locks the account with pwdAccountLockedTime (see
-#     mapping "User" / "active"). A policy that never locks on failed binds:
-#       dn: cn=default,ou=policies,dc=example,dc=org
-#       objectClass: organizationalRole
-#       objectClass: pwdPolicy
-#       cn: default
-#       pwdAttribute: userPassword
-#       pwdLockout: TRUE
-#       pwdMaxFailure: 0
-#     and olcPPolicyDefault: cn=default,ou=policies,dc=example,dc=org on the
-#     overlay. Without ppolicy, slapd refuses pwdAccountLockedTime
-#     ("undefined attribute type") and every deactivation fails with 400.
 #   - an account for the bridge with write access to both OUs, e.g.
 #       olcAccess: to dn.subtree="ou=people,dc=example,dc=org"
 #         by dn.exact="cn=scimbridge,ou=services,dc=example,dc=org" write by * break
 #     (and the same for ou=groups), placed before rules that would stop it
 #     (olcAccess: {0}to ... inserts a rule first). write covers what the
-#     bridge does: adds, modifies including pwdAccountLockedTime, renames,
-#     deletes and the Password Modify operation. The tests run the IdP
-#     sequences bound as such an account with exactly these two rules.
-#   - equality indexes on entryUUID, uid, cn, mail, member and memberOf, or
-#     every SCIM request turns into a full scan:
-#       olcDbIndex: entryUUID,uid,cn,mail,member,memberOf eq
+#     bridge does: adds (ou=disabled too), modifies, renames and moves
+#     between ou=people and ou=disabled, deletes and the Password Modify
+#     operation. If the account may not add ou=disabled, the bridge does
+#     not start and says so; create the OU yourself then. The tests run
+#     the IdP sequences bound as such an account with exactly these rules;
+#   - so that deactivated users cannot bind, one more rule, placed after
+#     the bridge's and before the one that lets anonymous binds check
+#     passwords (Debian's {0}to attrs=userPassword ... by anonymous auth):
+#       olcAccess: to dn.subtree="ou=disabled,ou=people,dc=example,dc=org"
+#         attrs=userPassword by * none
+#     (it needs no overlay; a bind as such a user answers invalidCredentials);
+#   - equality indexes on entryUUID, uid, cn, mail, member, memberOf and
+#     manager, or every SCIM request turns into a full scan (Debian indexes
+#     only objectClass, cn, uid, uidNumber, gidNumber, member and
+#     memberUid). The bridge searches (member=<dn>) and (manager=<dn>)
+#     whenever a user is renamed, moved (every deactivation) or deleted:
+#       olcDbIndex: entryUUID,uid,cn,mail,member,memberOf,manager eq
+#
+# Deactivation. A stock slapd has no attribute that stops an account: the
+# ppolicy overlay's pwdAccountLockedTime is undefined without the overlay
+# (every deactivation would be "400 pwdAccountLockedTime: attribute type
+# undefined"). So a deactivated user is moved into ou=disabled below
+# ou=people (one ModifyDN; entryUUID, the SCIM id, stays; member values
+# follow, memberOf with them), and moved back on reactivation. Names stay
+# unique across both containers. Applications that look users up in
+# ou=people with scope one no longer find them; with the rule above no
+# application can bind as them.
+#
+# With the ppolicy overlay (opt-in), deactivation can lock the account in
+# place instead, the way administrators lock accounts: the entry stays,
+# pwdAccountLockedTime = 000001010000Z ("locked until an administrator
+# unlocks it"), binds fail. It needs a default policy with pwdLockout:
+# TRUE; one that never locks on failed binds:
+#   dn: cn=default,ou=policies,dc=example,dc=org
+#   objectClass: organizationalRole
+#   objectClass: pwdPolicy
+#   cn: default
+#   pwdAttribute: userPassword
+#   pwdLockout: TRUE
+#   pwdMaxFailure: 0
+# and olcPPolicyDefault: cn=default,ou=policies,dc=example,dc=org on the
+# overlay. Then change mapping "User" / "active" as its comment says.
 
 server {
   listen    = "127.0.0.1:8080" # or SCIMBRIDGE_LISTEN / --listen
@@ -84,14 +116,19 @@ backend "ldap" "openldap" {
 
   resource "User" {
     base_dn            = "ou=people,${env("LDAP_BASE_DN")}"
-    scope              = "one"
+    scope              = "sub" # ou=people and ou=disabled below it
     rdn_attribute      = "uid" # a new userName renames the entry (modrdn); the id stays
     object_classes     = ["inetOrgPerson"]
     filter             = "(objectClass=inetOrgPerson)"
     password_attribute = "userPassword"
 
+    # Deactivated users live here (see "Deactivation" in the header); the
+    # bridge adds the organizationalUnit when it is missing.
+    disabled_base_dn          = "ou=disabled,ou=people,${env("LDAP_BASE_DN")}"
+    create_disabled_container = true
+
     # Operational attributes the directory returns only when asked by name.
-    operational_attributes = ["pwdAccountLockedTime", "createTimestamp", "modifyTimestamp"]
+    operational_attributes = ["createTimestamp", "modifyTimestamp"]
 
     # The user's groups, kept by the memberof overlay. Without the overlay,
     # replace this block with:
@@ -147,10 +184,16 @@ endpoint "default" {
   mapping "User" {
     attribute "userName"        { native = "uid" }
     attribute "name.givenName"  { native = "givenName" }
-    # sn is required by the person class: a user without name.familyName
-    # is refused with 400 invalidValue.
-    attribute "name.familyName" { native = "sn" }
-    attribute "displayName"     { native = "displayName" }
+    # sn is required by the person class, but IdPs do not always send a
+    # family name (Entra sends only a userName for some users). Then sn is
+    # the userName, and follows it; SCIM reads such an sn back as no
+    # familyName, as it was sent (a familyName sent equal to the userName
+    # reads back as none too).
+    attribute "name.familyName" {
+      native  = "sn"
+      default = resource.userName
+    }
+    attribute "displayName" { native = "displayName" }
 
     # cn is required too but has no SCIM attribute of its own: it is the
     # display name, else "given family", else the userName, and follows
@@ -169,25 +212,23 @@ endpoint "default" {
     attribute "title"                                  { native = "title" }
     attribute "preferredLanguage"                      { native = "preferredLanguage" }
 
-    # OpenLDAP has no "enabled" attribute. A deactivated user is locked the
-    # way administrators lock accounts with the ppolicy overlay:
-    # pwdAccountLockedTime = 000001010000Z ("locked until an administrator
-    # unlocks it"), so binds fail; reactivation removes the attribute.
-    # A temporary lockout written by ppolicy after failed binds holds a real
-    # time stamp and is not reported as inactive (it expires by itself), and
-    # reactivating never clears it.
-    #
-    # Directories that keep disabled accounts in their own container
-    # instead: set disabled_base_dn = "ou=disabled,ou=people,<base>" in the
-    # User resource above (with scope = "sub"), create that OU, and map
-    #   attribute "active" { native = "scimbridgeActive" }
-    # Deactivating then moves the entry into ou=disabled (same id, groups
-    # follow through refint) and reactivating moves it back.
-    attribute "active" {
-      native      = "pwdAccountLockedTime"
-      to_native   = value ? null : "000001010000Z"
-      from_native = value != "000001010000Z"
-    }
+    # active is where the entry lies: scimbridgeActive is TRUE below
+    # ou=people, FALSE below ou=disabled (disabled_base_dn), and writing it
+    # moves the entry.
+    attribute "active" { native = "scimbridgeActive" }
+    # ppolicy opt-in (see the header): replace the line above with
+    #   attribute "active" {
+    #     native      = "pwdAccountLockedTime"
+    #     to_native   = value ? null : "000001010000Z"
+    #     from_native = value != "000001010000Z"
+    #     filter_values = value ? null : ["000001010000Z"]
+    #   }
+    # and, in resource "User", delete disabled_base_dn and
+    # create_disabled_container and add "pwdAccountLockedTime" to
+    # operational_attributes (scope may go back to "one"). Reactivation
+    # removes the attribute. A temporary lockout written by ppolicy after
+    # failed binds holds a real time stamp and is not reported as inactive
+    # (it expires by itself), and reactivating never clears it.
 
     # Sent to slapd in clear over the (TLS) connection and hashed there.
     attribute "password" { native = "userPassword" }

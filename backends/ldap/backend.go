@@ -60,6 +60,10 @@ type resource struct {
 	// disabled is the parsed disabled_base_dn; nil without one.
 	disabled   *goldap.DN
 	disabledDN string
+	// disabledReady: the disabled container is known to exist (see
+	// ensureDisabled, which holds disabledMu while it checks).
+	disabledReady atomic.Bool
+	disabledMu    sync.Mutex
 	// gen changes on every write through the backend, so cursors and
 	// snapshots know their totals may be stale.
 	gen atomic.Int64
@@ -193,6 +197,9 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 	b.cursors = newCursors(b)
 	if _, err := b.getCaps(ctx); err != nil {
 		b.log.Warn("ldap directory not reachable at start; will retry on use", "error", err)
+	} else if err := b.prepareDisabled(ctx); err != nil {
+		b.Close()
+		return nil, err
 	}
 	return b, nil
 }

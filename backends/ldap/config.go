@@ -133,6 +133,13 @@ type ResourceConfig struct {
 	// it here. The id stays; references follow as on a rename. Default "":
 	// deactivation is an attribute of the mapping.
 	DisabledBaseDN string `hcl:"disabled_base_dn,optional"`
+	// CreateDisabledContainer lets the bridge add DisabledBaseDN as an
+	// organizationalUnit (its RDN must then be ou=<name>) when it does not
+	// exist: at start, or on first use if the directory was down then. The
+	// account needs the right to add it; when the directory refuses, the
+	// bridge does not start. Default false: the container must exist, and
+	// deactivations fail (500, logged) while it does not.
+	CreateDisabledContainer bool `hcl:"create_disabled_container,optional"`
 	// References declares the attributes that hold ids of other records.
 	References []*ReferenceConfig `hcl:"reference,block"`
 
@@ -425,7 +432,11 @@ func (c *Config) check(r *ranges) hcl.Diagnostics {
 				add(rr("disabled_base_dn"), "Disabled container outside the base", fmt.Sprintf("disabled_base_dn %q must lie below base_dn %q, so that searches find active and inactive entries.", res.DisabledBaseDN, res.BaseDN))
 			case res.Scope != "sub":
 				add(rr("disabled_base_dn"), "Disabled container with scope \"one\"", "A disabled container needs scope = \"sub\": with \"one\" searches would not find its entries.")
+			case res.CreateDisabledContainer && (len(dis.RDNs[0].Attributes) != 1 || !strings.EqualFold(dis.RDNs[0].Attributes[0].Type, "ou")):
+				add(rr("create_disabled_container"), "Container the bridge cannot create", fmt.Sprintf("create_disabled_container adds an organizationalUnit: disabled_base_dn %q must start with ou=<name>.", res.DisabledBaseDN))
 			}
+		} else if res.CreateDisabledContainer {
+			add(rr("create_disabled_container"), "create_disabled_container without disabled_base_dn", "create_disabled_container creates the container named by disabled_base_dn; set that too.")
 		}
 		if !validAttrName(res.RDNAttribute) {
 			add(rr("rdn_attribute"), "Invalid attribute name", fmt.Sprintf("rdn_attribute %q is not an LDAP attribute name.", res.RDNAttribute))

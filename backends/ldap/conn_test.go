@@ -223,3 +223,26 @@ resource "Group" {
 		}
 	})
 }
+
+func TestCreateDisabledContainerConfig(t *testing.T) {
+	for body, want := range map[string]string{
+		`disabled_base_dn = "cn=disabled,ou=people,dc=example,dc=org"
+  create_disabled_container = true`: "Container the bridge cannot create",
+		`create_disabled_container = true`: "create_disabled_container without disabled_base_dn",
+	} {
+		_, diags := decode(t, `
+urls = ["ldap://x"]
+resource "User" {
+  base_dn = "ou=people,dc=example,dc=org"
+  object_classes = ["inetOrgPerson"]
+  `+body+`
+}`)
+		found := false
+		for _, d := range diags {
+			found = found || (d.Summary == want && d.Subject != nil && d.Subject.Start.Line >= 6)
+		}
+		if !found {
+			t.Errorf("%s: want %q on its line, got %v", body, want, diags)
+		}
+	}
+}

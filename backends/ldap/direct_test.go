@@ -802,3 +802,95 @@ func TestDisabledContainer(t *testing.T) {
 		t.Fatal("failed modify left the entry moved")
 	}
 }
+
+// TestDisabledContainerCreated: with create_disabled_container the bridge
+// adds the container at start, and again when it was removed; without it
+// a missing container is an error that names it (never a 404 for the
+// user); an account that may not add it stops the backend from starting.
+func TestDisabledContainerCreated(t *testing.T) {
+	t.Parallel()
+	srv := ldaptest.Shared(t)
+	ctx := ctxT(t)
+	withContainer := func(ou ldaptest.OU, create bool) setup {
+		return setup{srv: srv, ou: ou, user: fmt.Sprintf(`disabled_base_dn = "ou=disabled,%s"
+    create_disabled_container = %v`, ou.People, create)}
+	}
+	deactivate := backends.Modification{Op: backends.ModReplace, Attr: activeAttr, Values: []string{"FALSE"}}
+
+	t.Run("missing", func(t *testing.T) {
+		ou := srv.NewOU(t)
+		b := newBackend(t, withContainer(ou, false))
+		alice := mustCreate(t, b, "User", user("alice"))
+		_, err := b.Modify(ctx, "User", alice.ID, []backends.Modification{deactivate})
+		if !errors.Is(err, errNoContainer) || errors.Is(err, backends.ErrNotFound) || !strings.Contains(err.Error(), "ou=disabled,"+ou.People) {
+			t.Fatalf("deactivating without the container: %v", err)
+		}
+		c := user("carol")
+		c[activeAttr] = []string{"FALSE"}
+		if _, err := b.Create(ctx, "User", c); !errors.Is(err, errNoContainer) {
+			t.Fatalf("creating an inactive user without the container: %v", err)
+		}
+		if srv.Entry(t, "uid=alice,"+ou.People) == nil || srv.Entry(t, "ou=disabled,"+ou.People) != nil {
+			t.Fatal("the failed deactivation changed the tree")
+		}
+	})
+
+	t.Run("created", func(t *testing.T) {
+		ou := srv.NewOU(t)
+		b := newBackend(t, withContainer(ou, true))
+		e := srv.Entry(t, "ou=disabled,"+ou.People, "objectClass", "ou")
+		if e == nil || !slices.Contains(e.GetAttributeValues("objectClass"), "organizationalUnit") || e.GetAttributeValue("ou") != "disabled" {
+			t.Fatalf("container after start: %+v", e)
+		}
+		// A second backend finds it there.
+		newBackend(t, withContainer(ou, true))
+		alice := mustCreate(t, b, "User", user("alice"))
+		mustModify(t, b, "User", alice.ID, deactivate)
+		if srv.Entry(t, "uid=alice,ou=disabled,"+ou.People) == nil {
+			t.Fatal("not moved into the created container")
+		}
+		mustModify(t, b, "User", alice.ID, backends.Modification{Op: backends.ModReplace, Attr: activeAttr, Values: []string{"TRUE"}})
+		// Removed behind the bridge's back: created again on the next
+		// move, and on the next inactive create.
+		if err := srv.Conn(t).Del(goldap.NewDelRequest("ou=disabled,"+ou.People, nil)); err != nil {
+			t.Fatal(err)
+		}
+		rec := mustModify(t, b, "User", alice.ID, deactivate)
+		if got := rec.Attrs.Get(activeAttr); !slices.Equal(got, []string{"FALSE"}) || srv.Entry(t, "uid=alice,ou=disabled,"+ou.People) == nil {
+			t.Fatalf("deactivation after the container was removed: %q", got)
+		}
+		mustModify(t, b, "User", alice.ID, backends.Modification{Op: backends.ModReplace, Attr: activeAttr, Values: []string{"TRUE"}})
+		if err := srv.Conn(t).Del(goldap.NewDelRequest("ou=disabled,"+ou.People, nil)); err != nil {
+			t.Fatal(err)
+		}
+		c := user("carol")
+		c[activeAttr] = []string{"FALSE"}
+		carol := mustCreate(t, b, "User", c)
+		if srv.Entry(t, "uid=carol,ou=disabled,"+ou.People) == nil || carol.Attrs.First(activeAttr) != "FALSE" {
+			t.Fatal("inactive create after the container was removed")
+		}
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		ou := srv.NewOU(t)
+		s := withContainer(ou, true)
+		text := strings.NewReplacer(`env("TEST_LDAP_URL")`, fmt.Sprintf("%q", srv.URL),
+			`env("TEST_LDAP_BIND_DN")`, fmt.Sprintf("%q", ldaptest.ReaderDN),
+			`env("TEST_LDAP_BIND_PASSWORD", "")`, fmt.Sprintf("%q", ldaptest.ReaderPassword)).Replace(s.hcl())
+		cfg, diags := decode(t, text)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		b, err := New(ctx, cfg, nil)
+		if err == nil {
+			b.Close()
+			t.Fatal("New succeeded with an account that cannot add the container")
+		}
+		if !errors.Is(err, backends.ErrPermission) || !strings.Contains(err.Error(), "creating the disabled container ou=disabled,"+ou.People) {
+			t.Fatalf("New: %v", err)
+		}
+		if srv.Entry(t, "ou=disabled,"+ou.People) != nil {
+			t.Fatal("the container exists")
+		}
+	})
+}

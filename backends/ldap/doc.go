@@ -47,7 +47,10 @@
 //	    filter             = "(objectClass=inetOrgPerson)"
 //	    password_attribute = "userPassword"       # written, never read back
 //	    # operational attributes read with "all attributes" (mapped ones always are):
-//	    operational_attributes = ["pwdAccountLockedTime", "createTimestamp", "modifyTimestamp"]
+//	    operational_attributes = ["createTimestamp", "modifyTimestamp"]
+//	    # deactivation by moving: entries below it read scimbridgeActive = FALSE
+//	    disabled_base_dn          = "ou=disabled,ou=people,${env("LDAP_BASE_DN")}"
+//	    create_disabled_container = true          # add the OU when it is missing
 //
 //	    reference "memberOf" {                    # maintained by the memberof overlay
 //	      target    = "Group"

@@ -36,7 +36,7 @@ func TestFault(t *testing.T) {
 	b := bridgetest.StartFile(t, "../../examples/openldap.hcl", srv.ExampleEnv(ou), kinds.Types())
 	c := bridgetest.NewClient(t, b.URL+"/scim/v2")
 	scimtest.RunFault(t, c, b.Backends["openldap"], crashable{srv}, scimtest.FaultOptions{
-		UserName: "uid", Active: "pwdAccountLockedTime", ActiveTrue: "", ActiveFalse: "000001010000Z", Members: "member",
+		UserName: "uid", Active: "scimbridgeActive", ActiveTrue: "TRUE", ActiveFalse: "FALSE", Members: "member",
 	})
 }
 

@@ -168,6 +168,12 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	if err != nil {
 		return backends.Record{}, err
 	}
+	intoDisabled := parent == r.disabled
+	if intoDisabled {
+		if err := b.ensureDisabled(ctx, r); err != nil {
+			return backends.Record{}, err
+		}
+	}
 	if err := b.nameFree(ctx, r, name[0], ""); err != nil {
 		return backends.Record{}, err
 	}
@@ -234,6 +240,14 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 		req.Attribute(r.cfg.PasswordAttribute, []string{*password})
 	}
 	err = b.run(ctx, func(c *goldap.Conn) error { return c.Add(req) })
+	if intoDisabled && goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
+		// The container went away since it was checked.
+		r.disabledReady.Store(false)
+		if err := b.ensureDisabled(ctx, r); err != nil {
+			return backends.Record{}, err
+		}
+		err = b.run(ctx, func(c *goldap.Conn) error { return c.Add(req) })
+	}
 	if err != nil {
 		return backends.Record{}, r.refused(b.mapErr(ctx, "add", dn, err), name[0])
 	}
@@ -621,6 +635,11 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 			newParent = r.disabledDN
 		}
 		superior = newParent
+		if !*pl.active {
+			if err := b.ensureDisabled(ctx, r); err != nil {
+				return dn, err
+			}
+		}
 	}
 	if newRDN != curRDN || superior != "" {
 		if r.disabled != nil && newRDN != curRDN {
@@ -633,6 +652,11 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 			return c.ModifyDN(goldap.NewModifyDNRequest(dn, newRDN, true, superior))
 		})
 		if isStaleErr(err) {
+			if superior == r.disabledDN {
+				// The entry moved, or the container is gone: the retry
+				// looks for both again.
+				r.disabledReady.Store(false)
+			}
 			return dn, errStale
 		}
 		if err != nil {

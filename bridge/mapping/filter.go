@@ -129,7 +129,17 @@ func (m *Mapping) compileCompare(x *filter.AttributeExpression) (backends.Filter
 
 func (m *Mapping) compileOn(targets []*Attr, op filter.CompareOperator, cv any) (backends.Filter, bool) {
 	var parts []backends.Filter
+	exact := true
 	for _, a := range targets {
+		if a.Default != nil {
+			// A stored default reads back as no value: the native filter
+			// selects a superset, which the caller narrows in memory (and
+			// cannot be negated).
+			if op == filter.NE {
+				return nil, false
+			}
+			exact = false
+		}
 		f, ok := m.compileOne(a, op, cv)
 		if !ok {
 			return nil, false
@@ -137,12 +147,12 @@ func (m *Mapping) compileOn(targets []*Attr, op filter.CompareOperator, cv any) 
 		parts = append(parts, f)
 	}
 	if len(parts) == 1 {
-		return parts[0], true
+		return parts[0], exact
 	}
 	if op == filter.NE {
-		return backends.And{Filters: parts}, true
+		return backends.And{Filters: parts}, exact
 	}
-	return backends.Or{Filters: parts}, true
+	return backends.Or{Filters: parts}, exact
 }
 
 // compileOne translates one comparison on one mapped attribute. Filters
@@ -327,7 +337,7 @@ func (m *Mapping) SortKey(path string) (string, bool) {
 		return "", false
 	}
 	for _, a := range m.Attrs {
-		if a.Kind == Single && a.FromNative == nil && !a.WriteOnly && a.Path.Schema == p.Schema && a.Path.Attr == p.Attr && a.Path.Sub == p.Sub {
+		if a.Kind == Single && a.FromNative == nil && a.Default == nil && !a.WriteOnly && a.Path.Schema == p.Schema && a.Path.Attr == p.Attr && a.Path.Sub == p.Sub {
 			return a.Native, true
 		}
 	}

@@ -8,6 +8,10 @@
 //	mapping "User" {
 //	  attribute "userName"                        { native = "login" }
 //	  attribute "name.givenName"                  { native = "first_name" }
+//	  attribute "name.familyName" {
+//	    native  = "last_name"
+//	    default = resource.userName         # written when no familyName is sent; reads back as none
+//	  }
 //	  attribute "emails[type eq \"work\"].value"  { native = "email" }
 //	  attribute "active" {
 //	    native      = "status"
@@ -79,6 +83,13 @@ type Attr struct {
 	selectorKey        string
 	hasSiblings, first bool
 	WriteOnly          bool // never read back (password)
+	// Default gives the native value written when the resource has no
+	// value for the attribute; see defaults.go. What it reads of the
+	// resource is resolved at load.
+	Default      hcl.Expression
+	defaultReads []readPath
+	defaultAll   bool
+	defaultRange hcl.Range
 }
 
 // Computed is a native attribute derived from the whole resource.
@@ -109,6 +120,8 @@ type Mapping struct {
 	// their Collection mapping.
 	Lists map[string]*Attr
 	funcs map[string]bool
+	// defaults are the attributes with a default, in declaration order.
+	defaults []*Attr
 	// nativeAttrs[0] without list attributes, [1] with them.
 	nativeAttrs [2][]string
 }
@@ -119,6 +132,7 @@ var attrSchema = &hcl.BodySchema{
 		{Name: "to_native"},
 		{Name: "from_native"},
 		{Name: "filter_values"},
+		{Name: "default"},
 	},
 }
 
@@ -186,6 +200,7 @@ func Decode(body hcl.Body, rt *scim.ResourceType) (*Mapping, hcl.Diagnostics) {
 			}
 		}
 	}
+	diags = append(diags, m.checkDefaults()...)
 	m.prepare()
 	return m, diags
 }
@@ -308,6 +323,9 @@ func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "filter_values without from_native",
 				Detail: fmt.Sprintf("%q reads its native value as it is, and filters on it compare the native value directly; filter_values is ignored.", label), Subject: attr.Range.Ptr()})
 		}
+	}
+	if attr, ok := content.Attributes["default"]; ok {
+		diags = append(diags, m.decodeDefault(a, attr)...)
 	}
 	return a, diags
 }
@@ -521,6 +539,14 @@ func (m *Mapping) toNative(doc scim.Doc, only func(*Attr) bool) (backends.Attrs,
 		}
 		v := m.scimValue(a, doc)
 		if v == nil && a.WriteOnly {
+			continue
+		}
+		if a.Default != nil && absent(v) {
+			vals, err := m.defaultValue(a, resourceVal())
+			if err != nil {
+				return nil, err
+			}
+			out[a.Native] = vals
 			continue
 		}
 		if a.ToNative == nil || v == nil {
@@ -831,6 +857,11 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 		c := scim.Container(m.RT, doc, k.schema, true)
 		list, _ := c[k.attr.Name].([]any)
 		c[k.attr.Name] = append(list, elems[k])
+	}
+	if len(m.defaults) > 0 {
+		if err := m.hideDefaults(doc, rec); err != nil {
+			problems = append(problems, ReadProblem{Attr: "default", Err: err.Error()})
+		}
 	}
 	if problems != nil {
 		return doc, problems

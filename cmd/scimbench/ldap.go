@@ -46,7 +46,7 @@ func ldapSizesFor(quick bool) ldapSizes {
 // ldapUserAttrs are the attributes examples/openldap.hcl reads for a user:
 // what a raw client that wants the same data asks for.
 var ldapUserAttrs = []string{"entryUUID", "uid", "givenName", "sn", "displayName", "mail", "telephoneNumber", "mobile",
-	"title", "preferredLanguage", "pwdAccountLockedTime", "employeeNumber", "departmentNumber", "manager", "memberOf",
+	"title", "preferredLanguage", "employeeNumber", "departmentNumber", "manager", "memberOf",
 	"createTimestamp", "modifyTimestamp"}
 
 const ldapBenchToken = "sb_bench_ldap_wpasGvVL9A9AhBMPdZx3oPp7QXW4ROWf"
@@ -359,16 +359,31 @@ func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool 
 
 	// PATCH active=false on distinct users that were just read, as Okta
 	// reads a user before it deactivates it (the bridge serialises writes
-	// to one resource; IdPs do not hammer a single user either). The raw
-	// client knows every DN.
+	// to one resource; IdPs do not hammer a single user either). The
+	// example moves the entry into ou=disabled (which the bridge created
+	// at start); the raw client knows every DN and moves it there too.
+	// Each side moves users of its own (smallUsers >= 2*ops).
+	disabled := "ou=disabled," + small.People
+	bridgeMoves := map[string]bool{}
+	for _, n := range names {
+		bridgeMoves[n] = true
+	}
+	var rawMoves []string
+	for i := 0; i < sz.smallUsers && len(rawMoves) < sz.ops; i++ {
+		if n := ldapUserName("s", i); !bridgeMoves[n] {
+			rawMoves = append(rawMoves, n)
+		}
+	}
+	if len(rawMoves) < sz.ops {
+		return fmt.Errorf("PATCH active: %d users are too few for %d deactivations on each side", sz.smallUsers, sz.ops)
+	}
 	br, rw, err = measurePairs(ctx, c, sz.ops, func(ctx context.Context, _, i int) error {
 		return sb.do(ctx, "PATCH", "/Users/"+ids[names[i]], map[string]any{
 			"schemas":    []string{ldapPatchOp},
 			"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}}}, nil)
 	}, func(_ context.Context, w, i int) error {
-		req := goldap.NewModifyRequest("uid="+ldapUserName("s", (i+sz.ops)%sz.smallUsers)+","+small.People, nil)
-		req.Replace("pwdAccountLockedTime", []string{ldaptest.PermanentLock})
-		return pool.conns[w].Modify(req)
+		rdn := "uid=" + rawMoves[i]
+		return pool.conns[w].ModifyDN(goldap.NewModifyDNRequest(rdn+","+small.People, rdn, true, disabled))
 	})
 	if err != nil {
 		return fmt.Errorf("PATCH active: %w", err)
@@ -378,11 +393,14 @@ func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool 
 	b.target("single-entry throughput >= 0.7x raw", worst <= 1/0.7, "bridge/raw throughput: "+fmt.Sprint(ratios))
 	b.rss()
 
-	// Reactivate everyone (not measured).
+	// Reactivate everyone (not measured): move back what is in ou=disabled.
 	_, err = measureParallel(ctx, c, sz.smallUsers, func(_ context.Context, w, i int) error {
-		req := goldap.NewModifyRequest("uid="+ldapUserName("s", i)+","+small.People, nil)
-		req.Replace("pwdAccountLockedTime", nil)
-		return pool.conns[w].Modify(req)
+		rdn := "uid=" + ldapUserName("s", i)
+		err := pool.conns[w].ModifyDN(goldap.NewModifyDNRequest(rdn+","+disabled, rdn, true, small.People))
+		if goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
+			return nil
+		}
+		return err
 	})
 	return err
 }

@@ -1,6 +1,7 @@
 package ldaptest
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -87,4 +88,44 @@ func (a Admin) AddOU(t testing.TB, dn string) {
 // server bound as the root DN and ou as the base.
 func (s *Server) ExampleEnv(ou OU) map[string]string {
 	return map[string]string{"LDAP_URL": s.URL, "LDAP_BIND_DN": AdminDN, "LDAP_BIND_PASSWORD": AdminPassword, "LDAP_BASE_DN": ou.DN}
+}
+
+// PPolicyExample returns the text of examples/openldap.hcl (at path) with
+// the ppolicy opt-in its comments describe applied: deactivation writes
+// pwdAccountLockedTime instead of moving the entry. It fails the test when
+// the file no longer holds the snippet in its comments or the lines the
+// opt-in changes, so that the documented edit is the tested one.
+func PPolicyExample(t testing.TB, path string) string {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(src)
+	const snippet = `attribute "active" {
+  native      = "pwdAccountLockedTime"
+  to_native   = value ? null : "000001010000Z"
+  from_native = value != "000001010000Z"
+  filter_values = value ? null : ["000001010000Z"]
+}`
+	var commented, active strings.Builder
+	for line := range strings.Lines(snippet) {
+		commented.WriteString("    #   " + line)
+		active.WriteString("    " + line)
+	}
+	if !strings.Contains(text, commented.String()) {
+		t.Fatalf("%s no longer documents the ppolicy opt-in as\n%s", path, commented.String())
+	}
+	for _, e := range [][2]string{
+		{`    attribute "active" { native = "scimbridgeActive" }` + "\n", active.String() + "\n"},
+		{`    disabled_base_dn          = "ou=disabled,ou=people,${env("LDAP_BASE_DN")}"` + "\n", ""},
+		{`    create_disabled_container = true` + "\n", ""},
+		{`operational_attributes = ["createTimestamp", "modifyTimestamp"]`, `operational_attributes = ["pwdAccountLockedTime", "createTimestamp", "modifyTimestamp"]`},
+	} {
+		if !strings.Contains(text, e[0]) {
+			t.Fatalf("%s no longer holds %q", path, e[0])
+		}
+		text = strings.Replace(text, e[0], e[1], 1)
+	}
+	return text
 }

@@ -7,6 +7,12 @@
 // on free loopback ports (plain LDAP and, with Options.TLS, LDAPS with a
 // throw-away CA).
 //
+// Options.Stock starts slapd as a directory is usually found instead: the
+// database Debian's slapd package sets up (its schemas, indexes and access
+// rules, see /usr/share/slapd/slapd.init.ldif) plus the memberof and refint
+// overlays, and no ppolicy: pwdAccountLockedTime is an undefined attribute
+// there.
+//
 // A test package starts one server in TestMain with Main and hands every
 // test its own OU with NewOU:
 //
@@ -87,6 +93,14 @@ type Options struct {
 	// for comparing the cost of membership changes without it. Users then
 	// have no memberOf attribute.
 	NoMemberOf bool
+	// Stock configures the database as Debian's slapd package does
+	// (modules back_mdb only; schemas core, cosine, nis, inetorgperson; its
+	// indexes and its three access rules) and adds only the memberof and
+	// refint overlays that most sites enable: no ppolicy overlay, no
+	// password policy, no entryUUID or mail index. The seeded tree is the
+	// same (base entry, ReaderDN, ou=services with ServiceDN) without
+	// ou=policies.
+	Stock bool
 }
 
 // Server is one running slapd.
@@ -114,8 +128,14 @@ var shared = &servertest.Shared[*Server]{Name: "ldaptest", NotInstalled: ErrNoSl
 // Main runs the test package with one server, started on first use with
 // opts, and stops it afterwards. Tests get the server with Shared.
 func Main(m *testing.M, opts Options) {
+	os.Exit(Wrap(m.Run, opts))
+}
+
+// Wrap is Main for a TestMain that composes harnesses:
+// os.Exit(pgtest.Wrap(func() int { return ldaptest.Wrap(m.Run, opts) })).
+func Wrap(run func() int, opts Options) int {
 	shared.Start = func() (*Server, error) { return Start(opts) }
-	os.Exit(shared.Wrap(m.Run))
+	return shared.Wrap(run)
 }
 
 // Shared returns the package's server. It skips the test when slapd is not
@@ -230,8 +250,11 @@ olcModulePath: /usr/lib/ldap
 olcModuleLoad: {0}back_mdb
 olcModuleLoad: {1}memberof
 olcModuleLoad: {2}refint
-olcModuleLoad: {3}ppolicy
-
+`)
+	if !s.opts.Stock {
+		b.WriteString("olcModuleLoad: {3}ppolicy\n")
+	}
+	b.WriteString(`
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
 cn: schema
@@ -261,19 +284,35 @@ olcDbNoSync: TRUE
 olcSuffix: %[3]s
 olcRootDN: %[4]s
 olcRootPW: %[2]s
-olcDbIndex: objectClass eq
-olcDbIndex: entryUUID eq
-olcDbIndex: uid,cn,mail eq,sub
-olcDbIndex: member,uniqueMember,memberUid,memberOf eq
-olcAccess: {0}to attrs=userPassword by self write by anonymous auth by * none
-olcAccess: {1}to * by dn.exact="%[5]s" read by * read
-
+%[5]s
 %[6]sdn: olcDatabase={2}monitor,cn=config
 objectClass: olcDatabaseConfig
 olcDatabase: {2}monitor
 olcAccess: {0}to * by dn.exact="%[4]s" read by * none
-`, d, AdminPassword, BaseDN, AdminDN, ReaderDN, s.overlayLDIF())
+`, d, AdminPassword, BaseDN, AdminDN, s.indexAccessLDIF(), s.overlayLDIF())
 	return b.String()
+}
+
+// indexAccessLDIF is the mdb database's indexes and access rules.
+func (s *Server) indexAccessLDIF() string {
+	if s.opts.Stock {
+		// As Debian's slapd.init.ldif has them.
+		return `olcDbIndex: objectClass eq
+olcDbIndex: cn,uid eq
+olcDbIndex: uidNumber,gidNumber eq
+olcDbIndex: member,memberUid eq
+olcAccess: {0}to attrs=userPassword by self write by anonymous auth by * none
+olcAccess: {1}to attrs=shadowLastChange by self write by * read
+olcAccess: {2}to * by * read
+`
+	}
+	return fmt.Sprintf(`olcDbIndex: objectClass eq
+olcDbIndex: entryUUID eq
+olcDbIndex: uid,cn,mail eq,sub
+olcDbIndex: member,uniqueMember,memberUid,memberOf,manager eq
+olcAccess: {0}to attrs=userPassword by self write by anonymous auth by * none
+olcAccess: {1}to * by dn.exact="%s" read by * read
+`, ReaderDN)
 }
 
 // overlayLDIF configures the overlays of the mdb database, in order.
@@ -300,6 +339,9 @@ olcRefintAttribute: uniqueMember
 
 `, n, n)
 	n++
+	if s.opts.Stock {
+		return b.String()
+	}
 	fmt.Fprintf(&b, `dn: olcOverlay={%d}ppolicy,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
 objectClass: olcPPolicyConfig
@@ -380,20 +422,25 @@ func (s *Server) seed() error {
 		return attrs{"objectClass": {"person"}, "cn": {cn}, "sn": {cn}, "userPassword": {password}}
 	}
 	ou := func(name string) attrs { return attrs{"objectClass": {"organizationalUnit"}, "ou": {name}} }
-	for _, e := range []struct {
+	type entry struct {
 		dn    string
 		attrs attrs
-	}{
+	}
+	entries := []entry{
 		{BaseDN, attrs{"objectClass": {"dcObject", "organization"}, "dc": {"example"}, "o": {"Example"}}},
 		{ReaderDN, account("reader", ReaderPassword)},
 		{"ou=services," + BaseDN, ou("services")},
 		{ServiceDN, account("scimbridge", ServicePassword)},
-		{"ou=policies," + BaseDN, ou("policies")},
-		// Lockout on, but pwdMaxFailure 0: failed binds never lock an
-		// account; only an administrator's pwdAccountLockedTime does.
-		{PolicyDN, attrs{"objectClass": {"organizationalRole", "pwdPolicy"}, "cn": {"default"},
-			"pwdAttribute": {"userPassword"}, "pwdLockout": {"TRUE"}, "pwdMaxFailure": {"0"}}},
-	} {
+	}
+	if !s.opts.Stock {
+		entries = append(entries,
+			entry{"ou=policies," + BaseDN, ou("policies")},
+			// Lockout on, but pwdMaxFailure 0: failed binds never lock an
+			// account; only an administrator's pwdAccountLockedTime does.
+			entry{PolicyDN, attrs{"objectClass": {"organizationalRole", "pwdPolicy"}, "cn": {"default"},
+				"pwdAttribute": {"userPassword"}, "pwdLockout": {"TRUE"}, "pwdMaxFailure": {"0"}}})
+	}
+	for _, e := range entries {
 		req := ldap.NewAddRequest(e.dn, nil)
 		for _, name := range slices.Sorted(maps.Keys(e.attrs)) {
 			req.Attribute(name, e.attrs[name])
@@ -442,6 +489,28 @@ func (s *Server) GrantService(t testing.TB, ou OU) {
 	mod.Add("olcAccess", rules)
 	if err := c.Modify(mod); err != nil {
 		t.Fatalf("ldaptest: adding olcAccess rules: %v", err)
+	}
+}
+
+// DenyBindsBelow adds, first, the access rule examples/openldap.hcl
+// documents for its disabled container, so that no entry below dn can
+// bind (its userPassword is not even usable for authentication):
+//
+//	olcAccess: to dn.subtree="<dn>" attrs=userPassword by * none
+//
+// Call it before GrantService, whose rules (which let the bridge's
+// account write there and break for everyone else) must come first.
+func (s *Server) DenyBindsBelow(t testing.TB, dn string) {
+	t.Helper()
+	c, err := s.DialAs("cn=admin,cn=config", AdminPassword)
+	if err != nil {
+		t.Fatalf("ldaptest: bind to cn=config: %v", err)
+	}
+	defer c.Close()
+	mod := ldap.NewModifyRequest("olcDatabase={1}mdb,cn=config", nil)
+	mod.Add("olcAccess", []string{fmt.Sprintf(`{0}to dn.subtree="%s" attrs=userPassword by * none`, dn)})
+	if err := c.Modify(mod); err != nil {
+		t.Fatalf("ldaptest: adding the olcAccess rule: %v", err)
 	}
 }
 

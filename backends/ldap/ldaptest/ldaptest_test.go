@@ -111,3 +111,86 @@ func TestNoMemberOf(t *testing.T) {
 		t.Fatalf("memberOf maintained without the overlay: %v", e.GetAttributeValues("memberOf"))
 	}
 }
+
+// TestStock checks the stock directory: memberof and refint work, the
+// ppolicy overlay and its attributes are absent, Debian's access rules
+// hold, and DenyBindsBelow stops binds below a container.
+func TestStock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a second slapd")
+	}
+	Shared(t) // skips without slapd
+	srv, err := Start(Options{Stock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	ou, err := srv.CreateOU("stock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := srv.Conn(t)
+	user := func(dn, uid string) *ldap.AddRequest {
+		u := ldap.NewAddRequest(dn, nil)
+		u.Attribute("objectClass", []string{"inetOrgPerson"})
+		u.Attribute("uid", []string{uid})
+		u.Attribute("cn", []string{uid})
+		u.Attribute("sn", []string{uid})
+		u.Attribute("userPassword", []string{"pw-" + uid})
+		return u
+	}
+	dn := "uid=u," + ou.People
+	g := ldap.NewAddRequest("cn=g,"+ou.Groups, nil)
+	g.Attribute("objectClass", []string{"groupOfNames"})
+	g.Attribute("cn", []string{"g"})
+	g.Attribute("member", []string{dn})
+	for _, req := range []*ldap.AddRequest{user(dn, "u"), g} {
+		if err := c.Add(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e := srv.Entry(t, dn, "memberOf"); !slices.Equal(e.GetAttributeValues("memberOf"), []string{"cn=g," + ou.Groups}) {
+		t.Errorf("memberOf = %v", e.GetAttributeValues("memberOf"))
+	}
+	lock := ldap.NewModifyRequest(dn, nil)
+	lock.Replace("pwdAccountLockedTime", []string{PermanentLock})
+	if err := c.Modify(lock); !ldap.IsErrorWithCode(err, ldap.LDAPResultUndefinedAttributeType) {
+		t.Errorf("pwdAccountLockedTime on the stock directory: %v, want undefinedAttributeType", err)
+	}
+	if srv.Entry(t, "ou=policies,"+BaseDN) != nil {
+		t.Error("ou=policies exists")
+	}
+	// refint: a rename is followed in member values.
+	if err := c.ModifyDN(ldap.NewModifyDNRequest(dn, "uid=v", true, "")); err != nil {
+		t.Fatal(err)
+	}
+	if e := srv.Entry(t, "cn=g,"+ou.Groups, "member"); !slices.Equal(e.GetAttributeValues("member"), []string{"uid=v," + ou.People}) {
+		t.Errorf("member after the rename = %v", e.GetAttributeValues("member"))
+	}
+	// Debian's rules: anyone reads, nobody but the entry itself reads a password.
+	rc, err := srv.DialAs(ReaderDN, ReaderPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	res, err := rc.Search(ldap.NewSearchRequest("uid=v,"+ou.People, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
+		"(objectClass=*)", []string{"uid", "userPassword"}, nil))
+	if err != nil || len(res.Entries) != 1 || res.Entries[0].GetAttributeValue("uid") != "v" || res.Entries[0].GetAttributeValue("userPassword") != "" {
+		t.Errorf("reading as another account: %v %v", res, err)
+	}
+	// DenyBindsBelow: an entry there does not bind; one elsewhere does.
+	disabled := "ou=disabled," + ou.People
+	srv.AddOU(t, disabled)
+	if err := c.Add(user("uid=w,"+disabled, "w")); err != nil {
+		t.Fatal(err)
+	}
+	srv.DenyBindsBelow(t, disabled)
+	if _, err := srv.DialAs("uid=w,"+disabled, "pw-w"); !ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
+		t.Errorf("bind below the denied container: %v, want invalidCredentials", err)
+	}
+	if bc, err := srv.DialAs("uid=v,"+ou.People, "pw-u"); err != nil {
+		t.Errorf("bind elsewhere: %v", err)
+	} else {
+		bc.Close()
+	}
+}
