@@ -22,3 +22,23 @@ func ApplyGCDefault() string {
 	debug.SetGCPercent(GCPercent)
 	return strconv.Itoa(GCPercent)
 }
+
+// MemoryLimitHeadroom is what the soft memory limit allows beyond
+// max_body_memory: the caches, pages being rendered and the runtime.
+const MemoryLimitHeadroom = 128 << 20
+
+// ApplyMemoryLimitDefault sets a soft memory limit of max_body_memory
+// plus MemoryLimitHeadroom when GOMEMLIMIT is not set, and returns the
+// limit in force (bytes; math.MaxInt64 when none). With GOGC=200 the heap
+// may grow to three times what is live before the collector runs; under a
+// flood of large requests that would take the process to several times
+// max_body_memory. The limit makes the collector run earlier instead; it
+// is soft, so a process that needs more still gets it.
+func ApplyMemoryLimitDefault(maxBodyMemory int) int64 {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return debug.SetMemoryLimit(-1)
+	}
+	limit := int64(maxBodyMemory) + MemoryLimitHeadroom
+	debug.SetMemoryLimit(limit)
+	return limit
+}

@@ -93,7 +93,8 @@ func cmdServe(args []string, stderr io.Writer) int {
 	}
 	log := newLogger(cfg.Settings, stderr)
 	gogc := bridge.ApplyGCDefault()
-	log.Debug("runtime", "gogc", gogc)
+	memLimit := bridge.ApplyMemoryLimitDefault(cfg.Settings.MaxBodyMemory)
+	log.Debug("runtime", "gogc", gogc, "memory_limit", memLimit)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	opened, err := openBackends(ctx, cfg, log)
 	cancel()
