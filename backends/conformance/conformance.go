@@ -226,7 +226,7 @@ func (s *suite) get(t *testing.T, typ, id string, attrs ...string) backends.Reco
 
 func (s *suite) modify(t *testing.T, typ, id string, mods ...backends.Modification) backends.Record {
 	t.Helper()
-	rec, err := s.b.Modify(s.ctx, typ, id, mods)
+	rec, err := s.b.Modify(s.ctx, typ, id, mods, nil)
 	if err != nil {
 		t.Fatalf("Modify(%s %q, %s): %v", typ, id, describeMods(mods), err)
 	}
