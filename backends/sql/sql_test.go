@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS app_group_members (
   PRIMARY KEY (group_id, user_id)
 );
 CREATE INDEX IF NOT EXISTS app_group_members_user ON app_group_members(user_id);
+CREATE TABLE IF NOT EXISTS app_user_phones (
+  user_id INTEGER NOT NULL REFERENCES app_users(user_id),
+  phone   TEXT NOT NULL
+);
 `
 
 const legacyConfig = `
@@ -71,6 +75,11 @@ backend "sql" "app" {
       other_column = "group_id"
       target       = "Group"
       read_only    = true
+    }
+    multi_value "phones" {
+      table        = "app_user_phones"
+      this_column  = "user_id"
+      value_column = "phone"
     }
   }
   resource "Group" {
@@ -153,10 +162,12 @@ func open(t *testing.T, src, schema string) (*sqlbackend.Backend, string) {
 }
 
 func TestConformance(t *testing.T) {
-	conformance.Run(t, legacyColumns(func(t *testing.T) backends.Backend {
+	f := legacyColumns(func(t *testing.T) backends.Backend {
 		b, _ := open(t, legacyConfig, legacySchema)
 		return b
-	}))
+	})
+	f.MultiValued = "phones"
+	conformance.Run(t, f)
 }
 
 // legacyColumns, uuidColumns and layoutColumns are the conformance

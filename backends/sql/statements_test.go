@@ -161,10 +161,12 @@ func openStmtSQLite(t *testing.T) (*sqlbackend.Backend, *dbsql.DB) {
 }
 
 func TestConformanceStatementsSQLite(t *testing.T) {
-	conformance.Run(t, legacyColumns(func(t *testing.T) backends.Backend {
+	f := legacyColumns(func(t *testing.T) backends.Backend {
 		b, _ := openStmtSQLite(t)
 		return b
-	}))
+	})
+	f.MultiValued = "mail"
+	conformance.Run(t, f)
 }
 
 // queryStrings runs a query returning one text column per row.
