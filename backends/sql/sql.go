@@ -234,11 +234,10 @@
 // Modify returns what Get with the same attributes returns: on PostgreSQL
 // and SQLite the references and multi_value attributes it does not change
 // come back with the UPDATE ... RETURNING, those it changes are read after
-// the change in its transaction. Reads list
-// reference attributes in the same statement on PostgreSQL and SQLite
-// (an aggregate subquery per reference), with one more query per record
-// (Get) or page (Search) on MySQL / MariaDB; references not asked for are
-// not read. Sequential paging (StartIndex = previous StartIndex + page
+// the change in its transaction. Reads list reference attributes in the
+// same statement on PostgreSQL and SQLite (an aggregate subquery per
+// reference), with one more query per record (Get) or page (Search) on
+// MySQL / MariaDB; references not asked for are not read. Sequential paging (StartIndex = previous StartIndex + page
 // size, same filter and sort) continues from a cached keyset cursor
 // instead of an OFFSET, and reuses the Total for a short while; the first
 // page counts the matching rows in the same statement.
