@@ -153,16 +153,25 @@ type Page struct {
 // Backend is implemented by every directory kind. All methods must be safe
 // for concurrent use and honour ctx (deadline and cancellation).
 type Backend interface {
-	// Create stores a new record and returns it as stored, with its id.
+	// Create stores a new record and returns it, with its id, exactly as
+	// Get with nil attrs would return it right after the write: every
+	// attribute, references included.
 	Create(ctx context.Context, resourceType string, attrs Attrs) (Record, error)
 	// Get returns one record; attrs as in Query.Attrs.
 	Get(ctx context.Context, resourceType, id string, attrs []string) (Record, error)
 	// Modify applies all mods atomically (all or none) and returns the record
-	// as stored afterwards, without reference attributes (a member list may
-	// be large; adding one member must not read it back). A change to the
-	// attribute a backend names its entries by (an LDAP RDN) renames the
-	// entry; the id stays the same.
-	Modify(ctx context.Context, resourceType, id string, mods []Modification) (Record, error)
+	// as stored afterwards, exactly as Get with the same attrs would return
+	// it right after the write (a bridge answers a write with it, and its
+	// ETag must be the one a GET gives): references and multi-valued
+	// attributes included when attrs names them, reference ids resolved as
+	// Get resolves them. nil attrs means everything, as for Get. The bridge
+	// names the attributes it renders and leaves out member lists, so that
+	// adding one member to a large group never reads the list back; a
+	// backend reads what attrs names in the write's own round trip or
+	// transaction where it can (an LDAP post-read control, UPDATE ...
+	// RETURNING). A change to the attribute a backend names its entries by
+	// (an LDAP RDN) renames the entry; the id stays the same.
+	Modify(ctx context.Context, resourceType, id string, mods []Modification, attrs []string) (Record, error)
 	// Delete removes a record and every reference to it.
 	Delete(ctx context.Context, resourceType, id string) error
 	// Search returns one page of the records that match q. A backend that

@@ -167,7 +167,7 @@ func (r *Resource) blindPatch(ctx context.Context, id string, ops []scim.PatchOp
 	if len(mods) == 0 {
 		return r.Get(ctx, id, false) // nothing to write; still 404 for an unknown id
 	}
-	rec, err := r.Backend.Modify(ctx, r.RT.Name, id, mods)
+	rec, err := r.Backend.Modify(ctx, r.RT.Name, id, mods, r.answerAttrs())
 	if err != nil {
 		return nil, r.fromBackend(err, sparse)
 	}

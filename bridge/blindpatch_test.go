@@ -21,9 +21,9 @@ func (c *counting) Get(ctx context.Context, rt, id string, attrs []string) (back
 	return c.Backend.Get(ctx, rt, id, attrs)
 }
 
-func (c *counting) Modify(ctx context.Context, rt, id string, m []backends.Modification) (backends.Record, error) {
+func (c *counting) Modify(ctx context.Context, rt, id string, m []backends.Modification, attrs []string) (backends.Record, error) {
 	c.modifies++
-	return c.Backend.Modify(ctx, rt, id, m)
+	return c.Backend.Modify(ctx, rt, id, m, attrs)
 }
 
 func TestBlindPatchKeepsWhatItDoesNotTouch(t *testing.T) {

@@ -44,11 +44,11 @@ func (o *outage) Get(ctx context.Context, rt, id string, attrs []string) (backen
 	return o.Backend.Get(ctx, rt, id, attrs)
 }
 
-func (o *outage) Modify(ctx context.Context, rt, id string, m []backends.Modification) (backends.Record, error) {
+func (o *outage) Modify(ctx context.Context, rt, id string, m []backends.Modification, attrs []string) (backends.Record, error) {
 	if o.down.Load() {
 		return backends.Record{}, o.fail()
 	}
-	r, err := o.Backend.Modify(ctx, rt, id, m)
+	r, err := o.Backend.Modify(ctx, rt, id, m, attrs)
 	if o.down.Load() {
 		return backends.Record{}, o.fail()
 	}

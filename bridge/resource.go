@@ -375,11 +375,22 @@ func (r *Resource) apply(ctx context.Context, id string, cur, next scim.Doc, mod
 	if len(mods) == 0 {
 		return cur, nil
 	}
-	rec, err := r.Backend.Modify(ctx, r.RT.Name, id, mods)
+	rec, err := r.Backend.Modify(ctx, r.RT.Name, id, mods, r.answerAttrs())
 	if err != nil {
 		return nil, r.fromBackend(err, next)
 	}
 	return r.render(rec), nil
+}
+
+// answerAttrs is what a write asks the backend to return: what a GET
+// without member lists reads, so that the answer and its ETag are those of
+// a GET right after the write. Never nil (nil would mean everything,
+// member lists included).
+func (r *Resource) answerAttrs() []string {
+	if a := r.Mapping.NativeAttrs(false); a != nil {
+		return a
+	}
+	return []string{}
 }
 
 // diff compares the native form of the current and the new resource and

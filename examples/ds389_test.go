@@ -81,8 +81,8 @@ func TestDS389Conformance(t *testing.T) {
 		// in operational_attributes.
 		Active: "nsAccountLock", ActiveTrue: "false", ActiveFalse: "true",
 		Ordered: "employeeNumber", OrderedKind: backends.KindNumber,
-		UserGroups: "memberOf",
-		GroupName:  "cn", GroupMembers: "member",
+		UserGroups: "memberOf", Manager: "manager", MultiValued: "telephoneNumber",
+		GroupName: "cn", GroupMembers: "member",
 		ExtraUserAttrs: func(i int) backends.Attrs {
 			return backends.Attrs{"cn": {fmt.Sprintf("User %d", i)}, "sn": {"Family"}}
 		},

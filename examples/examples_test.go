@@ -91,16 +91,21 @@ type started struct {
 
 func start(t *testing.T, ex example) *started {
 	t.Helper()
+	return startEdited(t, ex, "")
+}
+
+// startEdited is start with extraSQL run after the example's schema file
+// and edits made to its configuration (as bridgetest.EditFile makes them).
+func startEdited(t *testing.T, ex example, extraSQL string, edits ...[2]string) *started {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	schema, err := os.ReadFile(ex.schema)
+	schemaFile, err := os.ReadFile(ex.schema)
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := os.ReadFile(ex.config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	schema := string(schemaFile) + extraSQL
+	src := bridgetest.EditFile(t, ex.config, edits...)
 	var url string
 	var db *dbsql.DB
 	switch {
@@ -119,7 +124,7 @@ func start(t *testing.T, ex example) *started {
 			}
 			url = "postgres://" + ex.account + "@" + strings.TrimPrefix(url, super)
 		}
-		if _, err := db.ExecContext(ctx, string(schema)); err != nil {
+		if _, err := db.ExecContext(ctx, schema); err != nil {
 			t.Fatalf("loading %s: %v", ex.schema, err)
 		}
 	default:
@@ -135,7 +140,7 @@ func start(t *testing.T, ex example) *started {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = script.ExecContext(ctx, string(schema))
+		_, err = script.ExecContext(ctx, schema)
 		script.Close()
 		if err != nil {
 			t.Fatalf("loading %s: %v", ex.schema, err)
@@ -147,7 +152,7 @@ func start(t *testing.T, ex example) *started {
 	t.Cleanup(func() { _ = db.Close() })
 	t.Setenv("DATABASE_URL", url)
 	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
-	srv := bridgetest.Start(t, string(src), kinds.Types())
+	srv := bridgetest.Start(t, src, kinds.Types())
 	return &started{srv: srv, c: bridgetest.NewClient(t, srv.URL+"/scim/v2"), db: db, ex: ex}
 }
 

@@ -29,7 +29,7 @@ func testConcurrentMemberAdds(t *testing.T, s *suite) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			_, errs[i] = s.b.Modify(s.ctx, backends.Group, g.ID, []backends.Modification{s.memberMod(backends.ModAdd, u[i])})
+			_, errs[i] = s.b.Modify(s.ctx, backends.Group, g.ID, []backends.Modification{s.memberMod(backends.ModAdd, u[i])}, nil)
 		})
 	}
 	wg.Wait()
@@ -88,7 +88,7 @@ func testConcurrentModifies(t *testing.T, s *suite) {
 				_, err := s.b.Modify(s.ctx, backends.User, u[i], []backends.Modification{
 					{Op: backends.ModReplace, Attr: s.f.GivenName, Values: []string{fmt.Sprintf("given-%d-%d", i, r)}},
 					{Op: backends.ModReplace, Attr: s.f.DisplayName, Values: []string{fmt.Sprintf("display-%d-%d", i, r)}},
-				})
+				}, nil)
 				if err != nil {
 					errs[i] = err
 					return

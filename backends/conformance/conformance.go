@@ -40,6 +40,12 @@ type Fixture struct {
 	// UserGroups is a read-only reverse reference on users: the ids of the
 	// groups the user is a member of.
 	UserGroups string
+	// Manager is a reference on users holding one user id (a manager).
+	Manager string
+	// MultiValued is a multi-valued attribute of users holding plain
+	// values (phone numbers): a multi-valued LDAP attribute, a SQL
+	// multi_value child table.
+	MultiValued string
 
 	// Groups: GroupMembers is a reference attribute holding user ids.
 	GroupName, GroupMembers string
@@ -79,6 +85,7 @@ func Run(t *testing.T, f Fixture) {
 	cases = append(cases, pagingCases()...)
 	cases = append(cases, membershipCases()...)
 	cases = append(cases, concurrencyCases()...)
+	cases = append(cases, answerCases()...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			b := f.New(t)
@@ -226,7 +233,7 @@ func (s *suite) get(t *testing.T, typ, id string, attrs ...string) backends.Reco
 
 func (s *suite) modify(t *testing.T, typ, id string, mods ...backends.Modification) backends.Record {
 	t.Helper()
-	rec, err := s.b.Modify(s.ctx, typ, id, mods)
+	rec, err := s.b.Modify(s.ctx, typ, id, mods, nil)
 	if err != nil {
 		t.Fatalf("Modify(%s %q, %s): %v", typ, id, describeMods(mods), err)
 	}

@@ -121,7 +121,7 @@ func testUnknownIDs(t *testing.T, s *suite) {
 		t.Helper()
 		_, err := s.b.Get(s.ctx, typ, id, nil)
 		wantErr(t, err, backends.ErrNotFound, "Get("+typ+" "+quote(id)+")")
-		_, err = s.b.Modify(s.ctx, typ, id, []backends.Modification{{Op: backends.ModReplace, Attr: attr, Values: []string{"x-" + typ}}})
+		_, err = s.b.Modify(s.ctx, typ, id, []backends.Modification{{Op: backends.ModReplace, Attr: attr, Values: []string{"x-" + typ}}}, nil)
 		wantErr(t, err, backends.ErrNotFound, "Modify("+typ+" "+quote(id)+")")
 		err = s.b.Delete(s.ctx, typ, id)
 		wantErr(t, err, backends.ErrNotFound, "Delete("+typ+" "+quote(id)+")")
@@ -181,7 +181,7 @@ func testModifySemantics(t *testing.T, s *suite) {
 		{"replace with nothing", backends.Modification{Op: backends.ModReplace, Attr: attr}, nil},
 	}
 	for _, st := range steps {
-		got, err := s.b.Modify(s.ctx, backends.User, rec.ID, []backends.Modification{st.mod})
+		got, err := s.b.Modify(s.ctx, backends.User, rec.ID, []backends.Modification{st.mod}, nil)
 		if err != nil {
 			t.Fatalf("%s: Modify(%s): %v", st.what, describeMods([]backends.Modification{st.mod}), err)
 		}
@@ -201,7 +201,7 @@ func testModifyAtomic(t *testing.T, s *suite) {
 		{Op: backends.ModReplace, Attr: s.f.GivenName, Values: []string{"ShouldNotStick"}},
 		{Op: backends.ModReplace, Attr: s.f.DisplayName, Values: []string{"ShouldNotStick"}},
 		{Op: backends.ModReplace, Attr: s.f.UserName, Values: []string{"ATOMIC.B"}},
-	})
+	}, nil)
 	wantErr(t, err, backends.ErrAlreadyExists, "Modify renaming atomic.a to a taken userName")
 	got := s.get(t, backends.User, a.ID)
 	wantValues(t, got, s.f.UserName, "atomic.a")
@@ -219,7 +219,7 @@ func testModifyAtomic(t *testing.T, s *suite) {
 		{Op: backends.ModReplace, Attr: s.f.GroupName, Values: []string{"renamed-group"}},
 		{Op: backends.ModAdd, Attr: s.f.GroupMembers, Values: []string{b.ID}},
 		{Op: backends.ModAdd, Attr: s.f.GroupMembers, Values: []string{gone.ID}},
-	})
+	}, nil)
 	wantErr(t, err, backends.ErrInvalidReference, "Modify group adding a deleted user")
 	wantValues(t, s.get(t, backends.Group, g.ID), s.f.GroupName, "atomic-group")
 	s.wantMembers(t, g.ID, a.ID)

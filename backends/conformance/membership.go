@@ -55,7 +55,7 @@ func testMembership(t *testing.T, s *suite) {
 		{"delete all (no values)", s.memberMod(backends.ModDelete), nil},
 	}
 	for _, st := range steps {
-		if _, err := s.b.Modify(s.ctx, backends.Group, g.ID, []backends.Modification{st.mod}); err != nil {
+		if _, err := s.b.Modify(s.ctx, backends.Group, g.ID, []backends.Modification{st.mod}, nil); err != nil {
 			t.Fatalf("%s: Modify(%s): %v", st.what, describeMods([]backends.Modification{st.mod}), err)
 		}
 		if got := s.members(t, g.ID); !slices.Equal(got, sorted(st.want)) {
@@ -101,14 +101,14 @@ func testInvalidMember(t *testing.T, s *suite) {
 	for _, bad := range [][]string{{u[2]}, {u[1], u[2]}, {"not-an-id"}, {"010101001010101011001010101011"}} {
 		for _, op := range []backends.ModOp{backends.ModAdd, backends.ModReplace} {
 			mod := s.memberMod(op, bad...)
-			_, err := s.b.Modify(s.ctx, backends.Group, g.ID, []backends.Modification{mod})
+			_, err := s.b.Modify(s.ctx, backends.Group, g.ID, []backends.Modification{mod}, nil)
 			wantErr(t, err, backends.ErrInvalidReference, "Modify("+describeMods([]backends.Modification{mod})+")")
 			s.wantMembers(t, g.ID, u[0])
 		}
 	}
 	// A group id is not a user id.
 	other := s.createGroup(t, "other")
-	_, err := s.b.Modify(s.ctx, backends.Group, g.ID, []backends.Modification{s.memberMod(backends.ModAdd, other.ID)})
+	_, err := s.b.Modify(s.ctx, backends.Group, g.ID, []backends.Modification{s.memberMod(backends.ModAdd, other.ID)}, nil)
 	if err == nil {
 		// Backends whose group and user ids share a key space may accept a
 		// group id that happens to be a user id too; only fail when it is not.

@@ -205,8 +205,8 @@ func conformanceLDAP(t *testing.T, disabled bool) {
 		UserName: "uid", GivenName: "givenName", FamilyName: "sn", DisplayName: "displayName", Email: "mail",
 		Active: active, ActiveTrue: activeTrue, ActiveFalse: activeFalse,
 		Ordered: "employeeNumber", OrderedKind: backends.KindNumber,
-		UserGroups: "memberOf",
-		GroupName:  "cn", GroupMembers: "member",
+		UserGroups: "memberOf", Manager: "manager", MultiValued: "telephoneNumber",
+		GroupName: "cn", GroupMembers: "member",
 		ExtraUserAttrs: func(i int) backends.Attrs {
 			return backends.Attrs{"cn": {fmt.Sprintf("User %d", i)}, "sn": {"Family"}}
 		},

@@ -810,3 +810,26 @@ func TestOpenLDAPPPolicyServiceAccount(t *testing.T) {
 		t.Fatalf("service account adding outside its OU: %v, want insufficientAccessRights", err)
 	}
 }
+
+// TestOpenLDAPExampleAnswers: every write's answer is what a GET right
+// after it returns, body and ETag (the user's groups from memberOf, the
+// manager's DN as an id), on the example as shipped and with a
+// multi-valued attribute mapped (roles as employeeType values).
+func TestOpenLDAPExampleAnswers(t *testing.T) {
+	t.Run("shipped", func(t *testing.T) {
+		ex := startOpenLDAPExample(t)
+		scimtest.RunAnswers(t, ex.c, scimtest.AnswerMapping{Groups: true, Manager: true})
+	})
+	t.Run("roles", func(t *testing.T) {
+		srv := ldaptest.Shared(t)
+		ou := srv.NewOU(t)
+		for k, v := range srv.ExampleEnv(ou) {
+			t.Setenv(k, v)
+		}
+		t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
+		mapped := `attribute "groups.value"      { native = "memberOf" }`
+		b := bridgetest.Start(t, bridgetest.EditFile(t, "../../examples/openldap.hcl",
+			[2]string{mapped, mapped + "\n    attribute \"roles.value\"       { native = \"employeeType\" }"}), kinds.Types())
+		scimtest.RunAnswers(t, bridgetest.NewClient(t, b.URL+"/scim/v2"), scimtest.AnswerMapping{Groups: true, Manager: true, Roles: true})
+	})
+}

@@ -399,8 +399,10 @@ func (b *Backend) planModify(ctx context.Context, r *resource, mods []backends.M
 
 // Modify applies mods to one entry: password (extended operation), then
 // a rename when the RDN attribute changes, then one modify request; a
-// failed modify undoes the rename.
-func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []backends.Modification) (backends.Record, error) {
+// failed modify undoes the rename. It returns the entry as Get with attrs
+// would: in the modify's response (post-read) where it can, else read
+// with one search at the DN the write left it at.
+func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []backends.Modification, attrs []string) (backends.Record, error) {
 	r, err := b.resource(resourceType)
 	if err != nil {
 		return backends.Record{}, err
@@ -415,7 +417,8 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 	if err != nil {
 		return backends.Record{}, err
 	}
-	if rec, done, err := b.modifyAsserted(ctx, r, id, pl); done {
+	rp := b.planRead(r, attrs)
+	if rec, done, err := b.modifyAsserted(ctx, r, id, pl, rp); done {
 		return rec, err
 	}
 	var dn string
@@ -438,18 +441,23 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		break
 	}
 	r.gen.Add(1)
-	return b.readAfterWrite(ctx, r, id, dn, pl.touched)
+	rec, err := b.readAfterWrite(ctx, r, rp, id, dn)
+	if errors.Is(err, backends.ErrNotFound) {
+		// Renamed or moved outside the bridge since the write: find it by id.
+		return b.Get(ctx, r.typ, id, attrs)
+	}
+	return rec, err
 }
 
 // modifyAsserted runs a plan that only modifies the entry's own (not
 // reference) attributes as one modify request, when the server has the assertion and post-read
 // controls: the cached DN is not verified first (the assertion (id=<id>)
 // makes the server refuse the modify when the DN names another entry), and
-// the entry comes back in the response (for users; a group's read-back
-// would carry its member list, so groups are read as below). done is
-// false when the plan or the server needs the general path, which also
-// handles a stale cached DN.
-func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl *plan) (rec backends.Record, done bool, err error) {
+// the entry comes back in the response with the attributes rp asks for,
+// references included (their DNs resolve through the id cache, as for a
+// search). done is false when the plan or the server needs the general
+// path, which also handles a stale cached DN.
+func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl *plan, rp readPlan) (rec backends.Record, done bool, err error) {
 	caps, err := b.getCaps(ctx)
 	if err != nil || !caps.controls[oidAssertion] || len(pl.changes) == 0 || len(pl.valueAttrsUsed) > 0 || pl.active != nil ||
 		(pl.password != nil && b.useExtendedPassword(caps)) {
@@ -478,10 +486,9 @@ func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl
 		return backends.Record{}, false, nil
 	}
 	controls := []goldap.Control{assert}
-	var readBack []string
-	if caps.controls[oidPostRead] && r.typ != backends.Group {
-		readBack = b.readBackAttrs(r, pl.touched)
-		controls = append(controls, postReadControl(readBack))
+	readBack := caps.controls[oidPostRead]
+	if readBack {
+		controls = append(controls, postReadControl(rp.attrs))
 	}
 	changes := pl.changes
 	if pl.password != nil {
@@ -496,13 +503,13 @@ func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl
 		return backends.Record{}, true, b.mapErr(ctx, "modify", dn, err)
 	}
 	r.gen.Add(1)
-	if readBack != nil {
+	if readBack {
 		e, err := postReadEntry(resp)
 		if err != nil {
 			b.log.Warn("ldap server sent a post-read entry that does not decode; reading the entry", "dn", dn, "error", err)
 		}
 		if e != nil {
-			recs, err := b.toRecords(ctx, r, []*goldap.Entry{e}, project(ownAttrs(r, e)))
+			recs, err := b.toRecords(ctx, r, []*goldap.Entry{e}, rp.p)
 			if err != nil {
 				return backends.Record{}, true, err
 			}
@@ -511,7 +518,7 @@ func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl
 			}
 		}
 	}
-	rec, err = b.readAfterWrite(ctx, r, id, dn, pl.touched)
+	rec, err = b.readAfterWrite(ctx, r, rp, id, dn)
 	if errors.Is(err, backends.ErrNotFound) && cached && resp == nil {
 		// Nothing was sent (every change was a no-op) to a DN that was
 		// never verified: let the general path find the entry.
@@ -521,85 +528,32 @@ func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl
 	return rec, true, err
 }
 
-// readBackAttrs are the attributes a user's read-back asks for: the user
-// attributes, the configured operational ones, every attribute just
-// written (an operational attribute such as pwdAccountLockedTime is not in
-// "*") and the id.
-func (b *Backend) readBackAttrs(r *resource, touched map[string]bool) []string {
-	ask := append([]string{"*", b.cfg.IDAttribute}, r.cfg.OperationalAttributes...)
-	for a := range touched {
-		if r.ref(a) == nil && validAttrName(a) && !r.isPassword(a) && !r.isActiveAttr(a) {
-			ask = append(ask, a)
-		}
+// readAfterWrite reads the record at dn, where the write left it, as Get
+// with the attributes planned as rp would: one search, which also proves
+// that dn still names id (ErrNotFound when it does not).
+func (b *Backend) readAfterWrite(ctx context.Context, r *resource, rp readPlan, id, dn string) (backends.Record, error) {
+	var e *goldap.Entry
+	err := b.run(ctx, func(c *goldap.Conn) error {
+		var err error
+		e, err = baseSearch(c, dn, b.idFilter(r, id), rp.attrs)
+		return err
+	})
+	if err != nil {
+		return backends.Record{}, b.mapErr(ctx, "read", dn, err)
 	}
-	return ask
-}
-
-// readAfterWrite reads the record at dn without the references that were
-// not modified (they may be large): it lists the attribute names first.
-func (b *Backend) readAfterWrite(ctx context.Context, r *resource, id, dn string, touched map[string]bool) (backends.Record, error) {
-	// References are never read back: a group's member list may hold
-	// 50,000 values, and the contract leaves them out of Modify's answer.
-	p := project(nil)
-	if len(r.refs) > 0 {
-		// Groups carry member lists: ask for the names only, then read the
-		// rest. Other entries are small: one search with the values, whose
-		// reference attributes are left out of the record.
-		ask := b.readBackAttrs(r, touched)
-		typesOnly := r.typ == backends.Group
-		var names *goldap.Entry
-		err := b.run(ctx, func(c *goldap.Conn) error {
-			res, err := c.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 0, 0, typesOnly,
-				b.idFilter(r, id), ask, nil))
-			if err == nil && len(res.Entries) == 1 {
-				names = res.Entries[0]
-			}
-			return err
-		})
-		if err != nil {
-			return backends.Record{}, b.mapErr(ctx, "read", dn, err)
-		}
-		if names == nil {
-			return backends.Record{}, fmt.Errorf("%w: %s %q", backends.ErrNotFound, r.typ, id)
-		}
-		p = project(ownAttrs(r, names))
-		if !typesOnly {
-			recs, err := b.toRecords(ctx, r, []*goldap.Entry{names}, p)
-			if err != nil {
-				return backends.Record{}, err
-			}
-			if len(recs) == 1 {
-				return recs[0], nil
-			}
-		}
+	notFound := fmt.Errorf("%w: %s %q", backends.ErrNotFound, r.typ, id)
+	if e == nil || !r.contains(e.DN) {
+		return backends.Record{}, notFound
 	}
-	return b.Get(ctx, r.typ, id, attrsOf(p))
-}
-
-// ownAttrs lists the attributes of e that are not references, and the
-// virtual active attribute where r has one: a read-back's projection.
-func ownAttrs(r *resource, e *goldap.Entry) []string {
-	var names []string
-	for _, a := range e.Attributes {
-		if r.ref(a.Name) == nil {
-			names = append(names, a.Name)
-		}
+	b.entriesRead.Add(1)
+	recs, err := b.toRecords(ctx, r, []*goldap.Entry{e}, rp.p)
+	if err != nil {
+		return backends.Record{}, err
 	}
-	if r.disabled != nil {
-		names = append(names, activeAttr)
+	if len(recs) == 0 {
+		return backends.Record{}, notFound
 	}
-	return names
-}
-
-func attrsOf(p projection) []string {
-	if p.all {
-		return nil
-	}
-	out := make([]string, 0, len(p.names))
-	for _, n := range p.names {
-		out = append(out, n)
-	}
-	return out
+	return recs[0], nil
 }
 
 // execute runs the plan against dn; errStale when dn no longer names id.

@@ -178,7 +178,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	}
 	b.seq++
 	st.records[id] = &entry{seq: b.seq, attrs: clean}
-	return backends.Record{ID: id, Attrs: b.view(st, id, st.records[id], nil, true)}, nil
+	return backends.Record{ID: id, Attrs: b.view(st, id, st.records[id], nil)}, nil
 }
 
 // Get returns one record.
@@ -196,12 +196,12 @@ func (b *Backend) Get(ctx context.Context, resourceType, id string, attrs []stri
 	if !ok {
 		return backends.Record{}, notFound(resourceType, id)
 	}
-	return backends.Record{ID: id, Attrs: b.view(st, id, e, attrs, true)}, nil
+	return backends.Record{ID: id, Attrs: b.view(st, id, e, attrs)}, nil
 }
 
-// Modify applies mods atomically. The returned record carries no reference
-// attributes (they may be large); Get them when needed.
-func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []backends.Modification) (backends.Record, error) {
+// Modify applies mods atomically and returns the record as Get with attrs
+// returns it.
+func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []backends.Modification, attrs []string) (backends.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return backends.Record{}, err
 	}
@@ -231,7 +231,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		return backends.Record{}, err
 	}
 	e.attrs = next
-	return backends.Record{ID: id, Attrs: b.view(st, id, e, nil, false)}, nil
+	return backends.Record{ID: id, Attrs: b.view(st, id, e, attrs)}, nil
 }
 
 // Delete removes a record and every reference to it.
@@ -368,7 +368,7 @@ func dedupe(vals []string) []string {
 
 // view renders a record for a caller: only the attributes asked for (all
 // when want is nil), reverse references computed, copies only.
-func (b *Backend) view(st *store, id string, e *entry, want []string, withRefs bool) backends.Attrs {
+func (b *Backend) view(st *store, id string, e *entry, want []string) backends.Attrs {
 	wanted := func(name string) (string, bool) {
 		if want == nil {
 			return name, true
@@ -382,15 +382,9 @@ func (b *Backend) view(st *store, id string, e *entry, want []string, withRefs b
 	}
 	out := backends.Attrs{}
 	for k, v := range e.attrs {
-		if _, isRef := st.reference(k); isRef && !withRefs {
-			continue
-		}
 		if name, ok := wanted(k); ok {
 			out[name] = slices.Clone(v)
 		}
-	}
-	if !withRefs {
-		return out
 	}
 	for _, r := range st.reverse {
 		name, ok := wanted(r.ref.Reverse)

@@ -10,7 +10,10 @@ import (
 
 func testConfig() memory.Config {
 	return memory.Config{Types: map[string]memory.TypeConfig{
-		backends.User: {Unique: []string{"uid"}},
+		backends.User: {
+			Unique:     []string{"uid"},
+			References: []memory.Reference{{Attr: "manager", Target: backends.User}},
+		},
 		backends.Group: {
 			Unique: []string{"cn"},
 			References: []memory.Reference{
@@ -38,6 +41,8 @@ func TestConformance(t *testing.T) {
 		Ordered:      "employeeNumber",
 		OrderedKind:  backends.KindNumber,
 		UserGroups:   "memberOf",
+		Manager:      "manager",
+		MultiValued:  "telephoneNumber",
 		GroupName:    "cn",
 		GroupMembers: "member",
 	})

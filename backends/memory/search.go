@@ -34,7 +34,7 @@ func (b *Backend) Search(ctx context.Context, resourceType string, q backends.Qu
 	}
 	var matches []match
 	for id, e := range st.records {
-		a := b.view(st, id, e, nil, true)
+		a := b.view(st, id, e, nil)
 		if q.Filter == nil || eval(q.Filter, a) {
 			matches = append(matches, match{id, e, a})
 		}
@@ -64,7 +64,7 @@ func (b *Backend) Search(ctx context.Context, resourceType string, q backends.Qu
 		end = min(end, start+q.Count)
 	}
 	for _, m := range matches[start:end] {
-		page.Records = append(page.Records, backends.Record{ID: m.id, Attrs: b.view(st, m.id, m.e, q.Attrs, true)})
+		page.Records = append(page.Records, backends.Record{ID: m.id, Attrs: b.view(st, m.id, m.e, q.Attrs)})
 	}
 	return page, nil
 }

@@ -68,14 +68,14 @@ func TestRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModAdd, Attr: "memberOf", Values: []string{g.ID}}}); !errors.Is(err, backends.ErrInvalid) {
+	if _, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModAdd, Attr: "memberOf", Values: []string{g.ID}}}, nil); !errors.Is(err, backends.ErrInvalid) {
 		t.Errorf("write to a reverse attribute: %v, want ErrInvalid", err)
 	}
 	if _, err := b.Create(ctx, "Device", backends.Attrs{}); !errors.Is(err, backends.ErrUnsupported) {
 		t.Errorf("unknown resource type: %v, want ErrUnsupported", err)
 	}
-	// Modify returns no reference attributes, Get does.
-	rec, err := b.Modify(ctx, backends.Group, g.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "description", Values: []string{"d"}}})
+	// Modify returns the attributes asked for, as Get does.
+	rec, err := b.Modify(ctx, backends.Group, g.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "description", Values: []string{"d"}}}, []string{"cn", "description"})
 	if err != nil {
 		t.Fatal(err)
 	}

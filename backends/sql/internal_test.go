@@ -165,7 +165,7 @@ func TestReadsWithoutReferencesSkipTheJoinTable(t *testing.T) {
 	if p, err := b.Search(ctx, backends.Group, backends.Query{Attrs: []string{"name"}, Filter: backends.Compare{Attr: "name", Op: backends.Eq, Value: "g"}}); err != nil || p.Total != 1 {
 		t.Fatalf("Search(name): %v %v", p, err)
 	}
-	if _, err := b.Modify(ctx, backends.Group, g.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "name", Values: []string{"h"}}}); err != nil {
+	if _, err := b.Modify(ctx, backends.Group, g.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "name", Values: []string{"h"}}}, []string{"name"}); err != nil {
 		t.Fatalf("Modify(name): %v", err)
 	}
 	// Asking for members does touch it, and fails.
@@ -216,7 +216,7 @@ func TestErrors(t *testing.T) {
 		want error
 	}{
 		{"NOT NULL", func() error {
-			_, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModDelete, Attr: "login"}})
+			_, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModDelete, Attr: "login"}}, nil)
 			return err
 		}(), backends.ErrInvalid},
 		{"multi-valued column", func() error {
@@ -224,7 +224,7 @@ func TestErrors(t *testing.T) {
 			return err
 		}(), backends.ErrInvalid},
 		{"unknown attribute", func() error {
-			_, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "nope", Values: []string{"x"}}})
+			_, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "nope", Values: []string{"x"}}}, nil)
 			return err
 		}(), backends.ErrInvalid},
 		{"unknown resource type", func() error {
@@ -249,7 +249,7 @@ func TestErrors(t *testing.T) {
 		}
 	}
 	// ModAdd on a single-valued column replaces, as SCIM add does.
-	rec, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModAdd, Attr: "nick", Values: []string{"one"}}, {Op: backends.ModAdd, Attr: "nick", Values: []string{"two"}}})
+	rec, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModAdd, Attr: "nick", Values: []string{"one"}}, {Op: backends.ModAdd, Attr: "nick", Values: []string{"two"}}}, nil)
 	if err != nil || rec.Attrs.First("nick") != "two" {
 		t.Fatalf("ModAdd on a set column: %v %v", rec, err)
 	}

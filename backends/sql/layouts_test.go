@@ -139,7 +139,7 @@ func (e *layoutEnv) users(names ...string) []string {
 }
 
 func (e *layoutEnv) modify(typ, id string, mods ...backends.Modification) error {
-	_, err := e.b.Modify(e.ctx, typ, id, mods)
+	_, err := e.b.Modify(e.ctx, typ, id, mods, nil)
 	return err
 }
 

@@ -21,13 +21,10 @@ type selection struct {
 }
 
 // selectionFor resolves Query.Attrs (nil: every column and reference;
-// unknown names are ignored). withRefs false drops the references.
-func (b *Backend) selectionFor(r *resource, attrs []string, withRefs bool) selection {
+// unknown names are ignored).
+func (b *Backend) selectionFor(r *resource, attrs []string) selection {
 	cols, refs := project(r, attrs)
 	s := selection{cols: cols}
-	if !withRefs {
-		return s
-	}
 	if b.d.refList("x", "x") == "" { // the dialect cannot aggregate them
 		s.later = refs
 	} else {
@@ -161,10 +158,10 @@ func (b *Backend) readLater(ctx context.Context, q querier, key any, s selection
 	return nil
 }
 
-// read loads one live row and, when withRefs, the references asked for:
-// one statement where the dialect lists references inline.
-func (b *Backend) read(ctx context.Context, q querier, r *resource, key any, attrs []string, withRefs bool) (backends.Record, error) {
-	s := b.selectionFor(r, attrs, withRefs)
+// read loads one live row with the columns and references attrs names
+// (nil: all): one statement where the dialect lists references inline.
+func (b *Backend) read(ctx context.Context, q querier, r *resource, key any, attrs []string) (backends.Record, error) {
+	s := b.selectionFor(r, attrs)
 	sb := newBuilder(b.d)
 	sb.write("SELECT ")
 	b.writeSelect(sb, r, tableAlias, s)

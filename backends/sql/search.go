@@ -68,7 +68,7 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 	}
 	counting := total < 0
 
-	s := b.selectionFor(r, q.Attrs, true)
+	s := b.selectionFor(r, q.Attrs)
 	sb := newBuilder(b.d)
 	sb.write("SELECT ")
 	b.writeSelect(sb, r, tableAlias, s)

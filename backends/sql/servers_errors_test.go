@@ -102,7 +102,7 @@ func create(ctx context.Context, b backends.Backend, a backends.Attrs, typ ...st
 }
 
 func modify(ctx context.Context, b backends.Backend, rt, id string, mods ...backends.Modification) error {
-	_, err := b.Modify(ctx, rt, id, mods)
+	_, err := b.Modify(ctx, rt, id, mods, nil)
 	return err
 }
 

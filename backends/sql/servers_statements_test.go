@@ -439,7 +439,7 @@ func TestServerProcedures(t *testing.T) {
 				{"add both", backends.Modification{Op: backends.ModAdd, Attr: "members", Values: []string{bo, a}}, []string{"member+ " + g.ID + "/" + bo, "member+ " + g.ID + "/" + a}},
 			}
 			for _, st := range steps {
-				if _, err := b.Modify(ctx, backends.Group, g.ID, []backends.Modification{st.mod}); err != nil {
+				if _, err := b.Modify(ctx, backends.Group, g.ID, []backends.Modification{st.mod}, nil); err != nil {
 					t.Fatalf("%s: %v", st.what, err)
 				}
 				c.audit(st.what, st.audit...)
@@ -447,7 +447,7 @@ func TestServerProcedures(t *testing.T) {
 
 			// The update procedure gets the whole row, the new version and
 			// the modification time.
-			rec, err := b.Modify(ctx, backends.User, a, []backends.Modification{{Op: backends.ModReplace, Attr: "last_name", Values: []string{"Liddell"}}})
+			rec, err := b.Modify(ctx, backends.User, a, []backends.Modification{{Op: backends.ModReplace, Attr: "last_name", Values: []string{"Liddell"}}}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -540,7 +540,7 @@ func TestServerProceduresInjection(t *testing.T) {
 				if err != nil {
 					t.Fatalf("create %q: %v", v, err)
 				}
-				rec, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "display_name", Values: []string{v}}})
+				rec, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "display_name", Values: []string{v}}}, nil)
 				if err != nil {
 					t.Fatalf("modify %q: %v", v, err)
 				}
@@ -554,7 +554,7 @@ func TestServerProceduresInjection(t *testing.T) {
 				if got := c.strings("SELECT detail FROM acct_audit WHERE op = 'user~' AND obj = "+c.ph(1), u.ID); !slices.Equal(got, []string{login}) {
 					t.Errorf("audit detail of %q: %q", v, got)
 				}
-				if _, err := b.Modify(ctx, backends.Group, g.ID, []backends.Modification{{Op: backends.ModAdd, Attr: "members", Values: []string{u.ID}}}); err != nil {
+				if _, err := b.Modify(ctx, backends.Group, g.ID, []backends.Modification{{Op: backends.ModAdd, Attr: "members", Values: []string{u.ID}}}, nil); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -655,7 +655,7 @@ func TestServerProceduresRowLock(t *testing.T) {
 			}
 			done := make(chan error, 1)
 			go func() {
-				_, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "last_name", Values: []string{"Bridge"}}})
+				_, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "last_name", Values: []string{"Bridge"}}}, nil)
 				done <- err
 			}()
 			select {

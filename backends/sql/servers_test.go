@@ -120,6 +120,10 @@ CREATE TABLE app_group_members (
   PRIMARY KEY (group_id, user_id)
 );
 CREATE INDEX app_group_members_user ON app_group_members(user_id);
+CREATE TABLE app_user_phones (
+  user_id integer NOT NULL REFERENCES app_users(user_id),
+  phone   varchar(40) NOT NULL
+);
 `,
 	"MariaDB": `
 CREATE TABLE app_users (
@@ -149,6 +153,12 @@ CREATE TABLE app_group_members (
   FOREIGN KEY (group_id) REFERENCES app_groups(group_id),
   FOREIGN KEY (user_id) REFERENCES app_users(user_id)
 ) ENGINE=InnoDB;
+CREATE TABLE app_user_phones (
+  user_id INT NOT NULL,
+  phone   VARCHAR(40) NOT NULL,
+  KEY app_user_phones_user (user_id),
+  FOREIGN KEY (user_id) REFERENCES app_users(user_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 `,
 }
 
@@ -172,6 +182,11 @@ backend "sql" "app" {
       other_column = "group_id"
       target       = "Group"
       read_only    = true
+    }
+    multi_value "phones" {
+      table        = "app_user_phones"
+      this_column  = "user_id"
+      value_column = "phone"
     }
   }
   resource "Group" {
@@ -260,10 +275,12 @@ backend "sql" "soft" {
 `
 
 func legacyFixture(srv server) conformance.Fixture {
-	return legacyColumns(func(t *testing.T) backends.Backend {
+	f := legacyColumns(func(t *testing.T) backends.Backend {
 		b, _ := openServer(t, srv, serverLegacyConfig, legacySchemas[srv.name])
 		return b
 	})
+	f.MultiValued = "phones"
+	return f
 }
 
 // softConfig fills in who generates the keys on each server: PostgreSQL

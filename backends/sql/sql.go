@@ -231,11 +231,13 @@
 // UPDATE locks the row. Membership changes insert or delete only the
 // changed join rows, after checking in batches that the referenced ids
 // exist (on PostgreSQL the check and the insert are one statement).
-// Modify returns the columns only, never the reference lists. Reads list
-// reference attributes in the same statement on PostgreSQL and SQLite
-// (an aggregate subquery per reference), with one more query per record
-// (Get) or page (Search) on MySQL / MariaDB; references not asked for are
-// not read. Sequential paging (StartIndex = previous StartIndex + page
+// Modify returns what Get with the same attributes returns: on PostgreSQL
+// and SQLite the references and multi_value attributes it does not change
+// come back with the UPDATE ... RETURNING, those it changes are read after
+// the change in its transaction. Reads list reference attributes in the
+// same statement on PostgreSQL and SQLite (an aggregate subquery per
+// reference), with one more query per record (Get) or page (Search) on
+// MySQL / MariaDB; references not asked for are not read. Sequential paging (StartIndex = previous StartIndex + page
 // size, same filter and sort) continues from a cached keyset cursor
 // instead of an OFFSET, and reuses the Total for a short while; the first
 // page counts the matching rows in the same statement.
@@ -247,6 +249,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -585,13 +588,13 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 					return err
 				}
 			}
-			rec, err = b.read(ctx, tx, r, key, nil, true)
+			rec, err = b.read(ctx, tx, r, key, nil)
 			return err
 		})
 	case len(given) == 0:
 		// One statement: the row as stored, with the references that
 		// name the new key (none, unless rows were left behind for it).
-		s := b.returningSelection(b.selectionFor(r, nil, true))
+		s := b.returningSelection(b.selectionFor(r, nil))
 		var key any
 		err = b.retry(ctx, func() error {
 			var err error
@@ -604,7 +607,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	default:
 		// The references given are written after the INSERT and read back
 		// from the join table; the others come with the INSERT.
-		s := b.returningSelection(b.selectionFor(r, nil, true))
+		s := b.returningSelection(b.selectionFor(r, nil))
 		var inline []*reference
 		for _, ref := range s.inline {
 			if !containsPtr(given, ref) {
@@ -737,7 +740,7 @@ func (b *Backend) Get(ctx context.Context, resourceType, id string, attrs []stri
 	}
 	ctx, cancel := b.opContext(ctx)
 	defer cancel()
-	rec, err := b.read(ctx, b.db, r, key, attrs, true)
+	rec, err := b.read(ctx, b.db, r, key, attrs)
 	if err != nil {
 		return backends.Record{}, b.wrap(ctx, r, "get "+resourceType, err)
 	}
@@ -773,16 +776,19 @@ func containsPtr[T any](s []*T, p *T) bool {
 	return false
 }
 
-// Modify applies mods atomically and returns the record's columns.
+// Modify applies mods atomically and returns the record as Get with attrs
+// returns it.
 //
 // Changes to columns that need no current value (replace, add, delete of
 // the whole value) are one UPDATE ... RETURNING where the dialect has it
-// (PostgreSQL, SQLite): no transaction, no read before or after; on MySQL /
-// MariaDB an UPDATE and then a SELECT. Changes that need current values
-// (deleting a given value) or touch references run in one transaction;
-// there the UPDATE itself locks the row and proves that it exists, and
-// reads it back where the dialect can.
-func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []backends.Modification) (backends.Record, error) {
+// (PostgreSQL, SQLite), which also lists the references asked for: no
+// transaction, no read before or after; on MySQL / MariaDB an UPDATE and
+// then a SELECT (and a query per reference asked for). Changes that need
+// current values (deleting a given value) or touch references run in one
+// transaction; there the UPDATE itself locks the row and proves that it
+// exists, and reads it back where the dialect can, with the references
+// the transaction changes read after the change.
+func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []backends.Modification, attrs []string) (backends.Record, error) {
 	r, err := b.resource(resourceType)
 	if err != nil {
 		return backends.Record{}, err
@@ -831,7 +837,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		}
 	}
 	if r.updateStmt() != nil {
-		return b.modifyByStatement(ctx, r, key, mods, colMods)
+		return b.modifyByStatement(ctx, r, key, mods, colMods, attrs)
 	}
 	// changes computes the columns to set (nil: NULL) from the current
 	// values of the needCur columns.
@@ -853,7 +859,9 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		}
 		return set, nil
 	}
-	all := selection{cols: r.columns} // what Modify returns
+	// What Modify returns, laid out for an UPDATE ... RETURNING: the
+	// references that mods change are read after the change.
+	ret := b.returningSelection(b.modifiedLater(b.selectionFor(r, attrs), r, mods))
 	ctx, cancel := b.opContext(ctx)
 	defer cancel()
 
@@ -866,19 +874,22 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		switch {
 		case len(set) == 0 && r.version == nil:
 			// Nothing to write.
-			rec, err = b.read(ctx, b.db, r, key, nil, false)
+			rec, err = b.read(ctx, b.db, r, key, attrs)
 		case b.d.updateReturning():
 			err = b.retry(ctx, func() error {
 				var err error
-				rec, err = b.queryRecord(ctx, b.db, r, key, all, b.updateSQL(r, key, set, &all))
+				rec, err = b.queryRecord(ctx, b.db, r, key, ret, b.updateSQL(r, key, set, &ret))
 				return err
 			})
+			if err == nil {
+				err = b.readLater(ctx, b.db, key, ret, &rec)
+			}
 		default:
 			// No UPDATE ... RETURNING (MySQL, MariaDB): the UPDATE alone is
 			// atomic; the row is read after it.
 			err = b.retry(ctx, func() error { return b.updateRow(ctx, b.db, r, key, set) })
 			if err == nil {
-				rec, err = b.read(ctx, b.db, r, key, nil, false)
+				rec, err = b.read(ctx, b.db, r, key, attrs)
 			}
 		}
 		if err != nil {
@@ -908,7 +919,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 				_, err = b.rowValues(ctx, tx, r, key, nil, b.d.forUpdate())
 			}
 		case b.d.updateReturning():
-			rec, err = b.queryRecord(ctx, tx, r, key, all, b.updateSQL(r, key, set, &all))
+			rec, err = b.queryRecord(ctx, tx, r, key, ret, b.updateSQL(r, key, set, &ret))
 			haveRec = true
 		default:
 			err = b.updateRow(ctx, tx, r, key, set)
@@ -924,9 +935,10 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 			}
 		}
 		if !haveRec {
-			rec, err = b.read(ctx, tx, r, key, nil, false)
+			rec, err = b.read(ctx, tx, r, key, attrs)
+			return err
 		}
-		return err
+		return b.readLater(ctx, tx, key, ret, &rec)
 	})
 	if err != nil {
 		return backends.Record{}, b.wrap(ctx, r, "modify "+resourceType, err)
@@ -987,9 +999,26 @@ func applyColumn(resourceType string, col *column, cur, next map[*column]*string
 	}
 }
 
+// modifiedLater moves the references of s that mods change from inline to
+// later: an UPDATE ... RETURNING runs before the reference changes of its
+// transaction, and would list them as they were.
+func (b *Backend) modifiedLater(s selection, r *resource, mods []backends.Modification) selection {
+	var inline []*reference
+	for _, ref := range s.inline {
+		if slices.ContainsFunc(mods, func(m backends.Modification) bool { _, mr := r.attr(m.Attr); return mr == ref }) {
+			s.later = append(s.later, ref)
+		} else {
+			inline = append(inline, ref)
+		}
+	}
+	s.inline = inline
+	return s
+}
+
 // updateSQL is the UPDATE of the live row with key that sets the columns
 // in next (nil: NULL) and bumps the version column, RETURNING ret when
-// it is not nil (ret must have no references).
+// it is not nil (with its inline references as subqueries over the
+// updated row).
 func (b *Backend) updateSQL(r *resource, key any, next map[*column]any, ret *selection) *builder {
 	q := newBuilder(b.d)
 	q.write("UPDATE ", q.q(r.table), " SET ")
@@ -1015,7 +1044,11 @@ func (b *Backend) updateSQL(r *resource, key any, next map[*column]any, ret *sel
 	b.andLive(q, r, "")
 	if ret != nil {
 		q.write(" RETURNING ")
-		b.writeSelect(q, r, "", *ret)
+		qual := ""
+		if len(ret.inline) > 0 {
+			qual = q.q(r.table) // the updated row, in the subqueries too
+		}
+		b.writeSelect(q, r, qual, *ret)
 	}
 	return q
 }

@@ -487,7 +487,7 @@ func (b *Backend) createByStatement(ctx context.Context, r *resource, colVals ma
 			}
 		}
 		var err error
-		rec, err = b.read(ctx, tx, r, key, nil, true)
+		rec, err = b.read(ctx, tx, r, key, nil)
 		if errors.Is(err, backends.ErrNotFound) {
 			return statementError(st, "no live record of %s with id %v after it ran", r.name, key)
 		}
@@ -579,7 +579,7 @@ func (b *Backend) findCreated(ctx context.Context, tx *dbsql.Tx, r *resource, st
 // applies the reference changes and reads the row back. The backend
 // writes nothing to the row itself (no modified or version column on a
 // membership change: the update statement sets those).
-func (b *Backend) modifyByStatement(ctx context.Context, r *resource, key any, mods, colMods []backends.Modification) (backends.Record, error) {
+func (b *Backend) modifyByStatement(ctx context.Context, r *resource, key any, mods, colMods []backends.Modification, attrs []string) (backends.Record, error) {
 	ctx, cancel := b.opContext(ctx)
 	defer cancel()
 	var rec backends.Record
@@ -595,7 +595,7 @@ func (b *Backend) modifyByStatement(ctx context.Context, r *resource, key any, m
 			}
 		}
 		var err error
-		rec, err = b.read(ctx, tx, r, key, nil, false)
+		rec, err = b.read(ctx, tx, r, key, attrs)
 		if errors.Is(err, backends.ErrNotFound) {
 			return statementError(r.stmts.update, "no live record of %s with id %v after it ran", r.name, key)
 		}

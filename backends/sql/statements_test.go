@@ -161,10 +161,12 @@ func openStmtSQLite(t *testing.T) (*sqlbackend.Backend, *dbsql.DB) {
 }
 
 func TestConformanceStatementsSQLite(t *testing.T) {
-	conformance.Run(t, legacyColumns(func(t *testing.T) backends.Backend {
+	f := legacyColumns(func(t *testing.T) backends.Backend {
 		b, _ := openStmtSQLite(t)
 		return b
-	}))
+	})
+	f.MultiValued = "mail"
+	conformance.Run(t, f)
 }
 
 // queryStrings runs a query returning one text column per row.
@@ -233,21 +235,21 @@ func TestStatementsSQLite(t *testing.T) {
 	n = wantAudit("create group", n, "group+ "+g.ID+" scim:create", "member+ "+g.ID+"/"+a+" scim")
 
 	// One call per member that changes; none for members already there.
-	if _, err := b.Modify(ctx, backends.Group, g.ID, []backends.Modification{{Op: backends.ModAdd, Attr: "members", Values: []string{a, bo}}}); err != nil {
+	if _, err := b.Modify(ctx, backends.Group, g.ID, []backends.Modification{{Op: backends.ModAdd, Attr: "members", Values: []string{a, bo}}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	n = wantAudit("add bob", n, "member+ "+g.ID+"/"+bo+" scim")
-	if _, err := b.Modify(ctx, backends.Group, g.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "members", Values: []string{bo}}}); err != nil {
+	if _, err := b.Modify(ctx, backends.Group, g.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "members", Values: []string{bo}}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	n = wantAudit("replace with bob", n, "member- "+g.ID+"/"+a+" ")
-	if _, err := b.Modify(ctx, backends.Group, g.ID, []backends.Modification{{Op: backends.ModDelete, Attr: "members", Values: []string{a}}}); err != nil {
+	if _, err := b.Modify(ctx, backends.Group, g.ID, []backends.Modification{{Op: backends.ModDelete, Attr: "members", Values: []string{a}}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	n = wantAudit("remove a non-member", n)
 
 	// The update statement gets the whole row after the change.
-	rec, err := b.Modify(ctx, backends.User, a, []backends.Modification{{Op: backends.ModReplace, Attr: "last_name", Values: []string{"Liddell"}}})
+	rec, err := b.Modify(ctx, backends.User, a, []backends.Modification{{Op: backends.ModReplace, Attr: "last_name", Values: []string{"Liddell"}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,11 +260,11 @@ func TestStatementsSQLite(t *testing.T) {
 		t.Errorf("alice row after update: %q", got)
 	}
 	n = wantAudit("update alice", n, "user~ "+a+" scim:update")
-	if _, err := b.Modify(ctx, backends.User, a, []backends.Modification{{Op: backends.ModAdd, Attr: "mail", Values: []string{"a@x.example", "new@x.example"}}, {Op: backends.ModDelete, Attr: "mail", Values: []string{"alice@x.example"}}}); err != nil {
+	if _, err := b.Modify(ctx, backends.User, a, []backends.Modification{{Op: backends.ModAdd, Attr: "mail", Values: []string{"a@x.example", "new@x.example"}}, {Op: backends.ModDelete, Attr: "mail", Values: []string{"alice@x.example"}}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	n = wantAudit("mail changes", n, "mail+ "+a+"/new@x.example scim", "mail- "+a+"/alice@x.example ")
-	rec, err = b.Modify(ctx, backends.User, a, []backends.Modification{{Op: backends.ModReplace, Attr: "mail", Values: []string{"new@x.example", "z@x.example"}}})
+	rec, err = b.Modify(ctx, backends.User, a, []backends.Modification{{Op: backends.ModReplace, Attr: "mail", Values: []string{"new@x.example", "z@x.example"}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +278,7 @@ func TestStatementsSQLite(t *testing.T) {
 		{Op: backends.ModReplace, Attr: "name", Values: []string{"renamed"}},
 		{Op: backends.ModAdd, Attr: "members", Values: []string{a}},
 		{Op: backends.ModReplace, Attr: "members", Values: []string{"999999"}},
-	})
+	}, nil)
 	if !errors.Is(err, backends.ErrInvalidReference) {
 		t.Fatalf("modify with a bad member: %v, want ErrInvalidReference", err)
 	}
@@ -288,7 +290,7 @@ func TestStatementsSQLite(t *testing.T) {
 	if !errors.Is(err, backends.ErrAlreadyExists) {
 		t.Fatalf("duplicate login: %v, want ErrAlreadyExists", err)
 	}
-	_, err = b.Modify(ctx, backends.User, bo, []backends.Modification{{Op: backends.ModReplace, Attr: "active", Values: []string{"7"}}})
+	_, err = b.Modify(ctx, backends.User, bo, []backends.Modification{{Op: backends.ModReplace, Attr: "active", Values: []string{"7"}}}, nil)
 	if !errors.Is(err, backends.ErrInvalid) {
 		t.Fatalf("CHECK violation: %v, want ErrInvalid", err)
 	}
@@ -329,14 +331,14 @@ func TestStatementsColumnsNotTaken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "first_name", Values: []string{"Carol"}}})
+	_, err = b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "first_name", Values: []string{"Carol"}}}, nil)
 	if !errors.Is(err, backends.ErrInvalid) {
 		t.Fatalf("modify of a column the statement does not take: %v, want ErrInvalid", err)
 	}
 	rec, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{
 		{Op: backends.ModDelete, Attr: "first_name"}, // already empty
 		{Op: backends.ModReplace, Attr: "last_name", Values: []string{"Carolsdottir"}},
-	})
+	}, nil)
 	if err != nil || rec.Attrs.First("last_name") != "Carolsdottir" {
 		t.Fatalf("modify leaving an untaken column as it is: %v %v", rec.Attrs, err)
 	}
@@ -369,7 +371,7 @@ func TestStatementsInjectionSQLite(t *testing.T) {
 		if err != nil {
 			t.Fatalf("create %q: %v", v, err)
 		}
-		rec, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "last_name", Values: []string{v}}})
+		rec, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "last_name", Values: []string{v}}}, nil)
 		if err != nil {
 			t.Fatalf("modify %q: %v", v, err)
 		}
@@ -383,7 +385,7 @@ func TestStatementsInjectionSQLite(t *testing.T) {
 		if got := queryStrings(t, db, "SELECT address FROM acct_mail WHERE user_id = ?", u.ID); !slices.Equal(got, []string{v}) {
 			t.Errorf("mail of %q: %q", v, got)
 		}
-		if _, err := b.Modify(ctx, backends.Group, g.ID, []backends.Modification{{Op: backends.ModAdd, Attr: "members", Values: []string{u.ID}}}); err != nil {
+		if _, err := b.Modify(ctx, backends.Group, g.ID, []backends.Modification{{Op: backends.ModAdd, Attr: "members", Values: []string{u.ID}}}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
