@@ -829,7 +829,7 @@ func TestDisabledContainerCreated(t *testing.T) {
 		ou := srv.NewOU(t)
 		b := newBackend(t, withContainer(ou, false))
 		alice := mustCreate(t, b, "User", user("alice"))
-		_, err := b.Modify(ctx, "User", alice.ID, []backends.Modification{deactivate})
+		_, err := b.Modify(ctx, "User", alice.ID, []backends.Modification{deactivate}, nil)
 		if !errors.Is(err, errNoContainer) || errors.Is(err, backends.ErrNotFound) || !strings.Contains(err.Error(), "ou=disabled,"+ou.People) {
 			t.Fatalf("deactivating without the container: %v", err)
 		}
