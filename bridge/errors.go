@@ -33,6 +33,9 @@ func ToSCIMError(err error) *scim.Error {
 			return scim.Errorf(fe.Code, "", "%s", fe.Message)
 		}
 	}
+	if e := configError(err); e != nil {
+		return e
+	}
 	switch {
 	case errors.Is(err, backends.ErrNotFound):
 		return &scim.Error{Status: 404, Detail: "resource not found", Cause: err}
