@@ -521,7 +521,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 		switch {
 		case col != nil:
 			if col.managed {
-				return backends.Record{}, invalidf("%s.%s is set by the backend", resourceType, name)
+				return backends.Record{}, configf("%s.%s is set by the backend", resourceType, name)
 			}
 			if len(vals) > 1 {
 				return backends.Record{}, invalidf("%s.%s is single-valued, got %d values", resourceType, name, len(vals))
@@ -534,7 +534,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 			}
 		case ref != nil:
 			if ref.readOnly && len(vals) > 0 {
-				return backends.Record{}, invalidf("%s.%s is read-only", resourceType, name)
+				return backends.Record{}, configf("%s.%s is read-only", resourceType, name)
 			}
 			if ref.layout == layoutValues {
 				if err := b.checkValues(ref, vals); err != nil {
@@ -543,7 +543,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 			}
 			refVals[ref] = append(refVals[ref], vals...)
 		default:
-			return backends.Record{}, invalidf("%s has no attribute %q", resourceType, name)
+			return backends.Record{}, configf("%s has no attribute %q", resourceType, name)
 		}
 	}
 	now := time.Now()
@@ -794,7 +794,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		switch {
 		case col != nil:
 			if col.managed {
-				return backends.Record{}, invalidf("%s.%s is set by the backend", resourceType, m.Attr)
+				return backends.Record{}, configf("%s.%s is set by the backend", resourceType, m.Attr)
 			}
 			for _, v := range m.Values {
 				if err := b.checkColumn(r, col, m.Attr, v); err != nil {
@@ -807,7 +807,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 			colMods = append(colMods, m)
 		case ref != nil:
 			if ref.readOnly {
-				return backends.Record{}, invalidf("%s.%s is read-only", resourceType, m.Attr)
+				return backends.Record{}, configf("%s.%s is read-only", resourceType, m.Attr)
 			}
 			if ref.layout == layoutValues {
 				if err := b.checkValues(ref, m.Values); err != nil {
@@ -816,7 +816,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 			}
 			refMods = true
 		default:
-			return backends.Record{}, invalidf("%s has no attribute %q", resourceType, m.Attr)
+			return backends.Record{}, configf("%s has no attribute %q", resourceType, m.Attr)
 		}
 		switch m.Op {
 		case backends.ModAdd, backends.ModDelete, backends.ModReplace:
@@ -1216,7 +1216,7 @@ func notFound(resourceType, id string) error {
 // Errors that already carry a sentinel pass through.
 func (b *Backend) wrap(ctx context.Context, op string, err error) error {
 	for _, s := range []error{backends.ErrNotFound, backends.ErrAlreadyExists, backends.ErrInvalid,
-		backends.ErrInvalidReference, backends.ErrUnsupported, backends.ErrUnavailable, backends.ErrPermission} {
+		backends.ErrInvalidReference, backends.ErrUnsupported, backends.ErrUnavailable, backends.ErrPermission, backends.ErrConfig} {
 		if errors.Is(err, s) {
 			return err
 		}
