@@ -7,9 +7,11 @@ package ldap_test
 // 400 naming the SCIM attribute.
 
 import (
+	"net"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -130,4 +132,34 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// A directory that is down at start cannot be described: serve warns and
+// serves the mappings unchecked (as it served before the check existed),
+// without waiting long.
+func TestMappingCheckDirectoryDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "ldap://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	t.Setenv("LDAP_URL", url)
+	t.Setenv("LDAP_BIND_DN", ldaptest.AdminDN)
+	t.Setenv("LDAP_BIND_PASSWORD", ldaptest.AdminPassword)
+	t.Setenv("LDAP_BASE_DN", ldaptest.BaseDN)
+	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
+	start := time.Now()
+	diags := bridgetest.Check(t, bridgetest.EditFile(t, openLDAPExample), kinds.Types())
+	if diags.HasErrors() || len(diags) != 2 {
+		t.Fatalf("want two warnings (User, Group), got %v", diags)
+	}
+	for _, d := range diags {
+		if d.Summary != "Mapping not checked against the store" || !strings.Contains(d.Detail, "served unchecked") {
+			t.Errorf("warning %q: %s", d.Summary, d.Detail)
+		}
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("the check took %v with the directory down", took)
+	}
 }
