@@ -215,7 +215,10 @@
 // reference names. Columns are single-valued: a ModAdd on a column that has
 // a value replaces it (as a SCIM "add" on a single-valued attribute does),
 // more than one value is ErrInvalid. Text values must not contain NUL.
-// Uniqueness is the database's: declare UNIQUE (COLLATE NOCASE for
+// Writing a name that is no attribute, a managed column, a read-only
+// reference or a column a statement does not take is ErrConfig: only the
+// configuration names attributes (DescribeNative lets serve find these in
+// the mapping before it serves). Uniqueness is the database's: declare UNIQUE (COLLATE NOCASE for
 // userName-like columns) and the backend reports ErrAlreadyExists.
 //
 // Each Create, Modify and Delete is atomic, with as few round trips as
