@@ -238,6 +238,24 @@ func (m *Mapping) CheckModify(doc scim.Doc, mods []backends.Modification) error 
 	return nil
 }
 
+// present reports whether a SCIM value is more than blank.
+func present(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case string:
+		return strings.TrimSpace(x) != ""
+	case []any:
+		for _, el := range x {
+			if present(el) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
 func hasValue(vals []string) bool {
 	for _, v := range vals {
 		if v != "" {
@@ -251,7 +269,7 @@ func hasValue(vals []string) bool {
 func (m *Mapping) missing(req *requirement, doc scim.Doc) error {
 	var labels []string
 	for _, a := range req.attrs {
-		if m.scimValue(a, doc) != nil {
+		if present(m.scimValue(a, doc)) {
 			// The client gave the value: the mapping made nothing of it.
 			return fmt.Errorf("%w: the mapping of %s gives no value for %s, which the store requires (%s)",
 				backends.ErrConfig, a.Label, req.native.Name, req.native.Required)

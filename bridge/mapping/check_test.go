@@ -145,6 +145,10 @@ attribute "title" { native = "title" }`, store())
 	if e, ok := scim.AsError(err); !ok || e.Status != 400 || !strings.Contains(e.Detail, `"name.familyName"`) || strings.Contains(e.Detail, "last") {
 		t.Fatalf("missing familyName: %v, want 400 naming name.familyName and not the column", err)
 	}
+	err = create(scim.Doc{"userName": "a", "name": map[string]any{"familyName": ""}})
+	if e, ok := scim.AsError(err); !ok || e.Status != 400 {
+		t.Fatalf("empty familyName: %v, want 400", err)
+	}
 	err = create(scim.Doc{"userName": "a", "name": map[string]any{"familyName": "-"}})
 	if !errors.Is(err, backends.ErrConfig) || !strings.Contains(err.Error(), "last") {
 		t.Fatalf("to_native gave nothing: %v, want ErrConfig naming the native attribute", err)
