@@ -44,6 +44,10 @@ var (
 	// ErrPermission: the directory refused the bridge's own account the operation (missing
 	// rights, or a secure connection it requires).
 	ErrPermission = errors.New("backend permission denied")
+	// ErrConfig: the configuration does not fit the store (the mapping names an attribute
+	// the store does not have, writes one the store sets itself, ...). No client request
+	// can avoid it: the bridge answers 500 and logs the message for the administrator.
+	ErrConfig = errors.New("configuration does not fit the store")
 )
 
 // Attrs holds native attribute values by attribute name. Names are compared
@@ -186,6 +190,58 @@ type Backend interface {
 // the bridge uses it for its readiness endpoint.
 type Pinger interface {
 	Ping(ctx context.Context) error
+}
+
+// Describer is implemented by backends that can say, once opened, which
+// native attributes the store has for a resource type. The bridge checks
+// every mapping against it before serving, so that a mapping naming a column
+// or attribute type the store lacks stops the start with the mapping's
+// file:line instead of failing every write of an identity provider.
+type Describer interface {
+	// DescribeNative returns what the store knows of resourceType's attributes. An
+	// error wrapping ErrUnsupported: the backend has no such resource type;
+	// ErrUnavailable: the store cannot tell now (down, or it keeps its schema
+	// from the bridge's account), and the bridge serves unchecked; ErrConfig:
+	// the backend's own configuration does not fit the store.
+	DescribeNative(ctx context.Context, resourceType string) (*Description, error)
+}
+
+// Description is what a store knows of one resource type's native
+// attributes.
+type Description struct {
+	// Where names the records for messages, in the plural: `the User rows
+	// of table "app_users"`, `the User entries (object classes inetOrgPerson)`.
+	Where string
+	// Attrs holds every attribute a record may have, by lower-case name.
+	// Names of one attribute (LDAP's mail and rfc822Mailbox, its OID) share
+	// one *NativeAttr.
+	Attrs map[string]*NativeAttr
+}
+
+// NativeAttr is one native attribute of a Description.
+type NativeAttr struct {
+	// Name is the store's spelling (an LDAP attribute type's first name).
+	Name string
+	// ID: the attribute holds the record id (a table's key, entryUUID); the
+	// store assigns it and no write may change it.
+	ID bool
+	// ReadOnly, when not "", says why a write of the attribute fails: the
+	// store sets it (a created_column, NO-USER-MODIFICATION), it is a read-only
+	// reference, no object class of new entries allows it, ...
+	ReadOnly string
+	// Required, when not "", says why a new record needs a value of it: an
+	// object class's MUST, a NOT NULL column without a default, the attribute
+	// that names new entries.
+	Required string
+}
+
+// Lookup returns the attribute name names (compared case-insensitively; an
+// LDAP attribute option, as in cn;lang-de, names its attribute), or nil.
+func (d *Description) Lookup(name string) *NativeAttr {
+	if i := strings.IndexByte(name, ';'); i >= 0 {
+		name = name[:i]
+	}
+	return d.Attrs[strings.ToLower(name)]
 }
 
 // Filter is a backend-neutral query tree over native attributes.

@@ -157,6 +157,9 @@ func (r *Resource) blindPatch(ctx context.Context, id string, ops []scim.PatchOp
 	for k, v := range attrs {
 		mods = append(mods, backends.Modification{Op: backends.ModReplace, Attr: k, Values: v})
 	}
+	if err := r.Mapping.CheckModify(sparse, mods); err != nil {
+		return nil, err
+	}
 	for name, d := range deltas {
 		lm, err := r.listMods(ctx, id, r.listNative(name), d)
 		if err != nil {

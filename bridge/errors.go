@@ -40,6 +40,9 @@ func ToSCIMError(err error) *scim.Error {
 			return scim.Errorf(fe.Code, "", "%s", fe.Message)
 		}
 	}
+	if e := configError(err); e != nil {
+		return e
+	}
 	var be *backendError
 	errors.As(err, &be)
 	var am *backends.AdminMessage

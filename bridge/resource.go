@@ -212,6 +212,9 @@ func (r *Resource) Create(ctx context.Context, raw map[string]any) (scim.Doc, er
 			attrs[a.Native] = ids
 		}
 	}
+	if err := r.Mapping.CheckCreate(doc, attrs); err != nil {
+		return nil, err
+	}
 	rec, err := r.Backend.Create(ctx, r.RT.Name, attrs)
 	if err != nil {
 		return nil, r.fromBackend(err, doc)
@@ -417,7 +420,7 @@ func (r *Resource) diff(cur, next scim.Doc) ([]backends.Modification, error) {
 			mods = append(mods, backends.Modification{Op: backends.ModReplace, Attr: k, Values: after[k]})
 		}
 	}
-	return mods, nil
+	return mods, r.Mapping.CheckModify(next, mods)
 }
 
 func equalValues(a, b []string) bool {

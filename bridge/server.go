@@ -191,6 +191,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	case e.Status == 503:
 		// The directory is down: one line per request, not an error of ours.
 		log.Warn("directory unavailable", "method", c.Method(), "path", c.Path(), "error", err)
+	case errors.Is(err, backends.ErrConfig):
+		log.Error("request failed: the configuration does not fit the directory; fix the mapping or the backend block",
+			"method", c.Method(), "path", c.Path(), "status", e.Status, "error", err)
 	case e.Status >= 500:
 		log.Error("request failed", "method", c.Method(), "path", c.Path(), "status", e.Status, "error", err)
 	case e.Withheld:

@@ -141,9 +141,11 @@ func TestDirectoryState(t *testing.T) {
 	if !errors.Is(err, backends.ErrInvalid) || !strings.Contains(err.Error(), "sn") {
 		t.Fatalf("missing sn: %v, want ErrInvalid naming sn", err)
 	}
+	// Only the mapping names attributes: one the directory does not define
+	// is the configuration's fault.
 	_, err = b.Create(ctx, "User", backends.Attrs{"uid": {"badattr"}, "cn": {"x"}, "sn": {"x"}, "noSuchAttr": {"x"}})
-	if !errors.Is(err, backends.ErrInvalid) {
-		t.Fatalf("unknown attribute: %v, want ErrInvalid", err)
+	if !errors.Is(err, backends.ErrConfig) {
+		t.Fatalf("unknown attribute: %v, want ErrConfig", err)
 	}
 	_, err = b.Create(ctx, "User", user("alice"))
 	if !errors.Is(err, backends.ErrAlreadyExists) {
@@ -803,8 +805,8 @@ func TestDisabledContainer(t *testing.T) {
 	_, err := b.Modify(ctx, "User", carol.ID, []backends.Modification{
 		{Op: backends.ModReplace, Attr: activeAttr, Values: []string{"TRUE"}},
 		{Op: backends.ModReplace, Attr: "noSuchAttribute", Values: []string{"x"}}}, nil)
-	if !errors.Is(err, backends.ErrInvalid) {
-		t.Fatalf("modify with an unknown attribute: %v", err)
+	if !errors.Is(err, backends.ErrConfig) {
+		t.Fatalf("modify with an unknown attribute: %v, want ErrConfig", err)
 	}
 	if srv.Entry(t, "uid=carol,"+disabled) == nil || srv.Entry(t, "uid=carol,"+ou.People) != nil {
 		t.Fatal("failed modify left the entry moved")

@@ -84,7 +84,12 @@
 // AttrError on the attribute the diagnostic names (the diagnostic itself
 // stays in the error, for the log: the bridge never shows it),
 // insufficientAccessRights ErrPermission (the DN is logged), an
-// unreachable or busy server ErrUnavailable. Filters the
+// unreachable or busy server ErrUnavailable. What only the configuration
+// can cause is ErrConfig: an attribute type the directory does not define
+// (undefinedAttributeType), one the entry's object classes do not allow or
+// object classes it refuses (objectClassViolation, other than a missing
+// MUST value), a write of the id attribute. DescribeNative lets serve find
+// these in the mapping before it serves. Filters the
 // directory cannot evaluate exactly (a case-sensitive substring on a
 // case-insensitive attribute, ordering without an ordering rule) are
 // widened for the directory and finished in memory, so Search answers

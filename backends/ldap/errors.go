@@ -31,7 +31,7 @@ func (b *Backend) mapErr(ctx context.Context, op, dn string, err error) error {
 		return nil
 	}
 	for _, s := range []error{backends.ErrNotFound, backends.ErrAlreadyExists, backends.ErrInvalid,
-		backends.ErrInvalidReference, backends.ErrUnsupported, backends.ErrUnavailable, backends.ErrPermission} {
+		backends.ErrInvalidReference, backends.ErrUnsupported, backends.ErrUnavailable, backends.ErrPermission, backends.ErrConfig} {
 		if errors.Is(err, s) {
 			return err // already mapped
 		}
@@ -49,6 +49,9 @@ func (b *Backend) mapErr(ctx context.Context, op, dn string, err error) error {
 	msg := le.Err.Error()
 	if msg == "" {
 		msg = goldap.LDAPResultCodeMap[le.ResultCode]
+	}
+	if cerr := configFault(op, le.ResultCode, msg); cerr != nil {
+		return cerr
 	}
 	switch le.ResultCode {
 	case goldap.LDAPResultEntryAlreadyExists:

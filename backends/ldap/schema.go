@@ -23,7 +23,24 @@ type attrType struct {
 	substr   string
 	syntax   string
 	single   bool
+	// noUserMod: NO-USER-MODIFICATION, only the directory writes it.
+	noUserMod bool
+	// operational: USAGE other than userApplications; object classes do
+	// not govern it.
+	operational bool
 }
+
+// objectClass is what the backend needs to know about one object class.
+type objectClass struct {
+	names     []string
+	sup       []string
+	must, may []string
+}
+
+// classes are the server's object classes by lower-case name and OID.
+type classes map[string]*objectClass
+
+func (cs classes) lookup(name string) *objectClass { return cs[strings.ToLower(name)] }
 
 // schema is the server's attribute types by lower-case name and OID.
 type schema map[string]*attrType
@@ -41,6 +58,7 @@ type caps struct {
 	controls   map[string]bool
 	extensions map[string]bool
 	schema     schema
+	classes    classes // nil when the server did not list them
 }
 
 func (b *Backend) loadCaps(ctx context.Context) (*caps, error) {
@@ -66,13 +84,16 @@ func (b *Backend) loadCaps(ctx context.Context) (*caps, error) {
 			return nil
 		}
 		res, err = conn.Search(goldap.NewSearchRequest(subschema, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 0, 0, false,
-			"(objectClass=subschema)", []string{"attributeTypes"}, nil))
+			"(objectClass=subschema)", []string{"attributeTypes", "objectClasses"}, nil))
 		if err != nil {
 			b.log.Warn("cannot read the ldap schema; filters are pushed down less precisely", "error", err)
 			return nil
 		}
 		if len(res.Entries) == 1 {
 			c.schema = parseSchema(res.Entries[0].GetEqualFoldAttributeValues("attributeTypes"))
+			if ocs := res.Entries[0].GetEqualFoldAttributeValues("objectClasses"); len(ocs) > 0 {
+				c.classes = parseClasses(ocs)
+			}
 		}
 		return nil
 	})
@@ -185,9 +206,61 @@ func parseAttrType(v string) (*attrType, string) {
 			at.syntax = syn
 		case "SINGLE-VALUE":
 			at.single = true
+		case "NO-USER-MODIFICATION":
+			at.noUserMod = true
+		case "USAGE":
+			at.operational = !strings.EqualFold(next(), "userApplications")
 		}
 	}
 	return at, oid
+}
+
+// parseClasses reads RFC 4512 ObjectClassDescriptions.
+func parseClasses(values []string) classes {
+	cs := classes{}
+	for _, v := range values {
+		toks := schemaTokens(v)
+		if len(toks) < 2 || toks[0] != "(" {
+			continue
+		}
+		oc := &objectClass{}
+		for i := 2; i < len(toks); i++ {
+			// list reads a name or a parenthesised "$"-separated list.
+			list := func() []string {
+				if i+1 >= len(toks) {
+					return nil
+				}
+				i++
+				if toks[i] != "(" {
+					return []string{toks[i]}
+				}
+				var out []string
+				for i+1 < len(toks) && toks[i+1] != ")" {
+					i++
+					if toks[i] != "$" {
+						out = append(out, toks[i])
+					}
+				}
+				i++
+				return out
+			}
+			switch strings.ToUpper(toks[i]) {
+			case "NAME":
+				oc.names = list()
+			case "SUP":
+				oc.sup = list()
+			case "MUST":
+				oc.must = list()
+			case "MAY":
+				oc.may = list()
+			}
+		}
+		cs[strings.ToLower(toks[1])] = oc
+		for _, n := range oc.names {
+			cs[strings.ToLower(n)] = oc
+		}
+	}
+	return cs
 }
 
 // Matching rule families, by how they treat case.

@@ -198,7 +198,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 		case strings.EqualFold(a, "objectClass"):
 			continue
 		case !validAttrName(a):
-			return backends.Record{}, fmt.Errorf("%w: %q is not an attribute name", backends.ErrInvalid, a)
+			return backends.Record{}, fmt.Errorf("%w: %q is not an attribute name", backends.ErrConfig, a)
 		case strings.EqualFold(a, b.cfg.IDAttribute):
 			continue // assigned by the directory
 		case r.isPassword(a):
@@ -312,7 +312,7 @@ func (b *Backend) planModify(ctx context.Context, r *resource, mods []backends.M
 	pl := &plan{touched: map[string]bool{}}
 	for _, m := range mods {
 		if !validAttrName(m.Attr) {
-			return nil, fmt.Errorf("%w: %q is not an attribute name", backends.ErrInvalid, m.Attr)
+			return nil, fmt.Errorf("%w: %q is not an attribute name", backends.ErrConfig, m.Attr)
 		}
 		if m.Op != backends.ModAdd && m.Op != backends.ModDelete && m.Op != backends.ModReplace {
 			return nil, fmt.Errorf("%w: modification %v", backends.ErrInvalid, m.Op)
@@ -320,7 +320,7 @@ func (b *Backend) planModify(ctx context.Context, r *resource, mods []backends.M
 		vals := nonEmpty(m.Values)
 		switch {
 		case strings.EqualFold(m.Attr, b.cfg.IDAttribute):
-			return nil, fmt.Errorf("%w: %s is assigned by the directory", backends.ErrInvalid, m.Attr)
+			return nil, fmt.Errorf("%w: %s is assigned by the directory", backends.ErrConfig, m.Attr)
 		case r.isPassword(m.Attr):
 			if m.Op != backends.ModDelete && len(vals) > 0 {
 				pw := vals[0]

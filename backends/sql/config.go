@@ -118,10 +118,11 @@ type ResourceConfig struct {
 	// :first_name)" returns_id = true }`. Its parameters are the record's
 	// column values (NULL for attributes not given); with id_generation =
 	// "uuid" also :id, the id the backend made. A value given for a column
-	// that is not a parameter is refused (ErrInvalid). The new record's id
-	// is the first column of the first row the statement returns
-	// (returns_id), or is looked up by a column after it ran (find_by), or
-	// is the :id passed in (id_generation = "uuid"). See StatementConfig.
+	// that is not a parameter is refused (ErrConfig: the mapping writes
+	// it). The new record's id is the first column of the first row the
+	// statement returns (returns_id), or is looked up by a column after it
+	// ran (find_by), or is the :id passed in (id_generation = "uuid"). See
+	// StatementConfig.
 	// Default: the backend's INSERT.
 	Create *StatementConfig `hcl:"create,block"`
 	// Update, if set, is the statement that changes a record's columns
@@ -130,7 +131,7 @@ type ResourceConfig struct {
 	// column it names (the current value for the columns not changed;
 	// NULL for empty ones; modified_column the current time and
 	// version_column the current value plus one). Changing a column it
-	// does not name is refused (ErrInvalid). Reference and multi_value
+	// does not name is refused (ErrConfig). Reference and multi_value
 	// changes do not call it, and with an update statement the backend
 	// writes nothing to the row itself (so a membership change leaves
 	// modified_column and version_column alone). Default: the backend's

@@ -223,10 +223,10 @@ func TestErrors(t *testing.T) {
 			_, err := b.Create(ctx, backends.User, backends.Attrs{"login": {"x", "y"}})
 			return err
 		}(), backends.ErrInvalid},
-		{"unknown attribute", func() error {
+		{"unknown attribute (only the mapping names attributes)", func() error {
 			_, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "nope", Values: []string{"x"}}}, nil)
 			return err
-		}(), backends.ErrInvalid},
+		}(), backends.ErrConfig},
 		{"unknown resource type", func() error {
 			_, err := b.Get(ctx, "Device", "1", nil)
 			return err

@@ -32,6 +32,8 @@ type resource struct {
 	version *column
 	softDel *softDelete
 	stmts   *resourceStatements // create, update, delete blocks; nil: none
+	// tableCols are all columns of the table, attributes or not (DescribeNative).
+	tableCols []columnInfo
 	// refsOn are the references, of any resource, that hold something of
 	// r's records (r owns them or is their target), in configuration
 	// order: what deleting a record must clean up.
@@ -170,7 +172,7 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 			fail(rc.TableRange, "resource %q: table %q does not exist", rc.Type, rc.Table)
 			continue
 		}
-		r := &resource{name: rc.Type, table: tableName, idGen: rc.IDGeneration}
+		r := &resource{name: rc.Type, table: tableName, idGen: rc.IDGeneration, tableCols: cols}
 		if r.idGen == "" {
 			r.idGen = idGenDatabase
 		}

@@ -126,8 +126,8 @@ func TestServerVersionColumn(t *testing.T) {
 			if err := db.QueryRow("SELECT row_version FROM app_users").Scan(&v); err != nil || v != 3 {
 				t.Fatalf("row_version = %d (%v), want 3", v, err)
 			}
-			if err := modify(ctx, b, backends.User, u.ID, backends.Modification{Op: backends.ModReplace, Attr: "row_version", Values: []string{"1"}}); !errors.Is(err, backends.ErrInvalid) {
-				t.Errorf("writing the version column: %v, want ErrInvalid", err)
+			if err := modify(ctx, b, backends.User, u.ID, backends.Modification{Op: backends.ModReplace, Attr: "row_version", Values: []string{"1"}}); !errors.Is(err, backends.ErrConfig) {
+				t.Errorf("writing the version column: %v, want ErrConfig", err)
 			}
 		})
 	}
@@ -217,8 +217,8 @@ func TestServerInjection(t *testing.T) {
 				if _, err := b.Search(ctx, backends.Group, backends.Query{Filter: backends.Compare{Attr: "members", Op: backends.Eq, Value: v}}); err != nil {
 					t.Errorf("Search members eq %q: %v", v, err)
 				}
-				if _, err := b.Create(ctx, backends.User, backends.Attrs{"login": {"z"}, v: {"y"}}); !errors.Is(err, backends.ErrInvalid) {
-					t.Errorf("Create with attribute name %q: %v, want ErrInvalid", v, err)
+				if _, err := b.Create(ctx, backends.User, backends.Attrs{"login": {"z"}, v: {"y"}}); !errors.Is(err, backends.ErrConfig) {
+					t.Errorf("Create with attribute name %q: %v, want ErrConfig", v, err)
 				}
 				if _, err := b.Search(ctx, backends.User, backends.Query{Filter: backends.Compare{Attr: "employee_no", Op: backends.Gt, Value: v, Kind: backends.KindNumber}}); !errors.Is(err, backends.ErrInvalid) {
 					t.Errorf("number filter with %q: %v, want ErrInvalid", v, err)

@@ -215,7 +215,10 @@
 // reference names. Columns are single-valued: a ModAdd on a column that has
 // a value replaces it (as a SCIM "add" on a single-valued attribute does),
 // more than one value is ErrInvalid. Text values must not contain NUL.
-// Uniqueness is the database's: declare UNIQUE (COLLATE NOCASE for
+// Writing a name that is no attribute, a managed column, a read-only
+// reference or a column a statement does not take is ErrConfig: only the
+// configuration names attributes (DescribeNative lets serve find these in
+// the mapping before it serves). Uniqueness is the database's: declare UNIQUE (COLLATE NOCASE for
 // userName-like columns) and the backend reports ErrAlreadyExists.
 //
 // Each Create, Modify and Delete is atomic, with as few round trips as
@@ -530,7 +533,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 		switch {
 		case col != nil:
 			if col.managed {
-				return backends.Record{}, invalidf("%s.%s is set by the backend", resourceType, name)
+				return backends.Record{}, configf("%s.%s is set by the backend", resourceType, name)
 			}
 			if len(vals) > 1 {
 				return backends.Record{}, invalidf("%s.%s is single-valued, got %d values", resourceType, name, len(vals))
@@ -543,7 +546,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 			}
 		case ref != nil:
 			if ref.readOnly && len(vals) > 0 {
-				return backends.Record{}, invalidf("%s.%s is read-only", resourceType, name)
+				return backends.Record{}, configf("%s.%s is read-only", resourceType, name)
 			}
 			if ref.layout == layoutValues {
 				if err := b.checkValues(ref, vals); err != nil {
@@ -552,7 +555,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 			}
 			refVals[ref] = append(refVals[ref], vals...)
 		default:
-			return backends.Record{}, invalidf("%s has no attribute %q", resourceType, name)
+			return backends.Record{}, configf("%s has no attribute %q", resourceType, name)
 		}
 	}
 	now := time.Now()
@@ -806,7 +809,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		switch {
 		case col != nil:
 			if col.managed {
-				return backends.Record{}, invalidf("%s.%s is set by the backend", resourceType, m.Attr)
+				return backends.Record{}, configf("%s.%s is set by the backend", resourceType, m.Attr)
 			}
 			for _, v := range m.Values {
 				if err := b.checkColumn(r, col, m.Attr, v); err != nil {
@@ -819,7 +822,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 			colMods = append(colMods, m)
 		case ref != nil:
 			if ref.readOnly {
-				return backends.Record{}, invalidf("%s.%s is read-only", resourceType, m.Attr)
+				return backends.Record{}, configf("%s.%s is read-only", resourceType, m.Attr)
 			}
 			if ref.layout == layoutValues {
 				if err := b.checkValues(ref, m.Values); err != nil {
@@ -828,7 +831,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 			}
 			refMods = true
 		default:
-			return backends.Record{}, invalidf("%s has no attribute %q", resourceType, m.Attr)
+			return backends.Record{}, configf("%s has no attribute %q", resourceType, m.Attr)
 		}
 		switch m.Op {
 		case backends.ModAdd, backends.ModDelete, backends.ModReplace:
@@ -1258,7 +1261,7 @@ func notFound(resourceType, id string) error {
 // carry a sentinel pass through.
 func (b *Backend) wrap(ctx context.Context, r *resource, op string, err error) error {
 	for _, s := range []error{backends.ErrNotFound, backends.ErrAlreadyExists, backends.ErrInvalid,
-		backends.ErrInvalidReference, backends.ErrUnsupported, backends.ErrUnavailable, backends.ErrPermission} {
+		backends.ErrInvalidReference, backends.ErrUnsupported, backends.ErrUnavailable, backends.ErrPermission, backends.ErrConfig} {
 		if errors.Is(err, s) {
 			return err
 		}

@@ -445,7 +445,7 @@ func (b *Backend) createByStatement(ctx context.Context, r *resource, colVals ma
 	st := r.stmts.create
 	for _, c := range r.columns {
 		if _, ok := colVals[c]; ok && !c.managed && !st.cols[c] {
-			return backends.Record{}, invalidf("%s.%s cannot be set on create: the create statement has no parameter :%s", r.name, c.attr, c.attr)
+			return backends.Record{}, configf("%s.%s cannot be set on create: the create statement has no parameter :%s", r.name, c.attr, c.attr)
 		}
 	}
 	var newKey any
@@ -626,7 +626,7 @@ func (b *Backend) updateByStatement(ctx context.Context, tx *dbsql.Tx, r *resour
 	}
 	for _, c := range r.columns {
 		if v, ok := next[c]; ok && !st.cols[c] && !sameValue(v, cur[c]) {
-			return invalidf("%s.%s cannot be changed: the update statement has no parameter :%s", r.name, c.attr, c.attr)
+			return configf("%s.%s cannot be changed: the update statement has no parameter :%s", r.name, c.attr, c.attr)
 		}
 	}
 	now := time.Now()

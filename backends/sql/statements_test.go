@@ -314,8 +314,9 @@ func TestStatementsSQLite(t *testing.T) {
 }
 
 // TestStatementsColumnsNotTaken: a value for a column that the statement
-// does not take is refused, not dropped; setting a column to the value it
-// has is not a change.
+// does not take is refused as the configuration's fault (the mapping
+// writes it), not dropped; setting a column to the value it has is not a
+// change.
 func TestStatementsColumnsNotTaken(t *testing.T) {
 	src := strings.NewReplacer(
 		"first_name = :first_name, ", "",
@@ -324,16 +325,16 @@ func TestStatementsColumnsNotTaken(t *testing.T) {
 	b, _ := open(t, src, stmtSQLiteSchema)
 	ctx := withTimeout(t)
 	_, err := b.Create(ctx, backends.User, backends.Attrs{"login": {"carol"}, "first_name": {"Carol"}})
-	if !errors.Is(err, backends.ErrInvalid) || !strings.Contains(err.Error(), ":first_name") {
-		t.Fatalf("create with a column the statement does not take: %v, want ErrInvalid naming :first_name", err)
+	if !errors.Is(err, backends.ErrConfig) || !strings.Contains(err.Error(), ":first_name") {
+		t.Fatalf("create with a column the statement does not take: %v, want ErrConfig naming :first_name", err)
 	}
 	u, err := b.Create(ctx, backends.User, backends.Attrs{"login": {"carol"}, "last_name": {"C"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = b.Modify(ctx, backends.User, u.ID, []backends.Modification{{Op: backends.ModReplace, Attr: "first_name", Values: []string{"Carol"}}}, nil)
-	if !errors.Is(err, backends.ErrInvalid) {
-		t.Fatalf("modify of a column the statement does not take: %v, want ErrInvalid", err)
+	if !errors.Is(err, backends.ErrConfig) {
+		t.Fatalf("modify of a column the statement does not take: %v, want ErrConfig", err)
 	}
 	rec, err := b.Modify(ctx, backends.User, u.ID, []backends.Modification{
 		{Op: backends.ModDelete, Attr: "first_name"}, // already empty

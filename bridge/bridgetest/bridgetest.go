@@ -85,39 +85,51 @@ func EditFile(t testing.TB, path string, edits ...[2]string) string {
 }
 
 // Start writes configText to a temporary file, loads it with the given
-// backend types, opens the backends and serves on 127.0.0.1. The server
-// and the backends stop when the test ends.
+// backend types, opens the backends, checks the mappings against them as
+// serve does (config.CheckBackends; an error fails the test) and serves on
+// 127.0.0.1. The server and the backends stop when the test ends.
 func Start(t testing.TB, configText string, types map[string]config.BackendType) *Server {
 	t.Helper()
-	return start(t, configText, types, hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Warn, Output: testWriter{t}}))
+	return StartWith(t, configText, types, Options{})
+}
+
+// Options change what StartWith does.
+type Options struct {
+	// Unchecked serves without checking the mappings against the stores,
+	// as serve does when a directory cannot describe itself at start.
+	Unchecked bool
+	// Log, when set, receives the server's log (warnings and errors) as
+	// well as the test's log.
+	Log io.Writer
+	// InfoJSON logs from level info on, as JSON lines (one object per
+	// line), for tests of what is logged.
+	InfoJSON bool
 }
 
 // StartLogged is Start with the server's log at level info written to
-// logs as JSON lines (one object per line), for tests of what is logged.
+// logs as JSON lines.
 func StartLogged(t testing.TB, configText string, types map[string]config.BackendType, logs io.Writer) *Server {
 	t.Helper()
-	return start(t, configText, types, hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Info, JSONFormat: true,
-		Output: io.MultiWriter(logs, testWriter{t})}))
+	return StartWith(t, configText, types, Options{Log: logs, InfoJSON: true})
 }
 
-func start(t testing.TB, configText string, types map[string]config.BackendType, log hclog.Logger) *Server {
+// StartWith is Start with options.
+func StartWith(t testing.TB, configText string, types map[string]config.BackendType, opts Options) *Server {
 	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "scimbridge.hcl")
-	if err := os.WriteFile(path, []byte(configText), 0o600); err != nil {
-		t.Fatal(err)
+	var out io.Writer = testWriter{t}
+	if opts.Log != nil {
+		out = io.MultiWriter(out, opts.Log)
 	}
-	cfg, diags := config.Load(path, types, map[string]any{"listen": "127.0.0.1:0"})
-	if diags.HasErrors() {
-		t.Fatalf("config: %s", diags.Error())
+	lo := &hclog.LoggerOptions{Name: "test", Level: hclog.Warn, Output: out}
+	if opts.InfoJSON {
+		lo.Level, lo.JSONFormat = hclog.Info, true
 	}
-	opened := map[string]backends.Backend{}
-	for name, b := range cfg.Backends {
-		be, err := types[b.Type].Open(context.Background(), b.Config, log)
-		if err != nil {
-			t.Fatalf("open backend %s: %v", name, err)
+	log := hclog.New(lo)
+	cfg, opened := open(t, configText, types, log)
+	if !opts.Unchecked {
+		if diags := config.CheckBackends(context.Background(), cfg, opened); diags.HasErrors() {
+			t.Fatalf("the configuration does not fit the stores: %s", diags.Error())
 		}
-		opened[name] = be
 	}
 	srv, err := bridge.New(cfg, opened, log)
 	if err != nil {
@@ -130,11 +142,46 @@ func start(t testing.TB, configText string, types map[string]config.BackendType,
 	go func() { _ = srv.App.Listener(ln) }()
 	t.Cleanup(func() {
 		_ = srv.App.ShutdownWithTimeout(5 * time.Second)
+	})
+	return &Server{URL: "http://" + ln.Addr().String(), Bridge: srv, Config: cfg, Backends: opened}
+}
+
+// Check loads configText, opens its backends (closed when the test ends)
+// and returns what checking the mappings against them finds, as serve
+// would print it before refusing to start.
+func Check(t testing.TB, configText string, types map[string]config.BackendType) hcl.Diagnostics {
+	t.Helper()
+	cfg, opened := open(t, configText, types, hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Warn, Output: testWriter{t}}))
+	return config.CheckBackends(context.Background(), cfg, opened)
+}
+
+// open writes configText to a temporary file, loads it and opens its
+// backends, which close when the test ends.
+func open(t testing.TB, configText string, types map[string]config.BackendType, log hclog.Logger) (*config.Config, map[string]backends.Backend) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "scimbridge.hcl")
+	if err := os.WriteFile(path, []byte(configText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := config.Load(path, types, map[string]any{"listen": "127.0.0.1:0"})
+	if diags.HasErrors() {
+		t.Fatalf("config: %s", diags.Error())
+	}
+	opened := map[string]backends.Backend{}
+	t.Cleanup(func() {
 		for _, b := range opened {
 			_ = b.Close()
 		}
 	})
-	return &Server{URL: "http://" + ln.Addr().String(), Bridge: srv, Config: cfg, Backends: opened}
+	for name, b := range cfg.Backends {
+		be, err := types[b.Type].Open(context.Background(), b.Config, log)
+		if err != nil {
+			t.Fatalf("open backend %s: %v", name, err)
+		}
+		opened[name] = be
+	}
+	return cfg, opened
 }
 
 type testWriter struct{ t testing.TB }

@@ -535,11 +535,13 @@ func decodeEndpoint(eb endpointBlock, ectx *hcl.EvalContext, userExts, groupExts
 			rt := &scim.ResourceType{Name: "User", Endpoint: "/Users", Description: "User Account", Schema: scim.CoreUser(), Extensions: userExts}
 			m, d := mapping.Decode(mb.Body, rt)
 			diags = append(diags, d...)
+			m.Range = mb.DefRange
 			ep.Users = m
 		case backends.Group:
 			rt := &scim.ResourceType{Name: "Group", Endpoint: "/Groups", Description: "Group", Schema: scim.CoreGroup(), Extensions: groupExts}
 			m, d := mapping.Decode(mb.Body, rt)
 			diags = append(diags, d...)
+			m.Range = mb.DefRange
 			ep.Groups = m
 		default:
 			diags = append(diags, errAt(mb.DefRange, "Unknown resource type", fmt.Sprintf("mapping must be for %q or %q, not %q.", backends.User, backends.Group, mb.Resource)))

@@ -119,11 +119,16 @@ type Mapping struct {
 	// Lists maps SCIM list attributes handled incrementally (members) to
 	// their Collection mapping.
 	Lists map[string]*Attr
+	// Range is the mapping block's, for diagnostics about the mapping as a
+	// whole; set by the configuration loader.
+	Range hcl.Range
 	funcs map[string]bool
 	// defaults are the attributes with a default, in declaration order.
 	defaults []*Attr
 	// nativeAttrs[0] without list attributes, [1] with them.
 	nativeAttrs [2][]string
+	// required lists what the store needs of new records (see Check).
+	required []*requirement
 }
 
 var attrSchema = &hcl.BodySchema{

@@ -103,6 +103,16 @@ func cmdServe(args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer closeAll(opened)
+	// The mappings against what the stores have: a typo in a native name
+	// stops here, with its file:line, not on every write of the IdP.
+	ctx, cancel = context.WithTimeout(context.Background(), 60*time.Second)
+	diags := config.CheckBackends(ctx, cfg, opened)
+	cancel()
+	printDiagnostics(stderr, cfg.Files, diags)
+	if diags.HasErrors() {
+		log.Error("the configuration does not fit the directory; not serving (see the problems above)")
+		return 1
+	}
 	srv, err := bridge.New(cfg, opened, log)
 	if err != nil {
 		log.Error("cannot start", "error", err)

@@ -1,0 +1,165 @@
+package ldap_test
+
+// Issue #10 item 4 on slapd: a mapping that names what the subschema does
+// not have, or leaves a MUST attribute unwritten, stops serve with the
+// mapping's file:line; at run time an error of the configuration is a 500
+// with the reason in the log, and a MUST value the client left out is a
+// 400 naming the SCIM attribute.
+
+import (
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/scimbridge/scimbridge/backends/kinds"
+	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
+	"github.com/scimbridge/scimbridge/bridge/bridgetest"
+)
+
+const openLDAPExample = "../../examples/openldap.hcl"
+
+// exampleEnv sets the example's variables for a fresh OU.
+func exampleEnv(t *testing.T) {
+	srv := ldaptest.Shared(t)
+	for k, v := range srv.ExampleEnv(srv.NewOU(t)) {
+		t.Setenv(k, v)
+	}
+	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
+}
+
+func lineOf(text, s string) int {
+	i := strings.Index(text, s)
+	if i < 0 {
+		return -1
+	}
+	return strings.Count(text[:i], "\n") + 1
+}
+
+func TestMappingCheckAtStartOpenLDAP(t *testing.T) {
+	exampleEnv(t)
+	text := bridgetest.EditFile(t, openLDAPExample,
+		[2]string{`attribute "name.givenName"  { native = "givenName" }`, `attribute "name.givenName"  { native = "givenNmae" }`},
+		[2]string{`computed "cn" {`, `computed "description" {`},
+		[2]string{`{ native = "title" }`, `{ native = "loginShell" }`},
+		[2]string{`{ native = "preferredLanguage" }`, `{ native = "entryUUID" }`},
+	)
+	diags := bridgetest.Check(t, text, kinds.Types())
+	got := map[string]*hcl.Diagnostic{}
+	for _, d := range diags {
+		got[d.Summary] = d
+	}
+	for _, want := range []struct{ summary, at, detail string }{
+		{"Native attribute not in the store", `native = "givenNmae"`, `Did you mean "givenName"?`},
+		{"Mapping writes a read-only native attribute", `native = "loginShell"`, "no object class of new entries (inetOrgPerson) allows it"},
+		{"Mapping writes the id", `native = "entryUUID"`, "SCIM id"},
+		{"Required native attribute not mapped", `  mapping "User" {`, `"cn" (a MUST attribute of object class person)`},
+	} {
+		d := got[want.summary]
+		switch {
+		case d == nil:
+			t.Errorf("no %q in %v", want.summary, diags)
+		case d.Severity != hcl.DiagError || d.Subject == nil || d.Subject.Start.Line != lineOf(text, want.at):
+			t.Errorf("%q at %v, want an error at line %d", want.summary, d.Subject, lineOf(text, want.at))
+		case !strings.Contains(d.Detail, want.detail):
+			t.Errorf("%q: detail %q lacks %q", want.summary, d.Detail, want.detail)
+		}
+	}
+	if len(diags) != 4 {
+		t.Errorf("want 4 problems, got %v", diags)
+	}
+}
+
+func TestMappingErrorsBlameTheRightPartyOpenLDAP(t *testing.T) {
+	exampleEnv(t)
+	c := bridgetest.NewClient(t, bridgetest.Start(t, bridgetest.EditFile(t, openLDAPExample), kinds.Types()).URL+"/scim/v2")
+	user := func(name string, family any) map[string]any {
+		n := map[string]any{"givenName": "Ada"}
+		if family != nil {
+			n["familyName"] = family
+		}
+		return map[string]any{"schemas": []string{coreUser}, "userName": name, "name": n, "title": "Countess"}
+	}
+	// sn is MUST of person, mapped from the optional name.familyName.
+	r := c.Do("POST", "/Users", user("ada", nil))
+	if d := str(r, "detail"); r.Status != 400 || str(r, "scimType") != "invalidValue" || !strings.Contains(d, `"name.familyName"`) || strings.Contains(d, "sn") {
+		t.Fatalf("create without familyName: %d %s, want 400 naming name.familyName, not sn", r.Status, r.Body)
+	}
+	id := str(c.Must(201, "POST", "/Users", user("ada", "Lovelace")), "id")
+	r = c.Do("PATCH", "/Users/"+id, map[string]any{"schemas": []string{patchOp},
+		"Operations": []any{map[string]any{"op": "remove", "path": "name.familyName"}}})
+	if r.Status != 400 || !strings.Contains(str(r, "detail"), `"name.familyName"`) {
+		t.Fatalf("removing familyName: %d %s, want 400 naming it", r.Status, r.Body)
+	}
+
+	// Served unchecked (a directory that could not be described at
+	// start), a mapping naming an undefined attribute type, or one no
+	// class of the entries allows, fails every write: 500, reason logged.
+	for _, native := range []string{"titel", "loginShell"} {
+		t.Run(native, func(t *testing.T) {
+			var log syncBuffer
+			text := bridgetest.EditFile(t, openLDAPExample, [2]string{`{ native = "title" }`, `{ native = "` + native + `" }`})
+			srv := bridgetest.StartWith(t, text, kinds.Types(), bridgetest.Options{Unchecked: true, Log: &log})
+			c := bridgetest.NewClient(t, srv.URL+"/scim/v2")
+			c.Headers = map[string]string{"X-Request-Id": "cfgcheck-" + native}
+			r := c.Do("POST", "/Users", user("grace-"+native, "Hopper"))
+			if r.Status != 500 || !strings.Contains(str(r, "detail"), "mapping does not fit the directory") || strings.Contains(string(r.Body), native) {
+				t.Fatalf("write through a mapping the directory refuses: %d %s, want 500 without the native name", r.Status, r.Body)
+			}
+			if l := log.String(); !strings.Contains(l, native) || !strings.Contains(l, "cfgcheck-"+native) || !strings.Contains(l, "configuration does not fit") {
+				t.Fatalf("the log does not tell the administrator (reason, request id):\n%s", l)
+			}
+		})
+	}
+}
+
+// syncBuffer is a log sink the server writes to while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A directory that is down at start cannot be described: serve warns and
+// serves the mappings unchecked (as it served before the check existed),
+// without waiting long.
+func TestMappingCheckDirectoryDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "ldap://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	t.Setenv("LDAP_URL", url)
+	t.Setenv("LDAP_BIND_DN", ldaptest.AdminDN)
+	t.Setenv("LDAP_BIND_PASSWORD", ldaptest.AdminPassword)
+	t.Setenv("LDAP_BASE_DN", ldaptest.BaseDN)
+	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
+	start := time.Now()
+	diags := bridgetest.Check(t, bridgetest.EditFile(t, openLDAPExample), kinds.Types())
+	if diags.HasErrors() || len(diags) != 2 {
+		t.Fatalf("want two warnings (User, Group), got %v", diags)
+	}
+	for _, d := range diags {
+		if d.Summary != "Mapping not checked against the store" || !strings.Contains(d.Detail, "served unchecked") {
+			t.Errorf("warning %q: %s", d.Summary, d.Detail)
+		}
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("the check took %v with the directory down", took)
+	}
+}
