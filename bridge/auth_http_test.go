@@ -1,7 +1,6 @@
 package bridge_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -24,28 +22,10 @@ import (
 	"github.com/scimbridge/scimbridge/bridge/config"
 )
 
-// syncBuffer is a log destination that handlers write to concurrently.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startLogged builds a server for configText over a fresh in-memory
 // backend, logging at info into the returned buffer; requests go through
 // App.Test (client address 0.0.0.0).
-func startLogged(t *testing.T, configText string) (*bridge.Server, *syncBuffer) {
+func startLogged(t *testing.T, configText string) (*bridge.Server, *bridgetest.LogBuffer) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "scimbridge.hcl")
 	if err := os.WriteFile(path, []byte(configText), 0o600); err != nil {
@@ -56,7 +36,7 @@ func startLogged(t *testing.T, configText string) (*bridge.Server, *syncBuffer) 
 	if diags.HasErrors() {
 		t.Fatalf("config: %s", diags.Error())
 	}
-	logs := &syncBuffer{}
+	logs := &bridgetest.LogBuffer{}
 	log := hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Info, Output: logs})
 	opened := map[string]backends.Backend{}
 	for name, b := range cfg.Backends {

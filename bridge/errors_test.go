@@ -1,13 +1,10 @@
 package bridge_test
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/scimbridge/scimbridge/backends/kinds"
@@ -56,34 +53,8 @@ func wantRefusal(t *testing.T, what string, r *bridgetest.Response, status int, 
 	}
 }
 
-// lockedBuffer collects log lines written by the server's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
 // line returns the first JSON log line with the given request id.
-func (b *lockedBuffer) line(rid string) map[string]any {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	sc := bufio.NewScanner(bytes.NewReader(b.buf.Bytes()))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if json.Unmarshal(sc.Bytes(), &m) == nil && m["request_id"] == rid {
-			return m
-		}
-	}
-	return nil
-}
-
-func startExampleLogged(t *testing.T, logs *lockedBuffer) *bridgetest.Client {
+func startExampleLogged(t *testing.T, logs *bridgetest.LogBuffer) *bridgetest.Client {
 	t.Helper()
 	src, err := os.ReadFile("../config.example.hcl")
 	if err != nil {
@@ -100,7 +71,7 @@ func startExampleLogged(t *testing.T, logs *lockedBuffer) *bridgetest.Client {
 // and column; the native message is logged with the request id the body
 // ends with.
 func TestConflictsSpeakSCIM(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &bridgetest.LogBuffer{}
 	c := startExampleLogged(t, logs)
 	u := c.Must(201, "POST", "/Users", map[string]any{"userName": "jane@example.com"})
 	other := c.Must(201, "POST", "/Users", map[string]any{"userName": "john@example.com"})
@@ -129,7 +100,7 @@ func TestConflictsSpeakSCIM(t *testing.T) {
 			status, scimType, native = 400, "invalidValue", "NOT NULL constraint failed: acct_users.acct_status"
 		}
 		wantRefusal(t, tc.what, r, status, scimType, tc.want)
-		line := logs.line(r.Header.Get("X-Request-Id"))
+		line := logs.Line(r.Header.Get("X-Request-Id"))
 		if line == nil {
 			t.Errorf("%s: no log line with request id %s", tc.what, r.Header.Get("X-Request-Id"))
 			continue
@@ -165,7 +136,7 @@ func TestConflictsSpeakSCIMMemory(t *testing.T) {
 // is the client's 400 naming password, without the configuration's file
 // and line (which are logged) and without the password.
 func TestPasswordTooLongForBcrypt(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &bridgetest.LogBuffer{}
 	c := startExampleLogged(t, logs)
 	pw := strings.Repeat("p", 73)
 	r := c.Do("POST", "/Users", map[string]any{"userName": "long.pw", "password": pw})
@@ -173,7 +144,7 @@ func TestPasswordTooLongForBcrypt(t *testing.T) {
 	if bytes.Contains(r.Body, []byte(pw)) || bytes.Contains(r.Body, []byte("config")) {
 		t.Errorf("the body shows the password or the configuration: %s", r.Body)
 	}
-	line := logs.line(r.Header.Get("X-Request-Id"))
+	line := logs.Line(r.Header.Get("X-Request-Id"))
 	if cause, _ := line["cause"].(string); !strings.Contains(cause, "scimbridge.hcl:") || strings.Contains(cause, pw) {
 		t.Errorf("the log line should name the file and line, not the password: %v", line)
 	}

@@ -8,7 +8,6 @@ package examples_test
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
@@ -89,7 +88,7 @@ func TestDS389MappingErrorsBlameTheRightParty(t *testing.T) {
 	// allows: either way the mapping's fault.
 	for _, native := range []string{"titel", "loginShell"} {
 		t.Run(native, func(t *testing.T) {
-			var log syncBuffer
+			var log bridgetest.LogBuffer
 			text := bridgetest.EditFile(t, "389ds.hcl", [2]string{`{ native = "title" }`, `{ native = "` + native + `" }`})
 			srv := bridgetest.StartWith(t, text, kinds.Types(), bridgetest.Options{Unchecked: true, Log: &log})
 			c := bridgetest.NewClient(t, srv.URL+"/scim/v2")
@@ -103,22 +102,4 @@ func TestDS389MappingErrorsBlameTheRightParty(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuffer is a log sink the server writes to while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

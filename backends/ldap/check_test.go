@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -102,7 +101,7 @@ func TestMappingErrorsBlameTheRightPartyOpenLDAP(t *testing.T) {
 	// class of the entries allows, fails every write: 500, reason logged.
 	for _, native := range []string{"titel", "loginShell"} {
 		t.Run(native, func(t *testing.T) {
-			var log syncBuffer
+			var log bridgetest.LogBuffer
 			text := bridgetest.EditFile(t, openLDAPExample, [2]string{`{ native = "title" }`, `{ native = "` + native + `" }`})
 			srv := bridgetest.StartWith(t, text, kinds.Types(), bridgetest.Options{Unchecked: true, Log: &log})
 			c := bridgetest.NewClient(t, srv.URL+"/scim/v2")
@@ -116,24 +115,6 @@ func TestMappingErrorsBlameTheRightPartyOpenLDAP(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuffer is a log sink the server writes to while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // A directory that is down at start cannot be described: serve warns and

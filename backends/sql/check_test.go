@@ -249,7 +249,7 @@ func TestMappingErrorsBlameTheRightParty(t *testing.T) {
 
 			// Served unchecked (as when a store cannot describe itself at
 			// start), a typo fails every write: the configuration's fault.
-			var log syncBuffer
+			var log bridgetest.LogBuffer
 			bad := strings.Replace(goodMapping, `native = "first_name"`, `native = "frist_name"`, 1)
 			srv2 := bridgetest.StartWith(t, withSQLiteSchema(st.name, st.config(bad)), kinds.Types(), bridgetest.Options{Unchecked: true, Log: &log})
 			c2 := bridgetest.NewClient(t, srv2.URL+"/scim/v2")
@@ -325,24 +325,6 @@ backend "sql" "x" {
 	if _, err := b.DescribeNative(context.Background(), "Device"); err == nil {
 		t.Error("no such resource type: no error")
 	}
-}
-
-// syncBuffer is a log sink the server writes to while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestDescribeNativeStatements: a column the create or update statement
