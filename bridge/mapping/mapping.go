@@ -73,6 +73,9 @@ type Attr struct {
 	// toNativeUsesResource: the to_native expression reads `resource`,
 	// which is costly to build; most expressions only read `value`.
 	toNativeUsesResource bool
+	// toNativeUsesRecord: the to_native expression reads `record`, the
+	// stored native record, which a write must read first (record.go).
+	toNativeUsesRecord bool
 	// fromNativeUsesRecord: the from_native expression reads `record`.
 	fromNativeUsesRecord bool
 	// Results of expressions that read only their value; nil for others.
@@ -308,8 +311,9 @@ func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
 	if attr, ok := content.Attributes["to_native"]; ok {
 		a.ToNative = attr.Expr
 		a.toNativeUsesResource = usesVariable(attr.Expr, "resource")
+		a.toNativeUsesRecord = usesVariable(attr.Expr, "record")
 		a.toMemo = memoFor(attr.Expr, "value")
-		diags = append(diags, m.checkExpr(attr.Expr, "to_native", map[string]bool{"value": true, "resource": true})...)
+		diags = append(diags, m.checkExpr(attr.Expr, "to_native", map[string]bool{"value": true, "resource": true, "record": true})...)
 		if a.ReadOnly {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "to_native on a read-only attribute",
 				Detail: fmt.Sprintf("%q is read-only in SCIM and never written; to_native is ignored.", label), Subject: attr.Range.Ptr()})
@@ -520,16 +524,18 @@ func (m *Mapping) evalCtx(vars map[string]cty.Value) *hcl.EvalContext {
 // incrementally. Write-only attributes (password) are present only when
 // the resource carries them.
 func (m *Mapping) ToNative(doc scim.Doc) (backends.Attrs, error) {
-	return m.toNative(doc, nil)
+	return m.toNative(doc, nil, nil)
 }
 
 // ToNativeOnly maps only the attributes that only says yes to, and no
 // computed attributes: for writes that touch a known few attributes.
 func (m *Mapping) ToNativeOnly(doc scim.Doc, only func(*Attr) bool) (backends.Attrs, error) {
-	return m.toNative(doc, only)
+	return m.toNative(doc, only, nil)
 }
 
-func (m *Mapping) toNative(doc scim.Doc, only func(*Attr) bool) (backends.Attrs, error) {
+// toNative maps doc; stored is the record as stored, which to_native
+// expressions see as `record` (nil: none, as on create).
+func (m *Mapping) toNative(doc scim.Doc, only func(*Attr) bool, stored *backends.Record) (backends.Attrs, error) {
 	out := backends.Attrs{}
 	var resource cty.Value
 	resourceVal := func() cty.Value {
@@ -566,6 +572,9 @@ func (m *Mapping) toNative(doc scim.Doc, only func(*Attr) bool) (backends.Attrs,
 		vars := map[string]cty.Value{"value": toCty(v)}
 		if a.toNativeUsesResource {
 			vars["resource"] = resourceVal()
+		}
+		if a.toNativeUsesRecord {
+			vars["record"] = storedRecord(stored)
 		}
 		res, diags := a.ToNative.Value(m.evalCtx(vars))
 		if diags.HasErrors() {
