@@ -13,8 +13,15 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// functions is built once: evaluation contexts share it.
-var functions = Functions()
+// functions is built once: evaluation contexts share it. Its lookup
+// functions fail until a mapping's tables are bound (BindLookups).
+var functions = func() map[string]function.Function {
+	f := Functions()
+	for k, v := range unboundLookups() {
+		f[k] = v
+	}
+	return f
+}()
 
 // Functions is the allow-list of functions available in mapping
 // expressions: pure text, number and collection helpers from go-cty's

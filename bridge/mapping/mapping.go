@@ -35,6 +35,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 
 	"github.com/scimbridge/scimbridge/backends"
 	"github.com/scimbridge/scimbridge/bridge/scim"
@@ -126,6 +127,9 @@ type Mapping struct {
 	// whole; set by the configuration loader.
 	Range hcl.Range
 	funcs map[string]bool
+	// fns are the functions expressions call: functions, with the lookup
+	// tables of the backend once bound (lookup.go); nil: functions.
+	fns map[string]function.Function
 	// defaults are the attributes with a default, in declaration order.
 	defaults []*Attr
 	// nativeAttrs[0] without list attributes, [1] with them.
@@ -515,7 +519,11 @@ func (m *Mapping) checkResourceTraversal(tr hcl.Traversal) *hcl.Diagnostic {
 }
 
 func (m *Mapping) evalCtx(vars map[string]cty.Value) *hcl.EvalContext {
-	return &hcl.EvalContext{Variables: vars, Functions: functions}
+	fns := m.fns
+	if fns == nil {
+		fns = functions
+	}
+	return &hcl.EvalContext{Variables: vars, Functions: fns}
 }
 
 // ToNative maps a resource to native attributes. Every writable mapped
