@@ -123,7 +123,7 @@ func (l *Lookups) load(ctx context.Context, src backends.Lookuper, name string) 
 
 // Run reads each table again every refresh interval until ctx ends. A
 // failed read keeps the last good copy, is logged, and is retried sooner
-// (after a tenth of the interval, at least 5 seconds).
+// (after a tenth of the interval, at least 5 seconds or the interval).
 func (l *Lookups) Run(ctx context.Context, src backends.Lookuper, log hclog.Logger) {
 	var wg sync.WaitGroup
 	for _, name := range l.Names() {
@@ -131,7 +131,7 @@ func (l *Lookups) Run(ctx context.Context, src backends.Lookuper, log hclog.Logg
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			retry := max(t.spec.Refresh/10, 5*time.Second)
+			retry := max(t.spec.Refresh/10, min(5*time.Second, t.spec.Refresh))
 			wait := t.spec.Refresh
 			if !t.isLoaded() {
 				wait = retry // the first read failed
