@@ -15,7 +15,7 @@
 //	  attribute "emails[type eq \"work\"].value"  { native = "email" }
 //	  attribute "active" {
 //	    native      = "status"
-//	    to_native   = value ? "A" : "D"     # value: the SCIM value; resource: the whole resource
+//	    to_native   = value ? "A" : "D"     # value: the SCIM value; resource: the whole resource; record: the stored one
 //	    from_native = value == "A"          # value: first native value; values: all; record: the native record
 //	  }
 //	  computed "full_name" {                # a native attribute derived from the resource
