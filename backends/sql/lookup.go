@@ -2,6 +2,7 @@ package sql
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -137,4 +138,23 @@ func lookupString(v any) string {
 		return x.UTC().Format(time.RFC3339Nano)
 	}
 	return fmt.Sprint(v)
+}
+
+// checkLookups runs every lookup statement once at start, so that a
+// statement the database refuses (a table or column it lacks) or one that
+// does not select two columns stops the start at its line.
+func (b *Backend) checkLookups(ctx context.Context, cfg *Config) error {
+	var diags hcl.Diagnostics
+	for _, l := range cfg.Lookups {
+		_, err := b.LookupTable(ctx, l.Name)
+		if err == nil || errors.Is(err, backends.ErrUnavailable) {
+			continue // an unavailable database is retried by the bridge
+		}
+		diags = append(diags, diagError(l.SQLRange, "Lookup statement failed",
+			fmt.Sprintf("The lookup %q cannot be read: %v.", l.Name, err)))
+	}
+	if diags.HasErrors() {
+		return diags
+	}
+	return nil
 }

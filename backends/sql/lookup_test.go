@@ -9,7 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
 	"github.com/scimbridge/scimbridge/backends"
+	sqlbackend "github.com/scimbridge/scimbridge/backends/sql"
 )
 
 const lookupConfig = `
@@ -22,9 +27,6 @@ backend "sql" "t" {
   }
   lookup "levels" {
     sql = "SELECT level_no, label FROM levels"
-  }
-  lookup "wide" {
-    sql = "SELECT code, name, code FROM departments"
   }
   resource "User" {
     table     = "people"
@@ -51,7 +53,7 @@ func sortedRows(rows [][2]string) [][2]string {
 // TestLookupTableServers: a lookup block's statement is read on SQLite,
 // PostgreSQL and MariaDB: key first, value second, rows with a NULL left
 // out, integer keys as the records show them, a change seen on the next
-// read; a statement of the wrong shape is a configuration error.
+// read.
 func TestLookupTableServers(t *testing.T) {
 	sqlite := server{name: "SQLite", driver: "sqlite", raw: "sqlite", newDB: func(t *testing.T) string {
 		return filepath.Join(t.TempDir(), "l.db")
@@ -81,9 +83,6 @@ func TestLookupTableServers(t *testing.T) {
 			rows, _ = lk.LookupTable(ctx, "departments")
 			if sortedRows(rows)[0][1] != "Platform Engineering" {
 				t.Errorf("after an update: %v", rows)
-			}
-			if _, err := lk.LookupTable(ctx, "wide"); !errors.Is(err, backends.ErrConfig) {
-				t.Errorf("three columns: %v, want ErrConfig", err)
 			}
 			if _, err := lk.LookupTable(ctx, "nosuch"); !errors.Is(err, backends.ErrConfig) {
 				t.Errorf("unknown lookup: %v, want ErrConfig", err)
@@ -126,5 +125,34 @@ func TestLookupConfigDiagnostics(t *testing.T) {
 	specs := cfg.LookupTables()
 	if len(specs) != 3 || specs[1].Refresh.String() != "5m0s" {
 		t.Errorf("specs: %v", specs)
+	}
+}
+
+// TestLookupStatementCheckedAtStart: a lookup statement the database
+// refuses, or of the wrong shape, stops New at the statement's line.
+func TestLookupStatementCheckedAtStart(t *testing.T) {
+	src := `backend "sql" "t" {
+  driver = "sqlite"
+  dsn    = dsn
+  bootstrap_sql = "CREATE TABLE people (id integer PRIMARY KEY); CREATE TABLE departments (code text, name text);"
+  lookup "departments" {
+    sql = "SELECT code, name FROM departmets"
+  }
+  lookup "wide" {
+    sql = "SELECT code, name, code FROM departments"
+  }
+  resource "User" {
+    table     = "people"
+    id_column = "id"
+  }
+}`
+	cfg, diags := decode(t, "s.hcl", src, map[string]cty.Value{"dsn": cty.StringVal(filepath.Join(t.TempDir(), "s.db"))})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	_, err := sqlbackend.New(context.Background(), cfg, hclog.NewNullLogger())
+	var got hcl.Diagnostics
+	if !errors.As(err, &got) || len(got) != 2 || got[0].Subject.Start.Line != 6 || got[1].Subject.Start.Line != 9 {
+		t.Fatalf("New: %v", err)
 	}
 }

@@ -358,6 +358,9 @@ func (b *Backend) init(ctx context.Context, cfg *Config) error {
 	if err := compileStatements(b.d, cfg, res); err != nil {
 		return fmt.Errorf("sql: %w", err)
 	}
+	if err := b.checkLookups(ctx, cfg); err != nil {
+		return fmt.Errorf("sql: %w", err)
+	}
 	if err := chooseLocks(ctx, b.d, b.db, res); err != nil {
 		return b.wrap(ctx, nil, "connect", err)
 	}
