@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 )
 
 // Resource type names used by the bridge.
@@ -190,6 +191,23 @@ type Backend interface {
 // the bridge uses it for its readiness endpoint.
 type Pinger interface {
 	Ping(ctx context.Context) error
+}
+
+// Lookuper is implemented by backends that serve lookup tables: pairs of
+// a native key and the value a mapping shows for it (a department code and
+// its name), read from the store so that they are kept there, not copied
+// into the mapping. The bridge keeps a copy of each table in memory and
+// reads it again every refresh interval.
+type Lookuper interface {
+	// LookupTable reads every row of the named table: key first, value
+	// second. An error wrapping ErrUnavailable: the store cannot be read now.
+	LookupTable(ctx context.Context, name string) ([][2]string, error)
+}
+
+// LookupSpec declares one lookup table of a backend's configuration.
+type LookupSpec struct {
+	Name    string
+	Refresh time.Duration // how often the bridge reads the table again
 }
 
 // Describer is implemented by backends that can say, once opened, which

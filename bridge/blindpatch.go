@@ -16,8 +16,8 @@ import (
 // membership changes are deltas anyway. Skipping the read halves the
 // directory round trips of the most frequent write. Anything that does need
 // the current state (If-Match, multi-valued attributes, removes of
-// attributes, expressions over the whole resource, defaults) takes the
-// general path.
+// attributes, expressions over the whole resource or the stored record,
+// defaults) takes the general path.
 
 // touch is one attribute (or sub-attribute) a PATCH sets.
 type touch struct {
@@ -80,7 +80,7 @@ func (r *Resource) blindTouches(ops []scim.PatchOp) ([]touch, bool) {
 			if a.Path.Schema != t.schema || a.Path.Attr != t.attr {
 				continue
 			}
-			if a.Kind != mapping.Single || a.ToNativeUsesResource() {
+			if a.Kind != mapping.Single || a.ToNativeUsesResource() || a.ToNativeUsesRecord() {
 				return nil, false
 			}
 		}

@@ -278,14 +278,14 @@ func (r *Resource) Replace(ctx context.Context, id string, raw map[string]any, i
 		return nil, err
 	}
 	defer r.lock(id)()
-	cur, err := r.Get(ctx, id, false)
+	cur, stored, err := r.current(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkETag(ifMatch, cur); err != nil {
 		return nil, err
 	}
-	mods, err := r.diff(cur, doc)
+	mods, err := r.diff(cur, doc, stored)
 	if err != nil {
 		return nil, err
 	}
@@ -339,7 +339,7 @@ func (r *Resource) Patch(ctx context.Context, id string, ops []scim.PatchOp, ifM
 			return r.blindPatch(ctx, id, ops, touches, p)
 		}
 	}
-	cur, err := r.Get(ctx, id, false)
+	cur, stored, err := r.current(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -354,7 +354,7 @@ func (r *Resource) Patch(ctx context.Context, id string, ops []scim.PatchOp, ifM
 	if err := r.checkRequired(next); err != nil {
 		return nil, err
 	}
-	mods, err := r.diff(cur, next)
+	mods, err := r.diff(cur, next, stored)
 	if err != nil {
 		return nil, err
 	}
@@ -398,14 +398,16 @@ func (r *Resource) answerAttrs() []string {
 
 // diff compares the native form of the current and the new resource and
 // returns replace modifications for the native attributes that change.
-func (r *Resource) diff(cur, next scim.Doc) ([]backends.Modification, error) {
-	before, err := r.Mapping.ToNative(cur)
+// stored is the record as stored, for to_native expressions that read it
+// (nil when none does).
+func (r *Resource) diff(cur, next scim.Doc, stored *backends.Record) ([]backends.Modification, error) {
+	before, err := r.Mapping.ToNativeFrom(cur, stored)
 	if err != nil {
 		// The stored entry does not map cleanly (edited outside the
 		// bridge): write every attribute.
 		before = backends.Attrs{}
 	}
-	after, err := r.Mapping.ToNative(next)
+	after, err := r.Mapping.ToNativeFrom(next, stored)
 	if err != nil {
 		return nil, err
 	}

@@ -52,8 +52,10 @@ type Server struct {
 
 	ridPrefix  [8]byte
 	ridCounter atomic.Uint64
-	budget     *bodyBudget
-	proxies    proxies // trusted_proxies
+	// stopLookups ends the refreshing of lookup tables (Close).
+	stopLookups func()
+	budget      *bodyBudget
+	proxies     proxies // trusted_proxies
 }
 
 // New builds the HTTP service for a loaded configuration and opened backends.
@@ -69,6 +71,9 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 	s.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "scimbridge_body_memory_bytes", Help: "Memory held by the bodies of requests in flight, as charged to max_body_memory.",
 	}, func() float64 { return float64(s.budget.used.Load()) }))
+	if err := s.startLookups(cfg, opened, log); err != nil {
+		return nil, err
+	}
 	for _, ec := range cfg.Endpoints {
 		b := opened[ec.Backend]
 		if b == nil {

@@ -60,6 +60,9 @@ type Config struct {
 	TotalTTL string `hcl:"total_ttl,optional"`
 	// Resources maps resource types ("User", "Group") to tables. At least one.
 	Resources []*ResourceConfig `hcl:"resource,block"`
+	// Lookups are tables of key/value pairs the mapping reads through its
+	// lookup functions (see lookup.go). Default: none.
+	Lookups []*LookupConfig `hcl:"lookup,block"`
 
 	// Source ranges, filled by DecodeConfig for diagnostics.
 	DriverRange          hcl.Range `hcl:"driver,attr_range"`
@@ -428,6 +431,7 @@ func (c *Config) validate() hcl.Diagnostics {
 			add(n.rng, "Invalid "+n.name, fmt.Sprintf("%s must not be negative, got %d.", n.name, *n.v))
 		}
 	}
+	diags = append(diags, c.validateLookups()...)
 	if c.MaxOpenConns != nil && *c.MaxOpenConns == 0 {
 		add(c.MaxOpenConnsRange, "Invalid max_open_conns", "max_open_conns must be at least 1.")
 	}

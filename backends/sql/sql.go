@@ -280,11 +280,14 @@ type Backend struct {
 	keysetPages, offsetPages atomic.Int64
 
 	stats prometheus.Collector // the connection pool's metrics
+	// lookups holds the statement of each lookup table, by name.
+	lookups map[string]string
 }
 
 var (
-	_ backends.Backend = (*Backend)(nil)
-	_ backends.Pinger  = (*Backend)(nil)
+	_ backends.Backend  = (*Backend)(nil)
+	_ backends.Pinger   = (*Backend)(nil)
+	_ backends.Lookuper = (*Backend)(nil)
 )
 
 // New opens the database, runs bootstrap_sql and checks the configuration
@@ -324,6 +327,7 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 	db.SetConnMaxIdleTime(set.connMaxIdleTime)
 	b := &Backend{db: db, d: d, log: log.Named("sql"), set: set, cursors: newCursorCache(set.cursorCacheSize)}
 	b.stats = newPoolCollector(b)
+	b.lookups = cfg.lookupStatements()
 	if err := b.init(ctx, cfg); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -352,6 +356,9 @@ func (b *Backend) init(ctx context.Context, cfg *Config) error {
 		return fmt.Errorf("sql: %w", err)
 	}
 	if err := compileStatements(b.d, cfg, res); err != nil {
+		return fmt.Errorf("sql: %w", err)
+	}
+	if err := b.checkLookups(ctx, cfg); err != nil {
 		return fmt.Errorf("sql: %w", err)
 	}
 	if err := chooseLocks(ctx, b.d, b.db, res); err != nil {

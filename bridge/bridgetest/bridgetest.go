@@ -142,6 +142,7 @@ func StartWith(t testing.TB, configText string, types map[string]config.BackendT
 	go func() { _ = srv.App.Listener(ln) }()
 	t.Cleanup(func() {
 		_ = srv.App.ShutdownWithTimeout(5 * time.Second)
+		srv.Close()
 	})
 	return &Server{URL: "http://" + ln.Addr().String(), Bridge: srv, Config: cfg, Backends: opened}
 }

@@ -133,6 +133,10 @@ type Backend struct {
 	Type, Name string
 	Config     any
 	Range      hcl.Range
+	// Lookups are the lookup tables the backend's configuration declares
+	// (empty when none), shared by the mappings of its endpoints; the
+	// server loads and refreshes them once the backend is open.
+	Lookups *mapping.Lookups
 }
 
 // Token is a bearer token credential; only its SHA-256 is kept.
@@ -316,7 +320,7 @@ func Load(path string, types map[string]BackendType, flagOverrides map[string]an
 		}
 		bc, d := bt.Decode(bb.Body, ectx)
 		diags = append(diags, d...)
-		cfg.Backends[bb.Name] = &Backend{Type: bb.Type, Name: bb.Name, Config: bc, Range: bb.DefRange}
+		cfg.Backends[bb.Name] = &Backend{Type: bb.Type, Name: bb.Name, Config: bc, Range: bb.DefRange, Lookups: lookupsOf(bc)}
 	}
 
 	paths := map[string]bool{}
@@ -326,8 +330,10 @@ func Load(path string, types map[string]BackendType, flagOverrides map[string]an
 		if ep == nil {
 			continue
 		}
-		if _, ok := cfg.Backends[ep.Backend]; !ok {
+		if b, ok := cfg.Backends[ep.Backend]; !ok {
 			diags = append(diags, errAt(eb.BackendR, "Unknown backend", fmt.Sprintf("Endpoint %q uses backend %q, which is not defined.", eb.Name, ep.Backend)))
+		} else {
+			diags = append(diags, bindLookups(ep, b.Lookups)...)
 		}
 		if paths[ep.BasePath] {
 			diags = append(diags, errAt(eb.DefRange, "Duplicate base path", fmt.Sprintf("Another endpoint already serves %q.", ep.BasePath)))

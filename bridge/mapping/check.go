@@ -90,14 +90,20 @@ func (m *Mapping) Check(d *backends.Description) hcl.Diagnostics {
 			req.attrs = append(req.attrs, a)
 			req.writes[strings.ToLower(a.Native)] = true
 		}
-		if a.FromNative != nil {
-			for _, tr := range a.FromNative.Variables() {
+		for _, e := range []struct {
+			where string
+			expr  hcl.Expression
+		}{{"from_native", a.FromNative}, {"to_native", a.ToNative}} {
+			if e.expr == nil {
+				continue
+			}
+			for _, tr := range e.expr.Variables() {
 				if tr.RootName() != "record" || len(tr) < 2 {
 					continue
 				}
 				if name, ok := stepName(tr[1]); ok && d.Lookup(name) == nil {
-					add(tr.SourceRange(), "Native attribute not in the store", fmt.Sprintf("from_native of %q reads record.%s, which %s do not have: it is always null.%s",
-						a.Label, name, d.Where, suggest(d, name)))
+					add(tr.SourceRange(), "Native attribute not in the store", fmt.Sprintf("%s of %q reads record.%s, which %s do not have: it is always null.%s",
+						e.where, a.Label, name, d.Where, suggest(d, name)))
 				}
 			}
 		}

@@ -60,6 +60,12 @@ attribute "active" {
   native = "status"
   from_native = record.stauts == "A"
 }`, "Native attribute not in the store", 5, []string{"record.stauts", `"status"`}},
+		{"record in to_native", `attribute "userName" { native = "login" }
+attribute "name.familyName" { native = "last" }
+attribute "active" {
+  native = "status"
+  to_native = value ? try(record.stauts, "A") : "D"
+}`, "Native attribute not in the store", 5, []string{"to_native", "record.stauts", `"status"`}},
 		{"id written", `attribute "userName" { native = "login" }
 attribute "name.familyName" { native = "last" }
 attribute "externalId" { native = "USER_ID" }`, "Mapping writes the id", 3, []string{"SCIM id", "read-only mapping"}},

@@ -259,7 +259,9 @@ func (a *Attr) filterValuesFor(m *Mapping, value any) (backends.Filter, bool) {
 	}
 	switch len(parts) {
 	case 0:
-		return nil, false
+		// No native value reads as value (a name no lookup table has):
+		// nothing matches, which the directory can say without a scan.
+		return backends.And{Filters: []backends.Filter{backends.Present{Attr: a.Native}, backends.Not{Filter: backends.Present{Attr: a.Native}}}}, true
 	case 1:
 		return parts[0], true
 	}

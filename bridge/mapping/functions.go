@@ -6,14 +6,22 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 
+	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 	"golang.org/x/crypto/bcrypt"
 )
 
-// functions is built once: evaluation contexts share it.
-var functions = Functions()
+// functions is built once: evaluation contexts share it. Its lookup
+// functions fail until a mapping's tables are bound (BindLookups).
+var functions = func() map[string]function.Function {
+	f := Functions()
+	for k, v := range unboundLookups() {
+		f[k] = v
+	}
+	return f
+}()
 
 // Functions is the allow-list of functions available in mapping
 // expressions: pure text, number and collection helpers from go-cty's
@@ -40,29 +48,34 @@ func Functions() map[string]function.Function {
 		"regexall":      stdlib.RegexAllFunc,
 		"regex_replace": stdlib.RegexReplaceFunc,
 		"coalesce":      stdlib.CoalesceFunc,
-		"concat":        stdlib.ConcatFunc,
-		"contains":      stdlib.ContainsFunc,
-		"compact":       stdlib.CompactFunc,
-		"distinct":      stdlib.DistinctFunc,
-		"element":       stdlib.ElementFunc,
-		"flatten":       stdlib.FlattenFunc,
-		"length":        stdlib.LengthFunc,
-		"lookup":        stdlib.LookupFunc,
-		"keys":          stdlib.KeysFunc,
-		"values":        stdlib.ValuesFunc,
-		"min":           stdlib.MinFunc,
-		"max":           stdlib.MaxFunc,
-		"abs":           stdlib.AbsoluteFunc,
-		"ceil":          stdlib.CeilFunc,
-		"floor":         stdlib.FloorFunc,
-		"parseint":      stdlib.ParseIntFunc,
-		"int":           stdlib.IntFunc,
-		"jsonencode":    stdlib.JSONEncodeFunc,
-		"jsondecode":    stdlib.JSONDecodeFunc,
-		"tostring":      toFunc(cty.String),
-		"tonumber":      toFunc(cty.Number),
-		"tobool":        toFunc(cty.Bool),
-		"base64encode":  stringFunc(func(s string) (string, error) { return base64.StdEncoding.EncodeToString([]byte(s)), nil }),
+		// try(a, b, ...) gives the first argument that evaluates without
+		// an error (record.status when there is no record, a lookup that
+		// misses); can(x) says whether x does.
+		"try":          tryfunc.TryFunc,
+		"can":          tryfunc.CanFunc,
+		"concat":       stdlib.ConcatFunc,
+		"contains":     stdlib.ContainsFunc,
+		"compact":      stdlib.CompactFunc,
+		"distinct":     stdlib.DistinctFunc,
+		"element":      stdlib.ElementFunc,
+		"flatten":      stdlib.FlattenFunc,
+		"length":       stdlib.LengthFunc,
+		"lookup":       stdlib.LookupFunc,
+		"keys":         stdlib.KeysFunc,
+		"values":       stdlib.ValuesFunc,
+		"min":          stdlib.MinFunc,
+		"max":          stdlib.MaxFunc,
+		"abs":          stdlib.AbsoluteFunc,
+		"ceil":         stdlib.CeilFunc,
+		"floor":        stdlib.FloorFunc,
+		"parseint":     stdlib.ParseIntFunc,
+		"int":          stdlib.IntFunc,
+		"jsonencode":   stdlib.JSONEncodeFunc,
+		"jsondecode":   stdlib.JSONDecodeFunc,
+		"tostring":     toFunc(cty.String),
+		"tonumber":     toFunc(cty.Number),
+		"tobool":       toFunc(cty.Bool),
+		"base64encode": stringFunc(func(s string) (string, error) { return base64.StdEncoding.EncodeToString([]byte(s)), nil }),
 		"base64decode": stringFunc(func(s string) (string, error) {
 			b, err := base64.StdEncoding.DecodeString(s)
 			return string(b), err

@@ -15,7 +15,7 @@
 //	  attribute "emails[type eq \"work\"].value"  { native = "email" }
 //	  attribute "active" {
 //	    native      = "status"
-//	    to_native   = value ? "A" : "D"     # value: the SCIM value; resource: the whole resource
+//	    to_native   = value ? "A" : "D"     # value: the SCIM value; resource: the whole resource; record: the stored one
 //	    from_native = value == "A"          # value: first native value; values: all; record: the native record
 //	  }
 //	  computed "full_name" {                # a native attribute derived from the resource
@@ -35,6 +35,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 
 	"github.com/scimbridge/scimbridge/backends"
 	"github.com/scimbridge/scimbridge/bridge/scim"
@@ -73,6 +74,9 @@ type Attr struct {
 	// toNativeUsesResource: the to_native expression reads `resource`,
 	// which is costly to build; most expressions only read `value`.
 	toNativeUsesResource bool
+	// toNativeUsesRecord: the to_native expression reads `record`, the
+	// stored native record, which a write must read first (record.go).
+	toNativeUsesRecord bool
 	// fromNativeUsesRecord: the from_native expression reads `record`.
 	fromNativeUsesRecord bool
 	// Results of expressions that read only their value; nil for others.
@@ -123,6 +127,9 @@ type Mapping struct {
 	// whole; set by the configuration loader.
 	Range hcl.Range
 	funcs map[string]bool
+	// fns are the functions expressions call: functions, with the lookup
+	// tables of the backend once bound (lookup.go); nil: functions.
+	fns map[string]function.Function
 	// defaults are the attributes with a default, in declaration order.
 	defaults []*Attr
 	// nativeAttrs[0] without list attributes, [1] with them.
@@ -308,8 +315,9 @@ func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
 	if attr, ok := content.Attributes["to_native"]; ok {
 		a.ToNative = attr.Expr
 		a.toNativeUsesResource = usesVariable(attr.Expr, "resource")
+		a.toNativeUsesRecord = usesVariable(attr.Expr, "record")
 		a.toMemo = memoFor(attr.Expr, "value")
-		diags = append(diags, m.checkExpr(attr.Expr, "to_native", map[string]bool{"value": true, "resource": true})...)
+		diags = append(diags, m.checkExpr(attr.Expr, "to_native", map[string]bool{"value": true, "resource": true, "record": true})...)
 		if a.ReadOnly {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "to_native on a read-only attribute",
 				Detail: fmt.Sprintf("%q is read-only in SCIM and never written; to_native is ignored.", label), Subject: attr.Range.Ptr()})
@@ -511,7 +519,11 @@ func (m *Mapping) checkResourceTraversal(tr hcl.Traversal) *hcl.Diagnostic {
 }
 
 func (m *Mapping) evalCtx(vars map[string]cty.Value) *hcl.EvalContext {
-	return &hcl.EvalContext{Variables: vars, Functions: functions}
+	fns := m.fns
+	if fns == nil {
+		fns = functions
+	}
+	return &hcl.EvalContext{Variables: vars, Functions: fns}
 }
 
 // ToNative maps a resource to native attributes. Every writable mapped
@@ -520,16 +532,18 @@ func (m *Mapping) evalCtx(vars map[string]cty.Value) *hcl.EvalContext {
 // incrementally. Write-only attributes (password) are present only when
 // the resource carries them.
 func (m *Mapping) ToNative(doc scim.Doc) (backends.Attrs, error) {
-	return m.toNative(doc, nil)
+	return m.toNative(doc, nil, nil)
 }
 
 // ToNativeOnly maps only the attributes that only says yes to, and no
 // computed attributes: for writes that touch a known few attributes.
 func (m *Mapping) ToNativeOnly(doc scim.Doc, only func(*Attr) bool) (backends.Attrs, error) {
-	return m.toNative(doc, only)
+	return m.toNative(doc, only, nil)
 }
 
-func (m *Mapping) toNative(doc scim.Doc, only func(*Attr) bool) (backends.Attrs, error) {
+// toNative maps doc; stored is the record as stored, which to_native
+// expressions see as `record` (nil: none, as on create).
+func (m *Mapping) toNative(doc scim.Doc, only func(*Attr) bool, stored *backends.Record) (backends.Attrs, error) {
 	out := backends.Attrs{}
 	var resource cty.Value
 	resourceVal := func() cty.Value {
@@ -566,6 +580,9 @@ func (m *Mapping) toNative(doc scim.Doc, only func(*Attr) bool) (backends.Attrs,
 		vars := map[string]cty.Value{"value": toCty(v)}
 		if a.toNativeUsesResource {
 			vars["resource"] = resourceVal()
+		}
+		if a.toNativeUsesRecord {
+			vars["record"] = storedRecord(stored)
 		}
 		res, diags := a.ToNative.Value(m.evalCtx(vars))
 		if diags.HasErrors() {

@@ -38,7 +38,8 @@ func (c *memo) put(k, v any) {
 }
 
 // impure lists the functions whose results may differ between calls.
-var impure = map[string]bool{"bcrypt": true}
+// Lookups read tables that are refreshed from the store.
+var impure = map[string]bool{"bcrypt": true, "lookup_value": true, "lookup_key": true, "lookup_keys": true}
 
 // memoFor returns a memo for expr when its result depends only on the
 // variables in allowed (and on nothing random): nil otherwise.

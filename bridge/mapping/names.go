@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/scimbridge/scimbridge/backends"
 	"github.com/scimbridge/scimbridge/bridge/scim"
 )
 
@@ -125,7 +126,10 @@ func evalErr(name string, rng hcl.Range, diags hcl.Diagnostics) error {
 			continue
 		}
 		var ve *ValueError
-		if err := extra.FunctionCallError(); errors.As(err, &ve) {
+		if err := extra.FunctionCallError(); errors.Is(err, backends.ErrUnavailable) {
+			// A lookup table not read yet: the directory's fault, retry.
+			return fmt.Errorf("mapping expression at %s for %s: %w", rng, orUnnamed(name), err)
+		} else if errors.As(err, &ve) {
 			reason = ve.Reason
 			break
 		} else if errors.Is(err, bcrypt.ErrPasswordTooLong) {

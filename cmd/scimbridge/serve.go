@@ -118,6 +118,7 @@ func cmdServe(args []string, stderr io.Writer) int {
 		log.Error("cannot start", "error", err)
 		return 1
 	}
+	defer srv.Close()
 	ln, err := listen(cfg.Settings)
 	if err != nil {
 		log.Error("cannot listen", "address", cfg.Settings.Listen, "error", err)
