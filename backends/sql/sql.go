@@ -496,7 +496,10 @@ func refused(attr, v, reason string, cause error) error {
 // column becomes a UTC time (MySQL does not parse offsets, PostgreSQL's
 // timestamp without time zone would drop them); anything else is bound as
 // text and converted by the database.
-func (b *Backend) bind(col *column, v string) any {
+func (b *Backend) bind(col *column, v string) any { return bindText(col, v) }
+
+// bindText is bind, for callers without a Backend.
+func bindText(col *column, v string) any {
 	if col.isTime {
 		if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v)); err == nil {
 			return t.UTC()
