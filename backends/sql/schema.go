@@ -429,11 +429,11 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 				if !ok2 {
 					fail(l.ValueColumnRange, "multi_value %q: lookup value_column %q is not a column of table %q", mv.Name, l.ValueColumn, l.Table)
 				}
-				if !ok1 || !ok2 {
-					continue
-				}
-				if d.integerType(v) || d.uuidType(v) || d.timeType(v) {
+				if ok2 && (d.integerType(v) || d.uuidType(v) || d.timeType(v)) {
 					fail(l.ValueColumnRange, "multi_value %q: lookup value_column %q must be a text column, it is %s", mv.Name, v.name, v.declType)
+					ok2 = false
+				}
+				if !ok1 || !ok2 {
 					continue
 				}
 				ref.lookup = &lookup{table: lt, key: ref.col, keyCol: k.name, valueCol: v.name}
