@@ -392,3 +392,37 @@ func TestChildTablesSchemaMismatch(t *testing.T) {
 		}
 	}
 }
+
+// A NOT NULL column of the child table that the inserts would not set is
+// refused at start, with the block's place.
+func TestChildTablesUnsetColumn(t *testing.T) {
+	src := `backend "sql" "x" {
+  driver = "sqlite"
+  dsn    = "${dir}/x.db"
+  bootstrap_sql = "CREATE TABLE u (id INTEGER PRIMARY KEY, login TEXT); CREATE TABLE p (n INTEGER PRIMARY KEY NOT NULL, owner INTEGER, kind TEXT NOT NULL, number TEXT);"
+  resource "User" {
+    table     = "u"
+    id_column = "id"
+    multi_value "a" {
+      table        = "p"
+      this_column  = "owner"
+      value_column = "number"
+    }
+    multi_value "b" {
+      table        = "p"
+      this_column  = "owner"
+      value_column = "number"
+      where        = { kind = "W" }
+    }
+  }
+}`
+	cfg, diags := decode(t, "test.hcl", src, map[string]cty.Value{"dir": cty.StringVal(t.TempDir())})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	_, err := sqlbackend.New(context.Background(), cfg, hclog.NewNullLogger())
+	want := `test.hcl:8,5-20: multi_value "a": column "kind" of table "p" is NOT NULL without a default`
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), `"b"`) {
+		t.Fatalf("New: %v\nwant only %q", err, want)
+	}
+}

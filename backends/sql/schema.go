@@ -412,6 +412,23 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 				}
 				ref.fixed = append(ref.fixed, fixedValue{col: newColInfo(d, c), value: mv.Where[name]})
 			}
+			if mv.Add == nil && mv.Remove == nil {
+				// The backend's INSERT sets this, value and where columns
+				// only: any other column must take NULL or a default.
+				set := map[string]bool{strings.ToLower(this.name): true, strings.ToLower(val.name): true}
+				for _, f := range ref.fixed {
+					set[strings.ToLower(f.col.name)] = true
+				}
+				for _, c := range cols {
+					if c.nullable || c.hasDefault || set[strings.ToLower(c.name)] {
+						continue
+					}
+					if _, lite := d.(sqliteDialect); lite && strings.EqualFold(c.declType, "integer") {
+						continue // perhaps the rowid (INTEGER PRIMARY KEY), which SQLite fills
+					}
+					fail(mv.DefRange, "multi_value %q: column %q of table %q is NOT NULL without a default, and the rows this block inserts would not set it; give its value in where = { %s = \"...\" }", mv.Name, c.name, mv.Table, c.name)
+				}
+			}
 			if l := mv.Lookup; l != nil {
 				lt, lcols, err := table(l.Table)
 				if err != nil {
