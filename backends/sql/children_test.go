@@ -426,3 +426,41 @@ func TestChildTablesUnsetColumn(t *testing.T) {
 		t.Fatalf("New: %v\nwant only %q", err, want)
 	}
 }
+
+// With add and remove statements, where selects the rows read and
+// compared; the statements write the fixed column themselves.
+func TestChildTablesWhereWithStatements(t *testing.T) {
+	src := `backend "sql" "x" {
+  driver        = "sqlite"
+  dsn           = "${dir}/x.db"
+  bootstrap_sql = schema
+  resource "User" {
+    table     = "staff"
+    id_column = "id"
+    columns   = ["login"]
+    multi_value "phone_work" {
+      table        = "phones"
+      this_column  = "owner"
+      value_column = "number"
+      where        = { kind = "W" }
+      add    { sql = "INSERT INTO phones (owner, kind, number) VALUES (:id, 'W', :value)" }
+      remove { sql = "DELETE FROM phones WHERE owner = :id AND kind = 'W' AND number = :value" }
+    }
+  }
+}`
+	b, dir := open(t, src, childSchemaSQLite)
+	db := rawDB(t, dir, "x.db")
+	e := &layoutEnv{t: t, b: b, db: db, ctx: context.Background()}
+	ann := e.create(backends.User, backends.Attrs{"login": {"ann"}, "phone_work": {"100"}})
+	if _, err := db.Exec("INSERT INTO phones (owner, kind, number) VALUES (" + ann + ", 'M', '100')"); err != nil {
+		t.Fatal(err)
+	}
+	e.wantAttr(backends.User, ann, "phone_work", "100")
+	e.mustModify(backends.User, ann, mod(backends.ModReplace, "phone_work", "101", "100"))
+	e.mustModify(backends.User, ann, mod(backends.ModDelete, "phone_work", "100"))
+	e.wantAttr(backends.User, ann, "phone_work", "101")
+	got := kindNumbers(t, db, "SELECT kind, number FROM phones WHERE owner = "+ann+" ORDER BY kind, number")
+	if !slices.Equal(got, []string{"M:100", "W:101"}) {
+		t.Fatalf("phones = %q", got)
+	}
+}
