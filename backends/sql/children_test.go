@@ -464,3 +464,42 @@ func TestChildTablesWhereWithStatements(t *testing.T) {
 		t.Fatalf("phones = %q", got)
 	}
 }
+
+// Deleting a record whose phones are written through statements for one
+// kind and by the backend for another deletes every phone row.
+func TestChildTablesDeleteMixed(t *testing.T) {
+	src := `backend "sql" "x" {
+  driver        = "sqlite"
+  dsn           = "${dir}/x.db"
+  bootstrap_sql = schema
+  resource "User" {
+    table     = "staff"
+    id_column = "id"
+    columns   = ["login"]
+    multi_value "phone_work" {
+      table        = "phones"
+      this_column  = "owner"
+      value_column = "number"
+      where        = { kind = "W" }
+      add    { sql = "INSERT INTO phones (owner, kind, number) VALUES (:id, 'W', :value)" }
+      remove { sql = "DELETE FROM phones WHERE owner = :id AND kind = 'W' AND number = :value" }
+    }
+    multi_value "phone_mobile" {
+      table        = "phones"
+      this_column  = "owner"
+      value_column = "number"
+      where        = { kind = "M" }
+    }
+  }
+}`
+	b, dir := open(t, src, childSchemaSQLite)
+	db := rawDB(t, dir, "x.db")
+	e := &layoutEnv{t: t, b: b, db: db, ctx: context.Background()}
+	ann := e.create(backends.User, backends.Attrs{"login": {"ann"}, "phone_work": {"100"}, "phone_mobile": {"200"}})
+	if err := b.Delete(context.Background(), backends.User, ann); err != nil {
+		t.Fatal(err)
+	}
+	if got := kindNumbers(t, db, "SELECT kind, number FROM phones"); len(got) != 0 {
+		t.Fatalf("phones after Delete: %q", got)
+	}
+}

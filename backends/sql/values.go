@@ -100,7 +100,17 @@ func (b *Backend) addValues(ctx context.Context, tx *dbsql.Tx, ref *reference, k
 	if err != nil {
 		return err
 	}
-	return b.insertValues(ctx, tx, ref, key, slices.Collect(maps.Values(keys)))
+	return b.insertValues(ctx, tx, ref, key, sortedValues(keys))
+}
+
+// sortedValues lists the values of m in the order of their keys, so that
+// writes touch rows in a stable order.
+func sortedValues(m map[string]any) []any {
+	out := make([]any, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[k])
+	}
+	return out
 }
 
 // modifyValues applies one modification to a multi_value attribute, in
@@ -153,32 +163,32 @@ func (b *Backend) modifyLookupValues(ctx context.Context, tx *dbsql.Tx, ref *ref
 		if len(want) == 0 {
 			return nil
 		}
-		return b.deleteValues(ctx, tx, ref, key, slices.Collect(maps.Values(want)))
+		return b.deleteValues(ctx, tx, ref, key, sortedValues(want))
 	}
 	cur, err := b.childKeys(ctx, tx, ref, key)
 	if err != nil {
 		return err
 	}
 	if m.Op == backends.ModReplace {
-		var remove []any
+		remove := map[string]any{}
 		for k, v := range cur {
 			if _, ok := want[k]; !ok {
-				remove = append(remove, v)
+				remove[k] = v
 			}
 		}
 		if len(remove) > 0 {
-			if err := b.deleteValues(ctx, tx, ref, key, remove); err != nil {
+			if err := b.deleteValues(ctx, tx, ref, key, sortedValues(remove)); err != nil {
 				return err
 			}
 		}
 	}
-	var add []any
+	add := map[string]any{}
 	for k, v := range want {
 		if _, ok := cur[k]; !ok {
-			add = append(add, v)
+			add[k] = v
 		}
 	}
-	return b.insertValues(ctx, tx, ref, key, add)
+	return b.insertValues(ctx, tx, ref, key, sortedValues(add))
 }
 
 // lookupKeys finds the lookup keys of names, in batches of one query each:
