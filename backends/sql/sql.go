@@ -153,6 +153,27 @@
 // column would be (case handling, LIKE escaping); ne matches records
 // without such a value. Sorting by a multi_value is ErrUnsupported.
 //
+// One child table may hold several attributes, told apart by fixed column
+// values (where), and a child table may hold keys of a lookup table whose
+// names are the values (lookup; see LookupConfig):
+//
+//	multi_value "phone_work" {
+//	  table        = "phones"
+//	  this_column  = "owner"
+//	  value_column = "number"
+//	  where        = { kind = "W" }  # read, filtered, deleted: kind = 'W'; inserted with it
+//	}
+//	multi_value "roles" {
+//	  table        = "person_roles"
+//	  this_column  = "person"
+//	  value_column = "role_id"       # a key of roles
+//	  lookup {
+//	    table        = "roles"
+//	    key_column   = "role_id"
+//	    value_column = "role_name"   # the values read, written and filtered on
+//	  }
+//	}
+//
 // Where the application lets nobody write its tables directly (writes go
 // through stored procedures that also write audit rows, say), the writes
 // can be statements of the configuration instead; reads still come from
