@@ -2,7 +2,9 @@ package sql
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -250,7 +252,12 @@ type ReferenceConfig struct {
 // MultiValueConfig is one `multi_value "<attribute>" { ... }` block: an
 // attribute holding plain values, one row of Table per value, ThisColumn =
 // this record's key, ValueColumn = the value. Changes insert or delete only
-// the changed rows; deleting the record deletes its rows.
+// the changed rows; deleting the record deletes its rows (all of them, also
+// those of other where values). Values are read in the order of the value
+// (the lookup's value with lookup), so a SCIM element mapped to the
+// attribute (`phoneNumbers[type eq "work"].value`) reads the first one in
+// that order; writing that element replaces all of the attribute's rows,
+// so a second row (a second work phone) goes when the element is written.
 type MultiValueConfig struct {
 	// Name is the attribute name, the block label: "mail", "phone".
 	Name string `hcl:"name,label"`
@@ -258,13 +265,29 @@ type MultiValueConfig struct {
 	Table string `hcl:"table"`
 	// ThisColumn holds this record's key. Required.
 	ThisColumn string `hcl:"this_column"`
-	// ValueColumn holds one value. Required.
+	// ValueColumn holds one value, or with Lookup the key of the lookup
+	// row whose name is the value. Required.
 	ValueColumn string `hcl:"value_column"`
+	// Where selects the rows of Table that belong to this attribute by
+	// fixed column values, a map of column to literal: `where = { kind =
+	// "W" }`. Reads, filters, deletes and replaces see only the rows that
+	// hold all of them, and inserts write them, so that several
+	// multi_values share one table (phone_work with kind W, phone_mobile
+	// with kind M). A where column must be a column of Table other than
+	// ThisColumn and ValueColumn. Default: every row of the record.
+	Where map[string]string `hcl:"where,optional"`
+	// Lookup, if set, makes ValueColumn a key of a lookup table whose
+	// rows name the values: roles through person_roles(person, role_id)
+	// joined to roles(role_id, role_name). See LookupConfig. Default:
+	// ValueColumn holds the values.
+	Lookup *LookupConfig `hcl:"lookup,block"`
 	// Add and Remove, if set (both or neither), are the statements that
 	// add or remove one value instead of the backend's INSERT / DELETE of
 	// child rows, with parameters :id (this record's id) and :value. They
 	// are called once per value added or removed, only for values that are
-	// not (or are) there already. Default: the backend's writes.
+	// not (or are) there already; with where, "there" means among the rows
+	// the where values select, and the statements must write those values
+	// themselves. Not with lookup. Default: the backend's writes.
 	Add    *StatementConfig `hcl:"add,block"`
 	Remove *StatementConfig `hcl:"remove,block"`
 
@@ -272,6 +295,34 @@ type MultiValueConfig struct {
 	NameRange        hcl.Range `hcl:"name,label_range"`
 	TableRange       hcl.Range `hcl:"table,attr_range"`
 	ThisColumnRange  hcl.Range `hcl:"this_column,attr_range"`
+	ValueColumnRange hcl.Range `hcl:"value_column,attr_range"`
+	WhereRange       hcl.Range `hcl:"where,attr_range"`
+}
+
+// LookupConfig is the `lookup { ... }` block of a multi_value: the child
+// rows hold keys of Table, and the values are the names in its
+// ValueColumn. Reads join the lookup table (a key without a lookup row is
+// not read). Writes translate the names to keys with one query per batch
+// of values: a name matches a row whose value equals it, or, when none
+// does, the one row whose value equals it ignoring case (so "admin" finds
+// "Admin"; a name that matches several rows only that way is refused). A
+// name that no row has is refused with ErrInvalid naming the value, and
+// nothing is written; the lookup table is never written. Removing a name
+// that no row has removes nothing. Filters compare the names, in the
+// database, through the join.
+type LookupConfig struct {
+	// Table is the lookup table. Required.
+	Table string `hcl:"table"`
+	// KeyColumn is the column of Table that ValueColumn of the child table
+	// holds; it should be unique. Required.
+	KeyColumn string `hcl:"key_column"`
+	// ValueColumn is the column of Table holding the names, a text column;
+	// it should be unique. Required.
+	ValueColumn string `hcl:"value_column"`
+
+	DefRange         hcl.Range `hcl:",def_range"`
+	TableRange       hcl.Range `hcl:"table,attr_range"`
+	KeyColumnRange   hcl.Range `hcl:"key_column,attr_range"`
 	ValueColumnRange hcl.Range `hcl:"value_column,attr_range"`
 }
 
@@ -551,6 +602,7 @@ func (c *Config) validate() hcl.Diagnostics {
 			if mv.ThisColumn != "" && strings.EqualFold(mv.ThisColumn, mv.ValueColumn) {
 				add(mv.ValueColumnRange, "Invalid multi_value", "this_column and value_column must differ.")
 			}
+			diags = append(diags, mv.validateChild()...)
 		}
 		diags = append(diags, c.validateStatements(r)...)
 	}
@@ -654,6 +706,53 @@ func (ref *ReferenceConfig) validateLayout(r *ResourceConfig) hcl.Diagnostics {
 			if c.v != "" && strings.EqualFold(c.v, col) {
 				add(c.rng, "Invalid reference", fmt.Sprintf("%s %q is also listed in columns; a column backs one attribute only.", c.what, c.v))
 			}
+		}
+	}
+	return diags
+}
+
+// validateChild checks the where and lookup settings of a multi_value.
+func (mv *MultiValueConfig) validateChild() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	add := func(rng hcl.Range, summary, detail string) {
+		diags = append(diags, diagError(rng, summary, detail))
+	}
+	for _, col := range slices.Sorted(maps.Keys(mv.Where)) {
+		switch {
+		case !identRE.MatchString(col):
+			add(mv.WhereRange, "Invalid SQL identifier",
+				fmt.Sprintf("multi_value %q: where column %q must match %s (letters, digits, underscore; no quotes, dots or spaces).", mv.Name, col, identRE))
+		case strings.EqualFold(col, mv.ThisColumn):
+			add(mv.WhereRange, "Invalid multi_value where", fmt.Sprintf("multi_value %q: where column %q is the this_column.", mv.Name, col))
+		case strings.EqualFold(col, mv.ValueColumn):
+			add(mv.WhereRange, "Invalid multi_value where", fmt.Sprintf("multi_value %q: where column %q is the value_column.", mv.Name, col))
+		}
+		for _, other := range slices.Sorted(maps.Keys(mv.Where)) {
+			if other < col && strings.EqualFold(other, col) {
+				add(mv.WhereRange, "Invalid multi_value where", fmt.Sprintf("multi_value %q: where names column %q twice (%q).", mv.Name, col, other))
+			}
+		}
+	}
+	if l := mv.Lookup; l != nil {
+		for _, c := range []struct {
+			what, v string
+			rng     hcl.Range
+		}{{"lookup table", l.Table, l.TableRange}, {"key_column", l.KeyColumn, l.KeyColumnRange}, {"lookup value_column", l.ValueColumn, l.ValueColumnRange}} {
+			if c.v != "" && !identRE.MatchString(c.v) {
+				add(c.rng, "Invalid SQL identifier",
+					fmt.Sprintf("%s %q must match %s (letters, digits, underscore; no quotes, dots or spaces).", c.what, c.v, identRE))
+			}
+		}
+		if l.KeyColumn != "" && strings.EqualFold(l.KeyColumn, l.ValueColumn) {
+			add(l.ValueColumnRange, "Invalid multi_value lookup", fmt.Sprintf("multi_value %q: the lookup's key_column and value_column must differ.", mv.Name))
+		}
+		if l.Table != "" && strings.EqualFold(l.Table, mv.Table) {
+			add(l.TableRange, "Invalid multi_value lookup", fmt.Sprintf("multi_value %q: the lookup table must not be the multi_value's own table.", mv.Name))
+		}
+		if mv.Add != nil || mv.Remove != nil {
+			rng := l.DefRange
+			add(rng, "Invalid multi_value lookup",
+				fmt.Sprintf("multi_value %q: lookup does not go with add and remove statements, which would get names, not keys; leave out one or the other.", mv.Name))
 		}
 	}
 	return diags

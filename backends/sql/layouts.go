@@ -11,14 +11,46 @@ import (
 	"github.com/scimbridge/scimbridge/backends"
 )
 
-// notNullOther is the condition that skips rows of a local_column
-// reference whose column is NULL (no target), and NULL values of a
-// multi_value; "" for other layouts.
-func (b *Backend) notNullOther(sb *builder, ref *reference) string {
+// rowsCond is the condition on the rows of ref (alias j, and l for a
+// lookup table) beyond the owner's key: it skips rows of a local_column
+// reference whose column is NULL (no target) and NULL values of a
+// multi_value, and keeps only a multi_value's rows with its where values.
+// "" for other layouts.
+func (b *Backend) rowsCond(sb *builder, ref *reference) string {
 	if ref.layout != layoutLocal && ref.layout != layoutValues {
 		return ""
 	}
-	return " AND j." + sb.q(ref.other) + " IS NOT NULL"
+	return " AND " + ref.valueSQL(sb) + " IS NOT NULL" + andFixed(sb, ref, "j.")
+}
+
+// valueSQL is the expression of ref's values (or target keys) in a query
+// over its rows written by fromRows.
+func (ref *reference) valueSQL(sb *builder) string {
+	if l := ref.lookup; l != nil {
+		return "l." + sb.q(l.valueCol)
+	}
+	return "j." + sb.q(ref.other)
+}
+
+// fromRows writes the FROM clause of a query over ref's rows: the join
+// table as j, joined with the lookup table as l, or with the live rows of
+// the target.
+func (b *Backend) fromRows(sb *builder, ref *reference) {
+	sb.write(" FROM ", sb.q(ref.joinTable), " j")
+	if l := ref.lookup; l != nil {
+		sb.write(" JOIN ", sb.q(l.table), " l ON l.", sb.q(l.keyCol), " = j.", sb.q(ref.other))
+	}
+	b.joinLiveTarget(sb, ref)
+}
+
+// andFixed is the condition that a multi_value's child row (p: its alias
+// and a dot, or "") holds the where values; "" without them.
+func andFixed(sb *builder, ref *reference, p string) string {
+	var s strings.Builder
+	for _, f := range ref.fixed {
+		s.WriteString(" AND " + p + sb.q(f.col.name) + " = " + sb.arg(bindText(f.col, f.value)))
+	}
+	return s.String()
 }
 
 // fkColumn is the column that a foreign_key or local_column reference

@@ -62,10 +62,10 @@ func (b *Backend) writeSelect(sb *builder, r *resource, alias string, s selectio
 // writeRefList writes a scalar subquery listing ref's ids for the record
 // whose key is ownerKey, as the dialect's refList aggregate renders them.
 func (b *Backend) writeRefList(sb *builder, ref *reference, ownerKey string) {
-	other := "j." + sb.q(ref.other)
-	sb.write("(SELECT ", b.d.refList(other, other), " FROM ", sb.q(ref.joinTable), " j")
-	b.joinLiveTarget(sb, ref)
-	sb.write(" WHERE j.", sb.q(ref.this), " = ", ownerKey, b.notNullOther(sb, ref), ")")
+	v := ref.valueSQL(sb)
+	sb.write("(SELECT ", b.d.refList(v, v))
+	b.fromRows(sb, ref)
+	sb.write(" WHERE j.", sb.q(ref.this), " = ", ownerKey, b.rowsCond(sb, ref), ")")
 }
 
 // scanDest returns n values and pointers to them for Scan.

@@ -25,9 +25,10 @@ func (b *Backend) refValues(ctx context.Context, q querier, ref *reference, key 
 		return m[fmt.Sprint(key)], err
 	}
 	sb := newBuilder(b.d)
-	sb.write("SELECT j.", sb.q(ref.other), " FROM ", sb.q(ref.joinTable), " j")
-	b.joinLiveTarget(sb, ref)
-	sb.write(" WHERE j.", sb.q(ref.this), " = ", sb.arg(key), b.notNullOther(sb, ref), " ORDER BY j.", sb.q(ref.other))
+	v := ref.valueSQL(sb)
+	sb.write("SELECT ", v)
+	b.fromRows(sb, ref)
+	sb.write(" WHERE j.", sb.q(ref.this), " = ", sb.arg(key), b.rowsCond(sb, ref), " ORDER BY ", v)
 	rows, err := q.QueryContext(ctx, sb.String(), sb.args...)
 	if err != nil {
 		return nil, err
@@ -59,9 +60,10 @@ func (b *Backend) refValuesMany(ctx context.Context, q querier, ref *reference, 
 			r := ref.owner
 			sb.write("SELECT ", sb.q(r.idCol), ", ", sb.q(ref.col.name), " FROM ", sb.q(r.table), " WHERE ", sb.q(r.idCol), " IN (", sb.list(chunk), ")")
 		} else {
-			sb.write("SELECT j.", sb.q(ref.this), ", j.", sb.q(ref.other), " FROM ", sb.q(ref.joinTable), " j")
-			b.joinLiveTarget(sb, ref)
-			sb.write(" WHERE j.", sb.q(ref.this), " IN (", sb.list(chunk), ")", b.notNullOther(sb, ref), " ORDER BY j.", sb.q(ref.this), ", j.", sb.q(ref.other))
+			v := ref.valueSQL(sb)
+			sb.write("SELECT j.", sb.q(ref.this), ", ", v)
+			b.fromRows(sb, ref)
+			sb.write(" WHERE j.", sb.q(ref.this), " IN (", sb.list(chunk), ")", b.rowsCond(sb, ref), " ORDER BY j.", sb.q(ref.this), ", ", v)
 		}
 		rows, err := q.QueryContext(ctx, sb.String(), sb.args...)
 		if err != nil {
@@ -178,7 +180,7 @@ func (b *Backend) addRefs(ctx context.Context, tx *dbsql.Tx, ref *reference, key
 	}
 	switch ref.layout {
 	case layoutValues:
-		return b.insertValues(ctx, tx, ref, key, dedupe(ids))
+		return b.addValues(ctx, tx, ref, key, ids)
 	case layoutFK:
 		return b.addFK(ctx, tx, ref, key, ids)
 	case layoutDelim:

@@ -58,17 +58,28 @@ func (r *resource) attrOfColumn(table, col string) string {
 			places = append(places, place{ref.attr, r.table, ref.col.name})
 		}
 	}
-	var found []string
+	var exact, found []string
 	for _, p := range places {
 		if table != "" && !sameTable(table, p.table) {
 			continue
 		}
 		if strings.EqualFold(unquoteIdent(col), p.col) {
-			return p.attr
+			// Two multi_values over one table (where kind = W, kind = M)
+			// share a column: then it is not known which was refused.
+			if !slices.Contains(exact, p.attr) {
+				exact = append(exact, p.attr)
+			}
+			continue
 		}
 		if slices.ContainsFunc(identifiers(col), func(s string) bool { return strings.EqualFold(s, p.col) }) && !slices.Contains(found, p.attr) {
 			found = append(found, p.attr)
 		}
+	}
+	if len(exact) > 0 {
+		if len(exact) == 1 {
+			return exact[0]
+		}
+		return ""
 	}
 	if len(found) == 1 {
 		return found[0]

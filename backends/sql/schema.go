@@ -4,6 +4,8 @@ import (
 	"context"
 	dbsql "database/sql"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -72,7 +74,10 @@ type column struct {
 //
 // layoutValues (a multi_value block) is not a reference to records: the
 // join table is the child table, other its value column (col describes
-// it), and target is nil; the values are plain values, not ids.
+// it), and target is nil; the values are plain values, not ids. fixed
+// restricts it to the child rows with those column values (where), and
+// lookup, when set, makes other a key whose name in the lookup table is
+// the value (col then describes the lookup's value column).
 type reference struct {
 	attr      string
 	owner     *resource
@@ -85,6 +90,23 @@ type reference struct {
 	target    *resource
 	readOnly  bool
 	stmts     *refStatements // add and remove blocks; nil: none
+	fixed     []fixedValue   // layoutValues: where, sorted by column
+	lookup    *lookup        // layoutValues: the lookup table; nil: none
+}
+
+// fixedValue is one column = literal of a multi_value's where.
+type fixedValue struct {
+	col   *column
+	value string
+}
+
+// lookup is the lookup table of a multi_value: the child's value column
+// (key) holds keys of table's keyCol, whose valueCol is the value.
+type lookup struct {
+	table    string
+	key      *column // the child table's column holding the key
+	keyCol   string
+	valueCol string
 }
 
 // newColInfo describes a column that backs a reference.
@@ -377,8 +399,64 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 			if !ok1 || !ok2 {
 				continue
 			}
-			r.refs = append(r.refs, &reference{attr: mv.Name, owner: r, layout: layoutValues,
-				joinTable: child, this: this.name, other: val.name, col: newColInfo(d, val)})
+			ref := &reference{attr: mv.Name, owner: r, layout: layoutValues,
+				joinTable: child, this: this.name, other: val.name, col: newColInfo(d, val)}
+			for _, name := range slices.Sorted(maps.Keys(mv.Where)) {
+				c, ok := find(cols, name)
+				if !ok {
+					fail(mv.WhereRange, "multi_value %q: where column %q is not a column of table %q", mv.Name, name, mv.Table)
+					continue
+				}
+				if strings.EqualFold(c.name, this.name) || strings.EqualFold(c.name, val.name) {
+					continue // reported by validate
+				}
+				ref.fixed = append(ref.fixed, fixedValue{col: newColInfo(d, c), value: mv.Where[name]})
+			}
+			if mv.Add == nil && mv.Remove == nil {
+				// The backend's INSERT sets this, value and where columns
+				// only: any other column must take NULL or a default.
+				set := map[string]bool{strings.ToLower(this.name): true, strings.ToLower(val.name): true}
+				for _, f := range ref.fixed {
+					set[strings.ToLower(f.col.name)] = true
+				}
+				for _, c := range cols {
+					if c.nullable || c.hasDefault || set[strings.ToLower(c.name)] {
+						continue
+					}
+					if _, lite := d.(sqliteDialect); lite && strings.EqualFold(c.declType, "integer") {
+						continue // perhaps the rowid (INTEGER PRIMARY KEY), which SQLite fills
+					}
+					fail(mv.DefRange, "multi_value %q: column %q of table %q is NOT NULL without a default, and the rows this block inserts would not set it; give its value in where = { %s = \"...\" }", mv.Name, c.name, mv.Table, c.name)
+				}
+			}
+			if l := mv.Lookup; l != nil {
+				lt, lcols, err := table(l.Table)
+				if err != nil {
+					return nil, fmt.Errorf("inspecting table %q: %w", l.Table, err)
+				}
+				if len(lcols) == 0 {
+					fail(l.TableRange, "multi_value %q: lookup table %q does not exist", mv.Name, l.Table)
+					continue
+				}
+				k, ok1 := find(lcols, l.KeyColumn)
+				if !ok1 {
+					fail(l.KeyColumnRange, "multi_value %q: key_column %q is not a column of table %q", mv.Name, l.KeyColumn, l.Table)
+				}
+				v, ok2 := find(lcols, l.ValueColumn)
+				if !ok2 {
+					fail(l.ValueColumnRange, "multi_value %q: lookup value_column %q is not a column of table %q", mv.Name, l.ValueColumn, l.Table)
+				}
+				if ok2 && (d.integerType(v) || d.uuidType(v) || d.timeType(v)) {
+					fail(l.ValueColumnRange, "multi_value %q: lookup value_column %q must be a text column, it is %s", mv.Name, v.name, v.declType)
+					ok2 = false
+				}
+				if !ok1 || !ok2 {
+					continue
+				}
+				ref.lookup = &lookup{table: lt, key: ref.col, keyCol: k.name, valueCol: v.name}
+				ref.col = newColInfo(d, v)
+			}
+			r.refs = append(r.refs, ref)
 		}
 	}
 	if len(problems) > 0 {

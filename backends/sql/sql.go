@@ -153,6 +153,27 @@
 // column would be (case handling, LIKE escaping); ne matches records
 // without such a value. Sorting by a multi_value is ErrUnsupported.
 //
+// One child table may hold several attributes, told apart by fixed column
+// values (where), and a child table may hold keys of a lookup table whose
+// names are the values (lookup; see LookupConfig):
+//
+//	multi_value "phone_work" {
+//	  table        = "phones"
+//	  this_column  = "owner"
+//	  value_column = "number"
+//	  where        = { kind = "W" }  # read, filtered, deleted: kind = 'W'; inserted with it
+//	}
+//	multi_value "roles" {
+//	  table        = "person_roles"
+//	  this_column  = "person"
+//	  value_column = "role_id"       # a key of roles
+//	  lookup {
+//	    table        = "roles"
+//	    key_column   = "role_id"
+//	    value_column = "role_name"   # the values read, written and filtered on
+//	  }
+//	}
+//
 // Where the application lets nobody write its tables directly (writes go
 // through stored procedures that also write audit rows, say), the writes
 // can be statements of the configuration instead; reads still come from
@@ -503,7 +524,10 @@ func refused(attr, v, reason string, cause error) error {
 // column becomes a UTC time (MySQL does not parse offsets, PostgreSQL's
 // timestamp without time zone would drop them); anything else is bound as
 // text and converted by the database.
-func (b *Backend) bind(col *column, v string) any {
+func (b *Backend) bind(col *column, v string) any { return bindText(col, v) }
+
+// bindText is bind, for callers without a Backend.
+func bindText(col *column, v string) any {
 	if col.isTime {
 		if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v)); err == nil {
 			return t.UTC()

@@ -717,7 +717,11 @@ func (b *Backend) deleteWithStatements(ctx context.Context, tx *dbsql.Tx, r *res
 			if !side.is {
 				continue
 			}
-			done[strings.ToLower(ref.joinTable+"."+side.col)] = true
+			if len(ref.fixed) == 0 {
+				// A multi_value with where values owns only some of the
+				// owner's child rows: another block may still drop the rest.
+				done[strings.ToLower(ref.joinTable+"."+side.col)] = true
+			}
 			if del != nil {
 				continue
 			}

@@ -4,7 +4,9 @@ import (
 	"context"
 	dbsql "database/sql"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/scimbridge/scimbridge/backends"
 )
@@ -22,23 +24,32 @@ func (b *Backend) checkValues(ref *reference, vals []string) error {
 			return err
 		}
 		if p := b.d.checkValue(ref.col.info, v); p != "" {
-			return refused(ref.attr, v, p, invalidf("%s.%s: %q %s (column %s.%s, type %s)", ref.owner.name, ref.attr, v, p, ref.joinTable, ref.other, ref.col.info.declType))
+			return refused(ref.attr, v, p, invalidf("%s.%s: %q %s (column %s, type %s)", ref.owner.name, ref.attr, v, p, ref.col.name, ref.col.info.declType))
 		}
 	}
 	return nil
 }
 
-// insertValues inserts one child row per value (the caller has left out
-// the values already there).
-func (b *Backend) insertValues(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, vals []string) error {
-	for chunk := range slices.Chunk(vals, b.chunkSize(2)) {
+// insertValues inserts one child row per stored value (bound values of the
+// value column: the values themselves, or the lookup keys), with the where
+// values; the caller has left out the values already there.
+func (b *Backend) insertValues(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, stored []any) error {
+	for chunk := range slices.Chunk(stored, b.chunkSize(2+len(ref.fixed))) {
 		sb := newBuilder(b.d)
-		sb.write("INSERT INTO ", sb.q(ref.joinTable), " (", sb.q(ref.this), ", ", sb.q(ref.other), ") VALUES ")
+		sb.write("INSERT INTO ", sb.q(ref.joinTable), " (", sb.q(ref.this), ", ", sb.q(ref.other))
+		for _, f := range ref.fixed {
+			sb.write(", ", sb.q(f.col.name))
+		}
+		sb.write(") VALUES ")
 		for i, v := range chunk {
 			if i > 0 {
 				sb.write(", ")
 			}
-			sb.write("(", sb.arg(key), ", ", sb.arg(b.bind(ref.col, v)), ")")
+			sb.write("(", sb.arg(key), ", ", sb.arg(v))
+			for _, f := range ref.fixed {
+				sb.write(", ", sb.arg(bindText(f.col, f.value)))
+			}
+			sb.write(")")
 		}
 		sb.write(b.d.ignoreDuplicate(ref.this))
 		if _, err := tx.ExecContext(ctx, sb.String(), sb.args...); err != nil {
@@ -48,20 +59,21 @@ func (b *Backend) insertValues(ctx context.Context, tx *dbsql.Tx, ref *reference
 	return nil
 }
 
-// deleteValues deletes the child rows holding vals (all of them when vals
-// is nil).
-func (b *Backend) deleteValues(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, vals []string) error {
-	if vals == nil {
-		return b.deleteRefs(ctx, tx, ref, key, nil)
+// deleteValues deletes the child rows (those with the where values)
+// holding the stored values (all of them when stored is nil).
+func (b *Backend) deleteValues(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, stored []any) error {
+	if stored == nil {
+		sb := newBuilder(b.d)
+		sb.write("DELETE FROM ", sb.q(ref.joinTable), " WHERE ", sb.q(ref.this), " = ", sb.arg(key))
+		sb.write(andFixed(sb, ref, ""))
+		_, err := tx.ExecContext(ctx, sb.String(), sb.args...)
+		return err
 	}
-	for chunk := range slices.Chunk(vals, b.chunkSize(1)) {
-		bound := make([]any, len(chunk))
-		for i, v := range chunk {
-			bound[i] = b.bind(ref.col, v)
-		}
+	for chunk := range slices.Chunk(stored, b.chunkSize(1)) {
 		sb := newBuilder(b.d)
 		sb.write("DELETE FROM ", sb.q(ref.joinTable), " WHERE ", sb.q(ref.this), " = ", sb.arg(key),
-			" AND ", sb.q(ref.other), " IN (", sb.list(bound), ")")
+			" AND ", sb.q(ref.other), " IN (", sb.list(chunk), ")")
+		sb.write(andFixed(sb, ref, ""))
 		if _, err := tx.ExecContext(ctx, sb.String(), sb.args...); err != nil {
 			return err
 		}
@@ -69,12 +81,48 @@ func (b *Backend) deleteValues(ctx context.Context, tx *dbsql.Tx, ref *reference
 	return nil
 }
 
+// bindValues binds values for the value column.
+func (b *Backend) bindValues(ref *reference, vals []string) []any {
+	out := make([]any, len(vals))
+	for i, v := range vals {
+		out[i] = b.bind(ref.col, v)
+	}
+	return out
+}
+
+// addValues inserts the rows of a new record's multi_value.
+func (b *Backend) addValues(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, vals []string) error {
+	vals = dedupe(vals)
+	if ref.lookup == nil {
+		return b.insertValues(ctx, tx, ref, key, b.bindValues(ref, vals))
+	}
+	keys, err := b.lookupKeys(ctx, tx, ref, vals, true)
+	if err != nil {
+		return err
+	}
+	return b.insertValues(ctx, tx, ref, key, sortedValues(keys))
+}
+
+// sortedValues lists the values of m in the order of their keys, so that
+// writes touch rows in a stable order.
+func sortedValues(m map[string]any) []any {
+	out := make([]any, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[k])
+	}
+	return out
+}
+
 // modifyValues applies one modification to a multi_value attribute, in
 // the caller's transaction (which has locked the owner's row): ModAdd
 // inserts the values not there yet, ModDelete deletes the given values
 // (all without values), ModReplace deletes those not given and inserts
-// the missing ones. Values compare exactly as read back.
+// the missing ones. Values compare exactly as read back; names of a
+// lookup as LookupConfig says.
 func (b *Backend) modifyValues(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, m backends.Modification) error {
+	if ref.lookup != nil {
+		return b.modifyLookupValues(ctx, tx, ref, key, m)
+	}
 	vals := dedupe(m.Values)
 	if m.Op == backends.ModDelete {
 		if len(m.Values) == 0 {
@@ -83,7 +131,7 @@ func (b *Backend) modifyValues(ctx context.Context, tx *dbsql.Tx, ref *reference
 		if len(vals) == 0 {
 			return nil
 		}
-		return b.deleteValues(ctx, tx, ref, key, vals)
+		return b.deleteValues(ctx, tx, ref, key, b.bindValues(ref, vals))
 	}
 	cur, err := b.refValues(ctx, tx, ref, key)
 	if err != nil {
@@ -91,12 +139,169 @@ func (b *Backend) modifyValues(ctx context.Context, tx *dbsql.Tx, ref *reference
 	}
 	if m.Op == backends.ModReplace {
 		if remove := without(cur, vals); len(remove) > 0 {
-			if err := b.deleteValues(ctx, tx, ref, key, remove); err != nil {
+			if err := b.deleteValues(ctx, tx, ref, key, b.bindValues(ref, remove)); err != nil {
 				return err
 			}
 		}
 	}
-	return b.insertValues(ctx, tx, ref, key, without(vals, cur))
+	return b.insertValues(ctx, tx, ref, key, b.bindValues(ref, without(vals, cur)))
+}
+
+// modifyLookupValues is modifyValues for a multi_value with a lookup: the
+// names are translated to keys first (an unknown name to add is refused,
+// one to delete ignored), then the child rows' keys change as the names
+// would.
+func (b *Backend) modifyLookupValues(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, m backends.Modification) error {
+	if m.Op == backends.ModDelete && len(m.Values) == 0 {
+		return b.deleteValues(ctx, tx, ref, key, nil)
+	}
+	want, err := b.lookupKeys(ctx, tx, ref, dedupe(m.Values), m.Op != backends.ModDelete)
+	if err != nil {
+		return err
+	}
+	if m.Op == backends.ModDelete {
+		if len(want) == 0 {
+			return nil
+		}
+		return b.deleteValues(ctx, tx, ref, key, sortedValues(want))
+	}
+	cur, err := b.childKeys(ctx, tx, ref, key)
+	if err != nil {
+		return err
+	}
+	if m.Op == backends.ModReplace {
+		remove := map[string]any{}
+		for k, v := range cur {
+			if _, ok := want[k]; !ok {
+				remove[k] = v
+			}
+		}
+		if len(remove) > 0 {
+			if err := b.deleteValues(ctx, tx, ref, key, sortedValues(remove)); err != nil {
+				return err
+			}
+		}
+	}
+	add := map[string]any{}
+	for k, v := range want {
+		if _, ok := cur[k]; !ok {
+			add[k] = v
+		}
+	}
+	return b.insertValues(ctx, tx, ref, key, sortedValues(add))
+}
+
+// lookupKeys finds the lookup keys of names, in batches of one query each:
+// the row whose value equals the name, else the one row whose value equals
+// it ignoring case. The keys are returned as read (to bind them as they
+// are), by their text. A name without a row is refused when strict (an
+// AttrError naming the value), left out otherwise.
+func (b *Backend) lookupKeys(ctx context.Context, q querier, ref *reference, names []string, strict bool) (map[string]any, error) {
+	l := ref.lookup
+	out := map[string]any{}
+	for chunk := range slices.Chunk(names, b.chunkSize(1)) {
+		sb := newBuilder(b.d)
+		lower := make([]string, len(chunk))
+		for i, n := range chunk {
+			lower[i] = "lower(" + sb.arg(n) + ")"
+		}
+		sb.write("SELECT l.", sb.q(l.keyCol), ", l.", sb.q(l.valueCol), " FROM ", sb.q(l.table), " l WHERE lower(",
+			b.d.text(colExpr{sql: "l." + sb.q(l.valueCol), info: ref.col.info}), ") IN (", strings.Join(lower, ", "), ")")
+		rows, err := q.QueryContext(ctx, sb.String(), sb.args...)
+		if err != nil {
+			return nil, err
+		}
+		type row struct {
+			key  any
+			name string
+		}
+		var found []row
+		for rows.Next() {
+			var k, v any
+			if err := rows.Scan(&k, &v); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if name, ok := format(v); ok && k != nil {
+				if raw, ok := k.([]byte); ok {
+					k = string(raw) // MySQL's text protocol; the driver's buffer is reused
+				}
+				found = append(found, row{k, name})
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range chunk {
+			var exact, folded []row
+			for _, r := range found {
+				switch {
+				case r.name == n:
+					exact = append(exact, r)
+				case strings.EqualFold(r.name, n):
+					folded = append(folded, r)
+				}
+			}
+			pick := exact
+			if len(pick) == 0 {
+				pick = folded
+			}
+			switch {
+			case len(pick) == 0 && !strict:
+			case len(pick) == 0:
+				return nil, refused(ref.attr, n, "is not a known value",
+					invalidf("%s.%s: %q is not a value of the lookup table %s", ref.owner.name, ref.attr, n, l.table))
+			case len(pick) > 1 && !sameKeys(pick, func(r row) any { return r.key }):
+				return nil, refused(ref.attr, n, "matches several known values",
+					invalidf("%s.%s: %q matches several rows of the lookup table %s", ref.owner.name, ref.attr, n, l.table))
+			default:
+				ks, _ := format(pick[0].key)
+				out[ks] = pick[0].key
+			}
+		}
+	}
+	return out, nil
+}
+
+// sameKeys reports whether every item has the same key, as text.
+func sameKeys[T any](items []T, key func(T) any) bool {
+	first, _ := format(key(items[0]))
+	for _, it := range items[1:] {
+		if k, _ := format(key(it)); k != first {
+			return false
+		}
+	}
+	return true
+}
+
+// childKeys lists the keys a multi_value with a lookup holds for the
+// record with key (also keys no lookup row has, which reads skip), as
+// read, by their text.
+func (b *Backend) childKeys(ctx context.Context, q querier, ref *reference, key any) (map[string]any, error) {
+	sb := newBuilder(b.d)
+	sb.write("SELECT j.", sb.q(ref.other), " FROM ", sb.q(ref.joinTable), " j WHERE j.", sb.q(ref.this), " = ", sb.arg(key),
+		" AND j.", sb.q(ref.other), " IS NOT NULL", andFixed(sb, ref, "j."))
+	rows, err := q.QueryContext(ctx, sb.String(), sb.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]any{}
+	for rows.Next() {
+		var v any
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		if raw, ok := v.([]byte); ok {
+			v = string(raw)
+		}
+		if s, ok := format(v); ok {
+			out[s] = v
+		}
+	}
+	return out, rows.Err()
 }
 
 // valuesFilter is a filter on a multi_value attribute: an EXISTS over the
@@ -104,7 +309,7 @@ func (b *Backend) modifyValues(ctx context.Context, tx *dbsql.Tx, ref *reference
 // case handling and LIKE escaping); ne is NOT of eq; pr when f is nil.
 func (c *compiler) valuesFilter(ref *reference, f *backends.Compare) (string, error) {
 	b := c.b
-	cn := colExpr{sql: "j." + b.q(ref.other), info: ref.col.info}
+	cn := colExpr{sql: ref.valueSQL(b), info: ref.col.info}
 	var p string
 	if f == nil {
 		p = cn.sql + " IS NOT NULL AND " + b.d.text(cn) + " <> ''"
@@ -127,6 +332,11 @@ func (c *compiler) valuesFilter(ref *reference, f *backends.Compare) (string, er
 			return "", err
 		}
 	}
-	return "EXISTS (SELECT 1 FROM " + b.q(ref.joinTable) + " j WHERE j." + b.q(ref.this) + " = " + tableAlias + "." + b.q(c.r.idCol) +
-		" AND " + p + ")", nil
+	from := "FROM " + b.q(ref.joinTable) + " j"
+	if l := ref.lookup; l != nil {
+		from += " JOIN " + b.q(l.table) + " l ON l." + b.q(l.keyCol) + " = j." + b.q(ref.other)
+	}
+	// The where values are bound after p's values, so they follow it.
+	return "EXISTS (SELECT 1 " + from + " WHERE j." + b.q(ref.this) + " = " + tableAlias + "." + b.q(c.r.idCol) +
+		" AND (" + p + ")" + andFixed(b, ref, "j.") + ")", nil
 }
