@@ -278,9 +278,9 @@ type MultiValueConfig struct {
 	Where map[string]string `hcl:"where,optional"`
 	// Lookup, if set, makes ValueColumn a key of a lookup table whose
 	// rows name the values: roles through person_roles(person, role_id)
-	// joined to roles(role_id, role_name). See LookupConfig. Default:
+	// joined to roles(role_id, role_name). See ValueLookupConfig. Default:
 	// ValueColumn holds the values.
-	Lookup *LookupConfig `hcl:"lookup,block"`
+	Lookup *ValueLookupConfig `hcl:"lookup,block"`
 	// Add and Remove, if set (both or neither), are the statements that
 	// add or remove one value instead of the backend's INSERT / DELETE of
 	// child rows, with parameters :id (this record's id) and :value. They
@@ -299,7 +299,7 @@ type MultiValueConfig struct {
 	WhereRange       hcl.Range `hcl:"where,attr_range"`
 }
 
-// LookupConfig is the `lookup { ... }` block of a multi_value: the child
+// ValueLookupConfig is the `lookup { ... }` block of a multi_value: the child
 // rows hold keys of Table, and the values are the names in its
 // ValueColumn. Reads join the lookup table (a key without a lookup row is
 // not read). Writes translate the names to keys with one query per batch
@@ -310,7 +310,7 @@ type MultiValueConfig struct {
 // nothing is written; the lookup table is never written. Removing a name
 // that no row has removes nothing. Filters compare the names, in the
 // database, through the join.
-type LookupConfig struct {
+type ValueLookupConfig struct {
 	// Table is the lookup table. Required.
 	Table string `hcl:"table"`
 	// KeyColumn is the column of Table that ValueColumn of the child table

@@ -155,7 +155,7 @@
 //
 // One child table may hold several attributes, told apart by fixed column
 // values (where), and a child table may hold keys of a lookup table whose
-// names are the values (lookup; see LookupConfig):
+// names are the values (lookup; see ValueLookupConfig):
 //
 //	multi_value "phone_work" {
 //	  table        = "phones"

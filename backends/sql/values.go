@@ -118,7 +118,7 @@ func sortedValues(m map[string]any) []any {
 // inserts the values not there yet, ModDelete deletes the given values
 // (all without values), ModReplace deletes those not given and inserts
 // the missing ones. Values compare exactly as read back; names of a
-// lookup as LookupConfig says.
+// lookup as ValueLookupConfig says.
 func (b *Backend) modifyValues(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, m backends.Modification) error {
 	if ref.lookup != nil {
 		return b.modifyLookupValues(ctx, tx, ref, key, m)
