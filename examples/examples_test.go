@@ -156,7 +156,9 @@ func startEdited(t *testing.T, ex example, extraSQL string, edits ...[2]string) 
 	return &started{srv: srv, c: bridgetest.NewClient(t, srv.URL+"/scim/v2"), db: db, ex: ex}
 }
 
-func examples() []example { return []example{postgresExample, mysqlExample, proceduresExample} }
+func examples() []example {
+	return []example{postgresExample, mysqlExample, proceduresExample, staffExample}
+}
 
 func TestExamplesGolden(t *testing.T) {
 	for _, ex := range examples() {
