@@ -257,8 +257,12 @@ func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
 	}
 	path, err := scim.ResolvePath(m.RT, label)
 	if err != nil {
+		hint := ""
+		if s := suggestLabel(m.RT, label); s != "" {
+			hint = fmt.Sprintf(" Did you mean %q?", s)
+		}
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown SCIM attribute path",
-			Detail: fmt.Sprintf("%q is not an attribute of the %s resource: %s.", label, m.RT.Name, detail(err)), Subject: labelRange})
+			Detail: fmt.Sprintf("%q is not an attribute of the %s resource: %s.%s", label, m.RT.Name, detail(err), hint), Subject: labelRange})
 	}
 	if path.Attr == nil {
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot map a whole extension",
@@ -426,7 +430,7 @@ func (m *Mapping) checkExpr(expr hcl.Expression, where string, roots map[string]
 			}
 			sort.Strings(names)
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown variable",
-				Detail:  fmt.Sprintf("There is no variable named %q in %s; available: %s.", root, where, strings.Join(names, ", ")),
+				Detail:  fmt.Sprintf("There is no variable named %q in %s; available: %s.%s", root, where, strings.Join(names, ", "), didYouMean(root, names)),
 				Subject: tr.SourceRange().Ptr()})
 			continue
 		}
@@ -443,7 +447,7 @@ func (m *Mapping) checkExpr(expr hcl.Expression, where string, roots map[string]
 				return nil
 			}
 			return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Call to unknown function",
-				Detail: fmt.Sprintf("There is no function named %q in mapping expressions.", fc.Name), Subject: fc.NameRange.Ptr()}}
+				Detail: fmt.Sprintf("There is no function named %q in mapping expressions.%s", fc.Name, didYouMean(fc.Name, m.funcNames())), Subject: fc.NameRange.Ptr()}}
 		})...)
 	}
 	return diags
@@ -465,9 +469,9 @@ func (m *Mapping) checkResourceTraversal(tr hcl.Traversal) *hcl.Diagnostic {
 	if len(tr) < 2 {
 		return nil
 	}
-	unknown := func(name string, rng hcl.Range) *hcl.Diagnostic {
+	unknown := func(name string, rng hcl.Range, hint string) *hcl.Diagnostic {
 		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown SCIM attribute",
-			Detail: fmt.Sprintf("The %s resource has no attribute %q.", m.RT.Name, name), Subject: rng.Ptr()}
+			Detail: fmt.Sprintf("The %s resource has no attribute %q.%s", m.RT.Name, name, hint), Subject: rng.Ptr()}
 	}
 	name, ok := stepName(tr[1])
 	if !ok {
@@ -486,7 +490,7 @@ func (m *Mapping) checkResourceTraversal(tr hcl.Traversal) *hcl.Diagnostic {
 			a = scim.Common(name)
 		}
 		if a == nil || a.Name != name {
-			return unknown(name, tr[1].SourceRange())
+			return unknown(name, tr[1].SourceRange(), didYouMean(name, resourceNames(m.RT)))
 		}
 	} else if len(tr) > 2 {
 		n2, ok := stepName(tr[2])
@@ -495,7 +499,7 @@ func (m *Mapping) checkResourceTraversal(tr hcl.Traversal) *hcl.Diagnostic {
 		}
 		a = ext.Attr(n2)
 		if a == nil || a.Name != n2 {
-			return unknown(ext.ID+":"+n2, tr[2].SourceRange())
+			return unknown(ext.ID+":"+n2, tr[2].SourceRange(), didYouMean(n2, schemaNames(ext)))
 		}
 		tr = tr[1:]
 	} else {
@@ -504,7 +508,7 @@ func (m *Mapping) checkResourceTraversal(tr hcl.Traversal) *hcl.Diagnostic {
 	if len(tr) > 2 && a.Type == scim.TypeComplex && !a.MultiValued {
 		n, ok := stepName(tr[2])
 		if ok && (a.Sub(n) == nil || a.Sub(n).Name != n) {
-			return unknown(a.Name+"."+n, tr[2].SourceRange())
+			return unknown(a.Name+"."+n, tr[2].SourceRange(), didYouMean(n, subNames(a)))
 		}
 	}
 	return nil

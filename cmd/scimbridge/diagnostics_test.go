@@ -61,6 +61,11 @@ func TestValidatePrintsEachProblemOnce(t *testing.T) {
 			t.Errorf("%q appears %d times, want %d:\n%s", summary, got, want, errs)
 		}
 	}
+	for _, want := range []string{`Did you mean "userName"?`, `Did you mean "name.givenName"?`, `Did you mean "upper"?`} {
+		if strings.Count(strings.Join(strings.Fields(errs), " "), want) != 1 {
+			t.Errorf("diagnostics lack %s once:\n%s", want, errs)
+		}
+	}
 	headings := 0
 	for _, line := range strings.Split(errs, "\n") {
 		if strings.HasPrefix(line, path+":") {
