@@ -83,6 +83,10 @@ type Attr struct {
 	selectorKey        string
 	hasSiblings, first bool
 	WriteOnly          bool // never read back (password)
+	// Direction is the direction argument ("read", "write", "both"; ""
+	// when absent); ReadOnly and WriteOnly already say what it means.
+	Direction                                         string
+	toNativeRange, fromNativeRange, filterValuesRange hcl.Range
 	// Default gives the native value written when the resource has no
 	// value for the attribute; see defaults.go. What it reads of the
 	// resource is resolved at load.
@@ -138,6 +142,7 @@ var attrSchema = &hcl.BodySchema{
 		{Name: "from_native"},
 		{Name: "filter_values"},
 		{Name: "default"},
+		{Name: "direction"},
 	},
 }
 
@@ -310,7 +315,7 @@ func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
 	diags = append(diags, d...)
 	a.Native = native
 	if attr, ok := content.Attributes["to_native"]; ok {
-		a.ToNative = attr.Expr
+		a.ToNative, a.toNativeRange = attr.Expr, attr.Range
 		a.toNativeUsesResource = usesVariable(attr.Expr, "resource")
 		a.toMemo = memoFor(attr.Expr, "value")
 		diags = append(diags, m.checkExpr(attr.Expr, "to_native", map[string]bool{"value": true, "resource": true})...)
@@ -320,13 +325,13 @@ func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
 		}
 	}
 	if attr, ok := content.Attributes["from_native"]; ok {
-		a.FromNative = attr.Expr
+		a.FromNative, a.fromNativeRange = attr.Expr, attr.Range
 		a.fromNativeUsesRecord = usesVariable(attr.Expr, "record")
 		a.fromMemo = memoFor(attr.Expr, "value", "values")
 		diags = append(diags, m.checkExpr(attr.Expr, "from_native", map[string]bool{"value": true, "values": true, "record": true})...)
 	}
 	if attr, ok := content.Attributes["filter_values"]; ok {
-		a.FilterValues = attr.Expr
+		a.FilterValues, a.filterValuesRange = attr.Expr, attr.Range
 		diags = append(diags, m.checkExpr(attr.Expr, "filter_values", map[string]bool{"value": true})...)
 		if a.FromNative == nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "filter_values without from_native",
@@ -335,6 +340,9 @@ func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
 	}
 	if attr, ok := content.Attributes["default"]; ok {
 		diags = append(diags, m.decodeDefault(a, attr)...)
+	}
+	if attr, ok := content.Attributes["direction"]; ok {
+		diags = append(diags, m.decodeDirection(a, attr)...)
 	}
 	return a, diags
 }
