@@ -46,7 +46,7 @@ func (c *compiler) compile(f backends.Filter) (string, error) {
 		}
 		return "NOT (" + inner + ")", nil
 	case backends.Present:
-		col, ref := c.r.attr(f.Attr)
+		col, ref := c.r.readAttr(f.Attr)
 		switch {
 		case col != nil:
 			cn := c.col(col)
@@ -104,7 +104,7 @@ func (c *compiler) compare(f backends.Compare) (string, error) {
 	if p := textProblem(f.Value); p != "" {
 		return "", fmt.Errorf("sql: filter values for %s must %s: %w", f.Attr, p, backends.ErrInvalid)
 	}
-	col, ref := c.r.attr(f.Attr)
+	col, ref := c.r.readAttr(f.Attr)
 	if ref != nil && ref.layout == layoutValues {
 		return c.valuesFilter(ref, &f)
 	}

@@ -25,6 +25,7 @@ type resource struct {
 	idInt   bool
 	idUUID  bool
 	idGen   string
+	idAsCol *column   // the id column as a read-only attribute (readAttr)
 	columns []*column // attribute columns, in configuration / table order
 	refs    []*reference
 	created *column
@@ -181,6 +182,7 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 			fail(rc.IDColumnRange, "resource %q: id_column %q is not a column of table %q", rc.Type, rc.IDColumn, rc.Table)
 		} else {
 			r.idCol = idc.name
+			r.idAsCol = &column{attr: idc.name, name: idc.name, managed: true, info: idc, isTime: d.timeType(idc)}
 			r.idInt = d.integerType(idc)
 			r.idUUID = d.uuidType(idc)
 			switch {

@@ -759,7 +759,7 @@ func project(r *resource, attrs []string) ([]*column, []*reference) {
 	var cols []*column
 	var refs []*reference
 	for _, a := range attrs {
-		c, ref := r.attr(a)
+		c, ref := r.readAttr(a)
 		switch {
 		case c != nil && !containsPtr(cols, c):
 			cols = append(cols, c)
