@@ -92,7 +92,7 @@ func (b *Backend) record(s selection, dest []any) (backends.Record, error) {
 		rec.Attrs[s.idAttr] = []string{id}
 	}
 	for i, c := range s.cols {
-		if v, ok := format(dest[i+1]); ok && v != "" {
+		if v, ok := b.formatCol(c, dest[i+1]); ok && v != "" {
 			rec.Attrs[c.attr] = []string{v}
 		}
 	}

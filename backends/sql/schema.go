@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -28,6 +29,7 @@ type resource struct {
 	idAsCol *column   // the id column as a read-only attribute (readAttr)
 	columns []*column // attribute columns, in configuration / table order
 	refs    []*reference
+	loc     *time.Location
 	created *column
 	updated *column
 	version *column
@@ -58,6 +60,7 @@ type column struct {
 	managed bool   // created / modified timestamp, version: not writable by clients
 	info    columnInfo
 	isTime  bool // a date/time type: timestamps are bound as time.Time
+	naive   bool // times without a zone, in time_zone (timezone.go)
 }
 
 // reference is one attribute holding ids of target records. Every layout

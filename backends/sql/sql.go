@@ -280,6 +280,7 @@ type Backend struct {
 	keysetPages, offsetPages atomic.Int64
 
 	stats prometheus.Collector // the connection pool's metrics
+	loc   *time.Location       // time_zone of zone-less columns; nil: UTC
 }
 
 var (
@@ -310,6 +311,11 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sql: %w", err)
 	}
+	if _, ok := d.(sqliteDialect); ok && cfg.location() != nil {
+		if err := registerSQLiteZone(); err != nil {
+			return nil, fmt.Errorf("sql: time_zone: %w", err)
+		}
+	}
 	db, err := dbsql.Open(d.driverName(), dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sql: open: %w", err)
@@ -322,7 +328,7 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 	db.SetMaxIdleConns(set.maxIdle)
 	db.SetConnMaxLifetime(set.connMaxLifetime)
 	db.SetConnMaxIdleTime(set.connMaxIdleTime)
-	b := &Backend{db: db, d: d, log: log.Named("sql"), set: set, cursors: newCursorCache(set.cursorCacheSize)}
+	b := &Backend{db: db, d: d, log: log.Named("sql"), set: set, cursors: newCursorCache(set.cursorCacheSize), loc: cfg.location()}
 	b.stats = newPoolCollector(b)
 	if err := b.init(ctx, cfg); err != nil {
 		_ = db.Close()
@@ -357,6 +363,7 @@ func (b *Backend) init(ctx context.Context, cfg *Config) error {
 	if err := chooseLocks(ctx, b.d, b.db, res); err != nil {
 		return b.wrap(ctx, nil, "connect", err)
 	}
+	b.useTimeZone(res)
 	b.resources = res
 	return nil
 }
@@ -497,9 +504,9 @@ func refused(attr, v, reason string, cause error) error {
 // timestamp without time zone would drop them); anything else is bound as
 // text and converted by the database.
 func (b *Backend) bind(col *column, v string) any {
-	if col.isTime {
+	if col.isTime || col.naive {
 		if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v)); err == nil {
-			return t.UTC()
+			return b.timeValue(col, t)
 		}
 	}
 	return v
@@ -508,6 +515,9 @@ func (b *Backend) bind(col *column, v string) any {
 // stamp is the value of a managed timestamp column: a time for date/time
 // columns, RFC 3339 UTC text otherwise.
 func (b *Backend) stamp(c *column, now time.Time) any {
+	if c.naive {
+		return b.timeValue(c, now.Truncate(time.Microsecond))
+	}
 	if c.isTime {
 		return now.UTC().Truncate(time.Microsecond)
 	}
