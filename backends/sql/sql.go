@@ -36,6 +36,7 @@
 //	  cursor_cache_size = 128    # default 128 paging cursors
 //	  cursor_ttl        = "2m"   # default "2m"
 //	  total_ttl         = "10s"  # default "10s"
+//	  time_zone         = "Europe/Berlin"  # default "UTC": the zone of times stored without one
 //
 //	  resource "User" {
 //	    table           = "app_users"

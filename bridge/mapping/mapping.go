@@ -18,6 +18,10 @@
 //	    to_native   = value ? "A" : "D"     # value: the SCIM value; resource: the whole resource
 //	    from_native = value == "A"          # value: first native value; values: all; record: the native record
 //	  }
+//	  attribute "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber" {
+//	    native    = "user_id"                # the table key, shown as employeeNumber too
+//	    direction = "read"                   # read only: "read", "write" (never read back) or "both"
+//	  }
 //	  computed "full_name" {                # a native attribute derived from the resource
 //	    value = join(" ", compact([resource.name.givenName, resource.name.familyName]))
 //	  }
