@@ -91,6 +91,14 @@ func TestIDReadAsAttribute(t *testing.T) {
 			if g := c.Must(200, "GET", "/Users/"+ids[1], nil); string(g.Body) != string(patch.Body) {
 				t.Fatalf("PATCH answer and GET differ:\n%s\n%s", patch.Body, g.Body)
 			}
+			patch = c.Must(200, "PATCH", "/Users/"+ids[1], map[string]any{
+				"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+				"Operations": []any{map[string]any{"op": "replace", "path": enterprise + ":employeeNumber", "value": "3"},
+					map[string]any{"op": "replace", "path": "userType", "value": "D"}},
+			})
+			if g := c.Must(200, "GET", "/Users/"+ids[1], nil); string(g.Body) != string(patch.Body) || strings.Contains(string(g.Body), `"3"`) {
+				t.Fatalf("PATCH with a path: answer and GET differ, or the id changed:\n%s\n%s", patch.Body, g.Body)
+			}
 			// Filters on the id read as employeeNumber find the row.
 			l := c.Must(200, "GET", "/Users?filter="+url.QueryEscape(enterprise+":employeeNumber eq \""+ids[2]+"\""), nil)
 			if r, _ := l.JSON["Resources"].([]any); len(r) != 1 || bridgetest.Str(r[0].(map[string]any), "id") != ids[2] {
