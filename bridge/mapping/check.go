@@ -85,6 +85,9 @@ func (m *Mapping) Check(d *backends.Description) hcl.Diagnostics {
 	}
 	for _, a := range m.Attrs {
 		n := check(fmt.Sprintf("The mapping of %q", a.Label), a.Native, !a.ReadOnly, a.Range)
+		// The id read as another attribute: the record's id is its value,
+		// whether or not the store lists it among the attributes.
+		a.readsID = n != nil && n.ID && a.ReadOnly
 		if n != nil && !a.ReadOnly {
 			req := writer(n)
 			req.attrs = append(req.attrs, a)

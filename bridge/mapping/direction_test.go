@@ -98,6 +98,12 @@ func TestDirection(t *testing.T) {
 	if d := m.Check(store()); len(d) != 0 {
 		t.Errorf("Check: %v", d)
 	}
+	// Once checked, the record's id is the value, even where the store
+	// does not list the id among the attributes (an LDAP create's answer).
+	back, _ = m.FromNative(backends.Record{ID: "8", Attrs: backends.Attrs{"login": {"jd"}}})
+	if ext, _ := back[scim.EnterpriseSchema].(map[string]any); ext["employeeNumber"] != "8" {
+		t.Errorf("employeeNumber from the id: %v", back)
+	}
 }
 
 func TestDirectionDiagnostics(t *testing.T) {

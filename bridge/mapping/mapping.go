@@ -91,6 +91,8 @@ type Attr struct {
 	// when absent); ReadOnly and WriteOnly already say what it means.
 	Direction                                         string
 	toNativeRange, fromNativeRange, filterValuesRange hcl.Range
+	// readsID: a read-only mapping of the store's id (see Check).
+	readsID bool
 	// Default gives the native value written when the resource has no
 	// value for the attribute; see defaults.go. What it reads of the
 	// resource is resolved at load.
@@ -780,6 +782,9 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 			continue
 		}
 		vals, present := lookup(rec.Attrs, a.Native)
+		if a.readsID && rec.ID != "" {
+			vals, present = []string{rec.ID}, true
+		}
 		if !present && a.FromNative == nil {
 			continue
 		}
