@@ -133,6 +133,14 @@ func TestDirectionDiagnostics(t *testing.T) {
   native = "t"
   direction = "both"
 }`, `read-only in SCIM`},
+		{`attribute "externalId" {
+  native = "x"
+  direction = "read"
+}
+attribute "name.familyName" {
+  native = "t"
+  default = resource.externalId
+}`, `has direction = "read": clients do not write it`},
 		{`attribute "password" {
   native = "t"
   direction = "read"
