@@ -122,3 +122,33 @@ func (m *Mapping) Advertised(s *scim.Schema, attr, sub *scim.Attribute) (mutabil
 	}
 	return mutability, returned
 }
+
+// checkReadOnlyReads refuses expressions that compute what is written
+// (to_native, computed) from an attribute with direction "read": a
+// client's value for it is ignored, so what is written from it would not
+// be what reads show.
+func (m *Mapping) checkReadOnlyReads() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	check := func(expr hcl.Expression, what string, rng hcl.Range) {
+		reads, _ := m.resourceReads(expr)
+		for _, rp := range reads {
+			for _, o := range m.Attrs {
+				if o.Direction == DirectionRead && rp.overlaps(o.Path.Schema, o.Path.Attr, o.Path.Sub) {
+					diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Expression reads a read-only mapping",
+						Detail: fmt.Sprintf(`%s reads %s, which has direction = "read": a client's value for it is ignored, so what is written from it would not be what reads show.`,
+							what, o.Label), Subject: rng.Ptr()})
+					return
+				}
+			}
+		}
+	}
+	for _, a := range m.Attrs {
+		if a.ToNative != nil && a.toNativeUsesResource && !a.ReadOnly {
+			check(a.ToNative, fmt.Sprintf("to_native of %q", a.Label), a.toNativeRange)
+		}
+	}
+	for _, c := range m.Computed {
+		check(c.Value, fmt.Sprintf("computed %q", c.Native), c.Range)
+	}
+	return diags
+}

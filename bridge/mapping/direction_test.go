@@ -141,6 +141,19 @@ attribute "name.familyName" {
   native = "t"
   default = resource.externalId
 }`, `has direction = "read": clients do not write it`},
+		{`attribute "externalId" {
+  native = "x"
+  direction = "read"
+}
+computed "full" { value = upper(resource.externalId) }`, `computed "full" reads externalId`},
+		{`attribute "externalId" {
+  native = "x"
+  direction = "read"
+}
+attribute "displayName" {
+  native = "t"
+  to_native = "${value} ${resource.externalId}"
+}`, `to_native of "displayName" reads externalId`},
 		{`attribute "password" {
   native = "t"
   direction = "read"

@@ -217,6 +217,7 @@ func Decode(body hcl.Body, rt *scim.ResourceType) (*Mapping, hcl.Diagnostics) {
 		}
 	}
 	diags = append(diags, m.checkDefaults()...)
+	diags = append(diags, m.checkReadOnlyReads()...)
 	m.prepare()
 	return m, diags
 }
