@@ -106,6 +106,11 @@ func attributeDoc(r *Resource, s *scim.Schema, a *scim.Attribute, parent *scim.A
 		"required": a.Required, "caseExact": a.CaseExact, "mutability": a.Mutability,
 		"returned": a.Returned, "uniqueness": a.Uniqueness,
 	}
+	if parent == nil {
+		d["mutability"], d["returned"] = r.Mapping.Advertised(s, a, nil)
+	} else {
+		d["mutability"], d["returned"] = r.Mapping.Advertised(s, parent, a)
+	}
 	if len(a.CanonicalTypes) > 0 {
 		d["canonicalValues"] = a.CanonicalTypes
 	}

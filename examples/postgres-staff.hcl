@@ -17,7 +17,9 @@
 #     role names (multi_value ... lookup);
 #   - family_nm is NOT NULL: a user sent without a family name (Entra does
 #     that) gets the userName there, and reads back without one (default);
-#   - staff_no, the key, is also shown as the staff number, read-only.
+#   - staff_no, the key, is also shown as the staff number, read-only
+#     (direction = "read");
+#   - time stamps are local time without a zone (time_zone).
 
 server {
   listen    = "0.0.0.0:8080"
@@ -38,6 +40,10 @@ schema "urn:ietf:params:scim:schemas:extension:staffbase:2.0:User" {
 backend "sql" "staffbase" {
   driver = "postgres"
   dsn    = env("DATABASE_URL")
+
+  # created_at and changed_at are "timestamp without time zone" in the head
+  # office's local time: read and written as such, shown as instants.
+  time_zone = "Europe/Berlin"
 
   # Department names for codes, from HR's own table, read again every
   # 5 minutes (a new department needs no change here).
@@ -149,6 +155,12 @@ endpoint "default" {
       to_native     = lookup_key("departments", value)   # an unknown name: 400 naming it
       from_native   = lookup_value("departments", value)
       filter_values = lookup_keys("departments", value)
+    }
+
+    # The key, shown as the staff number; never written.
+    attribute "urn:ietf:params:scim:schemas:extension:staffbase:2.0:User:staffNumber" {
+      native    = "staff_no"
+      direction = "read"
     }
 
     attribute "groups.value"      { native = "teams" }

@@ -1,6 +1,7 @@
 package examples_test
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -52,6 +53,15 @@ func TestStaffExample(t *testing.T) {
 	id := bridgetest.Str(u.JSON, "id")
 	if got := row(`SELECT family_nm || '/' || dept_cd FROM staff WHERE staff_no = $1`, id); got != "ines.ortega/ENG" {
 		t.Errorf("family name default and department code: %s", got)
+	}
+	ext, _ := u.JSON["urn:ietf:params:scim:schemas:extension:staffbase:2.0:User"].(map[string]any)
+	if fmt.Sprint(ext["staffNumber"]) != id {
+		t.Errorf("the staff number is the key: %s", u.Body)
+	}
+	// Time stamps: local wall-clock time in the table, an instant in SCIM.
+	var skew float64
+	if err := s.db.QueryRow(`SELECT abs(extract(epoch FROM (created_at AT TIME ZONE 'Europe/Berlin') - now())) FROM staff WHERE staff_no = $1`, id).Scan(&skew); err != nil || skew > 300 {
+		t.Errorf("created_at is not Berlin time: %v seconds off (%v)", skew, err)
 	}
 	if _, ok := u.JSON["name"].(map[string]any)["familyName"]; ok {
 		t.Errorf("the defaulted family name reads back: %s", u.Body)

@@ -60,6 +60,14 @@ type Config struct {
 	// been changed by someone else (writes through this backend invalidate
 	// it at once). Default: "10s".
 	TotalTTL string `hcl:"total_ttl,optional"`
+	// TimeZone is the IANA zone ("Europe/Berlin") of columns that hold
+	// times without a zone: PostgreSQL timestamp without time zone,
+	// MySQL/MariaDB DATETIME, SQLite text without an offset in a column
+	// declared as a date or time (or the created / modified column). They
+	// are read as instants in it and written as its wall-clock time, and
+	// filters compare in it. Columns with a zone are not affected.
+	// Default: "UTC".
+	TimeZone string `hcl:"time_zone,optional"`
 	// Resources maps resource types ("User", "Group") to tables. At least one.
 	Resources []*ResourceConfig `hcl:"resource,block"`
 	// Lookups are tables of key/value pairs the mapping reads through its
@@ -78,6 +86,7 @@ type Config struct {
 	CursorCacheSizeRange hcl.Range `hcl:"cursor_cache_size,attr_range"`
 	CursorTTLRange       hcl.Range `hcl:"cursor_ttl,attr_range"`
 	TotalTTLRange        hcl.Range `hcl:"total_ttl,attr_range"`
+	TimeZoneRange        hcl.Range `hcl:"time_zone,attr_range"`
 }
 
 // ResourceConfig is one `resource "<type>" { ... }` block: a table whose
@@ -483,6 +492,7 @@ func (c *Config) validate() hcl.Diagnostics {
 		}
 	}
 	diags = append(diags, c.validateLookups()...)
+	diags = append(diags, c.validateTimeZone()...)
 	if c.MaxOpenConns != nil && *c.MaxOpenConns == 0 {
 		add(c.MaxOpenConnsRange, "Invalid max_open_conns", "max_open_conns must be at least 1.")
 	}

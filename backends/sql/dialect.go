@@ -164,8 +164,9 @@ type columnInfo struct {
 
 // colExpr is a column as it appears in a query.
 type colExpr struct {
-	sql  string
-	info columnInfo
+	sql   string
+	info  columnInfo
+	naive bool // a zone-less time in the backend's time_zone (timezone.go)
 }
 
 // dialects maps the config's driver names to dialects.

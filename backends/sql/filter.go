@@ -28,7 +28,7 @@ func where(b *builder, r *resource, f backends.Filter) (string, error) {
 }
 
 func (c *compiler) col(col *column) colExpr {
-	return colExpr{sql: tableAlias + "." + c.b.q(col.name), info: col.info}
+	return colExpr{sql: tableAlias + "." + c.b.q(col.name), info: col.info, naive: col.naive}
 }
 
 func (c *compiler) compile(f backends.Filter) (string, error) {
@@ -46,7 +46,7 @@ func (c *compiler) compile(f backends.Filter) (string, error) {
 		}
 		return "NOT (" + inner + ")", nil
 	case backends.Present:
-		col, ref := c.r.attr(f.Attr)
+		col, ref := c.r.readAttr(f.Attr)
 		switch {
 		case col != nil:
 			cn := c.col(col)
@@ -104,7 +104,7 @@ func (c *compiler) compare(f backends.Compare) (string, error) {
 	if p := textProblem(f.Value); p != "" {
 		return "", fmt.Errorf("sql: filter values for %s must %s: %w", f.Attr, p, backends.ErrInvalid)
 	}
-	col, ref := c.r.attr(f.Attr)
+	col, ref := c.r.readAttr(f.Attr)
 	if ref != nil && ref.layout == layoutValues {
 		return c.valuesFilter(ref, &f)
 	}
@@ -161,7 +161,7 @@ func (c *compiler) predicate(cn colExpr, f backends.Compare) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("sql: filter value %q for %s is not an RFC 3339 time: %w", f.Value, f.Attr, backends.ErrInvalid)
 		}
-		return d.time(cn) + " " + sqlOp(f.Op) + " " + d.timeParam(b, t), nil
+		return c.timeCompare(cn, sqlOp(f.Op), t), nil
 	case backends.KindBool:
 		if f.Op != backends.Eq {
 			return "", fmt.Errorf("sql: ordering booleans: %w", backends.ErrUnsupported)

@@ -18,6 +18,9 @@ type selection struct {
 	cols   []*column
 	inline []*reference
 	later  []*reference
+	// idAttr, when set, names the id column to list among the attributes
+	// too: a read of every attribute includes it (see readAttr).
+	idAttr string
 }
 
 // selectionFor resolves Query.Attrs (nil: every column and reference;
@@ -25,6 +28,9 @@ type selection struct {
 func (b *Backend) selectionFor(r *resource, attrs []string) selection {
 	cols, refs := project(r, attrs)
 	s := selection{cols: cols}
+	if attrs == nil {
+		s.idAttr = r.idCol
+	}
 	if b.d.refList("x", "x") == "" { // the dialect cannot aggregate them
 		s.later = refs
 	} else {
@@ -82,8 +88,11 @@ func scanDest(n int) ([]any, []any) {
 func (b *Backend) record(s selection, dest []any) (backends.Record, error) {
 	id, _ := format(dest[0])
 	rec := backends.Record{ID: id, Attrs: backends.Attrs{}}
+	if s.idAttr != "" && id != "" {
+		rec.Attrs[s.idAttr] = []string{id}
+	}
 	for i, c := range s.cols {
-		if v, ok := format(dest[i+1]); ok && v != "" {
+		if v, ok := b.formatCol(c, dest[i+1]); ok && v != "" {
 			rec.Attrs[c.attr] = []string{v}
 		}
 	}

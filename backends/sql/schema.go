@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -27,8 +28,10 @@ type resource struct {
 	idInt   bool
 	idUUID  bool
 	idGen   string
+	idAsCol *column   // the id column as a read-only attribute (readAttr)
 	columns []*column // attribute columns, in configuration / table order
 	refs    []*reference
+	loc     *time.Location
 	created *column
 	updated *column
 	version *column
@@ -59,6 +62,7 @@ type column struct {
 	managed bool   // created / modified timestamp, version: not writable by clients
 	info    columnInfo
 	isTime  bool // a date/time type: timestamps are bound as time.Time
+	naive   bool // times without a zone, in time_zone (timezone.go)
 }
 
 // reference is one attribute holding ids of target records. Every layout
@@ -203,6 +207,7 @@ func loadSchema(ctx context.Context, d dialect, q querier, cfg *Config) (map[str
 			fail(rc.IDColumnRange, "resource %q: id_column %q is not a column of table %q", rc.Type, rc.IDColumn, rc.Table)
 		} else {
 			r.idCol = idc.name
+			r.idAsCol = &column{attr: idc.name, name: idc.name, managed: true, info: idc, isTime: d.timeType(idc)}
 			r.idInt = d.integerType(idc)
 			r.idUUID = d.uuidType(idc)
 			switch {

@@ -21,7 +21,7 @@ func (b *Backend) Search(ctx context.Context, resourceType string, q backends.Qu
 	}
 	var sortCol *column
 	if q.SortBy != "" {
-		col, _ := r.attr(q.SortBy)
+		col, _ := r.readAttr(q.SortBy)
 		if col == nil {
 			return backends.Page{}, fmt.Errorf("sql: cannot sort %s by %q: %w", resourceType, q.SortBy, backends.ErrUnsupported)
 		}

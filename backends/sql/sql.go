@@ -36,6 +36,7 @@
 //	  cursor_cache_size = 128    # default 128 paging cursors
 //	  cursor_ttl        = "2m"   # default "2m"
 //	  total_ttl         = "10s"  # default "10s"
+//	  time_zone         = "Europe/Berlin"  # default "UTC": the zone of times stored without one
 //
 //	  resource "User" {
 //	    table           = "app_users"
@@ -303,6 +304,7 @@ type Backend struct {
 	stats prometheus.Collector // the connection pool's metrics
 	// lookups holds the statement of each lookup table, by name.
 	lookups map[string]string
+	loc     *time.Location // time_zone of zone-less columns; nil: UTC
 }
 
 var (
@@ -334,6 +336,11 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sql: %w", err)
 	}
+	if _, ok := d.(sqliteDialect); ok && cfg.location() != nil {
+		if err := registerSQLiteZone(); err != nil {
+			return nil, fmt.Errorf("sql: time_zone: %w", err)
+		}
+	}
 	db, err := dbsql.Open(d.driverName(), dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sql: open: %w", err)
@@ -346,7 +353,7 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 	db.SetMaxIdleConns(set.maxIdle)
 	db.SetConnMaxLifetime(set.connMaxLifetime)
 	db.SetConnMaxIdleTime(set.connMaxIdleTime)
-	b := &Backend{db: db, d: d, log: log.Named("sql"), set: set, cursors: newCursorCache(set.cursorCacheSize)}
+	b := &Backend{db: db, d: d, log: log.Named("sql"), set: set, cursors: newCursorCache(set.cursorCacheSize), loc: cfg.location()}
 	b.stats = newPoolCollector(b)
 	b.lookups = cfg.lookupStatements()
 	if err := b.init(ctx, cfg); err != nil {
@@ -385,6 +392,7 @@ func (b *Backend) init(ctx context.Context, cfg *Config) error {
 	if err := chooseLocks(ctx, b.d, b.db, res); err != nil {
 		return b.wrap(ctx, nil, "connect", err)
 	}
+	b.useTimeZone(res)
 	b.resources = res
 	return nil
 }
@@ -524,9 +532,17 @@ func refused(attr, v, reason string, cause error) error {
 // column becomes a UTC time (MySQL does not parse offsets, PostgreSQL's
 // timestamp without time zone would drop them); anything else is bound as
 // text and converted by the database.
-func (b *Backend) bind(col *column, v string) any { return bindText(col, v) }
+func (b *Backend) bind(col *column, v string) any {
+	if col.isTime || col.naive {
+		if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v)); err == nil {
+			return b.timeValue(col, t)
+		}
+	}
+	return v
+}
 
-// bindText is bind, for callers without a Backend.
+// bindText is bind for callers without a Backend (the fixed values of a
+// multi_value's where): a date/time value as a UTC time.
 func bindText(col *column, v string) any {
 	if col.isTime {
 		if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v)); err == nil {
@@ -539,6 +555,9 @@ func bindText(col *column, v string) any {
 // stamp is the value of a managed timestamp column: a time for date/time
 // columns, RFC 3339 UTC text otherwise.
 func (b *Backend) stamp(c *column, now time.Time) any {
+	if c.naive {
+		return b.timeValue(c, now.Truncate(time.Microsecond))
+	}
 	if c.isTime {
 		return now.UTC().Truncate(time.Microsecond)
 	}
@@ -790,7 +809,7 @@ func project(r *resource, attrs []string) ([]*column, []*reference) {
 	var cols []*column
 	var refs []*reference
 	for _, a := range attrs {
-		c, ref := r.attr(a)
+		c, ref := r.readAttr(a)
 		switch {
 		case c != nil && !containsPtr(cols, c):
 			cols = append(cols, c)

@@ -53,7 +53,7 @@ func (m *Mapping) Check(d *backends.Description) hcl.Diagnostics {
 				what, native, d.Where, failing(writable), suggest(d, native)))
 			return nil
 		case n.ID && writable:
-			add(rng, "Mapping writes the id", fmt.Sprintf("%s writes %q, which holds the ids of %s. The id is the SCIM id: the store assigns it and no write may change it. Map another native attribute (reading the id through a read-only mapping is a later feature).",
+			add(rng, "Mapping writes the id", fmt.Sprintf("%s writes %q, which holds the ids of %s. The id is the SCIM id: the store assigns it and no write may change it. To show it as this attribute too, add direction = \"read\" to the mapping; otherwise map another native attribute.",
 				what, native, d.Where))
 			return nil
 		case n.ReadOnly != "" && writable:
@@ -85,6 +85,9 @@ func (m *Mapping) Check(d *backends.Description) hcl.Diagnostics {
 	}
 	for _, a := range m.Attrs {
 		n := check(fmt.Sprintf("The mapping of %q", a.Label), a.Native, !a.ReadOnly, a.Range)
+		// The id read as another attribute: the record's id is its value,
+		// whether or not the store lists it among the attributes.
+		a.readsID = n != nil && n.ID && a.ReadOnly
 		if n != nil && !a.ReadOnly {
 			req := writer(n)
 			req.attrs = append(req.attrs, a)

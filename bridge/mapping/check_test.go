@@ -68,7 +68,7 @@ attribute "active" {
 }`, "Native attribute not in the store", 5, []string{"to_native", "record.stauts", `"status"`}},
 		{"id written", `attribute "userName" { native = "login" }
 attribute "name.familyName" { native = "last" }
-attribute "externalId" { native = "USER_ID" }`, "Mapping writes the id", 3, []string{"SCIM id", "read-only mapping"}},
+attribute "externalId" { native = "USER_ID" }`, "Mapping writes the id", 3, []string{"SCIM id", `direction = "read"`}},
 		{"managed column written", `attribute "userName" { native = "login" }
 attribute "name.familyName" { native = "last" }
 attribute "title" { native = "created" }`, "Mapping writes a read-only native attribute", 3, []string{"the backend sets it"}},

@@ -149,6 +149,10 @@ func (m *Mapping) checkDefaults() hcl.Diagnostics {
 				continue
 			}
 			for _, o := range m.Attrs {
+				if o.Direction == DirectionRead && rp.overlaps(o.Path.Schema, o.Path.Attr, o.Path.Sub) {
+					refuse(fmt.Sprintf("The default of %q reads %s, which has direction = \"read\": clients do not write it.", a.Label, o.Label))
+					break
+				}
 				if o.Default != nil && rp.overlaps(o.Path.Schema, o.Path.Attr, o.Path.Sub) {
 					refuse(fmt.Sprintf("The default of %q reads %s, which has a default itself; defaults may read only attributes without one.", a.Label, o.Label))
 					break

@@ -18,6 +18,10 @@
 //	    to_native   = value ? "A" : "D"     # value: the SCIM value; resource: the whole resource; record: the stored one
 //	    from_native = value == "A"          # value: first native value; values: all; record: the native record
 //	  }
+//	  attribute "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber" {
+//	    native    = "user_id"                # the table key, shown as employeeNumber too
+//	    direction = "read"                   # read only: "read", "write" (never read back) or "both"
+//	  }
 //	  computed "full_name" {                # a native attribute derived from the resource
 //	    value = join(" ", compact([resource.name.givenName, resource.name.familyName]))
 //	  }
@@ -87,6 +91,12 @@ type Attr struct {
 	selectorKey        string
 	hasSiblings, first bool
 	WriteOnly          bool // never read back (password)
+	// Direction is the direction argument ("read", "write", "both"; ""
+	// when absent); ReadOnly and WriteOnly already say what it means.
+	Direction                                         string
+	toNativeRange, fromNativeRange, filterValuesRange hcl.Range
+	// readsID: a read-only mapping of the store's id (see Check).
+	readsID bool
 	// Default gives the native value written when the resource has no
 	// value for the attribute; see defaults.go. What it reads of the
 	// resource is resolved at load.
@@ -145,6 +155,7 @@ var attrSchema = &hcl.BodySchema{
 		{Name: "from_native"},
 		{Name: "filter_values"},
 		{Name: "default"},
+		{Name: "direction"},
 	},
 }
 
@@ -213,6 +224,7 @@ func Decode(body hcl.Body, rt *scim.ResourceType) (*Mapping, hcl.Diagnostics) {
 		}
 	}
 	diags = append(diags, m.checkDefaults()...)
+	diags = append(diags, m.checkReadOnlyReads()...)
 	m.prepare()
 	return m, diags
 }
@@ -264,8 +276,12 @@ func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
 	}
 	path, err := scim.ResolvePath(m.RT, label)
 	if err != nil {
+		hint := ""
+		if s := suggestLabel(m.RT, label); s != "" {
+			hint = fmt.Sprintf(" Did you mean %q?", s)
+		}
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown SCIM attribute path",
-			Detail: fmt.Sprintf("%q is not an attribute of the %s resource: %s.", label, m.RT.Name, detail(err)), Subject: labelRange})
+			Detail: fmt.Sprintf("%q is not an attribute of the %s resource: %s.%s", label, m.RT.Name, detail(err), hint), Subject: labelRange})
 	}
 	if path.Attr == nil {
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot map a whole extension",
@@ -313,7 +329,7 @@ func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
 	diags = append(diags, d...)
 	a.Native = native
 	if attr, ok := content.Attributes["to_native"]; ok {
-		a.ToNative = attr.Expr
+		a.ToNative, a.toNativeRange = attr.Expr, attr.Range
 		a.toNativeUsesResource = usesVariable(attr.Expr, "resource")
 		a.toNativeUsesRecord = usesVariable(attr.Expr, "record")
 		a.toMemo = memoFor(attr.Expr, "value")
@@ -324,13 +340,13 @@ func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
 		}
 	}
 	if attr, ok := content.Attributes["from_native"]; ok {
-		a.FromNative = attr.Expr
+		a.FromNative, a.fromNativeRange = attr.Expr, attr.Range
 		a.fromNativeUsesRecord = usesVariable(attr.Expr, "record")
 		a.fromMemo = memoFor(attr.Expr, "value", "values")
 		diags = append(diags, m.checkExpr(attr.Expr, "from_native", map[string]bool{"value": true, "values": true, "record": true})...)
 	}
 	if attr, ok := content.Attributes["filter_values"]; ok {
-		a.FilterValues = attr.Expr
+		a.FilterValues, a.filterValuesRange = attr.Expr, attr.Range
 		diags = append(diags, m.checkExpr(attr.Expr, "filter_values", map[string]bool{"value": true})...)
 		if a.FromNative == nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "filter_values without from_native",
@@ -339,6 +355,9 @@ func (m *Mapping) decodeAttr(blk *hcl.Block) (*Attr, hcl.Diagnostics) {
 	}
 	if attr, ok := content.Attributes["default"]; ok {
 		diags = append(diags, m.decodeDefault(a, attr)...)
+	}
+	if attr, ok := content.Attributes["direction"]; ok {
+		diags = append(diags, m.decodeDirection(a, attr)...)
 	}
 	return a, diags
 }
@@ -434,7 +453,7 @@ func (m *Mapping) checkExpr(expr hcl.Expression, where string, roots map[string]
 			}
 			sort.Strings(names)
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown variable",
-				Detail:  fmt.Sprintf("There is no variable named %q in %s; available: %s.", root, where, strings.Join(names, ", ")),
+				Detail:  fmt.Sprintf("There is no variable named %q in %s; available: %s.%s", root, where, strings.Join(names, ", "), didYouMean(root, names)),
 				Subject: tr.SourceRange().Ptr()})
 			continue
 		}
@@ -451,7 +470,7 @@ func (m *Mapping) checkExpr(expr hcl.Expression, where string, roots map[string]
 				return nil
 			}
 			return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Call to unknown function",
-				Detail: fmt.Sprintf("There is no function named %q in mapping expressions.", fc.Name), Subject: fc.NameRange.Ptr()}}
+				Detail: fmt.Sprintf("There is no function named %q in mapping expressions.%s", fc.Name, didYouMean(fc.Name, m.funcNames())), Subject: fc.NameRange.Ptr()}}
 		})...)
 	}
 	return diags
@@ -473,9 +492,9 @@ func (m *Mapping) checkResourceTraversal(tr hcl.Traversal) *hcl.Diagnostic {
 	if len(tr) < 2 {
 		return nil
 	}
-	unknown := func(name string, rng hcl.Range) *hcl.Diagnostic {
+	unknown := func(name string, rng hcl.Range, hint string) *hcl.Diagnostic {
 		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown SCIM attribute",
-			Detail: fmt.Sprintf("The %s resource has no attribute %q.", m.RT.Name, name), Subject: rng.Ptr()}
+			Detail: fmt.Sprintf("The %s resource has no attribute %q.%s", m.RT.Name, name, hint), Subject: rng.Ptr()}
 	}
 	name, ok := stepName(tr[1])
 	if !ok {
@@ -494,7 +513,7 @@ func (m *Mapping) checkResourceTraversal(tr hcl.Traversal) *hcl.Diagnostic {
 			a = scim.Common(name)
 		}
 		if a == nil || a.Name != name {
-			return unknown(name, tr[1].SourceRange())
+			return unknown(name, tr[1].SourceRange(), didYouMean(name, resourceNames(m.RT)))
 		}
 	} else if len(tr) > 2 {
 		n2, ok := stepName(tr[2])
@@ -503,7 +522,7 @@ func (m *Mapping) checkResourceTraversal(tr hcl.Traversal) *hcl.Diagnostic {
 		}
 		a = ext.Attr(n2)
 		if a == nil || a.Name != n2 {
-			return unknown(ext.ID+":"+n2, tr[2].SourceRange())
+			return unknown(ext.ID+":"+n2, tr[2].SourceRange(), didYouMean(n2, schemaNames(ext)))
 		}
 		tr = tr[1:]
 	} else {
@@ -512,7 +531,7 @@ func (m *Mapping) checkResourceTraversal(tr hcl.Traversal) *hcl.Diagnostic {
 	if len(tr) > 2 && a.Type == scim.TypeComplex && !a.MultiValued {
 		n, ok := stepName(tr[2])
 		if ok && (a.Sub(n) == nil || a.Sub(n).Name != n) {
-			return unknown(a.Name+"."+n, tr[2].SourceRange())
+			return unknown(a.Name+"."+n, tr[2].SourceRange(), didYouMean(n, subNames(a)))
 		}
 	}
 	return nil
@@ -781,6 +800,9 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 			continue
 		}
 		vals, present := lookup(rec.Attrs, a.Native)
+		if a.readsID && rec.ID != "" {
+			vals, present = []string{rec.ID}, true
+		}
 		if !present && a.FromNative == nil {
 			continue
 		}

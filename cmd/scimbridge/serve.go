@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -211,21 +212,27 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// printDiagnostics prints each problem as "file:line:col: error: summary"
-// (the form editors and CI annotate), followed by HCL's source snippet.
+// printDiagnostics prints each problem once: a line "file:line:col: error:
+// summary" (the form editors and CI annotate), then HCL's source snippet
+// and the detail. HCL's own heading ("Error: summary") is left out, since
+// it would say the summary a second time.
 func printDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics) {
-	wr := hcl.NewDiagnosticTextWriter(w, files, 100, false)
+	var buf bytes.Buffer
+	wr := hcl.NewDiagnosticTextWriter(&buf, files, 100, false)
 	for _, d := range diags {
-		sev := "error"
+		sev, heading := "error", "Error"
 		if d.Severity == hcl.DiagWarning {
-			sev = "warning"
+			sev, heading = "warning", "Warning"
 		}
 		if d.Subject != nil {
 			fmt.Fprintf(w, "%s:%d:%d: %s: %s\n", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column, sev, d.Summary)
 		} else {
 			fmt.Fprintf(w, "%s: %s\n", sev, d.Summary)
 		}
+		buf.Reset()
 		_ = wr.WriteDiagnostic(d)
+		body := bytes.TrimPrefix(buf.Bytes(), []byte(heading+": "+d.Summary+"\n"))
+		_, _ = w.Write(body)
 	}
 	if n := len(diags); n > 0 {
 		fmt.Fprintf(w, "%d problem(s)\n", n)
