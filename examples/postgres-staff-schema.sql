@@ -61,9 +61,10 @@ CREATE TABLE person_roles (
 
 CREATE TABLE teams (
     team_id  serial       PRIMARY KEY,
-    team_nm  varchar(100) NOT NULL UNIQUE,
+    team_nm  varchar(100) NOT NULL,
     ext_ref  varchar(256)
 );
+CREATE UNIQUE INDEX teams_name ON teams (lower(team_nm));
 
 CREATE TABLE team_members (
     team_id   integer NOT NULL REFERENCES teams (team_id),
