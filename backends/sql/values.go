@@ -52,9 +52,56 @@ func (b *Backend) insertValues(ctx context.Context, tx *dbsql.Tx, ref *reference
 			sb.write(")")
 		}
 		sb.write(b.d.ignoreDuplicate(ref.this))
-		if _, err := tx.ExecContext(ctx, sb.String(), sb.args...); err != nil {
+		res, err := tx.ExecContext(ctx, sb.String(), sb.args...)
+		if err != nil {
 			return err
 		}
+		// MySQL counts a skipped duplicate as a row found (the DSN sets
+		// clientFoundRows): there, the rows are always counted back.
+		_, foundRows := b.d.(mysqlDialect)
+		if n, err := res.RowsAffected(); foundRows || (err == nil && n < int64(len(chunk))) {
+			if err := b.checkSkipped(ctx, tx, ref, key, chunk); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkSkipped runs when an insert of values may have skipped rows as
+// duplicates (ignoreDuplicate): when it inserted fewer rows than values,
+// and always on MySQL, which cannot tell. The owner's row is locked, so no other
+// write of this record inserted them; a value the database counts as
+// equal to one the record holds (another case, under a case-insensitive
+// collation) is fine: it is there. Any other skipped row collided with a
+// unique key over other records' rows: a value unique across records that
+// another record holds. That must not pass for a write that succeeded.
+func (b *Backend) checkSkipped(ctx context.Context, tx *dbsql.Tx, ref *reference, key any, chunk []any) error {
+	held := func(vals []any) (int, error) {
+		sb := newBuilder(b.d)
+		sb.write("SELECT COUNT(*) FROM ", sb.q(ref.joinTable), " j WHERE j.", sb.q(ref.this), " = ", sb.arg(key),
+			" AND j.", sb.q(ref.other), " IN (", sb.list(vals), ")", andFixed(sb, ref, "j."))
+		var n int
+		err := tx.QueryRowContext(ctx, sb.String(), sb.args...).Scan(&n)
+		return n, err
+	}
+	if n, err := held(chunk); err != nil || n >= len(chunk) {
+		return err // every value is there (one query in the usual case)
+	}
+	for _, v := range chunk {
+		n, err := held([]any{v})
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		value := "" // a lookup key means nothing to the client
+		if ref.lookup == nil {
+			value, _ = format(v)
+		}
+		return backends.Conflict(ref.attr, value, fmt.Errorf("sql: %s.%s: a value was not inserted: it collides with a unique key over other records' rows",
+			ref.owner.name, ref.attr))
 	}
 	return nil
 }

@@ -346,3 +346,50 @@ func TestMultiValueServers(t *testing.T) {
 		})
 	}
 }
+
+// TestMultiValueUniqueAcrossRecords: a value that a unique key over the
+// child table's rows of every record refuses (a phone number given to one
+// person only) is a conflict naming it, and nothing of the write stays; it
+// is never skipped silently as a duplicate of the record's own rows. A
+// value the record already holds is still no error.
+func TestMultiValueUniqueAcrossRecords(t *testing.T) {
+	check := func(t *testing.T, b *sqlbackend.Backend, db *dbsql.DB) {
+		ctx := context.Background()
+		e := &layoutEnv{t: t, b: b, db: db, ctx: ctx}
+		ann := e.create(backends.User, backends.Attrs{"login": {"ann"}, "phone": {"555"}})
+		bob := e.create(backends.User, backends.Attrs{"login": {"bob"}, "mail": {"bob@x.org"}})
+		_, err := b.Modify(ctx, backends.User, bob, []backends.Modification{
+			mail(backends.ModAdd, "bob2@x.org"),
+			{Op: backends.ModAdd, Attr: "phone", Values: []string{"556", "555"}}}, nil)
+		ae, ok := backends.AsAttrError(err)
+		if !errors.Is(err, backends.ErrAlreadyExists) || !ok || ae.Attr != "phone" || (ae.Value != "555" && ae.Value != "") {
+			t.Fatalf("adding a phone number another user holds: %v, want a conflict on phone 555", err)
+		}
+		if got := rawList(t, db, "SELECT address FROM user_email WHERE user_id = "+bob+" ORDER BY address"); !slices.Equal(got, []string{"bob@x.org"}) {
+			t.Errorf("the refused write left mail rows %q", got)
+		}
+		if got := rawList(t, db, "SELECT number FROM user_phone WHERE user_id = "+bob); len(got) != 0 {
+			t.Errorf("the refused write left phone rows %q", got)
+		}
+		if _, err := b.Modify(ctx, backends.User, ann, []backends.Modification{{Op: backends.ModAdd, Attr: "phone", Values: []string{"555"}}}, nil); err != nil {
+			t.Errorf("adding a number the user holds: %v", err)
+		}
+	}
+	unique := map[string]string{
+		"SQLite":   "CREATE UNIQUE INDEX IF NOT EXISTS user_phone_number ON user_phone (number);",
+		"Postgres": "CREATE UNIQUE INDEX user_phone_number ON user_phone (number);",
+		"MariaDB":  "CREATE UNIQUE INDEX user_phone_number ON user_phone (number);",
+	}
+	t.Run("SQLite", func(t *testing.T) {
+		b, dir := open(t, mvConfigSQLite, mvSchemaSQLite+unique["SQLite"])
+		check(t, b, rawDB(t, dir, "mv.db"))
+	})
+	src := strings.Replace(strings.Replace(mvConfigSQLite, `"sqlite"`, "driver", 1), `"${dir}/mv.db"`, "dsn", 1)
+	src = strings.Replace(src, "  bootstrap_sql = schema\n", "", 1)
+	for _, srv := range servers() {
+		t.Run(srv.name, func(t *testing.T) {
+			b, db := openServer(t, srv, src, mvServerSchemas[srv.name]+unique[srv.name])
+			check(t, b, db)
+		})
+	}
+}
