@@ -124,6 +124,9 @@ func fuzzBackend(tb testing.TB) (*Backend, []fuzzRow) {
 			for i, c := range fuzzColumns {
 				r.cols[c] = vals[i]
 			}
+			// The id column reads as an attribute too (readAttr).
+			idv := id
+			r.cols["id"] = &idv
 			if teams != nil {
 				r.teams = strings.Split(*teams, ",")
 			}
@@ -478,14 +481,14 @@ func (ev *evaluator) check(f backends.Filter) error {
 	case backends.Not:
 		return ev.check(f.Filter)
 	case backends.Present:
-		if col, ref := ev.r.attr(f.Attr); col == nil && ref == nil {
+		if col, ref := ev.r.readAttr(f.Attr); col == nil && ref == nil {
 			return backends.ErrUnsupported
 		}
 	case backends.Compare:
 		if strings.ContainsRune(f.Value, 0) || !utf8.ValidString(f.Value) {
 			return backends.ErrInvalid
 		}
-		col, ref := ev.r.attr(f.Attr)
+		col, ref := ev.r.readAttr(f.Attr)
 		switch {
 		case col == nil && ref == nil:
 			return backends.ErrUnsupported
@@ -547,14 +550,14 @@ func (ev *evaluator) eval(f backends.Filter, row fuzzRow) bool {
 	case backends.Not:
 		return !ev.eval(f.Filter, row)
 	case backends.Present:
-		col, _ := ev.r.attr(f.Attr)
+		col, _ := ev.r.readAttr(f.Attr)
 		if col == nil {
 			return len(row.teams) > 0
 		}
 		v := row.cols[col.name]
 		return v != nil && *v != ""
 	case backends.Compare:
-		col, _ := ev.r.attr(f.Attr)
+		col, _ := ev.r.readAttr(f.Attr)
 		if col == nil {
 			return slices.Contains(row.teams, f.Value) != (f.Op == backends.Ne)
 		}
