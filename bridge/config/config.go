@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -428,6 +429,19 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 	if s.AuthFailureLimit < 1 || s.AuthFailureWindow < time.Second || s.AuthFailureWindow > 24*time.Hour {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid server settings",
 			Detail: "auth_failure_limit must be at least 1 and auth_failure_window between 1s and 24h."})
+	}
+	for key, addr := range map[string]string{"listen": s.Listen, "metrics_listen": s.MetricsListen} {
+		if addr == "" && key == "metrics_listen" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+			d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid listen address",
+				Detail: fmt.Sprintf("%s = %q is not host:port; write \"0.0.0.0:%s\" to listen on every address, \"127.0.0.1:8080\" on loopback only.", key, addr, strings.TrimPrefix(addr, ":"))}
+			if a, ok := attrs[key]; ok {
+				d.Subject = a.Range.Ptr()
+			}
+			diags = append(diags, d)
+		}
 	}
 	if s.DefaultCount > s.MaxResults {
 		s.DefaultCount = s.MaxResults

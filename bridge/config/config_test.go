@@ -242,3 +242,29 @@ func TestQueryLimitSettings(t *testing.T) {
 		t.Errorf("from the environment: %+v %v", cfg.Settings, diags)
 	}
 }
+
+// TestListenAddressChecked: a listen address serve could not use is an
+// error at load, at its line, as validate reports it.
+func TestListenAddressChecked(t *testing.T) {
+	for _, bad := range []string{`listen = 8080`, `listen = "8080"`, `metrics_listen = "localhost"`} {
+		src := minimal
+		if strings.HasPrefix(bad, "listen") {
+			src = strings.Replace(src, `listen          = "127.0.0.1:9000"`, bad, 1)
+		} else {
+			src = strings.Replace(src, `log_level       = "debug"`, bad, 1)
+		}
+		_, diags := load(t, src, nil)
+		found := false
+		for _, d := range diags {
+			if d.Summary == "Invalid listen address" && d.Subject != nil && d.Subject.Start.Line > 0 {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: %v", bad, diags)
+		}
+	}
+	if _, diags := load(t, minimal, nil); diags.HasErrors() {
+		t.Fatal(diags)
+	}
+}

@@ -28,7 +28,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "serve":
-		return cmdServe(args[1:], stderr)
+		return cmdServe(args[1:], stdout, stderr)
 	case "validate":
 		return cmdValidate(args[1:], stdout, stderr)
 	case "map":
@@ -55,11 +55,13 @@ Commands:
   validate --config FILE    check a configuration file; problems are printed with file:line:col
   map --config FILE         read a SCIM resource (JSON) on stdin, print the backend record and back
                             flags: --endpoint NAME, --resource User|Group
-  token create              print a new random bearer token and the hash to put in the config
-  token hash                read a token or password on stdin and print its hash
+  token create              print a new random bearer token and the auth block for the config
+                            flags: --name NAME, --scopes LIST, --expires TIME|DURATION, --raw
+  token hash                read a token or password on stdin and print its hash (--bcrypt)
   version                   print the version
 
 Settings (server block) can be overridden by SCIMBRIDGE_<NAME> environment
 variables and by flags of serve: --listen, --log-level, --log-format.
+Every command lists its flags with --help.
 `)
 }

@@ -19,12 +19,12 @@ import (
 // resource becomes and the resource that record reads back as.
 func cmdMap(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var endpoint, resource *string
-	cfg, _, ok := loadConfig("map", args, stderr, func(fs *flag.FlagSet) {
+	cfg, code := loadConfig("map", args, stdout, stderr, func(fs *flag.FlagSet) {
 		endpoint = fs.String("endpoint", "", "endpoint name (default: the first)")
 		resource = fs.String("resource", "User", "resource type: User or Group")
 	})
-	if !ok {
-		return 1
+	if cfg == nil {
+		return code
 	}
 	var ep *config.Endpoint
 	for _, e := range cfg.Endpoints {

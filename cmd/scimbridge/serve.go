@@ -26,24 +26,30 @@ import (
 	"github.com/scimbridge/scimbridge/bridge/config"
 )
 
-// loadConfig parses flags common to the commands that read a config and
-// loads it, printing diagnostics with source snippets.
-func loadConfig(name string, args []string, stderr io.Writer, extra func(fs *flag.FlagSet)) (*config.Config, *flag.FlagSet, bool) {
+// loadConfig parses the flags of a command that reads a configuration
+// (--config; serve also takes --listen, --log-level and --log-format, which
+// override the file) and loads it, printing diagnostics with source
+// snippets. A nil configuration ends the command with code: 0 after
+// --help, 2 for wrong flags, 1 for a configuration with errors.
+func loadConfig(name string, args []string, stdout, stderr io.Writer, extra func(fs *flag.FlagSet)) (*config.Config, int) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("config", os.Getenv("SCIMBRIDGE_CONFIG"), "configuration file (HCL)")
-	fs.String("listen", "", "listen address (overrides the file and SCIMBRIDGE_LISTEN)")
-	fs.String("log-level", "", "log level: trace, debug, info, warn, error")
-	fs.String("log-format", "", "log format: text or json")
+	path := fs.String("config", os.Getenv("SCIMBRIDGE_CONFIG"), "configuration file (HCL); default: $SCIMBRIDGE_CONFIG")
+	overridable := name == "serve"
+	if overridable {
+		fs.String("listen", "", "listen address (overrides the file and SCIMBRIDGE_LISTEN)")
+		fs.String("log-level", "", "log level: trace, debug, info, warn, error")
+		fs.String("log-format", "", "log format: text or json")
+	}
 	if extra != nil {
 		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, fs, false
+	if code, done := parseFlags(fs, args, stdout); done {
+		return nil, code
 	}
 	if *path == "" {
 		fmt.Fprintf(stderr, "scimbridge %s: --config FILE is required\n", name)
-		return nil, fs, false
+		return nil, 2
 	}
 	overrides := map[string]any{}
 	fs.Visit(func(f *flag.Flag) {
@@ -55,9 +61,9 @@ func loadConfig(name string, args []string, stderr io.Writer, extra func(fs *fla
 	cfg, diags := config.Load(*path, kinds.Types(), overrides)
 	printDiagnostics(stderr, cfg.Files, diags)
 	if diags.HasErrors() {
-		return cfg, fs, false
+		return nil, 1
 	}
-	return cfg, fs, true
+	return cfg, 0
 }
 
 func newLogger(s config.Settings, w io.Writer) hclog.Logger {
@@ -87,10 +93,10 @@ func closeAll(opened map[string]backends.Backend) {
 	}
 }
 
-func cmdServe(args []string, stderr io.Writer) int {
-	cfg, _, ok := loadConfig("serve", args, stderr, nil)
-	if !ok {
-		return 1
+func cmdServe(args []string, stdout, stderr io.Writer) int {
+	cfg, code := loadConfig("serve", args, stdout, stderr, nil)
+	if cfg == nil {
+		return code
 	}
 	log := newLogger(cfg.Settings, stderr)
 	gogc := bridge.ApplyGCDefault()
@@ -204,9 +210,9 @@ func listen(s config.Settings) (net.Listener, error) {
 }
 
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
-	cfg, _, ok := loadConfig("validate", args, stderr, nil)
-	if !ok {
-		return 1
+	cfg, code := loadConfig("validate", args, stdout, stderr, nil)
+	if cfg == nil {
+		return code
 	}
 	fmt.Fprintf(stdout, "%s: configuration is valid (%d endpoint(s), %d backend(s))\n", cfg.Path, len(cfg.Endpoints), len(cfg.Backends))
 	return 0
