@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -385,17 +386,7 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 	}
 	def := DefaultSettings()
 	k := koanf.New(".")
-	_ = k.Load(confmap.Provider(map[string]any{
-		"listen": def.Listen, "log_level": def.LogLevel, "log_format": def.LogFormat,
-		"max_body_bytes": def.MaxBodyBytes, "request_timeout": def.RequestTimeout.String(),
-		"max_body_memory": def.MaxBodyMemory, "header_timeout": def.HeaderTimeout.String(),
-		"max_connections": def.MaxConnections,
-		"max_results":     def.MaxResults, "default_count": def.DefaultCount, "max_operations": def.MaxOperations,
-		"max_members_per_request": def.MaxMembersPerPatch, "shutdown_timeout": def.ShutdownTimeout.String(),
-		"max_filter_scan": def.MaxFilterScan, "max_concurrent_scans_per_credential": def.MaxConcurrentScans,
-		"auth_failure_limit": def.AuthFailureLimit, "auth_failure_window": def.AuthFailureWindow.String(),
-		"max_value_bytes": def.MaxValueBytes,
-	}, "."), nil)
+	_ = k.Load(confmap.Provider(settingValues(def), "."), nil)
 	_ = k.Load(confmap.Provider(fileVals, "."), nil)
 	_ = k.Load(env.Provider(".", env.Opt{Prefix: "SCIMBRIDGE_", TransformFunc: func(key, v string) (string, any) {
 		key = strings.ToLower(strings.TrimPrefix(key, "SCIMBRIDGE_"))
@@ -450,14 +441,38 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 	return s, diags
 }
 
-var knownSettings = map[string]struct{}{
-	"listen": {}, "log_level": {}, "log_format": {}, "tls_cert_file": {}, "tls_key_file": {},
-	"max_body_bytes": {}, "request_timeout": {}, "max_results": {}, "default_count": {},
-	"max_body_memory": {}, "header_timeout": {}, "max_connections": {},
-	"max_operations": {}, "max_members_per_request": {}, "shutdown_timeout": {}, "metrics_listen": {},
-	"max_filter_scan": {}, "max_concurrent_scans_per_credential": {},
-	"auth_failure_limit": {}, "auth_failure_window": {},
-	"max_value_bytes": {}, "trusted_proxies": {}, "public_url": {},
+// knownSettings are the names of the server settings: the koanf tags of
+// Settings, so that a field added there is a setting everywhere (file,
+// environment, flags, the documentation test).
+var knownSettings = func() map[string]struct{} {
+	out := map[string]struct{}{}
+	t := reflect.TypeOf(Settings{})
+	for i := range t.NumField() {
+		if tag := t.Field(i).Tag.Get("koanf"); tag != "" {
+			out[tag] = struct{}{}
+		}
+	}
+	return out
+}()
+
+// settingValues lists the non-zero settings of s by name, durations as
+// text (how koanf reads them from the file and the environment).
+func settingValues(s Settings) map[string]any {
+	out := map[string]any{}
+	v := reflect.ValueOf(s)
+	for i := range v.NumField() {
+		tag := v.Type().Field(i).Tag.Get("koanf")
+		f := v.Field(i)
+		if tag == "" || f.IsZero() {
+			continue
+		}
+		if d, ok := f.Interface().(time.Duration); ok {
+			out[tag] = d.String()
+			continue
+		}
+		out[tag] = f.Interface()
+	}
+	return out
 }
 
 var attrTypes = map[string]bool{
