@@ -199,8 +199,7 @@ func (a *Authenticator) Authenticate(header, addr string) (*Principal, error) {
 		// Some IdP set-ups send the bare token as the header value.
 		return a.bearer(header, addr)
 	}
-	k := a.limits.keys(addr, "", false)
-	return nil, a.cheapFailure(k, &AuthError{Reason: ReasonScheme}, "unsupported authorization scheme")
+	return nil, a.cheapFailure(a.limits.keys(addr, "", false), &AuthError{Reason: ReasonScheme}, "unsupported authorization scheme")
 }
 
 // cheapFailure answers a failure that took no password check: 429 when
@@ -224,9 +223,13 @@ func limitedError(e *AuthError, wait time.Duration) *AuthError {
 }
 
 func (a *Authenticator) bearer(token, addr string) (*Principal, error) {
-	k := a.limits.keys(addr, "", false)
+	// The limiter's keys (a parsed address and its SHA-256) only for a
+	// failure: a valid token, every request of an IdP, costs neither.
+	fail := func(e *AuthError, detail string) (*Principal, error) {
+		return nil, a.cheapFailure(a.limits.keys(addr, "", false), e, detail)
+	}
 	if token == "" || len(token) > maxTokenLength {
-		return nil, a.cheapFailure(k, &AuthError{Reason: ReasonMalformed, Scheme: "bearer"}, "invalid credentials")
+		return fail(&AuthError{Reason: ReasonMalformed, Scheme: "bearer"}, "invalid credentials")
 	}
 	sum := sha256.Sum256([]byte(token))
 	found := -1
@@ -236,10 +239,10 @@ func (a *Authenticator) bearer(token, addr string) (*Principal, error) {
 		}
 	}
 	if found < 0 {
-		return nil, a.cheapFailure(k, &AuthError{Reason: ReasonUnknownToken, Scheme: "bearer"}, "invalid credentials")
+		return fail(&AuthError{Reason: ReasonUnknownToken, Scheme: "bearer"}, "invalid credentials")
 	}
 	if exp := a.tokens[found].Expires; !exp.IsZero() && a.now().After(exp) {
-		return nil, a.cheapFailure(k, &AuthError{Reason: ReasonExpired, Scheme: "bearer", Credential: a.tokens[found].Name}, "token expired")
+		return fail(&AuthError{Reason: ReasonExpired, Scheme: "bearer", Credential: a.tokens[found].Name}, "token expired")
 	}
 	return a.tokenPrincipals[found], nil
 }
