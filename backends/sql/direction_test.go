@@ -42,7 +42,7 @@ func TestIDReadAsAttribute(t *testing.T) {
 			text := withSQLiteSchema(st.name, st.config(writable))
 			diags := bridgetest.Check(t, text, kinds.Types())
 			if len(diags) != 1 || diags[0].Summary != "Mapping writes the id" || diags[0].Severity != hcl.DiagError ||
-				!strings.Contains(diags[0].Detail, `direction = "read"`) || diags[0].Subject.Start.Line != lineOf(text, `native    = "user_id"`)-1 {
+				!strings.Contains(diags[0].Detail, `direction = "read"`) || diags[0].Subject.Start.Line != bridgetest.LineOf(text, `native    = "user_id"`)-1 {
 				t.Fatalf("a writable mapping of the id: %v", diags)
 			}
 
