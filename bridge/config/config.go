@@ -176,6 +176,20 @@ type Config struct {
 	Endpoints []*Endpoint
 	// Files holds the parsed sources, for printing diagnostics with snippets.
 	Files map[string]*hcl.File
+	// Unset lists the environment variables the file reads (without a
+	// default) that are not set. An offline load did not check the values
+	// that use them.
+	Unset []UnsetVar
+}
+
+// LoadOptions changes how Load checks a file.
+type LoadOptions struct {
+	// Offline: the configuration is checked without being served or
+	// connected (validate, map). A value that comes from an unset
+	// environment variable (a token, a directory URL) is then not an error:
+	// the problems it would cause are left out, and Config.Unset lists the
+	// variables and where they are used.
+	Offline bool
 }
 
 type fileSchema struct {
@@ -270,6 +284,18 @@ var basePathRE = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
 // given on the command line (only the ones the user set). With open false
 // the backends are decoded but not connected (validate).
 func Load(path string, types map[string]BackendType, flagOverrides map[string]any) (*Config, hcl.Diagnostics) {
+	return LoadWith(path, types, flagOverrides, LoadOptions{})
+}
+
+// LoadWith is Load with options. Every error about a value that comes from
+// an unset environment variable names the variable.
+func LoadWith(path string, types map[string]BackendType, flagOverrides map[string]any, opts LoadOptions) (*Config, hcl.Diagnostics) {
+	cfg, diags := loadFile(path, types, flagOverrides)
+	diags, cfg.Unset = explainMissingEnv(diags, missingEnv(cfg.Files), opts.Offline)
+	return cfg, diags
+}
+
+func loadFile(path string, types map[string]BackendType, flagOverrides map[string]any) (*Config, hcl.Diagnostics) {
 	parser := hclparse.NewParser()
 	f, diags := parser.ParseHCLFile(path)
 	cfg := &Config{Path: path, Files: parser.Files(), Backends: map[string]*Backend{}}
@@ -561,8 +587,15 @@ func decodeEndpoint(eb endpointBlock, ectx *hcl.EvalContext, userExts, groupExts
 		}
 	}
 	if len(ep.Tokens) == 0 && len(ep.Basic) == 0 && !diags.HasErrors() {
-		diags = append(diags, errAt(eb.DefRange, "Endpoint without credentials",
-			fmt.Sprintf("Endpoint %q accepts no token or password: add an auth block (is the token's environment variable set?).", eb.Name)))
+		d := errAt(eb.DefRange, "Endpoint without credentials",
+			fmt.Sprintf("Endpoint %q accepts no token or password: add an auth block.", eb.Name))
+		if at := emptyCredential(eb.Auth); at != nil {
+			// Point at the value that came out empty (an unset variable):
+			// that is what to fix.
+			d.Subject, d.Context = at, eb.DefRange.Ptr()
+			d.Detail = fmt.Sprintf("Endpoint %q accepts no token or password: every credential of its auth block is empty.", eb.Name)
+		}
+		diags = append(diags, d)
 	}
 	for _, mb := range eb.Mappings {
 		switch mb.Resource {
@@ -602,6 +635,25 @@ func checkScopes(scopes []string, rng hcl.Range) ([]string, hcl.Diagnostics) {
 		}
 	}
 	return scopes, nil
+}
+
+// emptyCredential returns the range of the first token value or password
+// of an auth block that is empty, or nil.
+func emptyCredential(ab *authBlock) *hcl.Range {
+	if ab == nil {
+		return nil
+	}
+	for _, tb := range ab.Tokens {
+		if tb.Value != nil && *tb.Value == "" && (tb.Hash == nil || *tb.Hash == "") {
+			return tb.ValueR.Ptr()
+		}
+	}
+	for _, bb := range ab.Basic {
+		if bb.Password != nil && *bb.Password == "" && (bb.PasswordHash == nil || *bb.PasswordHash == "") {
+			return bb.PasswordR.Ptr()
+		}
+	}
+	return nil
 }
 
 func decodeToken(tb tokenBlock) (*Token, hcl.Diagnostics) {

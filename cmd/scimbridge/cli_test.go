@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -62,5 +63,48 @@ func TestTokenCreateFlags(t *testing.T) {
 		if code, _, _ := runCmd(t, "", args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
+	}
+}
+
+// TestOfflineCommandsNeedNoSecrets: validate and map check every shipped
+// configuration without any of its environment variables (issue #11):
+// they exit 0 and name each unset variable with where it is used. serve,
+// which needs the values, refuses and names the variable in the error.
+func TestOfflineCommandsNeedNoSecrets(t *testing.T) {
+	for _, v := range []string{"SCIMBRIDGE_TOKEN", "LDAP_URL", "LDAP_BIND_DN", "LDAP_BIND_PASSWORD", "LDAP_BASE_DN", "DATABASE_URL"} {
+		t.Setenv(v, "")
+	}
+	files, err := filepath.Glob("../../examples/*.hcl")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	files = append(files, "../../config.example.hcl")
+	for _, f := range files {
+		code, out, errs := runCmd(t, "", "validate", "--config", f)
+		if code != 0 || !strings.Contains(out, "configuration is valid") {
+			t.Errorf("validate %s without its environment: exit %d\n%s%s", f, code, out, errs)
+		}
+		if !strings.Contains(errs, "SCIMBRIDGE_TOKEN  ("+f+":") {
+			t.Errorf("validate %s: the unset SCIMBRIDGE_TOKEN is not named with its line:\n%s", f, errs)
+		}
+		if strings.Contains(errs, "error:") || strings.Contains(errs, "problem(s)") {
+			t.Errorf("validate %s: problems reported for unset values:\n%s", f, errs)
+		}
+		code, out, errs = runCmd(t, `{"userName": "bjensen", "displayName": "Barbara Jensen"}`, "map", "--config", f)
+		if code != 0 || !strings.Contains(out, `"userName": "bjensen"`) {
+			t.Errorf("map %s without its environment: exit %d\n%s%s", f, code, out, errs)
+		}
+	}
+
+	// serve needs the values: the error points at the value and names the variable.
+	code, _, errs := runCmd(t, "", "serve", "--config", "../../examples/openldap.hcl", "--listen", "127.0.0.1:0")
+	flat := strings.Join(strings.Fields(errs), " ")
+	if code != 1 || !strings.Contains(errs, "examples/openldap.hcl:87:") || !strings.Contains(flat, "The environment variable LDAP_URL is not set") {
+		t.Errorf("serve without LDAP_URL: exit %d, want 1 and the variable named at its line:\n%s", code, errs)
+	}
+	code, _, errs = runCmd(t, "", "serve", "--config", "../../config.example.hcl", "--listen", "127.0.0.1:0")
+	flat = strings.Join(strings.Fields(errs), " ")
+	if code != 1 || !strings.Contains(flat, "Endpoint without credentials") || !strings.Contains(flat, "The environment variable SCIMBRIDGE_TOKEN is not set") {
+		t.Errorf("serve without SCIMBRIDGE_TOKEN: exit %d, want 1 and the variable named:\n%s", code, errs)
 	}
 }

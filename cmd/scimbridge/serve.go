@@ -58,10 +58,23 @@ func loadConfig(name string, args []string, stdout, stderr io.Writer, extra func
 			overrides[strings.ReplaceAll(f.Name, "-", "_")] = f.Value.String()
 		}
 	})
-	cfg, diags := config.Load(*path, kinds.Types(), overrides)
+	// validate and map check a mapping without connecting: they need no
+	// credentials, and an unset variable is a warning naming it.
+	offline := name != "serve"
+	cfg, diags := config.LoadWith(*path, kinds.Types(), overrides, config.LoadOptions{Offline: offline})
 	printDiagnostics(stderr, cfg.Files, diags)
 	if diags.HasErrors() {
 		return nil, 1
+	}
+	if offline && len(cfg.Unset) > 0 {
+		fmt.Fprintf(stderr, "scimbridge %s: these environment variables are not set, so the values that use them were not checked (serve needs them):\n", name)
+		for _, u := range cfg.Unset {
+			var at []string
+			for _, r := range u.Uses {
+				at = append(at, fmt.Sprintf("%s:%d", r.Filename, r.Start.Line))
+			}
+			fmt.Fprintf(stderr, "  %s  (%s)\n", u.Name, strings.Join(at, ", "))
+		}
 	}
 	return cfg, 0
 }
