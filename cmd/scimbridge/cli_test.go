@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"map", "--help"}, []string{"-config", "-endpoint", "-resource"}, []string{"-listen", "-log-level"}},
 		{[]string{"token", "--help"}, []string{"create", "hash"}, nil},
 		{[]string{"token", "create", "--help"}, []string{"-name", "-scopes", "-expires", "-raw"}, []string{"-bcrypt"}},
+		{[]string{"fmt", "--help"}, []string{"-check"}, []string{"-config", "-listen"}},
 		{[]string{"token", "hash", "--help"}, []string{"-bcrypt"}, []string{"-scopes", "-raw"}},
 	} {
 		code, out, errs := runCmd(t, "", tc.args...)
@@ -106,5 +108,48 @@ func TestOfflineCommandsNeedNoSecrets(t *testing.T) {
 	flat = strings.Join(strings.Fields(errs), " ")
 	if code != 1 || !strings.Contains(flat, "Endpoint without credentials") || !strings.Contains(flat, "The environment variable SCIMBRIDGE_TOKEN is not set") {
 		t.Errorf("serve without SCIMBRIDGE_TOKEN: exit %d, want 1 and the variable named:\n%s", code, errs)
+	}
+}
+
+// TestFmt: fmt rewrites a file in the canonical layout, -check lists an
+// unformatted file and exits 1 without changing it, a formatted file
+// passes, and a syntax error is reported at its line and the file kept.
+func TestFmt(t *testing.T) {
+	dir := t.TempDir()
+	messy := "endpoint \"e\" {\nbase_path=\"/scim/v2\"\n  backend =   \"b\"\n}\n"
+	tidy := "endpoint \"e\" {\n  base_path = \"/scim/v2\"\n  backend   = \"b\"\n}\n"
+	path := filepath.Join(dir, "c.hcl")
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	write(messy)
+	if code, out, _ := runCmd(t, "", "fmt", "-check", path); code != 1 || strings.TrimSpace(out) != path || read() != messy {
+		t.Errorf("fmt -check on a messy file: exit %d, output %q, file changed: %v", code, out, read() != messy)
+	}
+	if code, _, errs := runCmd(t, "", "fmt", path); code != 0 || read() != tidy {
+		t.Errorf("fmt: exit %d (%s), file now:\n%s", code, errs, read())
+	}
+	if info, _ := os.Stat(path); info.Mode().Perm() != 0o640 {
+		t.Errorf("fmt changed the file mode to %v", info.Mode().Perm())
+	}
+	if code, out, _ := runCmd(t, "", "fmt", "-check", path); code != 0 || out != "" {
+		t.Errorf("fmt -check on a formatted file: exit %d, output %q", code, out)
+	}
+	broken := "endpoint \"e\" {\n  base_path = \n}\n"
+	write(broken)
+	if code, _, errs := runCmd(t, "", "fmt", path); code != 1 || !strings.Contains(errs, path+":2:") || read() != broken {
+		t.Errorf("fmt on a syntax error: exit %d, file changed: %v\n%s", code, read() != broken, errs)
+	}
+	if code, _, _ := runCmd(t, "", "fmt"); code != 2 {
+		t.Errorf("fmt without files: exit %d, want 2", code)
 	}
 }

@@ -4,6 +4,7 @@
 //	scimbridge serve    --config FILE   run the server
 //	scimbridge validate --config FILE   check a configuration, with file:line diagnostics
 //	scimbridge map      --config FILE   show how a SCIM resource (stdin) maps to the backend and back
+//	scimbridge fmt [-check] FILE...     rewrite configuration files in the canonical layout
 //	scimbridge token create | hash      make bearer tokens and their hashes
 //	scimbridge version
 package main
@@ -33,6 +34,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdValidate(args[1:], stdout, stderr)
 	case "map":
 		return cmdMap(args[1:], stdin, stdout, stderr)
+	case "fmt":
+		return cmdFmt(args[1:], stdout, stderr)
 	case "token":
 		return cmdToken(args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-v":
@@ -55,6 +58,8 @@ Commands:
   validate --config FILE    check a configuration file; problems are printed with file:line:col
   map --config FILE         read a SCIM resource (JSON) on stdin, print the backend record and back
                             flags: --endpoint NAME, --resource User|Group
+  fmt [-check] FILE...      rewrite configuration files in the canonical HCL layout;
+                            -check lists the unformatted ones and exits 1 (for CI)
   token create              print a new random bearer token and the auth block for the config
                             flags: --name NAME, --scopes LIST, --expires TIME|DURATION, --raw
   token hash                read a token or password on stdin and print its hash (--bcrypt)
