@@ -6,10 +6,17 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 CONFIG  ?= config.example.hcl
 
-.PHONY: build run test test-short bench lint fmt clean
+.PHONY: build install run test test-short bench lint fmt clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/scimbridge
+
+# Installs the binary into $(go env GOPATH)/bin, or PREFIX/bin when PREFIX
+# is set (make install PREFIX=/usr/local).
+PREFIX  ?=
+install: build
+	@dest="$(if $(PREFIX),$(PREFIX)/bin,$$($(GO) env GOPATH)/bin)"; \
+	mkdir -p "$$dest" && install -m 0755 $(BIN) "$$dest/scimbridge" && echo "installed $$dest/scimbridge"
 
 # Runs the bridge on the embedded SQLite default (scimbridge.db in this
 # folder). A random bearer token is made on first run and kept in .dev-token.
