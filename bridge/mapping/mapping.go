@@ -773,6 +773,14 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 		problems = append(problems, ReadProblem{Attr: a.Label, Range: a.Range, Err: err})
 	}
 	doc := scim.Doc{"id": rec.ID}
+	// A stored value that is not blank but does not parse as the SCIM
+	// attribute's type ("lots" in an integer column) is left out and
+	// reported, not dropped in silence.
+	unparsed := func(a *Attr, v any) {
+		if s, ok := v.(string); ok && strings.TrimSpace(s) != "" {
+			problem(a, fmt.Sprintf("the stored value %q is not a valid %s", s, a.Target.Type))
+		}
+	}
 	type elemKey struct {
 		schema *scim.Schema
 		attr   *scim.Attribute
@@ -857,6 +865,7 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 		case Single:
 			cv := parseNative(a.Target, v)
 			if cv == nil {
+				unparsed(a, v)
 				continue
 			}
 			if err := scim.SetPath(m.RT, doc, a.Path, cv); err != nil {
@@ -865,6 +874,7 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 		case Element:
 			cv := parseNative(a.Target, v)
 			if cv == nil {
+				unparsed(a, v)
 				continue
 			}
 			k := elemKey{a.Path.Schema, a.Path.Attr, a.selectorKey}
@@ -884,6 +894,7 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 			for _, x := range asSlice(v) {
 				cv := parseNative(a.Target, x)
 				if cv == nil {
+					unparsed(a, x)
 					continue
 				}
 				if a.Path.Attr.Type == scim.TypeComplex {

@@ -4,6 +4,7 @@
 //	scimbridge serve    --config FILE   run the server
 //	scimbridge validate --config FILE   check a configuration, with file:line diagnostics
 //	scimbridge map      --config FILE   show how a SCIM resource (stdin) maps to the backend and back
+//	scimbridge preview  --config FILE   read the whole directory through the mapping and report problems
 //	scimbridge fmt [-check] FILE...     rewrite configuration files in the canonical layout
 //	scimbridge token create | hash      make bearer tokens and their hashes
 //	scimbridge version
@@ -34,6 +35,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdValidate(args[1:], stdout, stderr)
 	case "map":
 		return cmdMap(args[1:], stdin, stdout, stderr)
+	case "preview":
+		return cmdPreview(args[1:], stdout, stderr)
 	case "fmt":
 		return cmdFmt(args[1:], stdout, stderr)
 	case "token":
@@ -58,6 +61,10 @@ Commands:
   validate --config FILE    check a configuration file; problems are printed with file:line:col
   map --config FILE         read a SCIM resource (JSON) on stdin, print the backend record and back
                             flags: --endpoint NAME, --resource User|Group
+  preview --config FILE     read every entry through the mapping (read-only) and report what does
+                            not map, does not round-trip, duplicate userNames and e-mails, users
+                            without userName, members outside the users read
+                            flags: --endpoint NAME, --limit N, --format table|json|csv
   fmt [-check] FILE...      rewrite configuration files in the canonical HCL layout;
                             -check lists the unformatted ones and exits 1 (for CI)
   token create              print a new random bearer token and the auth block for the config

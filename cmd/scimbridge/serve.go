@@ -60,7 +60,7 @@ func loadConfig(name string, args []string, stdout, stderr io.Writer, extra func
 	})
 	// validate and map check a mapping without connecting: they need no
 	// credentials, and an unset variable is a warning naming it.
-	offline := name != "serve"
+	offline := name == "validate" || name == "map"
 	cfg, diags := config.LoadWith(*path, kinds.Types(), overrides, config.LoadOptions{Offline: offline})
 	printDiagnostics(stderr, cfg.Files, diags)
 	if diags.HasErrors() {
