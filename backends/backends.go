@@ -230,6 +230,9 @@ type Description struct {
 	// Where names the records for messages, in the plural: `the User rows
 	// of table "app_users"`, `the User entries (object classes inetOrgPerson)`.
 	Where string
+	// UniqueKnown: the store reports unique constraints (NativeAttr.Unique);
+	// an attribute without one is then known not to be unique.
+	UniqueKnown bool
 	// Attrs holds every attribute a record may have, by lower-case name.
 	// Names of one attribute (LDAP's mail and rfc822Mailbox, its OID) share
 	// one *NativeAttr.
@@ -251,6 +254,15 @@ type NativeAttr struct {
 	// object class's MUST, a NOT NULL column without a default, the attribute
 	// that names new entries.
 	Required string
+	// Type is the kind of value the store keeps (NativeText, NativeInteger,
+	// ...), or "" when the backend does not say.
+	Type string
+	// Unique, when not "", names what keeps two records from having the
+	// same value (a unique index or constraint).
+	Unique string
+	// CaseExactUnique: the Unique constraint tells apart values that
+	// differ only in case.
+	CaseExactUnique bool
 }
 
 // Lookup returns the attribute name names (compared case-insensitively; an

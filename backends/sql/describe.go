@@ -18,7 +18,7 @@ var _ backends.Describer = (*Backend)(nil)
 // create or update statement does not take. A NOT NULL column without a
 // default is required, unless the backend fills it (id, managed columns) or
 // a create statement writes the rows.
-func (b *Backend) DescribeNative(_ context.Context, resourceType string) (*backends.Description, error) {
+func (b *Backend) DescribeNative(ctx context.Context, resourceType string) (*backends.Description, error) {
 	r, err := b.resource(resourceType)
 	if err != nil {
 		return nil, err
@@ -37,8 +37,19 @@ func (b *Backend) DescribeNative(_ context.Context, resourceType string) (*backe
 		return n
 	}
 	create, update := r.createStmt(), r.updateStmt()
+	// Unique keys, for validate --live (is userName unique in the store?).
+	// A catalog that cannot be read leaves them unknown.
+	uniq, err := uniqueColumns(ctx, b.d, b.db, r.table, r.tableCols)
+	if err != nil {
+		b.log.Debug("cannot read the unique indexes", "table", r.table, "error", err)
+	}
+	d.UniqueKnown = err == nil && uniq != nil
 	for _, c := range r.columns {
 		n := put(c.attr)
+		n.Type = nativeType(b.d, c.info)
+		if u, ok := uniq[strings.ToLower(c.name)]; ok {
+			n.Unique, n.CaseExactUnique = fmt.Sprintf("unique index or constraint %q", u.index), u.caseExact
+		}
 		switch {
 		case c == r.created || c == r.updated || c == r.version:
 			n.ReadOnly = "the backend sets it: created_column, modified_column or version_column"

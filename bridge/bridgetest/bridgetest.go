@@ -156,6 +156,15 @@ func Check(t testing.TB, configText string, types map[string]config.BackendType)
 	return config.CheckBackends(context.Background(), cfg, opened)
 }
 
+// CheckLive is Check as `validate --live` runs it: with the backends'
+// own live checks, the store's unique keys and types, and (opts) the
+// write probe.
+func CheckLive(t testing.TB, configText string, types map[string]config.BackendType, opts config.LiveOptions) hcl.Diagnostics {
+	t.Helper()
+	cfg, opened := open(t, configText, types, hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Warn, Output: testWriter{t}}))
+	return config.CheckLive(context.Background(), cfg, opened, opts)
+}
+
 // open writes configText to a temporary file, loads it and opens its
 // backends, which close when the test ends.
 func open(t testing.TB, configText string, types map[string]config.BackendType, log hclog.Logger) (*config.Config, map[string]backends.Backend) {

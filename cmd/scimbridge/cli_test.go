@@ -16,7 +16,7 @@ func TestHelp(t *testing.T) {
 	}{
 		{[]string{"--help"}, []string{"serve", "validate", "token create"}, nil},
 		{[]string{"serve", "--help"}, []string{"-config", "-listen", "-log-level", "-log-format"}, nil},
-		{[]string{"validate", "--help"}, []string{"-config"}, []string{"-listen", "-log-level", "-endpoint"}},
+		{[]string{"validate", "--help"}, []string{"-config", "-live", "-write-probe"}, []string{"-listen", "-log-level", "-endpoint"}},
 		{[]string{"map", "--help"}, []string{"-config", "-endpoint", "-resource"}, []string{"-listen", "-log-level"}},
 		{[]string{"token", "--help"}, []string{"create", "hash"}, nil},
 		{[]string{"token", "create", "--help"}, []string{"-name", "-scopes", "-expires", "-raw"}, []string{"-bcrypt"}},
@@ -151,5 +151,38 @@ func TestFmt(t *testing.T) {
 	}
 	if code, _, _ := runCmd(t, "", "fmt"); code != 2 {
 		t.Errorf("fmt without files: exit %d, want 2", code)
+	}
+}
+
+// TestValidateLive: validate --live connects (here: the embedded SQLite
+// default), exits 0 with the live line when the file fits, 1 with the
+// finding when the mapping names a column the table lacks (which offline
+// validate cannot see); --write-probe needs --live.
+func TestValidateLive(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("SCIMBRIDGE_SQLITE_PATH", filepath.Join(dir, "x.db"))
+	t.Setenv("SCIMBRIDGE_TOKEN", "sb_live_Wm4Tq8Zr2Xv6Np3Ks9Bd5Hf7")
+	code, out, errs := runCmd(t, "", "validate", "--live", "--write-probe", "--config", "../../config.example.hcl")
+	if code != 0 || !strings.Contains(out, "fits the directory") || !strings.Contains(out, "write probe passed") {
+		t.Fatalf("validate --live --write-probe: exit %d\n%s%s", code, out, errs)
+	}
+	// A mapping that does not fit is the same error as at serve.
+	bad := filepath.Join(dir, "bad.hcl")
+	src, err := os.ReadFile("../../config.example.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte(strings.Replace(string(src), `{ native = "fname" }`, `{ native = "frist_nm" }`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCmd(t, "", "validate", "--config", bad); code != 0 {
+		t.Errorf("validate (offline) of a mapping that does not fit the table: exit %d\n%s", code, errs)
+	}
+	code, _, errs = runCmd(t, "", "validate", "--live", "--config", bad)
+	if code != 1 || !strings.Contains(errs, "Native attribute not in the store") {
+		t.Errorf("validate --live of a mapping that does not fit the table: exit %d\n%s", code, errs)
+	}
+	if code, _, _ := runCmd(t, "", "validate", "--write-probe", "--config", "../../config.example.hcl"); code != 2 {
+		t.Errorf("--write-probe without --live: exit %d, want 2", code)
 	}
 }

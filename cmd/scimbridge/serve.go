@@ -60,7 +60,7 @@ func loadConfig(name string, args []string, stdout, stderr io.Writer, extra func
 	})
 	// validate and map check a mapping without connecting: they need no
 	// credentials, and an unset variable is a warning naming it.
-	offline := name == "validate" || name == "map"
+	offline := name == "map" || (name == "validate" && fs.Lookup("live").Value.String() != "true")
 	cfg, diags := config.LoadWith(*path, kinds.Types(), overrides, config.LoadOptions{Offline: offline})
 	printDiagnostics(stderr, cfg.Files, diags)
 	if diags.HasErrors() {
@@ -223,9 +223,36 @@ func listen(s config.Settings) (net.Listener, error) {
 }
 
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
-	cfg, code := loadConfig("validate", args, stdout, stderr, nil)
+	var live, probe *bool
+	cfg, code := loadConfig("validate", args, stdout, stderr, func(fs *flag.FlagSet) {
+		live = fs.Bool("live", false, "also connect to every backend with the configured credentials and check the mapping against what is there")
+		probe = fs.Bool("write-probe", false, "with --live: create, rename and delete a probe user per endpoint, to prove the account's rights")
+	})
 	if cfg == nil {
 		return code
+	}
+	if *probe && !*live {
+		fmt.Fprintln(stderr, "scimbridge validate: --write-probe needs --live")
+		return 2
+	}
+	if *live {
+		log := newLogger(cfg.Settings, stderr)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		opened, err := openBackends(ctx, cfg, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "scimbridge validate: cannot connect: %v\n", err)
+			return 1
+		}
+		defer closeAll(opened)
+		diags := config.CheckLive(ctx, cfg, opened, config.LiveOptions{WriteProbe: *probe})
+		printDiagnostics(stderr, cfg.Files, diags)
+		if diags.HasErrors() {
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s: configuration is valid and fits the directory (%d endpoint(s), %d backend(s) checked live%s)\n",
+			cfg.Path, len(cfg.Endpoints), len(cfg.Backends), map[bool]string{true: ", write probe passed", false: ""}[*probe])
+		return 0
 	}
 	fmt.Fprintf(stdout, "%s: configuration is valid (%d endpoint(s), %d backend(s))\n", cfg.Path, len(cfg.Endpoints), len(cfg.Backends))
 	return 0
