@@ -130,4 +130,3 @@ func TestLiveDS389(t *testing.T) {
 			bridgetest.WantDiagnostic{Summary: "Container not found", At: `resource "User"`, Detail: `base_dn "ou=staff,`}, noAssertion)
 	})
 }
-

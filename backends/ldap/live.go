@@ -49,7 +49,7 @@ func (b *Backend) CheckLive(ctx context.Context) hcl.Diagnostics {
 	// Findings about the server as a whole have no subject: the caller
 	// puts them at the backend block.
 	top := func(sev hcl.DiagnosticSeverity, summary, detail string) {
-		diags = append(diags, &hcl.Diagnostic{Severity: sev, Summary: summary, Detail: detail, })
+		diags = append(diags, &hcl.Diagnostic{Severity: sev, Summary: summary, Detail: detail})
 	}
 	if len(c.controls) == 0 {
 		top(hcl.DiagWarning, "Directory lists no controls",
@@ -93,11 +93,11 @@ func (b *Backend) checkEntry(ctx context.Context, dn, setting, typ string, rng *
 		// Some servers (389 DS) answer an entry the account may not see
 		// with success and no entry.
 		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Container not found",
-			Detail: fmt.Sprintf("Resource %q: %s %q does not exist in the directory (or the bridge's account cannot see it). Create it, or correct %s.", typ, setting, dn, setting),
+			Detail:  fmt.Sprintf("Resource %q: %s %q does not exist in the directory (or the bridge's account cannot see it). Create it, or correct %s.", typ, setting, dn, setting),
 			Subject: rng}
 	case errors.As(err, &le) && le.ResultCode == goldap.LDAPResultInsufficientAccessRights:
 		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Container not readable",
-			Detail: fmt.Sprintf("Resource %q: the bridge's account may not read %s %q: grant it read and search access.", typ, setting, dn),
+			Detail:  fmt.Sprintf("Resource %q: the bridge's account may not read %s %q: grant it read and search access.", typ, setting, dn),
 			Subject: rng}
 	}
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Container not checked",
