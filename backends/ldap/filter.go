@@ -539,7 +539,7 @@ func compareOne(c backends.Compare, v string) bool {
 
 // orderValues compares a and b as kind says; ok is false when a value is
 // not of that kind.
-func orderValues(kind backends.Kind, ic bool, a, b string) (int, bool) {
+func orderValues(kind backends.ValueKind, ic bool, a, b string) (int, bool) {
 	switch kind {
 	case backends.KindNumber:
 		x, ok1 := new(big.Float).SetString(strings.TrimSpace(a))

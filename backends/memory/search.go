@@ -205,7 +205,7 @@ type typed struct {
 	num *big.Rat
 	t   time.Time
 	b   int // 0 false, 1 true
-	k   backends.Kind
+	k   backends.ValueKind
 }
 
 func (x typed) cmp(y typed) int {
@@ -218,7 +218,7 @@ func (x typed) cmp(y typed) int {
 	return cmp.Compare(x.b, y.b)
 }
 
-func parse(k backends.Kind, s string) (typed, bool) {
+func parse(k backends.ValueKind, s string) (typed, bool) {
 	s = strings.TrimSpace(s)
 	switch k {
 	case backends.KindNumber:
@@ -244,7 +244,7 @@ func parse(k backends.Kind, s string) (typed, bool) {
 	return typed{}, false
 }
 
-func kindName(k backends.Kind) string {
+func kindName(k backends.ValueKind) string {
 	switch k {
 	case backends.KindNumber:
 		return "number"
