@@ -299,7 +299,7 @@ type Compare struct {
 	// IgnoreCase asks for a case-insensitive comparison (SCIM caseExact=false).
 	IgnoreCase bool
 	// Kind says how to order values for gt/ge/lt/le and how to compare for eq.
-	Kind Kind
+	Kind ValueKind
 }
 
 func (And) isFilter()     {}
@@ -323,12 +323,12 @@ const (
 	Le Op = "le"
 )
 
-// Kind is the value type of a comparison.
-type Kind int
+// ValueKind is the value type of a comparison.
+type ValueKind int
 
 const (
 	// KindString compares text (honouring IgnoreCase).
-	KindString Kind = iota
+	KindString ValueKind = iota
 	// KindNumber compares decimal numbers.
 	KindNumber
 	// KindBool compares "true"/"false".

@@ -36,7 +36,7 @@ type Fixture struct {
 	// Ordered is an attribute with ordered values for gt/ge/lt/le (e.g. a
 	// numeric column); OrderedKind says how (KindNumber, KindTime or KindString).
 	Ordered     string
-	OrderedKind backends.Kind
+	OrderedKind backends.ValueKind
 	// UserGroups is a read-only reverse reference on users: the ids of the
 	// groups the user is a member of.
 	UserGroups string

@@ -90,7 +90,7 @@ func names(s *suite, recs []backends.Record, idList []string) string {
 
 // orderedValues returns four values of kind in ascending order whose text
 // order differs from their order where that is possible.
-func orderedValues(kind backends.Kind) []string {
+func orderedValues(kind backends.ValueKind) []string {
 	switch kind {
 	case backends.KindNumber:
 		return []string{"5", "40", "300", "2000"}

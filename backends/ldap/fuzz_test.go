@@ -183,7 +183,7 @@ func (g *treeGen) node(depth int) backends.Filter {
 	cmp := backends.Compare{Attr: g.attrs[int(g.next())%len(g.attrs)], Op: fuzzOps[int(g.next())%len(fuzzOps)]}
 	flags := g.next()
 	cmp.IgnoreCase = flags&1 != 0
-	cmp.Kind = backends.Kind(flags >> 1 & 3)
+	cmp.Kind = backends.ValueKind(flags >> 1 & 3)
 	switch flags >> 3 & 3 {
 	case 0, 1:
 		cmp.Value = g.values[flags>>3&1]

@@ -353,7 +353,7 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 	db.SetMaxIdleConns(set.maxIdle)
 	db.SetConnMaxLifetime(set.connMaxLifetime)
 	db.SetConnMaxIdleTime(set.connMaxIdleTime)
-	b := &Backend{db: db, d: d, log: log.Named("sql"), set: set, cursors: newCursorCache(set.cursorCacheSize), loc: cfg.location()}
+	b := &Backend{db: db, d: d, log: log.Named("sql"), set: set, cursors: newCursorCache(set.cursorCacheSize, set.cursorTTL), loc: cfg.location()}
 	b.stats = newPoolCollector(b)
 	b.lookups = cfg.lookupStatements()
 	if err := b.init(ctx, cfg); err != nil {
