@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"time"
@@ -13,11 +14,13 @@ import (
 	"github.com/scimbridge/scimbridge/backends/kinds"
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/bridge/config"
+	"github.com/scimbridge/scimbridge/bridge/preview"
 )
 
 // benchBridge is a scimbridge serving one shipped example configuration on
 // loopback, in this process, and a load client for its /scim/v2 endpoint.
 type benchBridge struct {
+	cfg    *config.Config
 	base   string // SCIM base URL
 	app    *bridge.Server
 	opened map[string]backends.Backend
@@ -37,7 +40,7 @@ func serveExample(ctx context.Context, cfgPath, token string, env map[string]str
 		return nil, fmt.Errorf("config: %s", diags.Error())
 	}
 	log := hclog.New(&hclog.LoggerOptions{Name: "scimbench", Level: hclog.Warn, Output: os.Stderr})
-	bb := &benchBridge{opened: map[string]backends.Backend{}}
+	bb := &benchBridge{cfg: cfg, opened: map[string]backends.Backend{}}
 	for name, bc := range cfg.Backends {
 		be, err := types[bc.Type].Open(ctx, bc.Config, log)
 		if err != nil {
@@ -63,6 +66,23 @@ func serveExample(ctx context.Context, cfgPath, token string, env map[string]str
 		return nil, err
 	}
 	return bb, nil
+}
+
+// preview runs `scimbridge preview` on the served endpoint's backend and
+// prints its rate: every user and group read, mapped to SCIM and back.
+func (bb *benchBridge) preview(ctx context.Context, w io.Writer, label string) error {
+	ep := bb.cfg.Endpoints[0]
+	rep, err := preview.Run(ctx, bb.opened[ep.Backend], ep, preview.Options{})
+	if err != nil {
+		return fmt.Errorf("preview: %w", err)
+	}
+	found := 0
+	for _, n := range rep.Summary.Findings {
+		found += n
+	}
+	fmt.Fprintf(w, "preview of %s: %d users and %d groups in %.1f s = %.0f entries/s (%d findings)\n",
+		label, rep.Summary.Users, rep.Summary.Groups, rep.Summary.Seconds, rep.Summary.EntriesPerSecond, found)
+	return nil
 }
 
 func (bb *benchBridge) close() {

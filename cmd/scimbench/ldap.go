@@ -434,6 +434,9 @@ func (b *ldapBench) imports(ctx context.Context, srv *ldaptest.Server, pool *lda
 			seen, total = seen+len(page.Resources), page.TotalResults
 			return nil
 		})
+		if err == nil && ou.n == b.sz.bigUsers {
+			err = lb.preview(ctx, b.out, fmt.Sprintf("%d users on slapd", ou.n))
+		}
 		lb.close()
 		if err != nil {
 			return fmt.Errorf("bridge import of %d: %w", ou.n, err)

@@ -85,6 +85,9 @@ func runPostgres(ctx context.Context, o options) error {
 	}
 	imp.flush()
 	fmt.Fprintf(o.out, "(a linear import keeps the per-page p50 flat from %d to %d users)\n", sz.importSmall, sz.importLarge)
+	if err := pg.bb.preview(ctx, o.out, fmt.Sprintf("%d users on PostgreSQL", sz.importLarge)); err != nil {
+		return err
+	}
 
 	// 2. Single-record operations on the large table.
 	ops := newReport(o.out, fmt.Sprintf("single operations on a table of %d users", sz.importLarge))

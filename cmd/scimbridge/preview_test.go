@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/scimbridge/scimbridge/bridge/preview"
 )
 
 // previewConfig is a legacy user table with the defects real directories
@@ -114,31 +116,31 @@ func TestPreviewReportsSeededDefects(t *testing.T) {
 	if !strings.Contains(errs, "preview: User 6/6 (") || !strings.Contains(errs, "preview: Group 2/2 (") {
 		t.Errorf("no progress lines:\n%s", errs)
 	}
-	var rep previewReport
+	var rep preview.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("preview --format json: %v\n%s", err, out)
 	}
-	want := []finding{ // per entry in read order, then the duplicates, then the groups
-		{Kind: findNoUserName, Resource: "User", ID: "4", Attribute: "userName"},
-		{Kind: findRoundTrip, Resource: "User", ID: "5", Attribute: "active"},
-		{Kind: findUnmappable, Resource: "User", ID: "6", Attribute: "urn:ietf:params:scim:schemas:extension:acme:2.0:User:accountSize"},
-		{Kind: findDupUserName, Resource: "User", ID: "2", Attribute: "userName"},
-		{Kind: findDupEmail, Resource: "User", ID: "2", Attribute: "emails"},
-		{Kind: findOutsideScope, Resource: "Group", ID: "2", Attribute: "members"},
+	want := []preview.Finding{ // per entry in read order, then the duplicates, then the groups
+		{Kind: preview.NoUserName, Resource: "User", ID: "4", Attribute: "userName"},
+		{Kind: preview.NotRoundTrip, Resource: "User", ID: "5", Attribute: "active"},
+		{Kind: preview.Unmappable, Resource: "User", ID: "6", Attribute: "urn:ietf:params:scim:schemas:extension:acme:2.0:User:accountSize"},
+		{Kind: preview.DuplicateUserName, Resource: "User", ID: "2", Attribute: "userName"},
+		{Kind: preview.DuplicateEmail, Resource: "User", ID: "2", Attribute: "emails"},
+		{Kind: preview.MemberOutsideScope, Resource: "Group", ID: "2", Attribute: "members"},
 	}
-	got := make([]finding, len(rep.Findings))
+	got := make([]preview.Finding, len(rep.Findings))
 	for i, f := range rep.Findings {
-		got[i] = finding{Kind: f.Kind, Resource: f.Resource, ID: f.ID, Attribute: f.Attribute}
+		got[i] = preview.Finding{Kind: f.Kind, Resource: f.Resource, ID: f.ID, Attribute: f.Attribute}
 	}
 	if !sameFindings(got, want) {
 		t.Errorf("findings:\n got  %+v\n want %+v\n%s", got, want, out)
 	}
 	for _, w := range []struct{ kind, detail string }{
-		{findRoundTrip, `status stores "X", which reads as a SCIM value that writes back as "A"`},
-		{findUnmappable, `the stored value "lots" is not a valid integer`},
-		{findDupUserName, `"bob" is shared by 2 users (2, 3)`},
-		{findDupEmail, `"shared@example.com" is shared by 2 users (2, 3)`},
-		{findOutsideScope, `1 member(s) are not among the users of this endpoint: 99`},
+		{preview.NotRoundTrip, `status stores "X", which reads as a SCIM value that writes back as "A"`},
+		{preview.Unmappable, `the stored value "lots" is not a valid integer`},
+		{preview.DuplicateUserName, `"bob" is shared by 2 users (2, 3)`},
+		{preview.DuplicateEmail, `"shared@example.com" is shared by 2 users (2, 3)`},
+		{preview.MemberOutsideScope, `1 member(s) are not among the users of this endpoint: 99`},
 	} {
 		found := false
 		for _, f := range rep.Findings {
@@ -164,8 +166,8 @@ func TestPreviewReportsSeededDefects(t *testing.T) {
 	}
 	// --limit reads fewer users and then leaves out the scope check.
 	code, out, _ = runCmd(t, "", "preview", "--config", cfg, "--format", "json", "--limit", "2")
-	var lim previewReport
-	if err := json.Unmarshal([]byte(out), &lim); code != 0 || err != nil || lim.Summary.Users != 2 || !lim.Summary.Limited || lim.Summary.Findings[findOutsideScope] != 0 {
+	var lim preview.Report
+	if err := json.Unmarshal([]byte(out), &lim); code != 0 || err != nil || lim.Summary.Users != 2 || !lim.Summary.Limited || lim.Summary.Findings[preview.MemberOutsideScope] != 0 {
 		t.Errorf("preview --limit 2: exit %d, %+v\n%s", code, lim.Summary, out)
 	}
 	if code, _, _ := runCmd(t, "", "preview", "--config", cfg, "--format", "xml"); code != 2 {
@@ -176,7 +178,7 @@ func TestPreviewReportsSeededDefects(t *testing.T) {
 	}
 }
 
-func sameFindings(a, b []finding) bool {
+func sameFindings(a, b []preview.Finding) bool {
 	if len(a) != len(b) {
 		return false
 	}
