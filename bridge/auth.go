@@ -39,6 +39,9 @@ type Authenticator struct {
 
 	limits *failureLimiter
 
+	// jwts verify JWT bearer tokens (jwt blocks; AcceptJWTs).
+	jwts []*jwtVerifier
+
 	// verified remembers Basic credentials that passed their bcrypt check,
 	// by the SHA-256 of user and password, for basicReuse: bcrypt costs
 	// tens of milliseconds of CPU by design, and a client sends the same
@@ -83,6 +86,7 @@ const (
 	ReasonUnknownUser   = "unknown_user"       // a Basic user name that is not configured
 	ReasonWrongPassword = "wrong_password"     // a configured Basic user name, another password
 	ReasonLimited       = "limited"            // not checked: too many failures from the address or for the user name
+	// ReasonInvalidJWT (jwt.go): a JWT no jwt block accepts.
 )
 
 // AuthError is a refused credential: the RFC 7644 error the client gets
@@ -97,6 +101,9 @@ type AuthError struct {
 	Engaged []string
 	// RetryAfter is how long a ReasonLimited refusal lasts.
 	RetryAfter time.Duration
+	// Why says, for the log, why a JWT was refused by each jwt block
+	// ("entra: wrong audience"); never the token.
+	Why string
 	err        *scim.Error
 }
 
@@ -237,6 +244,13 @@ func (a *Authenticator) bearer(token, addr string) (*Principal, error) {
 		if subtle.ConstantTimeCompare(sum[:], a.tokens[i].Hash[:]) == 1 && found < 0 {
 			found = i
 		}
+	}
+	if found < 0 && len(a.jwts) > 0 && looksLikeJWT(token) {
+		p, why := a.verifyJWT(token)
+		if p == nil {
+			return fail(&AuthError{Reason: ReasonInvalidJWT, Scheme: "bearer", Why: why}, "invalid credentials")
+		}
+		return p, nil
 	}
 	if found < 0 {
 		return fail(&AuthError{Reason: ReasonUnknownToken, Scheme: "bearer"}, "invalid credentials")
@@ -410,6 +424,8 @@ func (s *Server) authRefused(c *fiber.Ctx, ep *Endpoint, addr string, err error)
 		log.Debug("authentication refused", args...)
 	case ReasonLimited:
 		log.Debug("authentication refused", append(args, "retry_after", e.RetryAfter.Round(time.Second))...)
+	case ReasonInvalidJWT:
+		log.Info("authentication failed", append(args, "why", e.Why)...)
 	default:
 		log.Info("authentication failed", args...)
 	}

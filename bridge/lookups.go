@@ -54,4 +54,7 @@ func (s *Server) Close() {
 	if s.stopLookups != nil {
 		s.stopLookups()
 	}
+	if s.stopJWKS != nil {
+		s.stopJWKS()
+	}
 }

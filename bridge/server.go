@@ -54,6 +54,9 @@ type Server struct {
 	ridCounter atomic.Uint64
 	// stopLookups ends the refreshing of lookup tables (Close).
 	stopLookups func()
+	// stopJWKS ends the refreshing of JWT signing keys (Close).
+	jwksCtx  context.Context
+	stopJWKS func()
 	budget      *bodyBudget
 	proxies     proxies // trusted_proxies
 }
@@ -81,6 +84,17 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 		}
 		elog := log.Named(ec.Name)
 		ep := &Endpoint{Name: ec.Name, BasePath: ec.BasePath, Auth: NewAuthenticator(ec.Tokens, ec.Basic), Backend: b}
+		if len(ec.JWTs) > 0 {
+			if s.stopJWKS == nil {
+				var ctx context.Context
+				ctx, s.stopJWKS = context.WithCancel(context.Background())
+				s.jwksCtx = ctx
+			}
+			if err := ep.Auth.AcceptJWTs(s.jwksCtx, ec.JWTs, elog.Named("jwt")); err != nil {
+				s.Close()
+				return nil, fmt.Errorf("endpoint %s: %w", ec.Name, err)
+			}
+		}
 		ep.Users = NewResource(ec.Users, b, elog.Named("users"), lim)
 		ep.Users.scans = scans
 		if ec.Groups != nil {

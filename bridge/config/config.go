@@ -157,6 +157,7 @@ type Endpoint struct {
 	Backend  string
 	Tokens   []Token
 	Basic    []Basic
+	JWTs     []JWT
 	Users    *mapping.Mapping
 	Groups   *mapping.Mapping
 	Range    hcl.Range
@@ -239,6 +240,7 @@ type endpointBlock struct {
 type authBlock struct {
 	Tokens []tokenBlock `hcl:"token,block"`
 	Basic  []basicBlock `hcl:"basic,block"`
+	JWTs   []jwtBlock   `hcl:"jwt,block"`
 }
 
 type tokenBlock struct {
@@ -579,8 +581,15 @@ func decodeEndpoint(eb endpointBlock, ectx *hcl.EvalContext, userExts, groupExts
 				ep.Basic = append(ep.Basic, *b)
 			}
 		}
+		for _, jb := range eb.Auth.JWTs {
+			j, d := decodeJWT(jb)
+			diags = append(diags, d...)
+			if j != nil {
+				ep.JWTs = append(ep.JWTs, *j)
+			}
+		}
 	}
-	if len(ep.Tokens) == 0 && len(ep.Basic) == 0 && !diags.HasErrors() {
+	if len(ep.Tokens) == 0 && len(ep.Basic) == 0 && len(ep.JWTs) == 0 && !diags.HasErrors() {
 		d := errAt(eb.DefRange, "Endpoint without credentials",
 			fmt.Sprintf("Endpoint %q accepts no token or password: add an auth block.", eb.Name))
 		if at := emptyCredential(eb.Auth); at != nil {
