@@ -104,7 +104,7 @@ type AuthError struct {
 	// Why says, for the log, why a JWT was refused by each jwt block
 	// ("entra: wrong audience"); never the token.
 	Why string
-	err        *scim.Error
+	err *scim.Error
 }
 
 func (e *AuthError) Error() string { return e.err.Error() }

@@ -57,8 +57,8 @@ type Server struct {
 	// stopJWKS ends the refreshing of JWT signing keys (Close).
 	jwksCtx  context.Context
 	stopJWKS func()
-	budget      *bodyBudget
-	proxies     proxies // trusted_proxies
+	budget   *bodyBudget
+	proxies  proxies // trusted_proxies
 }
 
 // New builds the HTTP service for a loaded configuration and opened backends.
