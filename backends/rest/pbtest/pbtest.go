@@ -418,6 +418,11 @@ func (s *Server) mustRequest(t testing.TB, method, path string, body any, want i
 // ends.
 func (s *Server) NewCollections(t testing.TB) Collections {
 	t.Helper()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("pbtest: PocketBase log:\n%s", s.Log())
+		}
+	})
 	n := s.cols.Add(1)
 	c := Collections{Users: fmt.Sprintf("users_%d", n), Groups: fmt.Sprintf("groups_%d", n)}
 	text := func(name string, required bool) map[string]any {
