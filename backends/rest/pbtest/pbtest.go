@@ -79,7 +79,10 @@
 // self-test checks both.
 //
 // A duplicate userName (in any case) or displayName answers 400 with
-// data.<field>.code "validation_not_unique".
+// data.<field>.code "validation_not_unique". In a filter, userName = "x"
+// compares case-sensitively (the column itself is BINARY; only the unique
+// index is NOCASE); userName:lower = "x" (x in lower case) compares
+// without case, and ~ is LIKE with % added around the operand (contains).
 package pbtest
 
 import (
