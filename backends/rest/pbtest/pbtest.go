@@ -328,9 +328,9 @@ func (s *Server) Env(c Collections) map[string]string {
 	}
 }
 
-// AdminToken returns a superuser auth token (for the Authorization header,
-// as is: PocketBase takes the bare token). The token is fetched once and
-// stays valid across Kill and Restart.
+// AdminToken returns a superuser auth token for the Authorization header,
+// where PocketBase takes it bare or after "Bearer ". The token is fetched
+// once and stays valid across Kill and Restart.
 func (s *Server) AdminToken(t testing.TB) string {
 	t.Helper()
 	tok, err := s.Token()
