@@ -4,6 +4,7 @@ package examples_test
 // server, with deliberate mistakes: the exact findings, at their lines.
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/scimbridge/scimbridge/backends/kinds"
@@ -111,6 +112,26 @@ func TestLiveOpenLDAP(t *testing.T) {
 // noAssertion: 389 DS does not list the assertion control in its root
 // DSE, and the bridge falls back to reading before writing.
 var noAssertion = bridgetest.WantDiagnostic{Summary: "Directory lacks the assertion control", At: `backend "ldap" "389ds"`, Detail: "1.3.6.1.1.12", Warning: true}
+
+// TestLiveOpenLDAPWithoutPPolicy: the example's ppolicy opt-in on a
+// stock slapd (no ppolicy overlay, so no pwdAccountLockedTime) is refused
+// at the attribute that needs it.
+func TestLiveOpenLDAPWithoutPPolicy(t *testing.T) {
+	srv := ldaptest.Shared(t)
+	ou := srv.NewOU(t)
+	srv.GrantService(t, ou)
+	for k, v := range srv.ExampleEnv(ou) {
+		t.Setenv(k, v)
+	}
+	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
+	text := ldaptest.PPolicyExample(t, "openldap.hcl")
+	diags := bridgetest.CheckLive(t, text, kinds.Types(), config.LiveOptions{})
+	// At the opt-in's attribute "active" block (the first one not commented out).
+	at := text[strings.Index(text, "\n    attribute \"active\" {")+1:]
+	at = at[:strings.Index(at, "\n")]
+	bridgetest.ExpectDiagnostics(t, text, diags,
+		bridgetest.WantDiagnostic{Summary: "Native attribute not in the store", At: at, Detail: "pwdAccountLockedTime"})
+}
 
 // TestLiveDS389: 389 DS as its least-privilege service account passes
 // with the write probe (with a warning: no assertion control); a users container that does not exist is an

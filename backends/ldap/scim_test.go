@@ -833,3 +833,16 @@ func TestOpenLDAPExampleAnswers(t *testing.T) {
 		scimtest.RunAnswers(t, bridgetest.NewClient(t, b.URL+"/scim/v2"), scimtest.AnswerMapping{Groups: true, Manager: true, Roles: true})
 	})
 }
+
+// TestPPolicyValidateLive: validate --live passes the ppolicy opt-in of
+// examples/openldap.hcl on a slapd with the ppolicy overlay, write probe
+// included (the same file on a stock slapd is refused: examples/live_test.go).
+func TestPPolicyValidateLive(t *testing.T) {
+	srv := ldaptest.Shared(t)
+	for k, v := range srv.ExampleEnv(srv.NewOU(t)) {
+		t.Setenv(k, v)
+	}
+	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
+	text := ldaptest.PPolicyExample(t, "../../examples/openldap.hcl")
+	bridgetest.ExpectDiagnostics(t, text, bridgetest.CheckLive(t, text, kinds.Types(), config.LiveOptions{WriteProbe: true}))
+}
