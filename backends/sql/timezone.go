@@ -10,6 +10,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"modernc.org/sqlite"
+
+	"github.com/scimbridge/scimbridge/backends"
 )
 
 // time_zone: columns that hold a time without a zone (PostgreSQL
@@ -38,7 +40,7 @@ func (c *Config) validateTimeZone() hcl.Diagnostics {
 	if detail == "" {
 		return nil
 	}
-	return hcl.Diagnostics{diagError(c.TimeZoneRange, "Invalid time_zone", detail)}
+	return hcl.Diagnostics{backends.ConfigDiag(c.TimeZoneRange, "Invalid time_zone", detail)}
 }
 
 // location is the zone of zone-less columns; nil for UTC, which needs no
