@@ -330,6 +330,11 @@ func Load(path string, types map[string]backends.Kind, flagOverrides map[string]
 			diags = append(diags, backends.ConfigDiag(eb.BackendR, "Unknown backend", fmt.Sprintf("Endpoint %q uses backend %q, which is not defined.", eb.Name, ep.Backend)))
 		} else {
 			diags = append(diags, bindLookups(ep, b.Lookups)...)
+			for _, m := range []*mapping.Mapping{ep.Users, ep.Groups} {
+				if m != nil {
+					m.NativeTime = types[b.Type].NativeTime
+				}
+			}
 		}
 		if paths[ep.BasePath] {
 			diags = append(diags, backends.ConfigDiag(eb.DefRange, "Duplicate base path", fmt.Sprintf("Another endpoint already serves %q.", ep.BasePath)))
