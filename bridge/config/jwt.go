@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/scimbridge/scimbridge/backends"
 )
 
 // JWT accepts bearer tokens that are JSON Web Tokens signed by an
@@ -60,7 +62,7 @@ func decodeJWT(jb jwtBlock) (*JWT, hcl.Diagnostics) {
 	scopes, diags := checkScopes(jb.Scopes, jb.DefRange)
 	j.Scopes = scopes
 	bad := func(summary, detail string) (*JWT, hcl.Diagnostics) {
-		return nil, append(diags, errAt(jb.DefRange, summary, fmt.Sprintf("jwt %q: %s", jb.Name, detail)))
+		return nil, append(diags, backends.ConfigDiag(jb.DefRange, summary, fmt.Sprintf("jwt %q: %s", jb.Name, detail)))
 	}
 	str := func(p *string) string {
 		if p == nil {

@@ -43,7 +43,7 @@ func CheckLive(ctx context.Context, cfg *Config, opened map[string]backends.Back
 		}
 		if p, ok := be.(backends.Pinger); ok {
 			if err := p.Ping(ctx); err != nil {
-				diags = append(diags, errAt(b.Range, "Backend not reachable", fmt.Sprintf("Backend %q: %v.", n, err)))
+				diags = append(diags, backends.ConfigDiag(b.Range, "Backend not reachable", fmt.Sprintf("Backend %q: %v.", n, err)))
 				continue
 			}
 		}
