@@ -648,7 +648,17 @@ func (b *Backend) Modify(ctx context.Context, typ, id string, mods []backends.Mo
 			return backends.Record{}, fmt.Errorf("%w: the mapping writes %q, which resource %q does not declare as writable", backends.ErrConfig, m.Attr, typ)
 		}
 		if (m.Op == backends.ModAdd && isSet(ac.Add)) || (m.Op == backends.ModDelete && len(m.Values) > 0 && isSet(ac.Remove)) {
-			frag = append(frag, m)
+			// Changes of one attribute and kind go into one fragment.
+			i := slices.IndexFunc(frag, func(f backends.Modification) bool { return f.Op == m.Op && strings.EqualFold(f.Attr, m.Attr) })
+			if i < 0 {
+				frag = append(frag, backends.Modification{Op: m.Op, Attr: m.Attr})
+				i = len(frag) - 1
+			}
+			for _, v := range m.Values {
+				if !slices.Contains(frag[i].Values, v) {
+					frag[i].Values = append(frag[i].Values, v)
+				}
+			}
 		} else {
 			body = append(body, m)
 		}

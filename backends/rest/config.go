@@ -5,10 +5,12 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/zclconf/go-cty/cty/function"
 )
 
 // Config is the body of a `backend "rest" "<name>" { ... }` block. Decode it
@@ -45,8 +47,12 @@ type Config struct {
 
 	// filled by DecodeConfig / check
 	ectx    *hcl.EvalContext
+	env     map[string]string // the environment when the configuration was read
 	base    *url.URL
 	timeout time.Duration
+
+	funcsOnce sync.Once
+	fns       map[string]function.Function
 }
 
 // RetryConfig is the `retry { ... }` block.
@@ -246,6 +252,7 @@ func DecodeConfig(body hcl.Body, ectx *hcl.EvalContext) (*Config, hcl.Diagnostic
 		return nil, diags
 	}
 	cfg.ectx = ectx
+	cfg.env = snapshotEnv()
 	diags = append(diags, cfg.check()...)
 	if diags.HasErrors() {
 		return nil, diags

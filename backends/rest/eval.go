@@ -2,6 +2,8 @@ package rest
 
 import (
 	"bytes"
+	"maps"
+	"os"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -46,6 +48,45 @@ var functions = map[string]function.Function{
 	"regexescape": regexEscapeFunc,
 }
 
+// funcs adds env(), reading the environment as it was when the
+// configuration was decoded, so that expressions evaluated per request
+// see the same values as the rest of the file.
+func (c *Config) funcs() map[string]function.Function {
+	c.funcsOnce.Do(func() {
+		env := c.env
+		if env == nil {
+			env = snapshotEnv()
+		}
+		m := maps.Clone(functions)
+		m["env"] = function.New(&function.Spec{
+			Params:   []function.Parameter{{Name: "name", Type: cty.String}},
+			VarParam: &function.Parameter{Name: "default", Type: cty.String},
+			Type:     function.StaticReturnType(cty.String),
+			Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+				if v := env[args[0].AsString()]; v != "" {
+					return cty.StringVal(v), nil
+				}
+				if len(args) > 1 {
+					return args[1], nil
+				}
+				return cty.StringVal(""), nil
+			},
+		})
+		c.fns = m
+	})
+	return c.fns
+}
+
+func snapshotEnv() map[string]string {
+	m := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
 // regexEscapeFunc quotes every regular-expression metacharacter (for APIs
 // that take a pattern, as json-server's _like does).
 var regexEscapeFunc = function.New(&function.Spec{
@@ -66,7 +107,7 @@ func (c *Config) evalCtx(vars map[string]cty.Value) *hcl.EvalContext {
 		ctx = &hcl.EvalContext{}
 	}
 	ctx.Variables = vars
-	ctx.Functions = functions
+	ctx.Functions = c.funcs()
 	return ctx
 }
 
