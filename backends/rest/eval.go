@@ -2,11 +2,11 @@ package rest
 
 import (
 	"bytes"
-	"maps"
-	"os"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
+	"os"
 	"regexp"
 	"sort"
 	"strings"

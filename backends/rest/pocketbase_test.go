@@ -30,7 +30,7 @@ func TestPocketBaseConformance(t *testing.T) {
 		// system index), and the suite gives a renamed user's old name,
 		// with its old address, to a new user: its e-mail values go to a
 		// free text field.
-		Email: "title",
+		Email:  "title",
 		Active: "active", ActiveTrue: "true", ActiveFalse: "false",
 		Ordered: "employeeNumber", OrderedKind: backends.KindNumber,
 		UserGroups:  "groups",
