@@ -13,12 +13,11 @@ import (
 	ldapbackend "github.com/scimbridge/scimbridge/backends/ldap"
 	restbackend "github.com/scimbridge/scimbridge/backends/rest"
 	sqlbackend "github.com/scimbridge/scimbridge/backends/sql"
-	"github.com/scimbridge/scimbridge/bridge/config"
 )
 
 // Types returns the backend types a configuration file may use.
-func Types() map[string]config.BackendType {
-	return map[string]config.BackendType{
+func Types() map[string]backends.Kind {
+	return map[string]backends.Kind{
 		"sql": {
 			Decode: func(body hcl.Body, ectx *hcl.EvalContext) (any, hcl.Diagnostics) {
 				return sqlbackend.DecodeConfig(body, ectx)

@@ -224,12 +224,7 @@ func (cp *compiler) present(attr string) (compiled, error) {
 		}
 	}
 	return compiled{ldap: "(" + attr + "=*)", exact: true, eval: func(e *goldap.Entry) bool {
-		for _, v := range e.GetEqualFoldAttributeValues(attr) {
-			if v != "" {
-				return true
-			}
-		}
-		return false
+		return backends.HasValue(e.GetEqualFoldAttributeValues(attr))
 	}}, nil
 }
 
@@ -472,14 +467,16 @@ func toGeneralizedTime(v string) (string, bool) {
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
 		return t.UTC().Format("20060102150405Z"), true
 	}
-	if _, ok := parseTime(v); ok {
+	if _, ok := parseGeneralizedTime(v); ok {
 		return v, true
 	}
 	return "", false
 }
 
-func parseTime(v string) (time.Time, bool) {
-	for _, layout := range []string{time.RFC3339Nano, "20060102150405Z0700", "20060102150405.999999999Z0700", "20060102150405Z"} {
+// parseGeneralizedTime reads the forms of LDAP GeneralizedTime that
+// directories write.
+func parseGeneralizedTime(v string) (time.Time, bool) {
+	for _, layout := range []string{"20060102150405Z0700", "20060102150405.999999999Z0700", "20060102150405Z"} {
 		if t, err := time.Parse(layout, v); err == nil {
 			return t, true
 		}
@@ -487,77 +484,43 @@ func parseTime(v string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// evalCompare implements backends.Compare on the values of one attribute.
+// asRFC3339 rewrites a GeneralizedTime value as RFC 3339, the form
+// backends.Match reads; other values are returned as they are.
+func asRFC3339(v string) string {
+	if t, ok := parseGeneralizedTime(v); ok {
+		return t.Format(time.RFC3339Nano)
+	}
+	return v
+}
+
+// evalCompare implements backends.Compare on the values of one attribute
+// as backends.MatchValues defines it, the directory's timestamps
+// (GeneralizedTime) read as the times they are.
 func evalCompare(c backends.Compare, vals []string) bool {
-	if c.Op == backends.Ne {
-		eq := c
-		eq.Op = backends.Eq
-		return !evalCompare(eq, vals)
-	}
-	for _, v := range vals {
-		if compareOne(c, v) {
-			return true
+	if c.Kind == backends.KindTime {
+		c.Value = asRFC3339(c.Value)
+		times := make([]string, len(vals))
+		for i, v := range vals {
+			times[i] = asRFC3339(v)
 		}
+		vals = times
 	}
-	return false
+	return backends.MatchValues(c, vals)
 }
 
-func compareOne(c backends.Compare, v string) bool {
-	want := c.Value
-	ic := c.IgnoreCase || c.Kind == backends.KindBool
-	switch c.Op {
-	case backends.Co, backends.Sw, backends.Ew:
-		if ic {
-			v, want = strings.ToLower(v), strings.ToLower(want)
-		}
-		switch c.Op {
-		case backends.Co:
-			return strings.Contains(v, want)
-		case backends.Sw:
-			return strings.HasPrefix(v, want)
-		}
-		return strings.HasSuffix(v, want)
-	}
-	cmp, ok := orderValues(c.Kind, ic, v, want)
-	if !ok {
-		return false
-	}
-	switch c.Op {
-	case backends.Eq:
-		return cmp == 0
-	case backends.Gt:
-		return cmp > 0
-	case backends.Ge:
-		return cmp >= 0
-	case backends.Lt:
-		return cmp < 0
-	case backends.Le:
-		return cmp <= 0
-	}
-	return false
-}
-
-// orderValues compares a and b as kind says; ok is false when a value is
-// not of that kind.
-func orderValues(kind backends.ValueKind, ic bool, a, b string) (int, bool) {
+// orderValues compares a and b as kind says, text case-insensitively; ok
+// is false when a value is not of that kind.
+func orderValues(kind backends.ValueKind, a, b string) (int, bool) {
 	switch kind {
-	case backends.KindNumber:
-		x, ok1 := new(big.Float).SetString(strings.TrimSpace(a))
-		y, ok2 := new(big.Float).SetString(strings.TrimSpace(b))
-		if !ok1 || !ok2 {
-			return 0, false
-		}
-		return x.Cmp(y), true
+	case backends.KindString:
+		return strings.Compare(strings.ToLower(a), strings.ToLower(b)), true
 	case backends.KindTime:
-		x, ok1 := parseTime(a)
-		y, ok2 := parseTime(b)
-		if !ok1 || !ok2 {
-			return 0, false
-		}
-		return x.Compare(y), true
+		a, b = asRFC3339(a), asRFC3339(b)
 	}
-	if ic {
-		a, b = strings.ToLower(a), strings.ToLower(b)
+	x, ok1 := backends.ParseValue(kind, a)
+	y, ok2 := backends.ParseValue(kind, b)
+	if !ok1 || !ok2 {
+		return 0, false
 	}
-	return strings.Compare(a, b), true
+	return x.Compare(y), true
 }

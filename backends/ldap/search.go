@@ -445,7 +445,7 @@ func (cs *cursors) snapshot(ctx context.Context, r *resource, filter, exact stri
 			if ref != nil {
 				return strings.Compare(strings.ToLower(x.key[0]), strings.ToLower(y.key[0]))
 			}
-			c, ok := orderValues(kind, true, x.key[0], y.key[0])
+			c, ok := orderValues(kind, x.key[0], y.key[0])
 			if !ok {
 				c = strings.Compare(strings.ToLower(x.key[0]), strings.ToLower(y.key[0]))
 			}

@@ -23,6 +23,9 @@ type compiler struct {
 // where compiles f; the SQL text may only be appended to b after any
 // earlier placeholders, which is how callers use it.
 func where(b *builder, r *resource, f backends.Filter) (string, error) {
+	if err := backends.ValidateFilter(f); err != nil {
+		return "", fmt.Errorf("sql: %w", err)
+	}
 	c := &compiler{b: b, r: r}
 	return c.compile(f)
 }

@@ -444,17 +444,34 @@ func asciiLower(s string) string {
 // sqliteEval returns the ids of the rows f selects; ok is false when the
 // reference cannot tell exactly (comparisons SQLite makes by its own
 // affinity rules, sub-millisecond times); err is set when f is malformed.
+// The filter's meaning is backends.Match's; the dialect's choices enter
+// only through the comparison of one stored value.
 func sqliteEval(r *resource, f backends.Filter, table []fuzzRow) (ids []string, ok bool, err error) {
 	ev := &evaluator{r: r, ok: true}
+	if err := backends.ValidateFilter(f); err != nil {
+		return nil, false, err
+	}
 	if err := ev.check(f); err != nil {
 		return nil, false, err
 	}
 	for _, row := range table {
-		if ev.eval(f, row) {
+		if backends.MatchFunc(f, row.attrs(), ev.compare) {
 			ids = append(ids, row.id)
 		}
 	}
 	return ids, ev.ok, nil
+}
+
+// attrs is the row as the filter sees it: a column's text (none for NULL)
+// and the reference "teams".
+func (row fuzzRow) attrs() backends.Attrs {
+	a := backends.Attrs{"teams": row.teams}
+	for c, v := range row.cols {
+		if v != nil {
+			a[c] = []string{*v}
+		}
+	}
+	return a
 }
 
 type evaluator struct {
@@ -462,6 +479,9 @@ type evaluator struct {
 	ok bool
 }
 
+// check refuses what the SQL backend refuses beyond
+// backends.ValidateFilter: attributes it does not have, NUL bytes, orderings
+// on references and booleans, numbers beyond float64.
 func (ev *evaluator) check(f backends.Filter) error {
 	switch f := f.(type) {
 	case nil:
@@ -501,26 +521,15 @@ func (ev *evaluator) check(f backends.Filter) error {
 		switch f.Op {
 		case backends.Co, backends.Sw, backends.Ew:
 			return nil
-		case backends.Eq, backends.Ne, backends.Gt, backends.Ge, backends.Lt, backends.Le:
-		default:
-			return backends.ErrUnsupported
 		}
 		switch f.Kind {
 		case backends.KindNumber:
-			n, err := strconv.ParseFloat(strings.TrimSpace(f.Value), 64)
-			if err != nil || math.IsInf(n, 0) || math.IsNaN(n) {
-				return backends.ErrInvalid
-			}
-		case backends.KindTime:
-			if _, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(f.Value)); err != nil {
+			if n, err := strconv.ParseFloat(strings.TrimSpace(f.Value), 64); err != nil || math.IsInf(n, 0) {
 				return backends.ErrInvalid
 			}
 		case backends.KindBool:
 			if f.Op != backends.Eq && f.Op != backends.Ne {
 				return backends.ErrUnsupported
-			}
-			if v := strings.ToLower(strings.TrimSpace(f.Value)); v != "true" && v != "false" {
-				return backends.ErrInvalid
 			}
 		}
 	default:
@@ -529,50 +538,14 @@ func (ev *evaluator) check(f backends.Filter) error {
 	return nil
 }
 
-func (ev *evaluator) eval(f backends.Filter, row fuzzRow) bool {
-	switch f := f.(type) {
-	case nil:
-		return true
-	case backends.And:
-		for _, c := range f.Filters {
-			if !ev.eval(c, row) {
-				return false
-			}
-		}
-		return true
-	case backends.Or:
-		for _, c := range f.Filters {
-			if ev.eval(c, row) {
-				return true
-			}
-		}
-		return false
-	case backends.Not:
-		return !ev.eval(f.Filter, row)
-	case backends.Present:
-		col, _ := ev.r.readAttr(f.Attr)
-		if col == nil {
-			return len(row.teams) > 0
-		}
-		v := row.cols[col.name]
-		return v != nil && *v != ""
-	case backends.Compare:
-		col, _ := ev.r.readAttr(f.Attr)
-		if col == nil {
-			return slices.Contains(row.teams, f.Value) != (f.Op == backends.Ne)
-		}
-		v := row.cols[col.name]
-		if f.Op == backends.Ne {
-			eq := f
-			eq.Op = backends.Eq
-			return v == nil || !ev.compare(eq, col, *v)
-		}
-		return v != nil && ev.compare(f, col, *v)
+// compare is the SQLite dialect's comparison of one stored value (Op is
+// never Ne): ASCII-only case folding, numbers as float64, times to the
+// millisecond, booleans true/1 and false/0, references by exact id.
+func (ev *evaluator) compare(f backends.Compare, v string) bool {
+	col, _ := ev.r.readAttr(f.Attr)
+	if col == nil {
+		return v == f.Value // a team id
 	}
-	return false
-}
-
-func (ev *evaluator) compare(f backends.Compare, col *column, v string) bool {
 	want := f.Value
 	switch f.Op {
 	case backends.Co, backends.Sw, backends.Ew:

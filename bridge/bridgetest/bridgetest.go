@@ -35,8 +35,8 @@ const TokenBlock = `auth {
 // Static returns a backend type that hands out an already opened backend,
 // so that tests can configure the in-memory backend (or one they started
 // themselves) through HCL endpoints and mappings.
-func Static(b backends.Backend) config.BackendType {
-	return config.BackendType{
+func Static(b backends.Backend) backends.Kind {
+	return backends.Kind{
 		Decode: func(body hcl.Body, _ *hcl.EvalContext) (any, hcl.Diagnostics) {
 			_, diags := body.JustAttributes()
 			return nil, diags
@@ -55,7 +55,7 @@ type Server struct {
 
 // StartFile serves the configuration file at path (a shipped example)
 // with env set for the test and SCIMBRIDGE_TOKEN set to Token.
-func StartFile(t *testing.T, path string, env map[string]string, types map[string]config.BackendType) *Server {
+func StartFile(t *testing.T, path string, env map[string]string, types map[string]backends.Kind) *Server {
 	t.Helper()
 	text := EditFile(t, path)
 	for k, v := range env {
@@ -88,7 +88,7 @@ func EditFile(t testing.TB, path string, edits ...[2]string) string {
 // backend types, opens the backends, checks the mappings against them as
 // serve does (config.CheckBackends; an error fails the test) and serves on
 // 127.0.0.1. The server and the backends stop when the test ends.
-func Start(t testing.TB, configText string, types map[string]config.BackendType) *Server {
+func Start(t testing.TB, configText string, types map[string]backends.Kind) *Server {
 	t.Helper()
 	return StartWith(t, configText, types, Options{})
 }
@@ -108,13 +108,13 @@ type Options struct {
 
 // StartLogged is Start with the server's log at level info written to
 // logs as JSON lines.
-func StartLogged(t testing.TB, configText string, types map[string]config.BackendType, logs io.Writer) *Server {
+func StartLogged(t testing.TB, configText string, types map[string]backends.Kind, logs io.Writer) *Server {
 	t.Helper()
 	return StartWith(t, configText, types, Options{Log: logs, InfoJSON: true})
 }
 
 // StartWith is Start with options.
-func StartWith(t testing.TB, configText string, types map[string]config.BackendType, opts Options) *Server {
+func StartWith(t testing.TB, configText string, types map[string]backends.Kind, opts Options) *Server {
 	t.Helper()
 	var out io.Writer = testWriter{t}
 	if opts.Log != nil {
@@ -150,7 +150,7 @@ func StartWith(t testing.TB, configText string, types map[string]config.BackendT
 // Check loads configText, opens its backends (closed when the test ends)
 // and returns what checking the mappings against them finds, as serve
 // would print it before refusing to start.
-func Check(t testing.TB, configText string, types map[string]config.BackendType) hcl.Diagnostics {
+func Check(t testing.TB, configText string, types map[string]backends.Kind) hcl.Diagnostics {
 	t.Helper()
 	cfg, opened := open(t, configText, types, hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Warn, Output: testWriter{t}}))
 	return config.CheckBackends(context.Background(), cfg, opened)
@@ -158,7 +158,7 @@ func Check(t testing.TB, configText string, types map[string]config.BackendType)
 
 // open writes configText to a temporary file, loads it and opens its
 // backends, which close when the test ends.
-func open(t testing.TB, configText string, types map[string]config.BackendType, log hclog.Logger) (*config.Config, map[string]backends.Backend) {
+func open(t testing.TB, configText string, types map[string]backends.Kind, log hclog.Logger) (*config.Config, map[string]backends.Backend) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "scimbridge.hcl")

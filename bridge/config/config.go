@@ -6,7 +6,6 @@
 package config
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -18,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -121,14 +119,10 @@ func DefaultSettings() Settings {
 	}
 }
 
-// BackendType is how a backend kind is decoded and opened. The command's
-// wiring holds the map from type name to BackendType.
-type BackendType struct {
-	// Decode checks the block body and returns the backend's own config.
-	Decode func(body hcl.Body, ectx *hcl.EvalContext) (any, hcl.Diagnostics)
-	// Open connects.
-	Open func(ctx context.Context, cfg any, log hclog.Logger) (backends.Backend, error)
-}
+// BackendType is the former name of backends.Kind.
+//
+// Deprecated: use backends.Kind.
+type BackendType = backends.Kind
 
 // Backend is one decoded backend block.
 type Backend struct {
@@ -269,7 +263,7 @@ var basePathRE = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
 // Load reads and checks a configuration file. flagOverrides holds settings
 // given on the command line (only the ones the user set). With open false
 // the backends are decoded but not connected (validate).
-func Load(path string, types map[string]BackendType, flagOverrides map[string]any) (*Config, hcl.Diagnostics) {
+func Load(path string, types map[string]backends.Kind, flagOverrides map[string]any) (*Config, hcl.Diagnostics) {
 	parser := hclparse.NewParser()
 	f, diags := parser.ParseHCLFile(path)
 	cfg := &Config{Path: path, Files: parser.Files(), Backends: map[string]*Backend{}}

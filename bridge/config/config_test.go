@@ -15,7 +15,7 @@ import (
 	"github.com/scimbridge/scimbridge/backends"
 )
 
-var noopType = BackendType{
+var noopType = backends.Kind{
 	Decode: func(body hcl.Body, _ *hcl.EvalContext) (any, hcl.Diagnostics) {
 		_, d := body.JustAttributes()
 		return nil, d
@@ -29,7 +29,7 @@ func load(t *testing.T, src string, flags map[string]any) (*Config, hcl.Diagnost
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return Load(path, map[string]BackendType{"noop": noopType}, flags)
+	return Load(path, map[string]backends.Kind{"noop": noopType}, flags)
 }
 
 const minimal = `
