@@ -29,6 +29,9 @@ func (b *Backend) Search(ctx context.Context, typ string, q backends.Query) (bac
 	if err != nil {
 		return backends.Page{}, err
 	}
+	if err := backends.ValidateFilter(q.Filter); err != nil {
+		return backends.Page{}, err
+	}
 	start := max(q.StartIndex, 1)
 	if q.Filter == nil && q.SortBy == "" {
 		return r.serverPage(ctx, q, start)
