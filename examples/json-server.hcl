@@ -2,13 +2,15 @@
 #
 # One SCIM endpoint at /scim/v2 that provisions
 #   - users  as objects of /users:
-#       {"id": 1, "userName": "jane", "name": {"givenName": "Jane", "familyName": "Doe"},
+#       {"id": "7c0e…", "userName": "jane", "name": {"givenName": "Jane", "familyName": "Doe"},
 #        "displayName": "Jane Doe", "emails": ["jane@example.com"], "active": true,
 #        "title": "...", "employeeNumber": 42, "phones": ["+1 555 0100"],
-#        "managerId": "2", "version": 3}
+#        "managerId": "4f1d…", "version": 3}
 #   - groups as objects of /groups:
-#       {"id": 1, "displayName": "Engineers", "memberIds": ["1", "2"], "version": 7}
-# SCIM ids are json-server's ids (numbers, as text).
+#       {"id": "9a2b…", "displayName": "Engineers", "memberIds": ["7c0e…"], "version": 7}
+# SCIM ids are UUIDs the bridge sends as the new record's id (json-server
+# keeps a client's id): json-server's own ids are reused (a new record in
+# an empty resource is 1 again, and the next is the largest plus one).
 #
 # json-server checks nothing: no unique names, no references, no versions.
 # So the bridge does it (and says exactly how far that goes):
@@ -47,7 +49,7 @@ backend "rest" "jsonserver" {
   max_concurrency = 4
 
   resource "User" {
-    id_pattern = "[0-9]+|[A-Za-z0-9_-]{7}"
+    id_pattern = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
     attribute "userName" { unique = true }
     attribute "givenName" { read = record.name.givenName }
@@ -75,6 +77,7 @@ backend "rest" "jsonserver" {
     create {
       path = "/users"
       body = {
+        id             = uuid
         userName       = attrs.userName
         name           = { givenName = attrs.givenName, familyName = attrs.familyName }
         displayName    = attrs.displayName
@@ -132,7 +135,7 @@ backend "rest" "jsonserver" {
   }
 
   resource "Group" {
-    id_pattern = "[0-9]+|[A-Za-z0-9_-]{7}"
+    id_pattern = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
     attribute "displayName" { unique = true }
     attribute "memberIds" {
@@ -148,7 +151,7 @@ backend "rest" "jsonserver" {
 
     create {
       path = "/groups"
-      body = { displayName = attrs.displayName, memberIds = attrs.memberIds, version = 1 }
+      body = { id = uuid, displayName = attrs.displayName, memberIds = attrs.memberIds, version = 1 }
     }
     get {
       path = "/groups/${id}"

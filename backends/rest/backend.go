@@ -555,7 +555,7 @@ func (b *Backend) Create(ctx context.Context, typ string, attrs backends.Attrs) 
 		return backends.Record{}, err
 	}
 	defer unlock()
-	req, err := r.opRequest("create", r.Create, map[string]cty.Value{"attrs": av, "random": randomValue()}, true)
+	req, err := r.opRequest("create", r.Create, map[string]cty.Value{"attrs": av, "random": randomValue(), "uuid": uuidValue()}, true)
 	if err != nil {
 		return backends.Record{}, err
 	}
@@ -713,9 +713,11 @@ func (r *resource) modifyOnce(ctx context.Context, id, pid string, frag, body []
 		for _, m := range body {
 			changed[m.Attr] = next.Get(m.Attr)
 		}
-		if unlock, err = r.checkUnique(ctx, id, changed); err != nil {
+		u, err := r.checkUnique(ctx, id, changed)
+		if err != nil {
 			return backends.Record{}, err
 		}
+		unlock = u
 		av, err := r.attrsValue(writable(r, next))
 		if err != nil {
 			return backends.Record{}, err
@@ -929,6 +931,16 @@ func randomValue() cty.Value {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	return cty.StringVal(base64.RawURLEncoding.EncodeToString(b))
+}
+
+// uuidValue is the uuid variable of create bodies: a random (version 4)
+// UUID, for APIs that take the new record's id from the client.
+func uuidValue() cty.Value {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return cty.StringVal(fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]))
 }
 
 // keyedLocks is a mutex per key (a record), dropped when unused.
