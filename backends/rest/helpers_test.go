@@ -91,3 +91,12 @@ var fileFunc = function.New(&function.Spec{
 })
 
 func example(name string) string { return filepath.Join("..", "..", "examples", name) }
+
+func writeTemp(t *testing.T, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.hcl")
+	if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
