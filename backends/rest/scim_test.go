@@ -143,8 +143,7 @@ func TestExamplesFault(t *testing.T) {
 	for _, ex := range examplesServed {
 		t.Run(ex.name, func(t *testing.T) {
 			s := ex.serve(t)
-			rep := scimtest.RunFault(t, s.c, s.bridge.Backends[s.name], s.dir, s.fault)
-			t.Log(rep)
+			scimtest.RunFault(t, s.c, s.bridge.Backends[s.name], s.dir, s.fault)
 		})
 	}
 }
