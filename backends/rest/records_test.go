@@ -39,7 +39,7 @@ func strs(v any) []string {
 func TestExamplesRecords(t *testing.T) {
 	for _, ex := range examplesServed {
 		t.Run(ex.name, func(t *testing.T) {
-			s := ex.serve(t)
+			s := ex.serve(t, serveOpts{})
 			c := s.c
 			newUser := func(name string) string {
 				return bridgetest.Str(c.Must(201, "POST", "/Users", map[string]any{

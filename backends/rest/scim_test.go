@@ -18,23 +18,37 @@ type served struct {
 	// records reads a resource's records directly through the API.
 	records func(t testing.TB, resourceType string) []map[string]any
 	dir     scimtest.Directory
+	relay   *relay // nil without serveOpts.relay
 	target  scimtest.Target
 	fault   scimtest.FaultOptions
 }
 
-func servePocketBase(t *testing.T, edits ...[2]string) *served {
+// serveOpts: edits to the example; relay: put a relay between the bridge
+// and the API.
+type serveOpts struct {
+	edits [][2]string
+	relay bool
+}
+
+func servePocketBase(t *testing.T, o serveOpts) *served {
 	t.Helper()
 	srv := pbtest.Shared(t)
 	cols := srv.NewCollections(t)
 	env := srv.Env(cols)
 	env["SCIMBRIDGE_TOKEN"] = bridgetest.Token
+	var rl *relay
+	if o.relay {
+		rl = startRelay(t, env["REST_BASE_URL"])
+		env["REST_BASE_URL"] = rl.URL
+	}
+	edits := o.edits
 	path := example("pocketbase.hcl")
 	if len(edits) > 0 {
 		path = writeTemp(t, bridgetest.EditFile(t, path, edits...))
 	}
 	b := bridgetest.StartFile(t, path, env, kinds.Types())
 	return &served{
-		bridge: b, c: bridgetest.NewClient(t, b.URL+"/scim/v2"), name: "pocketbase",
+		bridge: b, c: bridgetest.NewClient(t, b.URL+"/scim/v2"), name: "pocketbase", relay: rl,
 		records: func(t testing.TB, rt string) []map[string]any {
 			if rt == "User" {
 				return srv.Records(t, cols.Users)
@@ -52,18 +66,24 @@ func servePocketBase(t *testing.T, edits ...[2]string) *served {
 	}
 }
 
-func serveJSONServer(t *testing.T, edits ...[2]string) *served {
+func serveJSONServer(t *testing.T, o serveOpts) *served {
 	t.Helper()
 	srv := jsontest.Start(t)
 	env := srv.Env()
 	env["SCIMBRIDGE_TOKEN"] = bridgetest.Token
+	var rl *relay
+	if o.relay {
+		rl = startRelay(t, env["REST_BASE_URL"])
+		env["REST_BASE_URL"] = rl.URL
+	}
+	edits := o.edits
 	path := example("json-server.hcl")
 	if len(edits) > 0 {
 		path = writeTemp(t, bridgetest.EditFile(t, path, edits...))
 	}
 	b := bridgetest.StartFile(t, path, env, kinds.Types())
 	return &served{
-		bridge: b, c: bridgetest.NewClient(t, b.URL+"/scim/v2"), name: "jsonserver",
+		bridge: b, c: bridgetest.NewClient(t, b.URL+"/scim/v2"), name: "jsonserver", relay: rl,
 		records: func(t testing.TB, rt string) []map[string]any {
 			if rt == "User" {
 				return srv.Records(t, "users")
@@ -93,7 +113,7 @@ func (d jsDirectory) Start() error { return d.Restart() }
 
 var examplesServed = []struct {
 	name  string
-	serve func(t *testing.T, edits ...[2]string) *served
+	serve func(t *testing.T, o serveOpts) *served
 }{
 	{"PocketBase", servePocketBase},
 	{"JSONServer", serveJSONServer},
@@ -102,7 +122,7 @@ var examplesServed = []struct {
 func TestExamplesGolden(t *testing.T) {
 	for _, ex := range examplesServed {
 		t.Run(ex.name, func(t *testing.T) {
-			s := ex.serve(t)
+			s := ex.serve(t, serveOpts{})
 			tg := s.target
 			tg.Client, tg.Backend = s.c, s.bridge.Backends[s.name]
 			scimtest.RunGolden(t, &tg)
@@ -113,7 +133,7 @@ func TestExamplesGolden(t *testing.T) {
 func TestExamplesOktaSpec(t *testing.T) {
 	for _, ex := range examplesServed {
 		t.Run(ex.name, func(t *testing.T) {
-			s := ex.serve(t)
+			s := ex.serve(t, serveOpts{})
 			scimtest.SeedForOktaSpec(t, s.c)
 			if res := scimtest.RunOktaSpec(t, s.c.Base, s.c.Auth); res.Assertions == 0 {
 				t.Fatal("the SPEC test ran no assertion")
@@ -125,7 +145,7 @@ func TestExamplesOktaSpec(t *testing.T) {
 func TestExamplesHostile(t *testing.T) {
 	for _, ex := range examplesServed {
 		t.Run(ex.name, func(t *testing.T) {
-			s := ex.serve(t)
+			s := ex.serve(t, serveOpts{})
 			if res := scimtest.RunHostile(t, s.c, s.bridge.Backends[s.name]); res.Cases < 150 {
 				t.Fatalf("only %d cases", res.Cases)
 			}
@@ -142,7 +162,7 @@ func TestExamplesFault(t *testing.T) {
 	}
 	for _, ex := range examplesServed {
 		t.Run(ex.name, func(t *testing.T) {
-			s := ex.serve(t)
+			s := ex.serve(t, serveOpts{})
 			scimtest.RunFault(t, s.c, s.bridge.Backends[s.name], s.dir, s.fault)
 		})
 	}
