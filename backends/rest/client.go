@@ -166,6 +166,9 @@ func (c *client) do(ctx context.Context, r *request) (*response, error) {
 			if errors.Is(err, backends.ErrConfig) || errors.Is(err, backends.ErrPermission) || errors.Is(err, backends.ErrBadUpstream) {
 				return nil, err
 			}
+			if e := tlsError(err); e != nil {
+				return nil, fmt.Errorf("%s: %w", r.what, e)
+			}
 			lastErr = err
 			if idempotent(r.method) || refused(err) {
 				continue
@@ -194,6 +197,23 @@ type statusError struct{ resp *response }
 
 func (e *statusError) Error() string {
 	return fmt.Sprintf("HTTP %d from %s", e.resp.status, e.resp.url)
+}
+
+// tlsError classifies a failed TLS handshake: a server certificate that
+// does not verify is the configuration's (ca_file, server_name), a
+// handshake the server refuses (no or a wrong client certificate) a
+// permission problem. Neither is retried.
+func tlsError(err error) error {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	if errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) {
+		return fmt.Errorf("%w: the API's TLS certificate does not verify (tls ca_file, server_name): %v", backends.ErrConfig, err)
+	}
+	if strings.Contains(err.Error(), "remote error: tls:") {
+		return fmt.Errorf("%w: the API refused the TLS handshake (a client certificate it does not accept, tls cert_file): %v", backends.ErrPermission, err)
+	}
+	return nil
 }
 
 func refused(err error) bool {

@@ -2,6 +2,7 @@ package rest_test
 
 import (
 	"bytes"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -33,13 +34,22 @@ type seenRequest struct {
 	Header             http.Header
 }
 
-func startRelay(t *testing.T, target string) *relay {
+func startRelay(t *testing.T, target string) *relay { return startRelayTLS(t, target, nil) }
+
+// startRelayTLS is startRelay serving HTTPS with tc (which may ask for
+// client certificates).
+func startRelayTLS(t *testing.T, target string, tc *tls.Config) *relay {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &relay{URL: "http://" + ln.Addr().String(), target: strings.TrimRight(target, "/")}
+	scheme := "http://"
+	if tc != nil {
+		ln = tls.NewListener(ln, tc)
+		scheme = "https://"
+	}
+	r := &relay{URL: scheme + ln.Addr().String(), target: strings.TrimRight(target, "/")}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
