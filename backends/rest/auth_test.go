@@ -75,7 +75,9 @@ func TestAuthStatic(t *testing.T) {
       value = env("API_KEY")
     }
   }`,
-			func(r *http.Request) bool { return r.Header.Get("X-API-Key") == "sb_key_V8mN3c" && r.Header.Get("Authorization") == "" },
+			func(r *http.Request) bool {
+				return r.Header.Get("X-API-Key") == "sb_key_V8mN3c" && r.Header.Get("Authorization") == ""
+			},
 			map[string]string{"API_KEY": "sb_key_V8mN3c"}},
 		{"basic from a file", `  auth {
     basic {
@@ -83,7 +85,10 @@ func TestAuthStatic(t *testing.T) {
       password = file("` + secret + `")
     }
   }`,
-			func(r *http.Request) bool { u, p, ok := r.BasicAuth(); return ok && u == "scim" && p == "sb_basic_7QzP2kR9" }, nil},
+			func(r *http.Request) bool {
+				u, p, ok := r.BasicAuth()
+				return ok && u == "scim" && p == "sb_basic_7QzP2kR9"
+			}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, rl := jsonServerWithAuth(t, tc.block, tc.allow, tc.env)
