@@ -7,6 +7,7 @@ import (
 	"github.com/scimbridge/scimbridge/backends/rest/jsontest"
 	"github.com/scimbridge/scimbridge/backends/rest/pbtest"
 	"github.com/scimbridge/scimbridge/bridge/bridgetest"
+	"github.com/scimbridge/scimbridge/bridge/config"
 	"github.com/scimbridge/scimbridge/bridge/scimtest"
 )
 
@@ -164,6 +165,30 @@ func TestExamplesFault(t *testing.T) {
 		t.Run(ex.name, func(t *testing.T) {
 			s := ex.serve(t, serveOpts{})
 			scimtest.RunFault(t, s.c, s.bridge.Backends[s.name], s.dir, s.fault)
+		})
+	}
+}
+
+// TestExamplesValidate loads both examples as `scimbridge validate` does.
+func TestExamplesValidate(t *testing.T) {
+	for _, f := range []string{"pocketbase.hcl", "json-server.hcl"} {
+		t.Run(f, func(t *testing.T) {
+			t.Setenv("REST_BASE_URL", "https://api.example.org")
+			t.Setenv("REST_ADMIN_EMAIL", "admin@example.org")
+			t.Setenv("REST_ADMIN_PASSWORD", "sb_pw_3kd93kd0")
+			t.Setenv("PB_USERS", "users")
+			t.Setenv("PB_GROUPS", "groups")
+			t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
+			cfg, diags := config.Load(example(f), kinds.Types(), nil)
+			if diags.HasErrors() {
+				t.Fatalf("%s: %s", f, diags.Error())
+			}
+			for _, d := range diags {
+				t.Errorf("%s: warning: %s", f, d.Error())
+			}
+			if len(cfg.Endpoints) != 1 || len(cfg.Backends) != 1 {
+				t.Errorf("%s: %d endpoints, %d backends", f, len(cfg.Endpoints), len(cfg.Backends))
+			}
 		})
 	}
 }
