@@ -32,6 +32,7 @@ type relay struct {
 type seenRequest struct {
 	Method, RequestURI string
 	Header             http.Header
+	RemoteAddr         string
 }
 
 func startRelay(t *testing.T, target string) *relay { return startRelayTLS(t, target, nil) }
@@ -54,7 +55,7 @@ func startRelayTLS(t *testing.T, target string, tc *tls.Config) *relay {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
-		r.seen = append(r.seen, seenRequest{Method: req.Method, RequestURI: req.RequestURI, Header: req.Header.Clone()})
+		r.seen = append(r.seen, seenRequest{Method: req.Method, RequestURI: req.RequestURI, Header: req.Header.Clone(), RemoteAddr: req.RemoteAddr})
 		before, answer := r.before, r.answer
 		r.mu.Unlock()
 		if before != nil {
