@@ -192,3 +192,14 @@ func TestExamplesValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestExamplesConcurrency: 16 clients on one group's members, racing
+// creates and PUTs (json-server: the bridge's per-group serialization).
+func TestExamplesConcurrency(t *testing.T) {
+	for _, ex := range examplesServed {
+		t.Run(ex.name, func(t *testing.T) {
+			s := ex.serve(t, serveOpts{})
+			scimtest.RunConcurrency(t, s.c, s.bridge.Backends[s.name], s.target.Members)
+		})
+	}
+}
