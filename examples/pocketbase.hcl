@@ -80,6 +80,17 @@ backend "rest" "pocketbase" {
   resource "User" {
     id_pattern = "[a-z0-9]{15}"
 
+    # The collection's schema, for the start-up check of the mapping.
+    describe {
+      path = "/api/collections/${env("PB_USERS")}"
+      fields = [for f in response.fields : {
+        name = f.name
+        # The create body sends a random password when SCIM sends none.
+        required  = try(f.required, false) && f.name != "password"
+        read_only = f.type == "autodate"
+      }]
+    }
+
     attribute "userName" {}
     attribute "givenName" {}
     attribute "familyName" {}
@@ -184,6 +195,15 @@ backend "rest" "pocketbase" {
 
   resource "Group" {
     id_pattern = "[a-z0-9]{15}"
+
+    describe {
+      path = "/api/collections/${env("PB_GROUPS")}"
+      fields = [for f in response.fields : {
+        name      = f.name
+        required  = try(f.required, false)
+        read_only = f.type == "autodate"
+      }]
+    }
 
     attribute "displayName" {}
     attribute "members" {

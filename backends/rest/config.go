@@ -149,6 +149,10 @@ type ResourceConfig struct {
 	// IDPattern: ids that do not match are not found without a request.
 	IDPattern string `hcl:"id_pattern,optional"`
 
+	// Describe reads the API's schema of the resource for the start-up
+	// check of the mapping. Default: the declared attributes only.
+	Describe *DescribeConfig `hcl:"describe,block"`
+
 	Create *OpConfig   `hcl:"create,block"`
 	Get    *OpConfig   `hcl:"get,block"`
 	Update *OpConfig   `hcl:"update,block"`
@@ -190,6 +194,14 @@ type AttributeConfig struct {
 	DefRange       hcl.Range `hcl:",def_range"`
 	TypeRange      hcl.Range `hcl:"type,attr_range"`
 	IntegrityRange hcl.Range `hcl:"integrity,attr_range"`
+}
+
+// DescribeConfig is the `describe { ... }` block of a resource.
+type DescribeConfig struct {
+	Path hcl.Expression `hcl:"path"`
+	// Fields (over response): a list of objects with name and, optionally,
+	// required and read_only.
+	Fields hcl.Expression `hcl:"fields"`
 }
 
 // OpConfig is one operation: create, get, update, delete.
