@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/url"
 	"os"
@@ -194,8 +193,7 @@ func (p *pool) dial(ctx context.Context) (*conn, error) {
 			return nil, fmt.Errorf("%w: ldap bind refused: %s", backends.ErrPermission, le.Err)
 		}
 		s.failures++
-		backoff := min(p.cfg.maxBackoff, 100*time.Millisecond<<min(s.failures-1, 16))
-		backoff = backoff/2 + rand.N(backoff/2+1)
+		backoff := backends.Backoff{Base: 100 * time.Millisecond, Max: p.cfg.maxBackoff}.Delay(s.failures)
 		s.retryAt = time.Now().Add(backoff)
 		s.mu.Unlock()
 		p.log.Warn("ldap server unreachable", "server", s.url.Host, "error", err, "retry_in", backoff)
@@ -285,21 +283,24 @@ func (b *Backend) runOp(ctx context.Context, bulk bool, fn func(c *goldap.Conn) 
 			b.metrics.calls.WithLabelValues(resultLabel(err)).Inc()
 		}
 	}()
-	for attempt := 0; ; attempt++ {
+	// A pooled connection that turns out broken is tried once more on a
+	// fresh one, at once.
+	var server string
+	retry := backends.Retry{Attempts: 2, OnRetry: func(_ int, err error, _ time.Duration) {
+		b.log.Debug("retrying on a fresh connection", "server", server, "error", err)
+	}}
+	return retry.Do(ctx, func(int) (bool, error) {
 		c, reused, err := b.pool.get(ctx)
 		if err != nil {
-			return err
+			return false, err
 		}
+		server = c.server
 		b.requests.Add(1)
 		err = runOn(ctx, c.Conn, perRequest, fn)
 		broken := isConnError(err) || c.IsClosing()
 		b.pool.put(c, broken)
-		if broken && reused && attempt == 0 && ctx.Err() == nil {
-			b.log.Debug("retrying on a fresh connection", "server", c.server, "error", err)
-			continue
-		}
-		return err
-	}
+		return broken && reused, err
+	})
 }
 
 func (b *Backend) opContext(ctx context.Context) (context.Context, context.CancelFunc) {

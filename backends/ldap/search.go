@@ -117,11 +117,11 @@ func (b *Backend) fetchByID(ctx context.Context, r *resource, ids []string, attr
 type cursors struct {
 	b *Backend
 
-	mu     sync.Mutex
-	open   map[string]*cursor // key: query + next index
-	snaps  map[string]*snapshot
-	closed bool
-	stop   chan struct{}
+	// open: key query + next index; a dropped cursor's connection is closed.
+	open  *backends.Cache[string, *cursor]
+	snaps *backends.Cache[string, *snapshot]
+	stop  chan struct{}
+	once  sync.Once
 }
 
 type cursor struct {
@@ -132,7 +132,6 @@ type cursor struct {
 	next   int // 1-based index of the next entry
 	total  int
 	gen    int64
-	used   time.Time
 	done   bool
 }
 
@@ -143,11 +142,19 @@ type snapshot struct {
 }
 
 func newCursors(b *Backend) *cursors {
-	cs := &cursors{b: b, open: map[string]*cursor{}, snaps: map[string]*snapshot{}, stop: make(chan struct{})}
+	ttl := b.cfg.cursorTTL
+	cs := &cursors{
+		b:     b,
+		open:  backends.NewCache(b.cfg.MaxCursors, ttl, func(_ string, c *cursor) { c.conn.Close() }),
+		snaps: backends.NewCache[string, *snapshot](max(b.cfg.MaxCursors, 1)*4, ttl, nil),
+		stop:  make(chan struct{}),
+	}
 	go cs.janitor()
 	return cs
 }
 
+// janitor closes the connections of expired cursors without waiting for
+// their next use.
 func (cs *cursors) janitor() {
 	t := time.NewTicker(max(cs.b.cfg.cursorTTL/4, 100*time.Millisecond))
 	defer t.Stop()
@@ -156,75 +163,32 @@ func (cs *cursors) janitor() {
 		case <-cs.stop:
 			return
 		case now := <-t.C:
-			cs.mu.Lock()
-			for k, c := range cs.open {
-				if now.Sub(c.used) > cs.b.cfg.cursorTTL {
-					delete(cs.open, k)
-					c.conn.Close()
-				}
-			}
-			for k, s := range cs.snaps {
-				if now.Sub(s.made) > cs.b.cfg.cursorTTL {
-					delete(cs.snaps, k)
-				}
-			}
-			cs.mu.Unlock()
+			cs.open.Sweep(now)
+			cs.snaps.Sweep(now)
 		}
 	}
 }
 
 func (cs *cursors) close() {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	if cs.closed {
-		return
-	}
-	cs.closed = true
-	close(cs.stop)
-	for k, c := range cs.open {
-		delete(cs.open, k)
-		c.conn.Close()
-	}
+	cs.once.Do(func() {
+		close(cs.stop)
+		cs.open.Close()
+		cs.snaps.Close()
+	})
 }
 
 func cursorKey(query string, next int) string { return fmt.Sprintf("%s\x00%d", query, next) }
 
 // take removes and returns the cursor of query positioned at next.
 func (cs *cursors) take(query string, next int) *cursor {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	k := cursorKey(query, next)
-	c := cs.open[k]
-	delete(cs.open, k)
+	c, _ := cs.open.Take(cursorKey(query, next), time.Now())
 	return c
 }
 
 // keep stores c for the next page, closing the least recently used cursor
 // when max_cursors are open.
 func (cs *cursors) keep(c *cursor) {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	if cs.closed {
-		c.conn.Close()
-		return
-	}
-	for len(cs.open) >= cs.b.cfg.MaxCursors {
-		var oldest *cursor
-		var oldestKey string
-		for k, o := range cs.open {
-			if oldest == nil || o.used.Before(oldest.used) {
-				oldest, oldestKey = o, k
-			}
-		}
-		delete(cs.open, oldestKey)
-		oldest.conn.Close()
-	}
-	c.used = time.Now()
-	k := cursorKey(c.key, c.next)
-	if old := cs.open[k]; old != nil {
-		old.conn.Close()
-	}
-	cs.open[k] = c
+	cs.open.Put(cursorKey(c.key, c.next), c, time.Now())
 }
 
 // page returns count entries from index start (1-based) and the total.
@@ -384,9 +348,7 @@ func (cs *cursors) snapshot(ctx context.Context, r *resource, filter, exact stri
 	b := cs.b
 	key := strings.Join([]string{r.typ, filter, exact, sortBy, fmt.Sprint(desc)}, "\x00")
 	gen := r.gen.Load()
-	cs.mu.Lock()
-	s := cs.snaps[key]
-	cs.mu.Unlock()
+	s, _ := cs.snaps.Get(key, time.Now())
 	if s != nil && s.gen == gen && time.Since(s.made) < b.cfg.cursorTTL {
 		return s, nil
 	}
@@ -459,11 +421,6 @@ func (cs *cursors) snapshot(ctx context.Context, r *resource, filter, exact stri
 	for i, rw := range rows {
 		s.ids[i] = rw.id
 	}
-	cs.mu.Lock()
-	if len(cs.snaps) >= max(cs.b.cfg.MaxCursors, 1)*4 {
-		clear(cs.snaps)
-	}
-	cs.snaps[key] = s
-	cs.mu.Unlock()
+	cs.snaps.Put(key, s, s.made)
 	return s, nil
 }

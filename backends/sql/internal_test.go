@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/scimbridge/scimbridge/backends"
 )
@@ -115,27 +114,6 @@ func recordIDs(recs []backends.Record) []string {
 		out[i] = r.ID
 	}
 	return out
-}
-
-// TestCursorCacheBounded: the cache never holds more than its size.
-func TestCursorCacheBounded(t *testing.T) {
-	c := newCursorCache(3)
-	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 10 {
-		c.put(fmt.Sprint(i), 1, cursor{}, now.Add(time.Second*time.Duration(i)))
-	}
-	if len(c.byID) != 3 {
-		t.Fatalf("cache holds %d entries, want 3", len(c.byID))
-	}
-	if _, ok := c.get("9", 1, now.Add(10*time.Second), time.Minute); !ok {
-		t.Fatal("newest entry evicted")
-	}
-	if _, ok := c.get("0", 1, now.Add(10*time.Second), time.Minute); ok {
-		t.Fatal("oldest entry kept")
-	}
-	if _, ok := c.get("9", 1, now.Add(10*time.Minute), time.Minute); ok {
-		t.Fatal("expired entry returned")
-	}
 }
 
 // TestReadsWithoutReferencesSkipTheJoinTable: with the join table gone,

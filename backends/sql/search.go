@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/scimbridge/scimbridge/backends"
@@ -48,7 +47,7 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 	gen := b.gen.Load()
 	key := cursorKey(r, q, sortCol)
 	now := time.Now()
-	cur, haveCursor := b.cursors.get(key, start, now, b.set.cursorTTL)
+	cur, haveCursor := b.cursors.Get(cursorSlot{key, start}, now)
 
 	var page backends.Page
 	total := -1
@@ -189,7 +188,7 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 				next.usable = false // a driver-converted value (time) cannot be bound back exactly
 			}
 		}
-		b.cursors.put(key, start+q.Count, next, now)
+		b.cursors.Put(cursorSlot{key, start + q.Count}, next, now)
 	}
 	return page, nil
 }
@@ -286,62 +285,19 @@ type cursor struct {
 	lastNull bool
 }
 
-type cursorEntry struct {
-	cursor
-	used time.Time
-}
-
+// cursorSlot is where a cursor is kept: the query and the StartIndex it
+// continues at.
 type cursorSlot struct {
 	key   string
 	start int
 }
 
-// cursorCache is a small map of cursors keyed by (query, StartIndex),
-// evicting the least recently used entry when full.
-type cursorCache struct {
-	mu   sync.Mutex
-	max  int
-	byID map[cursorSlot]*cursorEntry
-}
+// cursorCache holds the cursors, the least recently used dropped when
+// full, each for cursor_ttl after its last use.
+type cursorCache = backends.Cache[cursorSlot, cursor]
 
-func newCursorCache(size int) *cursorCache {
-	return &cursorCache{max: size, byID: map[cursorSlot]*cursorEntry{}}
-}
-
-func (c *cursorCache) get(key string, start int, now time.Time, ttl time.Duration) (cursor, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.byID[cursorSlot{key, start}]
-	if !ok {
-		return cursor{}, false
-	}
-	if now.Sub(e.used) > ttl {
-		delete(c.byID, cursorSlot{key, start})
-		return cursor{}, false
-	}
-	e.used = now
-	return e.cursor, true
-}
-
-func (c *cursorCache) put(key string, start int, cur cursor, now time.Time) {
-	if c.max <= 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	slot := cursorSlot{key, start}
-	if _, ok := c.byID[slot]; !ok && len(c.byID) >= c.max {
-		var oldest cursorSlot
-		var oldestAt time.Time
-		first := true
-		for s, e := range c.byID {
-			if first || e.used.Before(oldestAt) {
-				oldest, oldestAt, first = s, e.used, false
-			}
-		}
-		delete(c.byID, oldest)
-	}
-	c.byID[slot] = &cursorEntry{cursor: cur, used: now}
+func newCursorCache(size int, ttl time.Duration) *cursorCache {
+	return backends.NewCache[cursorSlot, cursor](size, ttl, nil)
 }
 
 // cursorKey identifies a query's row sequence: resource, filter, sort.

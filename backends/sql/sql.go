@@ -353,7 +353,7 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 	db.SetMaxIdleConns(set.maxIdle)
 	db.SetConnMaxLifetime(set.connMaxLifetime)
 	db.SetConnMaxIdleTime(set.connMaxIdleTime)
-	b := &Backend{db: db, d: d, log: log.Named("sql"), set: set, cursors: newCursorCache(set.cursorCacheSize), loc: cfg.location()}
+	b := &Backend{db: db, d: d, log: log.Named("sql"), set: set, cursors: newCursorCache(set.cursorCacheSize, set.cursorTTL), loc: cfg.location()}
 	b.stats = newPoolCollector(b)
 	b.lookups = cfg.lookupStatements()
 	if err := b.init(ctx, cfg); err != nil {
@@ -461,16 +461,17 @@ func (b *Backend) inTx(ctx context.Context, fn func(tx *dbsql.Tx) error) error {
 }
 
 // retry runs fn, which is one transaction or one statement outside of
-// any, again when the database aborted it to break a deadlock.
+// any, again when the database aborted it to break a deadlock: after
+// 5-10 ms, 10-20 ms, 20-40 ms, or until ctx ends.
 func (b *Backend) retry(ctx context.Context, fn func() error) error {
-	for attempt := 1; ; attempt++ {
+	r := backends.Retry{Attempts: maxTxAttempts, Backoff: backends.Backoff{Base: 10 * time.Millisecond, Max: time.Second},
+		OnRetry: func(attempt int, err error, _ time.Duration) {
+			b.log.Debug("transaction aborted by the database, retrying", "attempt", attempt, "error", err)
+		}}
+	return r.Do(ctx, func(int) (bool, error) {
 		err := fn()
-		if err == nil || attempt >= maxTxAttempts || !b.d.retryable(err) || ctx.Err() != nil {
-			return err
-		}
-		b.log.Debug("transaction aborted by the database, retrying", "attempt", attempt, "error", err)
-		time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
-	}
+		return err != nil && b.d.retryable(err), err
+	})
 }
 
 func (b *Backend) tryTx(ctx context.Context, fn func(tx *dbsql.Tx) error) error {
