@@ -19,9 +19,10 @@ import (
 // goroutines per connection) would be measured as bridge overhead; load
 // tools such as wrk keep their own share small for the same reason.
 type loadClient struct {
-	base  string // scheme://host:port/path-prefix
-	token string
-	hc    *fasthttp.HostClient
+	base        string // scheme://host:port/path-prefix
+	token       string
+	contentType string // of request bodies: application/scim+json unless set
+	hc          *fasthttp.HostClient
 }
 
 func newLoadClient(base, token string, conns int) (*loadClient, error) {
@@ -60,7 +61,11 @@ func (c *loadClient) do(ctx context.Context, method, path string, body any) (int
 		if err != nil {
 			return 0, nil, err
 		}
-		req.Header.SetContentType("application/scim+json")
+		ct := c.contentType
+		if ct == "" {
+			ct = "application/scim+json"
+		}
+		req.Header.SetContentType(ct)
 		req.SetBodyRaw(buf)
 	}
 	deadline := time.Now().Add(2 * time.Minute)

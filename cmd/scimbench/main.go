@@ -42,9 +42,10 @@ type options struct {
 
 // runners maps -backend values to their benchmark.
 var runners = map[string]func(ctx context.Context, o options) error{
-	"postgres": runPostgres,
-	"soak":     runSoak,
-	"ldap":     func(ctx context.Context, o options) error { return runLDAP(ctx, o.out, o.quick) },
+	"postgres":   runPostgres,
+	"pocketbase": runPocketBase,
+	"soak":       runSoak,
+	"ldap":       func(ctx context.Context, o options) error { return runLDAP(ctx, o.out, o.quick) },
 }
 
 func main() {

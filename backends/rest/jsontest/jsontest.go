@@ -28,7 +28,7 @@
 // same file. KillNow crashes it at once, which may lose the last writes
 // (see Durability).
 //
-// # What json-server 0.17.4 does (read from its source and checked by the self-test)
+// # What json-server 0.17.4 does (from its source; the self-test checks what a backend relies on)
 //
 // Routes, for a resource such as users: GET /users, GET /users/{id},
 // POST /users, PUT /users/{id}, PATCH /users/{id}, DELETE /users/{id};
@@ -44,7 +44,7 @@
 // "V1StGXR" when it is a string. Numeric ids are JSON numbers in answers and
 // in the file. A POST with an id that exists answers 500 with an HTML stack
 // trace (not 409), and writes nothing. Nothing else is checked: no unique
-// fields, no schema, a POST with a JSON array body is stored as is.
+// fields, no schema; even a JSON array as a POST body answers 201.
 //
 // Answers. POST: 201 with the stored record and a Location header.
 // PUT: replaces the record but keeps its id (an id in the body is ignored),

@@ -45,7 +45,8 @@
 // [a-z0-9], generated; a client may send its own), password, tokenKey
 // (hidden), email, emailVisibility and verified. A create must carry
 // password (at least 8 characters) and an equal passwordConfirm, even with
-// the superuser token; answers never show the password. email is made optional (required: false, which PocketBase
+// the superuser token; answers never show the password. The password is
+// hashed with bcrypt cost PasswordCost (4) instead of PocketBase's 10. email is made optional (required: false, which PocketBase
 // allows for auth collections); its unique index ignores empty values.
 // The custom fields are
 //
@@ -113,6 +114,12 @@ const Module = "github.com/pocketbase/pocketbase/examples/base"
 
 // ErrNotInstalled is returned by Start when PocketBase cannot be built.
 var ErrNotInstalled = errors.New("pbtest: PocketBase " + Version + " cannot be built (needs the go command and the Go module proxy: go install " + Module + "@" + Version + ")")
+
+// PasswordCost is the bcrypt cost of the users' password field: the
+// minimum, 4. With PocketBase's default, 10, every user create spends about
+// 0.1 s of CPU hashing the password, which would dominate tests and
+// benchmarks.
+const PasswordCost = 4
 
 // MaxMembers is the maxSelect of the groups' members relation.
 const MaxMembers = 100000
@@ -323,14 +330,15 @@ func (s *Server) Env(c Collections) map[string]string {
 // stays valid across Kill and Restart.
 func (s *Server) AdminToken(t testing.TB) string {
 	t.Helper()
-	tok, err := s.adminToken()
+	tok, err := s.Token()
 	if err != nil {
 		t.Fatalf("pbtest: %v\nserver log:\n%s", err, s.Log())
 	}
 	return tok
 }
 
-func (s *Server) adminToken() (string, error) {
+// Token is AdminToken for programs (benchmarks).
+func (s *Server) Token() (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.token != "" {
@@ -418,6 +426,26 @@ func (s *Server) mustRequest(t testing.TB, method, path string, body any, want i
 // ends.
 func (s *Server) NewCollections(t testing.TB) Collections {
 	t.Helper()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("pbtest: PocketBase log:\n%s", s.Log())
+		}
+	})
+	c, err := s.CreateCollections()
+	if err != nil {
+		t.Fatalf("pbtest: %v\nserver log:\n%s", err, s.Log())
+	}
+	t.Cleanup(func() {
+		if err := s.DropCollections(c); err != nil {
+			t.Logf("pbtest: %v", err)
+		}
+	})
+	return c
+}
+
+// CreateCollections is NewCollections for programs (benchmarks): the
+// caller drops the collections with DropCollections.
+func (s *Server) CreateCollections() (Collections, error) {
 	n := s.cols.Add(1)
 	c := Collections{Users: fmt.Sprintf("users_%d", n), Groups: fmt.Sprintf("groups_%d", n)}
 	text := func(name string, required bool) map[string]any {
@@ -438,6 +466,8 @@ func (s *Server) NewCollections(t testing.TB) Collections {
 		"type": "auth",
 		"fields": append([]any{
 			map[string]any{"name": "email", "type": "email", "system": true, "required": false},
+			map[string]any{"name": "password", "type": "password", "system": true, "hidden": true, "required": true,
+				"min": 8, "cost": PasswordCost},
 			text("userName", true),
 			text("givenName", false),
 			text("familyName", false),
@@ -457,46 +487,70 @@ func (s *Server) NewCollections(t testing.TB) Collections {
 		ID     string           `json:"id"`
 		Fields []map[string]any `json:"fields"`
 	}
-	s.mustRequest(t, http.MethodPost, "/api/collections", users, http.StatusOK, &created)
-	t.Cleanup(func() { s.dropCollection(t, c.Users) })
-	usersID := created.ID
+	if err := s.call(http.MethodPost, "/api/collections", users, &created); err != nil {
+		return c, err
+	}
 	// The self-relation needs the collection's id: a second step. The
 	// update replaces the whole field list, so the created one (with the
 	// system fields and their ids) is sent back with manager appended.
 	fields := append(created.Fields, map[string]any{
-		"name": "manager", "type": "relation", "collectionId": usersID, "maxSelect": 1, "cascadeDelete": false,
+		"name": "manager", "type": "relation", "collectionId": created.ID, "maxSelect": 1, "cascadeDelete": false,
 	})
-	s.mustRequest(t, http.MethodPatch, "/api/collections/"+c.Users, map[string]any{"fields": fields}, http.StatusOK, nil)
-
+	if err := s.call(http.MethodPatch, "/api/collections/"+c.Users, map[string]any{"fields": fields}, nil); err != nil {
+		s.dropCollection(c.Users)
+		return c, err
+	}
 	groups := rules(map[string]any{
 		"name": c.Groups,
 		"type": "base",
 		"fields": append([]any{
 			text("displayName", true),
-			map[string]any{"name": "members", "type": "relation", "collectionId": usersID, "maxSelect": MaxMembers, "cascadeDelete": false},
+			map[string]any{"name": "members", "type": "relation", "collectionId": created.ID, "maxSelect": MaxMembers, "cascadeDelete": false},
 		}, autodates...),
 		"indexes": []string{
 			fmt.Sprintf("CREATE UNIQUE INDEX `idx_%s_displayName` ON `%s` (`displayName` COLLATE NOCASE)", c.Groups, c.Groups),
 		},
 	})
-	s.mustRequest(t, http.MethodPost, "/api/collections", groups, http.StatusOK, nil)
-	t.Cleanup(func() { s.dropCollection(t, c.Groups) }) // runs before the users' cleanup
-	return c
+	if err := s.call(http.MethodPost, "/api/collections", groups, nil); err != nil {
+		s.dropCollection(c.Users)
+		return c, err
+	}
+	return c, nil
 }
 
-func (s *Server) dropCollection(t testing.TB, name string) {
-	tok, err := s.adminToken()
-	if err == nil {
-		var status int
-		var body []byte
-		status, body, err = s.do(tok, http.MethodDelete, "/api/collections/"+url.PathEscape(name), nil)
-		if err == nil && status != http.StatusNoContent {
-			err = fmt.Errorf("status %d: %s", status, body)
+// DropCollections deletes both collections (groups first: they refer to
+// the users).
+func (s *Server) DropCollections(c Collections) error {
+	return errors.Join(s.dropCollection(c.Groups), s.dropCollection(c.Users))
+}
+
+func (s *Server) dropCollection(name string) error {
+	if err := s.call(http.MethodDelete, "/api/collections/"+url.PathEscape(name), nil, nil); err != nil {
+		return fmt.Errorf("delete collection %s: %w", name, err)
+	}
+	return nil
+}
+
+// call sends a request with the superuser token, wants a 2xx answer and
+// decodes it into out (when not nil).
+func (s *Server) call(method, path string, body, out any) error {
+	tok, err := s.Token()
+	if err != nil {
+		return err
+	}
+	status, b, err := s.do(tok, method, path, body)
+	if err != nil {
+		return err
+	}
+	if status/100 != 2 {
+		return fmt.Errorf("%s %s: status %d: %s", method, path, status, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("%s %s: %w in %s", method, path, err, b)
 		}
 	}
-	if err != nil {
-		t.Logf("pbtest: delete collection %s: %v", name, err)
-	}
+	return nil
 }
 
 // Records returns every record of collection, read directly through the

@@ -57,6 +57,17 @@ func TestRecords(t *testing.T) {
 	if c.Users == c.Groups || c.Users == "" {
 		t.Fatalf("collections %+v", c)
 	}
+	// The schema as PocketBase reports it.
+	col := req(t, srv, http.MethodGet, "/api/collections/"+c.Users, nil, http.StatusOK)
+	fields := map[string]map[string]any{}
+	for _, f := range col["fields"].([]any) {
+		fields[f.(map[string]any)["name"].(string)] = f.(map[string]any)
+	}
+	if col["type"] != "auth" || fields["password"]["cost"] != float64(pbtest.PasswordCost) ||
+		fields["email"]["required"] != false || fields["userName"]["required"] != true ||
+		fields["manager"]["maxSelect"] != float64(1) || col["listRule"] != nil {
+		t.Fatalf("users collection: %v", col)
+	}
 	// A client-chosen id is kept; email is optional.
 	alice := req(t, srv, http.MethodPost, records(c.Users), newUser("alice", map[string]any{
 		"id": "alice0000000001", "givenName": "Alice", "active": true, "employeeNumber": 42,
