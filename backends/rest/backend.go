@@ -81,7 +81,7 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Backend{cfg: cfg, c: c, log: log, res: map[string]*resource{}, cursors: newCursorCache(256)}
+	b := &Backend{cfg: cfg, c: c, log: log, res: map[string]*resource{}, cursors: newCursorCache(1024)}
 	for _, r := range cfg.Resources {
 		b.res[r.Type] = &resource{ResourceConfig: r, b: b}
 	}
@@ -101,6 +101,7 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 
 // Close releases idle connections.
 func (b *Backend) Close() error {
+	b.cursors.c.Close()
 	if tr, ok := b.c.http.Transport.(*http.Transport); ok {
 		tr.CloseIdleConnections()
 	}

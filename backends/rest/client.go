@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -224,11 +223,9 @@ func refused(err error) bool {
 // one, else exponential backoff with full jitter, capped by max_backoff.
 func (c *client) sleep(ctx context.Context, try int, last error) error {
 	rc := c.cfg.Retry
-	d := rc.minBackoff << (try - 1)
-	if d > rc.maxBackoff || d <= 0 {
-		d = rc.maxBackoff
-	}
-	d = d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	// The shared backoff; the loop is this package's own because a
+	// Retry-After replaces the wait and a 401 logs in again without one.
+	d := backends.Backoff{Base: rc.minBackoff, Max: rc.maxBackoff}.Delay(try)
 	var se *statusError
 	if errors.As(last, &se) {
 		if ra := retryAfter(se.resp.header.Get("Retry-After")); ra > 0 {

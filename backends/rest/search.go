@@ -8,8 +8,8 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
@@ -332,7 +332,8 @@ func (r *resource) walk(ctx context.Context, extra map[string][]string, off, wan
 		pos = off
 	case "cursor", "next_link":
 		key = r.Type + "\x00" + url.Values(extra).Encode()
-		if c, at, ok := r.b.cursors.get(key, off); ok {
+		// Pages of a walk start at multiples of size: the one holding off.
+		if c, at, ok := r.b.cursors.get(key, off/size*size); ok {
 			pos = at
 			if l.Paging == "cursor" {
 				vars["cursor"] = cty.StringVal(c)
@@ -474,59 +475,28 @@ func (c *Config) sameOrigin(from, next string) (string, error) {
 	return u.String(), nil
 }
 
-// cursorCache keeps, per list query, where a cursor or next link
-// continues, so that sequential pages do not start over.
-type cursorCache struct {
-	mu  sync.Mutex
-	max int
-	m   map[string]map[int]cursorEntry
-}
-
-type cursorEntry struct {
-	next string
-	at   time.Time
-}
+// cursorCache keeps, per list query and position, the cursor or next
+// link that continues there, so that the pages an IdP reads one after
+// the other do not start over.
+type cursorCache struct{ c *backends.Cache[string, string] }
 
 const cursorTTL = 2 * time.Minute
 
 func newCursorCache(max int) *cursorCache {
-	return &cursorCache{max: max, m: map[string]map[int]cursorEntry{}}
+	return &cursorCache{c: backends.NewCache[string, string](max, cursorTTL, nil)}
 }
 
-// get returns the cursor that continues at the largest position <= off.
+func cursorKey(key string, pos int) string { return key + "\x00" + strconv.Itoa(pos) }
+
+// get returns the cursor that continues at off.
 func (c *cursorCache) get(key string, off int) (string, int, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	best, bestPos := "", -1
-	for pos, e := range c.m[key] {
-		if time.Since(e.at) > cursorTTL {
-			delete(c.m[key], pos)
-			continue
-		}
-		if pos <= off && pos > bestPos {
-			best, bestPos = e.next, pos
-		}
+	if off == 0 {
+		return "", 0, false
 	}
-	return best, bestPos, bestPos > 0
+	v, ok := c.c.Get(cursorKey(key, off), time.Now())
+	return v, off, ok
 }
 
 func (c *cursorCache) put(key string, pos int, next string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= c.max {
-		for k := range c.m {
-			delete(c.m, k)
-			break
-		}
-	}
-	if c.m[key] == nil {
-		c.m[key] = map[int]cursorEntry{}
-	}
-	if len(c.m[key]) >= 64 {
-		for p := range c.m[key] {
-			delete(c.m[key], p)
-			break
-		}
-	}
-	c.m[key][pos] = cursorEntry{next: next, at: time.Now()}
+	c.c.Put(cursorKey(key, pos), next, time.Now())
 }
