@@ -571,6 +571,28 @@ func (b *Backend) Create(ctx context.Context, typ string, attrs backends.Attrs) 
 	if err != nil {
 		return backends.Record{}, err
 	}
+	var sub []backends.Modification
+	for _, a := range r.Attributes {
+		if a.AddRequest != nil && len(attrs.Get(a.Name)) > 0 {
+			sub = append(sub, backends.Modification{Op: backends.ModAdd, Attr: a.Name, Values: attrs.Get(a.Name)})
+		}
+	}
+	if len(sub) > 0 {
+		pid, ok := r.pathID(rec.ID)
+		if !ok {
+			return backends.Record{}, fmt.Errorf("%w: create %s answered the id %q, which cannot go into a path", backends.ErrBadUpstream, r.Type, rec.ID)
+		}
+		if _, err := r.subRequests(ctx, rec.ID, pid, sub); err != nil {
+			// All or nothing: the record goes again.
+			if derr := b.Delete(ctx, typ, rec.ID); derr != nil {
+				b.log.Error("deleting a record whose create failed halfway failed", "resource", typ, "id", rec.ID, "error", derr)
+			}
+			return backends.Record{}, err
+		}
+		if rec, _, _, err = r.fetch(ctx, rec.ID); err != nil {
+			return backends.Record{}, err
+		}
+	}
 	return r.finish(ctx, rec, nil)
 }
 
@@ -642,11 +664,15 @@ func (b *Backend) Modify(ctx context.Context, typ, id string, mods []backends.Mo
 	if !ok {
 		return backends.Record{}, fmt.Errorf("%w: %s id %q", backends.ErrNotFound, typ, id)
 	}
-	var frag, body []backends.Modification
+	var frag, body, sub []backends.Modification
 	for _, m := range mods {
 		ac := r.attrs[strings.ToLower(m.Attr)]
 		if ac == nil || ac.ReadOnly {
 			return backends.Record{}, fmt.Errorf("%w: the mapping writes %q, which resource %q does not declare as writable", backends.ErrConfig, m.Attr, typ)
+		}
+		if ac.AddRequest != nil || ac.RemoveRequest != nil {
+			sub = append(sub, m)
+			continue
 		}
 		if (m.Op == backends.ModAdd && isSet(ac.Add)) || (m.Op == backends.ModDelete && len(m.Values) > 0 && isSet(ac.Remove)) {
 			// Changes of one attribute and kind go into one fragment.
@@ -675,6 +701,70 @@ func (b *Backend) Modify(ctx context.Context, typ, id string, mods []backends.Mo
 	}
 	unlock := b.locks.lock(typ + "\x00" + id)
 	defer unlock()
+	if len(sub) > 0 {
+		// Every change of such an attribute becomes the values to add
+		// and to remove, against the record as it is.
+		cur, _, _, err := r.fetch(ctx, id)
+		if err != nil {
+			return backends.Record{}, err
+		}
+		running := cur.Attrs.Clone()
+		var diff []backends.Modification
+		for _, m := range sub {
+			before := slices.Clone(running.Get(m.Attr))
+			running = apply(running, []backends.Modification{m})
+			after := running.Get(m.Attr)
+			var add, del []string
+			for _, v := range after {
+				if !slices.Contains(before, v) {
+					add = append(add, v)
+				}
+			}
+			for _, v := range before {
+				if !slices.Contains(after, v) {
+					del = append(del, v)
+				}
+			}
+			if len(del) > 0 {
+				diff = append(diff, backends.Modification{Op: backends.ModDelete, Attr: m.Attr, Values: del})
+			}
+			if len(add) > 0 {
+				diff = append(diff, backends.Modification{Op: backends.ModAdd, Attr: m.Attr, Values: add})
+			}
+		}
+		undo, err := r.subRequests(ctx, id, pid, diff)
+		if err != nil {
+			return backends.Record{}, err
+		}
+		if len(frag)+len(body) == 0 {
+			rec, _, _, err := r.fetch(ctx, id)
+			if err != nil {
+				return backends.Record{}, err
+			}
+			return r.finish(ctx, rec, attrs)
+		}
+		defer func() {
+			if undo != nil {
+				undo()
+			}
+		}()
+		for try := 0; ; try++ {
+			rec, err := r.modifyOnce(ctx, id, pid, frag, body)
+			if errors.Is(err, errStale) && try < 3 {
+				continue
+			}
+			if err != nil {
+				return backends.Record{}, err
+			}
+			undo = nil
+			if r.subWanted(attrs) {
+				if rec, _, _, err = r.fetch(ctx, id); err != nil {
+					return backends.Record{}, err
+				}
+			}
+			return r.finish(ctx, rec, attrs)
+		}
+	}
 	for try := 0; ; try++ {
 		rec, err := r.modifyOnce(ctx, id, pid, frag, body)
 		if errors.Is(err, errStale) && try < 3 {
@@ -683,8 +773,25 @@ func (b *Backend) Modify(ctx context.Context, typ, id string, mods []backends.Mo
 		if err != nil {
 			return backends.Record{}, err
 		}
+		if r.subWanted(attrs) {
+			// The update's answer does not hold what sub-resources keep.
+			if rec, _, _, err = r.fetch(ctx, id); err != nil {
+				return backends.Record{}, err
+			}
+		}
 		return r.finish(ctx, rec, attrs)
 	}
+}
+
+// subWanted says whether attrs asks for an attribute kept as
+// sub-resources (add_request / remove_request).
+func (r *resource) subWanted(attrs []string) bool {
+	for _, a := range r.Attributes {
+		if (a.AddRequest != nil || a.RemoveRequest != nil) && wants(attrs, a.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *resource) modifyOnce(ctx context.Context, id, pid string, frag, body []backends.Modification) (backends.Record, error) {
@@ -816,6 +923,75 @@ func (r *resource) modifyOnce(ctx context.Context, id, pid string, frag, body []
 		return backends.Record{}, fmt.Errorf("%w: update %s %q answered the record %q", backends.ErrBadUpstream, r.Type, id, rec.ID)
 	}
 	return rec, nil
+}
+
+// subRequests adds and removes values one request each (add_request,
+// remove_request); the caller has read the record. Adding a value
+// that is there (409) or removing one that is not (404) is not an error.
+// On a failure the requests already made are undone, best effort; the
+// returned undo does the same for a later failure.
+func (r *resource) subRequests(ctx context.Context, id, pid string, mods []backends.Modification) (func(), error) {
+	type done struct {
+		ac  *AttributeConfig
+		add bool
+		v   string
+	}
+	var made []done
+	send := func(ac *AttributeConfig, add bool, v string) error {
+		op, name := ac.AddRequest, "add_request"
+		if !add {
+			op, name = ac.RemoveRequest, "remove_request"
+		}
+		pv := url.PathEscape(v)
+		if t := r.b.res[ac.Reference]; t != nil {
+			var ok bool
+			if pv, ok = t.pathID(v); !ok {
+				if add {
+					return &backends.AttrError{Kind: backends.ErrInvalidReference, Attr: ac.Name, Value: v, Err: fmt.Errorf("%q cannot be a %s id", v, ac.Reference)}
+				}
+				return nil // no such record can be a member
+			}
+		}
+		vars := map[string]cty.Value{"id": cty.StringVal(pid), "value": cty.StringVal(v), "path_value": cty.StringVal(pv)}
+		req, err := r.opRequest(name, op, vars, isSet(op.Body))
+		if err != nil {
+			return err
+		}
+		resp, err := r.b.c.do(ctx, req)
+		if err != nil {
+			return err
+		}
+		switch {
+		case resp.status < 300, add && resp.status == 409, !add && resp.status == 404:
+			return nil
+		}
+		return r.b.statusErr(r, name, req.what, resp, backends.Attrs{ac.Name: {v}})
+	}
+	undo := func() {
+		for i := len(made) - 1; i >= 0; i-- {
+			d := made[i]
+			if err := send(d.ac, !d.add, d.v); err != nil {
+				r.b.log.Error("undoing a membership request failed; the record may keep a partial change", "resource", r.Type, "id", id, "attribute", d.ac.Name, "value", d.v, "error", err)
+			}
+		}
+	}
+	for _, m := range mods {
+		ac := r.attrs[strings.ToLower(m.Attr)]
+		if m.Op == backends.ModAdd {
+			if err := r.checkReferences(ctx, backends.Attrs{ac.Name: m.Values}); err != nil {
+				undo()
+				return nil, err
+			}
+		}
+		for _, v := range m.Values {
+			if err := send(ac, m.Op == backends.ModAdd, v); err != nil {
+				undo()
+				return nil, err
+			}
+			made = append(made, done{ac, m.Op == backends.ModAdd, v})
+		}
+	}
+	return undo, nil
 }
 
 // writable drops read-only attributes from a record's values.

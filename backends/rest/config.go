@@ -190,6 +190,10 @@ type AttributeConfig struct {
 	// values in one request: PocketBase's {"members+" = values}.
 	Add    hcl.Expression `hcl:"add,optional"`
 	Remove hcl.Expression `hcl:"remove,optional"`
+	// AddRequest / RemoveRequest add or remove one value with a request of
+	// its own (a sub-resource: POST /groups/{id}/members), one per value.
+	AddRequest    *OpConfig `hcl:"add_request,block"`
+	RemoveRequest *OpConfig `hcl:"remove_request,block"`
 
 	DefRange       hcl.Range `hcl:",def_range"`
 	TypeRange      hcl.Range `hcl:"type,attr_range"`
@@ -465,6 +469,21 @@ func (r *ResourceConfig) check(types map[string]*ResourceConfig) hcl.Diagnostics
 		}
 		if a.Reference != "" {
 			a.Type = "string"
+		}
+		for name, op := range map[string]*OpConfig{"add_request": a.AddRequest, "remove_request": a.RemoveRequest} {
+			if op == nil {
+				continue
+			}
+			if op.Method == "" {
+				op.Method = map[string]string{"add_request": "POST", "remove_request": "DELETE"}[name]
+			}
+			op.Method = strings.ToUpper(op.Method)
+			if !validMethod(op.Method) {
+				diags = append(diags, errAt(op.MethodRange, "Invalid method", "method %q is not GET, POST, PUT, PATCH or DELETE", op.Method))
+			}
+			if isSet(a.Add) || isSet(a.Remove) {
+				diags = append(diags, errAt(op.DefRange, "Two ways to change members", "attribute %q has both add/remove fragments and %s; use one", a.Name, name))
+			}
 		}
 	}
 	if r.List != nil {
