@@ -478,7 +478,9 @@ func (c *Config) sameOrigin(from, next string) (string, error) {
 // cursorCache keeps, per list query and position, the cursor or next
 // link that continues there, so that the pages an IdP reads one after
 // the other do not start over.
-type cursorCache struct{ c *backends.Cache[string, string] }
+type cursorCache struct {
+	c *backends.Cache[string, string]
+}
 
 const cursorTTL = 2 * time.Minute
 
