@@ -3,6 +3,7 @@ package rest_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -95,5 +96,34 @@ func TestPathTemplates(t *testing.T) {
 	srv.Kill()
 	if err := good.Ping(ctx); !errors.Is(err, backends.ErrUnavailable) {
 		t.Errorf("Ping with the server down: %v, want ErrUnavailable", err)
+	}
+}
+
+// TestStaticHeadersAndPing: headers go with every request; the ping
+// block's request answers the readiness check.
+func TestStaticHeadersAndPing(t *testing.T) {
+	srv := jsontest.Start(t)
+	rl := startRelay(t, srv.URL)
+	b := openText(t, minimalConfig(rl.URL, `headers = { "X-Tenant" = "acme" }
+  ping { path = "/users" }`, "/users"))
+	ctx := context.Background()
+	if _, err := b.Create(ctx, backends.User, backends.Attrs{"userName": {"h"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	reqs := rl.requests()
+	if len(reqs) != 2 || reqs[1].RequestURI != "/users" || reqs[1].Method != "GET" {
+		t.Errorf("requests %v, want the create and GET /users", reqs)
+	}
+	for _, r := range reqs {
+		if r.Header.Get("X-Tenant") != "acme" {
+			t.Errorf("%s %s without the X-Tenant header", r.Method, r.RequestURI)
+		}
+	}
+	rl.set(func(*http.Request) (int, http.Header, []byte, bool) { return http.StatusForbidden, nil, []byte(`{}`), true }, nil)
+	if err := b.Ping(ctx); !errors.Is(err, backends.ErrPermission) {
+		t.Errorf("Ping answered 403: %v, want ErrPermission", err)
 	}
 }
