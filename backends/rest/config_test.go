@@ -122,7 +122,9 @@ func TestStaticHeadersAndPing(t *testing.T) {
 			t.Errorf("%s %s without the X-Tenant header", r.Method, r.RequestURI)
 		}
 	}
-	rl.set(func(*http.Request) (int, http.Header, []byte, bool) { return http.StatusForbidden, nil, []byte(`{}`), true }, nil)
+	rl.set(func(*http.Request) (int, http.Header, []byte, bool) {
+		return http.StatusForbidden, nil, []byte(`{}`), true
+	}, nil)
 	if err := b.Ping(ctx); !errors.Is(err, backends.ErrPermission) {
 		t.Errorf("Ping answered 403: %v, want ErrPermission", err)
 	}
