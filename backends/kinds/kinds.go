@@ -25,6 +25,7 @@ func Types() map[string]backends.Kind {
 			Open: func(ctx context.Context, cfg any, log hclog.Logger) (backends.Backend, error) {
 				return sqlbackend.New(ctx, cfg.(*sqlbackend.Config), log)
 			},
+			NativeTime: sqlbackend.NativeTime,
 		},
 		"ldap": {
 			Decode: func(body hcl.Body, ectx *hcl.EvalContext) (any, hcl.Diagnostics) {
@@ -33,6 +34,7 @@ func Types() map[string]backends.Kind {
 			Open: func(ctx context.Context, cfg any, log hclog.Logger) (backends.Backend, error) {
 				return ldapbackend.New(ctx, cfg.(*ldapbackend.Config), log)
 			},
+			NativeTime: ldapbackend.NativeTime,
 		},
 		"rest": {
 			Decode: func(body hcl.Body, ectx *hcl.EvalContext) (any, hcl.Diagnostics) {

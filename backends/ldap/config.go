@@ -85,6 +85,27 @@ type Config struct {
 	// Resources places each resource type in the tree. At least one.
 	Resources []*ResourceConfig `hcl:"resource,block"`
 
+	// Source ranges, for diagnostics (zero where the file does not set the attribute).
+	URLsRange                 hcl.Range `hcl:"urls,attr_range"`
+	StartTLSRange             hcl.Range `hcl:"start_tls,attr_range"`
+	BindDNRange               hcl.Range `hcl:"bind_dn,attr_range"`
+	BindPasswordFileRange     hcl.Range `hcl:"bind_password_file,attr_range"`
+	CAFileRange               hcl.Range `hcl:"ca_file,attr_range"`
+	ClientCertFileRange       hcl.Range `hcl:"client_cert_file,attr_range"`
+	ClientKeyFileRange        hcl.Range `hcl:"client_key_file,attr_range"`
+	PoolSizeRange             hcl.Range `hcl:"pool_size,attr_range"`
+	TimeoutRange              hcl.Range `hcl:"timeout,attr_range"`
+	DialTimeoutRange          hcl.Range `hcl:"dial_timeout,attr_range"`
+	MaxBackoffRange           hcl.Range `hcl:"max_backoff,attr_range"`
+	IDAttributeRange          hcl.Range `hcl:"id_attribute,attr_range"`
+	ReferentialIntegrityRange hcl.Range `hcl:"referential_integrity,attr_range"`
+	PasswordModifyRange       hcl.Range `hcl:"password_modify,attr_range"`
+	PageSizeRange             hcl.Range `hcl:"page_size,attr_range"`
+	MaxCursorsRange           hcl.Range `hcl:"max_cursors,attr_range"`
+	CursorTTLRange            hcl.Range `hcl:"cursor_ttl,attr_range"`
+
+	bodyRange hcl.Range // where the block ends, for diagnostics about what it lacks
+
 	timeout, dialTimeout, maxBackoff, cursorTTL time.Duration
 }
 
@@ -94,6 +115,11 @@ type CacheConfig struct {
 	Size int `hcl:"size,optional"`
 	// TTL is how long a mapping is trusted without use. Default "10m".
 	TTL string `hcl:"ttl,optional"`
+
+	// Source ranges, for diagnostics.
+	SizeRange hcl.Range `hcl:"size,attr_range"`
+	TTLRange  hcl.Range `hcl:"ttl,attr_range"`
+	DefRange  hcl.Range `hcl:",def_range"`
 
 	ttl time.Duration
 }
@@ -143,6 +169,17 @@ type ResourceConfig struct {
 	// References declares the attributes that hold ids of other records.
 	References []*ReferenceConfig `hcl:"reference,block"`
 
+	// Source ranges, for diagnostics.
+	BaseDNRange                  hcl.Range `hcl:"base_dn,attr_range"`
+	ScopeRange                   hcl.Range `hcl:"scope,attr_range"`
+	RDNAttributeRange            hcl.Range `hcl:"rdn_attribute,attr_range"`
+	ObjectClassesRange           hcl.Range `hcl:"object_classes,attr_range"`
+	FilterRange                  hcl.Range `hcl:"filter,attr_range"`
+	PasswordAttributeRange       hcl.Range `hcl:"password_attribute,attr_range"`
+	OperationalAttributesRange   hcl.Range `hcl:"operational_attributes,attr_range"`
+	DisabledBaseDNRange          hcl.Range `hcl:"disabled_base_dn,attr_range"`
+	CreateDisabledContainerRange hcl.Range `hcl:"create_disabled_container,attr_range"`
+
 	DefRange hcl.Range `hcl:",def_range"`
 }
 
@@ -178,6 +215,14 @@ type ReferenceConfig struct {
 	// rest. Default "reject". No dangling value is written either way.
 	UnknownIDs string `hcl:"unknown_ids,optional"`
 
+	// Source ranges, for diagnostics.
+	TargetRange           hcl.Range `hcl:"target,attr_range"`
+	ValueKindRange        hcl.Range `hcl:"value_kind,attr_range"`
+	ValueAttributeRange   hcl.Range `hcl:"value_attribute,attr_range"`
+	InverseOfRange        hcl.Range `hcl:"inverse_of,attr_range"`
+	EmptyPlaceholderRange hcl.Range `hcl:"empty_placeholder,attr_range"`
+	UnknownIDsRange       hcl.Range `hcl:"unknown_ids,attr_range"`
+
 	DefRange hcl.Range `hcl:",def_range"`
 }
 
@@ -195,69 +240,12 @@ func DecodeConfig(body hcl.Body, ectx *hcl.EvalContext) (*Config, hcl.Diagnostic
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	r := newRanges(body)
-	diags = append(diags, cfg.check(r)...)
+	cfg.bodyRange = body.MissingItemRange()
+	diags = append(diags, cfg.check()...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
 	return cfg, diags
-}
-
-// ranges finds the source range of an attribute for diagnostics.
-type ranges struct {
-	body      hcl.Body
-	resources map[string]hcl.Body
-	refs      map[[2]string]hcl.Body
-}
-
-func newRanges(body hcl.Body) *ranges {
-	r := &ranges{body: body, resources: map[string]hcl.Body{}, refs: map[[2]string]hcl.Body{}}
-	if body == nil {
-		return r
-	}
-	content, _, _ := body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "resource", LabelNames: []string{"type"}}}})
-	if content == nil {
-		return r
-	}
-	for _, b := range content.Blocks {
-		r.resources[b.Labels[0]] = b.Body
-		rc, _, _ := b.Body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "reference", LabelNames: []string{"attribute"}}}})
-		if rc == nil {
-			continue
-		}
-		for _, rb := range rc.Blocks {
-			r.refs[[2]string{b.Labels[0], rb.Labels[0]}] = rb.Body
-		}
-	}
-	return r
-}
-
-func attrRange(body hcl.Body, name string) *hcl.Range {
-	if body == nil {
-		return nil
-	}
-	content, _, _ := body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: name}}})
-	if content == nil {
-		return nil
-	}
-	if a, ok := content.Attributes[name]; ok {
-		rng := a.Expr.Range()
-		return &rng
-	}
-	rng := body.MissingItemRange()
-	return &rng
-}
-
-func (r *ranges) top(name string) *hcl.Range { return attrRange(r.body, name) }
-func (r *ranges) resource(typ, name string) *hcl.Range {
-	return attrRange(r.resources[typ], name)
-}
-func (r *ranges) ref(typ, attr, name string) *hcl.Range {
-	return attrRange(r.refs[[2]string{typ, attr}], name)
-}
-
-func diag(rng *hcl.Range, summary, detail string) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rng}
 }
 
 func defaultString(s *string, def string) {
@@ -312,205 +300,202 @@ func (c *Config) applyDefaults() {
 	}
 }
 
-// check applies defaults and validates; r may have no bodies (configs built
-// in code), then diagnostics carry no ranges.
-func (c *Config) check(r *ranges) hcl.Diagnostics {
+// check applies defaults and validates; a configuration built in code has
+// no source ranges, and its diagnostics no subject.
+func (c *Config) check() hcl.Diagnostics {
 	c.applyDefaults()
 	var diags hcl.Diagnostics
-	add := func(rng *hcl.Range, summary, detail string) {
-		diags = append(diags, diag(rng, summary, detail))
+	// add reports at rng, else at the first of the enclosing blocks' ranges
+	// that is set, else where the backend block ends.
+	add := func(rng hcl.Range, summary, detail string, blocks ...hcl.Range) {
+		diags = append(diags, backends.ConfigDiag(rng, summary, detail, append(blocks, c.bodyRange)...))
 	}
 
 	if len(c.URLs) == 0 {
-		add(r.top("urls"), "No LDAP server URL", "urls needs at least one ldap:// or ldaps:// URL.")
+		add(c.URLsRange, "No LDAP server URL", "urls needs at least one ldap:// or ldaps:// URL.")
 	}
 	for _, raw := range c.URLs {
 		u, err := url.Parse(raw)
 		switch {
 		case err != nil || u.Host == "":
-			add(r.top("urls"), "Invalid LDAP URL", fmt.Sprintf("%q is not a URL like ldap://host:389.", raw))
+			add(c.URLsRange, "Invalid LDAP URL", fmt.Sprintf("%q is not a URL like ldap://host:389.", raw))
 		case u.Scheme != "ldap" && u.Scheme != "ldaps":
-			add(r.top("urls"), "Invalid LDAP URL", fmt.Sprintf("%q: the scheme must be ldap or ldaps.", raw))
+			add(c.URLsRange, "Invalid LDAP URL", fmt.Sprintf("%q: the scheme must be ldap or ldaps.", raw))
 		case u.Scheme == "ldaps" && c.StartTLS:
-			add(r.top("start_tls"), "StartTLS with ldaps://", fmt.Sprintf("%q already uses TLS; start_tls applies to ldap:// only.", raw))
+			add(c.StartTLSRange, "StartTLS with ldaps://", fmt.Sprintf("%q already uses TLS; start_tls applies to ldap:// only.", raw))
 		}
 	}
 	if c.BindPassword != "" && c.BindPasswordFile != "" {
-		add(r.top("bind_password_file"), "Two bind secrets", "Set bind_password or bind_password_file, not both.")
+		add(c.BindPasswordFileRange, "Two bind secrets", "Set bind_password or bind_password_file, not both.")
 	}
-	for _, f := range []struct{ name, path string }{
-		{"bind_password_file", c.BindPasswordFile}, {"ca_file", c.CAFile},
-		{"client_cert_file", c.ClientCertFile}, {"client_key_file", c.ClientKeyFile},
+	for _, f := range []struct {
+		name, path string
+		rng        hcl.Range
+	}{
+		{"bind_password_file", c.BindPasswordFile, c.BindPasswordFileRange}, {"ca_file", c.CAFile, c.CAFileRange},
+		{"client_cert_file", c.ClientCertFile, c.ClientCertFileRange}, {"client_key_file", c.ClientKeyFile, c.ClientKeyFileRange},
 	} {
 		if f.path == "" {
 			continue
 		}
 		if _, err := os.Stat(f.path); err != nil {
-			add(r.top(f.name), "File not readable", fmt.Sprintf("%s: %v", f.name, err))
+			add(f.rng, "File not readable", fmt.Sprintf("%s: %v", f.name, err))
 		}
 	}
 	if (c.ClientCertFile == "") != (c.ClientKeyFile == "") {
-		add(r.top("client_key_file"), "Incomplete client certificate", "Set both client_cert_file and client_key_file, or neither.")
+		add(c.ClientKeyFileRange, "Incomplete client certificate", "Set both client_cert_file and client_key_file, or neither.")
 	}
 	if c.BindDN != "" {
 		if _, err := goldap.ParseDN(c.BindDN); err != nil {
-			add(r.top("bind_dn"), "Invalid bind DN", err.Error())
+			add(c.BindDNRange, "Invalid bind DN", err.Error())
 		}
 	}
 	if c.PoolSize < 1 {
-		add(r.top("pool_size"), "Invalid pool size", "pool_size must be at least 1.")
+		add(c.PoolSizeRange, "Invalid pool size", "pool_size must be at least 1.")
 	}
 	if c.PageSize < 1 {
-		add(r.top("page_size"), "Invalid page size", "page_size must be at least 1.")
+		add(c.PageSizeRange, "Invalid page size", "page_size must be at least 1.")
 	}
 	if c.MaxCursors < 0 {
-		add(r.top("max_cursors"), "Invalid cursor count", "max_cursors must not be negative (0 disables cursors).")
+		add(c.MaxCursorsRange, "Invalid cursor count", "max_cursors must not be negative (0 disables cursors).")
 	}
-	dur := func(rng *hcl.Range, name, s string, dst *time.Duration) {
+	dur := func(rng, block hcl.Range, name, s string, dst *time.Duration) {
 		d, err := time.ParseDuration(s)
 		if err != nil || d <= 0 {
-			add(rng, "Invalid duration", fmt.Sprintf("%s = %q: want a positive duration like \"10s\".", name, s))
+			add(rng, "Invalid duration", fmt.Sprintf("%s = %q: want a positive duration like \"10s\".", name, s), block)
 			return
 		}
 		*dst = d
 	}
-	dur(r.top("timeout"), "timeout", c.Timeout, &c.timeout)
-	dur(r.top("dial_timeout"), "dial_timeout", c.DialTimeout, &c.dialTimeout)
-	dur(r.top("max_backoff"), "max_backoff", c.MaxBackoff, &c.maxBackoff)
-	dur(r.top("cursor_ttl"), "cursor_ttl", c.CursorTTL, &c.cursorTTL)
-	var cacheBody hcl.Body
-	if r.body != nil {
-		if content, _, _ := r.body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "cache"}}}); content != nil && len(content.Blocks) > 0 {
-			cacheBody = content.Blocks[0].Body
-		}
-	}
+	dur(c.TimeoutRange, hcl.Range{}, "timeout", c.Timeout, &c.timeout)
+	dur(c.DialTimeoutRange, hcl.Range{}, "dial_timeout", c.DialTimeout, &c.dialTimeout)
+	dur(c.MaxBackoffRange, hcl.Range{}, "max_backoff", c.MaxBackoff, &c.maxBackoff)
+	dur(c.CursorTTLRange, hcl.Range{}, "cursor_ttl", c.CursorTTL, &c.cursorTTL)
 	if c.Cache.Size < 1 {
-		add(attrRange(cacheBody, "size"), "Invalid cache size", "cache size must be at least 1.")
+		add(c.Cache.SizeRange, "Invalid cache size", "cache size must be at least 1.", c.Cache.DefRange)
 	}
-	dur(attrRange(cacheBody, "ttl"), "cache ttl", c.Cache.TTL, &c.Cache.ttl)
+	dur(c.Cache.TTLRange, c.Cache.DefRange, "cache ttl", c.Cache.TTL, &c.Cache.ttl)
 	if !validAttrName(c.IDAttribute) {
-		add(r.top("id_attribute"), "Invalid attribute name", fmt.Sprintf("id_attribute %q is not an LDAP attribute name.", c.IDAttribute))
+		add(c.IDAttributeRange, "Invalid attribute name", fmt.Sprintf("id_attribute %q is not an LDAP attribute name.", c.IDAttribute))
 	}
 	switch c.ReferentialIntegrity {
 	case "bridge", "server":
 	default:
-		add(r.top("referential_integrity"), "Invalid referential_integrity", `Use "bridge" or "server".`)
+		add(c.ReferentialIntegrityRange, "Invalid referential_integrity", `Use "bridge" or "server".`)
 	}
 	switch c.PasswordModify {
 	case "auto", "extended", "attribute":
 	default:
-		add(r.top("password_modify"), "Invalid password_modify", `Use "auto", "extended" or "attribute".`)
+		add(c.PasswordModifyRange, "Invalid password_modify", `Use "auto", "extended" or "attribute".`)
 	}
 
 	if len(c.Resources) == 0 {
-		add(r.top("resource"), "No resource types", `Declare at least one resource "User" { ... } block.`)
+		add(hcl.Range{}, "No resource types", `Declare at least one resource "User" { ... } block.`)
 	}
 	byType := map[string]*ResourceConfig{}
 	for _, res := range c.Resources {
 		if byType[res.Type] != nil {
-			add(&res.DefRange, "Duplicate resource type", fmt.Sprintf("resource %q is declared twice.", res.Type))
+			add(res.DefRange, "Duplicate resource type", fmt.Sprintf("resource %q is declared twice.", res.Type))
 			continue
 		}
 		byType[res.Type] = res
-		rr := func(name string) *hcl.Range { return r.resource(res.Type, name) }
 		if res.Type == "" {
-			add(&res.DefRange, "Empty resource type", "The resource label must name a resource type such as \"User\".")
+			add(res.DefRange, "Empty resource type", "The resource label must name a resource type such as \"User\".")
 		}
 		if dn, err := goldap.ParseDN(res.BaseDN); err != nil || len(dn.RDNs) == 0 {
-			add(rr("base_dn"), "Invalid base DN", fmt.Sprintf("base_dn %q is not a DN.", res.BaseDN))
+			add(res.BaseDNRange, "Invalid base DN", fmt.Sprintf("base_dn %q is not a DN.", res.BaseDN), res.DefRange)
 		}
 		if res.Scope != "sub" && res.Scope != "one" {
-			add(rr("scope"), "Invalid scope", `Use "sub" or "one".`)
+			add(res.ScopeRange, "Invalid scope", `Use "sub" or "one".`, res.DefRange)
 		}
 		if res.DisabledBaseDN != "" {
 			base, _ := goldap.ParseDN(res.BaseDN)
 			dis, err := goldap.ParseDN(res.DisabledBaseDN)
 			switch {
 			case err != nil || len(dis.RDNs) == 0:
-				add(rr("disabled_base_dn"), "Invalid disabled base DN", fmt.Sprintf("disabled_base_dn %q is not a DN.", res.DisabledBaseDN))
+				add(res.DisabledBaseDNRange, "Invalid disabled base DN", fmt.Sprintf("disabled_base_dn %q is not a DN.", res.DisabledBaseDN), res.DefRange)
 			case base == nil || !base.AncestorOfFold(dis):
-				add(rr("disabled_base_dn"), "Disabled container outside the base", fmt.Sprintf("disabled_base_dn %q must lie below base_dn %q, so that searches find active and inactive entries.", res.DisabledBaseDN, res.BaseDN))
+				add(res.DisabledBaseDNRange, "Disabled container outside the base", fmt.Sprintf("disabled_base_dn %q must lie below base_dn %q, so that searches find active and inactive entries.", res.DisabledBaseDN, res.BaseDN), res.DefRange)
 			case res.Scope != "sub":
-				add(rr("disabled_base_dn"), "Disabled container with scope \"one\"", "A disabled container needs scope = \"sub\": with \"one\" searches would not find its entries.")
+				add(res.DisabledBaseDNRange, "Disabled container with scope \"one\"", "A disabled container needs scope = \"sub\": with \"one\" searches would not find its entries.", res.DefRange)
 			case res.CreateDisabledContainer && (len(dis.RDNs[0].Attributes) != 1 || !strings.EqualFold(dis.RDNs[0].Attributes[0].Type, "ou")):
-				add(rr("create_disabled_container"), "Container the bridge cannot create", fmt.Sprintf("create_disabled_container adds an organizationalUnit: disabled_base_dn %q must start with ou=<name>.", res.DisabledBaseDN))
+				add(res.CreateDisabledContainerRange, "Container the bridge cannot create", fmt.Sprintf("create_disabled_container adds an organizationalUnit: disabled_base_dn %q must start with ou=<name>.", res.DisabledBaseDN), res.DefRange)
 			}
 		} else if res.CreateDisabledContainer {
-			add(rr("create_disabled_container"), "create_disabled_container without disabled_base_dn", "create_disabled_container creates the container named by disabled_base_dn; set that too.")
+			add(res.CreateDisabledContainerRange, "create_disabled_container without disabled_base_dn", "create_disabled_container creates the container named by disabled_base_dn; set that too.", res.DefRange)
 		}
 		if !validAttrName(res.RDNAttribute) {
-			add(rr("rdn_attribute"), "Invalid attribute name", fmt.Sprintf("rdn_attribute %q is not an LDAP attribute name.", res.RDNAttribute))
+			add(res.RDNAttributeRange, "Invalid attribute name", fmt.Sprintf("rdn_attribute %q is not an LDAP attribute name.", res.RDNAttribute), res.DefRange)
 		}
 		if len(res.ObjectClasses) == 0 {
-			add(rr("object_classes"), "No object classes", "object_classes needs at least one class.")
+			add(res.ObjectClassesRange, "No object classes", "object_classes needs at least one class.", res.DefRange)
 		}
 		for _, oc := range res.ObjectClasses {
 			if !validAttrName(oc) {
-				add(rr("object_classes"), "Invalid object class", fmt.Sprintf("%q is not an object class name.", oc))
+				add(res.ObjectClassesRange, "Invalid object class", fmt.Sprintf("%q is not an object class name.", oc), res.DefRange)
 			}
 		}
 		if _, err := goldap.CompileFilter(res.Filter); err != nil {
-			add(rr("filter"), "Invalid LDAP filter", fmt.Sprintf("filter %q: %v", res.Filter, err))
+			add(res.FilterRange, "Invalid LDAP filter", fmt.Sprintf("filter %q: %v", res.Filter, err), res.DefRange)
 		}
 		if res.PasswordAttribute != "" && !validAttrName(res.PasswordAttribute) {
-			add(rr("password_attribute"), "Invalid attribute name", fmt.Sprintf("password_attribute %q is not an LDAP attribute name.", res.PasswordAttribute))
+			add(res.PasswordAttributeRange, "Invalid attribute name", fmt.Sprintf("password_attribute %q is not an LDAP attribute name.", res.PasswordAttribute), res.DefRange)
 		}
 		for _, a := range res.OperationalAttributes {
 			if !validAttrName(a) {
-				add(rr("operational_attributes"), "Invalid attribute name", fmt.Sprintf("operational_attributes: %q is not an LDAP attribute name.", a))
+				add(res.OperationalAttributesRange, "Invalid attribute name", fmt.Sprintf("operational_attributes: %q is not an LDAP attribute name.", a), res.DefRange)
 			}
 		}
 		seen := map[string]bool{}
 		for _, ref := range res.References {
 			key := strings.ToLower(ref.Attribute)
 			if seen[key] {
-				add(&ref.DefRange, "Duplicate reference", fmt.Sprintf("reference %q is declared twice in resource %q.", ref.Attribute, res.Type))
+				add(ref.DefRange, "Duplicate reference", fmt.Sprintf("reference %q is declared twice in resource %q.", ref.Attribute, res.Type))
 			}
 			seen[key] = true
 			if !validAttrName(ref.Attribute) {
-				add(&ref.DefRange, "Invalid attribute name", fmt.Sprintf("reference %q is not an LDAP attribute name.", ref.Attribute))
+				add(ref.DefRange, "Invalid attribute name", fmt.Sprintf("reference %q is not an LDAP attribute name.", ref.Attribute))
 			}
 			if strings.EqualFold(ref.Attribute, res.RDNAttribute) {
-				add(&ref.DefRange, "Reference names the entry", fmt.Sprintf("reference %q is the rdn_attribute of %q.", ref.Attribute, res.Type))
+				add(ref.DefRange, "Reference names the entry", fmt.Sprintf("reference %q is the rdn_attribute of %q.", ref.Attribute, res.Type))
 			}
 		}
 	}
 	// References are checked once all resource types are known.
 	for _, res := range c.Resources {
 		for _, ref := range res.References {
-			rr := func(name string) *hcl.Range { return r.ref(res.Type, ref.Attribute, name) }
 			target := byType[ref.Target]
 			if target == nil {
-				add(rr("target"), "Unknown reference target", fmt.Sprintf("reference %q targets %q, which has no resource block.", ref.Attribute, ref.Target))
+				add(ref.TargetRange, "Unknown reference target", fmt.Sprintf("reference %q targets %q, which has no resource block.", ref.Attribute, ref.Target), ref.DefRange)
 			}
 			switch ref.ValueKind {
 			case "dn":
 				if ref.ValueAttribute != "" {
-					add(rr("value_attribute"), "value_attribute without value_kind = \"rdn\"", "value_attribute applies to value_kind = \"rdn\" only.")
+					add(ref.ValueAttributeRange, "value_attribute without value_kind = \"rdn\"", "value_attribute applies to value_kind = \"rdn\" only.", ref.DefRange)
 				}
 			case "rdn":
 				if ref.ValueAttribute == "" && target != nil {
 					ref.ValueAttribute = target.RDNAttribute
 				}
 				if ref.ValueAttribute != "" && !validAttrName(ref.ValueAttribute) {
-					add(rr("value_attribute"), "Invalid attribute name", fmt.Sprintf("value_attribute %q is not an LDAP attribute name.", ref.ValueAttribute))
+					add(ref.ValueAttributeRange, "Invalid attribute name", fmt.Sprintf("value_attribute %q is not an LDAP attribute name.", ref.ValueAttribute), ref.DefRange)
 				}
 				if ref.EmptyPlaceholder != "" {
-					add(rr("empty_placeholder"), "Placeholder with value_kind = \"rdn\"", "empty_placeholder is a DN and applies to value_kind = \"dn\" only.")
+					add(ref.EmptyPlaceholderRange, "Placeholder with value_kind = \"rdn\"", "empty_placeholder is a DN and applies to value_kind = \"dn\" only.", ref.DefRange)
 				}
 			default:
-				add(rr("value_kind"), "Invalid value_kind", `Use "dn" or "rdn".`)
+				add(ref.ValueKindRange, "Invalid value_kind", `Use "dn" or "rdn".`, ref.DefRange)
 			}
 			switch ref.UnknownIDs {
 			case "":
 				ref.UnknownIDs = "reject"
 			case "reject", "ignore":
 			default:
-				add(rr("unknown_ids"), "Invalid unknown_ids", `Use "reject" or "ignore".`)
+				add(ref.UnknownIDsRange, "Invalid unknown_ids", `Use "reject" or "ignore".`, ref.DefRange)
 			}
 			if ref.EmptyPlaceholder != "" {
 				if _, err := goldap.ParseDN(ref.EmptyPlaceholder); err != nil {
-					add(rr("empty_placeholder"), "Invalid placeholder DN", err.Error())
+					add(ref.EmptyPlaceholderRange, "Invalid placeholder DN", err.Error(), ref.DefRange)
 				}
 			}
 			if ref.InverseOf != "" {
@@ -524,7 +509,7 @@ func (c *Config) check(r *ranges) hcl.Diagnostics {
 					}
 				}
 				if target != nil && (inverse == nil || inverse.Target != res.Type || inverse.InverseOf != "") {
-					add(rr("inverse_of"), "Unknown inverse reference", fmt.Sprintf("inverse_of %q must name a stored reference of %q that targets %q.", ref.InverseOf, ref.Target, res.Type))
+					add(ref.InverseOfRange, "Unknown inverse reference", fmt.Sprintf("inverse_of %q must name a stored reference of %q that targets %q.", ref.InverseOf, ref.Target, res.Type), ref.DefRange)
 				}
 			}
 		}
@@ -534,7 +519,7 @@ func (c *Config) check(r *ranges) hcl.Diagnostics {
 
 // validate is check for configs built in code.
 func (c *Config) validate() error {
-	diags := c.check(newRanges(nil))
+	diags := c.check()
 	if diags.HasErrors() {
 		return fmt.Errorf("%w: ldap config: %s", backends.ErrInvalid, diags.Error())
 	}

@@ -473,21 +473,10 @@ func toGeneralizedTime(v string) (string, bool) {
 	return "", false
 }
 
-// parseGeneralizedTime reads the forms of LDAP GeneralizedTime that
-// directories write.
-func parseGeneralizedTime(v string) (time.Time, bool) {
-	for _, layout := range []string{"20060102150405Z0700", "20060102150405.999999999Z0700", "20060102150405Z"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
-}
-
 // asRFC3339 rewrites a GeneralizedTime value as RFC 3339, the form
 // backends.Match reads; other values are returned as they are.
 func asRFC3339(v string) string {
-	if t, ok := parseGeneralizedTime(v); ok {
+	if t, ok := NativeTime(v); ok {
 		return t.Format(time.RFC3339Nano)
 	}
 	return v

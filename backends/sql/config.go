@@ -12,6 +12,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
+
+	"github.com/scimbridge/scimbridge/backends"
 )
 
 // Config is the body of a `backend "sql" "<name>" { ... }` block. Decode it
@@ -456,21 +458,12 @@ func duration(s string, def time.Duration) time.Duration {
 	return d
 }
 
-func diagError(rng hcl.Range, summary, detail string) *hcl.Diagnostic {
-	d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail}
-	if rng.Filename != "" || rng.Start.Line != 0 {
-		r := rng
-		d.Subject = &r
-	}
-	return d
-}
-
 // validate checks everything that can be checked without a database.
 // Missing required attributes are left to gohcl, which reports them.
 func (c *Config) validate() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	add := func(rng hcl.Range, summary, detail string) {
-		diags = append(diags, diagError(rng, summary, detail))
+		diags = append(diags, backends.ConfigDiag(rng, summary, detail))
 	}
 	if c.Driver != "" {
 		if _, ok := lookupDialect(c.Driver); !ok {
@@ -663,7 +656,7 @@ func (ref *ReferenceConfig) layout() string {
 func (ref *ReferenceConfig) validateLayout(r *ResourceConfig) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	add := func(rng hcl.Range, summary, detail string) {
-		diags = append(diags, diagError(rng, summary, detail))
+		diags = append(diags, backends.ConfigDiag(rng, summary, detail))
 	}
 	l := ref.layout()
 	if l == "" {
@@ -725,7 +718,7 @@ func (ref *ReferenceConfig) validateLayout(r *ResourceConfig) hcl.Diagnostics {
 func (mv *MultiValueConfig) validateChild() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	add := func(rng hcl.Range, summary, detail string) {
-		diags = append(diags, diagError(rng, summary, detail))
+		diags = append(diags, backends.ConfigDiag(rng, summary, detail))
 	}
 	for _, col := range slices.Sorted(maps.Keys(mv.Where)) {
 		switch {

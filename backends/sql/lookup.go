@@ -50,21 +50,21 @@ func (c *Config) validateLookups() hcl.Diagnostics {
 	seen := map[string]hcl.Range{}
 	for _, l := range c.Lookups {
 		if !lookupNameRE.MatchString(l.Name) {
-			diags = append(diags, diagError(l.DefRange, "Invalid lookup name",
+			diags = append(diags, backends.ConfigDiag(l.DefRange, "Invalid lookup name",
 				fmt.Sprintf("%q: a lookup name is letters, digits and underscores, like \"departments\".", l.Name)))
 		}
 		if prev, ok := seen[l.Name]; ok {
-			diags = append(diags, diagError(l.DefRange, "Duplicate lookup", fmt.Sprintf("A lookup named %q is already defined at %s.", l.Name, prev)))
+			diags = append(diags, backends.ConfigDiag(l.DefRange, "Duplicate lookup", fmt.Sprintf("A lookup named %q is already defined at %s.", l.Name, prev)))
 		}
 		seen[l.Name] = l.DefRange
 		if !selectRE.MatchString(l.SQL) {
-			diags = append(diags, diagError(l.SQLRange, "Invalid lookup statement",
+			diags = append(diags, backends.ConfigDiag(l.SQLRange, "Invalid lookup statement",
 				"sql must be a SELECT of two columns, the key first and the value second, like \"SELECT code, name FROM departments\"."))
 		}
 		if l.Refresh != "" {
 			d, err := time.ParseDuration(l.Refresh)
 			if err != nil || d < minLookupRefresh || d > maxLookupRefresh {
-				diags = append(diags, diagError(l.RefreshRange, "Invalid refresh",
+				diags = append(diags, backends.ConfigDiag(l.RefreshRange, "Invalid refresh",
 					fmt.Sprintf("refresh must be a duration between %s and %s, like \"5m\"; got %q.", minLookupRefresh, maxLookupRefresh, l.Refresh)))
 			}
 		}
@@ -150,7 +150,7 @@ func (b *Backend) checkLookups(ctx context.Context, cfg *Config) error {
 		if err == nil || errors.Is(err, backends.ErrUnavailable) {
 			continue // an unavailable database is retried by the bridge
 		}
-		diags = append(diags, diagError(l.SQLRange, "Lookup statement failed",
+		diags = append(diags, backends.ConfigDiag(l.SQLRange, "Lookup statement failed",
 			fmt.Sprintf("The lookup %q cannot be read: %v.", l.Name, err)))
 	}
 	if diags.HasErrors() {

@@ -115,7 +115,7 @@ func (r *resource) deleteStmt() *statement {
 func (c *Config) validateStatements(r *ResourceConfig) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	add := func(rng hcl.Range, summary, detail string) {
-		diags = append(diags, diagError(rng, summary, detail))
+		diags = append(diags, backends.ConfigDiag(rng, summary, detail))
 	}
 	lr, lexOK := lexRulesFor(c.Driver)
 	// names: the parameter names known at this point (nil: the columns are

@@ -10,6 +10,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"modernc.org/sqlite"
+
+	"github.com/scimbridge/scimbridge/backends"
 )
 
 // time_zone: columns that hold a time without a zone (PostgreSQL
@@ -38,7 +40,7 @@ func (c *Config) validateTimeZone() hcl.Diagnostics {
 	if detail == "" {
 		return nil
 	}
-	return hcl.Diagnostics{diagError(c.TimeZoneRange, "Invalid time_zone", detail)}
+	return hcl.Diagnostics{backends.ConfigDiag(c.TimeZoneRange, "Invalid time_zone", detail)}
 }
 
 // location is the zone of zone-less columns; nil for UTC, which needs no
@@ -191,3 +193,18 @@ var registerSQLiteZone = sync.OnceValue(func() error {
 		return float64(ms+210866760000000) / 86400000.0, nil
 	})
 })
+
+// NativeTime reads the text forms of a timestamp that databases write
+// besides RFC 3339: a space between date and time ("2006-01-02
+// 15:04:05.999999", PostgreSQL, MySQL, MariaDB and SQLite text), with or
+// without an offset; without one it is read as UTC (a column with a
+// time_zone is converted when read, see formatCol). The mapping shows such
+// values of SCIM dateTime attributes as RFC 3339; see backends.Kind.
+func NativeTime(s string) (time.Time, bool) {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}

@@ -34,7 +34,7 @@ func CheckBackends(ctx context.Context, cfg *Config, opened map[string]backends.
 			case err == nil:
 				diags = append(diags, m.Check(desc)...)
 			case errors.Is(err, backends.ErrUnsupported):
-				diags = append(diags, errAt(m.Range, "Resource type not in the backend",
+				diags = append(diags, backends.ConfigDiag(m.Range, "Resource type not in the backend",
 					fmt.Sprintf("Endpoint %q maps %s records, but backend %q has none: %v. Add a resource %q block to the backend, or remove this mapping.",
 						ep.Name, m.RT.Name, ep.Backend, err, m.RT.Name)))
 			case errors.Is(err, backends.ErrUnavailable):
@@ -52,7 +52,7 @@ func CheckBackends(ctx context.Context, cfg *Config, opened map[string]backends.
 				if b := cfg.Backends[ep.Backend]; b != nil {
 					rng = b.Range
 				}
-				diags = append(diags, errAt(rng, "Backend does not fit the store", fmt.Sprintf("Backend %q: %v.", ep.Backend, err)))
+				diags = append(diags, backends.ConfigDiag(rng, "Backend does not fit the store", fmt.Sprintf("Backend %q: %v.", ep.Backend, err)))
 			}
 		}
 	}

@@ -295,7 +295,7 @@ func Load(path string, types map[string]backends.Kind, flagOverrides map[string]
 		case backends.Group:
 			groupExts = append(groupExts, scim.Extension{Schema: s})
 		default:
-			diags = append(diags, errAt(sb.DefRange, "Unknown resource type", fmt.Sprintf("resource must be %q or %q, not %q.", backends.User, backends.Group, sb.Resource)))
+			diags = append(diags, backends.ConfigDiag(sb.DefRange, "Unknown resource type", fmt.Sprintf("resource must be %q or %q, not %q.", backends.User, backends.Group, sb.Resource)))
 		}
 	}
 
@@ -307,11 +307,11 @@ func Load(path string, types map[string]backends.Kind, flagOverrides map[string]
 				names = append(names, n)
 			}
 			sort.Strings(names)
-			diags = append(diags, errAt(bb.DefRange, "Unknown backend type", fmt.Sprintf("There is no backend type %q; available: %s.", bb.Type, strings.Join(names, ", "))))
+			diags = append(diags, backends.ConfigDiag(bb.DefRange, "Unknown backend type", fmt.Sprintf("There is no backend type %q; available: %s.", bb.Type, strings.Join(names, ", "))))
 			continue
 		}
 		if _, dup := cfg.Backends[bb.Name]; dup {
-			diags = append(diags, errAt(bb.DefRange, "Duplicate backend", fmt.Sprintf("A backend named %q is already defined.", bb.Name)))
+			diags = append(diags, backends.ConfigDiag(bb.DefRange, "Duplicate backend", fmt.Sprintf("A backend named %q is already defined.", bb.Name)))
 			continue
 		}
 		bc, d := bt.Decode(bb.Body, ectx)
@@ -327,12 +327,17 @@ func Load(path string, types map[string]backends.Kind, flagOverrides map[string]
 			continue
 		}
 		if b, ok := cfg.Backends[ep.Backend]; !ok {
-			diags = append(diags, errAt(eb.BackendR, "Unknown backend", fmt.Sprintf("Endpoint %q uses backend %q, which is not defined.", eb.Name, ep.Backend)))
+			diags = append(diags, backends.ConfigDiag(eb.BackendR, "Unknown backend", fmt.Sprintf("Endpoint %q uses backend %q, which is not defined.", eb.Name, ep.Backend)))
 		} else {
 			diags = append(diags, bindLookups(ep, b.Lookups)...)
+			for _, m := range []*mapping.Mapping{ep.Users, ep.Groups} {
+				if m != nil {
+					m.NativeTime = types[b.Type].NativeTime
+				}
+			}
 		}
 		if paths[ep.BasePath] {
-			diags = append(diags, errAt(eb.DefRange, "Duplicate base path", fmt.Sprintf("Another endpoint already serves %q.", ep.BasePath)))
+			diags = append(diags, backends.ConfigDiag(eb.DefRange, "Duplicate base path", fmt.Sprintf("Another endpoint already serves %q.", ep.BasePath)))
 		}
 		paths[ep.BasePath] = true
 		cfg.Endpoints = append(cfg.Endpoints, ep)
@@ -341,10 +346,6 @@ func Load(path string, types map[string]backends.Kind, flagOverrides map[string]
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No endpoint", Detail: "Define at least one endpoint block.", Subject: f.Body.MissingItemRange().Ptr()})
 	}
 	return cfg, diags
-}
-
-func errAt(rng hcl.Range, summary, detail string) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rng.Ptr()}
 }
 
 func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) (Settings, hcl.Diagnostics) {
@@ -374,7 +375,7 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 					fileVals[name] = list
 					continue
 				}
-				diags = append(diags, errAt(a.Range, "Invalid setting", "Server settings are strings, numbers, booleans or lists of strings."))
+				diags = append(diags, backends.ConfigDiag(a.Range, "Invalid setting", "Server settings are strings, numbers, booleans or lists of strings."))
 			}
 		}
 	}
@@ -396,7 +397,7 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 	}
 	for key := range fileVals {
 		if _, known := knownSettings[key]; !known {
-			diags = append(diags, errAt(attrs[key].Range, "Unknown server setting", fmt.Sprintf("%q is not a server setting.", key)))
+			diags = append(diags, backends.ConfigDiag(attrs[key].Range, "Unknown server setting", fmt.Sprintf("%q is not a server setting.", key)))
 		}
 	}
 	if s.MaxResults < 1 || s.DefaultCount < 0 || s.MaxBodyBytes < 1024 || s.RequestTimeout <= 0 {
@@ -477,7 +478,7 @@ var attrTypes = map[string]bool{
 func decodeSchema(sb schemaBlock) (*scim.Schema, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	if !strings.HasPrefix(sb.ID, "urn:") {
-		return nil, hcl.Diagnostics{errAt(sb.DefRange, "Invalid schema URN", fmt.Sprintf("%q must be a URN, like urn:ietf:params:scim:schemas:extension:acme:2.0:User.", sb.ID))}
+		return nil, hcl.Diagnostics{backends.ConfigDiag(sb.DefRange, "Invalid schema URN", fmt.Sprintf("%q must be a URN, like urn:ietf:params:scim:schemas:extension:acme:2.0:User.", sb.ID))}
 	}
 	s := &scim.Schema{ID: sb.ID, Name: sb.Name, Description: sb.Description}
 	if s.Name == "" {
@@ -506,15 +507,15 @@ func decodeSchemaAttr(ab schemaAttBlock) (*scim.Attribute, hcl.Diagnostics) {
 		a.Mutability = scim.ReadWrite
 	}
 	if !scim.IsAttrName(ab.Name) {
-		diags = append(diags, errAt(ab.DefRange, "Invalid attribute name", fmt.Sprintf("%q is not a valid SCIM attribute name.", ab.Name)))
+		diags = append(diags, backends.ConfigDiag(ab.DefRange, "Invalid attribute name", fmt.Sprintf("%q is not a valid SCIM attribute name.", ab.Name)))
 	}
 	if !attrTypes[a.Type] {
-		diags = append(diags, errAt(ab.DefRange, "Invalid attribute type", fmt.Sprintf("%q is not a SCIM type (string, boolean, decimal, integer, dateTime, binary, reference, complex).", a.Type)))
+		diags = append(diags, backends.ConfigDiag(ab.DefRange, "Invalid attribute type", fmt.Sprintf("%q is not a SCIM type (string, boolean, decimal, integer, dateTime, binary, reference, complex).", a.Type)))
 	}
 	switch a.Mutability {
 	case scim.ReadOnly, scim.ReadWrite, scim.Immutable, scim.WriteOnly:
 	default:
-		diags = append(diags, errAt(ab.DefRange, "Invalid mutability", fmt.Sprintf("%q is not readOnly, readWrite, immutable or writeOnly.", a.Mutability)))
+		diags = append(diags, backends.ConfigDiag(ab.DefRange, "Invalid mutability", fmt.Sprintf("%q is not readOnly, readWrite, immutable or writeOnly.", a.Mutability)))
 	}
 	if a.Mutability == scim.WriteOnly {
 		a.Returned = "never"
@@ -527,7 +528,7 @@ func decodeSchemaAttr(ab schemaAttBlock) (*scim.Attribute, hcl.Diagnostics) {
 		}
 	}
 	if a.Type == scim.TypeComplex && len(a.SubAttributes) == 0 {
-		diags = append(diags, errAt(ab.DefRange, "Complex attribute without sub-attributes", "Declare its sub_attribute blocks."))
+		diags = append(diags, backends.ConfigDiag(ab.DefRange, "Complex attribute without sub-attributes", "Declare its sub_attribute blocks."))
 	}
 	return a, diags
 }
@@ -536,7 +537,7 @@ func decodeEndpoint(eb endpointBlock, ectx *hcl.EvalContext, userExts, groupExts
 	var diags hcl.Diagnostics
 	ep := &Endpoint{Name: eb.Name, BasePath: strings.TrimRight(eb.BasePath, "/"), Backend: eb.Backend, Range: eb.DefRange}
 	if !basePathRE.MatchString(ep.BasePath) {
-		diags = append(diags, errAt(eb.DefRange, "Invalid base path", fmt.Sprintf("base_path %q must look like /scim/v2.", eb.BasePath)))
+		diags = append(diags, backends.ConfigDiag(eb.DefRange, "Invalid base path", fmt.Sprintf("base_path %q must look like /scim/v2.", eb.BasePath)))
 	}
 	if eb.Auth != nil {
 		for _, tb := range eb.Auth.Tokens {
@@ -555,7 +556,7 @@ func decodeEndpoint(eb endpointBlock, ectx *hcl.EvalContext, userExts, groupExts
 		}
 	}
 	if len(ep.Tokens) == 0 && len(ep.Basic) == 0 && !diags.HasErrors() {
-		diags = append(diags, errAt(eb.DefRange, "Endpoint without credentials",
+		diags = append(diags, backends.ConfigDiag(eb.DefRange, "Endpoint without credentials",
 			fmt.Sprintf("Endpoint %q accepts no token or password: add an auth block (is the token's environment variable set?).", eb.Name)))
 	}
 	for _, mb := range eb.Mappings {
@@ -573,11 +574,11 @@ func decodeEndpoint(eb endpointBlock, ectx *hcl.EvalContext, userExts, groupExts
 			m.Range = mb.DefRange
 			ep.Groups = m
 		default:
-			diags = append(diags, errAt(mb.DefRange, "Unknown resource type", fmt.Sprintf("mapping must be for %q or %q, not %q.", backends.User, backends.Group, mb.Resource)))
+			diags = append(diags, backends.ConfigDiag(mb.DefRange, "Unknown resource type", fmt.Sprintf("mapping must be for %q or %q, not %q.", backends.User, backends.Group, mb.Resource)))
 		}
 	}
 	if ep.Users == nil {
-		diags = append(diags, errAt(eb.DefRange, "No User mapping", fmt.Sprintf("Endpoint %q needs a mapping \"User\" block.", eb.Name)))
+		diags = append(diags, backends.ConfigDiag(eb.DefRange, "No User mapping", fmt.Sprintf("Endpoint %q needs a mapping \"User\" block.", eb.Name)))
 	}
 	return ep, diags
 }
@@ -592,7 +593,7 @@ func checkScopes(scopes []string, rng hcl.Range) ([]string, hcl.Diagnostics) {
 	}
 	for _, s := range scopes {
 		if !valid[s] {
-			return nil, hcl.Diagnostics{errAt(rng, "Unknown scope", fmt.Sprintf("%q is not a scope; scopes look like %s.", s, strings.Join(AllScopes[:3], ", ")))}
+			return nil, hcl.Diagnostics{backends.ConfigDiag(rng, "Unknown scope", fmt.Sprintf("%q is not a scope; scopes look like %s.", s, strings.Join(AllScopes[:3], ", ")))}
 		}
 	}
 	return scopes, nil
@@ -607,12 +608,12 @@ func decodeToken(tb tokenBlock) (*Token, hcl.Diagnostics) {
 		h := strings.TrimPrefix(*tb.Hash, "sha256:")
 		b, err := hex.DecodeString(h)
 		if err != nil || len(b) != 32 || !strings.HasPrefix(*tb.Hash, "sha256:") {
-			return nil, append(diags, errAt(tb.DefRange, "Invalid token hash", "hash must be \"sha256:\" and 64 hex digits, as printed by `scimbridge token create`."))
+			return nil, append(diags, backends.ConfigDiag(tb.DefRange, "Invalid token hash", "hash must be \"sha256:\" and 64 hex digits, as printed by `scimbridge token create`."))
 		}
 		copy(t.Hash[:], b)
 	case tb.Value != nil && *tb.Value != "":
 		if len(*tb.Value) < 16 {
-			return nil, append(diags, errAt(tb.DefRange, "Token too short", "Tokens must have at least 16 characters; create one with `scimbridge token create`."))
+			return nil, append(diags, backends.ConfigDiag(tb.DefRange, "Token too short", "Tokens must have at least 16 characters; create one with `scimbridge token create`."))
 		}
 		if d := weakSecret(*tb.Value, fmt.Sprintf("token %q", tb.Name), tb.ValueR, tb.DefRange); d != nil {
 			return nil, append(diags, d)
@@ -625,7 +626,7 @@ func decodeToken(tb tokenBlock) (*Token, hcl.Diagnostics) {
 	if tb.Expires != nil && *tb.Expires != "" {
 		exp, err := time.Parse(time.RFC3339, *tb.Expires)
 		if err != nil {
-			return nil, append(diags, errAt(tb.DefRange, "Invalid expiry", "expires must be an RFC 3339 time such as 2027-01-31T00:00:00Z."))
+			return nil, append(diags, backends.ConfigDiag(tb.DefRange, "Invalid expiry", "expires must be an RFC 3339 time such as 2027-01-31T00:00:00Z."))
 		}
 		t.Expires = exp
 	}
@@ -640,7 +641,7 @@ func decodeBasic(bb basicBlock) (*Basic, hcl.Diagnostics) {
 	case bb.PasswordHash != nil && *bb.PasswordHash != "":
 		h := *bb.PasswordHash
 		if !strings.HasPrefix(h, "$2") && !strings.HasPrefix(h, "sha256:") {
-			return nil, append(diags, errAt(bb.DefRange, "Invalid password hash", "password_hash must be a bcrypt hash ($2...) or sha256:<hex>."))
+			return nil, append(diags, backends.ConfigDiag(bb.DefRange, "Invalid password hash", "password_hash must be a bcrypt hash ($2...) or sha256:<hex>."))
 		}
 		b.PasswordHash = h
 	case bb.Password != nil && *bb.Password != "":
@@ -668,5 +669,5 @@ func weakSecret(secret, what string, attr, block hcl.Range) *hcl.Diagnostic {
 	if rng.Filename == "" {
 		rng = block
 	}
-	return errAt(rng, summary, fmt.Sprintf("The value of %s is refused. %s", what, detail))
+	return backends.ConfigDiag(rng, summary, fmt.Sprintf("The value of %s is refused. %s", what, detail))
 }

@@ -146,6 +146,10 @@ type Mapping struct {
 	nativeAttrs [2][]string
 	// required lists what the store needs of new records (see Check).
 	required []*requirement
+	// NativeTime reads the backend's own timestamp forms (its
+	// backends.Kind's NativeTime); set by the configuration loader, nil:
+	// RFC 3339 only.
+	NativeTime func(string) (time.Time, bool)
 }
 
 var attrSchema = &hcl.BodySchema{
@@ -855,7 +859,7 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 		}
 		switch a.Kind {
 		case Single:
-			cv := parseNative(a.Target, v)
+			cv := m.parseNative(a.Target, v)
 			if cv == nil {
 				continue
 			}
@@ -863,7 +867,7 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 				problem(a, detail(err))
 			}
 		case Element:
-			cv := parseNative(a.Target, v)
+			cv := m.parseNative(a.Target, v)
 			if cv == nil {
 				continue
 			}
@@ -882,7 +886,7 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 			c := scim.Container(m.RT, doc, a.Path.Schema, true)
 			list, _ := c[a.Path.Attr.Name].([]any)
 			for _, x := range asSlice(v) {
-				cv := parseNative(a.Target, x)
+				cv := m.parseNative(a.Target, x)
 				if cv == nil {
 					continue
 				}
@@ -948,7 +952,7 @@ func asSlice(v any) []any {
 
 // parseNative converts a native string (or an expression result) to the
 // Go form of a SCIM attribute; nil when it does not parse.
-func parseNative(a *scim.Attribute, v any) any {
+func (m *Mapping) parseNative(a *scim.Attribute, v any) any {
 	s, isString := v.(string)
 	if !isString {
 		cv, err := scim.CoerceValue(a, v)
@@ -979,7 +983,7 @@ func parseNative(a *scim.Attribute, v any) any {
 		}
 		return f
 	case scim.TypeDateTime:
-		return NormalizeTime(s)
+		return NormalizeTime(s, m.NativeTime)
 	}
 	if s == "" {
 		return nil
@@ -987,47 +991,23 @@ func parseNative(a *scim.Attribute, v any) any {
 	return s
 }
 
-// NormalizeTime renders native timestamps (RFC 3339, SQL "2006-01-02
-// 15:04:05", LDAP generalized time) as RFC 3339 UTC.
-func NormalizeTime(s string) any {
-	if t, ok := generalizedTime(s); ok {
-		return t
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "20060102150405.999999999Z0700", "20060102150405Z", "20060102150405.999999999Z"} {
+// NormalizeTime renders a native timestamp as RFC 3339 UTC: s in RFC 3339,
+// as an xsd:dateTime without a zone (read as UTC), or in a form native
+// (the backend's NativeTime, may be nil) reads; nil when it is none.
+func NormalizeTime(s string, native func(string) (time.Time, bool)) any {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999"} {
 		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
 			// Fractions of a second are kept: a filter on the value read
 			// must find the stored one (PostgreSQL keeps microseconds).
 			return t.UTC().Format(time.RFC3339Nano)
 		}
 	}
+	if native != nil {
+		if t, ok := native(s); ok {
+			return t.UTC().Format(time.RFC3339Nano)
+		}
+	}
 	return nil
-}
-
-// generalizedTime formats the LDAP form YYYYMMDDHHMMSSZ, which every LDAP
-// entry's timestamps use, as RFC 3339 without going through time.Parse.
-func generalizedTime(s string) (string, bool) {
-	if len(s) != 15 || s[14] != 'Z' {
-		return "", false
-	}
-	for i := range 14 {
-		if s[i] < '0' || s[i] > '9' {
-			return "", false
-		}
-	}
-	num := func(i, j int) int {
-		n := 0
-		for _, c := range s[i:j] {
-			n = n*10 + int(c-'0')
-		}
-		return n
-	}
-	mo, d, h, mi, sec := num(4, 6), num(6, 8), num(8, 10), num(10, 12), num(12, 14)
-	t := time.Date(num(0, 4), time.Month(mo), d, h, mi, sec, 0, time.UTC)
-	if t.Month() != time.Month(mo) || t.Day() != d || t.Hour() != h || t.Minute() != mi || t.Second() != sec {
-		return "", false // out of range (month 13, February 30, ...): time.Parse decides
-	}
-	var b [20]byte
-	return string(t.AppendFormat(b[:0], time.RFC3339)), true
 }
 
 // NativeAttrs lists the native attributes to read for resources; list
