@@ -79,7 +79,10 @@
 // self-test checks both.
 //
 // A duplicate userName (in any case) or displayName answers 400 with
-// data.<field>.code "validation_not_unique".
+// data.<field>.code "validation_not_unique". In a filter, userName = "x"
+// compares case-sensitively (the column itself is BINARY; only the unique
+// index is NOCASE); userName:lower = "x" (x in lower case) compares
+// without case, and ~ is LIKE with % added around the operand (contains).
 package pbtest
 
 import (
@@ -325,9 +328,9 @@ func (s *Server) Env(c Collections) map[string]string {
 	}
 }
 
-// AdminToken returns a superuser auth token (for the Authorization header,
-// as is: PocketBase takes the bare token). The token is fetched once and
-// stays valid across Kill and Restart.
+// AdminToken returns a superuser auth token for the Authorization header,
+// where PocketBase takes it bare or after "Bearer ". The token is fetched
+// once and stays valid across Kill and Restart.
 func (s *Server) AdminToken(t testing.TB) string {
 	t.Helper()
 	tok, err := s.Token()

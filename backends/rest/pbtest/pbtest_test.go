@@ -141,6 +141,15 @@ func TestRecords(t *testing.T) {
 	if patched["active"] != false || patched["userName"] != "carol" {
 		t.Fatalf("patched carol: %v", patched)
 	}
+	// = compares case-sensitively (the column is BINARY; only the unique
+	// index is NOCASE); the :lower modifier compares in lower case.
+	req(t, srv, http.MethodPatch, records(c.Users)+"/"+carol["id"].(string), map[string]any{"userName": "Carol"}, http.StatusOK)
+	if l := items(list(url.Values{"filter": {`userName = "carol"`}})); len(l) != 0 {
+		t.Fatalf("userName = \"carol\" found %v", l)
+	}
+	if l := items(list(url.Values{"filter": {`userName:lower = "carol"`}})); len(l) != 1 || l[0]["id"] != carol["id"] {
+		t.Fatalf("userName:lower = \"carol\": %v", l)
+	}
 
 	// Groups: unique displayName, members.
 	g := req(t, srv, http.MethodPost, records(c.Groups), map[string]any{
