@@ -43,6 +43,7 @@ func Types() map[string]backends.Kind {
 			Open: func(ctx context.Context, cfg any, log hclog.Logger) (backends.Backend, error) {
 				return restbackend.New(ctx, cfg.(*restbackend.Config), log)
 			},
+			NativeTime: restbackend.NativeTime,
 		},
 	}
 }
