@@ -174,16 +174,17 @@ backend "rest" "pocketbase" {
 
       # PocketBase's ~ is a case-insensitive LIKE '%value%' (ASCII): it
       # narrows the list to a superset of what eq, co, sw and ew match,
-      # and the bridge matches each record exactly. Values with quotes or
-      # backslashes, or beyond ASCII, are not sent.
+      # and the bridge matches each record exactly. Values with quotes,
+      # backslashes or % (PocketBase then stops adding the %...% itself),
+      # or beyond ASCII, are not sent: the bridge reads the list instead.
       filter "userName" {
         ops   = ["eq", "co", "sw", "ew"]
-        when  = can(regex("^[ -!#-&(-\\[\\]-~]+$", value))
+        when  = can(regex("^[ -!#$&(-\\[\\]-~]+$", value))
         query = { filter = "userName ~ '${value}'" }
       }
       filter "email" {
         ops   = ["eq", "co", "sw", "ew"]
-        when  = can(regex("^[ -!#-&(-\\[\\]-~]+$", value))
+        when  = can(regex("^[ -!#$&(-\\[\\]-~]+$", value))
         query = { filter = "email ~ '${value}'" }
       }
       filter "manager" {
@@ -251,7 +252,7 @@ backend "rest" "pocketbase" {
 
       filter "displayName" {
         ops   = ["eq", "co", "sw", "ew"]
-        when  = can(regex("^[ -!#-&(-\\[\\]-~]+$", value))
+        when  = can(regex("^[ -!#$&(-\\[\\]-~]+$", value))
         query = { filter = "displayName ~ '${value}'" }
       }
       # A user's groups, and the members filter of Entra ID.

@@ -1,6 +1,8 @@
 package rest_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/scimbridge/scimbridge/backends"
@@ -38,4 +40,31 @@ func TestPocketBaseConformance(t *testing.T) {
 		MultiValued: "phones",
 		GroupName:   "displayName", GroupMembers: "members",
 	})
+}
+
+// TestPocketBaseFilterWildcards: values PocketBase's ~ would read as
+// patterns of its own are not sent; the answers stay exact.
+func TestPocketBaseFilterWildcards(t *testing.T) {
+	_, _, b := pbBackend(t)
+	ctx := context.Background()
+	want := map[string]bool{}
+	for _, name := range []string{"x100% sure", "100% y", "100 z", "a_b", "axb", `back\slash`, "it's"} {
+		rec, err := b.Create(ctx, backends.Group, backends.Attrs{"displayName": {name}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(name, "100%") {
+			want[rec.ID] = true
+		}
+	}
+	for _, tc := range []struct {
+		op    backends.Op
+		value string
+		n     int
+	}{{backends.Co, "100%", 2}, {backends.Sw, "100%", 1}, {backends.Eq, "a_b", 1}, {backends.Co, `\`, 1}, {backends.Eq, "it's", 1}, {backends.Co, "%", 2}} {
+		p, err := b.Search(ctx, backends.Group, backends.Query{Filter: backends.Compare{Attr: "displayName", Op: tc.op, Value: tc.value, IgnoreCase: true}})
+		if err != nil || p.Total != tc.n || len(p.Records) != tc.n {
+			t.Errorf("displayName %s %q: %d records, total %d (%v), want %d", tc.op, tc.value, len(p.Records), p.Total, err, tc.n)
+		}
+	}
 }
