@@ -2,6 +2,7 @@ package rest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -94,4 +95,29 @@ func ids(recs []backends.Record) []string {
 		out = append(out, r.ID)
 	}
 	return out
+}
+
+// TestMaxScan: a filter the API cannot narrow reads at most max_scan
+// records, then says ErrUnsupported (the bridge applies max_filter_scan);
+// one it narrows (a filter rule) is answered.
+func TestMaxScan(t *testing.T) {
+	srv := jsontest.Start(t)
+	b := openExample(t, example("json-server.hcl"), srv.Env(), [2]string{"  max_concurrency = 4\n", "  max_concurrency = 4\n  max_scan = 5\n"})
+	ctx := context.Background()
+	for i := range 8 {
+		if _, err := b.Create(ctx, backends.User, backends.Attrs{"userName": {fmt.Sprintf("scan%d", i)}, "givenName": {"G"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := b.Search(ctx, backends.User, backends.Query{Filter: backends.Compare{Attr: "givenName", Op: backends.Eq, Value: "G"}})
+	if !errors.Is(err, backends.ErrUnsupported) {
+		t.Errorf("a filter over 8 records with max_scan 5: %v, want ErrUnsupported", err)
+	}
+	p, err := b.Search(ctx, backends.User, backends.Query{Filter: backends.Compare{Attr: "userName", Op: backends.Eq, Value: "SCAN3", IgnoreCase: true}})
+	if err != nil || p.Total != 1 {
+		t.Errorf("a filter the API narrows: total %d (%v), want 1", p.Total, err)
+	}
+	if p, err := b.Search(ctx, backends.User, backends.Query{Count: 3}); err != nil || p.Total != 8 || len(p.Records) != 3 {
+		t.Errorf("an unfiltered page: %d records, total %d (%v)", len(p.Records), p.Total, err)
+	}
 }
