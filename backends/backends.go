@@ -49,6 +49,9 @@ var (
 	// the store does not have, writes one the store sets itself, ...). No client request
 	// can avoid it: the bridge answers 500 and logs the message for the administrator.
 	ErrConfig = errors.New("configuration does not fit the store")
+	// ErrBadUpstream: the directory answered something the backend cannot use (not
+	// JSON, too large, without the record's id). The bridge answers 502.
+	ErrBadUpstream = errors.New("unusable answer from the directory")
 )
 
 // Attrs holds native attribute values by attribute name. Names are compared

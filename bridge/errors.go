@@ -72,6 +72,8 @@ func ToSCIMError(err error) *scim.Error {
 		return &scim.Error{Status: 400, ScimType: scim.TypeInvalidValue, Detail: "the directory cannot carry out this request", Cause: err, Withheld: true}
 	case errors.Is(err, backends.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return &scim.Error{Status: 503, Detail: "the directory is unavailable; retry later", RetryAfter: 5, Cause: err}
+	case errors.Is(err, backends.ErrBadUpstream):
+		return &scim.Error{Status: 502, Detail: "the directory answered something the bridge cannot use (not JSON, too large, or without the record's id); the bridge's log says which", Cause: err}
 	case errors.Is(err, backends.ErrPermission):
 		return &scim.Error{Status: 502, Detail: "the directory refused the bridge's account this operation (missing rights, or a connection without TLS); the bridge's log says which", Cause: err}
 	case errors.Is(err, context.Canceled):

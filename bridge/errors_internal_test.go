@@ -73,6 +73,7 @@ func TestToSCIMErrorWording(t *testing.T) {
 		{"unwritten attribute", backends.Invalid("tenant", "", "must have a value", native), doc, 500, "the directory refused the write for a value the bridge's mapping does not provide; see the server log"},
 		{"a procedure's message", &backends.AdminMessage{Kind: backends.ErrInvalid, Msg: "login Ann is reserved", Err: native}, doc, 400, "login Ann is reserved"},
 		{"not found inside a refusal", &backends.AttrError{Kind: backends.ErrInvalidReference, Attr: "certs", Value: "x", Err: backends.ErrNotFound}, nil, 400, `x509Certificates: "x" is not the id of an existing resource`},
+		{"unusable upstream answer", fmt.Errorf("rest: %w: GET /users/1 is not JSON: %q", backends.ErrBadUpstream, "<html>hunter2</html>"), doc, 502, "the directory answered something the bridge cannot use (not JSON, too large, or without the record's id); the bridge's log says which"},
 	} {
 		e := ToSCIMError(r.fromBackend(tc.err, tc.doc))
 		if e.Status != tc.status || e.Detail != tc.detail {

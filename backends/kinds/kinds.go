@@ -11,6 +11,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/backends"
 	ldapbackend "github.com/scimbridge/scimbridge/backends/ldap"
+	restbackend "github.com/scimbridge/scimbridge/backends/rest"
 	sqlbackend "github.com/scimbridge/scimbridge/backends/sql"
 )
 
@@ -34,6 +35,15 @@ func Types() map[string]backends.Kind {
 				return ldapbackend.New(ctx, cfg.(*ldapbackend.Config), log)
 			},
 			NativeTime: ldapbackend.NativeTime,
+		},
+		"rest": {
+			Decode: func(body hcl.Body, ectx *hcl.EvalContext) (any, hcl.Diagnostics) {
+				return restbackend.DecodeConfig(body, ectx)
+			},
+			Open: func(ctx context.Context, cfg any, log hclog.Logger) (backends.Backend, error) {
+				return restbackend.New(ctx, cfg.(*restbackend.Config), log)
+			},
+			NativeTime: restbackend.NativeTime,
 		},
 	}
 }
