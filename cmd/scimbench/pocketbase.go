@@ -3,9 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/url"
-	"text/tabwriter"
+	"path/filepath"
 
 	"github.com/scimbridge/scimbridge/backends/rest/pbtest"
 )
@@ -23,10 +22,9 @@ func pbSizesFor(quick bool) pbSizes {
 
 // runPocketBase starts a PocketBase (pbtest: built into the user cache
 // dir on first use), creates the users and groups collections of
-// examples/pocketbase.hcl and measures the raw side: PocketBase's records
-// API called directly with a superuser token. The bridge side (the REST
-// backend serving examples/pocketbase.hcl) is not measured yet, so this
-// table has no ratios.
+// examples/pocketbase.hcl, serves that example (the REST backend) on
+// loopback and compares each operation with PocketBase's records API
+// called directly with a superuser token, in the same run.
 func runPocketBase(ctx context.Context, o options) error {
 	sz := pbSizesFor(o.quick)
 	srv, err := pbtest.Start()
@@ -46,41 +44,67 @@ func runPocketBase(ctx context.Context, o options) error {
 		return err
 	}
 	defer raw.c.close()
-	fmt.Fprintf(o.out, "PocketBase %s at %s (collection %s); raw records API only, one client, sequential requests\n",
-		pbtest.Version, srv.URL, cols.Users)
+	bb, err := serveExample(ctx, filepath.Join(o.examples, "pocketbase.hcl"), pbBenchToken, srv.Env(cols), 8)
+	if err != nil {
+		return err
+	}
+	defer bb.close()
+	c := &scimClient{lc: bb.http}
+	fmt.Fprintf(o.out, "PocketBase %s at %s (collection %s); bridge at %s; one client, sequential requests\n",
+		pbtest.Version, srv.URL, cols.Users, bb.base)
 
-	rep := newRawReport(o.out, "PocketBase raw: single operations")
-	ids := make([]string, sz.create)
+	rep := newReport(o.out, "PocketBase: single operations, bridge (examples/pocketbase.hcl) vs the records API")
+	bids, rids := make([]string, sz.create), make([]string, sz.create)
+	b, err := measure(ctx, sz.create, func(i int) error {
+		var err error
+		bids[i], err = c.createUser(pbUserName("b", i))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("bridge create: %w", err)
+	}
 	r, err := measure(ctx, sz.create, func(i int) error {
 		var err error
-		ids[i], err = raw.create(ctx, pbUserName(i))
+		rids[i], err = raw.create(ctx, pbUserName("r", i))
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("raw create: %w", err)
 	}
-	rep.row("create user", r)
-	r, err = measure(ctx, sz.get, func(i int) error { return raw.get(ctx, ids[(i*7919)%len(ids)]) })
-	if err != nil {
-		return fmt.Errorf("raw get: %w", err)
+	rep.pair("create user", b, r)
+	for _, op := range []struct {
+		name        string
+		n           int
+		bridge, raw func(i int) error
+	}{
+		{"get user by id", sz.get,
+			func(i int) error { return c.get("/Users/" + bids[(i*7919)%len(bids)]) },
+			func(i int) error { return raw.get(ctx, rids[(i*7919)%len(rids)]) }},
+		{"filter userName eq", sz.filter,
+			func(i int) error { return c.filterUserName(pbUserName("b", (i*7919)%len(bids))) },
+			func(i int) error { return raw.filterUserName(ctx, pbUserName("r", (i*7919)%len(rids))) }},
+		{"PATCH active", sz.patch,
+			func(i int) error { return c.patchActive(bids[i%len(bids)], i%2 == 1) },
+			func(i int) error { return raw.patchActive(ctx, rids[i%len(rids)], i%2 == 1) }},
+	} {
+		b, err := measure(ctx, op.n, op.bridge)
+		if err != nil {
+			return fmt.Errorf("bridge %s: %w", op.name, err)
+		}
+		r, err := measure(ctx, op.n, op.raw)
+		if err != nil {
+			return fmt.Errorf("raw %s: %w", op.name, err)
+		}
+		rep.pair(op.name, b, r)
 	}
-	rep.row("get user by id", r)
-	r, err = measure(ctx, sz.filter, func(i int) error { return raw.filterUserName(ctx, pbUserName((i*7919)%len(ids))) })
-	if err != nil {
-		return fmt.Errorf("raw filter: %w", err)
-	}
-	rep.row("filter userName eq", r)
-	r, err = measure(ctx, sz.patch, func(i int) error { return raw.patchActive(ctx, ids[i%len(ids)], i%2 == 1) })
-	if err != nil {
-		return fmt.Errorf("raw patch: %w", err)
-	}
-	rep.row("PATCH active", r)
 	rep.flush()
-	fmt.Fprintf(o.out, "\npeak RSS of scimbench (clients): %s\n", processPeakRSS())
+	fmt.Fprintf(o.out, "\npeak RSS of scimbench (bridge + clients): %s\n", processPeakRSS())
 	return nil
 }
 
-func pbUserName(i int) string { return fmt.Sprintf("pb%07d@example.com", i) }
+const pbBenchToken = "sb_bench_pb_Tz7Qm2Xw9Lk4Vr8Nc3Hs6Jd5Fb1Gy0Pa"
+
+func pbUserName(side string, i int) string { return fmt.Sprintf("pb%s%07d@example.com", side, i) }
 
 // pbRaw calls PocketBase's records API of one users collection directly.
 type pbRaw struct {
@@ -142,21 +166,3 @@ func (p *pbRaw) filterUserName(ctx context.Context, name string) error {
 func (p *pbRaw) patchActive(ctx context.Context, id string, active bool) error {
 	return p.c.call(ctx, "PATCH", p.path+"/"+id, map[string]any{"active": active}, nil)
 }
-
-// rawReport is a table of raw-only rows, for a backend whose bridge side
-// is not measured yet.
-type rawReport struct{ tw *tabwriter.Writer }
-
-func newRawReport(w io.Writer, title string) *rawReport {
-	fmt.Fprintf(w, "\n== %s\n", title)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "operation\tn\traw ops/s\tp50\tp99\tcpu/op\t\n")
-	return &rawReport{tw: tw}
-}
-
-func (r *rawReport) row(op string, s sample) {
-	fmt.Fprintf(r.tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t\n", op, len(s.lat), s.opsPerSec(),
-		short(s.percentile(0.50)), short(s.percentile(0.99)), s.cpuPerOp())
-}
-
-func (r *rawReport) flush() { _ = r.tw.Flush() }
