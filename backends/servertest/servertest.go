@@ -7,10 +7,14 @@ package servertest
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Required reports whether a missing server fails tests instead of
@@ -85,4 +89,22 @@ func (s *Shared[T]) Get(t testing.TB) T {
 		t.Fatalf("%s: %v", s.Name, s.err)
 	}
 	return s.srv
+}
+
+// HTTPReady returns a readiness check for Process.Start: a GET of url
+// answers 200 within 2 seconds.
+func HTTPReady(url string) func() error {
+	return func() error {
+		c := &http.Client{Timeout: 2 * time.Second}
+		resp, err := c.Get(url)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s", url, resp.Status)
+		}
+		return nil
+	}
 }

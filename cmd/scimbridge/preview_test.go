@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -132,7 +133,7 @@ func TestPreviewReportsSeededDefects(t *testing.T) {
 	for i, f := range rep.Findings {
 		got[i] = preview.Finding{Kind: f.Kind, Resource: f.Resource, ID: f.ID, Attribute: f.Attribute}
 	}
-	if !sameFindings(got, want) {
+	if !slices.Equal(got, want) {
 		t.Errorf("findings:\n got  %+v\n want %+v\n%s", got, want, out)
 	}
 	for _, w := range []struct{ kind, detail string }{
@@ -176,18 +177,6 @@ func TestPreviewReportsSeededDefects(t *testing.T) {
 	if after := dump(t, conn); after != before {
 		t.Errorf("preview changed the database:\nbefore %s\nafter  %s", before, after)
 	}
-}
-
-func sameFindings(a, b []preview.Finding) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // dump is every row of the test tables, for checking nothing changed.

@@ -244,19 +244,7 @@ func (s *Server) start() error {
 	return s.proc.Start(cmd, s.ping, 30*time.Second)
 }
 
-func (s *Server) ping() error {
-	c := &http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get(s.URL + "/db")
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /db: %s", resp.Status)
-	}
-	return nil
-}
+func (s *Server) ping() error { return servertest.HTTPReady(s.URL + "/db")() }
 
 // Env is the environment examples/json-server.hcl reads: REST_BASE_URL.
 func (s *Server) Env() map[string]string {

@@ -252,19 +252,7 @@ func (s *Server) start() error {
 	return s.proc.Start(cmd, s.ping, 30*time.Second)
 }
 
-func (s *Server) ping() error {
-	c := &http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get(s.URL + "/api/health")
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /api/health: %s", resp.Status)
-	}
-	return nil
-}
+func (s *Server) ping() error { return servertest.HTTPReady(s.URL + "/api/health")() }
 
 // Kill crashes the server (SIGKILL to its process group) and waits for it.
 func (s *Server) Kill() { s.proc.Kill() }
