@@ -19,15 +19,19 @@ func parseProjection(rt *scim.ResourceType, attributes, excluded string) (projec
 	var p projection
 	parse := func(list string) ([]scim.Path, error) {
 		var out []scim.Path
-		for _, name := range strings.Split(list, ",") {
+		for _, name := range splitAttrList(list) {
 			name = strings.TrimSpace(name)
 			if name == "" {
 				continue
 			}
 			path, err := scim.ResolvePath(rt, name)
-			if err != nil || path.Filter != nil {
+			if err != nil {
 				return nil, scim.BadRequest(scim.TypeInvalidValue, "unknown attribute %q in attributes list", name)
 			}
+			// attributes=emails[type eq "work"] (sent by some clients)
+			// names the attribute: every value of it is returned, as for
+			// attributes=emails. RFC 7644 §3.10 has no value filters here.
+			path.Filter = nil
 			out = append(out, path)
 		}
 		return out, nil
@@ -40,6 +44,36 @@ func parseProjection(rt *scim.ResourceType, attributes, excluded string) (projec
 		return p, err
 	}
 	return p, nil
+}
+
+// splitAttrList splits an attributes list at the commas outside value
+// filters and quoted strings.
+func splitAttrList(list string) []string {
+	var out []string
+	depth, quoted, escaped, start := 0, false, false, 0
+	for i := 0; i < len(list); i++ {
+		switch ch := list[i]; {
+		case escaped:
+			escaped = false
+		case quoted:
+			switch ch {
+			case '\\':
+				escaped = true
+			case '"':
+				quoted = false
+			}
+		case ch == '"':
+			quoted = true
+		case ch == '[':
+			depth++
+		case ch == ']':
+			depth--
+		case ch == ',' && depth <= 0:
+			out = append(out, list[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, list[start:])
 }
 
 // wants reports whether a top-level core attribute will be returned.

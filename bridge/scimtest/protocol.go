@@ -1,0 +1,164 @@
+package scimtest
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/scimbridge/scimbridge/bridge/bridgetest"
+)
+
+// ProtocolMapping says what the endpoint's mapping holds that RunProtocol
+// relies on; checks of attributes it lacks are skipped.
+type ProtocolMapping struct {
+	MetaCreated bool // meta.created is mapped (a store timestamp)
+	DisplayName bool // the User's displayName is mapped
+}
+
+// RunProtocol checks the SCIM protocol details of issue #16 on a live
+// endpoint: member objects as clients send them, attribute names in any
+// case, value filters in attributes lists.
+func RunProtocol(t *testing.T, c *bridgetest.Client, m ProtocolMapping) {
+	t.Helper()
+	t.Run("MemberObjects", func(t *testing.T) { protocolMembers(t, c) })
+	t.Run("AttributeNameCase", func(t *testing.T) { protocolNameCase(t, c, m) })
+	t.Run("AttributesValueFilter", func(t *testing.T) { protocolAttributesFilter(t, c) })
+}
+
+func protocolUser(t *testing.T, c *bridgetest.Client, userName, given, family string) string {
+	t.Helper()
+	return id(c.Must(201, "POST", "/Users", map[string]any{
+		"schemas": []string{coreUser}, "userName": userName,
+		"name":   map[string]any{"givenName": given, "familyName": family},
+		"emails": []any{map[string]any{"type": "work", "value": userName, "primary": true}},
+		"active": true,
+	}))
+}
+
+func memberIDs(r *bridgetest.Response) []string {
+	list, _ := r.JSON["members"].([]any)
+	var out []string
+	for _, el := range list {
+		if m, ok := el.(map[string]any); ok {
+			out = append(out, bridgetest.Str(m, "value"))
+		}
+	}
+	return out
+}
+
+// protocolMembers: member values carrying displayName (for display),
+// $ref and type, as some clients send them, are accepted on POST, PUT
+// and PATCH; only the value is written.
+func protocolMembers(t *testing.T, c *bridgetest.Client) {
+	a := protocolUser(t, c, "proto.member.a@example.com", "Mem", "Ber")
+	b := protocolUser(t, c, "proto.member.b@example.com", "Mem", "Bers")
+	member := func(uid string) map[string]any {
+		return map[string]any{"value": uid, "displayName": "Someone", "$ref": c.Base + "/Users/" + uid, "type": "User"}
+	}
+	g := c.Must(201, "POST", "/Groups", map[string]any{
+		"schemas": []string{coreGroup}, "displayName": "Proto Members", "members": []any{member(a)}})
+	gid := id(g)
+	c.Must(204, "PATCH", "/Groups/"+gid, map[string]any{"schemas": []string{patchOp}, "Operations": []any{
+		map[string]any{"op": "add", "path": "members", "value": []any{member(b)}}}})
+	got := memberIDs(c.Must(200, "GET", "/Groups/"+gid, nil))
+	if len(got) != 2 || !strings.Contains(strings.Join(got, " "), a) || !strings.Contains(strings.Join(got, " "), b) {
+		t.Errorf("members after POST and PATCH with displayName/$ref/type: %v, want %s and %s", got, a, b)
+	}
+	c.Must(204, "PATCH", "/Groups/"+gid, map[string]any{"schemas": []string{patchOp}, "Operations": []any{
+		map[string]any{"op": "remove", "path": "members", "value": []any{member(a)}}}})
+	c.Must(200, "PUT", "/Groups/"+gid, map[string]any{
+		"schemas": []string{coreGroup}, "displayName": "Proto Members", "members": []any{member(a)}})
+	if got := memberIDs(c.Must(200, "GET", "/Groups/"+gid, nil)); len(got) != 1 || got[0] != a {
+		t.Errorf("members after remove and PUT: %v, want [%s]", got, a)
+	}
+	// Still refused: a member without a value, an unknown sub-attribute.
+	c.Must(400, "PATCH", "/Groups/"+gid, map[string]any{"schemas": []string{patchOp}, "Operations": []any{
+		map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"displayName": "x"}}}}})
+	c.Must(400, "PATCH", "/Groups/"+gid, map[string]any{"schemas": []string{patchOp}, "Operations": []any{
+		map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": b, "colour": "red"}}}}})
+}
+
+// protocolNameCase: attribute and sub-attribute names are matched
+// case-insensitively (RFC 7643 §2.1) in filters, sortBy, attributes,
+// excludedAttributes and PATCH paths.
+func protocolNameCase(t *testing.T, c *bridgetest.Client, m ProtocolMapping) {
+	uid := protocolUser(t, c, "proto.case@example.com", "Case", "Insensitive")
+	protocolUser(t, c, "proto.case2@example.com", "Case", "Another")
+	list := func(query string) *bridgetest.Response {
+		t.Helper()
+		return c.Must(200, "GET", "/Users?"+query, nil)
+	}
+	only := func(filter string) {
+		t.Helper()
+		r := list("filter=" + url.QueryEscape(filter))
+		if bridgetest.Str(r.JSON, "totalResults") != "1" || !strings.Contains(string(r.Body), uid) {
+			t.Errorf("filter %s: %s, want only %s", filter, trunc(r.Body), uid)
+		}
+	}
+	only(`name.FamilyName eq "Insensitive"`)
+	only(`NAME.familyname EQ "Insensitive"`)
+	only(`emails.Value eq "proto.case@example.com"`)
+	only(`Emails[Type eq "work" and Value eq "proto.case@example.com"]`)
+	only(`UserName eq "proto.case@example.com"`)
+	if m.MetaCreated {
+		r := list("filter=" + url.QueryEscape(`meta.Created gt "2000-01-01T00:00:00Z" and userName sw "proto.case"`))
+		if bridgetest.Str(r.JSON, "totalResults") != "2" {
+			t.Errorf("filter meta.Created: %s, want both users", trunc(r.Body))
+		}
+	}
+	r := list("filter=" + url.QueryEscape(`userName sw "proto.case"`) + "&sortBy=name.FamilyName")
+	if l, _ := r.JSON["Resources"].([]any); len(l) != 2 || bridgetest.Str(l[0].(map[string]any), "name", "familyName") != "Another" {
+		t.Errorf("sortBy=name.FamilyName: %s, want Another first", trunc(r.Body))
+	}
+	r = list("filter=" + url.QueryEscape(`userName sw "proto.case"`) + "&sortBy=NAME.FAMILYNAME&sortOrder=descending")
+	if l, _ := r.JSON["Resources"].([]any); len(l) != 2 || bridgetest.Str(l[0].(map[string]any), "name", "familyName") != "Insensitive" {
+		t.Errorf("sortBy=NAME.FAMILYNAME descending: %s, want Insensitive first", trunc(r.Body))
+	}
+	attrs := "name.FamilyName,emails.Value"
+	if m.MetaCreated {
+		attrs += ",meta.Created"
+	}
+	g := c.Must(200, "GET", "/Users/"+uid+"?attributes="+url.QueryEscape(attrs), nil)
+	if bridgetest.Str(g.JSON, "name", "familyName") != "Insensitive" || bridgetest.Str(g.JSON, "name", "givenName") != "" ||
+		bridgetest.Str(g.JSON, "userName") != "" || !strings.Contains(string(g.Body), `"proto.case@example.com"`) ||
+		strings.Contains(string(g.Body), `"work"`) {
+		t.Errorf("attributes=%s: %s", attrs, trunc(g.Body))
+	}
+	if m.MetaCreated && bridgetest.Str(g.JSON, "meta", "created") == "" {
+		t.Errorf("attributes=%s: no meta.created in %s", attrs, trunc(g.Body))
+	}
+	g = c.Must(200, "GET", "/Users/"+uid+"?excludedAttributes=Name.GivenName,EMAILS", nil)
+	if bridgetest.Str(g.JSON, "name", "givenName") != "" || bridgetest.Str(g.JSON, "name", "familyName") != "Insensitive" || g.JSON["emails"] != nil {
+		t.Errorf("excludedAttributes=Name.GivenName,EMAILS: %s", trunc(g.Body))
+	}
+	c.Must(200, "PATCH", "/Users/"+uid, map[string]any{"schemas": []string{patchOp}, "Operations": []any{
+		map[string]any{"op": "replace", "path": "name.FamilyName", "value": "Renamed"},
+		map[string]any{"op": "replace", "path": `Emails[Type eq "work"].Value`, "value": "proto.case.new@example.com"},
+	}})
+	g = c.Must(200, "GET", "/Users/"+uid, nil)
+	if bridgetest.Str(g.JSON, "name", "familyName") != "Renamed" || !strings.Contains(string(g.Body), "proto.case.new@example.com") {
+		t.Errorf("after PATCH of name.FamilyName and Emails[Type eq \"work\"].Value: %s", trunc(g.Body))
+	}
+}
+
+// protocolAttributesFilter: attributes=emails[type eq "work"] is read as
+// attributes=emails (every value is returned), and so is the form with a
+// sub-attribute; a comma inside the filter does not split the list.
+func protocolAttributesFilter(t *testing.T, c *bridgetest.Client) {
+	uid := protocolUser(t, c, "proto.attrs@example.com", "Attr", "Filter")
+	for _, attrs := range []string{`emails[type eq "work"]`, `emails[type eq "a,b"],userName`, `Emails[Type eq "work"].value`} {
+		g := c.Must(200, "GET", "/Users/"+uid+"?attributes="+url.QueryEscape(attrs), nil)
+		if !strings.Contains(string(g.Body), "proto.attrs@example.com") || bridgetest.Str(g.JSON, "name", "familyName") != "" {
+			t.Errorf("attributes=%s: %s, want the e-mail and no name", attrs, trunc(g.Body))
+		}
+		r := c.Must(200, "POST", "/Users/.search", map[string]any{"schemas": []string{searchRequest},
+			"filter": `userName eq "proto.attrs@example.com"`, "attributes": []string{attrs}})
+		if !strings.Contains(string(r.Body), "proto.attrs@example.com") || strings.Contains(string(r.Body), `"Filter"`) {
+			t.Errorf(".search attributes [%s]: %s", attrs, trunc(r.Body))
+		}
+	}
+	c.Must(400, "GET", "/Users/"+uid+"?attributes="+url.QueryEscape(`emails[type eq "work"`), nil)
+	c.Must(400, "GET", "/Users/"+uid+"?attributes="+url.QueryEscape(`nosuch[type eq "work"]`), nil)
+}
+
+const searchRequest = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
