@@ -34,6 +34,11 @@ type Resource struct {
 	scans *scanLimiter
 	// readWarned: when each attribute that did not map was last logged.
 	readWarned sync.Map
+	// IgnoreUnknown drops attributes the resource type does not define
+	// from writes instead of refusing them (unknown_attributes = "ignore").
+	IgnoreUnknown bool
+	// unknownWarned holds the names IgnoreUnknown dropped and logged.
+	unknownWarned sync.Map
 }
 
 // Limits bound what one request may ask for.
@@ -181,8 +186,28 @@ func (r *Resource) listIDs(doc scim.Doc, name string) ([]string, error) {
 	return set.List(), nil
 }
 
+// dropUnknown applies unknown_attributes = "ignore" to a POST or PUT body.
+func (r *Resource) dropUnknown(raw map[string]any) {
+	if r.IgnoreUnknown {
+		r.warnUnknown(scim.DropUnknown(r.RT, raw))
+	}
+}
+
+// warnUnknown logs each attribute name that unknown_attributes = "ignore"
+// dropped, once per name for the life of the process: the admin sees what
+// the identity provider sends that nothing maps.
+func (r *Resource) warnUnknown(names []string) {
+	for _, n := range names {
+		if _, seen := r.unknownWarned.LoadOrStore(strings.ToLower(n), true); !seen {
+			r.Log.Warn("ignoring an attribute that the resource type does not define (unknown_attributes = \"ignore\"; further ones of this name are not logged)",
+				"resource", r.RT.Name, "attribute", n)
+		}
+	}
+}
+
 // Create stores a new resource.
 func (r *Resource) Create(ctx context.Context, raw map[string]any) (scim.Doc, error) {
+	r.dropUnknown(raw)
 	if err := scim.CheckValueSizes(r.RT, raw, "", r.Limits.MaxValueBytes); err != nil {
 		return nil, err
 	}
@@ -263,6 +288,7 @@ func (r *Resource) readProblem(id string, p mapping.ReadProblem) {
 // absent from the body are left as they are; present ones are diffed so
 // that only the changed members are written.
 func (r *Resource) Replace(ctx context.Context, id string, raw map[string]any, ifMatch string) (scim.Doc, error) {
+	r.dropUnknown(raw)
 	if err := scim.CheckValueSizes(r.RT, raw, "", r.Limits.MaxValueBytes); err != nil {
 		return nil, err
 	}
@@ -314,6 +340,19 @@ func (r *Resource) Replace(ctx context.Context, id string, raw map[string]any, i
 func (r *Resource) Patch(ctx context.Context, id string, ops []scim.PatchOp, ifMatch string) (scim.Doc, error) {
 	if r.Limits.MaxOperations > 0 && len(ops) > r.Limits.MaxOperations {
 		return nil, scim.Errorf(413, scim.TypeTooMany, "at most %d operations per PATCH", r.Limits.MaxOperations)
+	}
+	if r.IgnoreUnknown && len(ops) > 0 {
+		var dropped []string
+		ops, dropped = scim.DropUnknownOps(r.RT, ops)
+		r.warnUnknown(dropped)
+		if len(ops) == 0 {
+			// Every operation named attributes that do not exist.
+			cur, err := r.Get(ctx, id, false)
+			if err != nil {
+				return nil, err
+			}
+			return cur, checkETag(ifMatch, cur)
+		}
 	}
 	for _, op := range ops {
 		if err := scim.CheckValueSizes(r.RT, op.Value, strings.TrimSpace(op.Path), r.Limits.MaxValueBytes); err != nil {

@@ -83,9 +83,11 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 		ep := &Endpoint{Name: ec.Name, BasePath: ec.BasePath, Auth: NewAuthenticator(ec.Tokens, ec.Basic), Backend: b}
 		ep.Users = NewResource(ec.Users, b, elog.Named("users"), lim)
 		ep.Users.scans = scans
+		ep.Users.IgnoreUnknown = ec.UnknownAttributes == "ignore"
 		if ec.Groups != nil {
 			ep.Groups = NewResource(ec.Groups, b, elog.Named("groups"), lim)
 			ep.Groups.scans = scans
+			ep.Groups.IgnoreUnknown = ec.UnknownAttributes == "ignore"
 		}
 		s.Endpoints = append(s.Endpoints, ep)
 	}

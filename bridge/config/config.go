@@ -165,7 +165,11 @@ type Endpoint struct {
 	Basic    []Basic
 	Users    *mapping.Mapping
 	Groups   *mapping.Mapping
-	Range    hcl.Range
+	// UnknownAttributes is what a write naming attributes that SCIM and
+	// the endpoint's schemas do not define gets: "reject" (400, the
+	// default) or "ignore" (dropped, each name logged once).
+	UnknownAttributes string
+	Range             hcl.Range
 }
 
 // Config is a loaded configuration file.
@@ -225,7 +229,10 @@ type endpointBlock struct {
 	Auth     *authBlock     `hcl:"auth,block"`
 	BackendR hcl.Range      `hcl:"backend,attr_range"`
 	Mappings []mappingBlock `hcl:"mapping,block"`
-	DefRange hcl.Range      `hcl:",def_range"`
+	// UnknownAttributes: "reject" (default) or "ignore".
+	UnknownAttributes  string    `hcl:"unknown_attributes,optional"`
+	UnknownAttributesR hcl.Range `hcl:"unknown_attributes,attr_range"`
+	DefRange           hcl.Range `hcl:",def_range"`
 }
 
 type authBlock struct {
@@ -543,6 +550,15 @@ func decodeEndpoint(eb endpointBlock, ectx *hcl.EvalContext, userExts, groupExts
 	ep := &Endpoint{Name: eb.Name, BasePath: strings.TrimRight(eb.BasePath, "/"), Backend: eb.Backend, Range: eb.DefRange}
 	if !basePathRE.MatchString(ep.BasePath) {
 		diags = append(diags, errAt(eb.DefRange, "Invalid base path", fmt.Sprintf("base_path %q must look like /scim/v2.", eb.BasePath)))
+	}
+	switch eb.UnknownAttributes {
+	case "", "reject":
+		ep.UnknownAttributes = "reject"
+	case "ignore":
+		ep.UnknownAttributes = "ignore"
+	default:
+		diags = append(diags, errAt(eb.UnknownAttributesR, "Invalid unknown_attributes",
+			fmt.Sprintf("unknown_attributes must be \"reject\" or \"ignore\", not %q.", eb.UnknownAttributes)))
 	}
 	if eb.Auth != nil {
 		for _, tb := range eb.Auth.Tokens {

@@ -268,3 +268,21 @@ func TestListenAddressChecked(t *testing.T) {
 		t.Fatal(diags)
 	}
 }
+
+func TestUnknownAttributesSetting(t *testing.T) {
+	for value, want := range map[string]string{"": "reject", `unknown_attributes = "reject"`: "reject", `unknown_attributes = "ignore"`: "ignore"} {
+		cfg, diags := load(t, strings.Replace(minimal, `backend   = "b"`, `backend   = "b"
+  `+value, 1), nil)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %s", value, diags.Error())
+		}
+		if got := cfg.Endpoints[0].UnknownAttributes; got != want {
+			t.Errorf("%q: UnknownAttributes %q, want %q", value, got, want)
+		}
+	}
+	_, diags := load(t, strings.Replace(minimal, `backend   = "b"`, `backend   = "b"
+  unknown_attributes = "drop"`, 1), nil)
+	if len(diags) != 1 || diags[0].Summary != "Invalid unknown_attributes" || diags[0].Subject == nil {
+		t.Errorf("unknown_attributes = \"drop\": %v", diags)
+	}
+}
