@@ -12,10 +12,10 @@ import (
 
 func TestProtocolMemory(t *testing.T) {
 	_, c, _ := startMemory(t)
-	scimtest.RunProtocol(t, c, scimtest.ProtocolMapping{DisplayName: true})
+	scimtest.RunProtocol(t, c, scimtest.ProtocolMapping{DisplayName: true, Manager: true})
 }
 
 func TestProtocolSQLite(t *testing.T) {
 	_, c := startExample(t)
-	scimtest.RunProtocol(t, c, scimtest.ProtocolMapping{MetaCreated: true, DisplayName: true})
+	scimtest.RunProtocol(t, c, scimtest.ProtocolMapping{MetaCreated: true, DisplayName: true, Manager: true})
 }

@@ -39,6 +39,9 @@ type Resource struct {
 	IgnoreUnknown bool
 	// unknownWarned holds the names IgnoreUnknown dropped and logged.
 	unknownWarned sync.Map
+	// RejectUnknownManager refuses a manager that names no user with 400
+	// (unknown_manager = "reject") instead of leaving it out (manager.go).
+	RejectUnknownManager bool
 }
 
 // Limits bound what one request may ask for.
@@ -219,6 +222,11 @@ func (r *Resource) Create(ctx context.Context, raw map[string]any) (scim.Doc, er
 	if err := r.checkRequired(doc); err != nil {
 		return nil, err
 	}
+	if bad, err := r.unknownManager(ctx, nil, doc); err != nil {
+		return nil, err
+	} else if bad != "" {
+		setManager(doc, "")
+	}
 	attrs, err := r.Mapping.ToNative(doc)
 	if err != nil {
 		return nil, err
@@ -311,6 +319,11 @@ func (r *Resource) Replace(ctx context.Context, id string, raw map[string]any, i
 	if err := checkETag(ifMatch, cur); err != nil {
 		return nil, err
 	}
+	if bad, err := r.unknownManager(ctx, cur, doc); err != nil {
+		return nil, err
+	} else if bad != "" {
+		setManager(doc, managerOf(cur)) // as if the body had not named it
+	}
 	mods, err := r.diff(cur, doc, stored)
 	if err != nil {
 		return nil, err
@@ -392,6 +405,11 @@ func (r *Resource) Patch(ctx context.Context, id string, ops []scim.PatchOp, ifM
 	}
 	if err := r.checkRequired(next); err != nil {
 		return nil, err
+	}
+	if bad, err := r.unknownManager(ctx, cur, next); err != nil {
+		return nil, err
+	} else if bad != "" {
+		setManager(next, managerOf(cur)) // the operation is left out
 	}
 	mods, err := r.diff(cur, next, stored)
 	if err != nil {

@@ -84,6 +84,7 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 		ep.Users = NewResource(ec.Users, b, elog.Named("users"), lim)
 		ep.Users.scans = scans
 		ep.Users.IgnoreUnknown = ec.UnknownAttributes == "ignore"
+		ep.Users.RejectUnknownManager = ec.UnknownManager == "reject"
 		if ec.Groups != nil {
 			ep.Groups = NewResource(ec.Groups, b, elog.Named("groups"), lim)
 			ep.Groups.scans = scans

@@ -12,7 +12,7 @@ func TestExamplesProtocol(t *testing.T) {
 	for _, ex := range examples() {
 		t.Run(ex.name, func(t *testing.T) {
 			s := start(t, ex)
-			scimtest.RunProtocol(t, s.c, scimtest.ProtocolMapping{MetaCreated: true, DisplayName: ex.name != "PostgresStaff"})
+			scimtest.RunProtocol(t, s.c, scimtest.ProtocolMapping{MetaCreated: true, DisplayName: ex.name != "PostgresStaff", Manager: true})
 		})
 	}
 }
@@ -20,11 +20,11 @@ func TestExamplesProtocol(t *testing.T) {
 // TestDS389Protocol: the same on examples/389ds.hcl.
 func TestDS389Protocol(t *testing.T) {
 	d := startDS389(t)
-	scimtest.RunProtocol(t, d.c, scimtest.ProtocolMapping{MetaCreated: true, DisplayName: true})
+	scimtest.RunProtocol(t, d.c, scimtest.ProtocolMapping{MetaCreated: true, DisplayName: true, Manager: true})
 }
 
 // TestOpenLDAPStockProtocol: the same on examples/openldap.hcl.
 func TestOpenLDAPStockProtocol(t *testing.T) {
 	d := startOpenLDAP(t)
-	scimtest.RunProtocol(t, d.c, scimtest.ProtocolMapping{MetaCreated: true, DisplayName: true})
+	scimtest.RunProtocol(t, d.c, scimtest.ProtocolMapping{MetaCreated: true, DisplayName: true, Manager: true})
 }

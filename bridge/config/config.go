@@ -169,7 +169,10 @@ type Endpoint struct {
 	// the endpoint's schemas do not define gets: "reject" (400, the
 	// default) or "ignore" (dropped, each name logged once).
 	UnknownAttributes string
-	Range             hcl.Range
+	// UnknownManager is what a user write whose manager names no user
+	// gets: "ignore" (the manager is left out, the default) or "reject" (400).
+	UnknownManager string
+	Range          hcl.Range
 }
 
 // Config is a loaded configuration file.
@@ -232,7 +235,10 @@ type endpointBlock struct {
 	// UnknownAttributes: "reject" (default) or "ignore".
 	UnknownAttributes  string    `hcl:"unknown_attributes,optional"`
 	UnknownAttributesR hcl.Range `hcl:"unknown_attributes,attr_range"`
-	DefRange           hcl.Range `hcl:",def_range"`
+	// UnknownManager: "ignore" (default) or "reject".
+	UnknownManager  string    `hcl:"unknown_manager,optional"`
+	UnknownManagerR hcl.Range `hcl:"unknown_manager,attr_range"`
+	DefRange        hcl.Range `hcl:",def_range"`
 }
 
 type authBlock struct {
@@ -551,15 +557,18 @@ func decodeEndpoint(eb endpointBlock, ectx *hcl.EvalContext, userExts, groupExts
 	if !basePathRE.MatchString(ep.BasePath) {
 		diags = append(diags, errAt(eb.DefRange, "Invalid base path", fmt.Sprintf("base_path %q must look like /scim/v2.", eb.BasePath)))
 	}
-	switch eb.UnknownAttributes {
-	case "", "reject":
-		ep.UnknownAttributes = "reject"
-	case "ignore":
-		ep.UnknownAttributes = "ignore"
-	default:
-		diags = append(diags, errAt(eb.UnknownAttributesR, "Invalid unknown_attributes",
-			fmt.Sprintf("unknown_attributes must be \"reject\" or \"ignore\", not %q.", eb.UnknownAttributes)))
+	choice := func(name, value, def string, rng hcl.Range) string {
+		switch value {
+		case "":
+			return def
+		case "reject", "ignore":
+			return value
+		}
+		diags = append(diags, errAt(rng, "Invalid "+name, fmt.Sprintf("%s must be \"reject\" or \"ignore\", not %q.", name, value)))
+		return def
 	}
+	ep.UnknownAttributes = choice("unknown_attributes", eb.UnknownAttributes, "reject", eb.UnknownAttributesR)
+	ep.UnknownManager = choice("unknown_manager", eb.UnknownManager, "ignore", eb.UnknownManagerR)
 	if eb.Auth != nil {
 		for _, tb := range eb.Auth.Tokens {
 			t, d := decodeToken(tb)

@@ -13,6 +13,7 @@ import (
 type ProtocolMapping struct {
 	MetaCreated bool // meta.created is mapped (a store timestamp)
 	DisplayName bool // the User's displayName is mapped
+	Manager     bool // the enterprise extension's manager is mapped
 }
 
 // RunProtocol checks the SCIM protocol details of issue #16 on a live
@@ -20,9 +21,19 @@ type ProtocolMapping struct {
 // case, value filters in attributes lists.
 func RunProtocol(t *testing.T, c *bridgetest.Client, m ProtocolMapping) {
 	t.Helper()
-	t.Run("MemberObjects", func(t *testing.T) { protocolMembers(t, c) })
-	t.Run("AttributeNameCase", func(t *testing.T) { protocolNameCase(t, c, m) })
-	t.Run("AttributesValueFilter", func(t *testing.T) { protocolAttributesFilter(t, c) })
+	run := func(name string, f func(t *testing.T, c *bridgetest.Client)) {
+		t.Run(name, func(t *testing.T) {
+			sc := *c // failures end the subtest, not its parent
+			sc.T = t
+			f(t, &sc)
+		})
+	}
+	run("MemberObjects", protocolMembers)
+	run("AttributeNameCase", func(t *testing.T, c *bridgetest.Client) { protocolNameCase(t, c, m) })
+	run("AttributesValueFilter", protocolAttributesFilter)
+	if m.Manager {
+		run("UnknownManager", protocolUnknownManager)
+	}
 }
 
 func protocolUser(t *testing.T, c *bridgetest.Client, userName, given, family string) string {
@@ -162,3 +173,46 @@ func protocolAttributesFilter(t *testing.T, c *bridgetest.Client) {
 }
 
 const searchRequest = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+
+// unknownIDs are ids of no user, in the forms backends use (a number, a
+// UUID, neither).
+var unknownIDs = []string{"987654321", "0b5e2a4c-6f1d-4e7a-9c3b-2d8f0a1e5b77", "no-such-user"}
+
+// protocolUnknownManager: a manager that names no user is left out of a
+// create, and a PUT or PATCH naming one keeps the stored manager
+// (unknown_manager = "ignore", the default); the answer is the GET after
+// it. A member that names no user is still refused.
+func protocolUnknownManager(t *testing.T, c *bridgetest.Client) {
+	boss := protocolUser(t, c, "proto.boss@example.com", "Big", "Boss")
+	for i, bad := range unknownIDs {
+		name := "proto.managed" + string(rune('a'+i)) + "@example.com"
+		r := c.Must(201, "POST", "/Users", map[string]any{"schemas": []string{coreUser, entUser}, "userName": name,
+			"name": map[string]any{"givenName": "Man", "familyName": "Aged"}, entUser: map[string]any{"employeeNumber": "77", "manager": map[string]any{"value": bad}}})
+		uid := id(r)
+		if bridgetest.Str(r.JSON, entUser, "manager", "value") != "" {
+			t.Errorf("POST with manager %q: %s, want no manager", bad, trunc(r.Body))
+		}
+		sameAsGet(t, c, "POST /Users with an unknown manager", r, "/Users/"+uid)
+		c.Must(200, "PATCH", "/Users/"+uid, map[string]any{"schemas": []string{patchOp}, "Operations": []any{
+			map[string]any{"op": "replace", "path": entUser + ":manager", "value": boss}}})
+		// A blind PATCH, a PATCH that reads first (If-Match) and a PUT.
+		r = c.Must(200, "PATCH", "/Users/"+uid, map[string]any{"schemas": []string{patchOp}, "Operations": []any{
+			map[string]any{"op": "replace", "path": entUser + ":manager", "value": bad},
+			map[string]any{"op": "replace", "path": "title", "value": "Blind"}}})
+		sameAsGet(t, c, "PATCH with an unknown manager", r, "/Users/"+uid)
+		etag := r.Header.Get("ETag")
+		c.Headers = map[string]string{"If-Match": etag}
+		r = c.Must(200, "PATCH", "/Users/"+uid, map[string]any{"schemas": []string{patchOp}, "Operations": []any{
+			map[string]any{"op": "replace", "value": map[string]any{entUser + ":manager": map[string]any{"value": bad}, "title": "Read"}}}})
+		c.Headers = nil
+		sameAsGet(t, c, "PATCH (If-Match) with an unknown manager", r, "/Users/"+uid)
+		r = c.Must(200, "PUT", "/Users/"+uid, map[string]any{"schemas": []string{coreUser, entUser}, "userName": name, "title": "Put", "active": true,
+			"name": map[string]any{"givenName": "Man", "familyName": "Aged"}, entUser: map[string]any{"employeeNumber": "77", "manager": map[string]any{"value": bad}}})
+		sameAsGet(t, c, "PUT with an unknown manager", r, "/Users/"+uid)
+		if got := bridgetest.Str(r.JSON, entUser, "manager", "value"); got != boss || bridgetest.Str(r.JSON, "title") != "Put" {
+			t.Errorf("after PATCH and PUT with manager %q: %s, want the manager %s kept and title Put", bad, trunc(r.Body), boss)
+		}
+		c.Must(400, "POST", "/Groups", map[string]any{"schemas": []string{coreGroup}, "displayName": "Proto Unknown " + name,
+			"members": []any{map[string]any{"value": uid}, map[string]any{"value": bad}}})
+	}
+}

@@ -1,0 +1,81 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/scimbridge/scimbridge/backends"
+	"github.com/scimbridge/scimbridge/bridge/scim"
+)
+
+// A user's manager that names no user (unknown_manager = "ignore", the
+// default) is left out of the write instead of refusing it: identity
+// providers send users in no particular order, and a user whose create is
+// refused because its manager is not provisioned yet is not provisioned at
+// all. The rest of the write goes through; the manager is set by the next
+// write that names an existing user (Entra and Okta send it again). Group
+// members stay strict: a membership is the whole point of its request.
+
+// managerPath is the enterprise extension's manager, when the mapping
+// maps it.
+func (r *Resource) managerMapped() bool {
+	if r.RT.Name != backends.User {
+		return false
+	}
+	for _, a := range r.Mapping.Attrs {
+		if a.Path.Schema != nil && a.Path.Schema.ID == scim.EnterpriseSchema && a.Path.Attr != nil && a.Path.Attr.Name == "manager" {
+			return true
+		}
+	}
+	return false
+}
+
+// managerOf returns the manager id a resource names ("" for none).
+func managerOf(doc scim.Doc) string {
+	ext, _ := doc[scim.EnterpriseSchema].(map[string]any)
+	m, _ := ext["manager"].(map[string]any)
+	s, _ := m["value"].(string)
+	return s
+}
+
+// setManager sets (or, for "", removes) the manager of doc.
+func setManager(doc scim.Doc, id string) {
+	ext, _ := doc[scim.EnterpriseSchema].(map[string]any)
+	if id == "" {
+		if ext != nil {
+			delete(ext, "manager")
+			if len(ext) == 0 {
+				delete(doc, scim.EnterpriseSchema)
+			}
+		}
+		return
+	}
+	if ext == nil {
+		ext = map[string]any{}
+		doc[scim.EnterpriseSchema] = ext
+	}
+	ext["manager"] = map[string]any{"value": id}
+}
+
+// unknownManager reports whether next names a manager other than the one
+// in cur (nil: a create) that is no user the directory has. Soft-deleted
+// users, which the directory answers 404 for, count as unknown.
+func (r *Resource) unknownManager(ctx context.Context, cur, next scim.Doc) (string, error) {
+	if r.RejectUnknownManager || !r.managerMapped() {
+		return "", nil
+	}
+	id := strings.TrimSpace(managerOf(next))
+	if id == "" || (cur != nil && id == managerOf(cur)) {
+		return "", nil
+	}
+	_, err := r.Backend.Get(ctx, backends.User, id, []string{})
+	switch {
+	case err == nil:
+		return "", nil
+	case errors.Is(err, backends.ErrNotFound):
+		r.Log.Warn("leaving out a manager that names no user (unknown_manager = \"ignore\")", "manager", id)
+		return id, nil
+	}
+	return "", r.fromBackend(err, nil)
+}
