@@ -42,6 +42,8 @@ type Resource struct {
 	// RejectUnknownManager refuses a manager that names no user with 400
 	// (unknown_manager = "reject") instead of leaving it out (manager.go).
 	RejectUnknownManager bool
+	// users, for a Group resource, reads its members' display names.
+	users *Resource
 }
 
 // Limits bound what one request may ask for.
@@ -252,16 +254,22 @@ func (r *Resource) Create(ctx context.Context, raw map[string]any) (scim.Doc, er
 	if err != nil {
 		return nil, r.fromBackend(err, doc)
 	}
-	return r.render(rec), nil
+	out := r.render(rec)
+	r.memberDisplays(ctx, out)
+	return out, nil
 }
 
-// Get reads one resource; withLists includes members.
+// Get reads one resource; withLists includes members (with display).
 func (r *Resource) Get(ctx context.Context, id string, withLists bool) (scim.Doc, error) {
 	rec, err := r.Backend.Get(ctx, r.RT.Name, id, r.Mapping.NativeAttrs(withLists))
 	if err != nil {
 		return nil, r.fromBackend(err, nil)
 	}
-	return r.render(rec), nil
+	doc := r.render(rec)
+	if withLists {
+		r.memberDisplays(ctx, doc)
+	}
+	return doc, nil
 }
 
 // render maps a record to a resource. It never fails: an attribute whose
@@ -579,6 +587,14 @@ type ListResult struct {
 // exactly, otherwise over the backend's superset with the SCIM filter
 // evaluated in memory (see listInMemory).
 func (r *Resource) List(ctx context.Context, q ListQuery) (*ListResult, error) {
+	res, err := r.list(ctx, q)
+	if err == nil && q.WithLists {
+		r.memberDisplays(ctx, res.Resources...)
+	}
+	return res, err
+}
+
+func (r *Resource) list(ctx context.Context, q ListQuery) (*ListResult, error) {
 	if q.StartIndex < 1 {
 		q.StartIndex = 1
 	}
@@ -622,13 +638,14 @@ func (r *Resource) List(ctx context.Context, q ListQuery) (*ListResult, error) {
 
 func (r *Resource) listByID(ctx context.Context, id string, q ListQuery) (*ListResult, error) {
 	out := &ListResult{StartIndex: q.StartIndex}
-	d, err := r.Get(ctx, id, q.WithLists || mentions(q.Filter, "members"))
+	rec, err := r.Backend.Get(ctx, r.RT.Name, id, r.Mapping.NativeAttrs(q.WithLists || mentions(q.Filter, "members")))
 	if errors.Is(err, backends.ErrNotFound) {
 		return out, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, r.fromBackend(err, nil)
 	}
+	d := r.render(rec)
 	if scim.Match(r.RT, q.Filter, d) {
 		out.TotalResults = 1
 		if q.StartIndex == 1 && q.Count != 0 {

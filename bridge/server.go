@@ -89,6 +89,7 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 			ep.Groups = NewResource(ec.Groups, b, elog.Named("groups"), lim)
 			ep.Groups.scans = scans
 			ep.Groups.IgnoreUnknown = ec.UnknownAttributes == "ignore"
+			ep.Groups.users = ep.Users
 		}
 		s.Endpoints = append(s.Endpoints, ep)
 	}

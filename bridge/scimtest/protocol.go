@@ -34,6 +34,7 @@ func RunProtocol(t *testing.T, c *bridgetest.Client, m ProtocolMapping) {
 	if m.Manager {
 		run("UnknownManager", protocolUnknownManager)
 	}
+	run("MemberDisplay", func(t *testing.T, c *bridgetest.Client) { protocolDisplay(t, c, m) })
 }
 
 func protocolUser(t *testing.T, c *bridgetest.Client, userName, given, family string) string {
@@ -215,4 +216,76 @@ func protocolUnknownManager(t *testing.T, c *bridgetest.Client) {
 		c.Must(400, "POST", "/Groups", map[string]any{"schemas": []string{coreGroup}, "displayName": "Proto Unknown " + name,
 			"members": []any{map[string]any{"value": uid}, map[string]any{"value": bad}}})
 	}
+}
+
+// displays maps member ids to their display in a group answer.
+func displays(r *bridgetest.Response) map[string]string {
+	out := map[string]string{}
+	list, _ := r.JSON["members"].([]any)
+	for _, el := range list {
+		if m, ok := el.(map[string]any); ok {
+			out[bridgetest.Str(m, "value")] = bridgetest.Str(m, "display")
+		}
+	}
+	return out
+}
+
+// protocolDisplay: group members carry display, the member's displayName
+// or else its userName, in GET, lists, .search and the answer to POST;
+// a rename shows in the next GET without changing the group's ETag.
+func protocolDisplay(t *testing.T, c *bridgetest.Client, m ProtocolMapping) {
+	a := protocolUser(t, c, "proto.display.a@example.com", "Dis", "Play")
+	b := protocolUser(t, c, "proto.display.b@example.com", "Dis", "Plays")
+	wantA := "proto.display.a@example.com"
+	if m.DisplayName {
+		wantA = "Alpha Display"
+		c.Must(200, "PATCH", "/Users/"+a, map[string]any{"schemas": []string{patchOp}, "Operations": []any{
+			map[string]any{"op": "replace", "path": "displayName", "value": wantA}}})
+	}
+	created := c.Must(201, "POST", "/Groups", map[string]any{"schemas": []string{coreGroup}, "displayName": "Proto Display",
+		"members": []any{map[string]any{"value": a}, map[string]any{"value": b}}})
+	gid := id(created)
+	sameAsGet(t, c, "POST /Groups", created, "/Groups/"+gid)
+	check := func(what string, r *bridgetest.Response, a, wantA string) {
+		t.Helper()
+		d := displays(r)
+		if d[a] != wantA || d[b] != "proto.display.b@example.com" || len(d) != 2 {
+			t.Errorf("%s: member displays %v, want %s=%q and %s=userName", what, d, a, wantA, b)
+		}
+	}
+	check("POST /Groups", created, a, wantA)
+	g := c.Must(200, "GET", "/Groups/"+gid, nil)
+	check("GET /Groups/id", g, a, wantA)
+	l := c.Must(200, "GET", "/Groups?filter="+url.QueryEscape(`displayName eq "Proto Display"`), nil)
+	if res, _ := l.JSON["Resources"].([]any); len(res) == 1 {
+		check("GET /Groups?filter", &bridgetest.Response{JSON: res[0].(map[string]any)}, a, wantA)
+	} else {
+		t.Errorf("list: %s", trunc(l.Body))
+	}
+	l = c.Must(200, "POST", "/Groups/.search", map[string]any{"schemas": []string{searchRequest}, "filter": `id eq "` + gid + `"`})
+	if res, _ := l.JSON["Resources"].([]any); len(res) == 1 {
+		check("POST /Groups/.search by id", &bridgetest.Response{JSON: res[0].(map[string]any)}, a, wantA)
+	} else {
+		t.Errorf(".search: %s", trunc(l.Body))
+	}
+	if r := c.Must(200, "GET", "/Groups/"+gid+"?excludedAttributes=members", nil); r.JSON["members"] != nil {
+		t.Errorf("excludedAttributes=members: %s", trunc(r.Body))
+	}
+	r := c.Must(200, "GET", "/Groups/"+gid+"?attributes=members.display", nil)
+	if list, _ := r.JSON["members"].([]any); len(list) != 2 || !strings.Contains(string(r.Body), `"display":"`+wantA+`"`) || strings.Contains(string(r.Body), `"value"`) {
+		t.Errorf("attributes=members.display: %s", trunc(r.Body))
+	}
+	if !m.DisplayName {
+		return
+	}
+	c.Must(200, "PATCH", "/Users/"+a, map[string]any{"schemas": []string{patchOp}, "Operations": []any{
+		map[string]any{"op": "replace", "path": "displayName", "value": "Alpha Renamed"}}})
+	after := c.Must(200, "GET", "/Groups/"+gid, nil)
+	check("GET after the member's rename", after, a, "Alpha Renamed")
+	if after.Header.Get("ETag") != g.Header.Get("ETag") {
+		t.Errorf("the group's ETag changed with a member's rename: %s -> %s", g.Header.Get("ETag"), after.Header.Get("ETag"))
+	}
+	c.Must(200, "PATCH", "/Users/"+a, map[string]any{"schemas": []string{patchOp}, "Operations": []any{
+		map[string]any{"op": "remove", "path": "displayName"}}})
+	check("GET after the member's displayName is removed", c.Must(200, "GET", "/Groups/"+gid, nil), a, "proto.display.a@example.com")
 }
