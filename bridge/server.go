@@ -284,6 +284,7 @@ func (s *Server) mount(ep *Endpoint) {
 	g.Get("/Schemas/:id", func(c *fiber.Ctx) error { return s.schemaByID(c, ep) })
 	g.Get("/ResourceTypes", func(c *fiber.Ctx) error { return s.writeJSON(c, 200, s.resourceTypesList(c, ep)) })
 	g.Get("/ResourceTypes/:id", func(c *fiber.Ctx) error { return s.resourceTypeByID(c, ep) })
+	g.Post("/.search", s.rootSearch(ep))
 	s.mountResource(g, ep, ep.Users, "users")
 	if ep.Groups != nil {
 		s.mountResource(g, ep, ep.Groups, "groups")

@@ -1,6 +1,7 @@
 package scimtest
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -35,6 +36,7 @@ func RunProtocol(t *testing.T, c *bridgetest.Client, m ProtocolMapping) {
 		run("UnknownManager", protocolUnknownManager)
 	}
 	run("MemberDisplay", func(t *testing.T, c *bridgetest.Client) { protocolDisplay(t, c, m) })
+	run("RootSearch", func(t *testing.T, c *bridgetest.Client) { protocolRootSearch(t, c, m) })
 }
 
 func protocolUser(t *testing.T, c *bridgetest.Client, userName, given, family string) string {
@@ -288,4 +290,109 @@ func protocolDisplay(t *testing.T, c *bridgetest.Client, m ProtocolMapping) {
 	c.Must(200, "PATCH", "/Users/"+a, map[string]any{"schemas": []string{patchOp}, "Operations": []any{
 		map[string]any{"op": "remove", "path": "displayName"}}})
 	check("GET after the member's displayName is removed", c.Must(200, "GET", "/Groups/"+gid, nil), a, "proto.display.a@example.com")
+}
+
+// rootNames lists "resourceType:name" of a root search answer's resources,
+// name being the displayName (or the userName).
+func rootNames(t *testing.T, r *bridgetest.Response) []string {
+	t.Helper()
+	list, _ := r.JSON["Resources"].([]any)
+	var out []string
+	for _, el := range list {
+		m, _ := el.(map[string]any)
+		name := bridgetest.Str(m, "displayName")
+		if name == "" {
+			name = bridgetest.Str(m, "userName")
+		}
+		out = append(out, bridgetest.Str(m, "meta", "resourceType")+":"+name)
+	}
+	return out
+}
+
+// protocolRootSearch: POST /.search at the endpoint root searches Users
+// and Groups together, pages through both and sorts across them.
+func protocolRootSearch(t *testing.T, c *bridgetest.Client, m ProtocolMapping) {
+	var users []string
+	for i := 1; i <= 3; i++ {
+		name := "proto.root.u" + string(rune('0'+i)) + "@example.com"
+		body := map[string]any{"schemas": []string{coreUser}, "userName": name, "active": true,
+			"name": map[string]any{"givenName": "Ro", "familyName": "Ot"}}
+		if m.DisplayName {
+			body["displayName"] = "proto.root u" + string(rune('0'+i))
+		}
+		c.Must(201, "POST", "/Users", body)
+		users = append(users, name)
+	}
+	for _, g := range []string{"proto.root g1", "proto.root g2"} {
+		c.Must(201, "POST", "/Groups", map[string]any{"schemas": []string{coreGroup}, "displayName": g})
+	}
+	search := func(body map[string]any) *bridgetest.Response {
+		t.Helper()
+		body["schemas"] = []string{searchRequest}
+		return c.Must(200, "POST", "/.search", body)
+	}
+	expect := func(what string, r *bridgetest.Response, total string, want ...string) {
+		t.Helper()
+		got := rootNames(t, r)
+		if bridgetest.Str(r.JSON, "totalResults") != total || strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%s: totalResults %s, resources %v; want %s and %v", what, bridgetest.Str(r.JSON, "totalResults"), got, total, want)
+		}
+	}
+	// A filter on an attribute only Users define finds only users.
+	shown := users
+	if m.DisplayName {
+		shown = []string{"proto.root u1", "proto.root u2", "proto.root u3"}
+	}
+	expect("userName filter", search(map[string]any{"filter": `userName sw "proto.root."`, "sortBy": "userName"}), "3",
+		"User:"+shown[0], "User:"+shown[1], "User:"+shown[2])
+	if !m.DisplayName {
+		expect("displayName filter", search(map[string]any{"filter": `displayName sw "proto.root"`, "sortBy": "displayName"}), "2",
+			"Group:proto.root g1", "Group:proto.root g2")
+		return
+	}
+	all := []string{"Group:proto.root g1", "Group:proto.root g2", "User:proto.root u1", "User:proto.root u2", "User:proto.root u3"}
+	f := `displayName sw "proto.root"`
+	expect("sorted", search(map[string]any{"filter": f, "sortBy": "displayName"}), "5", all...)
+	expect("sorted descending", search(map[string]any{"filter": f, "sortBy": "DisplayName", "sortOrder": "descending"}), "5",
+		all[4], all[3], all[2], all[1], all[0])
+	expect("sorted page 2", search(map[string]any{"filter": f, "sortBy": "displayName", "startIndex": 2, "count": 2}), "5", all[1], all[2])
+	expect("sorted last page", search(map[string]any{"filter": f, "sortBy": "displayName", "startIndex": 5, "count": 2}), "5", all[4])
+	expect("count 0", search(map[string]any{"filter": f, "count": 0}), "5")
+	// Without sortBy: the users, then the groups, page by page.
+	seen := map[string]bool{}
+	for start := 1; start <= 5; start += 2 {
+		r := search(map[string]any{"filter": f, "startIndex": start, "count": 2})
+		names := rootNames(t, r)
+		if bridgetest.Str(r.JSON, "totalResults") != "5" || len(names) != min(2, 6-start) || bridgetest.Str(r.JSON, "startIndex") != fmt.Sprint(start) {
+			t.Errorf("page at %d: %s", start, trunc(r.Body))
+		}
+		for _, n := range names {
+			if seen[n] {
+				t.Errorf("page at %d repeats %s", start, n)
+			}
+			seen[n] = true
+		}
+	}
+	if len(seen) != 5 {
+		t.Errorf("the pages held %v, want all five", seen)
+	}
+	// attributes apply where they are defined.
+	r := search(map[string]any{"filter": f, "sortBy": "displayName", "attributes": []string{"userName", "displayName"}})
+	// (meta is not asked for: the names come without resource type)
+	expect("attributes", r, "5", ":proto.root g1", ":proto.root g2", ":proto.root u1", ":proto.root u2", ":proto.root u3")
+	if strings.Contains(string(r.Body), `"familyName"`) || !strings.Contains(string(r.Body), `"userName":"proto.root.u1@example.com"`) {
+		t.Errorf("attributes userName, displayName: %s", trunc(r.Body))
+	}
+	for _, bad := range []map[string]any{
+		{"filter": `noSuchAttribute eq "x"`},
+		{"filter": `displayName sw`},
+		{"attributes": []string{"noSuchAttribute"}},
+		{"sortBy": "noSuchAttribute"},
+		{"sortOrder": "sideways"},
+	} {
+		bad["schemas"] = []string{searchRequest}
+		if r := c.Do("POST", "/.search", bad); r.Status != 400 {
+			t.Errorf("POST /.search %v: %d %s, want 400", bad, r.Status, trunc(r.Body))
+		}
+	}
 }
