@@ -194,6 +194,22 @@ func logger(c *fiber.Ctx) hclog.Logger {
 // directory's message or a native name) is logged with the request id, and
 // the detail ends with that id so that an admin can find the line.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	e, body := s.errorBody(c, err)
+	if e.RetryAfter > 0 {
+		c.Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	if e.Status == 401 {
+		c.Set("WWW-Authenticate", `Bearer realm="scimbridge"`)
+	}
+	if e.Status == http.StatusMethodNotAllowed {
+		c.Set("Allow", "GET, POST, PUT, PATCH, DELETE")
+	}
+	return s.writeJSON(c, e.Status, body)
+}
+
+// errorBody logs err as errorHandler says and returns its RFC 7644 body
+// (also the response of a failed /Bulk operation).
+func (s *Server) errorBody(c *fiber.Ctx, err error) (*scim.Error, map[string]any) {
 	e := ToSCIMError(err)
 	log := logger(c)
 	switch {
@@ -214,16 +230,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if rid := requestID(c); rid != "" && (e.Status >= 500 || e.Withheld) {
 		body["detail"] = e.Detail + " (request id " + rid + ")"
 	}
-	if e.RetryAfter > 0 {
-		c.Set("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
-	if e.Status == 401 {
-		c.Set("WWW-Authenticate", `Bearer realm="scimbridge"`)
-	}
-	if e.Status == http.StatusMethodNotAllowed {
-		c.Set("Allow", "GET, POST, PUT, PATCH, DELETE")
-	}
-	return s.writeJSON(c, e.Status, body)
+	return e, body
 }
 
 // causeOf is what to log for a refusal: its cause, or the error itself.
@@ -285,6 +292,9 @@ func (s *Server) mount(ep *Endpoint) {
 	g.Get("/ResourceTypes", func(c *fiber.Ctx) error { return s.writeJSON(c, 200, s.resourceTypesList(c, ep)) })
 	g.Get("/ResourceTypes/:id", func(c *fiber.Ctx) error { return s.resourceTypeByID(c, ep) })
 	g.Post("/.search", s.rootSearch(ep))
+	if s.Settings.BulkMaxOperations > 0 {
+		g.Post("/Bulk", s.bulk(ep))
+	}
 	s.mountResource(g, ep, ep.Users, "users")
 	if ep.Groups != nil {
 		s.mountResource(g, ep, ep.Groups, "groups")
@@ -517,37 +527,9 @@ func (h *handler) patch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var ops []scim.PatchOp
-	for k, v := range raw {
-		if !strings.EqualFold(k, "Operations") {
-			continue
-		}
-		list, ok := v.([]any)
-		if !ok {
-			return scim.BadRequest(scim.TypeInvalidSyntax, "Operations must be an array")
-		}
-		for _, el := range list {
-			m, ok := el.(map[string]any)
-			if !ok {
-				return scim.BadRequest(scim.TypeInvalidSyntax, "each operation must be an object")
-			}
-			var op scim.PatchOp
-			for ok, ov := range m {
-				switch strings.ToLower(ok) {
-				case "op":
-					op.Op, _ = ov.(string)
-				case "path":
-					p, isStr := ov.(string)
-					if !isStr && ov != nil {
-						return scim.BadRequest(scim.TypeInvalidPath, "path must be a string")
-					}
-					op.Path = p
-				case "value":
-					op.Value = ov
-				}
-			}
-			ops = append(ops, op)
-		}
+	ops, err := patchOps(raw)
+	if err != nil {
+		return err
 	}
 	if err := h.access(c).checkPatchPaths(ops); err != nil {
 		return err
@@ -562,6 +544,43 @@ func (h *handler) patch(c *fiber.Ctx) error {
 		return c.SendStatus(204)
 	}
 	return h.respond(c, 200, doc, proj)
+}
+
+// patchOps reads the Operations of a PatchOp body.
+func patchOps(raw map[string]any) ([]scim.PatchOp, error) {
+	var ops []scim.PatchOp
+	for k, v := range raw {
+		if !strings.EqualFold(k, "Operations") {
+			continue
+		}
+		list, ok := v.([]any)
+		if !ok {
+			return nil, scim.BadRequest(scim.TypeInvalidSyntax, "Operations must be an array")
+		}
+		for _, el := range list {
+			m, ok := el.(map[string]any)
+			if !ok {
+				return nil, scim.BadRequest(scim.TypeInvalidSyntax, "each operation must be an object")
+			}
+			var op scim.PatchOp
+			for ok, ov := range m {
+				switch strings.ToLower(ok) {
+				case "op":
+					op.Op, _ = ov.(string)
+				case "path":
+					p, isStr := ov.(string)
+					if !isStr && ov != nil {
+						return nil, scim.BadRequest(scim.TypeInvalidPath, "path must be a string")
+					}
+					op.Path = p
+				case "value":
+					op.Value = ov
+				}
+			}
+			ops = append(ops, op)
+		}
+	}
+	return ops, nil
 }
 
 func (h *handler) delete(c *fiber.Ctx) error {

@@ -68,6 +68,13 @@ type Settings struct {
 	MaxOperations int `koanf:"max_operations"`
 	// MaxMembersPerPatch bounds the member values one request may change. Default 100000.
 	MaxMembersPerPatch int `koanf:"max_members_per_request"`
+	// BulkMaxOperations bounds the operations of one /Bulk request; 0
+	// turns /Bulk off (404, and "supported": false in
+	// /ServiceProviderConfig). Default 1000.
+	BulkMaxOperations int `koanf:"bulk_max_operations"`
+	// BulkMaxPayloadBytes bounds the body of one /Bulk request (at most
+	// max_body_bytes). Default 1 MiB.
+	BulkMaxPayloadBytes int `koanf:"bulk_max_payload_bytes"`
 	// ShutdownTimeout bounds the wait for in-flight requests on SIGTERM. Default 30s.
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
 	// MetricsListen, when set, serves Prometheus metrics on that address.
@@ -117,7 +124,8 @@ func DefaultSettings() Settings {
 		ShutdownTimeout: 30 * time.Second,
 		MaxFilterScan:   50000, MaxConcurrentScans: 2,
 		AuthFailureLimit: 10, AuthFailureWindow: time.Minute,
-		MaxValueBytes: 32 << 10,
+		MaxValueBytes:     32 << 10,
+		BulkMaxOperations: 1000, BulkMaxPayloadBytes: 1 << 20,
 	}
 }
 

@@ -3,6 +3,7 @@ package scimtest
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -37,6 +38,7 @@ func RunProtocol(t *testing.T, c *bridgetest.Client, m ProtocolMapping) {
 	}
 	run("MemberDisplay", func(t *testing.T, c *bridgetest.Client) { protocolDisplay(t, c, m) })
 	run("RootSearch", func(t *testing.T, c *bridgetest.Client) { protocolRootSearch(t, c, m) })
+	run("Bulk", func(t *testing.T, c *bridgetest.Client) { protocolBulk(t, c, m) })
 }
 
 func protocolUser(t *testing.T, c *bridgetest.Client, userName, given, family string) string {
@@ -395,4 +397,160 @@ func protocolRootSearch(t *testing.T, c *bridgetest.Client, m ProtocolMapping) {
 			t.Errorf("POST /.search %v: %d %s, want 400", bad, r.Status, trunc(r.Body))
 		}
 	}
+}
+
+const bulkRequest = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+
+// bulkStatuses returns the status of each operation of a BulkResponse,
+// and the operations.
+func bulkStatuses(t *testing.T, r *bridgetest.Response) ([]string, []map[string]any) {
+	t.Helper()
+	list, _ := r.JSON["Operations"].([]any)
+	var st []string
+	var ops []map[string]any
+	for _, el := range list {
+		m, _ := el.(map[string]any)
+		st = append(st, bridgetest.Str(m, "status"))
+		ops = append(ops, m)
+	}
+	return st, ops
+}
+
+func bulkUser(name string) map[string]any {
+	return map[string]any{"schemas": []string{coreUser}, "userName": name, "active": true,
+		"name": map[string]any{"givenName": "Bulk", "familyName": "User"}}
+}
+
+// count returns how many resources a filter finds.
+func count(t *testing.T, c *bridgetest.Client, endpoint, filter string) string {
+	t.Helper()
+	return bridgetest.Str(c.Must(200, "GET", endpoint+"?count=0&filter="+url.QueryEscape(filter), nil).JSON, "totalResults")
+}
+
+// protocolBulk: /Bulk with bulkId references (a user created and added
+// to a group in the same request, forward references, a manager),
+// failing operations mid-way with and without failOnErrors, circular
+// references, and what /ServiceProviderConfig says of it.
+func protocolBulk(t *testing.T, c *bridgetest.Client, m ProtocolMapping) {
+	spc := c.Must(200, "GET", "/ServiceProviderConfig", nil)
+	maxOps, _ := strconv.Atoi(bridgetest.Str(spc.JSON, "bulk", "maxOperations"))
+	maxSize, _ := strconv.Atoi(bridgetest.Str(spc.JSON, "bulk", "maxPayloadSize"))
+	if bridgetest.Str(spc.JSON, "bulk", "supported") != "true" || maxOps < 10 || maxSize < 1000 {
+		t.Fatalf("/ServiceProviderConfig bulk: %v", spc.JSON["bulk"])
+	}
+	bulk := func(failOn int, ops ...map[string]any) *bridgetest.Response {
+		t.Helper()
+		body := map[string]any{"schemas": []string{bulkRequest}, "Operations": ops}
+		if failOn > 0 {
+			body["failOnErrors"] = failOn
+		}
+		return c.Must(200, "POST", "/Bulk", body)
+	}
+	want := func(what string, r *bridgetest.Response, statuses ...string) []map[string]any {
+		t.Helper()
+		got, ops := bulkStatuses(t, r)
+		if strings.Join(got, ",") != strings.Join(statuses, ",") {
+			t.Errorf("%s: statuses %v, want %v; %s", what, got, statuses, trunc(r.Body))
+		}
+		return ops
+	}
+	u2 := bulkUser("proto.bulk.u2@example.com")
+	if m.Manager {
+		u2[entUser] = map[string]any{"manager": map[string]any{"value": "bulkId:u1"}}
+		u2["schemas"] = []string{coreUser, entUser}
+	}
+	// The group comes first and names users created after it: it waits.
+	ops := want("references", bulk(0,
+		map[string]any{"method": "POST", "path": "/Groups", "bulkId": "g1", "data": map[string]any{
+			"schemas": []string{coreGroup}, "displayName": "Proto Bulk", "members": []any{map[string]any{"value": "bulkId:u1"}}}},
+		map[string]any{"method": "POST", "path": "/Users", "bulkId": "u1", "data": bulkUser("proto.bulk.u1@example.com")},
+		map[string]any{"method": "POST", "path": "/Users", "bulkId": "u2", "data": u2},
+		map[string]any{"method": "PATCH", "path": "/Groups/bulkId:g1", "data": map[string]any{"schemas": []string{patchOp},
+			"Operations": []any{map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": "bulkId:u2"}}}}}},
+		map[string]any{"method": "PUT", "path": "/Users/bulkId:u1", "data": map[string]any{"schemas": []string{coreUser},
+			"userName": "proto.bulk.u1@example.com", "title": "Put in bulk", "active": true, "name": map[string]any{"givenName": "Bulk", "familyName": "User"}}},
+	), "201", "201", "201", "204", "200")
+	if len(ops) != 5 {
+		t.FailNow()
+	}
+	gid, u1, u2id := bridgetest.Str(ops[0], "response", "id"), bridgetest.Str(ops[1], "response", "id"), bridgetest.Str(ops[2], "response", "id")
+	if gid == "" || u1 == "" || u2id == "" || !strings.HasSuffix(bridgetest.Str(ops[1], "location"), "/Users/"+u1) || bridgetest.Str(ops[1], "bulkId") != "u1" {
+		t.Fatalf("bulk answers: %v", ops)
+	}
+	g := c.Must(200, "GET", "/Groups/"+gid, nil)
+	if got := memberIDs(g); len(got) != 2 || !strings.Contains(strings.Join(got, " "), u1) || !strings.Contains(strings.Join(got, " "), u2id) {
+		t.Errorf("group created in bulk: members %v, want %s and %s", got, u1, u2id)
+	}
+	if v := bridgetest.Str(ops[3], "version"); v != g.Header.Get("ETag") {
+		t.Errorf("bulk PATCH version %s, GET ETag %s", v, g.Header.Get("ETag"))
+	}
+	got := c.Must(200, "GET", "/Users/"+u1, nil)
+	if bridgetest.Str(got.JSON, "title") != "Put in bulk" || bridgetest.Str(ops[4], "version") != got.Header.Get("ETag") {
+		t.Errorf("user after bulk PUT: %s (version %s)", trunc(got.Body), bridgetest.Str(ops[4], "version"))
+	}
+	if m.Manager {
+		if mgr := bridgetest.Str(c.Must(200, "GET", "/Users/"+u2id, nil).JSON, entUser, "manager", "value"); mgr != u1 {
+			t.Errorf("manager set by bulkId: %q, want %s", mgr, u1)
+		}
+	}
+	// A failing operation mid-way: the others run; failOnErrors stops.
+	ops = want("failure mid-way", bulk(0,
+		map[string]any{"method": "POST", "path": "/Users", "bulkId": "a", "data": bulkUser("proto.bulk.a@example.com")},
+		map[string]any{"method": "POST", "path": "/Users", "bulkId": "dup", "data": bulkUser("proto.bulk.a@example.com")},
+		map[string]any{"method": "POST", "path": "/Groups", "bulkId": "gd", "data": map[string]any{"displayName": "Proto Bulk Dup",
+			"members": []any{map[string]any{"value": "bulkId:dup"}}}},
+		map[string]any{"method": "POST", "path": "/Users", "bulkId": "b", "data": bulkUser("proto.bulk.b@example.com")},
+		map[string]any{"method": "PATCH", "path": "/Users/" + u1, "version": `W/"stale"`, "data": map[string]any{
+			"Operations": []any{map[string]any{"op": "replace", "path": "title", "value": "x"}}}},
+		map[string]any{"method": "DELETE", "path": "/Users/no-such-user"},
+	), "201", "409", "409", "201", "412", "404")
+	if len(ops) == 6 && (bridgetest.Str(ops[1], "response", "scimType") != "uniqueness" || bridgetest.Str(ops[1], "response", "status") != "409") {
+		t.Errorf("duplicate userName in bulk: %v", ops[1])
+	}
+	if n := count(t, c, "/Users", `userName eq "proto.bulk.b@example.com"`); n != "1" {
+		t.Errorf("the operation after the failures did not run: %s users", n)
+	}
+	want("failOnErrors", bulk(1,
+		map[string]any{"method": "POST", "path": "/Users", "bulkId": "c", "data": bulkUser("proto.bulk.c@example.com")},
+		map[string]any{"method": "POST", "path": "/Users", "bulkId": "d", "data": map[string]any{"name": map[string]any{"givenName": "No userName"}}},
+		map[string]any{"method": "POST", "path": "/Users", "bulkId": "e", "data": bulkUser("proto.bulk.e@example.com")},
+	), "201", "400")
+	if n := count(t, c, "/Users", `userName eq "proto.bulk.e@example.com"`); n != "0" {
+		t.Errorf("an operation after failOnErrors was reached ran: %s users", n)
+	}
+	// Circular references fail, and nothing of them is written.
+	want("circular groups", bulk(0,
+		map[string]any{"method": "POST", "path": "/Groups", "bulkId": "ca", "data": map[string]any{"displayName": "Proto Circle A",
+			"members": []any{map[string]any{"value": "bulkId:cb", "type": "Group"}}}},
+		map[string]any{"method": "POST", "path": "/Groups", "bulkId": "cb", "data": map[string]any{"displayName": "Proto Circle B",
+			"members": []any{map[string]any{"value": "bulkId:ca", "type": "Group"}}}},
+	), "409", "409")
+	if n := count(t, c, "/Groups", `displayName sw "Proto Circle"`); n != "0" {
+		t.Errorf("circular groups written: %s", n)
+	}
+	if m.Manager {
+		x, y := bulkUser("proto.bulk.x@example.com"), bulkUser("proto.bulk.y@example.com")
+		x[entUser] = map[string]any{"manager": map[string]any{"value": "bulkId:y"}}
+		y[entUser] = map[string]any{"manager": map[string]any{"value": "bulkId:x"}}
+		want("circular managers", bulk(0,
+			map[string]any{"method": "POST", "path": "/Users", "bulkId": "x", "data": x},
+			map[string]any{"method": "POST", "path": "/Users", "bulkId": "y", "data": y},
+			map[string]any{"method": "POST", "path": "/Users", "bulkId": "z", "data": bulkUser("proto.bulk.z@example.com")},
+		), "409", "409", "201")
+		if n := count(t, c, "/Users", `userName sw "proto.bulk.x" or userName sw "proto.bulk.y"`); n != "0" {
+			t.Errorf("circular managers written: %s", n)
+		}
+	}
+	// Malformed operations fail alone; a request without Operations is 400.
+	want("malformed", bulk(0,
+		map[string]any{"method": "GET", "path": "/Users"},
+		map[string]any{"method": "POST", "path": "/Users", "data": bulkUser("proto.bulk.nobulkid@example.com")},
+		map[string]any{"method": "POST", "path": "/Widgets", "bulkId": "w", "data": map[string]any{}},
+		map[string]any{"method": "DELETE", "path": "/Users"},
+		map[string]any{"method": "DELETE", "path": "/Users/bulkId:nowhere"},
+		map[string]any{"method": "DELETE", "path": "/Groups/" + gid},
+	), "400", "400", "400", "400", "409", "204")
+	c.Must(404, "GET", "/Groups/"+gid, nil)
+	c.Must(400, "POST", "/Bulk", map[string]any{"schemas": []string{bulkRequest}})
+	c.Must(400, "POST", "/Bulk", map[string]any{"schemas": []string{bulkRequest}, "failOnErrors": "many", "Operations": []any{}})
 }

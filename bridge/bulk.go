@@ -1,0 +1,453 @@
+package bridge
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/scimbridge/scimbridge/backends"
+	"github.com/scimbridge/scimbridge/bridge/scim"
+)
+
+// POST {base}/Bulk (RFC 7644 §3.7) carries out a list of POST, PUT, PATCH
+// and DELETE operations on Users and Groups. Each operation is the single
+// request it stands for: the same scope check (post:users, ...), the same
+// Resource methods and so the same validation, per-resource write
+// ordering and answers; the body as a whole is read and charged to
+// max_body_memory like any other (readBody), after the credential was
+// checked and within bulk_max_payload_bytes and bulk_max_operations.
+//
+// Operations run in the order given. "bulkId:<id>" in an operation's path
+// or data stands for the id of the resource that the POST with that bulkId
+// created; an operation naming the bulkId of a later POST waits until that
+// POST ran. A bulkId whose POST failed, or that no POST defines, fails the
+// operations naming it with 409; so do circular references (a POST naming
+// a bulkId whose POST names its own), which the bridge does not break up
+// (RFC 7644 allows 409 after one attempt). failOnErrors stops the request
+// after that many failed operations; the ones not run are left out of the
+// answer. Each operation is its own write: an error leaves the operations
+// before it in place.
+
+const (
+	bulkRequestSchema  = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+	bulkResponseSchema = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
+	bulkIDPrefix       = "bulkId:"
+)
+
+// bulkOp is one operation of a BulkRequest.
+type bulkOp struct {
+	Method, BulkID, Version, Path string
+	Data                          any
+	// bad is why the operation cannot run at all (missing method, ...).
+	bad error
+}
+
+func (s *Server) bulk(ep *Endpoint) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, _ := c.Locals("principal").(*Principal)
+		if p == nil {
+			return scim.Errorf(401, "", "authentication required")
+		}
+		limit := s.Settings.BulkMaxPayloadBytes
+		if n := c.Request().Header.ContentLength(); n > limit {
+			return bulkTooLarge(limit)
+		}
+		if err := s.readBody(c); err != nil {
+			return err
+		}
+		if len(c.Request().Body()) > limit {
+			return bulkTooLarge(limit)
+		}
+		raw, err := decodeBody(c)
+		if err != nil {
+			return err
+		}
+		ops, failOn, err := parseBulk(raw)
+		if err != nil {
+			return err
+		}
+		if len(ops) > s.Settings.BulkMaxOperations {
+			return scim.Errorf(http.StatusRequestEntityTooLarge, scim.TypeTooMany,
+				"the request has %d operations; at most %d are allowed (bulk_max_operations)", len(ops), s.Settings.BulkMaxOperations)
+		}
+		run := &bulkRun{s: s, ep: ep, c: c, p: p, ops: ops, failOn: failOn,
+			results: make([]map[string]any, len(ops)), ids: map[string]string{}, failed: map[string]bool{}, posts: map[string]int{}}
+		run.run()
+		out := make([]any, 0, len(ops))
+		for _, r := range run.results {
+			if r != nil {
+				out = append(out, r)
+			}
+		}
+		return s.writeJSON(c, 200, map[string]any{"schemas": []string{bulkResponseSchema}, "Operations": out})
+	}
+}
+
+func bulkTooLarge(limit int) error {
+	return scim.Errorf(http.StatusRequestEntityTooLarge, scim.TypeTooMany,
+		"the request body is larger than %d bytes (bulk_max_payload_bytes)", limit)
+}
+
+// parseBulk reads a BulkRequest: its operations and failOnErrors (0: no
+// limit). A malformed operation is kept with why, to fail on its own.
+func parseBulk(raw map[string]any) ([]bulkOp, int, error) {
+	var ops []bulkOp
+	failOn := 0
+	found := false
+	for k, v := range raw {
+		switch strings.ToLower(k) {
+		case "failonerrors":
+			n, ok := wholeNumber(v)
+			if !ok || n < 1 {
+				return nil, 0, scim.BadRequest(scim.TypeInvalidValue, "failOnErrors must be a positive integer")
+			}
+			failOn = n
+		case "operations":
+			found = true
+			list, ok := v.([]any)
+			if !ok {
+				return nil, 0, scim.BadRequest(scim.TypeInvalidSyntax, "Operations must be an array")
+			}
+			for _, el := range list {
+				ops = append(ops, parseBulkOp(el))
+			}
+		}
+	}
+	if !found {
+		return nil, 0, scim.BadRequest(scim.TypeInvalidSyntax, "a BulkRequest needs Operations")
+	}
+	return ops, failOn, nil
+}
+
+func wholeNumber(v any) (int, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		n, err := strconv.Atoi(x.String())
+		return n, err == nil
+	case string:
+		n, err := strconv.Atoi(strings.TrimSpace(x))
+		return n, err == nil
+	}
+	return 0, false
+}
+
+func parseBulkOp(el any) bulkOp {
+	m, ok := el.(map[string]any)
+	if !ok {
+		return bulkOp{bad: scim.BadRequest(scim.TypeInvalidSyntax, "each operation must be an object")}
+	}
+	var op bulkOp
+	for k, v := range m {
+		str, isStr := v.(string)
+		switch strings.ToLower(k) {
+		case "method":
+			op.Method = strings.ToUpper(strings.TrimSpace(str))
+		case "bulkid":
+			op.BulkID = str
+			if !isStr && v != nil {
+				op.bad = scim.BadRequest(scim.TypeInvalidValue, "bulkId must be a string")
+			}
+		case "version":
+			op.Version = str
+		case "path":
+			op.Path = strings.TrimSpace(str)
+		case "data":
+			op.Data = v
+		}
+	}
+	switch {
+	case op.bad != nil:
+	case op.Method != "POST" && op.Method != "PUT" && op.Method != "PATCH" && op.Method != "DELETE":
+		op.bad = scim.BadRequest(scim.TypeInvalidValue, "method must be POST, PUT, PATCH or DELETE")
+	case op.Path == "":
+		op.bad = scim.BadRequest(scim.TypeInvalidPath, "the operation needs a path such as /Users or /Users/{id}")
+	case op.Method == "POST" && op.BulkID == "":
+		op.bad = scim.BadRequest(scim.TypeInvalidValue, "a POST operation needs a bulkId")
+	case len(op.BulkID) > 256:
+		op.bad = scim.BadRequest(scim.TypeInvalidValue, "bulkId is too long")
+	}
+	return op
+}
+
+// bulkRun carries out the operations of one request.
+type bulkRun struct {
+	s       *Server
+	ep      *Endpoint
+	c       *fiber.Ctx
+	p       *Principal
+	ops     []bulkOp
+	failOn  int
+	errors  int
+	results []map[string]any
+	ids     map[string]string // bulkId -> id of the created resource
+	failed  map[string]bool   // bulkIds whose POST failed
+	posts   map[string]int    // bulkId -> index of its POST
+}
+
+func (b *bulkRun) run() {
+	pending := make([]int, 0, len(b.ops))
+	for i, op := range b.ops {
+		if op.bad == nil && op.Method == "POST" {
+			if _, dup := b.posts[op.BulkID]; dup {
+				b.ops[i].bad = scim.BadRequest(scim.TypeUniqueness, "bulkId %q is used by an earlier operation", op.BulkID)
+			} else {
+				b.posts[op.BulkID] = i
+			}
+		}
+		pending = append(pending, i)
+	}
+	for len(pending) > 0 {
+		var waiting []int
+		for _, i := range pending {
+			if b.stopped() {
+				return
+			}
+			if !b.ready(i) {
+				waiting = append(waiting, i)
+				continue
+			}
+			b.runOne(i)
+		}
+		if len(waiting) == len(pending) {
+			// Nothing ran: the rest wait for each other.
+			for _, i := range waiting {
+				if b.stopped() {
+					return
+				}
+				b.fail(i, scim.Errorf(409, "", "circular bulkId references: the operations naming %s wait for each other", strings.Join(b.unresolved(i), ", ")))
+			}
+			return
+		}
+		pending = waiting
+	}
+}
+
+func (b *bulkRun) stopped() bool { return b.failOn > 0 && b.errors >= b.failOn }
+
+// ready reports whether every bulkId that operation i names is resolved
+// (or can never be: the operation then fails when it runs).
+func (b *bulkRun) ready(i int) bool {
+	for _, ref := range bulkRefs(b.ops[i]) {
+		if _, ok := b.ids[ref]; ok || b.failed[ref] {
+			continue
+		}
+		if j, ok := b.posts[ref]; ok && j != i && b.results[j] == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (b *bulkRun) unresolved(i int) []string {
+	var out []string
+	for _, ref := range bulkRefs(b.ops[i]) {
+		if _, ok := b.ids[ref]; !ok {
+			out = append(out, strconv.Quote(bulkIDPrefix+ref))
+		}
+	}
+	return out
+}
+
+// bulkRefs lists the bulkIds an operation's path and data name.
+func bulkRefs(op bulkOp) []string {
+	var out []string
+	seen := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case string:
+			if id, ok := strings.CutPrefix(x, bulkIDPrefix); ok && !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	if i := strings.Index(op.Path, bulkIDPrefix); i >= 0 {
+		walk(op.Path[i:])
+	}
+	walk(op.Data)
+	return out
+}
+
+// resolve replaces every "bulkId:<id>" in v by the id it stands for.
+func (b *bulkRun) resolve(v any) (any, error) {
+	switch x := v.(type) {
+	case string:
+		ref, ok := strings.CutPrefix(x, bulkIDPrefix)
+		if !ok {
+			return x, nil
+		}
+		if id, ok := b.ids[ref]; ok {
+			return id, nil
+		}
+		if b.failed[ref] {
+			return nil, scim.Errorf(409, "", "%q names a resource whose POST failed", x)
+		}
+		return nil, scim.Errorf(409, "", "%q names no POST operation of this request", x)
+	case map[string]any:
+		for k, e := range x {
+			r, err := b.resolve(e)
+			if err != nil {
+				return nil, err
+			}
+			x[k] = r
+		}
+	case []any:
+		for i, e := range x {
+			r, err := b.resolve(e)
+			if err != nil {
+				return nil, err
+			}
+			x[i] = r
+		}
+	}
+	return v, nil
+}
+
+func (b *bulkRun) fail(i int, err error) {
+	op := b.ops[i]
+	e, body := b.s.errorBody(b.c, err)
+	res := map[string]any{"status": strconv.Itoa(e.Status), "response": body}
+	if op.Method != "" {
+		res["method"] = op.Method
+	}
+	if op.BulkID != "" {
+		res["bulkId"] = op.BulkID
+		if op.Method == "POST" {
+			b.failed[op.BulkID] = true
+		}
+	}
+	if op.Path != "" {
+		res["path"] = op.Path
+	}
+	b.results[i] = res
+	b.errors++
+}
+
+// runOne carries out operation i and records its result.
+func (b *bulkRun) runOne(i int) {
+	op := b.ops[i]
+	if op.bad != nil {
+		b.fail(i, op.bad)
+		return
+	}
+	res, err := b.exec(op)
+	if err != nil {
+		b.fail(i, err)
+		return
+	}
+	res["method"] = op.Method
+	if op.BulkID != "" {
+		res["bulkId"] = op.BulkID
+	}
+	b.results[i] = res
+}
+
+func (b *bulkRun) exec(op bulkOp) (map[string]any, error) {
+	path := op.Path
+	if strings.Contains(path, bulkIDPrefix) {
+		i := strings.Index(path, bulkIDPrefix)
+		id, err := b.resolve(path[i:])
+		if err != nil {
+			return nil, err
+		}
+		path = path[:i] + id.(string)
+	}
+	data, err := b.resolve(op.Data)
+	if err != nil {
+		return nil, err
+	}
+	h, id, err := b.target(op.Method, path)
+	if err != nil {
+		return nil, err
+	}
+	verb := strings.ToLower(op.Method)
+	if scope := verb + ":" + h.scope; !b.p.Scopes[scope] {
+		return nil, scim.Errorf(403, "", "the credential lacks the %q scope", scope)
+	}
+	obj, isObj := data.(map[string]any)
+	if op.Method != "DELETE" && !isObj {
+		return nil, scim.BadRequest(scim.TypeInvalidSyntax, "a %s operation needs an object as data", op.Method)
+	}
+	ctx := b.c.UserContext()
+	var doc scim.Doc
+	status := 200
+	switch op.Method {
+	case "POST":
+		doc, err = h.r.Create(ctx, obj)
+		status = 201
+	case "PUT":
+		doc, err = h.r.Replace(ctx, id, obj, op.Version)
+	case "PATCH":
+		var ops []scim.PatchOp
+		if ops, err = patchOps(obj); err == nil {
+			if err = h.access(b.c).checkPatchPaths(ops); err == nil {
+				doc, err = h.r.Patch(ctx, id, ops, op.Version)
+			}
+		}
+		if err == nil && h.r.RT.Name == backends.Group {
+			status = 204 // as a single Group PATCH answers
+		}
+	case "DELETE":
+		err = h.r.Delete(ctx, id)
+		status = 204
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := map[string]any{"status": strconv.Itoa(status)}
+	if doc == nil {
+		return res, nil
+	}
+	newID, _ := doc["id"].(string)
+	if op.Method == "POST" {
+		b.ids[op.BulkID] = newID
+	}
+	h.access(b.c).strip(doc)
+	h.decorate(b.c, doc)
+	res["location"] = h.location(b.c, newID)
+	res["version"] = doc["meta"].(map[string]any)["version"]
+	if status != 204 {
+		res["response"] = doc
+	}
+	return res, nil
+}
+
+// target resolves an operation's path to a resource type and id.
+func (b *bulkRun) target(method, path string) (*handler, string, error) {
+	rest := strings.TrimPrefix(path, "/")
+	typ, id, _ := strings.Cut(rest, "/")
+	var h *handler
+	switch {
+	case strings.EqualFold(typ, "Users"):
+		h = &handler{s: b.s, ep: b.ep, r: b.ep.Users, scope: "users"}
+	case strings.EqualFold(typ, "Groups") && b.ep.Groups != nil:
+		h = &handler{s: b.s, ep: b.ep, r: b.ep.Groups, scope: "groups"}
+	default:
+		return nil, "", scim.BadRequest(scim.TypeInvalidPath, "path %q names no resource type of this endpoint (/Users or /Groups)", path)
+	}
+	switch {
+	case method == "POST" && id != "":
+		return nil, "", scim.BadRequest(scim.TypeInvalidPath, "a POST operation's path is the resource type (/%s), not %q", typ, path)
+	case method != "POST" && (id == "" || strings.Contains(id, "/") || len(id) > 1024):
+		return nil, "", scim.BadRequest(scim.TypeInvalidPath, "a %s operation's path is /%s/{id}, not %q", method, typ, path)
+	}
+	return h, id, nil
+}
+
+// bulkConfig is what /ServiceProviderConfig says of /Bulk.
+func (s *Server) bulkConfig() map[string]any {
+	return map[string]any{"supported": s.Settings.BulkMaxOperations > 0,
+		"maxOperations": s.Settings.BulkMaxOperations, "maxPayloadSize": s.Settings.BulkMaxPayloadBytes}
+}
