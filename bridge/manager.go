@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 
@@ -9,7 +10,8 @@ import (
 	"github.com/scimbridge/scimbridge/bridge/scim"
 )
 
-// A user's manager that names no user (unknown_manager = "ignore", the
+// A user's manager must name a user the directory has (soft-deleted users
+// count as none). One that does not (unknown_manager = "ignore", the
 // default) is left out of the write instead of refusing it: identity
 // providers send users in no particular order, and a user whose create is
 // refused because its manager is not provisioned yet is not provisioned at
@@ -62,7 +64,7 @@ func setManager(doc scim.Doc, id string) {
 // in cur (nil: a create) that is no user the directory has. Soft-deleted
 // users, which the directory answers 404 for, count as unknown.
 func (r *Resource) unknownManager(ctx context.Context, cur, next scim.Doc) (string, error) {
-	if r.RejectUnknownManager || !r.managerMapped() {
+	if !r.managerMapped() {
 		return "", nil
 	}
 	id := strings.TrimSpace(managerOf(next))
@@ -73,9 +75,51 @@ func (r *Resource) unknownManager(ctx context.Context, cur, next scim.Doc) (stri
 	switch {
 	case err == nil:
 		return "", nil
+	case errors.Is(err, backends.ErrNotFound) && r.RejectUnknownManager:
+		return "", scim.BadRequest(scim.TypeInvalidValue, "manager: %q is not the id of an existing User", id)
 	case errors.Is(err, backends.ErrNotFound):
 		r.Log.Warn("leaving out a manager that names no user (unknown_manager = \"ignore\")", "manager", id)
 		return id, nil
 	}
 	return "", r.fromBackend(err, nil)
+}
+
+// dropManagerRefs removes the deleted user id from the manager of every
+// user that names it. A directory that keeps the manager as a reference
+// (LDAP, a reference block) has done so with the delete; one that keeps it
+// in a plain column (most SQL schemas) has not, and a soft delete (the row
+// stays, marked) leaves it pointing at a user that answers 404. Each
+// change is a PATCH of that user (its ETag changes); failures are logged,
+// the delete stands.
+func (r *Resource) dropManagerRefs(ctx context.Context, id string) {
+	if !r.managerMapped() {
+		return
+	}
+	q, _ := json.Marshal(id)
+	expr, err := scim.ParseFilter(scim.EnterpriseSchema + ":manager.value eq " + string(q))
+	if err != nil {
+		return
+	}
+	nf, exact, _ := r.Mapping.CompileResidual(expr)
+	if !exact || nf == nil {
+		r.Log.Warn("cannot search the users whose manager was deleted: the manager mapping cannot be searched", "id", id)
+		return
+	}
+	remove := []scim.PatchOp{{Op: "remove", Path: scim.EnterpriseSchema + ":manager"}}
+	for range 100 { // at most 100 pages of reports; each pass removes what it found
+		page, err := r.Backend.Search(ctx, backends.User, backends.Query{Filter: nf, Count: displayPage, Attrs: []string{}})
+		if err != nil {
+			r.Log.Warn("cannot search the users whose manager was deleted", "id", id, "error", err)
+			return
+		}
+		for _, rec := range page.Records {
+			if _, err := r.Patch(ctx, rec.ID, remove, ""); err != nil && !errors.Is(err, backends.ErrNotFound) {
+				r.Log.Warn("cannot remove a deleted manager", "user", rec.ID, "manager", id, "error", err)
+				return
+			}
+		}
+		if len(page.Records) < displayPage {
+			return
+		}
+	}
 }

@@ -557,10 +557,16 @@ func checkETag(ifMatch string, cur scim.Doc) error {
 	return scim.Errorf(412, "", "the resource has changed (version %s, If-Match %s)", v, ifMatch)
 }
 
-// Delete removes a resource.
+// Delete removes a resource, and a deleted user from the manager of the
+// users that name it (manager.go).
 func (r *Resource) Delete(ctx context.Context, id string) error {
-	defer r.lock(id)()
-	return r.fromBackend(r.Backend.Delete(ctx, r.RT.Name, id), nil)
+	unlock := r.lock(id)
+	err := r.fromBackend(r.Backend.Delete(ctx, r.RT.Name, id), nil)
+	unlock() // dropManagerRefs takes the locks of other users
+	if err == nil {
+		r.dropManagerRefs(ctx, id)
+	}
+	return err
 }
 
 // ListQuery is a parsed query (GET parameters or a SearchRequest body).

@@ -35,6 +35,7 @@ func RunProtocol(t *testing.T, c *bridgetest.Client, m ProtocolMapping) {
 	run("AttributesValueFilter", protocolAttributesFilter)
 	if m.Manager {
 		run("UnknownManager", protocolUnknownManager)
+		run("DeletedManager", protocolDeletedManager)
 	}
 	run("MemberDisplay", func(t *testing.T, c *bridgetest.Client) { protocolDisplay(t, c, m) })
 	run("RootSearch", func(t *testing.T, c *bridgetest.Client) { protocolRootSearch(t, c, m) })
@@ -553,4 +554,45 @@ func protocolBulk(t *testing.T, c *bridgetest.Client, m ProtocolMapping) {
 	c.Must(404, "GET", "/Groups/"+gid, nil)
 	c.Must(400, "POST", "/Bulk", map[string]any{"schemas": []string{bulkRequest}})
 	c.Must(400, "POST", "/Bulk", map[string]any{"schemas": []string{bulkRequest}, "failOnErrors": "many", "Operations": []any{}})
+}
+
+// protocolDeletedManager: deleting a user (a soft delete where the
+// directory keeps deleted rows) removes it from the manager of the users
+// that named it, and changes their ETag; the deleted id is then no user:
+// setting it as a manager leaves the manager out, adding it as a member
+// is refused.
+func protocolDeletedManager(t *testing.T, c *bridgetest.Client) {
+	boss := protocolUser(t, c, "proto.gone.boss@example.com", "Gone", "Boss")
+	var emps []string
+	for _, n := range []string{"a", "b"} {
+		r := c.Must(201, "POST", "/Users", map[string]any{"schemas": []string{coreUser, entUser}, "userName": "proto.gone." + n + "@example.com",
+			"active": true, "name": map[string]any{"givenName": "Em", "familyName": "Ployee"}, entUser: map[string]any{"manager": map[string]any{"value": boss}}})
+		emps = append(emps, id(r))
+	}
+	before := c.Must(200, "GET", "/Users/"+emps[0], nil)
+	if bridgetest.Str(before.JSON, entUser, "manager", "value") != boss {
+		t.Fatalf("manager not set: %s", trunc(before.Body))
+	}
+	c.Must(204, "DELETE", "/Users/"+boss, nil)
+	c.Must(404, "GET", "/Users/"+boss, nil)
+	for _, e := range emps {
+		r := c.Must(200, "GET", "/Users/"+e, nil)
+		if strings.Contains(string(r.Body), boss) {
+			t.Errorf("user %s still names its deleted manager: %s", e, trunc(r.Body))
+		}
+		if e == emps[0] && r.Header.Get("ETag") == before.Header.Get("ETag") {
+			t.Errorf("the ETag of %s did not change when its manager was deleted", e)
+		}
+	}
+	if n := count(t, c, "/Users", entUser+`:manager.value eq "`+boss+`"`); n != "0" {
+		t.Errorf("users found by the deleted manager: %s", n)
+	}
+	r := c.Must(200, "PATCH", "/Users/"+emps[0], map[string]any{"schemas": []string{patchOp}, "Operations": []any{
+		map[string]any{"op": "replace", "path": entUser + ":manager", "value": boss}}})
+	if strings.Contains(string(r.Body), boss) {
+		t.Errorf("PATCH to the deleted manager: %s, want no manager", trunc(r.Body))
+	}
+	sameAsGet(t, c, "PATCH to a deleted manager", r, "/Users/"+emps[0])
+	c.Must(400, "POST", "/Groups", map[string]any{"schemas": []string{coreGroup}, "displayName": "Proto Gone",
+		"members": []any{map[string]any{"value": boss}}})
 }
