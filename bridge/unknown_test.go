@@ -57,3 +57,23 @@ func TestUnknownAttributesIgnore(t *testing.T) {
 		t.Errorf("no warning logged:\n%s", log)
 	}
 }
+
+// TestUnknownManagerReject: with unknown_manager = "reject" a manager
+// that names no user is a 400 naming the manager, and nothing is written.
+func TestUnknownManagerReject(t *testing.T) {
+	cfg := strings.Replace(memoryConfig, `backend   = "mem"`, `backend   = "mem"
+  unknown_manager = "reject"`, 1)
+	mem := newMemory()
+	srv := bridgetest.Start(t, cfg, map[string]config.BackendType{"memory": bridgetest.Static(mem)})
+	c := bridgetest.NewClient(t, srv.URL+"/scim/v2")
+	const ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	r := c.Do("POST", "/Users", map[string]any{"userName": "rej@example.com", ent: map[string]any{"manager": map[string]any{"value": "nope"}}})
+	if r.Status != 400 || !strings.Contains(string(r.Body), `manager: \"nope\"`) {
+		t.Errorf("unknown manager: %d %s, want 400 naming it", r.Status, r.Body)
+	}
+	if n := len(snapshot(t, mem)["User"]); n != 0 {
+		t.Errorf("%d users written", n)
+	}
+	boss := bridgetest.Str(c.Must(201, "POST", "/Users", map[string]any{"userName": "boss@example.com"}).JSON, "id")
+	c.Must(201, "POST", "/Users", map[string]any{"userName": "rej@example.com", ent: map[string]any{"manager": map[string]any{"value": boss}}})
+}
