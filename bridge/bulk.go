@@ -1,7 +1,9 @@
 package bridge
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -73,9 +75,15 @@ func (s *Server) bulk(ep *Endpoint) fiber.Handler {
 			return scim.Errorf(http.StatusRequestEntityTooLarge, scim.TypeTooMany,
 				"the request has %d operations; at most %d are allowed (bulk_max_operations)", len(ops), s.Settings.BulkMaxOperations)
 		}
-		run := &bulkRun{s: s, ep: ep, c: c, p: p, ops: ops, failOn: failOn,
+		run := &bulkRun{s: s, ep: ep, c: c, ctx: c.UserContext(), p: p, ops: ops, failOn: failOn,
 			results: make([]map[string]any, len(ops)), ids: map[string]string{}, failed: map[string]bool{}, posts: map[string]int{}}
-		run.run()
+		if tr, ok := ep.Backend.(transactor); ok && ep.BulkTransaction {
+			if err := run.inTransaction(tr); err != nil {
+				return err // the transaction could not begin
+			}
+		} else {
+			run.run()
+		}
 		out := make([]any, 0, len(ops))
 		for _, r := range run.results {
 			if r != nil {
@@ -177,6 +185,7 @@ type bulkRun struct {
 	s       *Server
 	ep      *Endpoint
 	c       *fiber.Ctx
+	ctx     context.Context // the request's, or the transaction's
 	p       *Principal
 	ops     []bulkOp
 	failOn  int
@@ -223,6 +232,64 @@ func (b *bulkRun) run() {
 		}
 		pending = waiting
 	}
+}
+
+// transactor is a backend that can run several calls in one transaction
+// (SQL): ctx carries it to every call made with it.
+type transactor interface {
+	InTransaction(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// errRolledBack makes InTransaction roll back after a failed operation.
+var errRolledBack = errors.New("a bulk operation failed")
+
+// inTransaction runs the operations in one transaction of the backend
+// (bulk_transaction = true): the first failure stops the request and
+// undoes every operation; the operations that had succeeded then answer
+// 424 (Failed Dependency), naming the one that failed.
+func (b *bulkRun) inTransaction(tr transactor) error {
+	b.failOn = 1
+	began := false
+	err := tr.InTransaction(b.c.UserContext(), func(ctx context.Context) error {
+		began = true
+		b.ctx = ctx
+		b.run()
+		if b.errors > 0 {
+			return errRolledBack
+		}
+		return nil
+	})
+	if err == nil {
+		return nil
+	}
+	if !began {
+		return err
+	}
+	failed := -1
+	for i, r := range b.results {
+		if st, _ := r["status"].(string); r != nil && (st == "" || st[0] != '2') {
+			failed = i
+		}
+	}
+	for i, r := range b.results {
+		if r == nil || i == failed {
+			continue
+		}
+		cause := err
+		if errors.Is(err, errRolledBack) {
+			cause = scim.Errorf(http.StatusFailedDependency, "", "rolled back: operation %d of the request failed (bulk_transaction)", failed+1)
+		}
+		_, body := b.s.errorBody(b.c, cause)
+		r["status"], r["response"] = bodyStatus(body), body
+		delete(r, "location")
+		delete(r, "version")
+	}
+	return nil
+}
+
+func bodyStatus(body map[string]any) string {
+	s, _ := body["status"].(string)
+	return s
 }
 
 func (b *bulkRun) stopped() bool { return b.failOn > 0 && b.errors >= b.failOn }
@@ -380,7 +447,7 @@ func (b *bulkRun) exec(op bulkOp) (map[string]any, error) {
 	if op.Method != "DELETE" && !isObj {
 		return nil, scim.BadRequest(scim.TypeInvalidSyntax, "a %s operation needs an object as data", op.Method)
 	}
-	ctx := b.c.UserContext()
+	ctx := b.ctx
 	var doc scim.Doc
 	status := 200
 	switch op.Method {

@@ -40,6 +40,9 @@ type Endpoint struct {
 	Users    *Resource
 	Groups   *Resource
 	Backend  backends.Backend
+	// BulkTransaction runs each /Bulk request in one transaction of the
+	// backend (bulk_transaction = true).
+	BulkTransaction bool
 }
 
 // Server holds the Fiber app and the endpoints.
@@ -80,7 +83,10 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 			return nil, fmt.Errorf("endpoint %s: backend %q is not open", ec.Name, ec.Backend)
 		}
 		elog := log.Named(ec.Name)
-		ep := &Endpoint{Name: ec.Name, BasePath: ec.BasePath, Auth: NewAuthenticator(ec.Tokens, ec.Basic), Backend: b}
+		ep := &Endpoint{Name: ec.Name, BasePath: ec.BasePath, Auth: NewAuthenticator(ec.Tokens, ec.Basic), Backend: b, BulkTransaction: ec.BulkTransaction}
+		if _, ok := b.(transactor); ec.BulkTransaction && !ok {
+			return nil, fmt.Errorf("endpoint %s: bulk_transaction = true needs a backend that runs transactions (sql); backend %q does not", ec.Name, ec.Backend)
+		}
 		ep.Users = NewResource(ec.Users, b, elog.Named("users"), lim)
 		ep.Users.scans = scans
 		ep.Users.IgnoreUnknown = ec.UnknownAttributes == "ignore"

@@ -62,3 +62,15 @@ func TestExamplesSoftDeleteStamps(t *testing.T) {
 		})
 	}
 }
+
+// TestExamplesBulkTransaction: /Bulk with bulk_transaction = true on
+// every SQL example.
+func TestExamplesBulkTransaction(t *testing.T) {
+	for _, ex := range examples() {
+		t.Run(ex.name, func(t *testing.T) {
+			s := startEdited(t, ex, "", [2]string{`base_path = "/scim/v2"`, `base_path = "/scim/v2"
+  bulk_transaction = true`})
+			scimtest.RunBulkTransaction(t, s.c)
+		})
+	}
+}

@@ -180,7 +180,10 @@ type Endpoint struct {
 	// UnknownManager is what a user write whose manager names no user
 	// gets: "ignore" (the manager is left out, the default) or "reject" (400).
 	UnknownManager string
-	Range          hcl.Range
+	// BulkTransaction runs each /Bulk request in one transaction of the
+	// backend (SQL only): all of its operations or none. Default false.
+	BulkTransaction bool
+	Range           hcl.Range
 }
 
 // Config is a loaded configuration file.
@@ -246,6 +249,8 @@ type endpointBlock struct {
 	// UnknownManager: "ignore" (default) or "reject".
 	UnknownManager  string    `hcl:"unknown_manager,optional"`
 	UnknownManagerR hcl.Range `hcl:"unknown_manager,attr_range"`
+	// BulkTransaction: see Endpoint.
+	BulkTransaction bool      `hcl:"bulk_transaction,optional"`
 	DefRange        hcl.Range `hcl:",def_range"`
 }
 
@@ -577,6 +582,7 @@ func decodeEndpoint(eb endpointBlock, ectx *hcl.EvalContext, userExts, groupExts
 	}
 	ep.UnknownAttributes = choice("unknown_attributes", eb.UnknownAttributes, "reject", eb.UnknownAttributesR)
 	ep.UnknownManager = choice("unknown_manager", eb.UnknownManager, "ignore", eb.UnknownManagerR)
+	ep.BulkTransaction = eb.BulkTransaction
 	if eb.Auth != nil {
 		for _, tb := range eb.Auth.Tokens {
 			t, d := decodeToken(tb)
