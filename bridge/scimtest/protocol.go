@@ -280,6 +280,11 @@ func protocolDisplay(t *testing.T, c *bridgetest.Client, m ProtocolMapping) {
 	if list, _ := r.JSON["members"].([]any); len(list) != 2 || !strings.Contains(string(r.Body), `"display":"`+wantA+`"`) || strings.Contains(string(r.Body), `"value"`) {
 		t.Errorf("attributes=members.display: %s", trunc(r.Body))
 	}
+	// display is derived when a group is read: not searchable.
+	for _, f := range []string{`members.display eq "x"`, `members[display eq "x"]`, `displayName eq "x" or members.DISPLAY pr`} {
+		c.Must(400, "GET", "/Groups?filter="+url.QueryEscape(f), nil)
+	}
+	c.Must(400, "GET", "/Groups?sortBy=members.display", nil)
 	if !m.DisplayName {
 		return
 	}
