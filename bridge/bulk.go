@@ -26,9 +26,12 @@ import (
 // or data stands for the id of the resource that the POST with that bulkId
 // created; an operation naming the bulkId of a later POST waits until that
 // POST ran. A bulkId whose POST failed, or that no POST defines, fails the
-// operations naming it with 409; so do circular references (a POST naming
-// a bulkId whose POST names its own), which the bridge does not break up
-// (RFC 7644 allows 409 after one attempt). failOnErrors stops the request
+// operations naming it with 409. Circular references (POSTs that wait for
+// each other) are broken up where they run through member values or a
+// manager: the first such POST is created without them and a PATCH the
+// bridge adds sets them once the others exist (RFC 7644 §3.7.1); its
+// result shows the resource after that PATCH, or the PATCH's failure.
+// Other circles fail with 409 (which RFC 7644 allows). failOnErrors stops the request
 // after that many failed operations; the ones not run are left out of the
 // answer. Each operation is its own write: an error leaves the operations
 // before it in place.
@@ -45,6 +48,10 @@ type bulkOp struct {
 	Data                          any
 	// bad is why the operation cannot run at all (missing method, ...).
 	bad error
+	// followUp: a PATCH the bridge added to complete the POST parent
+	// (a circular reference broken up); it has no result of its own.
+	followUp bool
+	parent   int
 }
 
 func (s *Server) bulk(ep *Endpoint) fiber.Handler {
@@ -85,8 +92,8 @@ func (s *Server) bulk(ep *Endpoint) fiber.Handler {
 			run.run()
 		}
 		out := make([]any, 0, len(ops))
-		for _, r := range run.results {
-			if r != nil {
+		for i, r := range run.results {
+			if r != nil && !run.ops[i].followUp {
 				out = append(out, r)
 			}
 		}
@@ -221,17 +228,105 @@ func (b *bulkRun) run() {
 			b.runOne(i)
 		}
 		if len(waiting) == len(pending) {
-			// Nothing ran: the rest wait for each other.
-			for _, i := range waiting {
-				if b.stopped() {
-					return
+			// Nothing ran: the rest wait for each other. Break the
+			// circle at the first POST whose waiting references are
+			// member values or a manager: it is created without them,
+			// and a PATCH adds them once the others exist.
+			at := -1
+			for k, i := range waiting {
+				if b.split(i) {
+					at = k
+					break
 				}
-				b.fail(i, scim.Errorf(409, "", "circular bulkId references: the operations naming %s wait for each other", strings.Join(b.unresolved(i), ", ")))
 			}
-			return
+			if at < 0 {
+				for _, i := range waiting {
+					if b.stopped() {
+						return
+					}
+					b.fail(i, scim.Errorf(409, "", "circular bulkId references: the operations naming %s wait for each other", strings.Join(b.unresolved(i), ", ")))
+				}
+				return
+			}
+			i := waiting[at]
+			waiting = append(waiting[:at:at], waiting[at+1:]...)
+			b.runOne(i)
+			if st, _ := b.results[i]["status"].(string); strings.HasPrefix(st, "2") {
+				waiting = append(waiting, len(b.ops)-1) // its follow-up
+			}
 		}
 		pending = waiting
 	}
+}
+
+// waits reports whether bulkId ref names a POST that has not run yet.
+func (b *bulkRun) waits(ref string) bool {
+	j, ok := b.posts[ref]
+	return ok && b.results[j] == nil
+}
+
+// split takes out of POST i the member values and manager that name
+// POSTs not run yet, and queues the PATCH that adds them after it; false
+// (nothing changed) when other references would still wait.
+func (b *bulkRun) split(i int) bool {
+	op := b.ops[i]
+	obj, ok := op.Data.(map[string]any)
+	if op.bad != nil || op.Method != "POST" || !ok {
+		return false
+	}
+	data := scim.DeepCopy(obj).(map[string]any)
+	var deferred []any
+	waiting := func(v any) bool {
+		s, _ := v.(string)
+		ref, ok := strings.CutPrefix(s, bulkIDPrefix)
+		return ok && b.waits(ref)
+	}
+	for k, v := range data {
+		switch {
+		case strings.EqualFold(k, "members"):
+			list, _ := v.([]any)
+			var keep, later []any
+			for _, el := range list {
+				if m, ok := el.(map[string]any); ok && waiting(m["value"]) {
+					later = append(later, map[string]any{"value": m["value"]})
+				} else {
+					keep = append(keep, el)
+				}
+			}
+			if len(later) > 0 {
+				data[k] = keep
+				deferred = append(deferred, map[string]any{"op": "add", "path": "members", "value": later})
+			}
+		case strings.EqualFold(k, scim.EnterpriseSchema):
+			ext, _ := v.(map[string]any)
+			for ek, ev := range ext {
+				if !strings.EqualFold(ek, "manager") {
+					continue
+				}
+				mv := ev
+				if m, ok := ev.(map[string]any); ok {
+					mv = m["value"]
+				}
+				if waiting(mv) {
+					delete(ext, ek)
+					deferred = append(deferred, map[string]any{"op": "replace", "path": scim.EnterpriseSchema + ":manager", "value": map[string]any{"value": mv}})
+				}
+			}
+		}
+	}
+	if len(deferred) == 0 {
+		return false
+	}
+	for _, ref := range bulkRefs(bulkOp{Data: data}) {
+		if b.waits(ref) && ref != op.BulkID {
+			return false
+		}
+	}
+	b.ops[i].Data = data
+	b.ops = append(b.ops, bulkOp{Method: "PATCH", Path: strings.TrimRight(op.Path, "/") + "/" + bulkIDPrefix + op.BulkID,
+		Data: map[string]any{"Operations": deferred}, followUp: true, parent: i})
+	b.results = append(b.results, nil)
+	return true
 }
 
 // transactor is a backend that can run several calls in one transaction
@@ -267,12 +362,12 @@ func (b *bulkRun) inTransaction(tr transactor) error {
 	}
 	failed := -1
 	for i, r := range b.results {
-		if st, _ := r["status"].(string); r != nil && (st == "" || st[0] != '2') {
+		if st, _ := r["status"].(string); r != nil && !b.ops[i].followUp && !strings.HasPrefix(st, "2") {
 			failed = i
 		}
 	}
 	for i, r := range b.results {
-		if r == nil || i == failed {
+		if r == nil || i == failed || b.ops[i].followUp {
 			continue
 		}
 		cause := err
@@ -410,6 +505,10 @@ func (b *bulkRun) runOne(i int) {
 		return
 	}
 	res, err := b.exec(op)
+	if op.followUp {
+		b.completed(i, res, err)
+		return
+	}
 	if err != nil {
 		b.fail(i, err)
 		return
@@ -419,6 +518,45 @@ func (b *bulkRun) runOne(i int) {
 		res["bulkId"] = op.BulkID
 	}
 	b.results[i] = res
+}
+
+// completed records the outcome of follow-up i in its POST's result: the
+// resource as it is now, or the failure (the resource stays, created
+// without the references).
+func (b *bulkRun) completed(i int, res map[string]any, err error) {
+	b.results[i] = map[string]any{} // ran
+	parent := b.results[b.ops[i].parent]
+	if err == nil {
+		var h *handler
+		var id string
+		h, id, err = b.target("GET", strings.TrimPrefix(bridgeLocationPath(parent), "/"))
+		if err == nil {
+			var doc scim.Doc
+			if doc, err = h.r.Get(b.ctx, id, h.access(b.c).readable("members")); err == nil {
+				h.access(b.c).strip(doc)
+				h.decorate(b.c, doc)
+				parent["response"], parent["version"] = doc, doc["meta"].(map[string]any)["version"]
+				return
+			}
+		}
+	}
+	e, body := b.s.errorBody(b.c, err)
+	body["detail"] = "the resource was created without its references to resources of later operations, which then failed: " + e.Detail
+	parent["status"], parent["response"] = strconv.Itoa(e.Status), body
+	delete(parent, "version")
+	b.errors++
+}
+
+// bridgeLocationPath is the /Users/{id} or /Groups/{id} of a result's
+// location.
+func bridgeLocationPath(res map[string]any) string {
+	loc, _ := res["location"].(string)
+	for _, t := range []string{"/Users/", "/Groups/"} {
+		if i := strings.LastIndex(loc, t); i >= 0 {
+			return loc[i:]
+		}
+	}
+	return loc
 }
 
 func (b *bulkRun) exec(op bulkOp) (map[string]any, error) {
