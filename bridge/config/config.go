@@ -103,6 +103,14 @@ type Settings struct {
 	// headers, meta.location and $ref are built from it. Default none:
 	// from the request (see TrustedProxies).
 	PublicURL string `koanf:"public_url"`
+	// AuditLog is where the audit trail goes: one JSON line per change
+	// (create, replace, patch, delete). "" (default): no audit trail;
+	// "stdout"; or a file path, rotated by size.
+	AuditLog string `koanf:"audit_log"`
+	// AuditLogMaxSizeMB rotates the audit file at this size. Default 100.
+	AuditLogMaxSizeMB int `koanf:"audit_log_max_size_mb"`
+	// AuditLogMaxBackups is how many rotated audit files are kept (0: all). Default 10.
+	AuditLogMaxBackups int `koanf:"audit_log_max_backups"`
 }
 
 // DefaultSettings returns the defaults.
@@ -115,7 +123,8 @@ func DefaultSettings() Settings {
 		ShutdownTimeout: 30 * time.Second,
 		MaxFilterScan:   50000, MaxConcurrentScans: 2,
 		AuthFailureLimit: 10, AuthFailureWindow: time.Minute,
-		MaxValueBytes: 32 << 10,
+		MaxValueBytes:     32 << 10,
+		AuditLogMaxSizeMB: 100, AuditLogMaxBackups: 10,
 	}
 }
 
