@@ -97,6 +97,15 @@ func (a access) check(p scim.Path, u use) error {
 		}
 		return scim.BadRequest(scimType, "%q is write-only: it is never returned and cannot be used in %s", p.String(), u)
 	}
+	if (u == useFilter || u == useSortBy) && p.IsCore(a.r.RT) && p.Attr.Name == "members" && p.Sub != nil && p.Sub.Name == "display" {
+		// The members' names are read when a group is rendered
+		// (display.go); no directory can search or sort on them.
+		scimType := scim.TypeInvalidFilter
+		if u == useSortBy {
+			scimType = scim.TypeInvalidValue
+		}
+		return scim.BadRequest(scimType, "members.display is the member's name, added when a group is read: it cannot be used in %s; use members.value", u)
+	}
 	if u == useExcluded || u == usePatchPath || !p.IsCore(a.r.RT) {
 		return nil // excluding or writing an attribute reads nothing
 	}

@@ -142,6 +142,19 @@ func (r *Resource) blindPatch(ctx context.Context, id string, ops []scim.PatchOp
 			}
 		}
 	}
+	if bad, err := r.unknownManager(ctx, nil, sparse); err != nil {
+		return nil, err
+	} else if bad != "" {
+		// The operation is left out: the stored manager stays.
+		kept := touches[:0:0]
+		for _, t := range touches {
+			if !(t.schema.ID == scim.EnterpriseSchema && t.attr.Name == "manager") {
+				kept = append(kept, t)
+			}
+		}
+		touches = kept
+		setManager(sparse, "")
+	}
 	attrs, err := r.Mapping.ToNativeOnly(sparse, func(a *mapping.Attr) bool {
 		for _, t := range touches {
 			if t.matches(a) {

@@ -40,7 +40,7 @@ func (s *Server) serviceProviderConfig(c *fiber.Ctx, ep *Endpoint) map[string]an
 		"schemas":               []string{scim.SPCSchema},
 		"documentationUri":      "https://github.com/scimbridge/scimbridge",
 		"patch":                 map[string]any{"supported": true},
-		"bulk":                  map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": s.Settings.MaxBodyBytes},
+		"bulk":                  s.bulkConfig(),
 		"filter":                map[string]any{"supported": true, "maxResults": s.Settings.MaxResults},
 		"changePassword":        map[string]any{"supported": password},
 		"sort":                  map[string]any{"supported": true},

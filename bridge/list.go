@@ -19,15 +19,19 @@ func parseProjection(rt *scim.ResourceType, attributes, excluded string) (projec
 	var p projection
 	parse := func(list string) ([]scim.Path, error) {
 		var out []scim.Path
-		for _, name := range strings.Split(list, ",") {
+		for _, name := range splitAttrList(list) {
 			name = strings.TrimSpace(name)
 			if name == "" {
 				continue
 			}
 			path, err := scim.ResolvePath(rt, name)
-			if err != nil || path.Filter != nil {
+			if err != nil {
 				return nil, scim.BadRequest(scim.TypeInvalidValue, "unknown attribute %q in attributes list", name)
 			}
+			// attributes=emails[type eq "work"] (sent by some clients)
+			// names the attribute: every value of it is returned, as for
+			// attributes=emails. RFC 7644 §3.10 has no value filters here.
+			path.Filter = nil
 			out = append(out, path)
 		}
 		return out, nil
@@ -40,6 +44,36 @@ func parseProjection(rt *scim.ResourceType, attributes, excluded string) (projec
 		return p, err
 	}
 	return p, nil
+}
+
+// splitAttrList splits an attributes list at the commas outside value
+// filters and quoted strings.
+func splitAttrList(list string) []string {
+	var out []string
+	depth, quoted, escaped, start := 0, false, false, 0
+	for i := 0; i < len(list); i++ {
+		switch ch := list[i]; {
+		case escaped:
+			escaped = false
+		case quoted:
+			switch ch {
+			case '\\':
+				escaped = true
+			case '"':
+				quoted = false
+			}
+		case ch == '"':
+			quoted = true
+		case ch == '[':
+			depth++
+		case ch == ']':
+			depth--
+		case ch == ',' && depth <= 0:
+			out = append(out, list[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, list[start:])
 }
 
 // wants reports whether a top-level core attribute will be returned.
@@ -158,11 +192,20 @@ func (h *handler) list(c *fiber.Ctx) error {
 }
 
 func (h *handler) search(c *fiber.Ctx) error {
-	body, err := decodeBody(c)
+	sp, err := searchBody(c)
 	if err != nil {
 		return err
 	}
+	return h.runQuery(c, sp)
+}
+
+// searchBody reads a SearchRequest body.
+func searchBody(c *fiber.Ctx) (searchParams, error) {
 	var sp searchParams
+	body, err := decodeBody(c)
+	if err != nil {
+		return sp, err
+	}
 	str := func(v any) (string, error) {
 		switch x := v.(type) {
 		case nil:
@@ -185,7 +228,7 @@ func (h *handler) search(c *fiber.Ctx) error {
 	for k, v := range body {
 		s, err := str(v)
 		if err != nil {
-			return err
+			return sp, err
 		}
 		switch strings.ToLower(k) {
 		case "filter":
@@ -204,53 +247,88 @@ func (h *handler) search(c *fiber.Ctx) error {
 			sp.Count = s
 		}
 	}
-	return h.runQuery(c, sp)
+	return sp, nil
 }
 
 func (h *handler) runQuery(c *fiber.Ctx, sp searchParams) error {
-	rt := h.r.RT
-	acc := h.access(c)
-	proj, err := acc.projection(sp.Attributes, sp.Excluded)
+	q, proj, err := h.query(c, sp)
 	if err != nil {
 		return err
 	}
+	res, err := h.r.List(c.UserContext(), q)
+	if err != nil {
+		return err
+	}
+	resources := make([]any, 0, len(res.Resources))
+	for _, d := range res.Resources {
+		resources = append(resources, h.present(c, d, proj))
+	}
+	return h.s.writeJSON(c, 200, listResponse(res.TotalResults, res.StartIndex, resources))
+}
+
+// present makes a listed resource what the answer shows of it.
+func (h *handler) present(c *fiber.Ctx, d scim.Doc, proj projection) scim.Doc {
+	h.access(c).strip(d)
+	h.decorate(c, d)
+	return proj.apply(h.r.RT, d)
+}
+
+func listResponse(total, start int, resources []any) map[string]any {
+	return map[string]any{
+		"schemas":      []string{scim.ListResponseSchema},
+		"totalResults": total,
+		"startIndex":   start,
+		"itemsPerPage": len(resources),
+		"Resources":    resources,
+	}
+}
+
+// query parses and checks the parameters of a list or .search.
+func (h *handler) query(c *fiber.Ctx, sp searchParams) (ListQuery, projection, error) {
+	rt := h.r.RT
+	acc := h.access(c)
+	var q ListQuery
+	proj, err := acc.projection(sp.Attributes, sp.Excluded)
+	if err != nil {
+		return q, proj, err
+	}
 	principal, _ := c.Locals("principal").(*Principal)
-	q := ListQuery{StartIndex: 1, Count: h.r.Limits.DefaultCount, WithLists: proj.wants("members") && acc.readable("members"),
+	q = ListQuery{StartIndex: 1, Count: h.r.Limits.DefaultCount, WithLists: proj.wants("members") && acc.readable("members"),
 		Credential: principal}
 	if sp.StartIndex != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(sp.StartIndex))
 		if err != nil {
-			return scim.BadRequest(scim.TypeInvalidValue, "startIndex must be an integer")
+			return q, proj, scim.BadRequest(scim.TypeInvalidValue, "startIndex must be an integer")
 		}
 		q.StartIndex = max(n, 1)
 	}
 	if sp.Count != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(sp.Count))
 		if err != nil {
-			return scim.BadRequest(scim.TypeInvalidValue, "count must be an integer")
+			return q, proj, scim.BadRequest(scim.TypeInvalidValue, "count must be an integer")
 		}
 		if n > h.r.Limits.MaxResults {
-			return scim.BadRequest(scim.TypeTooMany, "count must be at most %d", h.r.Limits.MaxResults)
+			return q, proj, scim.BadRequest(scim.TypeTooMany, "count must be at most %d", h.r.Limits.MaxResults)
 		}
 		q.Count = max(n, 0)
 	}
 	if strings.TrimSpace(sp.Filter) != "" {
 		expr, err := scim.ParseFilter(sp.Filter)
 		if err != nil {
-			return err
+			return q, proj, err
 		}
 		if err := acc.checkFilter(expr); err != nil {
-			return err
+			return q, proj, err
 		}
 		q.Filter = expr
 	}
 	if sp.SortBy != "" {
 		p, err := scim.ResolvePath(rt, sp.SortBy)
 		if err != nil {
-			return scim.BadRequest(scim.TypeInvalidValue, "unknown sortBy attribute %q", sp.SortBy)
+			return q, proj, scim.BadRequest(scim.TypeInvalidValue, "unknown sortBy attribute %q", sp.SortBy)
 		}
 		if err := acc.check(p, useSortBy); err != nil {
-			return err
+			return q, proj, err
 		}
 		q.SortBy = sp.SortBy
 	}
@@ -259,23 +337,7 @@ func (h *handler) runQuery(c *fiber.Ctx, sp searchParams) error {
 	case "descending":
 		q.Descending = true
 	default:
-		return scim.BadRequest(scim.TypeInvalidValue, "sortOrder must be ascending or descending")
+		return q, proj, scim.BadRequest(scim.TypeInvalidValue, "sortOrder must be ascending or descending")
 	}
-	res, err := h.r.List(c.UserContext(), q)
-	if err != nil {
-		return err
-	}
-	resources := make([]any, 0, len(res.Resources))
-	for _, d := range res.Resources {
-		acc.strip(d)
-		h.decorate(c, d)
-		resources = append(resources, proj.apply(rt, d))
-	}
-	return h.s.writeJSON(c, 200, map[string]any{
-		"schemas":      []string{scim.ListResponseSchema},
-		"totalResults": res.TotalResults,
-		"startIndex":   res.StartIndex,
-		"itemsPerPage": len(resources),
-		"Resources":    resources,
-	})
+	return q, proj, nil
 }

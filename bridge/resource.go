@@ -34,6 +34,16 @@ type Resource struct {
 	scans *scanLimiter
 	// readWarned: when each attribute that did not map was last logged.
 	readWarned sync.Map
+	// IgnoreUnknown drops attributes the resource type does not define
+	// from writes instead of refusing them (unknown_attributes = "ignore").
+	IgnoreUnknown bool
+	// unknownWarned holds the names IgnoreUnknown dropped and logged.
+	unknownWarned sync.Map
+	// RejectUnknownManager refuses a manager that names no user with 400
+	// (unknown_manager = "reject") instead of leaving it out (manager.go).
+	RejectUnknownManager bool
+	// users, for a Group resource, reads its members' display names.
+	users *Resource
 }
 
 // Limits bound what one request may ask for.
@@ -181,8 +191,28 @@ func (r *Resource) listIDs(doc scim.Doc, name string) ([]string, error) {
 	return set.List(), nil
 }
 
+// dropUnknown applies unknown_attributes = "ignore" to a POST or PUT body.
+func (r *Resource) dropUnknown(raw map[string]any) {
+	if r.IgnoreUnknown {
+		r.warnUnknown(scim.DropUnknown(r.RT, raw))
+	}
+}
+
+// warnUnknown logs each attribute name that unknown_attributes = "ignore"
+// dropped, once per name for the life of the process: the admin sees what
+// the identity provider sends that nothing maps.
+func (r *Resource) warnUnknown(names []string) {
+	for _, n := range names {
+		if _, seen := r.unknownWarned.LoadOrStore(strings.ToLower(n), true); !seen {
+			r.Log.Warn("ignoring an attribute that the resource type does not define (unknown_attributes = \"ignore\"; further ones of this name are not logged)",
+				"resource", r.RT.Name, "attribute", n)
+		}
+	}
+}
+
 // Create stores a new resource.
 func (r *Resource) Create(ctx context.Context, raw map[string]any) (scim.Doc, error) {
+	r.dropUnknown(raw)
 	if err := scim.CheckValueSizes(r.RT, raw, "", r.Limits.MaxValueBytes); err != nil {
 		return nil, err
 	}
@@ -193,6 +223,11 @@ func (r *Resource) Create(ctx context.Context, raw map[string]any) (scim.Doc, er
 	r.stripReadOnly(doc)
 	if err := r.checkRequired(doc); err != nil {
 		return nil, err
+	}
+	if bad, err := r.unknownManager(ctx, nil, doc); err != nil {
+		return nil, err
+	} else if bad != "" {
+		setManager(doc, "")
 	}
 	attrs, err := r.Mapping.ToNative(doc)
 	if err != nil {
@@ -219,16 +254,22 @@ func (r *Resource) Create(ctx context.Context, raw map[string]any) (scim.Doc, er
 	if err != nil {
 		return nil, r.fromBackend(err, doc)
 	}
-	return r.render(rec), nil
+	out := r.render(rec)
+	r.memberDisplays(ctx, out)
+	return out, nil
 }
 
-// Get reads one resource; withLists includes members.
+// Get reads one resource; withLists includes members (with display).
 func (r *Resource) Get(ctx context.Context, id string, withLists bool) (scim.Doc, error) {
 	rec, err := r.Backend.Get(ctx, r.RT.Name, id, r.Mapping.NativeAttrs(withLists))
 	if err != nil {
 		return nil, r.fromBackend(err, nil)
 	}
-	return r.render(rec), nil
+	doc := r.render(rec)
+	if withLists {
+		r.memberDisplays(ctx, doc)
+	}
+	return doc, nil
 }
 
 // render maps a record to a resource. It never fails: an attribute whose
@@ -263,6 +304,7 @@ func (r *Resource) readProblem(id string, p mapping.ReadProblem) {
 // absent from the body are left as they are; present ones are diffed so
 // that only the changed members are written.
 func (r *Resource) Replace(ctx context.Context, id string, raw map[string]any, ifMatch string) (scim.Doc, error) {
+	r.dropUnknown(raw)
 	if err := scim.CheckValueSizes(r.RT, raw, "", r.Limits.MaxValueBytes); err != nil {
 		return nil, err
 	}
@@ -284,6 +326,11 @@ func (r *Resource) Replace(ctx context.Context, id string, raw map[string]any, i
 	}
 	if err := checkETag(ifMatch, cur); err != nil {
 		return nil, err
+	}
+	if bad, err := r.unknownManager(ctx, cur, doc); err != nil {
+		return nil, err
+	} else if bad != "" {
+		setManager(doc, managerOf(cur)) // as if the body had not named it
 	}
 	mods, err := r.diff(cur, doc, stored)
 	if err != nil {
@@ -314,6 +361,19 @@ func (r *Resource) Replace(ctx context.Context, id string, raw map[string]any, i
 func (r *Resource) Patch(ctx context.Context, id string, ops []scim.PatchOp, ifMatch string) (scim.Doc, error) {
 	if r.Limits.MaxOperations > 0 && len(ops) > r.Limits.MaxOperations {
 		return nil, scim.Errorf(413, scim.TypeTooMany, "at most %d operations per PATCH", r.Limits.MaxOperations)
+	}
+	if r.IgnoreUnknown && len(ops) > 0 {
+		var dropped []string
+		ops, dropped = scim.DropUnknownOps(r.RT, ops)
+		r.warnUnknown(dropped)
+		if len(ops) == 0 {
+			// Every operation named attributes that do not exist.
+			cur, err := r.Get(ctx, id, false)
+			if err != nil {
+				return nil, err
+			}
+			return cur, checkETag(ifMatch, cur)
+		}
 	}
 	for _, op := range ops {
 		if err := scim.CheckValueSizes(r.RT, op.Value, strings.TrimSpace(op.Path), r.Limits.MaxValueBytes); err != nil {
@@ -353,6 +413,11 @@ func (r *Resource) Patch(ctx context.Context, id string, ops []scim.PatchOp, ifM
 	}
 	if err := r.checkRequired(next); err != nil {
 		return nil, err
+	}
+	if bad, err := r.unknownManager(ctx, cur, next); err != nil {
+		return nil, err
+	} else if bad != "" {
+		setManager(next, managerOf(cur)) // the operation is left out
 	}
 	mods, err := r.diff(cur, next, stored)
 	if err != nil {
@@ -492,10 +557,16 @@ func checkETag(ifMatch string, cur scim.Doc) error {
 	return scim.Errorf(412, "", "the resource has changed (version %s, If-Match %s)", v, ifMatch)
 }
 
-// Delete removes a resource.
+// Delete removes a resource, and a deleted user from the manager of the
+// users that name it (manager.go).
 func (r *Resource) Delete(ctx context.Context, id string) error {
-	defer r.lock(id)()
-	return r.fromBackend(r.Backend.Delete(ctx, r.RT.Name, id), nil)
+	unlock := r.lock(id)
+	err := r.fromBackend(r.Backend.Delete(ctx, r.RT.Name, id), nil)
+	unlock() // dropManagerRefs takes the locks of other users
+	if err == nil {
+		r.dropManagerRefs(ctx, id)
+	}
+	return err
 }
 
 // ListQuery is a parsed query (GET parameters or a SearchRequest body).
@@ -522,6 +593,14 @@ type ListResult struct {
 // exactly, otherwise over the backend's superset with the SCIM filter
 // evaluated in memory (see listInMemory).
 func (r *Resource) List(ctx context.Context, q ListQuery) (*ListResult, error) {
+	res, err := r.list(ctx, q)
+	if err == nil && q.WithLists {
+		r.memberDisplays(ctx, res.Resources...)
+	}
+	return res, err
+}
+
+func (r *Resource) list(ctx context.Context, q ListQuery) (*ListResult, error) {
 	if q.StartIndex < 1 {
 		q.StartIndex = 1
 	}
@@ -565,13 +644,14 @@ func (r *Resource) List(ctx context.Context, q ListQuery) (*ListResult, error) {
 
 func (r *Resource) listByID(ctx context.Context, id string, q ListQuery) (*ListResult, error) {
 	out := &ListResult{StartIndex: q.StartIndex}
-	d, err := r.Get(ctx, id, q.WithLists || mentions(q.Filter, "members"))
+	rec, err := r.Backend.Get(ctx, r.RT.Name, id, r.Mapping.NativeAttrs(q.WithLists || mentions(q.Filter, "members")))
 	if errors.Is(err, backends.ErrNotFound) {
 		return out, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, r.fromBackend(err, nil)
 	}
+	d := r.render(rec)
 	if scim.Match(r.RT, q.Filter, d) {
 		out.TotalResults = 1
 		if q.StartIndex == 1 && q.Count != 0 {

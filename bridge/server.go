@@ -40,6 +40,9 @@ type Endpoint struct {
 	Users    *Resource
 	Groups   *Resource
 	Backend  backends.Backend
+	// BulkTransaction runs each /Bulk request in one transaction of the
+	// backend (bulk_transaction = true).
+	BulkTransaction bool
 }
 
 // Server holds the Fiber app and the endpoints.
@@ -86,7 +89,7 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 			return nil, fmt.Errorf("endpoint %s: backend %q is not open", ec.Name, ec.Backend)
 		}
 		elog := log.Named(ec.Name)
-		ep := &Endpoint{Name: ec.Name, BasePath: ec.BasePath, Auth: NewAuthenticator(ec.Tokens, ec.Basic), Backend: b}
+		ep := &Endpoint{Name: ec.Name, BasePath: ec.BasePath, Auth: NewAuthenticator(ec.Tokens, ec.Basic), Backend: b, BulkTransaction: ec.BulkTransaction}
 		if len(ec.JWTs) > 0 {
 			if s.stopJWKS == nil {
 				var ctx context.Context
@@ -98,11 +101,18 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 				return nil, fmt.Errorf("endpoint %s: %w", ec.Name, err)
 			}
 		}
+		if _, ok := b.(transactor); ec.BulkTransaction && !ok {
+			return nil, fmt.Errorf("endpoint %s: bulk_transaction = true needs a backend that runs transactions (sql); backend %q does not", ec.Name, ec.Backend)
+		}
 		ep.Users = NewResource(ec.Users, b, elog.Named("users"), lim)
 		ep.Users.scans = scans
+		ep.Users.IgnoreUnknown = ec.UnknownAttributes == "ignore"
+		ep.Users.RejectUnknownManager = ec.UnknownManager == "reject"
 		if ec.Groups != nil {
 			ep.Groups = NewResource(ec.Groups, b, elog.Named("groups"), lim)
 			ep.Groups.scans = scans
+			ep.Groups.IgnoreUnknown = ec.UnknownAttributes == "ignore"
+			ep.Groups.users = ep.Users
 		}
 		s.Endpoints = append(s.Endpoints, ep)
 	}
@@ -211,6 +221,22 @@ func logger(c *fiber.Ctx) hclog.Logger {
 // directory's message or a native name) is logged with the request id, and
 // the detail ends with that id so that an admin can find the line.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	e, body := s.errorBody(c, err)
+	if e.RetryAfter > 0 {
+		c.Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	if e.Status == 401 {
+		c.Set("WWW-Authenticate", `Bearer realm="scimbridge"`)
+	}
+	if e.Status == http.StatusMethodNotAllowed {
+		c.Set("Allow", "GET, POST, PUT, PATCH, DELETE")
+	}
+	return s.writeJSON(c, e.Status, body)
+}
+
+// errorBody logs err as errorHandler says and returns its RFC 7644 body
+// (also the response of a failed /Bulk operation).
+func (s *Server) errorBody(c *fiber.Ctx, err error) (*scim.Error, map[string]any) {
 	e := ToSCIMError(err)
 	log := logger(c)
 	switch {
@@ -231,16 +257,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if rid := requestID(c); rid != "" && (e.Status >= 500 || e.Withheld) {
 		body["detail"] = e.Detail + " (request id " + rid + ")"
 	}
-	if e.RetryAfter > 0 {
-		c.Set("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
-	if e.Status == 401 {
-		c.Set("WWW-Authenticate", `Bearer realm="scimbridge"`)
-	}
-	if e.Status == http.StatusMethodNotAllowed {
-		c.Set("Allow", "GET, POST, PUT, PATCH, DELETE")
-	}
-	return s.writeJSON(c, e.Status, body)
+	return e, body
 }
 
 // causeOf is what to log for a refusal: its cause, or the error itself.
@@ -301,6 +318,10 @@ func (s *Server) mount(ep *Endpoint) {
 	g.Get("/Schemas/:id", func(c *fiber.Ctx) error { return s.schemaByID(c, ep) })
 	g.Get("/ResourceTypes", func(c *fiber.Ctx) error { return s.writeJSON(c, 200, s.resourceTypesList(c, ep)) })
 	g.Get("/ResourceTypes/:id", func(c *fiber.Ctx) error { return s.resourceTypeByID(c, ep) })
+	g.Post("/.search", s.rootSearch(ep))
+	if s.Settings.BulkMaxOperations > 0 {
+		g.Post("/Bulk", s.bulk(ep))
+	}
 	s.mountResource(g, ep, ep.Users, "users")
 	if ep.Groups != nil {
 		s.mountResource(g, ep, ep.Groups, "groups")
@@ -536,37 +557,9 @@ func (h *handler) patch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var ops []scim.PatchOp
-	for k, v := range raw {
-		if !strings.EqualFold(k, "Operations") {
-			continue
-		}
-		list, ok := v.([]any)
-		if !ok {
-			return scim.BadRequest(scim.TypeInvalidSyntax, "Operations must be an array")
-		}
-		for _, el := range list {
-			m, ok := el.(map[string]any)
-			if !ok {
-				return scim.BadRequest(scim.TypeInvalidSyntax, "each operation must be an object")
-			}
-			var op scim.PatchOp
-			for ok, ov := range m {
-				switch strings.ToLower(ok) {
-				case "op":
-					op.Op, _ = ov.(string)
-				case "path":
-					p, isStr := ov.(string)
-					if !isStr && ov != nil {
-						return scim.BadRequest(scim.TypeInvalidPath, "path must be a string")
-					}
-					op.Path = p
-				case "value":
-					op.Value = ov
-				}
-			}
-			ops = append(ops, op)
-		}
+	ops, err := patchOps(raw)
+	if err != nil {
+		return err
 	}
 	if err := h.access(c).checkPatchPaths(ops); err != nil {
 		return err
@@ -581,6 +574,43 @@ func (h *handler) patch(c *fiber.Ctx) error {
 		return c.SendStatus(204)
 	}
 	return h.respond(c, 200, doc, proj)
+}
+
+// patchOps reads the Operations of a PatchOp body.
+func patchOps(raw map[string]any) ([]scim.PatchOp, error) {
+	var ops []scim.PatchOp
+	for k, v := range raw {
+		if !strings.EqualFold(k, "Operations") {
+			continue
+		}
+		list, ok := v.([]any)
+		if !ok {
+			return nil, scim.BadRequest(scim.TypeInvalidSyntax, "Operations must be an array")
+		}
+		for _, el := range list {
+			m, ok := el.(map[string]any)
+			if !ok {
+				return nil, scim.BadRequest(scim.TypeInvalidSyntax, "each operation must be an object")
+			}
+			var op scim.PatchOp
+			for ok, ov := range m {
+				switch strings.ToLower(ok) {
+				case "op":
+					op.Op, _ = ov.(string)
+				case "path":
+					p, isStr := ov.(string)
+					if !isStr && ov != nil {
+						return nil, scim.BadRequest(scim.TypeInvalidPath, "path must be a string")
+					}
+					op.Path = p
+				case "value":
+					op.Value = ov
+				}
+			}
+			ops = append(ops, op)
+		}
+	}
+	return ops, nil
 }
 
 func (h *handler) delete(c *fiber.Ctx) error {

@@ -48,6 +48,12 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 	key := cursorKey(r, q, sortCol)
 	now := time.Now()
 	cur, haveCursor := b.cursors.Get(cursorSlot{key, start}, now)
+	inTx := b.outer(ctx) != nil
+	if inTx {
+		// What a transaction sees is not what others see: no cached
+		// totals or cursors in or out.
+		cur, haveCursor = cursor{}, false
+	}
 
 	var page backends.Page
 	total := -1
@@ -102,7 +108,7 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 	sb.write(" ORDER BY ", b.orderBy(sb, r, sortCol, q.Descending))
 	sb.write(b.d.limit(sb, q.Count, offset))
 
-	rows, err := b.db.QueryContext(ctx, sb.String(), sb.args...)
+	rows, err := b.conn(ctx).QueryContext(ctx, sb.String(), sb.args...)
 	if err != nil {
 		return page, err
 	}
@@ -163,7 +169,7 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 	page.Total = total
 	if len(s.later) > 0 && len(keys) > 0 {
 		for _, ref := range s.later {
-			vals, err := b.refValuesMany(ctx, b.db, ref, keys)
+			vals, err := b.refValuesMany(ctx, b.conn(ctx), ref, keys)
 			if err != nil {
 				return page, err
 			}
@@ -175,7 +181,7 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 		}
 	}
 	// Remember where the next page starts.
-	if q.Count > 0 && len(page.Records) == q.Count && start+q.Count <= total {
+	if !inTx && q.Count > 0 && len(page.Records) == q.Count && start+q.Count <= total {
 		next := cursor{total: total, totalAt: cur.totalAt, gen: cur.gen, lastKey: keys[len(keys)-1], usable: true}
 		if sortCol != nil {
 			v := last[width]
@@ -229,7 +235,7 @@ func (b *Backend) count(ctx context.Context, r *resource, f backends.Filter) (in
 		return 0, err
 	}
 	var n int
-	err := b.db.QueryRowContext(ctx, sb.String(), sb.args...).Scan(&n)
+	err := b.conn(ctx).QueryRowContext(ctx, sb.String(), sb.args...).Scan(&n)
 	return n, err
 }
 

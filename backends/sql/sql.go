@@ -457,6 +457,9 @@ const maxTxAttempts = 4
 // inTx runs fn in one transaction, committing when it returns nil. A
 // transaction the database aborted to break a deadlock runs again.
 func (b *Backend) inTx(ctx context.Context, fn func(tx *dbsql.Tx) error) error {
+	if tx := b.outer(ctx); tx != nil {
+		return fn(tx) // part of InTransaction's
+	}
 	return b.retry(ctx, func() error { return b.tryTx(ctx, fn) })
 }
 
@@ -464,6 +467,9 @@ func (b *Backend) inTx(ctx context.Context, fn func(tx *dbsql.Tx) error) error {
 // any, again when the database aborted it to break a deadlock: after
 // 5-10 ms, 10-20 ms, 20-40 ms, or until ctx ends.
 func (b *Backend) retry(ctx context.Context, fn func() error) error {
+	if b.outer(ctx) != nil {
+		return fn() // an aborted outer transaction cannot go on
+	}
 	r := backends.Retry{Attempts: maxTxAttempts, Backoff: backends.Backoff{Base: 10 * time.Millisecond, Max: time.Second},
 		OnRetry: func(attempt int, err error, _ time.Duration) {
 			b.log.Debug("transaction aborted by the database, retrying", "attempt", attempt, "error", err)
@@ -652,11 +658,11 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 		var key any
 		err = b.retry(ctx, func() error {
 			var err error
-			rec, key, err = b.insertReturning(ctx, b.db, r, colVals, s)
+			rec, key, err = b.insertReturning(ctx, b.conn(ctx), r, colVals, s)
 			return err
 		})
 		if err == nil {
-			err = b.readLater(ctx, b.db, key, s, &rec)
+			err = b.readLater(ctx, b.conn(ctx), key, s, &rec)
 		}
 	default:
 		// The references given are written after the INSERT and read back
@@ -794,7 +800,7 @@ func (b *Backend) Get(ctx context.Context, resourceType, id string, attrs []stri
 	}
 	ctx, cancel := b.opContext(ctx)
 	defer cancel()
-	rec, err := b.read(ctx, b.db, r, key, attrs)
+	rec, err := b.read(ctx, b.conn(ctx), r, key, attrs)
 	if err != nil {
 		return backends.Record{}, b.wrap(ctx, r, "get "+resourceType, err)
 	}
@@ -928,22 +934,22 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		switch {
 		case len(set) == 0 && r.version == nil:
 			// Nothing to write.
-			rec, err = b.read(ctx, b.db, r, key, attrs)
+			rec, err = b.read(ctx, b.conn(ctx), r, key, attrs)
 		case b.d.updateReturning():
 			err = b.retry(ctx, func() error {
 				var err error
-				rec, err = b.queryRecord(ctx, b.db, r, key, ret, b.updateSQL(r, key, set, &ret))
+				rec, err = b.queryRecord(ctx, b.conn(ctx), r, key, ret, b.updateSQL(r, key, set, &ret))
 				return err
 			})
 			if err == nil {
-				err = b.readLater(ctx, b.db, key, ret, &rec)
+				err = b.readLater(ctx, b.conn(ctx), key, ret, &rec)
 			}
 		default:
 			// No UPDATE ... RETURNING (MySQL, MariaDB): the UPDATE alone is
 			// atomic; the row is read after it.
-			err = b.retry(ctx, func() error { return b.updateRow(ctx, b.db, r, key, set) })
+			err = b.retry(ctx, func() error { return b.updateRow(ctx, b.conn(ctx), r, key, set) })
 			if err == nil {
-				rec, err = b.read(ctx, b.db, r, key, attrs)
+				rec, err = b.read(ctx, b.conn(ctx), r, key, attrs)
 			}
 		}
 		if err != nil {

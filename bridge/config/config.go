@@ -66,6 +66,13 @@ type Settings struct {
 	MaxOperations int `koanf:"max_operations"`
 	// MaxMembersPerPatch bounds the member values one request may change. Default 100000.
 	MaxMembersPerPatch int `koanf:"max_members_per_request"`
+	// BulkMaxOperations bounds the operations of one /Bulk request; 0
+	// turns /Bulk off (404, and "supported": false in
+	// /ServiceProviderConfig). Default 1000.
+	BulkMaxOperations int `koanf:"bulk_max_operations"`
+	// BulkMaxPayloadBytes bounds the body of one /Bulk request (at most
+	// max_body_bytes). Default 1 MiB.
+	BulkMaxPayloadBytes int `koanf:"bulk_max_payload_bytes"`
 	// ShutdownTimeout bounds the wait for in-flight requests on SIGTERM. Default 30s.
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
 	// MetricsListen, when set, serves Prometheus metrics on that address.
@@ -124,6 +131,7 @@ func DefaultSettings() Settings {
 		MaxFilterScan:   50000, MaxConcurrentScans: 2,
 		AuthFailureLimit: 10, AuthFailureWindow: time.Minute,
 		MaxValueBytes:     32 << 10,
+		BulkMaxOperations: 1000, BulkMaxPayloadBytes: 1 << 20,
 		AuditLogMaxSizeMB: 100, AuditLogMaxBackups: 10,
 	}
 }
@@ -169,7 +177,17 @@ type Endpoint struct {
 	JWTs     []JWT
 	Users    *mapping.Mapping
 	Groups   *mapping.Mapping
-	Range    hcl.Range
+	// UnknownAttributes is what a write naming attributes that SCIM and
+	// the endpoint's schemas do not define gets: "reject" (400, the
+	// default) or "ignore" (dropped, each name logged once).
+	UnknownAttributes string
+	// UnknownManager is what a user write whose manager names no user
+	// gets: "ignore" (the manager is left out, the default) or "reject" (400).
+	UnknownManager string
+	// BulkTransaction runs each /Bulk request in one transaction of the
+	// backend (SQL only): all of its operations or none. Default false.
+	BulkTransaction bool
+	Range           hcl.Range
 }
 
 // Config is a loaded configuration file.
@@ -243,7 +261,15 @@ type endpointBlock struct {
 	Auth     *authBlock     `hcl:"auth,block"`
 	BackendR hcl.Range      `hcl:"backend,attr_range"`
 	Mappings []mappingBlock `hcl:"mapping,block"`
-	DefRange hcl.Range      `hcl:",def_range"`
+	// UnknownAttributes: "reject" (default) or "ignore".
+	UnknownAttributes  string    `hcl:"unknown_attributes,optional"`
+	UnknownAttributesR hcl.Range `hcl:"unknown_attributes,attr_range"`
+	// UnknownManager: "ignore" (default) or "reject".
+	UnknownManager  string    `hcl:"unknown_manager,optional"`
+	UnknownManagerR hcl.Range `hcl:"unknown_manager,attr_range"`
+	// BulkTransaction: see Endpoint.
+	BulkTransaction bool      `hcl:"bulk_transaction,optional"`
+	DefRange        hcl.Range `hcl:",def_range"`
 }
 
 type authBlock struct {
@@ -576,6 +602,19 @@ func decodeEndpoint(eb endpointBlock, ectx *hcl.EvalContext, userExts, groupExts
 	if !basePathRE.MatchString(ep.BasePath) {
 		diags = append(diags, backends.ConfigDiag(eb.DefRange, "Invalid base path", fmt.Sprintf("base_path %q must look like /scim/v2.", eb.BasePath)))
 	}
+	choice := func(name, value, def string, rng hcl.Range) string {
+		switch value {
+		case "":
+			return def
+		case "reject", "ignore":
+			return value
+		}
+		diags = append(diags, backends.ConfigDiag(rng, "Invalid "+name, fmt.Sprintf("%s must be \"reject\" or \"ignore\", not %q.", name, value)))
+		return def
+	}
+	ep.UnknownAttributes = choice("unknown_attributes", eb.UnknownAttributes, "reject", eb.UnknownAttributesR)
+	ep.UnknownManager = choice("unknown_manager", eb.UnknownManager, "ignore", eb.UnknownManagerR)
+	ep.BulkTransaction = eb.BulkTransaction
 	if eb.Auth != nil {
 		for _, tb := range eb.Auth.Tokens {
 			t, d := decodeToken(tb)

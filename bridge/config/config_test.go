@@ -268,3 +268,39 @@ func TestListenAddressChecked(t *testing.T) {
 		t.Fatal(diags)
 	}
 }
+
+func TestUnknownAttributesSetting(t *testing.T) {
+	for value, want := range map[string]string{"": "reject", `unknown_attributes = "reject"`: "reject", `unknown_attributes = "ignore"`: "ignore"} {
+		cfg, diags := load(t, strings.Replace(minimal, `backend   = "b"`, `backend   = "b"
+  `+value, 1), nil)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %s", value, diags.Error())
+		}
+		if got := cfg.Endpoints[0].UnknownAttributes; got != want {
+			t.Errorf("%q: UnknownAttributes %q, want %q", value, got, want)
+		}
+	}
+	_, diags := load(t, strings.Replace(minimal, `backend   = "b"`, `backend   = "b"
+  unknown_attributes = "drop"`, 1), nil)
+	if len(diags) != 1 || diags[0].Summary != "Invalid unknown_attributes" || diags[0].Subject == nil {
+		t.Errorf("unknown_attributes = \"drop\": %v", diags)
+	}
+}
+
+func TestUnknownManagerSetting(t *testing.T) {
+	for value, want := range map[string]string{"": "ignore", `unknown_manager = "reject"`: "reject", `unknown_manager = "ignore"`: "ignore"} {
+		cfg, diags := load(t, strings.Replace(minimal, `backend   = "b"`, `backend   = "b"
+  `+value, 1), nil)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %s", value, diags.Error())
+		}
+		if got := cfg.Endpoints[0].UnknownManager; got != want {
+			t.Errorf("%q: UnknownManager %q, want %q", value, got, want)
+		}
+	}
+	_, diags := load(t, strings.Replace(minimal, `backend   = "b"`, `backend   = "b"
+  unknown_manager = "keep"`, 1), nil)
+	if len(diags) != 1 || diags[0].Summary != "Invalid unknown_manager" || diags[0].Subject == nil {
+		t.Errorf("unknown_manager = \"keep\": %v", diags)
+	}
+}

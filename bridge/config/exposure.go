@@ -36,6 +36,14 @@ func checkExposure(s *Settings, attrs hcl.Attributes) hcl.Diagnostics {
 	case s.MaxValueBytes > s.MaxBodyBytes:
 		s.MaxValueBytes = s.MaxBodyBytes // no value can be larger than its body
 	}
+	switch {
+	case s.BulkMaxOperations < 0:
+		at("bulk_max_operations", "Invalid server settings", "bulk_max_operations must be 0 (no /Bulk) or more.")
+	case s.BulkMaxPayloadBytes < 1:
+		at("bulk_max_payload_bytes", "Invalid server settings", "bulk_max_payload_bytes must be at least 1.")
+	case s.BulkMaxPayloadBytes > s.MaxBodyBytes:
+		s.BulkMaxPayloadBytes = s.MaxBodyBytes // a body is never larger
+	}
 	var proxies []string
 	for _, item := range s.TrustedProxies {
 		for _, p := range strings.Split(item, ",") {

@@ -169,14 +169,9 @@ func coerceSingle(a *Attribute, v any) (any, error) {
 		if sv == nil {
 			continue
 		}
-		sub := a.Sub(k)
+		sub := subFor(a, k)
 		if sub == nil {
-			// OneLogin templates send the manager as {"managerId": ...}.
-			if strings.EqualFold(a.Name, "manager") && strings.EqualFold(k, "managerId") {
-				sub = a.Sub("value")
-			} else {
-				return nil, BadRequest(TypeInvalidValue, "unknown sub-attribute %q of %q", k, a.Name)
-			}
+			return nil, BadRequest(TypeInvalidValue, "unknown sub-attribute %q of %q", k, a.Name)
 		}
 		cv, err := CoerceSimple(sub, sv)
 		if err != nil {

@@ -139,8 +139,8 @@ func filterCases(rt *scim.ResourceType, docs []scim.Doc) []filterCase {
 		switch x := v.(type) {
 		case map[string]any:
 			for k, sv := range x {
-				if k == "$ref" {
-					continue
+				if k == "$ref" || (prefix == "members" && k == "display") {
+					continue // derived when read: not searchable (a 400)
 				}
 				walk(prefix+"."+k, sv)
 			}

@@ -167,7 +167,7 @@ func HostileCorpus(uid, gid string) []HostileCase {
 		{Name: "unknown resource type", Method: "GET", Path: "/ResourceTypes/Device", Status: 404},
 		{Name: "method not allowed", Method: "DELETE", Path: "/Users", Status: 405},
 		{Name: "put on collection", Method: "PUT", Path: "/Users", Body: map[string]any{"userName": "x"}, Status: 405},
-		{Name: "bulk unsupported", Method: "POST", Path: "/Bulk", Body: map[string]any{}, Status: 0},
+		{Name: "bulk without operations", Method: "POST", Path: "/Bulk", Body: map[string]any{}, Status: 400},
 	}
 	// Ids: unknown, traversal and injection payloads in every verb.
 	for i, p := range append([]string{"does-not-exist", "0", "-1", "99999999999999999999"}, InjectionPayloads...) {
