@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -174,4 +175,53 @@ func changedAttributes(op string, body []byte) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// auditBulk writes one record per operation of a /Bulk request, once the
+// request has run (so that operations a failed transaction undid read as
+// failures): the operation's own method, resource, id, attributes and
+// status; the time and latency are the whole request's.
+func (s *Server) auditBulk(c *fiber.Ctx, ep *Endpoint, run *bulkRun, took time.Duration) {
+	rid, _ := c.Locals(keyRequestID).(string)
+	if rid == "" {
+		rid = string(c.Response().Header.Peek("X-Request-Id"))
+	}
+	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	for i, op := range run.ops {
+		res := run.results[i]
+		opName, ok := auditOperation[op.Method]
+		if op.followUp || res == nil || !ok {
+			continue // completing a POST (its record covers it), or not run
+		}
+		rec := &AuditRecord{Time: now, Endpoint: ep.Name, Credential: run.p.Name, Address: c.IP(), RequestID: rid,
+			Operation: opName, LatencyMS: float64(took.Microseconds()) / 1000}
+		typ, id, _ := strings.Cut(strings.TrimPrefix(op.Path, "/"), "/")
+		switch {
+		case strings.EqualFold(typ, "Users"):
+			rec.Resource = "User"
+		case strings.EqualFold(typ, "Groups"):
+			rec.Resource = "Group"
+		default:
+			rec.Resource = typ
+		}
+		if strings.HasPrefix(id, bulkIDPrefix) {
+			id = run.ids[strings.TrimPrefix(id, bulkIDPrefix)]
+		}
+		if loc := bridgeLocationPath(res); op.Method == "POST" && loc != "" {
+			id = loc[strings.LastIndexByte(loc, '/')+1:]
+		}
+		rec.ID = id
+		if op.Method != "DELETE" {
+			if data, err := json.Marshal(op.Data); err == nil {
+				rec.Attributes = changedAttributes(opName, data)
+			}
+		}
+		st, _ := res["status"].(string)
+		rec.Status, _ = strconv.Atoi(st)
+		rec.Result = "success"
+		if rec.Status >= 300 || rec.Status == 0 {
+			rec.Result = "failure"
+		}
+		s.audit.write(rec)
+	}
 }
