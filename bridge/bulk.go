@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -82,6 +83,7 @@ func (s *Server) bulk(ep *Endpoint) fiber.Handler {
 			return scim.Errorf(http.StatusRequestEntityTooLarge, scim.TypeTooMany,
 				"the request has %d operations; at most %d are allowed (bulk_max_operations)", len(ops), s.Settings.BulkMaxOperations)
 		}
+		start := time.Now()
 		run := &bulkRun{s: s, ep: ep, c: c, ctx: c.UserContext(), p: p, ops: ops, failOn: failOn,
 			results: make([]map[string]any, len(ops)), ids: map[string]string{}, failed: map[string]bool{}, posts: map[string]int{}}
 		if tr, ok := ep.Backend.(transactor); ok && ep.BulkTransaction {
@@ -90,6 +92,9 @@ func (s *Server) bulk(ep *Endpoint) fiber.Handler {
 			}
 		} else {
 			run.run()
+		}
+		if s.audit != nil {
+			s.auditBulk(c, ep, run, time.Since(start))
 		}
 		out := make([]any, 0, len(ops))
 		for i, r := range run.results {

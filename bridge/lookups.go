@@ -57,4 +57,5 @@ func (s *Server) Close() {
 	if s.stopJWKS != nil {
 		s.stopJWKS()
 	}
+	s.audit.close()
 }

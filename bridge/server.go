@@ -57,6 +57,8 @@ type Server struct {
 	ridCounter atomic.Uint64
 	// stopLookups ends the refreshing of lookup tables (Close).
 	stopLookups func()
+	// audit writes the audit trail (audit_log); nil when off.
+	audit *auditLog
 	// stopJWKS ends the refreshing of JWT signing keys (Close).
 	jwksCtx  context.Context
 	stopJWKS func()
@@ -69,6 +71,7 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 	s := &Server{Log: log, Settings: cfg.Settings, Metrics: NewMetrics(),
 		budget: &bodyBudget{limit: int64(cfg.Settings.MaxBodyMemory)}, proxies: parseProxies(cfg.Settings.TrustedProxies)}
 	_, _ = rand.Read(s.ridPrefix[:])
+	s.audit = newAuditLog(cfg.Settings)
 	lim := Limits{MaxResults: cfg.Settings.MaxResults, DefaultCount: cfg.Settings.DefaultCount,
 		MaxOperations: cfg.Settings.MaxOperations, MaxMembers: cfg.Settings.MaxMembersPerPatch,
 		MaxFilterScan: cfg.Settings.MaxFilterScan, MaxValueBytes: cfg.Settings.MaxValueBytes}
@@ -164,6 +167,7 @@ const (
 	keyLog ctxKey = iota
 	keyRequestID
 	keyBodyCharge
+	keyAudit
 )
 
 var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
@@ -194,6 +198,9 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 		}
 	}
 	status := c.Response().StatusCode()
+	if s.audit != nil {
+		s.finishAudit(c, rid, status, time.Since(start))
+	}
 	route := c.Route().Path
 	s.Metrics.Observe(c.Method(), route, status, time.Since(start))
 	if log.IsDebug() {
@@ -367,6 +374,9 @@ func (h *handler) need(verb string, next fiber.Handler) fiber.Handler {
 			if err := h.s.readBody(c); err != nil {
 				return err
 			}
+		}
+		if verb != "get" {
+			h.s.startAudit(c, h.ep, h.r)
 		}
 		return next(c)
 	}

@@ -110,6 +110,14 @@ type Settings struct {
 	// headers, meta.location and $ref are built from it. Default none:
 	// from the request (see TrustedProxies).
 	PublicURL string `koanf:"public_url"`
+	// AuditLog is where the audit trail goes: one JSON line per change
+	// (create, replace, patch, delete). "" (default): no audit trail;
+	// "stdout"; or a file path, rotated by size.
+	AuditLog string `koanf:"audit_log"`
+	// AuditLogMaxSizeMB rotates the audit file at this size. Default 100.
+	AuditLogMaxSizeMB int `koanf:"audit_log_max_size_mb"`
+	// AuditLogMaxBackups is how many rotated audit files are kept (0: all). Default 10.
+	AuditLogMaxBackups int `koanf:"audit_log_max_backups"`
 }
 
 // DefaultSettings returns the defaults.
@@ -124,6 +132,7 @@ func DefaultSettings() Settings {
 		AuthFailureLimit: 10, AuthFailureWindow: time.Minute,
 		MaxValueBytes:     32 << 10,
 		BulkMaxOperations: 1000, BulkMaxPayloadBytes: 1 << 20,
+		AuditLogMaxSizeMB: 100, AuditLogMaxBackups: 10,
 	}
 }
 

@@ -27,6 +27,9 @@ func checkExposure(s *Settings, attrs hcl.Attributes) hcl.Diagnostics {
 		}
 		diags = append(diags, d)
 	}
+	if s.AuditLogMaxSizeMB < 1 || s.AuditLogMaxBackups < 0 {
+		at("audit_log_max_size_mb", "Invalid server settings", "audit_log_max_size_mb must be at least 1 and audit_log_max_backups not negative.")
+	}
 	switch {
 	case s.MaxValueBytes < 1:
 		at("max_value_bytes", "Invalid server settings", "max_value_bytes must be at least 1.")
