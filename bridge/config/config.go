@@ -161,7 +161,16 @@ type Endpoint struct {
 	Users    *mapping.Mapping
 	Groups   *mapping.Mapping
 	Range    hcl.Range
+	// Protocol is the SCIM version served: ProtocolSCIM2 (the default) or
+	// ProtocolSCIM11 (Okta's on-premises Provisioning Agent).
+	Protocol string
 }
+
+// The values of an endpoint's protocol.
+const (
+	ProtocolSCIM2  = "scim2"
+	ProtocolSCIM11 = "scim1.1"
+)
 
 // Config is a loaded configuration file.
 type Config struct {
@@ -231,6 +240,8 @@ type endpointBlock struct {
 	Name     string         `hcl:"name,label"`
 	BasePath string         `hcl:"base_path"`
 	Backend  string         `hcl:"backend"`
+	Protocol *string        `hcl:"protocol,optional"`
+	ProtoR   hcl.Range      `hcl:"protocol,attr_range"`
 	Auth     *authBlock     `hcl:"auth,block"`
 	BackendR hcl.Range      `hcl:"backend,attr_range"`
 	Mappings []mappingBlock `hcl:"mapping,block"`
@@ -566,6 +577,17 @@ func decodeEndpoint(eb endpointBlock, ectx *hcl.EvalContext, userExts, groupExts
 	ep := &Endpoint{Name: eb.Name, BasePath: strings.TrimRight(eb.BasePath, "/"), Backend: eb.Backend, Range: eb.DefRange}
 	if !basePathRE.MatchString(ep.BasePath) {
 		diags = append(diags, backends.ConfigDiag(eb.DefRange, "Invalid base path", fmt.Sprintf("base_path %q must look like /scim/v2.", eb.BasePath)))
+	}
+	ep.Protocol = ProtocolSCIM2
+	if eb.Protocol != nil {
+		switch p := strings.ToLower(strings.TrimSpace(*eb.Protocol)); p {
+		case ProtocolSCIM2, "scim2.0", "2.0":
+		case ProtocolSCIM11, "1.1":
+			ep.Protocol = ProtocolSCIM11
+		default:
+			diags = append(diags, backends.ConfigDiag(eb.ProtoR, "Unknown protocol",
+				fmt.Sprintf("protocol %q: use %q (the default) or %q (Okta's on-premises Provisioning Agent).", *eb.Protocol, ProtocolSCIM2, ProtocolSCIM11)))
+		}
 	}
 	if eb.Auth != nil {
 		for _, tb := range eb.Auth.Tokens {
