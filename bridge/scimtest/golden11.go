@@ -38,6 +38,10 @@ const (
 type Target11 struct {
 	*Target
 	Custom string
+	// NoScan: the server runs with max_filter_scan = 0 (Options11.NoScan),
+	// so the filters that succeed were run by the directory. Checked
+	// against what ServiceProviderConfigs advertises.
+	NoScan bool
 }
 
 // Options11 says how Edit11 derives the configuration.
@@ -199,6 +203,13 @@ func RunGolden11(t *testing.T, tg *Target11) {
 			if !slices.Contains(caps, want) {
 				t.Errorf("capabilities %v lack %s", caps, want)
 			}
+		}
+	}
+
+	if tg.NoScan {
+		spc := c.Must(200, "GET", "/ServiceProviderConfigs", nil)
+		if got := bridgetest.Str(spc.JSON, "urn:scimbridge:params:scim:limits", "maxFilterScan"); got != "0" {
+			t.Fatalf("NoScan, but maxFilterScan is %q: %s", got, spc.Body)
 		}
 	}
 
