@@ -343,6 +343,8 @@ func RunGolden11(t *testing.T, tg *Target11) {
 	// time any user shows, after a change to one of them.
 	if bridgetest.Str(imported[uid], "meta", "lastModified") != "" {
 		incremental(t, tg, imported, uid, user)
+	} else {
+		t.Log("meta.lastModified is not mapped: the incremental import is not checked")
 	}
 
 	// Groups: download, create, update (PUT and 1.1 PATCH), delete.
