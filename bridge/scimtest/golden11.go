@@ -425,14 +425,37 @@ func incremental(t *testing.T, tg *Target11, imported map[string]map[string]any,
 	if !changed {
 		t.Fatalf("meta.lastModified never passed %s", sinceText)
 	}
-	r := c.Must(200, "GET", "/Users?filter="+q(`meta.lastModified gt "`+sinceText+`"`)+"&startIndex=1&count=100", nil)
-	res, _ := r.JSON["Resources"].([]any)
-	var ids []string
-	for _, el := range res {
-		ids = append(ids, bridgetest.Str(el.(map[string]any), "id"))
+	ids := func(filter string) []string {
+		t.Helper()
+		r := c.Must(200, "GET", "/Users?filter="+q(filter)+"&startIndex=1&count=100", nil)
+		res, _ := r.JSON["Resources"].([]any)
+		var out []string
+		for _, el := range res {
+			out = append(out, bridgetest.Str(el.(map[string]any), "id"))
+		}
+		if n := bridgetest.Str(r.JSON, "totalResults"); n != fmt.Sprint(len(out)) {
+			t.Errorf("%s: totalResults %s for %d resources", filter, n, len(out))
+		}
+		slices.Sort(out)
+		return out
 	}
-	t.Logf("incremental import since %s: %v", sinceText, ids)
-	if !slices.Equal(ids, []string{uid}) || bridgetest.Str(r.JSON, "totalResults") != "1" {
-		t.Errorf("incremental import since %s returned %v, want only %s: %s", sinceText, ids, uid, r.Body)
+	got := ids(`meta.lastModified gt "` + sinceText + `"`)
+	t.Logf("incremental import since %s: %v", sinceText, got)
+	if !slices.Equal(got, []string{uid}) {
+		t.Errorf("incremental import since %s returned %v, want only %s", sinceText, got, uid)
+	}
+	// The same in the form a Java client writes (UTC, milliseconds):
+	// exactly the users whose reads are later than that instant.
+	ms := since.UTC().Truncate(time.Millisecond)
+	want := []string{uid}
+	for id, m := range imported {
+		ts, _ := time.Parse(time.RFC3339Nano, bridgetest.Str(m, "meta", "lastModified"))
+		if id != uid && ts.After(ms) {
+			want = append(want, id)
+		}
+	}
+	slices.Sort(want)
+	if got := ids(`meta.lastModified gt "` + ms.Format("2006-01-02T15:04:05.000Z") + `"`); !slices.Equal(got, want) {
+		t.Errorf("incremental import since %s returned %v, want %v", ms.Format("2006-01-02T15:04:05.000Z"), got, want)
 	}
 }
