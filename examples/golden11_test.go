@@ -28,6 +28,8 @@ func TestExamplesGolden11(t *testing.T) {
 	}{
 		{postgresExample, "job_ttl"},
 		{mysqlExample, "USR_TITLE"},
+		{proceduresExample, "job_title"},
+		{staffExample, "job_title"},
 	} {
 		t.Run(tc.ex.name, func(t *testing.T) {
 			s := startEdited(t, tc.ex, "", scimtest.Edit11(t, tc.ex.config, golden11Options(tc.custom)))
