@@ -276,6 +276,11 @@ func (h *handler) patch11(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if len(ops) == 0 {
+		// A partial resource with nothing in it changes nothing (2.0
+		// refuses a PATCH without operations): the resource as it is.
+		return h.get(c)
+	}
 	out, err := json.Marshal(map[string]any{"schemas": []string{scim.PatchOpSchema}, "Operations": ops})
 	if err != nil {
 		return err
@@ -373,7 +378,7 @@ func (h *handler) patchOps11(body map[string]any) ([]any, error) {
 			}
 		}
 	}
-	ops := removes
+	ops := append([]any{}, removes...)
 	if len(replace) > 0 {
 		ops = append(ops, map[string]any{"op": "replace", "value": replace})
 	}

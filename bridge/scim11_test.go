@@ -165,6 +165,29 @@ func TestSCIM11Edge(t *testing.T) {
 	if rec.Attrs.First("title") != "Lead" || rec.Attrs.First("locale") != "" || rec.Attrs.First("employeeNumber") != "" {
 		t.Errorf("stored after PATCH %v", rec.Attrs)
 	}
+	// A PATCH that changes nothing answers the resource as it is.
+	same := c.Must(200, "PATCH", "/Users/"+uid, map[string]any{"schemas": []string{"urn:scim:schemas:core:1.0"}})
+	if bridgetest.Str(same.JSON, "title") != "Lead" || same.Header.Get("ETag") != r.Header.Get("ETag") {
+		t.Errorf("empty PATCH answered %s (ETag %s, before %s)", same.Body, same.Header.Get("ETag"), r.Header.Get("ETag"))
+	}
+	// meta.attributes empties a group's members; a body with an id does
+	// not rename anything.
+	g := c.Must(201, "POST", "/Groups", map[string]any{"schemas": []string{"urn:scim:schemas:core:1.0"}, "displayName": "Edge",
+		"members": []any{map[string]any{"value": uid}}})
+	gid := bridgetest.Str(g.JSON, "id")
+	pr := c.Do("PATCH", "/Groups/"+gid, map[string]any{"schemas": []string{"urn:scim:schemas:core:1.0"}, "id": gid,
+		"meta": map[string]any{"attributes": []any{"members"}}})
+	if pr.Status != 204 && pr.Status != 200 {
+		t.Fatalf("PATCH meta.attributes members: %d %s", pr.Status, pr.Body)
+	}
+	grec, _ := mem.Get(context.Background(), "Group", gid, nil)
+	if len(grec.Attrs.Get("member")) != 0 || grec.Attrs.First("cn") != "Edge" {
+		t.Errorf("stored group after removing members: %v", grec.Attrs)
+	}
+	bad := c.Do("PATCH", "/Groups/"+gid, map[string]any{"meta": map[string]any{"attributes": "members"}})
+	if bad.Status != 400 || scimtest.Errors11(bad) != "400" {
+		t.Errorf("meta.attributes not a list: %d %s", bad.Status, bad.Body)
+	}
 	// A 1.1 list.
 	l := c.Must(200, "GET", "/Users?filter="+url.QueryEscape(`title eq "Lead"`), nil)
 	if bridgetest.Str(l.JSON, "totalResults") != "1" || bridgetest.Str(l.JSON, "schemas") != "[urn:scim:schemas:core:1.0]" || strings.Contains(string(l.Body), "urn:ietf") {
