@@ -1,6 +1,7 @@
 package scimtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -219,6 +220,16 @@ func RunGolden11(t *testing.T, tg *Target11) {
 		}
 	}
 
+	// What Okta reads when the connector is saved; counts are integers.
+	for _, path := range []string{"/Users?startIndex=1&count=2", "/Groups?startIndex=1&count=100"} {
+		r := c.Must(200, "GET", path, nil)
+		for _, k := range []string{"totalResults", "startIndex", "itemsPerPage"} {
+			if _, ok := r.JSON[k].(json.Number); !ok {
+				t.Errorf("GET %s: %s is not a number: %s", path, k, r.Body)
+			}
+		}
+	}
+
 	// Create a user: the existence check, then the create.
 	exists := func(name string) *bridgetest.Response {
 		r := c.Must(200, "GET", `/Users?filter=`+q(`userName eq "`+name+`"`)+`&startIndex=1&count=100`, nil)
@@ -309,8 +320,26 @@ func RunGolden11(t *testing.T, tg *Target11) {
 		tg.expectAttr(t, tg.stored(t, backends.User, uid), tg.Active, want)
 	}
 
-	// Push a profile update, then a password update.
-	put(uid, user11(user, "Jane", "Smith", true, map[string]any{"id": uid}))
+	// OIN integrations deactivate and reactivate with a 1.1 PATCH.
+	for _, active := range []bool{false, true} {
+		r := c.Must(200, "PATCH", "/Users/"+uid, map[string]any{"schemas": []string{core11}, "id": uid, "active": active})
+		expect11(t, r)
+		if bridgetest.Str(r.JSON, "active") != fmt.Sprint(active) || bridgetest.Str(r.JSON, "userName") != user {
+			t.Errorf("PATCH active=%v answered %s", active, r.Body)
+		}
+		want := tg.ActiveTrue
+		if !active {
+			want = tg.ActiveFalse
+		}
+		tg.expectAttr(t, tg.stored(t, backends.User, uid), tg.Active, want)
+	}
+
+	// Push a profile update (the GET's body sent back, meta included),
+	// then a password update.
+	prof := c.Must(200, "GET", "/Users/"+uid, nil).JSON
+	prof["name"] = map[string]any{"givenName": "Jane", "familyName": "Smith"}
+	prof["groups"] = []any{}
+	put(uid, prof)
 	rec = tg.stored(t, backends.User, uid)
 	tg.expectAttr(t, rec, tg.FamilyName, "Smith")
 	tg.expectAttr(t, rec, tg.UserName, user)
@@ -358,8 +387,11 @@ func RunGolden11(t *testing.T, tg *Target11) {
 
 	// Groups: download, create, update (PUT and 1.1 PATCH), delete.
 	c.Must(200, "GET", "/Groups?startIndex=1&count=100", nil)
-	g := c.Must(201, "POST", "/Groups", map[string]any{"schemas": []string{core11}, "displayName": "OPP Engineers",
-		"members": []any{map[string]any{"value": uid, "display": user}}})
+	// Okta sends the group's description in its own extension, which
+	// the SCIM server may ignore.
+	g := c.Must(201, "POST", "/Groups", map[string]any{"schemas": []string{core11, "urn:okta:custom:group:1.0"}, "displayName": "OPP Engineers",
+		"urn:okta:custom:group:1.0": map[string]any{"description": "All Users West of the Rockies"},
+		"members":                   []any{map[string]any{"value": uid, "display": user}}})
 	expect11(t, g)
 	gid := id(g)
 	tg.expectMembers(t, gid, uid)
