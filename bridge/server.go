@@ -43,6 +43,8 @@ type Endpoint struct {
 	// BulkTransaction runs each /Bulk request in one transaction of the
 	// backend (bulk_transaction = true).
 	BulkTransaction bool
+	// Protocol: config.ProtocolSCIM2 or config.ProtocolSCIM11 (scim11.go).
+	Protocol string
 }
 
 // Server holds the Fiber app and the endpoints.
@@ -89,7 +91,7 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 			return nil, fmt.Errorf("endpoint %s: backend %q is not open", ec.Name, ec.Backend)
 		}
 		elog := log.Named(ec.Name)
-		ep := &Endpoint{Name: ec.Name, BasePath: ec.BasePath, Auth: NewAuthenticator(ec.Tokens, ec.Basic), Backend: b, BulkTransaction: ec.BulkTransaction}
+		ep := &Endpoint{Name: ec.Name, BasePath: ec.BasePath, Auth: NewAuthenticator(ec.Tokens, ec.Basic), Backend: b, BulkTransaction: ec.BulkTransaction, Protocol: ec.Protocol}
 		if len(ec.JWTs) > 0 {
 			if s.stopJWKS == nil {
 				var ctx context.Context
@@ -312,6 +314,10 @@ func (s *Server) ready(c *fiber.Ctx) error {
 }
 
 func (s *Server) mount(ep *Endpoint) {
+	if ep.Protocol == config.ProtocolSCIM11 {
+		s.mount11(ep)
+		return
+	}
 	g := s.App.Group(ep.BasePath, s.authenticate(ep))
 	g.Get("/ServiceProviderConfig", func(c *fiber.Ctx) error { return s.writeJSON(c, 200, s.serviceProviderConfig(c, ep)) })
 	g.Get("/Schemas", func(c *fiber.Ctx) error { return s.writeJSON(c, 200, s.schemasList(c, ep)) })

@@ -188,7 +188,16 @@ type Endpoint struct {
 	// backend (SQL only): all of its operations or none. Default false.
 	BulkTransaction bool
 	Range           hcl.Range
+	// Protocol is the SCIM version served: ProtocolSCIM2 (the default) or
+	// ProtocolSCIM11 (Okta's on-premises Provisioning Agent).
+	Protocol string
 }
+
+// The values of an endpoint's protocol.
+const (
+	ProtocolSCIM2  = "scim2"
+	ProtocolSCIM11 = "scim1.1"
+)
 
 // Config is a loaded configuration file.
 type Config struct {
@@ -258,6 +267,8 @@ type endpointBlock struct {
 	Name     string         `hcl:"name,label"`
 	BasePath string         `hcl:"base_path"`
 	Backend  string         `hcl:"backend"`
+	Protocol *string        `hcl:"protocol,optional"`
+	ProtoR   hcl.Range      `hcl:"protocol,attr_range"`
 	Auth     *authBlock     `hcl:"auth,block"`
 	BackendR hcl.Range      `hcl:"backend,attr_range"`
 	Mappings []mappingBlock `hcl:"mapping,block"`
@@ -615,6 +626,17 @@ func decodeEndpoint(eb endpointBlock, ectx *hcl.EvalContext, userExts, groupExts
 	ep.UnknownAttributes = choice("unknown_attributes", eb.UnknownAttributes, "reject", eb.UnknownAttributesR)
 	ep.UnknownManager = choice("unknown_manager", eb.UnknownManager, "ignore", eb.UnknownManagerR)
 	ep.BulkTransaction = eb.BulkTransaction
+	ep.Protocol = ProtocolSCIM2
+	if eb.Protocol != nil {
+		switch p := strings.ToLower(strings.TrimSpace(*eb.Protocol)); p {
+		case ProtocolSCIM2, "scim2.0", "2.0":
+		case ProtocolSCIM11, "1.1":
+			ep.Protocol = ProtocolSCIM11
+		default:
+			diags = append(diags, backends.ConfigDiag(eb.ProtoR, "Unknown protocol",
+				fmt.Sprintf("protocol %q: use %q (the default) or %q (Okta's on-premises Provisioning Agent).", *eb.Protocol, ProtocolSCIM2, ProtocolSCIM11)))
+		}
+	}
 	if eb.Auth != nil {
 		for _, tb := range eb.Auth.Tokens {
 			t, d := decodeToken(tb)

@@ -157,7 +157,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		defer ms.Close()
 	}
 	for _, ep := range cfg.Endpoints {
-		log.Info("serving SCIM endpoint", "endpoint", ep.Name, "url", scheme(cfg.Settings)+"://"+ln.Addr().String()+ep.BasePath, "backend", ep.Backend)
+		log.Info("serving SCIM endpoint", "endpoint", ep.Name, "url", scheme(cfg.Settings)+"://"+ln.Addr().String()+ep.BasePath, "backend", ep.Backend, "protocol", ep.Protocol)
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.App.Listener(ln) }()
