@@ -232,6 +232,27 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 		t.Errorf("token a of a refused file: status %d", got)
 	}
 
+	// token revoke --pid: the file loses the block and the server its token.
+	write(exampleWithAuth(t, server2, tokenBlock("b", tokB)+tokenBlock("slow", tokSlow)))
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the second reload", logs, func() bool { return strings.Count(logs.String(), "configuration reloaded") == 2 })
+	if got := status(tokSlow); got != 200 {
+		t.Fatalf("token slow, added back: status %d", got)
+	}
+	code, out, errs := runCmd(t, "", "token", "revoke", "--config", path, "slow", "--pid", fmt.Sprint(cmd.Process.Pid))
+	if code != 0 || !strings.Contains(out, "Sent SIGHUP") {
+		t.Fatalf("token revoke --pid: exit %d\n%s%s", code, out, errs)
+	}
+	waitFor(t, "the reload after revoke", logs, func() bool { return strings.Count(logs.String(), "configuration reloaded") == 3 })
+	if got := status(tokSlow); got != 401 {
+		t.Errorf("revoked token: status %d", got)
+	}
+	if got := status(tokB); got != 200 {
+		t.Errorf("token b after revoking another: status %d", got)
+	}
+
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
