@@ -118,6 +118,11 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return code
 	}
+	// SIGHUP reloads (reload.go); one that arrives while starting is
+	// handled once serving, instead of ending the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	log := newLogger(cfg.Settings, stderr)
 	gogc := bridge.ApplyGCDefault()
 	memLimit := bridge.ApplyMemoryLimitDefault(cfg.Settings.MaxBodyMemory)
@@ -168,9 +173,6 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	done := make(chan error, 1)
 	go func() { done <- srv.App.Listener(ln) }()
 	r := &reloader{path: cfg.Path, overrides: overrides, running: cfg, srv: srv, opened: opened, log: log}
