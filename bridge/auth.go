@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -24,17 +25,11 @@ import (
 
 // Authenticator checks the credentials of one endpoint.
 type Authenticator struct {
-	tokens []config.Token
-	basic  []config.Basic
-	// The principal of each token and Basic user, built once.
-	tokenPrincipals, basicPrincipals []*Principal
-	now                              func() time.Time
-
-	// dummies[i] is a hash of a random password, of the kind and cost of
-	// basic[i]'s: an unknown user name is checked against one of them,
-	// picked by the name with dummySeed, so that it costs what a known one
-	// costs and answers no faster (no user-name enumeration by timing).
-	dummies   []string
+	// creds are the tokens and Basic users in force; SetCredentials
+	// replaces them (reload on SIGHUP) while requests are served. A
+	// request checks against the set it loaded first.
+	creds     atomic.Pointer[credentials]
+	now       func() time.Time
 	dummySeed [32]byte
 
 	limits *failureLimiter
@@ -53,7 +48,36 @@ type Authenticator struct {
 	checking map[[32]byte]*basicCheck
 }
 
+// credentials are one endpoint's static credentials, never changed once
+// built.
+type credentials struct {
+	tokens []config.Token
+	basic  []config.Basic
+	// The principal of each token and Basic user, built once.
+	tokenPrincipals, basicPrincipals []*Principal
+	// dummies[i] is a hash of a random password, of the kind and cost of
+	// basic[i]'s: an unknown user name is checked against one of them,
+	// picked by the name with dummySeed, so that it costs what a known one
+	// costs and answers no faster (no user-name enumeration by timing).
+	dummies []string
+}
+
+func newCredentials(tokens []config.Token, basic []config.Basic) *credentials {
+	cs := &credentials{tokens: tokens, basic: basic}
+	for _, t := range tokens {
+		cs.tokenPrincipals = append(cs.tokenPrincipals, principal(t.Name, t.Scopes))
+	}
+	for _, b := range basic {
+		cs.basicPrincipals = append(cs.basicPrincipals, principal(b.Username, b.Scopes))
+	}
+	cs.dummies = dummyHashes(basic)
+	return cs
+}
+
 type verifiedBasic struct {
+	// cs is the credential set p was verified against: after
+	// SetCredentials the entry no longer counts.
+	cs    *credentials
 	p     *Principal
 	until time.Time
 	// from holds the addresses (limiter keys) the credentials succeeded
@@ -116,18 +140,23 @@ func (e *AuthError) Unwrap() error { return e.err }
 // with the default failure limits (see LimitFailures).
 func NewAuthenticator(tokens []config.Token, basic []config.Basic) *Authenticator {
 	def := config.DefaultSettings()
-	a := &Authenticator{tokens: tokens, basic: basic, now: time.Now,
+	a := &Authenticator{now: time.Now,
 		limits:   newFailureLimiter(def.AuthFailureLimit, def.AuthFailureWindow),
 		verified: map[[32]byte]*verifiedBasic{}, checking: map[[32]byte]*basicCheck{}}
-	for _, t := range tokens {
-		a.tokenPrincipals = append(a.tokenPrincipals, principal(t.Name, t.Scopes))
-	}
-	for _, b := range basic {
-		a.basicPrincipals = append(a.basicPrincipals, principal(b.Username, b.Scopes))
-	}
-	a.dummies = dummyHashes(basic)
+	a.creds.Store(newCredentials(tokens, basic))
 	_, _ = rand.Read(a.dummySeed[:])
 	return a
+}
+
+// SetCredentials replaces the endpoint's tokens and Basic users (reload):
+// requests that arrive after it are checked against the new ones only;
+// Basic credentials verified before no longer count.
+func (a *Authenticator) SetCredentials(tokens []config.Token, basic []config.Basic) {
+	cs := newCredentials(tokens, basic)
+	a.mu.Lock()
+	a.creds.Store(cs)
+	clear(a.verified)
+	a.mu.Unlock()
 }
 
 // LimitFailures sets how many failed authentications one address, or one
@@ -238,10 +267,11 @@ func (a *Authenticator) bearer(token, addr string) (*Principal, error) {
 	if token == "" || len(token) > maxTokenLength {
 		return fail(&AuthError{Reason: ReasonMalformed, Scheme: "bearer"}, "invalid credentials")
 	}
+	cs := a.creds.Load()
 	sum := sha256.Sum256([]byte(token))
 	found := -1
-	for i := range a.tokens {
-		if subtle.ConstantTimeCompare(sum[:], a.tokens[i].Hash[:]) == 1 && found < 0 {
+	for i := range cs.tokens {
+		if subtle.ConstantTimeCompare(sum[:], cs.tokens[i].Hash[:]) == 1 && found < 0 {
 			found = i
 		}
 	}
@@ -255,10 +285,10 @@ func (a *Authenticator) bearer(token, addr string) (*Principal, error) {
 	if found < 0 {
 		return fail(&AuthError{Reason: ReasonUnknownToken, Scheme: "bearer"}, "invalid credentials")
 	}
-	if exp := a.tokens[found].Expires; !exp.IsZero() && a.now().After(exp) {
-		return fail(&AuthError{Reason: ReasonExpired, Scheme: "bearer", Credential: a.tokens[found].Name}, "token expired")
+	if exp := cs.tokens[found].Expires; !exp.IsZero() && a.now().After(exp) {
+		return fail(&AuthError{Reason: ReasonExpired, Scheme: "bearer", Credential: cs.tokens[found].Name}, "token expired")
 	}
-	return a.tokenPrincipals[found], nil
+	return cs.tokenPrincipals[found], nil
 }
 
 func (a *Authenticator) basicAuth(enc, addr string) (*Principal, error) {
@@ -268,6 +298,7 @@ func (a *Authenticator) basicAuth(enc, addr string) (*Principal, error) {
 		k := a.limits.keys(addr, "", false)
 		return nil, a.cheapFailure(k, &AuthError{Reason: ReasonMalformed, Scheme: "basic"}, "invalid credentials")
 	}
+	cs := a.creds.Load()
 	k := a.limits.keys(addr, user, true)
 	key := sha256.Sum256([]byte(user + "\x00" + pass))
 	now := a.now()
@@ -276,7 +307,7 @@ func (a *Authenticator) basicAuth(enc, addr string) (*Principal, error) {
 	// the end of a check are looked at under one lock, so that no request
 	// slips between a check's end and its result being remembered.
 	a.mu.Lock()
-	if p := a.rememberedLocked(key, k, now, limited); p != nil {
+	if p := a.rememberedLocked(cs, key, k, now, limited); p != nil {
 		a.mu.Unlock()
 		return p, nil
 	}
@@ -284,7 +315,7 @@ func (a *Authenticator) basicAuth(enc, addr string) (*Principal, error) {
 		a.mu.Unlock()
 		return nil, limitedError(&AuthError{Scheme: "basic", Credential: user}, wait)
 	}
-	if len(a.basic) == 0 {
+	if len(cs.basic) == 0 {
 		// No Basic user at all: no name to find out, no bcrypt to spend.
 		a.mu.Unlock()
 		return nil, a.cheapFailure(k, &AuthError{Reason: ReasonUnknownUser, Scheme: "basic", Credential: user}, "invalid credentials")
@@ -294,7 +325,7 @@ func (a *Authenticator) basicAuth(enc, addr string) (*Principal, error) {
 		<-c.done
 		if c.p != nil {
 			a.mu.Lock()
-			a.rememberLocked(key, c.p, k, a.now())
+			a.rememberLocked(cs, key, c.p, k, a.now())
 			a.mu.Unlock()
 			return c.p, nil
 		}
@@ -309,11 +340,11 @@ func (a *Authenticator) basicAuth(enc, addr string) (*Principal, error) {
 	a.checking[key] = c
 	a.mu.Unlock()
 
-	c.p, c.reason = a.checkBasic(user, pass)
+	c.p, c.reason = a.checkBasic(cs, user, pass)
 	a.mu.Lock()
 	delete(a.checking, key)
 	if c.p != nil {
-		a.rememberLocked(key, c.p, k, a.now())
+		a.rememberLocked(cs, key, c.p, k, a.now())
 	}
 	a.mu.Unlock()
 	close(c.done)
@@ -327,31 +358,31 @@ func (a *Authenticator) basicAuth(enc, addr string) (*Principal, error) {
 // checkBasic runs the password check: against each credential of the user
 // name (several allow a password change without downtime), or against a
 // dummy hash when the name is unknown.
-func (a *Authenticator) checkBasic(user, pass string) (*Principal, string) {
+func (a *Authenticator) checkBasic(cs *credentials, user, pass string) (*Principal, string) {
 	known := false
-	for i := range a.basic {
-		b := &a.basic[i]
+	for i := range cs.basic {
+		b := &cs.basic[i]
 		if subtle.ConstantTimeCompare([]byte(user), []byte(b.Username)) != 1 {
 			continue
 		}
 		known = true
 		if checkPassword(b.PasswordHash, pass) {
-			return a.basicPrincipals[i], ""
+			return cs.basicPrincipals[i], ""
 		}
 	}
 	if known {
 		return nil, ReasonWrongPassword
 	}
 	pick := sha256.Sum256(append(a.dummySeed[:], user...))
-	checkPassword(a.dummies[binary.BigEndian.Uint64(pick[:8])%uint64(len(a.dummies))], pass)
+	checkPassword(cs.dummies[binary.BigEndian.Uint64(pick[:8])%uint64(len(cs.dummies))], pass)
 	return nil, ReasonUnknownUser
 }
 
 // rememberedLocked returns the principal of verified credentials, if any;
 // while limited, only to an address they succeeded from.
-func (a *Authenticator) rememberedLocked(key [32]byte, k limitKeys, now time.Time, limited bool) *Principal {
+func (a *Authenticator) rememberedLocked(cs *credentials, key [32]byte, k limitKeys, now time.Time, limited bool) *Principal {
 	v, ok := a.verified[key]
-	if !ok || !now.Before(v.until) {
+	if !ok || !now.Before(v.until) || v.cs != cs {
 		return nil
 	}
 	if limited && !slices.Contains(v.from, k.sums[byAddress]) {
@@ -361,13 +392,16 @@ func (a *Authenticator) rememberedLocked(key [32]byte, k limitKeys, now time.Tim
 	return v.p
 }
 
-func (a *Authenticator) rememberLocked(key [32]byte, p *Principal, k limitKeys, now time.Time) {
+func (a *Authenticator) rememberLocked(cs *credentials, key [32]byte, p *Principal, k limitKeys, now time.Time) {
+	if cs != a.creds.Load() {
+		return // verified against credentials since replaced
+	}
 	v, ok := a.verified[key]
-	if !ok || !now.Before(v.until) {
+	if !ok || !now.Before(v.until) || v.cs != cs {
 		if len(a.verified) >= maxVerifiedBasic {
 			clear(a.verified)
 		}
-		v = &verifiedBasic{p: p, until: now.Add(basicReuse)}
+		v = &verifiedBasic{cs: cs, p: p, until: now.Add(basicReuse)}
 		a.verified[key] = v
 	}
 	v.addFrom(k.sums[byAddress])

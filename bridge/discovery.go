@@ -22,11 +22,12 @@ func (ep *Endpoint) resources() []*Resource {
 
 func (s *Server) serviceProviderConfig(c *fiber.Ctx, ep *Endpoint) map[string]any {
 	var schemes []map[string]any
-	if len(ep.Auth.tokens) > 0 {
+	cs := ep.Auth.creds.Load()
+	if len(cs.tokens) > 0 {
 		schemes = append(schemes, map[string]any{"type": "oauthbearertoken", "name": "OAuth Bearer Token",
 			"description": "Authentication with a bearer token in the Authorization header", "primary": true})
 	}
-	if len(ep.Auth.basic) > 0 {
+	if len(cs.basic) > 0 {
 		schemes = append(schemes, map[string]any{"type": "httpbasic", "name": "HTTP Basic",
 			"description": "Authentication with a user name and password", "primary": len(schemes) == 0})
 	}

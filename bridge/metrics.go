@@ -21,6 +21,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	authFail *prometheus.CounterVec
+	lastUsed *prometheus.GaugeVec
 	busy     prometheus.Counter
 }
 
@@ -39,10 +40,15 @@ func NewMetrics() *Metrics {
 		Help: "Requests refused for missing or wrong credentials, by endpoint and reason (missing, malformed, " +
 			"unsupported_scheme, unknown_token, expired, unknown_user, wrong_password, limited, other).",
 	}, []string{"endpoint", "reason"})
+	m.lastUsed = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "scimbridge_token_last_used_timestamp_seconds",
+		Help: "When a credential (token or Basic user name; jwt:NAME for a jwt block) last authenticated a request, " +
+			"as a Unix time; since the process started.",
+	}, []string{"endpoint", "credential"})
 	m.busy = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "scimbridge_body_budget_refusals_total", Help: "Requests answered 503 because the bodies in flight held max_body_memory.",
 	})
-	m.Registry.MustRegister(m.requests, m.duration, m.authFail, m.busy,
+	m.Registry.MustRegister(m.requests, m.duration, m.authFail, m.lastUsed, m.busy,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -51,6 +57,11 @@ func NewMetrics() *Metrics {
 func (m *Metrics) Observe(method, route string, status int, d time.Duration) {
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(method, route).Observe(d.Seconds())
+}
+
+// CredentialUsed records that a credential authenticated a request.
+func (m *Metrics) CredentialUsed(endpoint, credential string, at time.Time) {
+	m.lastUsed.WithLabelValues(endpoint, credential).Set(float64(at.UnixNano()) / 1e9)
 }
 
 // AuthFailure counts a refused credential; reason is one of the Reason

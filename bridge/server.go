@@ -356,6 +356,7 @@ func (s *Server) authenticate(ep *Endpoint) fiber.Handler {
 			s.authRefused(c, ep, addr, err)
 			return err
 		}
+		s.Metrics.CredentialUsed(ep.Name, p.Name, time.Now())
 		c.Locals("principal", p)
 		return c.Next()
 	}

@@ -22,6 +22,9 @@ func TestHelp(t *testing.T) {
 		{[]string{"token", "create", "--help"}, []string{"-name", "-scopes", "-expires", "-raw"}, []string{"-bcrypt"}},
 		{[]string{"fmt", "--help"}, []string{"-check"}, []string{"-config", "-listen"}},
 		{[]string{"token", "hash", "--help"}, []string{"-bcrypt"}, []string{"-scopes", "-raw"}},
+		{[]string{"token", "--help"}, []string{"list", "revoke"}, nil},
+		{[]string{"token", "list", "--help"}, []string{"-config"}, []string{"-endpoint", "-pid", "-raw"}},
+		{[]string{"token", "revoke", "--help"}, []string{"-config", "-endpoint", "-pid"}, []string{"-raw", "-bcrypt"}},
 	} {
 		code, out, errs := runCmd(t, "", tc.args...)
 		if code != 0 {

@@ -7,6 +7,7 @@
 //	scimbridge preview  --config FILE   read the whole directory through the mapping and report problems
 //	scimbridge fmt [-check] FILE...     rewrite configuration files in the canonical layout
 //	scimbridge token create | hash      make bearer tokens and their hashes
+//	scimbridge token list | revoke      list the credentials of a file; remove one
 //	scimbridge version
 package main
 
@@ -70,7 +71,13 @@ Commands:
   token create              print a new random bearer token and the auth block for the config
                             flags: --name NAME, --scopes LIST, --expires TIME|DURATION, --raw
   token hash                read a token or password on stdin and print its hash (--bcrypt)
+  token list --config FILE  list every endpoint's credentials: name, kind, scopes, expiry (no secrets)
+  token revoke --config FILE NAME
+                            remove that token (or Basic user) block from the file; then send the
+                            server SIGHUP (or pass --pid PID). flags: --endpoint E, --pid PID
   version                   print the version
+
+On SIGHUP, serve reloads the credentials of the file (README, "Reload").
 
 Settings (server block) can be overridden by SCIMBRIDGE_<NAME> environment
 variables and by flags of serve: --listen, --log-level, --log-format.

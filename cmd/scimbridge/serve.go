@@ -32,6 +32,13 @@ import (
 // snippets. A nil configuration ends the command with code: 0 after
 // --help, 2 for wrong flags, 1 for a configuration with errors.
 func loadConfig(name string, args []string, stdout, stderr io.Writer, extra func(fs *flag.FlagSet)) (*config.Config, int) {
+	cfg, _, code := loadConfigOverrides(name, args, stdout, stderr, extra)
+	return cfg, code
+}
+
+// loadConfigOverrides is loadConfig that also returns the settings the
+// flags override (serve reloads with them).
+func loadConfigOverrides(name string, args []string, stdout, stderr io.Writer, extra func(fs *flag.FlagSet)) (*config.Config, map[string]any, int) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", os.Getenv("SCIMBRIDGE_CONFIG"), "configuration file (HCL); default: $SCIMBRIDGE_CONFIG")
@@ -45,11 +52,11 @@ func loadConfig(name string, args []string, stdout, stderr io.Writer, extra func
 		extra(fs)
 	}
 	if code, done := parseFlags(fs, args, stdout); done {
-		return nil, code
+		return nil, nil, code
 	}
 	if *path == "" {
 		fmt.Fprintf(stderr, "scimbridge %s: --config FILE is required\n", name)
-		return nil, 2
+		return nil, nil, 2
 	}
 	overrides := map[string]any{}
 	fs.Visit(func(f *flag.Flag) {
@@ -64,7 +71,7 @@ func loadConfig(name string, args []string, stdout, stderr io.Writer, extra func
 	cfg, diags := config.LoadWith(*path, kinds.Types(), overrides, config.LoadOptions{Offline: offline})
 	printDiagnostics(stderr, cfg.Files, diags)
 	if diags.HasErrors() {
-		return nil, 1
+		return nil, nil, 1
 	}
 	if offline && len(cfg.Unset) > 0 {
 		fmt.Fprintf(stderr, "scimbridge %s: these environment variables are not set, so the values that use them were not checked (serve needs them):\n", name)
@@ -76,7 +83,7 @@ func loadConfig(name string, args []string, stdout, stderr io.Writer, extra func
 			fmt.Fprintf(stderr, "  %s  (%s)\n", u.Name, strings.Join(at, ", "))
 		}
 	}
-	return cfg, 0
+	return cfg, overrides, 0
 }
 
 func newLogger(s config.Settings, w io.Writer) hclog.Logger {
@@ -107,10 +114,15 @@ func closeAll(opened map[string]backends.Backend) {
 }
 
 func cmdServe(args []string, stdout, stderr io.Writer) int {
-	cfg, code := loadConfig("serve", args, stdout, stderr, nil)
+	cfg, overrides, code := loadConfigOverrides("serve", args, stdout, stderr, nil)
 	if cfg == nil {
 		return code
 	}
+	// SIGHUP reloads (reload.go); one that arrives while starting is
+	// handled once serving, instead of ending the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	log := newLogger(cfg.Settings, stderr)
 	gogc := bridge.ApplyGCDefault()
 	memLimit := bridge.ApplyMemoryLimitDefault(cfg.Settings.MaxBodyMemory)
@@ -159,25 +171,32 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	for _, ep := range cfg.Endpoints {
 		log.Info("serving SCIM endpoint", "endpoint", ep.Name, "url", scheme(cfg.Settings)+"://"+ln.Addr().String()+ep.BasePath, "backend", ep.Backend, "protocol", ep.Protocol)
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.App.Listener(ln) }()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	select {
-	case err := <-done:
-		if err != nil {
-			log.Error("server stopped", "error", err)
-			return 1
+	done := make(chan error, 1)
+	go func() { done <- srv.App.Listener(ln) }()
+	r := &reloader{path: cfg.Path, overrides: overrides, running: cfg, srv: srv, opened: opened, log: log}
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				log.Error("server stopped", "error", err)
+				return 1
+			}
+			return 0
+		case <-hup:
+			log.Info("SIGHUP: reloading the configuration", "file", cfg.Path)
+			r.reload()
+			continue
+		case s := <-sig:
+			log.Info("shutting down: finishing in-flight requests", "signal", s.String(), "timeout", cfg.Settings.ShutdownTimeout)
+			if err := srv.App.ShutdownWithTimeout(cfg.Settings.ShutdownTimeout); err != nil {
+				log.Warn("shutdown timed out", "error", err)
+			}
+			<-done
+			log.Info("stopped")
+			return 0
 		}
-		return 0
-	case s := <-sig:
-		log.Info("shutting down: finishing in-flight requests", "signal", s.String(), "timeout", cfg.Settings.ShutdownTimeout)
-		if err := srv.App.ShutdownWithTimeout(cfg.Settings.ShutdownTimeout); err != nil {
-			log.Warn("shutdown timed out", "error", err)
-		}
-		<-done
-		log.Info("stopped")
-		return 0
 	}
 }
 

@@ -40,6 +40,11 @@ Subcommands:
            flags: --name NAME, --scopes LIST, --expires TIME|DURATION, --raw
   hash     read a token or password on standard input and print its hash
            flags: --bcrypt (for Basic passwords)
+  list     list the credentials of every endpoint: name, kind, scopes, expiry (no secrets)
+           flags: --config FILE
+  revoke   remove a token (or Basic user) block from the file, keeping the rest as written;
+           the server drops it on SIGHUP. Exit 1 when not found.
+           usage: token revoke --config FILE NAME [--endpoint E] [--pid PID]
 `
 
 func cmdToken(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -52,6 +57,10 @@ func cmdToken(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdTokenCreate(args[1:], stdout, stderr)
 	case "hash":
 		return cmdTokenHash(args[1:], stdin, stdout, stderr)
+	case "list":
+		return cmdTokenList(args[1:], stdout, stderr)
+	case "revoke":
+		return cmdTokenRevoke(args[1:], stdout, stderr)
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, tokenUsage)
 		return 0
