@@ -26,10 +26,13 @@ run: build
 	SCIMBRIDGE_TOKEN="$$(cat .dev-token)" ./$(BIN) serve --config $(CONFIG)
 
 # All tests, with the race detector, against real servers (slapd, 389 DS,
-# PostgreSQL, MariaDB) started by the tests themselves.
+# PostgreSQL, MariaDB) started by the tests themselves. Then the Helm
+# chart's test, a module of its own (deploy/helm) so that Helm and the
+# Kubernetes modules stay out of the main go.mod.
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 25m ./...
+	cd deploy/helm && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 test-short:
 	$(GO) test -count=1 -short ./...
