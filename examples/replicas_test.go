@@ -2,18 +2,24 @@ package examples_test
 
 // Issue #14 item 4, "several replicas, correct": two bridges serve one
 // directory, and If-Match and concurrent writes to one resource are decided
-// in the directory, not by either bridge's in-process lock. The two bridges
-// are two bridge.Server instances in this test process, each with its own
-// configuration, opened backend (connection pool, id cache) and listener:
-// they share nothing but the directory.
+// in the directory, not by either bridge's in-process lock. The first
+// bridge runs in this test process; the second is the scimbridge binary,
+// built from cmd/scimbridge and run as its own OS process on the same
+// configuration file: they share nothing but the directory.
 
 import (
 	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
-	"github.com/scimbridge/scimbridge/backends/kinds"
 	"github.com/scimbridge/scimbridge/bridge/bridgetest"
 )
 
@@ -98,8 +104,7 @@ func TestReplicasSQL(t *testing.T) {
 	for _, ex := range []example{postgresExample, mysqlExample} {
 		t.Run(ex.name, func(t *testing.T) {
 			first := start(t, ex)
-			second := bridgetest.Start(t, bridgetest.EditFile(t, ex.config), kinds.Types())
-			checkReplicas(t, first.c, bridgetest.NewClient(t, second.URL+"/scim/v2"), true)
+			checkReplicas(t, first.c, startProcess(t, ex.config), true)
 		})
 	}
 }
@@ -108,8 +113,7 @@ func TestReplicasSQL(t *testing.T) {
 // first start set the environment the configuration reads).
 func TestReplicasOpenLDAP(t *testing.T) {
 	d := startOpenLDAP(t)
-	second := bridgetest.StartFile(t, "openldap.hcl", nil, kinds.Types())
-	checkReplicas(t, d.c, bridgetest.NewClient(t, second.URL+"/scim/v2"), true)
+	checkReplicas(t, d.c, startProcess(t, "openldap.hcl"), true)
 }
 
 // TestReplicasDS389: 389ds.hcl served twice on one 389 DS OU. 389 DS
@@ -121,8 +125,7 @@ func TestReplicasOpenLDAP(t *testing.T) {
 // and lose nothing.
 func TestReplicasDS389(t *testing.T) {
 	d := startDS389(t)
-	second := bridgetest.StartFile(t, "389ds.hcl", nil, kinds.Types())
-	checkReplicas(t, d.c, bridgetest.NewClient(t, second.URL+"/scim/v2"), false)
+	checkReplicas(t, d.c, startProcess(t, "389ds.hcl"), false)
 }
 
 // putRound sends 8 PUTs of the user id with the same If-Match, spread
@@ -175,4 +178,66 @@ func putRound(t *testing.T, clients []*bridgetest.Client, id, userName string, r
 			t.Errorf("GET ETag %s, the winning PUT answered %s", e, answers[winner].Header.Get("ETag"))
 		}
 	}
+}
+
+// startProcess builds cmd/scimbridge and serves config with it in its own
+// process, with this process's environment (which the first bridge's start
+// set for the configuration), on a free loopback port; it returns a
+// client of its /scim/v2 endpoint once it answers.
+func startProcess(t *testing.T, config string) *bridgetest.Client {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "scimbridge")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/scimbridge").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "serve", "--config", config, "--listen", addr)
+	cmd.Env = append(os.Environ(), "SCIMBRIDGE_TOKEN="+bridgetest.Token, "SCIMBRIDGE_METRICS_LISTEN="+freeAddr(t))
+	var logs strings.Builder
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("second bridge's log:\n%s", logs.String())
+		}
+	})
+	c := bridgetest.NewClient(t, "http://"+addr+"/scim/v2")
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		req, _ := http.NewRequest("GET", c.Base+"/ServiceProviderConfig", nil)
+		req.Header.Set("Authorization", c.Auth)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return c
+			}
+		}
+		select {
+		case <-exited:
+			t.Fatalf("the second bridge exited:\n%s", logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the second bridge does not answer (%v):\n%s", err, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// freeAddr is a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
