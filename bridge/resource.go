@@ -579,7 +579,7 @@ func (r *Resource) retryWrite(ifMatch string, cycle func() (scim.Doc, error)) (s
 			return nil, scim.Errorf(412, "", "the resource has changed")
 		}
 		if attempt == writeAttempts {
-			return nil, r.fromBackend(fmt.Errorf("%w: the resource kept changing during %d attempts to write it: %w",
+			return nil, r.fromBackend(fmt.Errorf("%w: the resource kept changing during %d attempts to write it: %v",
 				backends.ErrUnavailable, attempt, err), nil)
 		}
 	}

@@ -53,6 +53,30 @@ func checkReplicas(t *testing.T, a, b *bridgetest.Client, ifMatch bool) {
 		}
 	}
 
+	// 8 PUTs without If-Match, spread over both bridges: a write that finds
+	// the user changed since its read reads again, so every one succeeds.
+	blind := a.Must(201, "POST", "/Users", replicaUser(prefix+"blind", "Start"))
+	blindID := bridgetest.Str(blind.JSON, "id")
+	blindStatus := make([]int, 8)
+	var bw sync.WaitGroup
+	for i := range blindStatus {
+		bw.Add(1)
+		go func() {
+			defer bw.Done()
+			r := clients[i%2].Do("PUT", "/Users/"+blindID, replicaUser(prefix+"blind", fmt.Sprintf("Blind%d", i)))
+			blindStatus[i] = r.Status
+		}()
+	}
+	bw.Wait()
+	for i, s := range blindStatus {
+		if s != 200 {
+			t.Errorf("PUT %d without If-Match: status %d, want 200 (statuses %v)", i, s, blindStatus)
+		}
+	}
+	if g := bridgetest.Str(b.Must(200, "GET", "/Users/"+blindID, nil).JSON, "name", "givenName"); !strings.HasPrefix(g, "Blind") {
+		t.Errorf("stored givenName %q, want one of the PUTs'", g)
+	}
+
 	// 16 membership PATCHes (each adds another user), spread over both
 	// bridges: none is lost.
 	group := a.Must(201, "POST", "/Groups", map[string]any{"schemas": []string{coreGroup}, "displayName": prefix + "team"})
