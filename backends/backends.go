@@ -52,6 +52,11 @@ var (
 	// ErrBadUpstream: the directory answered something the backend cannot use (not
 	// JSON, too large, without the record's id). The bridge answers 502.
 	ErrBadUpstream = errors.New("unusable answer from the directory")
+	// ErrPrecondition: a ConditionalModifier found the record changed since
+	// the bridge read it; nothing was written. The bridge answers 412 to a
+	// request with If-Match and otherwise runs the write again from a fresh
+	// read.
+	ErrPrecondition = errors.New("the record changed since it was read")
 )
 
 // Attrs holds native attribute values by attribute name. Names are compared
@@ -188,6 +193,37 @@ type Backend interface {
 	Search(ctx context.Context, resourceType string, q Query) (Page, error)
 	// Close releases connections.
 	Close() error
+}
+
+// ConditionalModifier is implemented by backends that can make a write
+// conditional on the record as the bridge read it, in the directory itself
+// (a transaction that locks the row, an LDAP assertion on the entry's change
+// stamp), so that bridges running side by side on one directory decide
+// If-Match and concurrent read-modify-write cycles there and not each in
+// its own memory.
+type ConditionalModifier interface {
+	// ModifyIf is Modify, carried out only if the record still holds, for
+	// every attribute named in expect, the values expect gives (no values:
+	// the attribute is absent), compared as sets. Otherwise it writes
+	// nothing and returns an error wrapping ErrPrecondition.
+	ModifyIf(ctx context.Context, resourceType, id string, expect Attrs, mods []Modification, attrs []string) (Record, error)
+}
+
+// SameValues reports whether a and b hold the same values, in any order
+// and counting each value once.
+func SameValues(a, b []string) bool {
+	set := make(map[string]bool, len(a))
+	for _, v := range a {
+		set[v] = true
+	}
+	seen := make(map[string]bool, len(b))
+	for _, v := range b {
+		if !set[v] {
+			return false
+		}
+		seen[v] = true
+	}
+	return len(seen) == len(set)
 }
 
 // Pinger is implemented by backends that can check their connection cheaply;

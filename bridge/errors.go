@@ -58,6 +58,8 @@ func ToSCIMError(err error) *scim.Error {
 		return &scim.Error{Status: 400, ScimType: scim.TypeInvalidValue, Detail: am.Msg, Cause: err, Withheld: true}
 	case errors.Is(kind, backends.ErrNotFound):
 		return &scim.Error{Status: 404, Detail: "resource not found", Cause: err}
+	case errors.Is(err, backends.ErrPrecondition):
+		return &scim.Error{Status: 412, Detail: "the resource has changed", Cause: err}
 	case errors.Is(kind, backends.ErrAlreadyExists):
 		return &scim.Error{Status: 409, ScimType: scim.TypeUniqueness, Detail: be.refusal(kind, err), Cause: err, Withheld: true}
 	case errors.Is(kind, backends.ErrInvalidReference):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash"
 	"hash/fnv"
 	"sort"
@@ -320,41 +321,44 @@ func (r *Resource) Replace(ctx context.Context, id string, raw map[string]any, i
 		return nil, err
 	}
 	defer r.lock(id)()
-	cur, stored, err := r.current(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkETag(ifMatch, cur); err != nil {
-		return nil, err
-	}
-	if bad, err := r.unknownManager(ctx, cur, doc); err != nil {
-		return nil, err
-	} else if bad != "" {
-		setManager(doc, managerOf(cur)) // as if the body had not named it
-	}
-	mods, err := r.diff(cur, doc, stored)
-	if err != nil {
-		return nil, err
-	}
-	for name, a := range r.Mapping.Lists {
-		if _, present := doc[name]; !present {
-			continue
-		}
-		ids, err := r.listIDs(doc, name)
+	return r.retryWrite(ifMatch, func() (scim.Doc, error) {
+		doc := scim.CopyDoc(doc)
+		cur, stored, expect, err := r.current(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		delta := &scim.ListDelta{Replaced: true, Set: scim.NewOrderedSet()}
-		for _, s := range ids {
-			delta.Set.Put(s)
+		if err := checkETag(ifMatch, cur); err != nil {
+			return nil, err
 		}
-		lm, err := r.listMods(ctx, id, a.Native, delta)
+		if bad, err := r.unknownManager(ctx, cur, doc); err != nil {
+			return nil, err
+		} else if bad != "" {
+			setManager(doc, managerOf(cur)) // as if the body had not named it
+		}
+		mods, err := r.diff(cur, doc, stored)
 		if err != nil {
 			return nil, err
 		}
-		mods = append(mods, lm...)
-	}
-	return r.apply(ctx, id, cur, doc, mods)
+		for name, a := range r.Mapping.Lists {
+			if _, present := doc[name]; !present {
+				continue
+			}
+			ids, err := r.listIDs(doc, name)
+			if err != nil {
+				return nil, err
+			}
+			delta := &scim.ListDelta{Replaced: true, Set: scim.NewOrderedSet()}
+			for _, s := range ids {
+				delta.Set.Put(s)
+			}
+			lm, err := r.listMods(ctx, id, a.Native, delta)
+			if err != nil {
+				return nil, err
+			}
+			mods = append(mods, lm...)
+		}
+		return r.apply(ctx, id, cur, doc, mods, expect)
+	})
 }
 
 // Patch applies RFC 7644 PATCH operations atomically.
@@ -399,51 +403,65 @@ func (r *Resource) Patch(ctx context.Context, id string, ops []scim.PatchOp, ifM
 			return r.blindPatch(ctx, id, ops, touches, p)
 		}
 	}
-	cur, stored, err := r.current(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkETag(ifMatch, cur); err != nil {
-		return nil, err
-	}
-	next := scim.CopyDoc(cur)
-	deltas, err := p.Apply(next, ops)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.checkRequired(next); err != nil {
-		return nil, err
-	}
-	if bad, err := r.unknownManager(ctx, cur, next); err != nil {
-		return nil, err
-	} else if bad != "" {
-		setManager(next, managerOf(cur)) // the operation is left out
-	}
-	mods, err := r.diff(cur, next, stored)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(deltas))
-	for name := range deltas {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		lm, err := r.listMods(ctx, id, r.listNative(name), deltas[name])
+	return r.retryWrite(ifMatch, func() (scim.Doc, error) {
+		cur, stored, expect, err := r.current(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		mods = append(mods, lm...)
-	}
-	return r.apply(ctx, id, cur, next, mods)
+		if err := checkETag(ifMatch, cur); err != nil {
+			return nil, err
+		}
+		next := scim.CopyDoc(cur)
+		deltas, err := p.Apply(next, ops)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.checkRequired(next); err != nil {
+			return nil, err
+		}
+		if bad, err := r.unknownManager(ctx, cur, next); err != nil {
+			return nil, err
+		} else if bad != "" {
+			setManager(next, managerOf(cur)) // the operation is left out
+		}
+		mods, err := r.diff(cur, next, stored)
+		if err != nil {
+			return nil, err
+		}
+		names := make([]string, 0, len(deltas))
+		for name := range deltas {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			lm, err := r.listMods(ctx, id, r.listNative(name), deltas[name])
+			if err != nil {
+				return nil, err
+			}
+			mods = append(mods, lm...)
+		}
+		return r.apply(ctx, id, cur, next, mods, expect)
+	})
 }
 
-// apply writes mods; next is the resource as the client wants it.
-func (r *Resource) apply(ctx context.Context, id string, cur, next scim.Doc, mods []backends.Modification) (scim.Doc, error) {
+// apply writes mods; next is the resource as the client wants it. expect
+// holds the native values the write started from: a backend that is a
+// ConditionalModifier writes only if the directory still holds them, so
+// that bridges running side by side on one directory cannot lose each
+// other's changes or pass an If-Match that no longer holds (the lock of
+// this process orders its own writes, the directory decides across
+// processes).
+func (r *Resource) apply(ctx context.Context, id string, cur, next scim.Doc, mods []backends.Modification, expect backends.Attrs) (scim.Doc, error) {
 	if len(mods) == 0 {
 		return cur, nil
 	}
-	rec, err := r.Backend.Modify(ctx, r.RT.Name, id, mods, r.answerAttrs())
+	var rec backends.Record
+	var err error
+	if cm, ok := r.Backend.(backends.ConditionalModifier); ok && expect != nil {
+		rec, err = cm.ModifyIf(ctx, r.RT.Name, id, expect, mods, r.answerAttrs())
+	} else {
+		rec, err = r.Backend.Modify(ctx, r.RT.Name, id, mods, r.answerAttrs())
+	}
 	if err != nil {
 		return nil, r.fromBackend(err, next)
 	}
@@ -540,6 +558,31 @@ func (r *Resource) listMods(ctx context.Context, id, native string, d *scim.List
 		mods = append(mods, backends.Modification{Op: backends.ModAdd, Attr: native, Values: add})
 	}
 	return mods, nil
+}
+
+// writeAttempts bounds how often a PUT or PATCH without If-Match reads
+// and writes again when the directory reports that the resource changed
+// between its read and its write (another bridge wrote it).
+const writeAttempts = 8
+
+// retryWrite runs one read-modify-write cycle, and runs it again from a
+// fresh read when the directory refuses the write because the resource
+// changed since the read (backends.ErrPrecondition) and the client sent
+// no If-Match; with If-Match the answer is 412.
+func (r *Resource) retryWrite(ifMatch string, cycle func() (scim.Doc, error)) (scim.Doc, error) {
+	for attempt := 1; ; attempt++ {
+		doc, err := cycle()
+		if err == nil || !errors.Is(err, backends.ErrPrecondition) {
+			return doc, err
+		}
+		if strings.TrimSpace(ifMatch) != "" {
+			return nil, scim.Errorf(412, "", "the resource has changed")
+		}
+		if attempt == writeAttempts {
+			return nil, r.fromBackend(fmt.Errorf("%w: the resource kept changing during %d attempts to write it: %v",
+				backends.ErrUnavailable, attempt, err), nil)
+		}
+	}
 }
 
 func checkETag(ifMatch string, cur scim.Doc) error {

@@ -32,6 +32,9 @@ type plan struct {
 	active         *bool           // set: move into or out of the disabled container
 	touched        map[string]bool // lower-case attributes changed
 	valueAttrsUsed []string        // attributes of r that references store by name and that change
+	// stamp, set by ModifyIf, is a filter on the entry's change stamp
+	// ((entryCSN=...)) that modifyAsserted adds to its assertion.
+	stamp string
 }
 
 var errStale = errors.New("stale dn")
@@ -481,7 +484,11 @@ func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl
 	if len(pl.rdnValues) > 0 && rdnValue(r, dn) != pl.rdnValues[0] {
 		return backends.Record{}, false, nil // a rename
 	}
-	assert, err := assertionControl(b.idFilter(r, id))
+	filter := b.idFilter(r, id)
+	if pl.stamp != "" {
+		filter = "(&" + filter + pl.stamp + ")"
+	}
+	assert, err := assertionControl(filter)
 	if err != nil {
 		return backends.Record{}, false, nil
 	}
@@ -495,6 +502,11 @@ func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl
 		changes = append(slices.Clip(changes), change{op: backends.ModReplace, attr: r.cfg.PasswordAttribute, values: []string{*pl.password}})
 	}
 	resp, err := b.modifyWith(ctx, dn, changes, controls)
+	if pl.stamp != "" && goldap.IsErrorWithCode(err, goldap.LDAPResultAssertionFailed) {
+		// ModifyIf read the DN and the stamp just before: the entry
+		// changed since.
+		return backends.Record{}, true, fmt.Errorf("ldap: modify %s: the change stamp moved: %w", dn, backends.ErrPrecondition)
+	}
 	if isStaleErr(err) || goldap.IsErrorWithCode(err, goldap.LDAPResultAssertionFailed) {
 		b.forgetStale(r, id, dn)
 		return backends.Record{}, false, nil

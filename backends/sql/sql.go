@@ -1318,7 +1318,8 @@ func notFound(resourceType, id string) error {
 // carry a sentinel pass through.
 func (b *Backend) wrap(ctx context.Context, r *resource, op string, err error) error {
 	for _, s := range []error{backends.ErrNotFound, backends.ErrAlreadyExists, backends.ErrInvalid,
-		backends.ErrInvalidReference, backends.ErrUnsupported, backends.ErrUnavailable, backends.ErrPermission, backends.ErrConfig} {
+		backends.ErrInvalidReference, backends.ErrUnsupported, backends.ErrUnavailable, backends.ErrPermission, backends.ErrConfig,
+		backends.ErrPrecondition} {
 		if errors.Is(err, s) {
 			return err
 		}
