@@ -675,13 +675,21 @@ func (b *Backend) Modify(ctx context.Context, typ, id string, mods []backends.Mo
 			continue
 		}
 		if (m.Op == backends.ModAdd && isSet(ac.Add)) || (m.Op == backends.ModDelete && len(m.Values) > 0 && isSet(ac.Remove)) {
-			// Changes of one attribute and kind go into one fragment.
+			// Changes of one attribute and kind go into one fragment. The
+			// add and remove fragments of an attribute are kept disjoint
+			// (a later change of a value wins), since an API may apply
+			// them in either order: PocketBase's members+ and members-
+			// in one body are applied in no fixed order.
 			i := slices.IndexFunc(frag, func(f backends.Modification) bool { return f.Op == m.Op && strings.EqualFold(f.Attr, m.Attr) })
 			if i < 0 {
 				frag = append(frag, backends.Modification{Op: m.Op, Attr: m.Attr})
 				i = len(frag) - 1
 			}
+			other := slices.IndexFunc(frag, func(f backends.Modification) bool { return f.Op != m.Op && strings.EqualFold(f.Attr, m.Attr) })
 			for _, v := range m.Values {
+				if other >= 0 {
+					frag[other].Values = slices.DeleteFunc(frag[other].Values, func(x string) bool { return x == v })
+				}
 				if !slices.Contains(frag[i].Values, v) {
 					frag[i].Values = append(frag[i].Values, v)
 				}
@@ -858,6 +866,9 @@ func (r *resource) modifyOnce(ctx context.Context, id, pid string, frag, body []
 		vars["etag"] = cty.NullVal(cty.String)
 	}
 	for _, m := range frag {
+		if len(m.Values) == 0 {
+			continue // netted out by a later change of the same values
+		}
 		ac := r.attrs[strings.ToLower(m.Attr)]
 		e := ac.Add
 		if m.Op == backends.ModDelete {
