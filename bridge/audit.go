@@ -182,10 +182,7 @@ func changedAttributes(op string, body []byte) []string {
 // failures): the operation's own method, resource, id, attributes and
 // status; the time and latency are the whole request's.
 func (s *Server) auditBulk(c *fiber.Ctx, ep *Endpoint, run *bulkRun, took time.Duration) {
-	rid, _ := c.Locals(keyRequestID).(string)
-	if rid == "" {
-		rid = string(c.Response().Header.Peek("X-Request-Id"))
-	}
+	rid := string(c.Response().Header.Peek("X-Request-Id")) // set by requestContext
 	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")
 	for i, op := range run.ops {
 		res := run.results[i]

@@ -88,10 +88,15 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 	for _, ec := range cfg.Endpoints {
 		b := opened[ec.Backend]
 		if b == nil {
+			s.Close()
 			return nil, fmt.Errorf("endpoint %s: backend %q is not open", ec.Name, ec.Backend)
 		}
 		elog := log.Named(ec.Name)
 		ep := &Endpoint{Name: ec.Name, BasePath: ec.BasePath, Auth: NewAuthenticator(ec.Tokens, ec.Basic), Backend: b, BulkTransaction: ec.BulkTransaction, Protocol: ec.Protocol}
+		if _, ok := b.(transactor); ec.BulkTransaction && !ok {
+			s.Close()
+			return nil, fmt.Errorf("endpoint %s: bulk_transaction = true needs a backend that runs transactions (sql); backend %q does not", ec.Name, ec.Backend)
+		}
 		if len(ec.JWTs) > 0 {
 			if s.stopJWKS == nil {
 				var ctx context.Context
@@ -102,9 +107,6 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 				s.Close()
 				return nil, fmt.Errorf("endpoint %s: %w", ec.Name, err)
 			}
-		}
-		if _, ok := b.(transactor); ec.BulkTransaction && !ok {
-			return nil, fmt.Errorf("endpoint %s: bulk_transaction = true needs a backend that runs transactions (sql); backend %q does not", ec.Name, ec.Backend)
 		}
 		ep.Users = NewResource(ec.Users, b, elog.Named("users"), lim)
 		ep.Users.scans = scans

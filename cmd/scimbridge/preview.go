@@ -10,12 +10,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/scimbridge/scimbridge/backends"
-	"github.com/scimbridge/scimbridge/backends/kinds"
 	"github.com/scimbridge/scimbridge/bridge/config"
 	"github.com/scimbridge/scimbridge/bridge/preview"
 )
@@ -86,19 +84,8 @@ func findEndpoint(cfg *config.Config, name string) *config.Endpoint {
 	return nil
 }
 
-// openBackend connects the one backend named name.
-func openBackend(ctx context.Context, cfg *config.Config, name string, log hclog.Logger) (backends.Backend, error) {
-	b := cfg.Backends[name]
-	be, err := kinds.Types()[b.Type].Open(ctx, b.Config, log.Named("backend").Named(name))
-	if err != nil {
-		return nil, fmt.Errorf("backend %q (%s, %s): %w", name, b.Type, b.Range, err)
-	}
-	return be, nil
-}
-
 // newProgress shows how far a scan is: a bar with entries/s and the time
 // left on a terminal, plain lines every few seconds otherwise.
-
 func newProgress(w io.Writer) preview.Progress {
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		return &barProgress{w: w}

@@ -94,17 +94,26 @@ func newLogger(s config.Settings, w io.Writer) hclog.Logger {
 
 // openBackends connects every backend an endpoint uses.
 func openBackends(ctx context.Context, cfg *config.Config, log hclog.Logger) (map[string]backends.Backend, error) {
-	types := kinds.Types()
 	opened := map[string]backends.Backend{}
-	for name, b := range cfg.Backends {
-		be, err := types[b.Type].Open(ctx, b.Config, log.Named("backend").Named(name))
+	for name := range cfg.Backends {
+		be, err := openBackend(ctx, cfg, name, log)
 		if err != nil {
 			closeAll(opened)
-			return nil, fmt.Errorf("backend %q (%s, %s): %w", name, b.Type, b.Range, err)
+			return nil, err
 		}
 		opened[name] = be
 	}
 	return opened, nil
+}
+
+// openBackend connects the one backend named name.
+func openBackend(ctx context.Context, cfg *config.Config, name string, log hclog.Logger) (backends.Backend, error) {
+	b := cfg.Backends[name]
+	be, err := kinds.Types()[b.Type].Open(ctx, b.Config, log.Named("backend").Named(name))
+	if err != nil {
+		return nil, fmt.Errorf("backend %q (%s, %s): %w", name, b.Type, b.Range, err)
+	}
+	return be, nil
 }
 
 func closeAll(opened map[string]backends.Backend) {
