@@ -78,10 +78,10 @@ func CheckLive(ctx context.Context, cfg *Config, opened map[string]backends.Back
 			diags = append(diags, checkTypes(m, desc)...)
 			if m == ep.Users {
 				diags = append(diags, checkUnique(m, desc)...)
+				if opts.WriteProbe {
+					diags = append(diags, writeProbe(ctx, ep, opened[ep.Backend], desc)...)
+				}
 			}
-		}
-		if opts.WriteProbe && ep.Users != nil {
-			diags = append(diags, writeProbe(ctx, ep, opened[ep.Backend], d)...)
 		}
 	}
 	return diags
@@ -180,12 +180,8 @@ func typeMisfit(scimType, native string) string {
 // renames it, and deletes it, reporting the first step the bridge's
 // account may not take. The probe's userName starts with
 // "scimbridge-probe-", so a leftover (the delete refused) is easy to find.
-func writeProbe(ctx context.Context, ep *Endpoint, be backends.Backend, d backends.Describer) hcl.Diagnostics {
+func writeProbe(ctx context.Context, ep *Endpoint, be backends.Backend, desc *backends.Description) hcl.Diagnostics {
 	m := ep.Users
-	desc, err := d.DescribeNative(ctx, m.RT.Name)
-	if err != nil {
-		return nil
-	}
 	var userName *mapping.Attr
 	for _, a := range m.Attrs {
 		if a.Path.Attr != nil && a.Path.Attr.Name == "userName" && a.Native != "" && !a.ReadOnly && (a.Path.Schema == nil || a.Path.Schema.ID == scim.UserSchema) {
