@@ -113,6 +113,9 @@ type previewer struct {
 	names   map[string][]string // lower-case userName → ids
 	emails  map[string][]string // lower-case e-mail → ids
 	sum     Summary
+	// roundTripAttrs are, per mapping, the attributes a PUT writes back
+	// from what it read, by lower-case native name.
+	roundTripAttrs map[*mapping.Mapping]map[string]*mapping.Attr
 }
 
 func (p *previewer) add(kind, resource, id, attr, detail string) {
@@ -123,6 +126,7 @@ func (p *previewer) add(kind, resource, id, attr, detail string) {
 func (p *previewer) run(ctx context.Context) (*Report, error) {
 	start := time.Now()
 	p.userIDs, p.names, p.emails = map[string]bool{}, map[string][]string{}, map[string][]string{}
+	p.roundTripAttrs = map[*mapping.Mapping]map[string]*mapping.Attr{}
 	p.sum.Findings = map[string]int{}
 	if m := p.ep.Users; m != nil {
 		n, err := p.scan(ctx, m, p.user)
@@ -213,12 +217,16 @@ func (p *previewer) roundTrip(m *mapping.Mapping, rec backends.Record, doc scim.
 	// What a PUT writes back from what it read: attributes read and
 	// written by one mapping (not read-only ones, not write-only ones such
 	// as a password, not member lists, not computed attributes).
-	checked := map[string]*mapping.Attr{}
-	for _, a := range m.Attrs {
-		if a.ReadOnly || a.WriteOnly || m.Lists[a.Path.Attr.Name] == a || a.Native == "" || unmapped[a.Label] {
-			continue
+	checked := p.roundTripAttrs[m]
+	if checked == nil { // once per mapping, not per entry
+		checked = map[string]*mapping.Attr{}
+		for _, a := range m.Attrs {
+			if a.ReadOnly || a.WriteOnly || m.Lists[a.Path.Attr.Name] == a || a.Native == "" {
+				continue
+			}
+			checked[strings.ToLower(a.Native)] = a
 		}
-		checked[strings.ToLower(a.Native)] = a
+		p.roundTripAttrs[m] = checked
 	}
 	natives := make([]string, 0, len(back))
 	for k := range back {
@@ -227,7 +235,7 @@ func (p *previewer) roundTrip(m *mapping.Mapping, rec backends.Record, doc scim.
 	sort.Strings(natives)
 	for _, k := range natives {
 		a := checked[strings.ToLower(k)]
-		if a == nil {
+		if a == nil || unmapped[a.Label] {
 			continue
 		}
 		stored, written := nonEmpty(rec.Attrs.Get(k)), nonEmpty(back[k])
