@@ -65,10 +65,14 @@ type credentials struct {
 func newCredentials(tokens []config.Token, basic []config.Basic) *credentials {
 	cs := &credentials{tokens: tokens, basic: basic}
 	for _, t := range tokens {
-		cs.tokenPrincipals = append(cs.tokenPrincipals, principal(t.Name, t.Scopes))
+		p := principal(t.Name, t.Scopes)
+		p.Rate = t.Rate
+		cs.tokenPrincipals = append(cs.tokenPrincipals, p)
 	}
 	for _, b := range basic {
-		cs.basicPrincipals = append(cs.basicPrincipals, principal(b.Username, b.Scopes))
+		p := principal(b.Username, b.Scopes)
+		p.Rate = b.Rate
+		cs.basicPrincipals = append(cs.basicPrincipals, p)
 	}
 	cs.dummies = dummyHashes(basic)
 	return cs
@@ -200,8 +204,12 @@ func dummyHashes(basic []config.Basic) []string {
 
 // Principal is who made a request.
 type Principal struct {
+	// Name identifies the credential: in logs, metrics and the rate
+	// limiter's key (ratelimit.go).
 	Name   string
 	Scopes map[string]bool
+	// Rate is the credential's own rate limit; nil: the server's.
+	Rate *config.RateLimit
 }
 
 func unauthorized(detail string) *scim.Error {

@@ -83,6 +83,13 @@ func (s *Server) bulk(ep *Endpoint) fiber.Handler {
 			return scim.Errorf(http.StatusRequestEntityTooLarge, scim.TypeTooMany,
 				"the request has %d operations; at most %d are allowed (bulk_max_operations)", len(ops), s.Settings.BulkMaxOperations)
 		}
+		// One backend slot for the whole request: its operations run one
+		// after the other and take none of their own (backendlimit.go).
+		release, err := s.backendSlot(c, ep)
+		if err != nil {
+			return err
+		}
+		defer release()
 		start := time.Now()
 		run := &bulkRun{s: s, ep: ep, c: c, ctx: c.UserContext(), p: p, ops: ops, failOn: failOn,
 			results: make([]map[string]any, len(ops)), ids: map[string]string{}, failed: map[string]bool{}, posts: map[string]int{}}

@@ -34,6 +34,7 @@ type jwtVerifier struct {
 func (a *Authenticator) AcceptJWTs(ctx context.Context, jwts []config.JWT, log hclog.Logger) error {
 	for _, j := range jwts {
 		v := &jwtVerifier{name: j.Name, required: j.RequiredClaims, p: principal("jwt:"+j.Name, j.Scopes)}
+		v.p.Rate = j.Rate
 		var err error
 		if j.JWKSFile != "" {
 			var raw []byte

@@ -23,6 +23,9 @@ type Metrics struct {
 	authFail *prometheus.CounterVec
 	lastUsed *prometheus.GaugeVec
 	busy     prometheus.Counter
+	limited  *prometheus.CounterVec
+	slotBusy *prometheus.CounterVec
+	inFlight *prometheus.GaugeVec
 }
 
 // NewMetrics registers the collectors.
@@ -48,7 +51,19 @@ func NewMetrics() *Metrics {
 	m.busy = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "scimbridge_body_budget_refusals_total", Help: "Requests answered 503 because the bodies in flight held max_body_memory.",
 	})
-	m.Registry.MustRegister(m.requests, m.duration, m.authFail, m.lastUsed, m.busy,
+	m.limited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "scimbridge_rate_limited_total",
+		Help: "Requests answered 429 because their credential exceeded rate_limit on the endpoint, by endpoint and credential.",
+	}, []string{"endpoint", "credential"})
+	m.slotBusy = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "scimbridge_backend_busy_total",
+		Help: "Requests answered 503 because every backend_max_concurrency slot of the backend stayed taken for backend_queue_timeout.",
+	}, []string{"backend"})
+	m.inFlight = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "scimbridge_backend_operations_in_flight",
+		Help: "SCIM operations holding one of the backend's backend_max_concurrency slots (a /Bulk request is one).",
+	}, []string{"backend"})
+	m.Registry.MustRegister(m.requests, m.duration, m.authFail, m.lastUsed, m.busy, m.limited, m.slotBusy, m.inFlight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -68,6 +83,19 @@ func (m *Metrics) CredentialUsed(endpoint, credential string, at time.Time) {
 // constants (a bounded set: it is a label).
 func (m *Metrics) AuthFailure(endpoint, reason string) {
 	m.authFail.WithLabelValues(endpoint, reason).Inc()
+}
+
+// RateLimited counts a request refused for its credential's rate.
+func (m *Metrics) RateLimited(endpoint, credential string) {
+	m.limited.WithLabelValues(endpoint, credential).Inc()
+}
+
+// BackendBusy counts a request refused for want of a backend slot.
+func (m *Metrics) BackendBusy(backend string) { m.slotBusy.WithLabelValues(backend).Inc() }
+
+// BackendInFlight adds delta to the operations holding a backend slot.
+func (m *Metrics) BackendInFlight(backend string, delta float64) {
+	m.inFlight.WithLabelValues(backend).Add(delta)
 }
 
 // BodyBudgetRefusal counts a request refused for want of body memory.

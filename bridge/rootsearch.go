@@ -49,6 +49,11 @@ func (s *Server) rootSearch(ep *Endpoint) fiber.Handler {
 		if err != nil {
 			return err
 		}
+		release, err := s.backendSlot(c, ep)
+		if err != nil {
+			return err
+		}
+		defer release()
 		return s.runRootQuery(c, hs, sp)
 	}
 }

@@ -45,6 +45,11 @@ type Endpoint struct {
 	BulkTransaction bool
 	// Protocol: config.ProtocolSCIM2 or config.ProtocolSCIM11 (scim11.go).
 	Protocol string
+	// rates limits each credential's requests (ratelimit.go); slots the
+	// operations in flight toward the backend (backendlimit.go; nil: no
+	// limit).
+	rates *rateLimiter
+	slots *backendSlots
 }
 
 // Server holds the Fiber app and the endpoints.
@@ -78,6 +83,10 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 		MaxOperations: cfg.Settings.MaxOperations, MaxMembers: cfg.Settings.MaxMembersPerPatch,
 		MaxFilterScan: cfg.Settings.MaxFilterScan, MaxValueBytes: cfg.Settings.MaxValueBytes}
 	scans := newScanLimiter(cfg.Settings.MaxConcurrentScans)
+	slots := map[string]*backendSlots{}
+	for name := range opened {
+		slots[name] = newBackendSlots(name, cfg.Settings.BackendMaxConcurrency, cfg.Settings.BackendQueueTimeout)
+	}
 	s.Metrics.AddBackends(opened, log)
 	s.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "scimbridge_body_memory_bytes", Help: "Memory held by the bodies of requests in flight, as charged to max_body_memory.",
@@ -93,6 +102,8 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 		}
 		elog := log.Named(ec.Name)
 		ep := &Endpoint{Name: ec.Name, BasePath: ec.BasePath, Auth: NewAuthenticator(ec.Tokens, ec.Basic), Backend: b, BulkTransaction: ec.BulkTransaction, Protocol: ec.Protocol}
+		ep.slots = slots[ec.Backend]
+		ep.rates = newRateLimiter(cfg.Settings.RateLimit, cfg.Settings.RateLimitBurst)
 		if _, ok := b.(transactor); ec.BulkTransaction && !ok {
 			s.Close()
 			return nil, fmt.Errorf("endpoint %s: bulk_transaction = true needs a backend that runs transactions (sql); backend %q does not", ec.Name, ec.Backend)
@@ -244,6 +255,8 @@ func (s *Server) errorBody(c *fiber.Ctx, err error) (*scim.Error, map[string]any
 	e := ToSCIMError(err)
 	log := logger(c)
 	switch {
+	case errors.Is(err, errBackendBusy):
+		log.Debug("request refused: backend busy", "method", c.Method(), "path", c.Path())
 	case e.Status == 503:
 		// The directory is down: one line per request, not an error of ours.
 		log.Warn("directory unavailable", "method", c.Method(), "path", c.Path(), "error", err)
@@ -359,6 +372,9 @@ func (s *Server) authenticate(ep *Endpoint) fiber.Handler {
 			return err
 		}
 		s.Metrics.CredentialUsed(ep.Name, p.Name, time.Now())
+		if err := s.rateLimit(c, ep, p); err != nil {
+			return err
+		}
 		c.Locals("principal", p)
 		return c.Next()
 	}
@@ -387,6 +403,11 @@ func (h *handler) need(verb string, next fiber.Handler) fiber.Handler {
 		if verb != "get" {
 			h.s.startAudit(c, h.ep, h.r)
 		}
+		release, err := h.s.backendSlot(c, h.ep)
+		if err != nil {
+			return err
+		}
+		defer release()
 		return next(c)
 	}
 }

@@ -118,6 +118,20 @@ type Settings struct {
 	AuditLogMaxSizeMB int `koanf:"audit_log_max_size_mb"`
 	// AuditLogMaxBackups is how many rotated audit files are kept (0: all). Default 10.
 	AuditLogMaxBackups int `koanf:"audit_log_max_backups"`
+	// RateLimit is the requests a second each credential may make on each
+	// endpoint (a token bucket); past it: 429 with Retry-After. 0: no
+	// limit. A credential block's rate_limit overrides it. Default 100.
+	RateLimit int `koanf:"rate_limit"`
+	// RateLimitBurst is the bucket's size: how many requests a credential
+	// may make at once after a quiet spell. Default 200.
+	RateLimitBurst int `koanf:"rate_limit_burst"`
+	// BackendMaxConcurrency bounds the SCIM operations in flight toward
+	// each backend (a /Bulk request is one); further ones wait up to
+	// BackendQueueTimeout, then get 503 with Retry-After. 0: no limit.
+	// Default 16.
+	BackendMaxConcurrency int `koanf:"backend_max_concurrency"`
+	// BackendQueueTimeout bounds that wait. Default 10s.
+	BackendQueueTimeout time.Duration `koanf:"backend_queue_timeout"`
 }
 
 // DefaultSettings returns the defaults.
@@ -133,6 +147,8 @@ func DefaultSettings() Settings {
 		MaxValueBytes:     32 << 10,
 		BulkMaxOperations: 1000, BulkMaxPayloadBytes: 1 << 20,
 		AuditLogMaxSizeMB: 100, AuditLogMaxBackups: 10,
+		RateLimit: 100, RateLimitBurst: 200,
+		BackendMaxConcurrency: 16, BackendQueueTimeout: 10 * time.Second,
 	}
 }
 
@@ -158,6 +174,8 @@ type Token struct {
 	Hash    [32]byte
 	Scopes  []string
 	Expires time.Time
+	// Rate is the token's own rate limit; nil: the server's.
+	Rate *RateLimit
 }
 
 // Basic is an HTTP Basic credential.
@@ -165,6 +183,18 @@ type Basic struct {
 	Username     string
 	PasswordHash string // bcrypt ($2...) or sha256:<hex>
 	Scopes       []string
+	// Rate is the user's own rate limit; nil: the server's.
+	Rate *RateLimit
+}
+
+// RateLimit is a credential's own rate limit (rate_limit and
+// rate_limit_burst in its block).
+type RateLimit struct {
+	// PerSecond is the requests a second; 0: no limit; -1: the server's
+	// rate_limit (only the burst is set).
+	PerSecond int
+	// Burst is the bucket's size; 0: the server's rate_limit_burst.
+	Burst int
 }
 
 // Endpoint is one SCIM service.
@@ -295,6 +325,8 @@ type tokenBlock struct {
 	Hash     *string   `hcl:"hash,optional"`
 	Scopes   []string  `hcl:"scopes,optional"`
 	Expires  *string   `hcl:"expires,optional"`
+	Rate     *int      `hcl:"rate_limit,optional"`
+	Burst    *int      `hcl:"rate_limit_burst,optional"`
 	ValueR   hcl.Range `hcl:"value,attr_range"`
 	DefRange hcl.Range `hcl:",def_range"`
 }
@@ -304,6 +336,8 @@ type basicBlock struct {
 	Password     *string   `hcl:"password,optional"`
 	PasswordHash *string   `hcl:"password_hash,optional"`
 	Scopes       []string  `hcl:"scopes,optional"`
+	Rate         *int      `hcl:"rate_limit,optional"`
+	Burst        *int      `hcl:"rate_limit_burst,optional"`
 	PasswordR    hcl.Range `hcl:"password,attr_range"`
 	DefRange     hcl.Range `hcl:",def_range"`
 }
@@ -489,6 +523,10 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 	if s.AuthFailureLimit < 1 || s.AuthFailureWindow < time.Second || s.AuthFailureWindow > 24*time.Hour {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid server settings",
 			Detail: "auth_failure_limit must be at least 1 and auth_failure_window between 1s and 24h."})
+	}
+	if s.RateLimit < 0 || s.RateLimitBurst < 1 || s.BackendMaxConcurrency < 0 || s.BackendQueueTimeout <= 0 {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid server settings",
+			Detail: "rate_limit must not be negative (0: no limit), rate_limit_burst at least 1, backend_max_concurrency not negative (0: no limit) and backend_queue_timeout positive."})
 	}
 	for key, addr := range map[string]string{"listen": s.Listen, "metrics_listen": s.MetricsListen} {
 		if addr == "" && key == "metrics_listen" {
@@ -734,6 +772,11 @@ func decodeToken(tb tokenBlock) (*Token, hcl.Diagnostics) {
 	t := &Token{Name: tb.Name}
 	scopes, diags := checkScopes(tb.Scopes, tb.DefRange)
 	t.Scopes = scopes
+	rate, d := decodeRate(tb.Rate, tb.Burst, tb.DefRange)
+	if d != nil {
+		return nil, append(diags, d)
+	}
+	t.Rate = rate
 	switch {
 	case tb.Hash != nil && *tb.Hash != "":
 		h := strings.TrimPrefix(*tb.Hash, "sha256:")
@@ -768,6 +811,11 @@ func decodeBasic(bb basicBlock) (*Basic, hcl.Diagnostics) {
 	b := &Basic{Username: bb.Username}
 	scopes, diags := checkScopes(bb.Scopes, bb.DefRange)
 	b.Scopes = scopes
+	rate, d := decodeRate(bb.Rate, bb.Burst, bb.DefRange)
+	if d != nil {
+		return nil, append(diags, d)
+	}
+	b.Rate = rate
 	switch {
 	case bb.PasswordHash != nil && *bb.PasswordHash != "":
 		h := *bb.PasswordHash
@@ -801,4 +849,26 @@ func weakSecret(secret, what string, attr, block hcl.Range) *hcl.Diagnostic {
 		rng = block
 	}
 	return backends.ConfigDiag(rng, summary, fmt.Sprintf("The value of %s is refused. %s", what, detail))
+}
+
+// decodeRate reads a credential block's rate_limit and rate_limit_burst:
+// nil when neither is set.
+func decodeRate(perSecond, burst *int, rng hcl.Range) (*RateLimit, *hcl.Diagnostic) {
+	if perSecond == nil && burst == nil {
+		return nil, nil
+	}
+	r := &RateLimit{PerSecond: -1}
+	if perSecond != nil {
+		if *perSecond < 0 {
+			return nil, backends.ConfigDiag(rng, "Invalid rate_limit", "rate_limit must not be negative (0: no limit).")
+		}
+		r.PerSecond = *perSecond
+	}
+	if burst != nil {
+		if *burst < 1 {
+			return nil, backends.ConfigDiag(rng, "Invalid rate_limit_burst", "rate_limit_burst must be at least 1.")
+		}
+		r.Burst = *burst
+	}
+	return r, nil
 }

@@ -34,7 +34,9 @@ type JWT struct {
 	RequiredClaims map[string]string
 	Leeway         time.Duration
 	Scopes         []string
-	Range          hcl.Range
+	// Rate is the block's own rate limit; nil: the server's.
+	Rate  *RateLimit
+	Range hcl.Range
 }
 
 // JWTAlgorithms are the algorithms a jwt block may accept: asymmetric
@@ -53,6 +55,8 @@ type jwtBlock struct {
 	RequiredClaims map[string]string `hcl:"required_claims,optional"`
 	Leeway         *string           `hcl:"leeway,optional"`
 	Scopes         []string          `hcl:"scopes,optional"`
+	Rate           *int              `hcl:"rate_limit,optional"`
+	Burst          *int              `hcl:"rate_limit_burst,optional"`
 	DefRange       hcl.Range         `hcl:",def_range"`
 }
 
@@ -61,6 +65,11 @@ func decodeJWT(jb jwtBlock) (*JWT, hcl.Diagnostics) {
 		JWKSRefresh: time.Hour, Leeway: time.Minute, Algorithms: []string{"RS256"}, Range: jb.DefRange}
 	scopes, diags := checkScopes(jb.Scopes, jb.DefRange)
 	j.Scopes = scopes
+	rate, d := decodeRate(jb.Rate, jb.Burst, jb.DefRange)
+	if d != nil {
+		return nil, append(diags, d)
+	}
+	j.Rate = rate
 	bad := func(summary, detail string) (*JWT, hcl.Diagnostics) {
 		return nil, append(diags, backends.ConfigDiag(jb.DefRange, summary, fmt.Sprintf("jwt %q: %s", jb.Name, detail)))
 	}
