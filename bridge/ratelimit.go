@@ -65,6 +65,9 @@ func (l *rateLimiter) limitsOf(p *Principal) (perSecond, burst int) {
 			burst = r.Burst
 		}
 	}
+	if burst == 0 {
+		burst = max(2*perSecond, 1)
+	}
 	return perSecond, burst
 }
 

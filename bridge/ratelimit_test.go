@@ -136,16 +136,28 @@ func TestRateLimitPerCredential(t *testing.T) {
 	}
 }
 
-// TestRateLimitOff: rate_limit = 0 lets a credential make any number of
-// requests.
+// TestRateLimitOff: with rate_limit = 0 (the default) a credential makes
+// any number of requests, and one with its own rate_limit is limited
+// (burst: twice its rate).
 func TestRateLimitOff(t *testing.T) {
-	cfg := strings.Replace(memoryConfig, "max_body_bytes = 65536", "max_body_bytes = 65536\n  rate_limit = 0\n  rate_limit_burst = 1", 1)
+	cfg := strings.Replace(memoryConfig, bridgetest.TokenBlock, `auth {
+    token "test" { value = "`+bridgetest.Token+`" }
+    token "other" {
+      value      = "`+otherToken+`"
+      rate_limit = 1
+    }
+  }`, 1)
 	srv := bridgetest.Start(t, cfg, map[string]config.BackendType{"memory": bridgetest.Static(newMemory())})
 	bridge.SetRateClock(srv.Bridge, newFrozenClock().now)
 	c := bridgetest.NewClient(t, srv.URL+"/scim/v2")
 	for range 20 {
 		c.Must(200, "GET", "/Users", nil)
 	}
+	other := bridgetest.NewClient(t, srv.URL+"/scim/v2")
+	other.Auth = "Bearer " + otherToken
+	other.Must(200, "GET", "/Users", nil)
+	other.Must(200, "GET", "/Users", nil)
+	other.Must(429, "GET", "/Users", nil)
 }
 
 // gated holds every Create until release is closed (or gets a value),

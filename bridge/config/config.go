@@ -119,11 +119,12 @@ type Settings struct {
 	// AuditLogMaxBackups is how many rotated audit files are kept (0: all). Default 10.
 	AuditLogMaxBackups int `koanf:"audit_log_max_backups"`
 	// RateLimit is the requests a second each credential may make on each
-	// endpoint (a token bucket); past it: 429 with Retry-After. 0: no
-	// limit. A credential block's rate_limit overrides it. Default 100.
+	// endpoint (a token bucket); past it: 429 with Retry-After. 0 (the
+	// default): no limit. A credential block's rate_limit overrides it.
 	RateLimit int `koanf:"rate_limit"`
 	// RateLimitBurst is the bucket's size: how many requests a credential
-	// may make at once after a quiet spell. Default 200.
+	// may make at once after a quiet spell. 0 (the default): twice the
+	// rate.
 	RateLimitBurst int `koanf:"rate_limit_burst"`
 	// BackendMaxConcurrency bounds the SCIM operations in flight toward
 	// each backend (a /Bulk request is one); further ones wait up to
@@ -147,7 +148,6 @@ func DefaultSettings() Settings {
 		MaxValueBytes:     32 << 10,
 		BulkMaxOperations: 1000, BulkMaxPayloadBytes: 1 << 20,
 		AuditLogMaxSizeMB: 100, AuditLogMaxBackups: 10,
-		RateLimit: 100, RateLimitBurst: 200,
 		BackendMaxConcurrency: 16, BackendQueueTimeout: 10 * time.Second,
 	}
 }
@@ -193,7 +193,8 @@ type RateLimit struct {
 	// PerSecond is the requests a second; 0: no limit; -1: the server's
 	// rate_limit (only the burst is set).
 	PerSecond int
-	// Burst is the bucket's size; 0: the server's rate_limit_burst.
+	// Burst is the bucket's size; 0: the server's rate_limit_burst (or
+	// twice the rate).
 	Burst int
 }
 
@@ -524,9 +525,9 @@ func loadSettings(sb *serverBlock, ectx *hcl.EvalContext, flags map[string]any) 
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid server settings",
 			Detail: "auth_failure_limit must be at least 1 and auth_failure_window between 1s and 24h."})
 	}
-	if s.RateLimit < 0 || s.RateLimitBurst < 1 || s.BackendMaxConcurrency < 0 || s.BackendQueueTimeout <= 0 {
+	if s.RateLimit < 0 || s.RateLimitBurst < 0 || s.BackendMaxConcurrency < 0 || s.BackendQueueTimeout <= 0 {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid server settings",
-			Detail: "rate_limit must not be negative (0: no limit), rate_limit_burst at least 1, backend_max_concurrency not negative (0: no limit) and backend_queue_timeout positive."})
+			Detail: "rate_limit and rate_limit_burst must not be negative (0: no limit; twice the rate), backend_max_concurrency not negative (0: no limit) and backend_queue_timeout positive."})
 	}
 	for key, addr := range map[string]string{"listen": s.Listen, "metrics_listen": s.MetricsListen} {
 		if addr == "" && key == "metrics_listen" {
