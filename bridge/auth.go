@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -17,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/hashicorp/go-hclog"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/scimbridge/scimbridge/bridge/config"
@@ -33,9 +35,6 @@ type Authenticator struct {
 	dummySeed [32]byte
 
 	limits *failureLimiter
-
-	// jwts verify JWT bearer tokens (jwt blocks; AcceptJWTs).
-	jwts []*jwtVerifier
 
 	// verified remembers Basic credentials that passed their bcrypt check,
 	// by the SHA-256 of user and password, for basicReuse: bcrypt costs
@@ -55,6 +54,12 @@ type credentials struct {
 	basic  []config.Basic
 	// The principal of each token and Basic user, built once.
 	tokenPrincipals, basicPrincipals []*Principal
+	// jwts verify JWT bearer tokens (jwt blocks; AcceptJWTs, Prepare).
+	jwts []*jwtVerifier
+	// A credential kind added later (an oauth2 block's access tokens) is
+	// built in Prepare and kept here too, so that a reload swaps it with
+	// the others in one step.
+
 	// dummies[i] is a hash of a random password, of the kind and cost of
 	// basic[i]'s: an unknown user name is checked against one of them,
 	// picked by the name with dummySeed, so that it costs what a known one
@@ -152,15 +157,83 @@ func NewAuthenticator(tokens []config.Token, basic []config.Basic) *Authenticato
 	return a
 }
 
-// SetCredentials replaces the endpoint's tokens and Basic users (reload):
-// requests that arrive after it are checked against the new ones only;
-// Basic credentials verified before no longer count.
+// SetCredentials replaces the endpoint's tokens and Basic users, keeping
+// its jwt blocks: requests that arrive after it are checked against the
+// new ones only; Basic credentials verified before no longer count.
 func (a *Authenticator) SetCredentials(tokens []config.Token, basic []config.Basic) {
 	cs := newCredentials(tokens, basic)
+	cs.jwts = a.creds.Load().jwts
+	a.swap(cs)
+}
+
+func (a *Authenticator) swap(cs *credentials) *credentials {
 	a.mu.Lock()
-	a.creds.Store(cs)
+	old := a.creds.Swap(cs)
 	clear(a.verified)
 	a.mu.Unlock()
+	return old
+}
+
+// Credentials are an endpoint's credentials built by Prepare, not yet in
+// force: Use puts them in force, Discard drops them.
+type Credentials struct {
+	cs *credentials
+	// fresh are the verifiers Prepare built (the others are the ones in
+	// force, kept): Discard stops their key fetching.
+	fresh []*jwtVerifier
+}
+
+// Prepare builds a new set of credentials for the endpoint (reload): the
+// tokens, Basic users and jwt blocks given. A jwt block with a jwks_url
+// that is unchanged keeps its verifier and the keys it fetched; the others
+// are built, their keys read (jwks_file) or fetched until ctx ends. Call
+// Use or Discard with the result, one reload at a time.
+func (a *Authenticator) Prepare(ctx context.Context, tokens []config.Token, basic []config.Basic, jwts []config.JWT, log hclog.Logger) (*Credentials, error) {
+	cur := a.creds.Load()
+	next := &Credentials{cs: newCredentials(tokens, basic)}
+	for _, j := range jwts {
+		if j.JWKSURL != "" {
+			if i := slices.IndexFunc(cur.jwts, func(v *jwtVerifier) bool { return sameJWT(v.cfg, j) }); i >= 0 {
+				next.cs.jwts = append(next.cs.jwts, cur.jwts[i])
+				continue
+			}
+		}
+		v, err := newJWTVerifier(ctx, j, log)
+		if err != nil {
+			next.Discard()
+			return nil, err
+		}
+		next.cs.jwts = append(next.cs.jwts, v)
+		next.fresh = append(next.fresh, v)
+	}
+	return next, nil
+}
+
+// Use puts prepared credentials in force in one step: a request that
+// arrives after it is checked against them only, one authenticated
+// before runs to its end. The key fetching of jwt blocks no longer in
+// force stops.
+func (a *Authenticator) Use(next *Credentials) {
+	old := a.swap(next.cs)
+	for _, v := range old.jwts {
+		if !slices.Contains(next.cs.jwts, v) {
+			v.close()
+		}
+	}
+}
+
+// Discard drops prepared credentials that will not be used.
+func (a *Credentials) Discard() {
+	for _, v := range a.fresh {
+		v.close()
+	}
+}
+
+// Close stops the key fetching of the jwt blocks in force.
+func (a *Authenticator) Close() {
+	for _, v := range a.creds.Load().jwts {
+		v.close()
+	}
 }
 
 // LimitFailures sets how many failed authentications one address, or one
@@ -283,8 +356,8 @@ func (a *Authenticator) bearer(token, addr string) (*Principal, error) {
 			found = i
 		}
 	}
-	if found < 0 && len(a.jwts) > 0 && looksLikeJWT(token) {
-		p, why := a.verifyJWT(token)
+	if found < 0 && len(cs.jwts) > 0 && looksLikeJWT(token) {
+		p, why := cs.verifyJWT(token)
 		if p == nil {
 			return fail(&AuthError{Reason: ReasonInvalidJWT, Scheme: "bearer", Why: why}, "invalid credentials")
 		}

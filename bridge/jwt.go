@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/scimbridge/scimbridge/bridge/config"
 )
@@ -25,45 +27,78 @@ type jwtVerifier struct {
 	parser   *jwt.Parser
 	required map[string]string
 	p        *Principal
+	// cfg is the block it was built from: a reload keeps a verifier whose
+	// jwks_url block is unchanged (and its keys), and builds the others.
+	cfg config.JWT
+	// fetching lives while a jwks_url's keys are fetched; stop ends it.
+	fetching context.Context
+	stop     context.CancelFunc
 }
 
 // AcceptJWTs makes the authenticator accept, besides its static tokens,
 // JWTs that one of jwts verifies. Keys from a jwks_url are fetched in the
-// background until ctx ends; a failed fetch is logged and retried, and
-// until keys arrive every JWT is refused (401).
+// background until ctx ends (or a reload drops the block); a failed fetch
+// is logged and retried, and until keys arrive every JWT is refused (401).
 func (a *Authenticator) AcceptJWTs(ctx context.Context, jwts []config.JWT, log hclog.Logger) error {
-	for _, j := range jwts {
-		v := &jwtVerifier{name: j.Name, required: j.RequiredClaims, p: principal("jwt:"+j.Name, j.Scopes)}
-		v.p.Rate = j.Rate
-		var err error
-		if j.JWKSFile != "" {
-			var raw []byte
-			if raw, err = os.ReadFile(j.JWKSFile); err == nil {
-				v.keys, err = keyfunc.NewJWKSetJSON(raw)
-			}
-		} else {
-			jlog := log.With("jwt", j.Name, "jwks_url", j.JWKSURL)
-			v.keys, err = keyfunc.NewDefaultOverrideCtx(ctx, []string{j.JWKSURL}, keyfunc.Override{
-				RefreshInterval: j.JWKSRefresh,
-				RefreshErrorHandlerFunc: func(string) func(context.Context, error) {
-					return func(_ context.Context, err error) { jlog.Warn("cannot refresh the JWT signing keys", "error", err) }
-				},
-			})
-		}
-		if err != nil {
-			return fmt.Errorf("jwt %q: reading the signing keys: %w", j.Name, err)
-		}
-		opts := []jwt.ParserOption{
-			jwt.WithValidMethods(j.Algorithms), jwt.WithIssuer(j.Issuer), jwt.WithLeeway(j.Leeway),
-			jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
-		}
-		if len(j.Audiences) > 0 {
-			opts = append(opts, jwt.WithAudience(j.Audiences...))
-		}
-		v.parser = jwt.NewParser(opts...)
-		a.jwts = append(a.jwts, v)
+	cur := a.creds.Load()
+	next, err := a.Prepare(ctx, cur.tokens, cur.basic, jwts, log)
+	if err != nil {
+		return err
 	}
+	a.Use(next)
 	return nil
+}
+
+// newJWTVerifier builds the verifier of one jwt block; a jwks_url's keys
+// are fetched until ctx ends or stop is called.
+func newJWTVerifier(ctx context.Context, j config.JWT, log hclog.Logger) (*jwtVerifier, error) {
+	v := &jwtVerifier{name: j.Name, required: j.RequiredClaims, p: principal("jwt:"+j.Name, j.Scopes), cfg: j}
+	v.p.Rate = j.Rate
+	var err error
+	if j.JWKSFile != "" {
+		var raw []byte
+		if raw, err = os.ReadFile(j.JWKSFile); err == nil {
+			v.keys, err = keyfunc.NewJWKSetJSON(raw)
+		}
+	} else {
+		jlog := log.With("jwt", j.Name, "jwks_url", j.JWKSURL)
+		v.fetching, v.stop = context.WithCancel(ctx)
+		v.keys, err = keyfunc.NewDefaultOverrideCtx(v.fetching, []string{j.JWKSURL}, keyfunc.Override{
+			RefreshInterval: j.JWKSRefresh,
+			RefreshErrorHandlerFunc: func(string) func(context.Context, error) {
+				return func(_ context.Context, err error) { jlog.Warn("cannot refresh the JWT signing keys", "error", err) }
+			},
+		})
+		if err != nil {
+			v.stop()
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jwt %q: reading the signing keys: %w", j.Name, err)
+	}
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods(j.Algorithms), jwt.WithIssuer(j.Issuer), jwt.WithLeeway(j.Leeway),
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
+	}
+	if len(j.Audiences) > 0 {
+		opts = append(opts, jwt.WithAudience(j.Audiences...))
+	}
+	v.parser = jwt.NewParser(opts...)
+	return v, nil
+}
+
+// close stops the fetching of the verifier's keys, if any.
+func (v *jwtVerifier) close() {
+	if v.stop != nil {
+		v.stop()
+	}
+}
+
+// sameJWT reports whether two jwt blocks say the same (their place in the
+// file aside).
+func sameJWT(a, b config.JWT) bool {
+	a.Range, b.Range = hcl.Range{}, hcl.Range{}
+	return reflect.DeepEqual(a, b)
 }
 
 // looksLikeJWT: three base64url parts, the first a JSON object ("eyJ").
@@ -73,9 +108,9 @@ func looksLikeJWT(token string) bool {
 
 // verifyJWT returns the principal of the first jwt block that accepts
 // token, or why none did (for the log: never the token).
-func (a *Authenticator) verifyJWT(token string) (*Principal, string) {
+func (cs *credentials) verifyJWT(token string) (*Principal, string) {
 	var why []string
-	for _, v := range a.jwts {
+	for _, v := range cs.jwts {
 		claims := jwt.MapClaims{}
 		_, err := v.parser.ParseWithClaims(token, claims, v.keys.Keyfunc)
 		if err == nil {

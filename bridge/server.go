@@ -91,6 +91,8 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 	s.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "scimbridge_body_memory_bytes", Help: "Memory held by the bodies of requests in flight, as charged to max_body_memory.",
 	}, func() float64 { return float64(s.budget.used.Load()) }))
+	// JWT signing keys are fetched until Close (a reload's too).
+	s.jwksCtx, s.stopJWKS = context.WithCancel(context.Background())
 	if err := s.startLookups(cfg, opened, log); err != nil {
 		return nil, err
 	}
@@ -109,11 +111,6 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 			return nil, fmt.Errorf("endpoint %s: bulk_transaction = true needs a backend that runs transactions (sql); backend %q does not", ec.Name, ec.Backend)
 		}
 		if len(ec.JWTs) > 0 {
-			if s.stopJWKS == nil {
-				var ctx context.Context
-				ctx, s.stopJWKS = context.WithCancel(context.Background())
-				s.jwksCtx = ctx
-			}
 			if err := ep.Auth.AcceptJWTs(s.jwksCtx, ec.JWTs, elog.Named("jwt")); err != nil {
 				s.Close()
 				return nil, fmt.Errorf("endpoint %s: %w", ec.Name, err)

@@ -20,12 +20,14 @@ import (
 )
 
 // reloader re-reads the configuration on SIGHUP. What it changes in the
-// running server is the credentials: the token and basic blocks of each
-// endpoint's auth block, swapped atomically (a request is checked against
-// the set in force when it arrives, and runs to its end on what it
-// started with). Every other change (server block, backends, mappings,
-// jwt blocks, endpoints added or removed) needs a restart: it is logged,
-// and the running values stay.
+// running server is the credentials: the token, basic and jwt blocks of
+// each endpoint's auth block, swapped atomically (a request is checked
+// against the set in force when it arrives, and runs to its end on what
+// it started with; bridge.Server.ReloadCredentials). Every other change
+// (server block, backends, mappings, endpoints added or removed) needs a
+// restart: it is logged, and the running values stay. A credential kind
+// added to the auth block later is reloaded by adding it to
+// ReloadCredentials and to credentialBlocks.
 type reloader struct {
 	path      string
 	overrides map[string]any
@@ -55,14 +57,11 @@ func (r *reloader) reload() bool {
 		return false
 	}
 	restart := restartNeeded(r.running, cfg)
-	var applied []string
-	for _, ec := range cfg.Endpoints {
-		for _, ep := range r.srv.Endpoints {
-			if ep.Name == ec.Name {
-				ep.Auth.SetCredentials(ec.Tokens, ec.Basic)
-				applied = append(applied, fmt.Sprintf("%s (%d token(s), %d basic)", ec.Name, len(ec.Tokens), len(ec.Basic)))
-			}
-		}
+	applied, err := r.srv.ReloadCredentials(cfg.Endpoints)
+	if err != nil {
+		r.log.Error("reload refused: a credential cannot be set up; still serving the previous ones",
+			"file", r.path, "error", err)
+		return false
 	}
 	r.log.Info("configuration reloaded: credentials replaced", "file", r.path, "endpoints", strings.Join(applied, ", "))
 	if len(restart) > 0 {
@@ -92,7 +91,7 @@ func problemList(diags hcl.Diagnostics) string {
 }
 
 // restartNeeded compares two configurations apart from what a reload
-// changes (token and basic blocks in endpoints' auth blocks) and says what
+// changes (credentialBlocks in endpoints' auth blocks) and says what
 // differs: the source text of each file without those blocks, formatted.
 func restartNeeded(old, cur *config.Config) []string {
 	var out []string
@@ -145,8 +144,12 @@ func differs(a, b []byte) string {
 	return strings.Join(out, ", ")
 }
 
+// credentialBlocks are the blocks of an endpoint's auth block that a
+// reload puts in force.
+var credentialBlocks = []string{"token", "basic", "jwt"}
+
 // topBlocks returns the formatted text of each top-level block and
-// attribute, keyed by its type and labels, without the token and basic
+// attribute, keyed by its type and labels, without the credential
 // blocks of endpoints' auth blocks and without comments.
 func topBlocks(src []byte) map[string]string {
 	f, diags := hclwrite.ParseConfig(src, "", hcl.InitialPos)
@@ -167,7 +170,7 @@ func topBlocks(src []byte) map[string]string {
 					continue
 				}
 				for _, c := range auth.Body().Blocks() {
-					if c.Type() == "token" || c.Type() == "basic" {
+					if slices.Contains(credentialBlocks, c.Type()) {
 						auth.Body().RemoveBlock(c)
 					}
 				}

@@ -2,8 +2,13 @@ package main
 
 import (
 	"bufio"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -15,7 +20,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
+
+func rsaKey(t *testing.T) *rsa.PrivateKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
 
 // syncBuffer is a log the test reads while the process writes it.
 type syncBuffer struct {
@@ -80,9 +96,36 @@ func tokenBlock(name, token string) string {
 	return fmt.Sprintf("    token %q {\n      hash = %q\n    }\n", name, tokenHash(token))
 }
 
+// jwtBlock is a jwt block accepting tokens signed by key, whose public
+// key it writes to a JWK Set file in dir.
+func jwtBlock(t *testing.T, dir, name string, key *rsa.PrivateKey) string {
+	t.Helper()
+	b64 := base64.RawURLEncoding.EncodeToString
+	raw, _ := json.Marshal(map[string]any{"keys": []any{map[string]any{"kty": "RSA", "kid": name, "use": "sig", "alg": "RS256",
+		"n": b64(key.N.Bytes()), "e": b64(big.NewInt(int64(key.E)).Bytes())}}})
+	path := filepath.Join(dir, name+".jwks.json")
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("    jwt %q {\n      jwks_file = %q\n      issuer    = \"https://idp.example.com/\"\n      audience  = [\"scimbridge\"]\n    }\n", name, path)
+}
+
+func signedJWT(t *testing.T, kid string, key *rsa.PrivateKey) string {
+	t.Helper()
+	now := time.Now()
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": "https://idp.example.com/", "aud": "scimbridge",
+		"iat": now.Add(-time.Minute).Unix(), "exp": now.Add(time.Hour).Unix()})
+	tok.Header["kid"] = kid
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // TestServeReloadsOnSIGHUP runs the real binary: SIGHUP swaps the tokens
-// (a new one works, a removed one gets 401, a request authenticated before
-// the reload finishes); an invalid file or one that does not fit the
+// and jwt blocks (a new one works, a removed one gets 401, a request
+// authenticated before the reload finishes); an invalid file or one that does not fit the
 // directory is refused with file:line and the last good one stays; a
 // change of the server block is logged as needing a restart.
 func TestServeReloadsOnSIGHUP(t *testing.T) {
@@ -108,7 +151,9 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write(exampleWithAuth(t, server, tokenBlock("a", tokA)+tokenBlock("slow", tokSlow)))
+	keyOld, keyNew := rsaKey(t), rsaKey(t)
+	jwtOld, jwtNew := signedJWT(t, "idpold", keyOld), signedJWT(t, "idpnew", keyNew)
+	write(exampleWithAuth(t, server, tokenBlock("a", tokA)+tokenBlock("slow", tokSlow)+jwtBlock(t, dir, "idpold", keyOld)))
 	cmd := exec.Command(bin, "serve", "--config", path)
 	cmd.Env = append(os.Environ(), "SCIMBRIDGE_SQLITE_PATH="+filepath.Join(dir, "t.db"))
 	logs := &syncBuffer{}
@@ -133,6 +178,9 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 	}
 	if got := status(tokB); got != 401 {
 		t.Fatalf("token b before the reload: status %d", got)
+	}
+	if got, gotNew := status(jwtOld), status(jwtNew); got != 200 || gotNew != 401 {
+		t.Fatalf("before the reload: a JWT of jwt block idpold: %d, of idpnew (not yet configured): %d", got, gotNew)
 	}
 	metrics := func() string {
 		resp, err := http.Get("http://" + metricsAddr + "/metrics")
@@ -162,9 +210,10 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 		return strings.Contains(metrics(), `scimbridge_token_last_used_timestamp_seconds{credential="slow",endpoint="default"}`)
 	})
 
-	// Reload: b replaces a and slow; the server block changes too.
+	// Reload: b replaces a and slow, jwt block idpnew replaces idpold;
+	// the server block changes too.
 	server2 := strings.Replace(server, "\n}", "\n  max_results = 50\n}", 1)
-	write(exampleWithAuth(t, server2, "    # rotated\n"+tokenBlock("b", tokB)))
+	write(exampleWithAuth(t, server2, "    # rotated\n"+tokenBlock("b", tokB)+jwtBlock(t, dir, "idpnew", keyNew)))
 	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +226,9 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 	}
 	if got := status(tokSlow); got != 401 {
 		t.Errorf("removed token slow after the reload: status %d", got)
+	}
+	if got, gotNew := status(jwtOld), status(jwtNew); got != 401 || gotNew != 200 {
+		t.Errorf("after the reload: a JWT of the removed block idpold: %d, of the added block idpnew: %d", got, gotNew)
 	}
 	if !regexp.MustCompile(`need a restart.*server changed`).MatchString(logs.String()) {
 		t.Errorf("the server block's change is not logged as needing a restart:\n%s", logs.String())

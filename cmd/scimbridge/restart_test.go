@@ -5,9 +5,9 @@ import (
 	"testing"
 )
 
-// TestRestartNeeded: credentials, comments and layout are not changes that
-// need a restart; the server block, a jwt block, a mapping or a new
-// endpoint are, named by block.
+// TestRestartNeeded: credentials (token, basic and jwt blocks), comments
+// and layout are not changes that need a restart; the server block, a
+// mapping or a new endpoint are, named by block.
 func TestRestartNeeded(t *testing.T) {
 	base := `server {
   listen = "127.0.0.1:8080"
@@ -43,7 +43,9 @@ endpoint "okta" {
     }`, ""},
 		{"layout and comments", `attribute "userName" { native = "uid" }`, "# the login\n    attribute \"userName\"    {   native = \"uid\" }", ""},
 		{"server", `listen = "127.0.0.1:8080"`, `listen = "127.0.0.1:9090"`, `server changed`},
-		{"jwt", `issuer = "https://a"`, `issuer = "https://b"`, `endpoint "okta" changed`},
+		{"jwt", `issuer = "https://a"`, `issuer = "https://b"`, ""},
+		{"jwt added", `    jwt "entra" {`, "    jwt \"okta\" {\n      issuer = \"https://o\"\n    }\n    jwt \"entra\" {", ""},
+		{"auth other than credentials", `    jwt "entra" {`, "    unknown_block {\n    }\n    jwt \"entra\" {", `endpoint "okta" changed`},
 		{"mapping", `native = "uid"`, `native = "cn"`, `endpoint "okta" changed`},
 		{"endpoint added", "\nendpoint \"okta\" {", "\nendpoint \"x\" {\n  base_path = \"/x\"\n}\nendpoint \"okta\" {", `endpoint "x" added`},
 	} {
