@@ -223,15 +223,8 @@ func (a *Authenticator) Use(next *Credentials) {
 }
 
 // Discard drops prepared credentials that will not be used.
-func (a *Credentials) Discard() {
-	for _, v := range a.fresh {
-		v.close()
-	}
-}
-
-// Close stops the key fetching of the jwt blocks in force.
-func (a *Authenticator) Close() {
-	for _, v := range a.creds.Load().jwts {
+func (c *Credentials) Discard() {
+	for _, v := range c.fresh {
 		v.close()
 	}
 }

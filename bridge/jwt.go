@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/MicahParks/keyfunc/v3"
@@ -40,12 +41,19 @@ type jwtVerifier struct {
 // background until ctx ends (or a reload drops the block); a failed fetch
 // is logged and retried, and until keys arrive every JWT is refused (401).
 func (a *Authenticator) AcceptJWTs(ctx context.Context, jwts []config.JWT, log hclog.Logger) error {
-	cur := a.creds.Load()
-	next, err := a.Prepare(ctx, cur.tokens, cur.basic, jwts, log)
-	if err != nil {
-		return err
+	cs := *a.creds.Load() // the tokens and Basic users as they are
+	cs.jwts = slices.Clone(cs.jwts)
+	for _, j := range jwts {
+		v, err := newJWTVerifier(ctx, j, log)
+		if err != nil {
+			for _, v := range cs.jwts[len(a.creds.Load().jwts):] {
+				v.close()
+			}
+			return err
+		}
+		cs.jwts = append(cs.jwts, v)
 	}
-	a.Use(next)
+	a.swap(&cs)
 	return nil
 }
 
