@@ -73,7 +73,8 @@ func TestRateLimitPerCredential(t *testing.T) {
       rate_limit_burst = 2
     }
   }`, 1)
-	srv := bridgetest.Start(t, cfg, map[string]config.BackendType{"memory": bridgetest.Static(newMemory())})
+	logs := &bridgetest.LogBuffer{}
+	srv := bridgetest.StartLogged(t, cfg, map[string]config.BackendType{"memory": bridgetest.Static(newMemory())}, logs)
 	clock := newFrozenClock()
 	bridge.SetRateClock(srv.Bridge, clock.now)
 	c := bridgetest.NewClient(t, srv.URL+"/scim/v2")
@@ -133,6 +134,10 @@ func TestRateLimitPerCredential(t *testing.T) {
 	}
 	if got := counter(t, srv, "scimbridge_auth_failures_total", nil); got != 3 {
 		t.Errorf("scimbridge_auth_failures_total: %v, want the 3 wrong tokens only", got)
+	}
+	// One warning a credential a minute; the other refusals at debug.
+	if n := strings.Count(logs.String(), "rate limit reached"); n != 2 {
+		t.Errorf("%d rate-limit lines at info or above, want 2 (one per credential):\n%s", n, logs.String())
 	}
 }
 
