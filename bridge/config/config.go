@@ -175,6 +175,7 @@ type Endpoint struct {
 	Tokens   []Token
 	Basic    []Basic
 	JWTs     []JWT
+	OAuth2   []OAuth2
 	Users    *mapping.Mapping
 	Groups   *mapping.Mapping
 	// UnknownAttributes is what a write naming attributes that SCIM and
@@ -284,9 +285,10 @@ type endpointBlock struct {
 }
 
 type authBlock struct {
-	Tokens []tokenBlock `hcl:"token,block"`
-	Basic  []basicBlock `hcl:"basic,block"`
-	JWTs   []jwtBlock   `hcl:"jwt,block"`
+	Tokens []tokenBlock  `hcl:"token,block"`
+	Basic  []basicBlock  `hcl:"basic,block"`
+	JWTs   []jwtBlock    `hcl:"jwt,block"`
+	OAuth2 []oauth2Block `hcl:"oauth2,block"`
 }
 
 type tokenBlock struct {
@@ -659,8 +661,16 @@ func decodeEndpoint(eb endpointBlock, ectx *hcl.EvalContext, userExts, groupExts
 				ep.JWTs = append(ep.JWTs, *j)
 			}
 		}
+		for _, ob := range eb.Auth.OAuth2 {
+			o, d := decodeOAuth2(ob)
+			diags = append(diags, d...)
+			if o != nil {
+				ep.OAuth2 = append(ep.OAuth2, *o)
+			}
+		}
+		diags = append(diags, oauth2Unique(ep.OAuth2)...)
 	}
-	if len(ep.Tokens) == 0 && len(ep.Basic) == 0 && len(ep.JWTs) == 0 && !diags.HasErrors() {
+	if len(ep.Tokens) == 0 && len(ep.Basic) == 0 && len(ep.JWTs) == 0 && len(ep.OAuth2) == 0 && !diags.HasErrors() {
 		d := backends.ConfigDiag(eb.DefRange, "Endpoint without credentials",
 			fmt.Sprintf("Endpoint %q accepts no token or password: add an auth block.", eb.Name))
 		if at := emptyCredential(eb.Auth); at != nil {
