@@ -187,13 +187,18 @@ func ParseOAuth2Store(s string) (driver, dsn string, err error) {
 		"or \"mysql://user:password@tcp(host:3306)/db\", so that replicas share the tokens", s)
 }
 
-// oauth2Unique refuses two oauth2 blocks of an endpoint with one client_id.
+// oauth2Unique refuses two oauth2 blocks of an endpoint with one name or
+// client_id, or with different stores.
 func oauth2Unique(list []OAuth2) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for i := range list {
 		if slices.ContainsFunc(list[:i], func(o OAuth2) bool { return o.ClientID == list[i].ClientID || o.Name == list[i].Name }) {
 			diags = append(diags, backends.ConfigDiag(list[i].Range, "Duplicate oauth2 client",
 				fmt.Sprintf("oauth2 %q: another oauth2 block of the endpoint has the same name or client_id %q.", list[i].Name, list[i].ClientID)))
+		}
+		if list[i].Store != list[0].Store {
+			diags = append(diags, backends.ConfigDiag(list[i].Range, "Several oauth2 stores",
+				fmt.Sprintf("oauth2 %q: the oauth2 blocks of one endpoint share one store; use %q here too.", list[i].Name, list[0].Store)))
 		}
 	}
 	return diags
