@@ -321,7 +321,7 @@ type bufferedWriter struct {
 	body   bytes.Buffer
 }
 
-func newBufferedWriter() *bufferedWriter           { return &bufferedWriter{h: http.Header{}, status: 200} }
+func newBufferedWriter() *bufferedWriter              { return &bufferedWriter{h: http.Header{}, status: 200} }
 func (w *bufferedWriter) Header() http.Header         { return w.h }
 func (w *bufferedWriter) Write(b []byte) (int, error) { return w.body.Write(b) }
 func (w *bufferedWriter) WriteHeader(status int)      { w.status = status }

@@ -1,0 +1,455 @@
+package bridge_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge/bridge/bridgetest"
+	"github.com/scimbridge/scimbridge/bridge/config"
+)
+
+const (
+	oauthClientID = "scimbridge-okta"
+	oauthSecret   = "sb_oauth_Wq8vT3kZr6Yp1Lx9Nd2Hs5Jc7Fb4Gm0A"
+	oauthAdmin    = "it-admin"
+	oauthPassword = "pw_Hk3vZ9qLx2Rt7Nc5Wb8Jd"
+	oauthRedirect = "https://system-admin.okta.com/admin/app/cpc/scimbridge_1/oauth/callback"
+)
+
+func oauthConfig(store, audit string) string {
+	sum := sha256.Sum256([]byte(oauthPassword))
+	return `
+server {
+  audit_log = "` + audit + `"
+}
+backend "memory" "mem" {}
+endpoint "test" {
+  base_path = "/scim/v2"
+  backend   = "mem"
+  auth {
+    oauth2 "okta" {
+      client_id     = "` + oauthClientID + `"
+      client_secret = "` + oauthSecret + `"
+      redirect_uris = ["` + oauthRedirect + `"]
+      scopes        = ["get:users", "post:users"]
+      store         = "sqlite://` + store + `"
+      admin "` + oauthAdmin + `" { password_hash = "sha256:` + hex.EncodeToString(sum[:]) + `" }
+    }
+  }
+  mapping "User" {
+    attribute "userName" { native = "uid" }
+  }
+  mapping "Group" {
+    attribute "displayName" { native = "cn" }
+  }
+}
+`
+}
+
+// oauthOkta plays Okta and the admin's browser against a live server.
+type oauthOkta struct {
+	t    *testing.T
+	base string // the server's URL
+	hc   *http.Client
+}
+
+func newOAuthOkta(t *testing.T, base string) *oauthOkta {
+	return &oauthOkta{t: t, base: base, hc: &http.Client{Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (o *oauthOkta) do(req *http.Request) (*http.Response, string) {
+	o.t.Helper()
+	resp, err := o.hc.Do(req)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func (o *oauthOkta) get(path string, q url.Values) (*http.Response, string) {
+	o.t.Helper()
+	req, _ := http.NewRequest("GET", o.base+path+"?"+q.Encode(), nil)
+	return o.do(req)
+}
+
+func (o *oauthOkta) postForm(path string, form url.Values, setup func(*http.Request)) (*http.Response, string) {
+	o.t.Helper()
+	req, _ := http.NewRequest("POST", o.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if setup != nil {
+		setup(req)
+	}
+	return o.do(req)
+}
+
+func pkce() (verifier, challenge string) {
+	verifier = "v3rif1er-" + strings.Repeat("kQz7", 12)
+	sum := sha256.Sum256([]byte(verifier))
+	return verifier, base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// authorize runs the browser's part: the authorization request, the
+// consent form, and the admin's post; it returns the redirect.
+func (o *oauthOkta) authorize(q url.Values, user, pass string) (*http.Response, string) {
+	o.t.Helper()
+	resp, page := o.get("/scim/v2/oauth2/authorize", q)
+	if resp.StatusCode != 200 {
+		o.t.Fatalf("authorize GET: %d %s", resp.StatusCode, page)
+	}
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		o.t.Fatalf("no csrf field in the consent page: %s", page)
+	}
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "scimbridge_oauth2_csrf" {
+			cookie = c
+		}
+	}
+	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode {
+		o.t.Fatalf("consent cookie: %+v", cookie)
+	}
+	form := url.Values{}
+	for k := range q {
+		form.Set(k, q.Get(k))
+	}
+	form.Set("csrf", strings.ReplaceAll(m[1], "&#43;", "+"))
+	form.Set("username", user)
+	form.Set("password", pass)
+	form.Set("decision", "allow")
+	return o.postForm("/scim/v2/oauth2/authorize", form, func(r *http.Request) { r.AddCookie(cookie) })
+}
+
+func (o *oauthOkta) code(q url.Values) string {
+	o.t.Helper()
+	resp, body := o.authorize(q, oauthAdmin, oauthPassword)
+	if resp.StatusCode != 302 {
+		o.t.Fatalf("consent: %d %s", resp.StatusCode, body)
+	}
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || !strings.HasPrefix(loc.String(), oauthRedirect+"?") {
+		o.t.Fatalf("redirect to %q", resp.Header.Get("Location"))
+	}
+	if loc.Query().Get("state") != q.Get("state") || loc.Query().Get("code") == "" {
+		o.t.Fatalf("redirect without the state or a code: %s", loc)
+	}
+	return loc.Query().Get("code")
+}
+
+type tokenAnswer struct {
+	status                          int
+	Access, Refresh, Type, Scope    string
+	Error                           string
+	ExpiresIn                       int
+	cacheControl, wwwAuthentication string
+}
+
+// token posts to the token endpoint; basic says how the client
+// authenticates (client_secret_basic or client_secret_post).
+func (o *oauthOkta) token(form url.Values, basic bool, secret string) tokenAnswer {
+	o.t.Helper()
+	if !basic {
+		form.Set("client_id", oauthClientID)
+		form.Set("client_secret", secret)
+	}
+	resp, body := o.postForm("/scim/v2/oauth2/token", form, func(r *http.Request) {
+		if basic {
+			r.SetBasicAuth(url.QueryEscape(oauthClientID), url.QueryEscape(secret))
+		}
+	})
+	var v struct {
+		Access    string `json:"access_token"`
+		Refresh   string `json:"refresh_token"`
+		Type      string `json:"token_type"`
+		Scope     string `json:"scope"`
+		ExpiresIn int    `json:"expires_in"`
+		Error     string `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		o.t.Fatalf("token answer %d %q: %v", resp.StatusCode, body, err)
+	}
+	return tokenAnswer{status: resp.StatusCode, Access: v.Access, Refresh: v.Refresh, Type: v.Type, Scope: v.Scope, Error: v.Error,
+		ExpiresIn: v.ExpiresIn, cacheControl: resp.Header.Get("Cache-Control"), wwwAuthentication: resp.Header.Get("WWW-Authenticate")}
+}
+
+func (o *oauthOkta) exchange(code, verifier string, basic bool) tokenAnswer {
+	o.t.Helper()
+	f := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {oauthRedirect}}
+	if verifier != "" {
+		f.Set("code_verifier", verifier)
+	}
+	return o.token(f, basic, oauthSecret)
+}
+
+func (o *oauthOkta) refresh(refresh string, basic bool) tokenAnswer {
+	o.t.Helper()
+	return o.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, basic, oauthSecret)
+}
+
+// scim calls the SCIM endpoint with an access token.
+func (o *oauthOkta) scim(method, path, access string, body any) (int, map[string]any) {
+	o.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, o.base+"/scim/v2"+path, rd)
+	req.Header.Set("Authorization", "Bearer "+access)
+	req.Header.Set("Content-Type", "application/scim+json")
+	resp, text := o.do(req)
+	var m map[string]any
+	_ = json.Unmarshal([]byte(text), &m)
+	return resp.StatusCode, m
+}
+
+func authorizeQuery(state, challenge string) url.Values {
+	q := url.Values{"response_type": {"code"}, "client_id": {oauthClientID}, "redirect_uri": {oauthRedirect}, "state": {state}}
+	if challenge != "" {
+		q.Set("code_challenge", challenge)
+		q.Set("code_challenge_method", "S256")
+	}
+	return q
+}
+
+// TestOAuth2Okta runs Okta's "OAuth 2" mode end to end over HTTP: the
+// admin's consent, the code exchange with either client authentication,
+// SCIM calls within and beyond the scopes, refresh with rotation and
+// replay detection, the refusals of RFC 6749, RFC 7009 revocation, a
+// restart on the same store, and a store without plaintext tokens.
+func TestOAuth2Okta(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "oauth2.db")
+	auditPath := filepath.Join(dir, "audit.log")
+	types := map[string]config.BackendType{"memory": bridgetest.Static(newMemory())}
+	srv := bridgetest.Start(t, oauthConfig(store, auditPath), types)
+	okta := newOAuthOkta(t, srv.URL)
+	var issued []string // every code and token, to look for in the store
+
+	verifier, challenge := pkce()
+
+	// The consent page: minimal, its own, with the security headers.
+	resp, page := okta.get("/scim/v2/oauth2/authorize", authorizeQuery("st-1", challenge))
+	csp := resp.Header.Get("Content-Security-Policy")
+	if resp.StatusCode != 200 || !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") ||
+		resp.Header.Get("X-Frame-Options") != "DENY" || resp.Header.Get("Cache-Control") != "no-store" ||
+		resp.Header.Get("X-Content-Type-Options") != "nosniff" || strings.Contains(page, "http://") || strings.Contains(page, "<script") {
+		t.Fatalf("consent page: %d %v\n%s", resp.StatusCode, resp.Header, page)
+	}
+
+	// Wrong admin credentials: no code, counted as an auth failure.
+	before := authFailures(t, srv.Bridge, "test")["wrong_password"]
+	resp, page = okta.authorize(authorizeQuery("st-1", challenge), oauthAdmin, "not-the-password")
+	if resp.StatusCode != 401 || resp.Header.Get("Location") != "" || !strings.Contains(page, "Wrong user name or password") {
+		t.Fatalf("wrong password: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if got := authFailures(t, srv.Bridge, "test")["wrong_password"]; got != before+1 {
+		t.Errorf("wrong_password failures %v, want %v", got, before+1)
+	}
+	// A post without the CSRF cookie (from another site) is refused.
+	form := authorizeQuery("st-1", challenge)
+	form.Set("csrf", csrfRE.FindStringSubmatch(page)[1])
+	form.Set("username", oauthAdmin)
+	form.Set("password", oauthPassword)
+	if resp, _ := okta.postForm("/scim/v2/oauth2/authorize", form, nil); resp.StatusCode != 403 || resp.Header.Get("Location") != "" {
+		t.Fatalf("consent without the CSRF cookie: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	// The grant, exchanged with client_secret_basic.
+	code := okta.code(authorizeQuery("st-1", challenge))
+	issued = append(issued, code)
+	tok := okta.exchange(code, verifier, true)
+	if tok.status != 200 || tok.Type != "Bearer" || tok.Access == "" || tok.Refresh == "" || tok.ExpiresIn != 3600 ||
+		tok.Scope != "get:users post:users" || tok.cacheControl != "no-store" {
+		t.Fatalf("code exchange: %+v", tok)
+	}
+	issued = append(issued, tok.Access, tok.Refresh)
+	// The code is used once.
+	if again := okta.exchange(code, verifier, true); again.status != 400 || again.Error != "invalid_grant" {
+		t.Errorf("code replay: %+v, want 400 invalid_grant", again)
+	}
+
+	// SCIM calls within the scopes, and beyond.
+	if st, body := okta.scim("POST", "/Users", tok.Access, map[string]any{
+		"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "jane"}); st != 201 {
+		t.Fatalf("POST /Users with the access token: %d %v", st, body)
+	}
+	if st, _ := okta.scim("GET", "/Users?filter="+url.QueryEscape(`userName eq "jane"`), tok.Access, nil); st != 200 {
+		t.Errorf("GET /Users: %d", st)
+	}
+	if st, _ := okta.scim("GET", "/Groups", tok.Access, nil); st != 403 {
+		t.Errorf("GET /Groups without get:groups: %d, want 403", st)
+	}
+	audit, _ := os.ReadFile(auditPath)
+	if !strings.Contains(string(audit), `"credential":"oauth2:okta"`) {
+		t.Errorf("the audit record does not name the OAuth client: %s", audit)
+	}
+
+	// Refresh (client_secret_post): a new pair; the old refresh token is
+	// refused, and its replay revokes the grant.
+	tok2 := okta.refresh(tok.Refresh, false)
+	if tok2.status != 200 || tok2.Access == "" || tok2.Refresh == "" || tok2.Access == tok.Access || tok2.Refresh == tok.Refresh {
+		t.Fatalf("refresh: %+v", tok2)
+	}
+	issued = append(issued, tok2.Access, tok2.Refresh)
+	if st, _ := okta.scim("GET", "/Users", tok2.Access, nil); st != 200 {
+		t.Errorf("the refreshed access token: %d", st)
+	}
+	if st, _ := okta.scim("GET", "/Users", tok.Access, nil); st != 401 {
+		t.Errorf("the access token replaced by the refresh: %d, want 401", st)
+	}
+	if old := okta.refresh(tok.Refresh, false); old.status != 400 || old.Error != "invalid_grant" {
+		t.Errorf("old refresh token: %+v, want 400 invalid_grant", old)
+	}
+	if st, _ := okta.scim("GET", "/Users", tok2.Access, nil); st != 401 {
+		t.Errorf("after the replay of a rotated refresh token, the grant's access token: %d, want 401", st)
+	}
+	if r := okta.refresh(tok2.Refresh, true); r.status != 400 {
+		t.Errorf("after the replay, the grant's refresh token: %+v, want refused", r)
+	}
+
+	// Refusals.
+	for _, tc := range []struct {
+		name string
+		q    func(url.Values)
+	}{
+		{"unknown client", func(q url.Values) { q.Set("client_id", "someone-else") }},
+		{"unregistered redirect_uri", func(q url.Values) { q.Set("redirect_uri", oauthRedirect+"x") }},
+		{"redirect_uri of another host", func(q url.Values) { q.Set("redirect_uri", "https://evil.example/cb") }},
+	} {
+		q := authorizeQuery("st-x", challenge)
+		tc.q(q)
+		if resp, _ := okta.get("/scim/v2/oauth2/authorize", q); resp.StatusCode != 400 || resp.Header.Get("Location") != "" {
+			t.Errorf("%s: %d %q, want 400 without redirect", tc.name, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	for _, tc := range []struct {
+		name, want string
+		q          func(url.Values)
+	}{
+		{"missing state", "invalid_request", func(q url.Values) { q.Del("state") }},
+		{"plain PKCE", "invalid_request", func(q url.Values) { q.Set("code_challenge_method", "plain") }},
+		{"implicit grant", "unsupported_response_type", func(q url.Values) { q.Set("response_type", "token") }},
+		{"scope beyond the client's", "invalid_scope", func(q url.Values) { q.Set("scope", "get:users delete:users") }},
+	} {
+		q := authorizeQuery("st-y", challenge)
+		tc.q(q)
+		resp, _ := okta.get("/scim/v2/oauth2/authorize", q)
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		if resp.StatusCode != 302 || loc == nil || loc.Query().Get("error") != tc.want || loc.Query().Get("code") != "" {
+			t.Errorf("%s: %d %q, want a redirect with error=%s", tc.name, resp.StatusCode, resp.Header.Get("Location"), tc.want)
+		}
+	}
+	code = okta.code(authorizeQuery("st-2", challenge))
+	issued = append(issued, code)
+	if bad := okta.token(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {oauthRedirect}, "code_verifier": {verifier}},
+		true, oauthSecret+"x"); bad.status != 401 || bad.Error != "invalid_client" || !strings.HasPrefix(bad.wwwAuthentication, "Basic") {
+		t.Errorf("wrong client secret: %+v, want 401 invalid_client with WWW-Authenticate", bad)
+	}
+	resp, body := okta.postForm("/scim/v2/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {oauthRedirect}, "client_id": {"someone-else"}, "client_secret": {oauthSecret}}, nil)
+	if resp.StatusCode != 401 || !strings.Contains(body, "invalid_client") {
+		t.Errorf("unknown client: %d %s", resp.StatusCode, body)
+	}
+	if bad := okta.exchange(code, verifier[:len(verifier)-1]+"X", false); bad.status != 400 || bad.Error != "invalid_grant" {
+		t.Errorf("wrong PKCE verifier: %+v, want invalid_grant", bad)
+	}
+	code = okta.code(authorizeQuery("st-3", challenge))
+	issued = append(issued, code)
+	if bad := okta.token(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {oauthRedirect + "x"}, "code_verifier": {verifier}},
+		false, oauthSecret); bad.status != 400 || bad.Error != "invalid_grant" {
+		t.Errorf("token request with another redirect_uri: %+v, want invalid_grant", bad)
+	}
+
+	// Two grants without PKCE (Okta sends none), exchanged with
+	// client_secret_post; one is revoked (RFC 7009) by its refresh token.
+	keep := okta.exchange(okta.code(authorizeQuery("st-4", "")), "", false)
+	gone := okta.exchange(okta.code(authorizeQuery("st-5", "")), "", true)
+	if keep.status != 200 || gone.status != 200 {
+		t.Fatalf("grants without PKCE: %+v %+v", keep, gone)
+	}
+	issued = append(issued, keep.Access, keep.Refresh, gone.Access, gone.Refresh)
+	resp, body = okta.postForm("/scim/v2/oauth2/revoke", url.Values{"token": {gone.Refresh}, "token_type_hint": {"refresh_token"}},
+		func(r *http.Request) { r.SetBasicAuth(oauthClientID, oauthSecret) })
+	if resp.StatusCode != 200 {
+		t.Fatalf("revoke: %d %s", resp.StatusCode, body)
+	}
+	st, errBody := okta.scim("GET", "/Users", gone.Access, nil)
+	if st != 401 || errBody["status"] != "401" || !strings.Contains(strings.Join(anyStrings(errBody["schemas"]), " "), "urn:ietf:params:scim:api:messages:2.0:Error") {
+		t.Errorf("revoked grant's access token: %d %v, want 401 with an RFC 7644 error", st, errBody)
+	}
+	if r := okta.refresh(gone.Refresh, false); r.status != 400 {
+		t.Errorf("revoked refresh token: %+v", r)
+	}
+
+	// A restart on the same store honours the tokens not revoked.
+	_ = srv.Bridge.App.ShutdownWithTimeout(5 * time.Second)
+	srv.Bridge.Close()
+	srv2 := bridgetest.Start(t, oauthConfig(store, auditPath), types)
+	okta2 := newOAuthOkta(t, srv2.URL)
+	if st, _ := okta2.scim("GET", "/Users", keep.Access, nil); st != 200 {
+		t.Errorf("after the restart, a live access token: %d", st)
+	}
+	if st, _ := okta2.scim("GET", "/Users", gone.Access, nil); st != 401 {
+		t.Errorf("after the restart, a revoked access token: %d", st)
+	}
+	again := okta2.refresh(keep.Refresh, true)
+	if again.status != 200 {
+		t.Errorf("after the restart, refresh: %+v", again)
+	}
+	issued = append(issued, again.Access, again.Refresh)
+	if st, _ := okta2.scim("GET", "/Users", again.Access, nil); st != 200 {
+		t.Errorf("after the restart, the refreshed token: %d", st)
+	}
+
+	// No code, token or secret is stored in clear (the WAL included).
+	files, _ := filepath.Glob(store + "*")
+	if len(files) == 0 {
+		t.Fatal("no store file")
+	}
+	var raw []byte
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		raw = append(raw, b...)
+	}
+	if !bytes.Contains(raw, []byte(oauthClientID)) {
+		t.Fatalf("the store files hold no row (%d bytes)", len(raw))
+	}
+	for _, v := range append(issued, oauthSecret) {
+		if bytes.Contains(raw, []byte(v)) {
+			t.Errorf("the store holds %q in clear", v)
+		}
+	}
+	sum := sha256.Sum256([]byte(keep.Refresh))
+	if !bytes.Contains(raw, []byte(hex.EncodeToString(sum[:]))) {
+		t.Errorf("the store does not key a live refresh token by its SHA-256")
+	}
+}
+
+func anyStrings(v any) []string {
+	var out []string
+	if l, ok := v.([]any); ok {
+		for _, x := range l {
+			s, _ := x.(string)
+			out = append(out, s)
+		}
+	}
+	return out
+}
