@@ -28,7 +28,7 @@ const (
 	oauthRedirect = "https://system-admin.okta.com/admin/app/cpc/scimbridge_1/oauth/callback"
 )
 
-func oauthConfig(store, audit string) string {
+func oauthConfig(store, audit, scopes string) string {
 	sum := sha256.Sum256([]byte(oauthPassword))
 	return `
 server {
@@ -43,7 +43,7 @@ endpoint "test" {
       client_id     = "` + oauthClientID + `"
       client_secret = "` + oauthSecret + `"
       redirect_uris = ["` + oauthRedirect + `"]
-      scopes        = ["get:users", "post:users"]
+      scopes        = [` + scopes + `]
       store         = "sqlite://` + store + `"
       admin "` + oauthAdmin + `" { password_hash = "sha256:` + hex.EncodeToString(sum[:]) + `" }
     }
@@ -239,7 +239,7 @@ func TestOAuth2Okta(t *testing.T) {
 	store := filepath.Join(dir, "oauth2.db")
 	auditPath := filepath.Join(dir, "audit.log")
 	types := map[string]config.BackendType{"memory": bridgetest.Static(newMemory())}
-	srv := bridgetest.Start(t, oauthConfig(store, auditPath), types)
+	srv := bridgetest.Start(t, oauthConfig(store, auditPath, `"get:users", "post:users"`), types)
 	okta := newOAuthOkta(t, srv.URL)
 	var issued []string // every code and token, to look for in the store
 
@@ -399,13 +399,18 @@ func TestOAuth2Okta(t *testing.T) {
 		t.Errorf("revoked refresh token: %+v", r)
 	}
 
-	// A restart on the same store honours the tokens not revoked.
+	// A restart on the same store honours the tokens not revoked, within
+	// the client's scopes as configured now.
 	_ = srv.Bridge.App.ShutdownWithTimeout(5 * time.Second)
 	srv.Bridge.Close()
-	srv2 := bridgetest.Start(t, oauthConfig(store, auditPath), types)
+	srv2 := bridgetest.Start(t, oauthConfig(store, auditPath, `"get:users"`), types)
 	okta2 := newOAuthOkta(t, srv2.URL)
 	if st, _ := okta2.scim("GET", "/Users", keep.Access, nil); st != 200 {
 		t.Errorf("after the restart, a live access token: %d", st)
+	}
+	if st, _ := okta2.scim("POST", "/Users", keep.Access, map[string]any{
+		"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "joe"}); st != 403 {
+		t.Errorf("after the restart, a scope the client lost: %d, want 403", st)
 	}
 	if st, _ := okta2.scim("GET", "/Users", gone.Access, nil); st != 401 {
 		t.Errorf("after the restart, a revoked access token: %d", st)

@@ -55,7 +55,7 @@ func readCredentials(path string) (*hclwrite.File, []credBlock, error) {
 			}
 			for _, b := range auth.Body().Blocks() {
 				switch b.Type() {
-				case "token", "basic", "jwt":
+				case "token", "basic", "jwt", "oauth2":
 					if len(b.Labels()) == 1 {
 						out = append(out, credBlock{endpoint: ep.Labels()[0], kind: b.Type(), name: b.Labels()[0], auth: auth.Body(), block: b})
 					}
@@ -92,6 +92,9 @@ func (c credBlock) describe() string {
 			return "basic (sha256 hash in the file)"
 		}
 		return "basic (password " + source(exprText(c.block, "password")) + ")"
+	}
+	if c.kind == "oauth2" {
+		return "oauth2 (client_id " + exprText(c.block, "client_id") + "; `scimbridge oauth2 revoke` ends its tokens)"
 	}
 	return "jwt (issuer " + exprText(c.block, "issuer") + ")"
 }
@@ -133,8 +136,11 @@ func cmdTokenList(args []string, stdout, stderr io.Writer) int {
 			scopes = "all"
 		}
 		expires := "never"
-		if c.kind == "jwt" {
+		switch c.kind {
+		case "jwt":
 			expires = "(in each JWT)"
+		case "oauth2":
+			expires = "(access_token_ttl)"
 		}
 		if e := exprText(c.block, "expires"); e != "" {
 			expires = strings.Trim(e, `"`)
@@ -189,7 +195,7 @@ func cmdTokenRevoke(args []string, stdout, stderr io.Writer) int {
 	}
 	var found []credBlock
 	for _, c := range creds {
-		if c.kind != "jwt" && c.name == name && (*endpoint == "" || c.endpoint == *endpoint) {
+		if (c.kind == "token" || c.kind == "basic") && c.name == name && (*endpoint == "" || c.endpoint == *endpoint) {
 			found = append(found, c)
 		}
 	}
