@@ -2,10 +2,13 @@ package bridge_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -16,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimbridge/scimbridge/backends/sql/mariadbtest"
+	"github.com/scimbridge/scimbridge/backends/sql/pgtest"
+	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/bridge/bridgetest"
 	"github.com/scimbridge/scimbridge/bridge/config"
 )
@@ -44,7 +50,7 @@ endpoint "test" {
       client_secret = "` + oauthSecret + `"
       redirect_uris = ["` + oauthRedirect + `"]
       scopes        = [` + scopes + `]
-      store         = "sqlite://` + store + `"
+      store         = "` + store + `"
       admin "` + oauthAdmin + `" { password_hash = "sha256:` + hex.EncodeToString(sum[:]) + `" }
     }
   }
@@ -235,9 +241,83 @@ func authorizeQuery(state, challenge string) url.Values {
 // replay detection, the refusals of RFC 6749, RFC 7009 revocation, a
 // restart on the same store, and a store without plaintext tokens.
 func TestOAuth2Okta(t *testing.T) {
-	dir := t.TempDir()
-	store := filepath.Join(dir, "oauth2.db")
-	auditPath := filepath.Join(dir, "audit.log")
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "oauth2.db")
+		runOAuth2Okta(t, "sqlite://"+path, func() []byte {
+			// The files' bytes, the WAL included.
+			files, _ := filepath.Glob(path + "*")
+			if len(files) == 0 {
+				t.Fatal("no store file")
+			}
+			var raw []byte
+			for _, f := range files {
+				b, _ := os.ReadFile(f)
+				raw = append(raw, b...)
+			}
+			return raw
+		})
+	})
+	// Replicas share a PostgreSQL or MySQL store: the same run on each.
+	t.Run("postgres", func(t *testing.T) {
+		srv, err := pgtest.Start()
+		if err != nil {
+			requireServer(t, "PostgreSQL", err, pgtest.ErrNotInstalled)
+		}
+		t.Cleanup(srv.Stop)
+		dsn, err := srv.CreateDatabase(context.Background(), "oauth2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		runOAuth2Okta(t, dsn, func() []byte { return storeRows(t, "pgx", dsn) })
+	})
+	t.Run("mariadb", func(t *testing.T) {
+		srv, err := mariadbtest.Start()
+		if err != nil {
+			requireServer(t, "MariaDB", err, mariadbtest.ErrNotInstalled)
+		}
+		t.Cleanup(srv.Stop)
+		dsn, err := srv.CreateDatabase(context.Background(), "oauth2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		runOAuth2Okta(t, "mysql://"+dsn, func() []byte { return storeRows(t, "mysql", dsn) })
+	})
+}
+
+func requireServer(t *testing.T, name string, err, notInstalled error) {
+	t.Helper()
+	if errors.Is(err, notInstalled) && os.Getenv("SCIMBRIDGE_REQUIRE_SERVERS") != "1" {
+		t.Skipf("%s is not installed", name)
+	}
+	t.Fatalf("%s: %v", name, err)
+}
+
+// storeRows is every column of every row of the token table, as text.
+func storeRows(t *testing.T, driver, dsn string) []byte {
+	t.Helper()
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT hash, kind, endpoint, client_id, family, data FROM scimbridge_oauth2_tokens`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []byte
+	for rows.Next() {
+		var cols [6]string
+		if err := rows.Scan(&cols[0], &cols[1], &cols[2], &cols[3], &cols[4], &cols[5]); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, strings.Join(cols[:], "|")+"\n"...)
+	}
+	return out
+}
+
+func runOAuth2Okta(t *testing.T, store string, storeBytes func() []byte) {
+	auditPath := filepath.Join(t.TempDir(), "audit.log")
 	types := map[string]config.BackendType{"memory": bridgetest.Static(newMemory())}
 	srv := bridgetest.Start(t, oauthConfig(store, auditPath, `"get:users", "post:users"`), types)
 	okta := newOAuthOkta(t, srv.URL)
@@ -424,16 +504,8 @@ func TestOAuth2Okta(t *testing.T) {
 		t.Errorf("after the restart, the refreshed token: %d", st)
 	}
 
-	// No code, token or secret is stored in clear (the WAL included).
-	files, _ := filepath.Glob(store + "*")
-	if len(files) == 0 {
-		t.Fatal("no store file")
-	}
-	var raw []byte
-	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		raw = append(raw, b...)
-	}
+	// No code, token or secret is stored in clear.
+	raw := storeBytes()
 	if !bytes.Contains(raw, []byte(oauthClientID)) {
 		t.Fatalf("the store files hold no row (%d bytes)", len(raw))
 	}
@@ -445,6 +517,19 @@ func TestOAuth2Okta(t *testing.T) {
 	sum := sha256.Sum256([]byte(keep.Refresh))
 	if !bytes.Contains(raw, []byte(hex.EncodeToString(sum[:]))) {
 		t.Errorf("the store does not key a live refresh token by its SHA-256")
+	}
+
+	// scimbridge oauth2 revoke: every token of the client ends at once.
+	driver, dsn, err := config.ParseOAuth2Store(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := bridge.RevokeOAuth2Client(context.Background(), driver, dsn, "test", oauthClientID)
+	if err != nil || n < 2 {
+		t.Errorf("RevokeOAuth2Client: %d, %v", n, err)
+	}
+	if st, _ := okta2.scim("GET", "/Users", again.Access, nil); st != 401 {
+		t.Errorf("after revoking the client, its access token: %d, want 401", st)
 	}
 }
 

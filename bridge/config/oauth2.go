@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/scimbridge/scimbridge/backends"
@@ -163,7 +164,8 @@ func decodeOAuth2(ob oauth2Block) (*OAuth2, hcl.Diagnostics) {
 // ParseOAuth2Store splits an oauth2 block's store into a database/sql
 // driver name and DSN: "sqlite:PATH" or "sqlite://PATH" (a file, created
 // when missing), "postgres://..." or "postgresql://..." (a PostgreSQL
-// URL), "mysql://DSN" (the go-sql-driver DSN, user:pass@tcp(host:3306)/db).
+// URL), "mysql://user:pass@host:3306/db" (or mariadb://; the driver's
+// form user:pass@tcp(host:3306)/db after mysql:// too).
 func ParseOAuth2Store(s string) (driver, dsn string, err error) {
 	scheme, rest, ok := strings.Cut(s, ":")
 	switch {
@@ -178,13 +180,34 @@ func ParseOAuth2Store(s string) (driver, dsn string, err error) {
 		if u, err := url.Parse(s); err == nil && u.Host != "" {
 			return "pgx", s, nil
 		}
-	case scheme == "mysql":
-		if d := strings.TrimPrefix(rest, "//"); strings.Contains(d, "/") {
-			return "mysql", d, nil
+	case scheme == "mysql" || scheme == "mariadb":
+		d := strings.TrimPrefix(rest, "//")
+		if strings.Contains(d, "@tcp(") || strings.Contains(d, "@unix(") {
+			if c, err := mysql.ParseDSN(d); err == nil && c.DBName != "" {
+				return "mysql", d, nil
+			}
+			break
 		}
+		u, err := url.Parse(s)
+		if err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "" {
+			break
+		}
+		c, err := mysql.ParseDSN("/" + strings.TrimPrefix(u.Path, "/") + "?" + u.RawQuery)
+		if err != nil {
+			break
+		}
+		c.Net, c.Addr = "tcp", u.Host
+		if u.Port() == "" {
+			c.Addr += ":3306"
+		}
+		if u.User != nil {
+			c.User = u.User.Username()
+			c.Passwd, _ = u.User.Password()
+		}
+		return "mysql", c.FormatDSN(), nil
 	}
 	return "", "", fmt.Errorf("store %q: use \"sqlite:///var/lib/scimbridge/oauth2.db\" (a file), a \"postgres://user:password@host/db\" URL "+
-		"or \"mysql://user:password@tcp(host:3306)/db\", so that replicas share the tokens", s)
+		"or \"mysql://user:password@host:3306/db\", so that replicas share the tokens", s)
 }
 
 // oauth2Unique refuses two oauth2 blocks of an endpoint with one name or

@@ -102,6 +102,8 @@ func TestParseOAuth2Store(t *testing.T) {
 		"postgres://u:p@db.example.com/scim":     {"pgx", "postgres://u:p@db.example.com/scim"},
 		"postgresql://u@localhost:5432/scim":     {"pgx", "postgresql://u@localhost:5432/scim"},
 		"mysql://u:p@tcp(db.example.com:3306)/s": {"mysql", "u:p@tcp(db.example.com:3306)/s"},
+		"mysql://u:p%40x@db.example.com/s":       {"mysql", "u:p@x@tcp(db.example.com:3306)/s"},
+		"mariadb://u@db.example.com:3307/s":      {"mysql", "u@tcp(db.example.com:3307)/s"},
 	} {
 		d, dsn, err := ParseOAuth2Store(in)
 		if err != nil || d != want[0] || dsn != want[1] {
