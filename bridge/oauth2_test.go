@@ -319,7 +319,12 @@ func storeRows(t *testing.T, driver, dsn string) []byte {
 func runOAuth2Okta(t *testing.T, store string, storeBytes func() []byte) {
 	auditPath := filepath.Join(t.TempDir(), "audit.log")
 	types := map[string]config.BackendType{"memory": bridgetest.Static(newMemory())}
-	srv := bridgetest.Start(t, oauthConfig(store, auditPath, `"get:users", "post:users"`), types)
+	logs := &bridgetest.LogBuffer{}
+	srv := bridgetest.StartWith(t, oauthConfig(store, auditPath, `"get:users", "post:users"`), types, bridgetest.Options{Log: logs, InfoJSON: true})
+	if l := logs.String(); !strings.Contains(l, "oauth2 authorization server: enter these in the IdP") ||
+		!strings.Contains(l, `"authorize_url":"/scim/v2/oauth2/authorize"`) || !strings.Contains(l, `"token_url":"/scim/v2/oauth2/token"`) {
+		t.Errorf("no start-up line with the URLs to enter in the IdP:\n%s", l)
+	}
 	okta := newOAuthOkta(t, srv.URL)
 	var issued []string // every code and token, to look for in the store
 
@@ -376,6 +381,9 @@ func runOAuth2Okta(t *testing.T, store string, storeBytes func() []byte) {
 	}
 	if st, _ := okta.scim("GET", "/Groups", tok.Access, nil); st != 403 {
 		t.Errorf("GET /Groups without get:groups: %d, want 403", st)
+	}
+	if !lastUsed(t, srv, "oauth2:okta") {
+		t.Errorf("scimbridge_token_last_used_timestamp_seconds has no series for oauth2:okta")
 	}
 	audit, _ := os.ReadFile(auditPath)
 	if !strings.Contains(string(audit), `"credential":"oauth2:okta"`) {
@@ -531,6 +539,28 @@ func runOAuth2Okta(t *testing.T, store string, storeBytes func() []byte) {
 	if st, _ := okta2.scim("GET", "/Users", again.Access, nil); st != 401 {
 		t.Errorf("after revoking the client, its access token: %d, want 401", st)
 	}
+}
+
+// lastUsed reports whether the last-used gauge has a series for credential.
+func lastUsed(t *testing.T, srv *bridgetest.Server, credential string) bool {
+	t.Helper()
+	mfs, err := srv.Bridge.Metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "scimbridge_token_last_used_timestamp_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "credential" && l.GetValue() == credential && m.GetGauge().GetValue() > 0 {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func anyStrings(v any) []string {
