@@ -192,6 +192,9 @@ type Endpoint struct {
 	// Protocol is the SCIM version served: ProtocolSCIM2 (the default) or
 	// ProtocolSCIM11 (Okta's on-premises Provisioning Agent).
 	Protocol string
+	// OAuth2Disabled are the oauth2 blocks whose secret is empty (an
+	// unset variable): not served; `oauth2 urls` lists them.
+	OAuth2Disabled []OAuth2
 }
 
 // The values of an endpoint's protocol.
@@ -664,7 +667,10 @@ func decodeEndpoint(eb endpointBlock, ectx *hcl.EvalContext, userExts, groupExts
 		for _, ob := range eb.Auth.OAuth2 {
 			o, d := decodeOAuth2(ob)
 			diags = append(diags, d...)
-			if o != nil {
+			switch {
+			case o != nil && o.Disabled:
+				ep.OAuth2Disabled = append(ep.OAuth2Disabled, *o)
+			case o != nil:
 				ep.OAuth2 = append(ep.OAuth2, *o)
 			}
 		}
@@ -735,6 +741,11 @@ func emptyCredential(ab *authBlock) *hcl.Range {
 	for _, bb := range ab.Basic {
 		if bb.Password != nil && *bb.Password == "" && (bb.PasswordHash == nil || *bb.PasswordHash == "") {
 			return bb.PasswordR.Ptr()
+		}
+	}
+	for _, ob := range ab.OAuth2 {
+		if ob.ClientSecret != nil && *ob.ClientSecret == "" && ob.ClientSecretHash == nil {
+			return ob.SecretR.Ptr()
 		}
 	}
 	return nil

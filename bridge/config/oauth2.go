@@ -37,7 +37,10 @@ type OAuth2 struct {
 	// Store is the token store as written; StoreDriver ("sqlite", "pgx",
 	// "mysql") and StoreDSN are what database/sql opens.
 	Store, StoreDriver, StoreDSN string
-	Range                        hcl.Range
+	// Disabled: the secret is empty (an unset variable); the block is in
+	// Endpoint.OAuth2Disabled, not served.
+	Disabled bool
+	Range    hcl.Range
 }
 
 // OAuth2 token lifetimes: defaults and bounds.
@@ -97,8 +100,8 @@ func decodeOAuth2(ob oauth2Block) (*OAuth2, hcl.Diagnostics) {
 		return bad(ob.DefRange, "Invalid oauth2 block", "set client_secret (e.g. env(\"...\")) or client_secret_hash.")
 	default:
 		// An empty secret (an unset environment variable) disables the
-		// client, as an empty token value does.
-		return nil, diags
+		// client, as an empty token value does; the rest is checked.
+		o.Disabled = true
 	}
 	if len(ob.RedirectURIs) == 0 {
 		return bad(ob.RedirectR, "Invalid redirect_uris", "list the redirect URIs the client may use (Okta's is https://system-admin.okta.com/admin/app/cpc/<app>/oauth/callback, or your org's admin domain); they are compared exactly.")

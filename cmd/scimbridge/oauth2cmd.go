@@ -63,7 +63,7 @@ func cmdOAuth2URLs(args []string, stdout, stderr io.Writer) int {
 	n := 0
 	for _, ep := range cfg.Endpoints {
 		authz, token, revoke := bridge.OAuth2URLs(cfg.Settings.PublicURL, ep.BasePath)
-		for _, o := range ep.OAuth2 {
+		for _, o := range append(ep.OAuth2, ep.OAuth2Disabled...) {
 			n++
 			fmt.Fprintf(stdout, "endpoint %q, oauth2 %q:\n", ep.Name, o.Name)
 			fmt.Fprintf(stdout, "  Authorize endpoint   %s\n", authz)
@@ -111,7 +111,7 @@ func cmdOAuth2Revoke(args []string, stdout, stderr io.Writer) int {
 	}
 	var hits []found
 	for _, ep := range cfg.Endpoints {
-		for _, o := range ep.OAuth2 {
+		for _, o := range append(ep.OAuth2, ep.OAuth2Disabled...) {
 			if o.Name == name && (*endpoint == "" || ep.Name == *endpoint) {
 				hits = append(hits, found{ep.Name, o})
 			}
