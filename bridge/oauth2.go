@@ -524,9 +524,15 @@ func (s *Server) oauth2Authorize(ep *Endpoint) fiber.Handler {
 		if w.status == 302 {
 			logger(c).Info("oauth2 authorization granted", "endpoint", ep.Name, "client", cl.principal, "admin", user, "scope", scope)
 		}
-		c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: "", MaxAge: -1, HTTPOnly: true, SameSite: "Strict", Secure: c.Protocol() == "https"})
+		c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: "", MaxAge: -1, HTTPOnly: true, SameSite: "Strict", Secure: s.httpsOnly(c)})
 		return w.send(c)
 	}
+}
+
+// httpsOnly says whether the browser reaches the bridge over HTTPS: the
+// consent cookie is then Secure.
+func (s *Server) httpsOnly(c *fiber.Ctx) bool {
+	return c.Protocol() == "https" || strings.HasPrefix(s.Settings.PublicURL, "https://")
 }
 
 func trimForLog(s string) string {
@@ -678,7 +684,7 @@ func (s *Server) consentPage(c *fiber.Ctx, ep *Endpoint, cl *oauth2Client, r *ht
 		}
 	}
 	hidden = append(hidden, hiddenField{"csrf", cl.csrfField(nonce, exp, r)})
-	c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: nonce, MaxAge: 600, HTTPOnly: true, SameSite: "Strict", Secure: c.Protocol() == "https"})
+	c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: nonce, MaxAge: 600, HTTPOnly: true, SameSite: "Strict", Secure: s.httpsOnly(c)})
 	var b bytes.Buffer
 	err = consentTemplate.Execute(&b, map[string]any{
 		"Style": template.CSS(consentStyle), "Client": cl.cfg.Name, "ClientID": cl.cfg.ClientID, "Endpoint": ep.Name,
