@@ -356,22 +356,17 @@ func (s *Server) oauth2Token(ep *Endpoint) fiber.Handler {
 		return s.oauth2ClientRequest(c, ep, func(cl *oauth2Client, r *http.Request) error {
 			w := newBufferedWriter()
 			_ = cl.srv.HandleTokenRequest(w, r)
-			if w.status == 401 {
-				s.oauth2ClientFailed(c, ep, cl.cfg.ClientID)
-			}
 			return w.send(c)
 		})
 	}
 }
 
-// oauth2ClientRequest runs a token or revocation request of a client:
-// limited like any authentication, the client known.
+// oauth2ClientRequest runs a token or revocation request of an
+// authenticated client. Wrong client credentials are counted toward the
+// failure limit of the address and, past it, answered 429 unchecked; the
+// right ones (a SHA-256 to compare, no bcrypt) always get in, so that
+// failures from a shared address cannot lock the client out.
 func (s *Server) oauth2ClientRequest(c *fiber.Ctx, ep *Endpoint, next func(*oauth2Client, *http.Request) error) error {
-	a := ep.Auth
-	if wait, limited := a.limits.check(a.now(), a.limits.keys(c.IP(), "", false)); limited {
-		c.Set("Retry-After", strconv.Itoa(max(int(wait.Seconds()+0.999), 1)))
-		return oauth2Error(c, 429, "temporarily_unavailable", "too many failed authentications from this address; retry later")
-	}
 	r, err := s.httpRequest(c)
 	if err != nil {
 		e := ToSCIMError(err)
@@ -381,12 +376,19 @@ func (s *Server) oauth2ClientRequest(c *fiber.Ctx, ep *Endpoint, next func(*oaut
 	if err == oerrors.ErrInvalidRequest {
 		return oauth2Error(c, 400, "invalid_request", "send the client credentials once: HTTP Basic or client_id and client_secret in the body, never in the URL")
 	}
-	cl := ep.oauth2.clients[id]
-	if err != nil || cl == nil {
-		s.oauth2ClientFailed(c, ep, id)
-		return oauth2Error(c, 401, "invalid_client", "client authentication failed")
+	if cl := ep.oauth2.clients[id]; cl != nil && err == nil {
+		if _, secret, _ := cl.credentials(r); cl.VerifyPassword(secret) {
+			return next(cl, r)
+		}
 	}
-	return next(cl, r)
+	a := ep.Auth
+	if wait, limited := a.limits.check(a.now(), a.limits.keys(c.IP(), "", false)); limited {
+		s.authRefused(c, ep, c.IP(), limitedError(&AuthError{Scheme: "oauth2", Credential: id}, wait))
+		c.Set("Retry-After", strconv.Itoa(max(int(wait.Seconds()+0.999), 1)))
+		return oauth2Error(c, 429, "temporarily_unavailable", "too many failed authentications from this address; retry later")
+	}
+	s.oauth2ClientFailed(c, ep, id)
+	return oauth2Error(c, 401, "invalid_client", "client authentication failed")
 }
 
 func (s *Server) oauth2ClientFailed(c *fiber.Ctx, ep *Endpoint, id string) {
@@ -405,11 +407,6 @@ func (s *Server) oauth2ClientFailed(c *fiber.Ctx, ep *Endpoint, id string) {
 func (s *Server) oauth2Revoke(ep *Endpoint) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		return s.oauth2ClientRequest(c, ep, func(cl *oauth2Client, r *http.Request) error {
-			_, secret, _ := cl.credentials(r)
-			if !cl.VerifyPassword(secret) {
-				s.oauth2ClientFailed(c, ep, cl.cfg.ClientID)
-				return oauth2Error(c, 401, "invalid_client", "client authentication failed")
-			}
 			token := r.PostForm.Get("token")
 			if token == "" || len(r.PostForm["token"]) > 1 {
 				return oauth2Error(c, 400, "invalid_request", "the token parameter is required, once")

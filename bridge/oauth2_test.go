@@ -573,3 +573,28 @@ func anyStrings(v any) []string {
 	}
 	return out
 }
+
+// TestOAuth2ClientLimit: wrong client secrets count toward
+// auth_failure_limit; past it they get 429 unchecked, while the right
+// secret still gets through to the grant's own check.
+func TestOAuth2ClientLimit(t *testing.T) {
+	dir := t.TempDir()
+	cfg := strings.Replace(oauthConfig("sqlite://"+filepath.Join(dir, "o.db"), filepath.Join(dir, "audit.log"), `"get:users"`),
+		"server {", "server {\n  auth_failure_limit = 2", 1)
+	srv := bridgetest.Start(t, cfg, map[string]config.BackendType{"memory": bridgetest.Static(newMemory())})
+	okta := newOAuthOkta(t, srv.URL)
+	form := func() url.Values {
+		return url.Values{"grant_type": {"authorization_code"}, "code": {"sboc_not-a-code"}, "redirect_uri": {oauthRedirect}}
+	}
+	for i, want := range []int{401, 401, 429} {
+		if got := okta.token(form(), true, oauthSecret+"x"); got.status != want {
+			t.Errorf("wrong secret %d: %+v, want %d", i+1, got, want)
+		}
+	}
+	if got := okta.token(form(), false, oauthSecret); got.status != 400 || got.Error != "invalid_grant" {
+		t.Errorf("the right secret while the address is limited: %+v, want it checked (invalid_grant)", got)
+	}
+	if got := authFailures(t, srv.Bridge, "test"); got["invalid_client"] != 2 || got["limited"] != 1 {
+		t.Errorf("failures counted: %v", got)
+	}
+}
