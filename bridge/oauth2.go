@@ -485,9 +485,6 @@ func (s *Server) oauth2Authorize(ep *Endpoint) fiber.Handler {
 		}
 		if cc, ccm := r.Form.Get("code_challenge"), r.Form.Get("code_challenge_method"); cc == "" && ccm != "" || cc != "" && ccm != "S256" {
 			return fail("invalid_request", "PKCE: send code_challenge with code_challenge_method=S256 (plain is refused)")
-		} else if cc == "" {
-			// No PKCE; the library reads a missing method as plain.
-			r.Form.Set("code_challenge_method", "S256")
 		}
 		scope, err := cl.grantScope(r.Form.Get("scope"))
 		if err != nil {
@@ -512,6 +509,10 @@ func (s *Server) oauth2Authorize(ep *Endpoint) fiber.Handler {
 			}
 			return s.consentPage(c, ep, cl, r, scope, 401, "Wrong user name or password.")
 		}
+		if r.Form.Get("code_challenge") == "" {
+			// No PKCE; the library would read the missing method as plain.
+			r.Form.Set("code_challenge_method", "S256")
+		}
 		w := newBufferedWriter()
 		r = r.WithContext(context.WithValue(r.Context(), consentKey{}, "admin:"+user))
 		if err := cl.srv.HandleAuthorizeRequest(w, r); err != nil {
@@ -521,9 +522,20 @@ func (s *Server) oauth2Authorize(ep *Endpoint) fiber.Handler {
 		if w.status == 302 {
 			logger(c).Info("oauth2 authorization granted", "endpoint", ep.Name, "client", cl.principal, "admin", user, "scope", scope)
 		}
-		c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: "", MaxAge: -1, HTTPOnly: true, SameSite: "Strict", Secure: s.httpsOnly(c)})
+		c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: "", Path: s.consentCookiePath(ep), MaxAge: -1, HTTPOnly: true, SameSite: "Strict", Secure: s.httpsOnly(c)})
 		return w.send(c)
 	}
+}
+
+// consentCookiePath is the path of the authorization server as the
+// browser sees it (public_url's path prefix included): the consent cookie
+// goes nowhere else.
+func (s *Server) consentCookiePath(ep *Endpoint) string {
+	prefix := ""
+	if u, err := url.Parse(s.Settings.PublicURL); err == nil {
+		prefix = strings.TrimRight(u.Path, "/")
+	}
+	return prefix + ep.BasePath + "/oauth2"
 }
 
 // httpsOnly says whether the browser reaches the bridge over HTTPS: the
@@ -681,7 +693,7 @@ func (s *Server) consentPage(c *fiber.Ctx, ep *Endpoint, cl *oauth2Client, r *ht
 		}
 	}
 	hidden = append(hidden, hiddenField{"csrf", cl.csrfField(nonce, exp, r)})
-	c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: nonce, MaxAge: 600, HTTPOnly: true, SameSite: "Strict", Secure: s.httpsOnly(c)})
+	c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: nonce, Path: s.consentCookiePath(ep), MaxAge: 600, HTTPOnly: true, SameSite: "Strict", Secure: s.httpsOnly(c)})
 	var b bytes.Buffer
 	err = consentTemplate.Execute(&b, map[string]any{
 		"Style": template.CSS(consentStyle), "Client": cl.cfg.Name, "ClientID": cl.cfg.ClientID, "Endpoint": ep.Name,

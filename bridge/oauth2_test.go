@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -109,7 +110,10 @@ func pkce() (verifier, challenge string) {
 	return verifier, base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var (
+	csrfRE   = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	hiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+)
 
 // authorize runs the browser's part: the authorization request, the
 // consent form, and the admin's post; it returns the redirect.
@@ -119,24 +123,23 @@ func (o *oauthOkta) authorize(q url.Values, user, pass string) (*http.Response, 
 	if resp.StatusCode != 200 {
 		o.t.Fatalf("authorize GET: %d %s", resp.StatusCode, page)
 	}
-	m := csrfRE.FindStringSubmatch(page)
-	if m == nil {
-		o.t.Fatalf("no csrf field in the consent page: %s", page)
-	}
 	var cookie *http.Cookie
 	for _, c := range resp.Cookies() {
 		if c.Name == "scimbridge_oauth2_csrf" {
 			cookie = c
 		}
 	}
-	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode {
+	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode || cookie.Path != "/scim/v2/oauth2" {
 		o.t.Fatalf("consent cookie: %+v", cookie)
 	}
+	// What the browser posts: the form's hidden fields, and the admin's.
 	form := url.Values{}
-	for k := range q {
-		form.Set(k, q.Get(k))
+	for _, h := range hiddenRE.FindAllStringSubmatch(page, -1) {
+		form.Set(html.UnescapeString(h[1]), html.UnescapeString(h[2]))
 	}
-	form.Set("csrf", strings.ReplaceAll(m[1], "&#43;", "+"))
+	if form.Get("csrf") == "" || form.Get("state") != q.Get("state") {
+		o.t.Fatalf("the consent form's hidden fields: %v", form)
+	}
 	form.Set("username", user)
 	form.Set("password", pass)
 	form.Set("decision", "allow")
