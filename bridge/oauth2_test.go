@@ -119,6 +119,12 @@ var (
 // consent form, and the admin's post; it returns the redirect.
 func (o *oauthOkta) authorize(q url.Values, user, pass string) (*http.Response, string) {
 	o.t.Helper()
+	return o.decide(q, user, pass, "allow")
+}
+
+// decide is authorize with the admin's choice: "allow" or "deny".
+func (o *oauthOkta) decide(q url.Values, user, pass, decision string) (*http.Response, string) {
+	o.t.Helper()
 	resp, page := o.get("/scim/v2/oauth2/authorize", q)
 	if resp.StatusCode != 200 {
 		o.t.Fatalf("authorize GET: %d %s", resp.StatusCode, page)
@@ -142,7 +148,7 @@ func (o *oauthOkta) authorize(q url.Values, user, pass string) (*http.Response, 
 	}
 	form.Set("username", user)
 	form.Set("password", pass)
-	form.Set("decision", "allow")
+	form.Set("decision", decision)
 	return o.postForm("/scim/v2/oauth2/authorize", form, func(r *http.Request) { r.AddCookie(cookie) })
 }
 
@@ -447,6 +453,11 @@ func runOAuth2Okta(t *testing.T, store string, storeBytes func() []byte) {
 		if resp.StatusCode != 302 || loc == nil || loc.Query().Get("error") != tc.want || loc.Query().Get("code") != "" {
 			t.Errorf("%s: %d %q, want a redirect with error=%s", tc.name, resp.StatusCode, resp.Header.Get("Location"), tc.want)
 		}
+	}
+	resp, _ = okta.decide(authorizeQuery("st-d", challenge), "", "", "deny")
+	if loc, _ := url.Parse(resp.Header.Get("Location")); resp.StatusCode != 302 || loc == nil ||
+		loc.Query().Get("error") != "access_denied" || loc.Query().Get("state") != "st-d" || loc.Query().Get("code") != "" {
+		t.Errorf("Deny: %d %q, want a redirect with error=access_denied", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	code = okta.code(authorizeQuery("st-2", challenge))
 	issued = append(issued, code)
