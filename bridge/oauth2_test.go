@@ -500,6 +500,29 @@ func runOAuth2Okta(t *testing.T, store string, storeBytes func() []byte) {
 	if r := okta.refresh(gone.Refresh, false); r.status != 400 {
 		t.Errorf("revoked refresh token: %+v", r)
 	}
+	// An access token revoked alone (client_secret_post): it ends, its
+	// grant's refresh token goes on; an unknown token is answered 200; a
+	// revocation without client credentials is refused.
+	alone := okta.exchange(okta.code(authorizeQuery("st-6", "")), "", false)
+	issued = append(issued, alone.Access, alone.Refresh)
+	resp, body = okta.postForm("/scim/v2/oauth2/revoke", url.Values{"token": {alone.Access}, "token_type_hint": {"access_token"},
+		"client_id": {oauthClientID}, "client_secret": {oauthSecret}}, nil)
+	if st, _ := okta.scim("GET", "/Users", alone.Access, nil); resp.StatusCode != 200 || st != 401 {
+		t.Errorf("revoked access token: revoke %d %s, then %d", resp.StatusCode, body, st)
+	}
+	if r := okta.refresh(alone.Refresh, true); r.status != 200 {
+		t.Errorf("the refresh token of a revoked access token: %+v", r)
+	} else {
+		issued = append(issued, r.Access, r.Refresh)
+	}
+	resp, _ = okta.postForm("/scim/v2/oauth2/revoke", url.Values{"token": {"sboa_unknown"}}, func(r *http.Request) { r.SetBasicAuth(oauthClientID, oauthSecret) })
+	if resp.StatusCode != 200 {
+		t.Errorf("revoking an unknown token: %d, want 200", resp.StatusCode)
+	}
+	resp, _ = okta.postForm("/scim/v2/oauth2/revoke", url.Values{"token": {keep.Access}}, nil)
+	if st, _ := okta.scim("GET", "/Users", keep.Access, nil); resp.StatusCode != 401 || st != 200 {
+		t.Errorf("revocation without client credentials: %d (token then %d), want 401 and the token alive", resp.StatusCode, st)
+	}
 
 	// A restart on the same store honours the tokens not revoked, within
 	// the client's scopes as configured now.
