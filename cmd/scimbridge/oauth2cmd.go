@@ -66,12 +66,16 @@ func cmdOAuth2URLs(args []string, stdout, stderr io.Writer) int {
 		for _, o := range append(ep.OAuth2, ep.OAuth2Disabled...) {
 			n++
 			fmt.Fprintf(stdout, "endpoint %q, oauth2 %q:\n", ep.Name, o.Name)
-			fmt.Fprintf(stdout, "  Authorize endpoint   %s\n", authz)
-			fmt.Fprintf(stdout, "  Token endpoint       %s\n", token)
-			fmt.Fprintf(stdout, "  Client ID            %s\n", o.ClientID)
-			fmt.Fprintf(stdout, "  Client secret        (the one whose hash is in the file)\n")
-			fmt.Fprintf(stdout, "  Revocation (RFC 7009) %s\n", revoke)
-			fmt.Fprintf(stdout, "  Redirect URIs allowed %s\n", strings.Join(o.RedirectURIs, " "))
+			for _, l := range [][2]string{
+				{"Authorize endpoint", authz},
+				{"Token endpoint", token},
+				{"Client ID", o.ClientID},
+				{"Client secret", "the secret of client_secret / client_secret_hash (never printed)"},
+				{"Revocation (RFC 7009)", revoke},
+				{"Redirect URIs allowed", strings.Join(o.RedirectURIs, " ")},
+			} {
+				fmt.Fprintf(stdout, "  %-22s %s\n", l[0], l[1])
+			}
 		}
 	}
 	if n == 0 {

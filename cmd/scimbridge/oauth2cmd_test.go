@@ -38,9 +38,9 @@ func TestOAuth2URLs(t *testing.T) {
 	}
 	for _, w := range []string{
 		`endpoint "default", oauth2 "okta":`,
-		"Authorize endpoint   https://scim.example.com/scim/v2/oauth2/authorize",
-		"Token endpoint       https://scim.example.com/scim/v2/oauth2/token",
-		"Client ID            scimbridge-okta",
+		"Authorize endpoint     https://scim.example.com/scim/v2/oauth2/authorize",
+		"Token endpoint         https://scim.example.com/scim/v2/oauth2/token",
+		"Client ID              scimbridge-okta",
 		"https://scim.example.com/scim/v2/oauth2/revoke",
 	} {
 		if !strings.Contains(out, w) {
@@ -49,7 +49,7 @@ func TestOAuth2URLs(t *testing.T) {
 	}
 	path, _ = oauth2Config(t, "server {\n  listen = \"127.0.0.1:0\"\n}")
 	code, out, errs = runCmd(t, "", "oauth2", "urls", "--config", path)
-	if code != 0 || !strings.Contains(out, "Authorize endpoint   /scim/v2/oauth2/authorize") || !strings.Contains(errs, "public_url is not set") {
+	if code != 0 || !strings.Contains(out, "Authorize endpoint     /scim/v2/oauth2/authorize") || !strings.Contains(errs, "public_url is not set") {
 		t.Errorf("without public_url: exit %d\n%s\n%s", code, out, errs)
 	}
 	if code, _, _ := runCmd(t, "", "oauth2", "urls"); code != 2 {
