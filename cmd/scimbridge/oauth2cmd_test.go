@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/scimbridge/scimbridge/backends/kinds"
+	"github.com/scimbridge/scimbridge/bridge/config"
 )
 
 func oauth2Config(t *testing.T, server string) (path, store string) {
@@ -94,5 +97,27 @@ func TestOAuth2Revoke(t *testing.T) {
 	}
 	if code, _, _ := runCmd(t, "", "token", "revoke", "--config", path, "okta"); code != 1 {
 		t.Errorf("token revoke of an oauth2 block: exit %d, want 1 (not a token)", code)
+	}
+}
+
+// TestOAuth2ReloadNeedsRestart: a change to an oauth2 block is not applied
+// by a reload; it is reported as needing a restart.
+func TestOAuth2ReloadNeedsRestart(t *testing.T) {
+	t.Setenv("OKTA_OAUTH2_SECRET", "sb_oauth_Wq8vT3kZr6Yp1Lx9Nd2Hs5Jc7Fb4Gm0A")
+	path, _ := oauth2Config(t, "server {\n  listen = \"127.0.0.1:0\"\n}")
+	load := func() *config.Config {
+		cfg, diags := config.LoadWith(path, kinds.Types(), nil, config.LoadOptions{})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		return cfg
+	}
+	old := load()
+	src, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, []byte(strings.Replace(string(src), `client_id     = "scimbridge-okta"`, `client_id     = "scimbridge-okta-2"`, 1)), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(restartNeeded(old, load()), "; "); !strings.Contains(got, `endpoint "default" changed`) {
+		t.Errorf("restartNeeded after an oauth2 change: %q", got)
 	}
 }
