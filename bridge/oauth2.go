@@ -519,8 +519,14 @@ func (s *Server) oauth2Authorize(ep *Endpoint) fiber.Handler {
 			logger(c).Error("oauth2 authorization failed", "endpoint", ep.Name, "client", cl.principal, "error", err)
 			return consentMessage(c, 500, "The authorization failed; see the server's log.")
 		}
-		if w.status == 302 {
+		var back url.Values
+		if loc, err := url.Parse(w.h.Get("Location")); err == nil {
+			back = loc.Query()
+		}
+		if back.Get("code") != "" {
 			logger(c).Info("oauth2 authorization granted", "endpoint", ep.Name, "client", cl.principal, "admin", user, "scope", scope)
+		} else {
+			logger(c).Info("oauth2 authorization refused", "endpoint", ep.Name, "client", cl.principal, "error", back.Get("error"))
 		}
 		c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: "", Path: s.consentCookiePath(ep), MaxAge: -1, HTTPOnly: true, SameSite: "Strict", Secure: s.httpsOnly(c)})
 		return w.send(c)
