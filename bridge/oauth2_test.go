@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -480,6 +481,23 @@ func runOAuth2Okta(t *testing.T, store string, storeBytes func() []byte) {
 		t.Errorf("token request with another redirect_uri: %+v, want invalid_grant", bad)
 	}
 
+	// A code exchanged by concurrent requests is used once; so is a
+	// refresh token refreshed concurrently.
+	code = okta.code(authorizeQuery("st-c", ""))
+	issued = append(issued, code)
+	wins := concurrently(8, func() tokenAnswer { return okta.exchange(code, "", true) })
+	if len(wins) != 1 {
+		t.Fatalf("one code exchanged concurrently: %d answers 200, want 1", len(wins))
+	}
+	issued = append(issued, wins[0].Access, wins[0].Refresh)
+	refreshed := concurrently(8, func() tokenAnswer { return okta.refresh(wins[0].Refresh, true) })
+	if len(refreshed) > 1 {
+		t.Errorf("one refresh token refreshed concurrently: %d answers 200, want at most 1", len(refreshed))
+	}
+	for _, r := range refreshed {
+		issued = append(issued, r.Access, r.Refresh)
+	}
+
 	// Two grants without PKCE (Okta sends none), exchanged with
 	// client_secret_post; one is revoked (RFC 7009) by its refresh token.
 	keep := okta.exchange(okta.code(authorizeQuery("st-4", "")), "", false)
@@ -576,6 +594,29 @@ func runOAuth2Okta(t *testing.T, store string, storeBytes func() []byte) {
 	if st, _ := okta2.scim("GET", "/Users", again.Access, nil); st != 401 {
 		t.Errorf("after revoking the client, its access token: %d, want 401", st)
 	}
+}
+
+// concurrently runs f n times at once and returns the answers 200.
+func concurrently(n int, f func() tokenAnswer) []tokenAnswer {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var ok []tokenAnswer
+	start := make(chan struct{})
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			if a := f(); a.status == 200 {
+				mu.Lock()
+				ok = append(ok, a)
+				mu.Unlock()
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return ok
 }
 
 // lastUsed reports whether the last-used gauge has a series for credential.
