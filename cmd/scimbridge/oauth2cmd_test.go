@@ -95,8 +95,8 @@ func TestOAuth2Revoke(t *testing.T) {
 	if code, _, _ := runCmd(t, "", "oauth2", "revoke", "--config", path); code != 2 {
 		t.Errorf("no name: exit %d", code)
 	}
-	if code, _, _ := runCmd(t, "", "token", "revoke", "--config", path, "okta"); code != 1 {
-		t.Errorf("token revoke of an oauth2 block: exit %d, want 1 (not a token)", code)
+	if code, _, errs := runCmd(t, "", "token", "revoke", "--config", path, "okta"); code != 1 || !strings.Contains(errs, "scimbridge oauth2 revoke") {
+		t.Errorf("token revoke of an oauth2 block: exit %d %s, want 1 and a pointer to oauth2 revoke", code, errs)
 	}
 }
 

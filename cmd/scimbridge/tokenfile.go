@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -206,6 +207,9 @@ func cmdTokenRevoke(args []string, stdout, stderr io.Writer) int {
 			where = fmt.Sprintf("endpoint %q", *endpoint)
 		}
 		fmt.Fprintf(stderr, "scimbridge token revoke: no token or basic block %q in %s of %s\n", name, where, *path)
+		if slices.ContainsFunc(creds, func(c credBlock) bool { return c.kind == "oauth2" && c.name == name }) {
+			fmt.Fprintf(stderr, "%q is an oauth2 block: `scimbridge oauth2 revoke --config %s %s` ends its tokens\n", name, *path, name)
+		}
 		return 1
 	case len(found) > 1:
 		var eps []string
