@@ -354,6 +354,10 @@ func oauth2Error(c *fiber.Ctx, status int, code, description string) error {
 func (s *Server) oauth2Token(ep *Endpoint) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		return s.oauth2ClientRequest(c, ep, func(cl *oauth2Client, r *http.Request) error {
+			if r.Form.Get("grant_type") == "authorization_code" && r.Form.Get("redirect_uri") == "" && len(cl.cfg.RedirectURIs) == 1 {
+				// As at the authorize endpoint: the only one registered.
+				r.Form.Set("redirect_uri", cl.cfg.RedirectURIs[0])
+			}
 			w := newBufferedWriter()
 			_ = cl.srv.HandleTokenRequest(w, r)
 			return w.send(c)

@@ -500,7 +500,9 @@ func runOAuth2Okta(t *testing.T, store string, storeBytes func() []byte) {
 
 	// Two grants without PKCE (Okta sends none), exchanged with
 	// client_secret_post; one is revoked (RFC 7009) by its refresh token.
-	keep := okta.exchange(okta.code(authorizeQuery("st-4", "")), "", false)
+	q4 := authorizeQuery("st-4", "")
+	q4.Del("redirect_uri") // the only one registered, as the RFC allows
+	keep := okta.token(url.Values{"grant_type": {"authorization_code"}, "code": {okta.code(q4)}}, false, oauthSecret)
 	gone := okta.exchange(okta.code(authorizeQuery("st-5", "")), "", true)
 	if keep.status != 200 || gone.status != 200 {
 		t.Fatalf("grants without PKCE: %+v %+v", keep, gone)
