@@ -169,6 +169,13 @@ func newOAuth2Server(endpoint string, cfgs []config.OAuth2, store *oauth2Store, 
 			}
 			return true, nil
 		}
+		// The library loads a refresh token whatever client presents it.
+		srv.RefreshingValidationHandler = func(ti oauth2.TokenInfo) (bool, error) {
+			if ti.GetClientID() != cfg.ClientID {
+				return false, oerrors.ErrInvalidGrant
+			}
+			return true, nil
+		}
 		srv.InternalErrorHandler = func(err error) *oerrors.Response {
 			switch err {
 			case oerrors.ErrInvalidAuthorizeCode, oerrors.ErrMissingCodeVerifier, oerrors.ErrInvalidCodeChallenge,
@@ -185,6 +192,8 @@ func newOAuth2Server(endpoint string, cfgs []config.OAuth2, store *oauth2Store, 
 				re.SetHeader("WWW-Authenticate", `Basic realm="scimbridge oauth2"`)
 			case "server_error":
 				re.StatusCode = 500
+			case "temporarily_unavailable":
+				re.StatusCode = 503
 			default: // invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope
 				re.StatusCode = 400
 			}

@@ -110,3 +110,48 @@ func TestOAuth2ExpiredCode(t *testing.T) {
 		t.Errorf("rows before a purge 3h later %d, after %d, want all gone", before, after)
 	}
 }
+
+// TestOAuth2RefreshOtherClient: a refresh token presented by another
+// client of the endpoint (authenticated) is invalid_grant, and stays
+// usable by its own client.
+func TestOAuth2RefreshOtherClient(t *testing.T) {
+	d, err := openOAuth2DB(context.Background(), "sqlite", filepath.Join(t.TempDir(), "o.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	st := &oauth2Store{d: d, endpoint: "e", log: hclog.NewNullLogger(), now: time.Now}
+	var cfgs []config.OAuth2
+	for _, id := range []string{"c1", "c2"} {
+		c := config.OAuth2{Name: id, ClientID: id, RedirectURIs: []string{"https://x.example/cb"}, Scopes: []string{"get:users"},
+			AccessTTL: time.Hour, RefreshTTL: 2 * time.Hour, CodeTTL: time.Minute}
+		c.SecretHash = sha256.Sum256([]byte("sb_secret_" + id + "_Wq8vT3kZr6Yp1Lx9Nd2Hs5Jc7"))
+		cfgs = append(cfgs, c)
+	}
+	o := newOAuth2Server("e", cfgs, st, hclog.NewNullLogger())
+	refresh, _ := randomToken(oauth2RefreshPrefix)
+	tok := models.NewToken()
+	tok.ClientID, tok.Scope, tok.Refresh = "c1", "get:users", refresh
+	tok.RefreshCreateAt, tok.RefreshExpiresIn = time.Now(), time.Hour
+	if err := st.Create(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	as := func(id string) (int, string) {
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}
+		r := httptest.NewRequest("POST", "/scim/v2/oauth2/token", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.SetBasicAuth(id, "sb_secret_"+id+"_Wq8vT3kZr6Yp1Lx9Nd2Hs5Jc7")
+		if err := r.ParseForm(); err != nil {
+			t.Fatal(err)
+		}
+		w := newBufferedWriter()
+		_ = o.clients[id].srv.HandleTokenRequest(w, r)
+		return w.status, w.body.String()
+	}
+	if status, body := as("c2"); status != 400 || !strings.Contains(body, "invalid_grant") {
+		t.Errorf("another client's refresh token: %d %s, want 400 invalid_grant", status, body)
+	}
+	if status, body := as("c1"); status != 200 {
+		t.Errorf("its own client, after: %d %s", status, body)
+	}
+}
