@@ -104,7 +104,7 @@ func decodeOAuth2(ob oauth2Block) (*OAuth2, hcl.Diagnostics) {
 		o.Disabled = true
 	}
 	if len(ob.RedirectURIs) == 0 {
-		return bad(ob.RedirectR, "Invalid redirect_uris", "list the redirect URIs the client may use (Okta's is https://system-admin.okta.com/admin/app/cpc/<app>/oauth/callback, or your org's admin domain); they are compared exactly.")
+		return bad(ob.RedirectR, "Invalid redirect_uris", "list the redirect URIs the client may use (Okta's: https://system-admin.okta.com/admin/app/cpc/<app name>/oauth/callback, or okta-emea.com, oktapreview.com); they are compared exactly.")
 	}
 	for _, r := range ob.RedirectURIs {
 		u, err := url.Parse(r)
