@@ -36,6 +36,10 @@ type Authenticator struct {
 
 	limits *failureLimiter
 
+	// oauth2 checks the access tokens of the endpoint's authorization
+	// server (oauth2 blocks), or is nil.
+	oauth2 *oauth2Server
+
 	// verified remembers Basic credentials that passed their bcrypt check,
 	// by the SHA-256 of user and password, for basicReuse: bcrypt costs
 	// tens of milliseconds of CPU by design, and a client sends the same
@@ -355,6 +359,13 @@ func (a *Authenticator) bearer(token, addr string) (*Principal, error) {
 			return fail(&AuthError{Reason: ReasonInvalidJWT, Scheme: "bearer", Why: why}, "invalid credentials")
 		}
 		return p, nil
+	}
+	if found < 0 && a.oauth2 != nil && strings.HasPrefix(token, oauth2AccessPrefix) {
+		p, e, err := a.oauth2.bearer(token, a.now())
+		if e != nil {
+			return nil, a.cheapFailure(a.limits.keys(addr, "", false), e, e.err.Detail)
+		}
+		return p, err
 	}
 	if found < 0 {
 		return fail(&AuthError{Reason: ReasonUnknownToken, Scheme: "bearer"}, "invalid credentials")

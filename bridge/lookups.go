@@ -58,4 +58,7 @@ func (s *Server) Close() {
 		s.stopJWKS()
 	}
 	s.audit.close()
+	for _, d := range s.oauth2DBs {
+		d.Close()
+	}
 }

@@ -50,6 +50,8 @@ type Endpoint struct {
 	// limit).
 	rates *rateLimiter
 	slots *backendSlots
+	// oauth2 is the endpoint's authorization server (oauth2 blocks), or nil.
+	oauth2 *oauth2Server
 }
 
 // Server holds the Fiber app and the endpoints.
@@ -71,6 +73,8 @@ type Server struct {
 	stopJWKS func()
 	budget   *bodyBudget
 	proxies  proxies // trusted_proxies
+	// oauth2DBs are the oauth2 token stores opened, by store (Close).
+	oauth2DBs map[string]*oauth2DB
 }
 
 // New builds the HTTP service for a loaded configuration and opened backends.
@@ -115,6 +119,10 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 				s.Close()
 				return nil, fmt.Errorf("endpoint %s: %w", ec.Name, err)
 			}
+		}
+		if err := s.startOAuth2(ep, ec, elog.Named("oauth2")); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("endpoint %s: %w", ec.Name, err)
 		}
 		ep.Users = NewResource(ec.Users, b, elog.Named("users"), lim)
 		ep.Users.scans = scans
@@ -326,6 +334,7 @@ func (s *Server) ready(c *fiber.Ctx) error {
 }
 
 func (s *Server) mount(ep *Endpoint) {
+	s.mountOAuth2(ep)
 	if ep.Protocol == config.ProtocolSCIM11 {
 		s.mount11(ep)
 		return

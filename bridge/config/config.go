@@ -206,6 +206,7 @@ type Endpoint struct {
 	Tokens   []Token
 	Basic    []Basic
 	JWTs     []JWT
+	OAuth2   []OAuth2
 	Users    *mapping.Mapping
 	Groups   *mapping.Mapping
 	// UnknownAttributes is what a write naming attributes that SCIM and
@@ -222,6 +223,9 @@ type Endpoint struct {
 	// Protocol is the SCIM version served: ProtocolSCIM2 (the default) or
 	// ProtocolSCIM11 (Okta's on-premises Provisioning Agent).
 	Protocol string
+	// OAuth2Disabled are the oauth2 blocks whose secret is empty (an
+	// unset variable): not served; `oauth2 urls` lists them.
+	OAuth2Disabled []OAuth2
 }
 
 // The values of an endpoint's protocol.
@@ -315,9 +319,10 @@ type endpointBlock struct {
 }
 
 type authBlock struct {
-	Tokens []tokenBlock `hcl:"token,block"`
-	Basic  []basicBlock `hcl:"basic,block"`
-	JWTs   []jwtBlock   `hcl:"jwt,block"`
+	Tokens []tokenBlock  `hcl:"token,block"`
+	Basic  []basicBlock  `hcl:"basic,block"`
+	JWTs   []jwtBlock    `hcl:"jwt,block"`
+	OAuth2 []oauth2Block `hcl:"oauth2,block"`
 }
 
 type tokenBlock struct {
@@ -698,8 +703,19 @@ func decodeEndpoint(eb endpointBlock, ectx *hcl.EvalContext, userExts, groupExts
 				ep.JWTs = append(ep.JWTs, *j)
 			}
 		}
+		for _, ob := range eb.Auth.OAuth2 {
+			o, d := decodeOAuth2(ob)
+			diags = append(diags, d...)
+			switch {
+			case o != nil && o.Disabled:
+				ep.OAuth2Disabled = append(ep.OAuth2Disabled, *o)
+			case o != nil:
+				ep.OAuth2 = append(ep.OAuth2, *o)
+			}
+		}
+		diags = append(diags, oauth2Unique(ep.OAuth2)...)
 	}
-	if len(ep.Tokens) == 0 && len(ep.Basic) == 0 && len(ep.JWTs) == 0 && !diags.HasErrors() {
+	if len(ep.Tokens) == 0 && len(ep.Basic) == 0 && len(ep.JWTs) == 0 && len(ep.OAuth2) == 0 && !diags.HasErrors() {
 		d := backends.ConfigDiag(eb.DefRange, "Endpoint without credentials",
 			fmt.Sprintf("Endpoint %q accepts no token or password: add an auth block.", eb.Name))
 		if at := emptyCredential(eb.Auth); at != nil {
@@ -764,6 +780,11 @@ func emptyCredential(ab *authBlock) *hcl.Range {
 	for _, bb := range ab.Basic {
 		if bb.Password != nil && *bb.Password == "" && (bb.PasswordHash == nil || *bb.PasswordHash == "") {
 			return bb.PasswordR.Ptr()
+		}
+	}
+	for _, ob := range ab.OAuth2 {
+		if ob.ClientSecret != nil && *ob.ClientSecret == "" && ob.ClientSecretHash == nil {
+			return ob.SecretR.Ptr()
 		}
 	}
 	return nil

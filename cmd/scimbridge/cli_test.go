@@ -25,6 +25,9 @@ func TestHelp(t *testing.T) {
 		{[]string{"token", "--help"}, []string{"list", "revoke"}, nil},
 		{[]string{"token", "list", "--help"}, []string{"-config"}, []string{"-endpoint", "-pid", "-raw"}},
 		{[]string{"token", "revoke", "--help"}, []string{"-config", "-endpoint", "-pid"}, []string{"-raw", "-bcrypt"}},
+		{[]string{"oauth2", "--help"}, []string{"urls", "revoke"}, nil},
+		{[]string{"oauth2", "urls", "--help"}, []string{"-config"}, []string{"-endpoint", "-pid"}},
+		{[]string{"oauth2", "revoke", "--help"}, []string{"-config", "-endpoint"}, []string{"-pid", "-raw"}},
 	} {
 		code, out, errs := runCmd(t, "", tc.args...)
 		if code != 0 {

@@ -8,6 +8,7 @@
 //	scimbridge fmt [-check] FILE...     rewrite configuration files in the canonical layout
 //	scimbridge token create | hash      make bearer tokens and their hashes
 //	scimbridge token list | revoke      list the credentials of a file; remove one
+//	scimbridge oauth2 urls | revoke     the URLs of the OAuth 2.0 server; end a client's tokens
 //	scimbridge version
 package main
 
@@ -42,6 +43,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdFmt(args[1:], stdout, stderr)
 	case "token":
 		return cmdToken(args[1:], stdin, stdout, stderr)
+	case "oauth2":
+		return cmdOAuth2(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "scimbridge", version)
 		return 0
@@ -75,6 +78,10 @@ Commands:
   token revoke --config FILE NAME
                             remove that token (or Basic user) block from the file; then send the
                             server SIGHUP (or pass --pid PID). flags: --endpoint E, --pid PID
+  oauth2 urls --config FILE print what to enter in the IdP for each oauth2 block (Okta's "OAuth 2"
+                            mode): authorize and token endpoints, client ID
+  oauth2 revoke --config FILE NAME
+                            end every code and token of that oauth2 client at once. flags: --endpoint E
   version                   print the version
 
 On SIGHUP, serve reloads the credentials of the file (README, "Reload").

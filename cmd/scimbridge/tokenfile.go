@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -55,7 +56,7 @@ func readCredentials(path string) (*hclwrite.File, []credBlock, error) {
 			}
 			for _, b := range auth.Body().Blocks() {
 				switch b.Type() {
-				case "token", "basic", "jwt":
+				case "token", "basic", "jwt", "oauth2":
 					if len(b.Labels()) == 1 {
 						out = append(out, credBlock{endpoint: ep.Labels()[0], kind: b.Type(), name: b.Labels()[0], auth: auth.Body(), block: b})
 					}
@@ -92,6 +93,9 @@ func (c credBlock) describe() string {
 			return "basic (sha256 hash in the file)"
 		}
 		return "basic (password " + source(exprText(c.block, "password")) + ")"
+	}
+	if c.kind == "oauth2" {
+		return "oauth2 (client_id " + exprText(c.block, "client_id") + "; `scimbridge oauth2 revoke` ends its tokens)"
 	}
 	return "jwt (issuer " + exprText(c.block, "issuer") + ")"
 }
@@ -133,8 +137,11 @@ func cmdTokenList(args []string, stdout, stderr io.Writer) int {
 			scopes = "all"
 		}
 		expires := "never"
-		if c.kind == "jwt" {
+		switch c.kind {
+		case "jwt":
 			expires = "(in each JWT)"
+		case "oauth2":
+			expires = "(access_token_ttl)"
 		}
 		if e := exprText(c.block, "expires"); e != "" {
 			expires = strings.Trim(e, `"`)
@@ -189,7 +196,7 @@ func cmdTokenRevoke(args []string, stdout, stderr io.Writer) int {
 	}
 	var found []credBlock
 	for _, c := range creds {
-		if c.kind != "jwt" && c.name == name && (*endpoint == "" || c.endpoint == *endpoint) {
+		if (c.kind == "token" || c.kind == "basic") && c.name == name && (*endpoint == "" || c.endpoint == *endpoint) {
 			found = append(found, c)
 		}
 	}
@@ -200,6 +207,9 @@ func cmdTokenRevoke(args []string, stdout, stderr io.Writer) int {
 			where = fmt.Sprintf("endpoint %q", *endpoint)
 		}
 		fmt.Fprintf(stderr, "scimbridge token revoke: no token or basic block %q in %s of %s\n", name, where, *path)
+		if slices.ContainsFunc(creds, func(c credBlock) bool { return c.kind == "oauth2" && c.name == name }) {
+			fmt.Fprintf(stderr, "%q is an oauth2 block: `scimbridge oauth2 revoke --config %s %s` ends its tokens\n", name, *path, name)
+		}
 		return 1
 	case len(found) > 1:
 		var eps []string
