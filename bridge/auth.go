@@ -36,10 +36,6 @@ type Authenticator struct {
 
 	limits *failureLimiter
 
-	// oauth2 checks the access tokens of the endpoint's authorization
-	// server (oauth2 blocks), or is nil.
-	oauth2 *oauth2Server
-
 	// verified remembers Basic credentials that passed their bcrypt check,
 	// by the SHA-256 of user and password, for basicReuse: bcrypt costs
 	// tens of milliseconds of CPU by design, and a client sends the same
@@ -60,9 +56,11 @@ type credentials struct {
 	tokenPrincipals, basicPrincipals []*Principal
 	// jwts verify JWT bearer tokens (jwt blocks; AcceptJWTs, Prepare).
 	jwts []*jwtVerifier
-	// A credential kind added later (an oauth2 block's access tokens) is
-	// built in Prepare and kept here too, so that a reload swaps it with
-	// the others in one step.
+	// oauth2 is the endpoint's authorization server (oauth2 blocks: its
+	// clients, and the check of the access tokens it issued), or nil. It
+	// is swapped with the others in one step (reload); a request to its
+	// endpoints runs on the set it loaded first.
+	oauth2 *oauth2Server
 
 	// dummies[i] is a hash of a random password, of the kind and cost of
 	// basic[i]'s: an unknown user name is checked against one of them,
@@ -166,7 +164,8 @@ func NewAuthenticator(tokens []config.Token, basic []config.Basic) *Authenticato
 // new ones only; Basic credentials verified before no longer count.
 func (a *Authenticator) SetCredentials(tokens []config.Token, basic []config.Basic) {
 	cs := newCredentials(tokens, basic)
-	cs.jwts = a.creds.Load().jwts
+	cur := a.creds.Load()
+	cs.jwts, cs.oauth2 = cur.jwts, cur.oauth2
 	a.swap(cs)
 }
 
@@ -225,6 +224,9 @@ func (a *Authenticator) Use(next *Credentials) {
 		}
 	}
 }
+
+// oauth2Set is the endpoint's authorization server in force, or nil.
+func (a *Authenticator) oauth2Set() *oauth2Server { return a.creds.Load().oauth2 }
 
 // Discard drops prepared credentials that will not be used.
 func (c *Credentials) Discard() {
@@ -360,8 +362,8 @@ func (a *Authenticator) bearer(token, addr string) (*Principal, error) {
 		}
 		return p, nil
 	}
-	if found < 0 && a.oauth2 != nil && strings.HasPrefix(token, oauth2AccessPrefix) {
-		p, e, err := a.oauth2.bearer(token, a.now())
+	if found < 0 && cs.oauth2 != nil && strings.HasPrefix(token, oauth2AccessPrefix) {
+		p, e, err := cs.oauth2.bearer(token, a.now())
 		if e != nil {
 			return nil, a.cheapFailure(a.limits.keys(addr, "", false), e, e.err.Detail)
 		}

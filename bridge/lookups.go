@@ -58,7 +58,9 @@ func (s *Server) Close() {
 		s.stopJWKS()
 	}
 	s.audit.close()
+	s.oauth2Mu.Lock()
 	for _, d := range s.oauth2DBs {
 		d.Close()
 	}
+	s.oauth2Mu.Unlock()
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -21,6 +22,7 @@ import (
 	"github.com/go-oauth2/oauth2/v4"
 	oerrors "github.com/go-oauth2/oauth2/v4/errors"
 	"github.com/go-oauth2/oauth2/v4/manage"
+	"github.com/go-oauth2/oauth2/v4/models"
 	"github.com/go-oauth2/oauth2/v4/server"
 	"github.com/gofiber/fiber/v2"
 	"github.com/hashicorp/go-hclog"
@@ -69,9 +71,15 @@ type oauth2Server struct {
 type oauth2Client struct {
 	cfg       config.OAuth2
 	principal string // "oauth2:NAME"
-	scopes    map[string]bool
-	srv       *server.Server
-	csrfKey   [32]byte
+	// key stands for the client as configured: its endpoint, client_id
+	// and secret. Each token row carries the key of the client it was
+	// issued to; a token whose key is not its client's key now (the
+	// secret changed, or the block was removed and added back with
+	// another secret) is refused.
+	key     string
+	scopes  map[string]bool
+	srv     *server.Server
+	csrfKey [32]byte
 	// dummies: see credentials.dummies.
 	dummies []string
 }
@@ -117,10 +125,21 @@ func (oauth2TokenGen) Token(_ context.Context, _ *oauth2.GenerateBasic, refresh 
 
 type consentKey struct{}
 
-func newOAuth2Server(endpoint string, cfgs []config.OAuth2, store *oauth2Store, log hclog.Logger) *oauth2Server {
+// oauth2ClientKey is oauth2Client.key: not the secret's hash itself, so
+// that the store holds nothing a secret can be checked against.
+func oauth2ClientKey(endpoint string, cfg config.OAuth2) string {
+	sum := sha256.Sum256(append([]byte("scimbridge oauth2 client key\x00"+endpoint+"\x00"+cfg.ClientID+"\x00"), cfg.SecretHash[:]...))
+	return hex.EncodeToString(sum[:16])
+}
+
+// newOAuth2Server builds an endpoint's authorization server: one per
+// start or reload, on a store of its own over the shared database.
+func newOAuth2Server(endpoint string, cfgs []config.OAuth2, d *oauth2DB, log hclog.Logger) *oauth2Server {
+	store := &oauth2Store{d: d, endpoint: endpoint, log: log, now: time.Now, keys: map[string]string{}}
 	o := &oauth2Server{endpoint: endpoint, store: store, clients: map[string]*oauth2Client{}, log: log}
 	for _, cfg := range cfgs {
-		cl := &oauth2Client{cfg: cfg, principal: "oauth2:" + cfg.Name, scopes: map[string]bool{}, dummies: dummyHashes(cfg.Admins)}
+		cl := &oauth2Client{cfg: cfg, principal: "oauth2:" + cfg.Name, key: oauth2ClientKey(endpoint, cfg), scopes: map[string]bool{}, dummies: dummyHashes(cfg.Admins)}
+		store.keys[cfg.ClientID] = cl.key
 		for _, s := range cfg.Scopes {
 			cl.scopes[s] = true
 		}
@@ -171,7 +190,7 @@ func newOAuth2Server(endpoint string, cfgs []config.OAuth2, store *oauth2Store, 
 		}
 		// The library loads a refresh token whatever client presents it.
 		srv.RefreshingValidationHandler = func(ti oauth2.TokenInfo) (bool, error) {
-			if ti.GetClientID() != cfg.ClientID {
+			if ti.GetClientID() != cfg.ClientID || !cl.issuedTo(ti) {
 				return false, oerrors.ErrInvalidGrant
 			}
 			return true, nil
@@ -202,6 +221,13 @@ func newOAuth2Server(endpoint string, cfgs []config.OAuth2, store *oauth2Store, 
 		o.clients[cfg.ClientID] = cl
 	}
 	return o
+}
+
+// issuedTo says whether a token was issued to the client as configured
+// now (its key).
+func (c *oauth2Client) issuedTo(ti oauth2.TokenInfo) bool {
+	t, ok := ti.(*models.Token)
+	return ok && t.Extension != nil && subtle.ConstantTimeCompare([]byte(t.Extension.Get(clientKeyField)), []byte(c.key)) == 1
 }
 
 // credentials are the client id and secret of a token or revocation
@@ -278,7 +304,7 @@ func (o *oauth2Server) bearer(token string, now time.Time) (*Principal, *AuthErr
 	if t != nil {
 		cl = o.clients[t.ClientID]
 	}
-	if cl == nil {
+	if cl == nil || !cl.issuedTo(t) {
 		return nil, &AuthError{Reason: ReasonUnknownToken, Scheme: "bearer", err: unauthorized("invalid credentials")}, nil
 	}
 	if !now.Before(t.AccessCreateAt.Add(t.AccessExpiresIn)) {
@@ -294,15 +320,26 @@ func (o *oauth2Server) bearer(token string, now time.Time) (*Principal, *AuthErr
 }
 
 // mountOAuth2 serves the authorization server's endpoints, ahead of the
-// endpoint's authentication.
+// endpoint's authentication. They are mounted on every endpoint, so that
+// oauth2 blocks added by a reload are served; while an endpoint has none,
+// a request to them goes on as to any other path of the endpoint (its
+// authentication first: 401 without credentials, 404 with).
 func (s *Server) mountOAuth2(ep *Endpoint) {
-	if ep.oauth2 == nil {
-		return
+	serve := func(h func(*fiber.Ctx, *oauth2Server) error) fiber.Handler {
+		return func(c *fiber.Ctx) error {
+			// The set in force when the request arrives serves all of it.
+			o := ep.Auth.oauth2Set()
+			if o == nil {
+				return c.Next()
+			}
+			return h(c, o)
+		}
 	}
-	s.App.Get(ep.BasePath+OAuth2AuthorizePath, s.oauth2Authorize(ep))
-	s.App.Post(ep.BasePath+OAuth2AuthorizePath, s.oauth2Authorize(ep))
-	s.App.Post(ep.BasePath+OAuth2TokenPath, s.oauth2Token(ep))
-	s.App.Post(ep.BasePath+OAuth2RevokePath, s.oauth2Revoke(ep))
+	authorize := serve(func(c *fiber.Ctx, o *oauth2Server) error { return s.oauth2Authorize(c, ep, o) })
+	s.App.Get(ep.BasePath+OAuth2AuthorizePath, authorize)
+	s.App.Post(ep.BasePath+OAuth2AuthorizePath, authorize)
+	s.App.Post(ep.BasePath+OAuth2TokenPath, serve(func(c *fiber.Ctx, o *oauth2Server) error { return s.oauth2Token(c, ep, o) }))
+	s.App.Post(ep.BasePath+OAuth2RevokePath, serve(func(c *fiber.Ctx, o *oauth2Server) error { return s.oauth2Revoke(c, ep, o) }))
 }
 
 // httpRequest converts a request for the library, its form parsed.
@@ -360,18 +397,16 @@ func oauth2Error(c *fiber.Ctx, status int, code, description string) error {
 	return c.Status(status).Send(b)
 }
 
-func (s *Server) oauth2Token(ep *Endpoint) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		return s.oauth2ClientRequest(c, ep, func(cl *oauth2Client, r *http.Request) error {
-			if r.Form.Get("grant_type") == "authorization_code" && r.Form.Get("redirect_uri") == "" && len(cl.cfg.RedirectURIs) == 1 {
-				// As at the authorize endpoint: the only one registered.
-				r.Form.Set("redirect_uri", cl.cfg.RedirectURIs[0])
-			}
-			w := newBufferedWriter()
-			_ = cl.srv.HandleTokenRequest(w, r)
-			return w.send(c)
-		})
-	}
+func (s *Server) oauth2Token(c *fiber.Ctx, ep *Endpoint, o *oauth2Server) error {
+	return s.oauth2ClientRequest(c, ep, o, func(cl *oauth2Client, r *http.Request) error {
+		if r.Form.Get("grant_type") == "authorization_code" && r.Form.Get("redirect_uri") == "" && len(cl.cfg.RedirectURIs) == 1 {
+			// As at the authorize endpoint: the only one registered.
+			r.Form.Set("redirect_uri", cl.cfg.RedirectURIs[0])
+		}
+		w := newBufferedWriter()
+		_ = cl.srv.HandleTokenRequest(w, r)
+		return w.send(c)
+	})
 }
 
 // oauth2ClientRequest runs a token or revocation request of an
@@ -379,7 +414,7 @@ func (s *Server) oauth2Token(ep *Endpoint) fiber.Handler {
 // failure limit of the address and, past it, answered 429 unchecked; the
 // right ones (a SHA-256 to compare, no bcrypt) always get in, so that
 // failures from a shared address cannot lock the client out.
-func (s *Server) oauth2ClientRequest(c *fiber.Ctx, ep *Endpoint, next func(*oauth2Client, *http.Request) error) error {
+func (s *Server) oauth2ClientRequest(c *fiber.Ctx, ep *Endpoint, o *oauth2Server, next func(*oauth2Client, *http.Request) error) error {
 	r, err := s.httpRequest(c)
 	if err != nil {
 		e := ToSCIMError(err)
@@ -389,7 +424,7 @@ func (s *Server) oauth2ClientRequest(c *fiber.Ctx, ep *Endpoint, next func(*oaut
 	if err == oerrors.ErrInvalidRequest {
 		return oauth2Error(c, 400, "invalid_request", "send the client credentials once: HTTP Basic or client_id and client_secret in the body, never in the URL")
 	}
-	if cl := ep.oauth2.clients[id]; cl != nil && err == nil {
+	if cl := o.clients[id]; cl != nil && err == nil {
 		if _, secret, _ := cl.credentials(r); cl.VerifyPassword(secret) {
 			return next(cl, r)
 		}
@@ -417,38 +452,36 @@ func (s *Server) oauth2ClientFailed(c *fiber.Ctx, ep *Endpoint, id string) {
 // oauth2Revoke is RFC 7009: a refresh token revoked ends its grant (every
 // token issued from it); an access token, itself. Unknown tokens are
 // answered 200 as the RFC says.
-func (s *Server) oauth2Revoke(ep *Endpoint) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		return s.oauth2ClientRequest(c, ep, func(cl *oauth2Client, r *http.Request) error {
-			token := r.PostForm.Get("token")
-			if token == "" || len(r.PostForm["token"]) > 1 {
-				return oauth2Error(c, 400, "invalid_request", "the token parameter is required, once")
-			}
-			ctx := c.UserContext()
-			kind, clientID, family, err := ep.oauth2.store.lookup(ctx, token)
-			if err == nil && kind != "" && clientID != cl.cfg.ClientID {
-				return oauth2Error(c, 400, "unauthorized_client", "the token was issued to another client")
-			}
-			switch {
-			case err != nil:
-			case kind == kindRefresh:
-				err = ep.oauth2.store.revokeFamily(ctx, family)
-			case kind == kindAccess:
-				err = ep.oauth2.store.RemoveByAccess(ctx, token)
-			case kind == kindCode:
-				_ = ep.oauth2.store.RemoveByCode(ctx, token)
-			}
-			if err != nil {
-				logger(c).Error("oauth2 revocation failed", "endpoint", ep.Name, "error", err)
-				return oauth2Error(c, 503, "temporarily_unavailable", "the token store is unavailable; retry later")
-			}
-			if kind != "" {
-				logger(c).Info("oauth2 token revoked", "endpoint", ep.Name, "client", cl.principal, "kind", kind)
-			}
-			c.Set("Cache-Control", "no-store")
-			return c.SendStatus(200)
-		})
-	}
+func (s *Server) oauth2Revoke(c *fiber.Ctx, ep *Endpoint, o *oauth2Server) error {
+	return s.oauth2ClientRequest(c, ep, o, func(cl *oauth2Client, r *http.Request) error {
+		token := r.PostForm.Get("token")
+		if token == "" || len(r.PostForm["token"]) > 1 {
+			return oauth2Error(c, 400, "invalid_request", "the token parameter is required, once")
+		}
+		ctx := c.UserContext()
+		kind, clientID, family, err := o.store.lookup(ctx, token)
+		if err == nil && kind != "" && clientID != cl.cfg.ClientID {
+			return oauth2Error(c, 400, "unauthorized_client", "the token was issued to another client")
+		}
+		switch {
+		case err != nil:
+		case kind == kindRefresh:
+			err = o.store.revokeFamily(ctx, family)
+		case kind == kindAccess:
+			err = o.store.RemoveByAccess(ctx, token)
+		case kind == kindCode:
+			_ = o.store.RemoveByCode(ctx, token)
+		}
+		if err != nil {
+			logger(c).Error("oauth2 revocation failed", "endpoint", ep.Name, "error", err)
+			return oauth2Error(c, 503, "temporarily_unavailable", "the token store is unavailable; retry later")
+		}
+		if kind != "" {
+			logger(c).Info("oauth2 token revoked", "endpoint", ep.Name, "client", cl.principal, "kind", kind)
+		}
+		c.Set("Cache-Control", "no-store")
+		return c.SendStatus(200)
+	})
 }
 
 // The authorize endpoint: the admin's browser arrives from the IdP with
@@ -460,90 +493,87 @@ const csrfCookie = "scimbridge_oauth2_csrf"
 
 var authorizeParams = []string{"response_type", "client_id", "redirect_uri", "state", "scope", "code_challenge", "code_challenge_method"}
 
-func (s *Server) oauth2Authorize(ep *Endpoint) fiber.Handler {
-	o := ep.oauth2
-	return func(c *fiber.Ctx) error {
-		r, err := s.httpRequest(c)
-		if err != nil {
-			return consentMessage(c, ToSCIMError(err).Status, "The request could not be read.")
-		}
-		for _, k := range authorizeParams {
-			if len(r.Form[k]) > 1 {
-				return consentMessage(c, 400, fmt.Sprintf("The parameter %s is given more than once.", k))
-			}
-		}
-		cl := o.clients[r.Form.Get("client_id")]
-		if cl == nil {
-			logger(c).Info("oauth2 authorization refused: unknown client_id", "endpoint", ep.Name, "client_id", trimForLog(r.Form.Get("client_id")))
-			return consentMessage(c, 400, "Unknown client: the client ID does not match the oauth2 blocks of this endpoint.")
-		}
-		redirect := r.Form.Get("redirect_uri")
-		if redirect == "" && len(cl.cfg.RedirectURIs) == 1 {
-			redirect = cl.cfg.RedirectURIs[0]
-			r.Form.Set("redirect_uri", redirect)
-		}
-		if !slices.Contains(cl.cfg.RedirectURIs, redirect) {
-			// Never redirect to an unregistered URI (RFC 6749 4.1.2.1).
-			logger(c).Warn("oauth2 authorization refused: redirect_uri is not in the client's redirect_uris", "endpoint", ep.Name,
-				"client", cl.principal, "redirect_uri", trimForLog(redirect))
-			return consentMessage(c, 400, "The redirect URI is not registered for this client: add it to redirect_uris of the oauth2 block, exactly as sent.")
-		}
-		state := r.Form.Get("state")
-		fail := func(code, desc string) error { return redirectError(c, redirect, state, code, desc) }
-		if state == "" {
-			return fail("invalid_request", "state is required")
-		}
-		if r.Form.Get("response_type") != "code" {
-			return fail("unsupported_response_type", "only response_type=code is supported")
-		}
-		if cc, ccm := r.Form.Get("code_challenge"), r.Form.Get("code_challenge_method"); cc == "" && ccm != "" || cc != "" && ccm != "S256" {
-			return fail("invalid_request", "PKCE: send code_challenge with code_challenge_method=S256 (plain is refused)")
-		}
-		scope, err := cl.grantScope(r.Form.Get("scope"))
-		if err != nil {
-			return fail("invalid_scope", "a requested scope is not allowed to this client")
-		}
-		if c.Method() == fiber.MethodGet {
-			return s.consentPage(c, ep, cl, r, scope, 200, "")
-		}
-		if !cl.checkCSRF(c, r) {
-			return consentMessage(c, 403, "The form expired or did not come from this page. Start again from the identity provider.")
-		}
-		if r.PostForm.Get("decision") == "deny" {
-			logger(c).Info("oauth2 authorization denied by the admin", "endpoint", ep.Name, "client", cl.principal)
-			return fail("access_denied", "the admin denied the request")
-		}
-		user := r.PostForm.Get("username")
-		if aerr := s.checkConsentAdmin(c, ep, cl, user, r.PostForm.Get("password")); aerr != nil {
-			s.authRefused(c, ep, c.IP(), aerr)
-			if aerr.Reason == ReasonLimited {
-				c.Set("Retry-After", strconv.Itoa(max(int(aerr.RetryAfter.Seconds()+0.999), 1)))
-				return consentMessage(c, 429, "Too many failed sign-ins from this address or for this user name. Retry later.")
-			}
-			return s.consentPage(c, ep, cl, r, scope, 401, "Wrong user name or password.")
-		}
-		if r.Form.Get("code_challenge") == "" {
-			// No PKCE; the library would read the missing method as plain.
-			r.Form.Set("code_challenge_method", "S256")
-		}
-		w := newBufferedWriter()
-		r = r.WithContext(context.WithValue(r.Context(), consentKey{}, "admin:"+user))
-		if err := cl.srv.HandleAuthorizeRequest(w, r); err != nil {
-			logger(c).Error("oauth2 authorization failed", "endpoint", ep.Name, "client", cl.principal, "error", err)
-			return consentMessage(c, 500, "The authorization failed; see the server's log.")
-		}
-		var back url.Values
-		if loc, err := url.Parse(w.h.Get("Location")); err == nil {
-			back = loc.Query()
-		}
-		if back.Get("code") != "" {
-			logger(c).Info("oauth2 authorization granted", "endpoint", ep.Name, "client", cl.principal, "admin", user, "scope", scope)
-		} else {
-			logger(c).Info("oauth2 authorization refused", "endpoint", ep.Name, "client", cl.principal, "error", back.Get("error"))
-		}
-		c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: "", Path: s.consentCookiePath(ep), MaxAge: -1, HTTPOnly: true, SameSite: "Strict", Secure: s.httpsOnly(c)})
-		return w.send(c)
+func (s *Server) oauth2Authorize(c *fiber.Ctx, ep *Endpoint, o *oauth2Server) error {
+	r, err := s.httpRequest(c)
+	if err != nil {
+		return consentMessage(c, ToSCIMError(err).Status, "The request could not be read.")
 	}
+	for _, k := range authorizeParams {
+		if len(r.Form[k]) > 1 {
+			return consentMessage(c, 400, fmt.Sprintf("The parameter %s is given more than once.", k))
+		}
+	}
+	cl := o.clients[r.Form.Get("client_id")]
+	if cl == nil {
+		logger(c).Info("oauth2 authorization refused: unknown client_id", "endpoint", ep.Name, "client_id", trimForLog(r.Form.Get("client_id")))
+		return consentMessage(c, 400, "Unknown client: the client ID does not match the oauth2 blocks of this endpoint.")
+	}
+	redirect := r.Form.Get("redirect_uri")
+	if redirect == "" && len(cl.cfg.RedirectURIs) == 1 {
+		redirect = cl.cfg.RedirectURIs[0]
+		r.Form.Set("redirect_uri", redirect)
+	}
+	if !slices.Contains(cl.cfg.RedirectURIs, redirect) {
+		// Never redirect to an unregistered URI (RFC 6749 4.1.2.1).
+		logger(c).Warn("oauth2 authorization refused: redirect_uri is not in the client's redirect_uris", "endpoint", ep.Name,
+			"client", cl.principal, "redirect_uri", trimForLog(redirect))
+		return consentMessage(c, 400, "The redirect URI is not registered for this client: add it to redirect_uris of the oauth2 block, exactly as sent.")
+	}
+	state := r.Form.Get("state")
+	fail := func(code, desc string) error { return redirectError(c, redirect, state, code, desc) }
+	if state == "" {
+		return fail("invalid_request", "state is required")
+	}
+	if r.Form.Get("response_type") != "code" {
+		return fail("unsupported_response_type", "only response_type=code is supported")
+	}
+	if cc, ccm := r.Form.Get("code_challenge"), r.Form.Get("code_challenge_method"); cc == "" && ccm != "" || cc != "" && ccm != "S256" {
+		return fail("invalid_request", "PKCE: send code_challenge with code_challenge_method=S256 (plain is refused)")
+	}
+	scope, err := cl.grantScope(r.Form.Get("scope"))
+	if err != nil {
+		return fail("invalid_scope", "a requested scope is not allowed to this client")
+	}
+	if c.Method() == fiber.MethodGet {
+		return s.consentPage(c, ep, cl, r, scope, 200, "")
+	}
+	if !cl.checkCSRF(c, r) {
+		return consentMessage(c, 403, "The form expired or did not come from this page. Start again from the identity provider.")
+	}
+	if r.PostForm.Get("decision") == "deny" {
+		logger(c).Info("oauth2 authorization denied by the admin", "endpoint", ep.Name, "client", cl.principal)
+		return fail("access_denied", "the admin denied the request")
+	}
+	user := r.PostForm.Get("username")
+	if aerr := s.checkConsentAdmin(c, ep, cl, user, r.PostForm.Get("password")); aerr != nil {
+		s.authRefused(c, ep, c.IP(), aerr)
+		if aerr.Reason == ReasonLimited {
+			c.Set("Retry-After", strconv.Itoa(max(int(aerr.RetryAfter.Seconds()+0.999), 1)))
+			return consentMessage(c, 429, "Too many failed sign-ins from this address or for this user name. Retry later.")
+		}
+		return s.consentPage(c, ep, cl, r, scope, 401, "Wrong user name or password.")
+	}
+	if r.Form.Get("code_challenge") == "" {
+		// No PKCE; the library would read the missing method as plain.
+		r.Form.Set("code_challenge_method", "S256")
+	}
+	w := newBufferedWriter()
+	r = r.WithContext(context.WithValue(r.Context(), consentKey{}, "admin:"+user))
+	if err := cl.srv.HandleAuthorizeRequest(w, r); err != nil {
+		logger(c).Error("oauth2 authorization failed", "endpoint", ep.Name, "client", cl.principal, "error", err)
+		return consentMessage(c, 500, "The authorization failed; see the server's log.")
+	}
+	var back url.Values
+	if loc, err := url.Parse(w.h.Get("Location")); err == nil {
+		back = loc.Query()
+	}
+	if back.Get("code") != "" {
+		logger(c).Info("oauth2 authorization granted", "endpoint", ep.Name, "client", cl.principal, "admin", user, "scope", scope)
+	} else {
+		logger(c).Info("oauth2 authorization refused", "endpoint", ep.Name, "client", cl.principal, "error", back.Get("error"))
+	}
+	c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: "", Path: s.consentCookiePath(ep), MaxAge: -1, HTTPOnly: true, SameSite: "Strict", Secure: s.httpsOnly(c)})
+	return w.send(c)
 }
 
 // consentCookiePath is the path of the authorization server as the
@@ -741,35 +771,78 @@ func consentMessage(c *fiber.Ctx, status int, msg string) error {
 	return c.Status(status).Send(b.Bytes())
 }
 
-// startOAuth2 opens the token store of an endpoint's oauth2 blocks (one
-// per store, shared by the endpoints that name it) and logs the URLs to
-// enter in the IdP.
-func (s *Server) startOAuth2(ep *Endpoint, ec *config.Endpoint, log hclog.Logger) error {
+// buildOAuth2 builds the authorization server of an endpoint's oauth2
+// blocks (nil when it has none), on their store: the one open already
+// (one per store, shared by the endpoints that name it, kept for the
+// life of the server), or opened now and returned as fresh, for the
+// caller to close if it does not use the result.
+func (s *Server) buildOAuth2(ctx context.Context, ec *config.Endpoint, log hclog.Logger) (o *oauth2Server, fresh *oauth2DB, err error) {
 	if len(ec.OAuth2) == 0 {
-		return nil
+		return nil, nil, nil
 	}
 	first := ec.OAuth2[0]
+	s.oauth2Mu.Lock()
+	defer s.oauth2Mu.Unlock()
 	d := s.oauth2DBs[first.Store]
 	if d == nil {
-		var err error
-		if d, err = openOAuth2DB(context.Background(), first.StoreDriver, first.StoreDSN); err != nil {
-			return fmt.Errorf("oauth2 %q: opening the token store: %w", first.Name, err)
+		if d, err = openOAuth2DB(ctx, first.StoreDriver, first.StoreDSN); err != nil {
+			return nil, nil, fmt.Errorf("oauth2 %q: opening the token store: %w", first.Name, err)
 		}
 		if s.oauth2DBs == nil {
 			s.oauth2DBs = map[string]*oauth2DB{}
 		}
 		s.oauth2DBs[first.Store] = d
+		fresh = d
 	}
-	st := &oauth2Store{d: d, endpoint: ec.Name, log: log, now: time.Now}
-	ep.oauth2 = newOAuth2Server(ec.Name, ec.OAuth2, st, log)
-	ep.Auth.oauth2 = ep.oauth2
+	return newOAuth2Server(ec.Name, ec.OAuth2, d, log), fresh, nil
+}
+
+// dropOAuth2DBs closes stores opened for a reload that was refused.
+func (s *Server) dropOAuth2DBs(fresh []*oauth2DB) {
+	s.oauth2Mu.Lock()
+	defer s.oauth2Mu.Unlock()
+	for k, d := range s.oauth2DBs {
+		if slices.Contains(fresh, d) {
+			delete(s.oauth2DBs, k)
+			d.Close()
+		}
+	}
+}
+
+// idleOAuth2DBs keeps no idle connection to a store no endpoint uses any
+// more (its oauth2 blocks removed, or their store changed, by a reload):
+// a request that began on it still finishes, and re-adding it by a later
+// reload uses it again. It stays open until the server is closed.
+func (s *Server) idleOAuth2DBs() {
+	used := map[*oauth2DB]bool{}
+	for _, ep := range s.Endpoints {
+		if o := ep.Auth.oauth2Set(); o != nil {
+			used[o.store.d] = true
+		}
+	}
+	s.oauth2Mu.Lock()
+	defer s.oauth2Mu.Unlock()
+	for _, d := range s.oauth2DBs {
+		if used[d] {
+			d.db.SetMaxIdleConns(2) // database/sql's default
+		} else {
+			d.db.SetMaxIdleConns(0)
+		}
+	}
+}
+
+// logOAuth2URLs logs the URLs to enter in the IdP for the clients of o
+// that prev (the set before a reload, or nil) did not have.
+func (s *Server) logOAuth2URLs(ec *config.Endpoint, o, prev *oauth2Server, log hclog.Logger) {
 	authz, token, revoke := OAuth2URLs(s.Settings.PublicURL, ec.BasePath)
-	for _, o := range ec.OAuth2 {
-		args := []any{"client", o.Name, "client_id", o.ClientID, "authorize_url", authz, "token_url", token, "revoke_url", revoke}
+	for _, c := range ec.OAuth2 {
+		if prev != nil && prev.clients[c.ClientID] != nil {
+			continue
+		}
+		args := []any{"client", c.Name, "client_id", c.ClientID, "authorize_url", authz, "token_url", token, "revoke_url", revoke}
 		if s.Settings.PublicURL == "" {
 			args = append(args, "note", "paths only: set public_url for the full URLs")
 		}
 		log.Info("oauth2 authorization server: enter these in the IdP", args...)
 	}
-	return nil
 }

@@ -26,11 +26,11 @@ func TestOAuth2BearerExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	st := &oauth2Store{d: d, endpoint: "e", log: hclog.NewNullLogger(), now: time.Now}
 	cfg := config.OAuth2{Name: "okta", ClientID: "c1", RedirectURIs: []string{"https://x.example/cb"}, Scopes: []string{"get:users"}}
-	o := newOAuth2Server("e", []config.OAuth2{cfg}, st, hclog.NewNullLogger())
+	o := newOAuth2Server("e", []config.OAuth2{cfg}, d, hclog.NewNullLogger())
+	st := o.store
 	a := NewAuthenticator(nil, nil)
-	a.oauth2 = o
+	a.creds.Load().oauth2 = o
 	issue := func(client string, created time.Time) string {
 		access, _ := randomToken(oauth2AccessPrefix)
 		tok := models.NewToken()
@@ -69,11 +69,11 @@ func TestOAuth2ExpiredCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	st := &oauth2Store{d: d, endpoint: "e", log: hclog.NewNullLogger(), now: time.Now}
 	cfg := config.OAuth2{Name: "okta", ClientID: "c1", RedirectURIs: []string{"https://x.example/cb"}, Scopes: []string{"get:users"},
 		AccessTTL: time.Hour, RefreshTTL: 2 * time.Hour, CodeTTL: time.Minute}
 	cfg.SecretHash = sha256.Sum256([]byte("sb_secret_Wq8vT3kZr6Yp1Lx9Nd2Hs5Jc7"))
-	o := newOAuth2Server("e", []config.OAuth2{cfg}, st, hclog.NewNullLogger())
+	o := newOAuth2Server("e", []config.OAuth2{cfg}, d, hclog.NewNullLogger())
+	st := o.store
 	exchange := func(created time.Time) (int, string) {
 		code, _ := randomToken(oauth2CodePrefix)
 		tok := models.NewToken()
@@ -120,7 +120,6 @@ func TestOAuth2RefreshOtherClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	st := &oauth2Store{d: d, endpoint: "e", log: hclog.NewNullLogger(), now: time.Now}
 	var cfgs []config.OAuth2
 	for _, id := range []string{"c1", "c2"} {
 		c := config.OAuth2{Name: id, ClientID: id, RedirectURIs: []string{"https://x.example/cb"}, Scopes: []string{"get:users"},
@@ -128,7 +127,8 @@ func TestOAuth2RefreshOtherClient(t *testing.T) {
 		c.SecretHash = sha256.Sum256([]byte("sb_secret_" + id + "_Wq8vT3kZr6Yp1Lx9Nd2Hs5Jc7"))
 		cfgs = append(cfgs, c)
 	}
-	o := newOAuth2Server("e", cfgs, st, hclog.NewNullLogger())
+	o := newOAuth2Server("e", cfgs, d, hclog.NewNullLogger())
+	st := o.store
 	refresh, _ := randomToken(oauth2RefreshPrefix)
 	tok := models.NewToken()
 	tok.ClientID, tok.Scope, tok.Refresh = "c1", "get:users", refresh

@@ -136,7 +136,14 @@ type oauth2Store struct {
 	endpoint string
 	log      hclog.Logger
 	now      func() time.Time
+	// keys are the keys of the clients (oauth2Client.key) by client_id:
+	// each row is stamped with its client's.
+	keys map[string]string
 }
+
+// clientKeyField is where a token's client key travels in the token
+// information the library hands back (as the family does).
+const clientKeyField = "client_key"
 
 // tokenHash is the key of a token, or of a hashRef.
 func tokenHash(v string) string {
@@ -185,8 +192,9 @@ func (st *oauth2Store) Create(ctx context.Context, info oauth2.TokenInfo) error 
 	rec.Extension = nil
 	data, err := json.Marshal(struct {
 		*models.Token
-		Family string
-	}{&rec, family})
+		Family    string
+		ClientKey string
+	}{&rec, family, st.keys[t.ClientID]})
 	if err != nil {
 		return err
 	}
@@ -249,13 +257,18 @@ func (st *oauth2Store) get(ctx context.Context, kind, value string) (t *models.T
 		return nil, "", false, err
 	}
 	t = models.NewToken()
+	var key struct{ ClientKey string }
 	if err := json.Unmarshal([]byte(data), t); err != nil {
+		return nil, "", false, err
+	}
+	if err := json.Unmarshal([]byte(data), &key); err != nil {
 		return nil, "", false, err
 	}
 	if t.Extension == nil {
 		t.Extension = url.Values{}
 	}
 	t.Extension.Set("family", family)
+	t.Extension.Set(clientKeyField, key.ClientKey)
 	switch kind {
 	case kindCode:
 		t.Code = value

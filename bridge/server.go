@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -50,8 +51,6 @@ type Endpoint struct {
 	// limit).
 	rates *rateLimiter
 	slots *backendSlots
-	// oauth2 is the endpoint's authorization server (oauth2 blocks), or nil.
-	oauth2 *oauth2Server
 }
 
 // Server holds the Fiber app and the endpoints.
@@ -73,7 +72,9 @@ type Server struct {
 	stopJWKS func()
 	budget   *bodyBudget
 	proxies  proxies // trusted_proxies
-	// oauth2DBs are the oauth2 token stores opened, by store (Close).
+	// oauth2DBs are the oauth2 token stores opened, by store (Close);
+	// a reload may add to them.
+	oauth2Mu  sync.Mutex
 	oauth2DBs map[string]*oauth2DB
 }
 
@@ -120,9 +121,14 @@ func New(cfg *config.Config, opened map[string]backends.Backend, log hclog.Logge
 				return nil, fmt.Errorf("endpoint %s: %w", ec.Name, err)
 			}
 		}
-		if err := s.startOAuth2(ep, ec, elog.Named("oauth2")); err != nil {
+		o, _, err := s.buildOAuth2(context.Background(), ec, elog.Named("oauth2"))
+		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("endpoint %s: %w", ec.Name, err)
+		}
+		if o != nil {
+			ep.Auth.creds.Load().oauth2 = o // not yet serving
+			s.logOAuth2URLs(ec, o, nil, elog.Named("oauth2"))
 		}
 		ep.Users = NewResource(ec.Users, b, elog.Named("users"), lim)
 		ep.Users.scans = scans
