@@ -20,10 +20,11 @@ import (
 )
 
 // reloader re-reads the configuration on SIGHUP. What it changes in the
-// running server is the credentials: the token, basic and jwt blocks of
-// each endpoint's auth block, swapped atomically (a request is checked
-// against the set in force when it arrives, and runs to its end on what
-// it started with; bridge.Server.ReloadCredentials). Every other change
+// running server is the credentials: the token, basic, jwt and oauth2
+// blocks of each endpoint's auth block, swapped atomically (a request is
+// checked against the set in force when it arrives, and runs to its end
+// on what it started with; bridge.Server.ReloadCredentials); an oauth2
+// block's store too (opened before the swap). Every other change
 // (server block, backends, mappings, endpoints added or removed) needs a
 // restart: it is logged, and the running values stay. A credential kind
 // added to the auth block later is reloaded by adding it to
@@ -146,7 +147,7 @@ func differs(a, b []byte) string {
 
 // credentialBlocks are the blocks of an endpoint's auth block that a
 // reload puts in force.
-var credentialBlocks = []string{"token", "basic", "jwt"}
+var credentialBlocks = []string{"token", "basic", "jwt", "oauth2"}
 
 // topBlocks returns the formatted text of each top-level block and
 // attribute, keyed by its type and labels, without the credential
