@@ -386,3 +386,20 @@ func RevokeOAuth2Client(ctx context.Context, driver, dsn, endpoint, clientID str
 	}
 	return res.RowsAffected()
 }
+
+// CheckOAuth2Store opens an oauth2 token store as serve does, creating its
+// table when missing, and reads the table (`validate --live`).
+func CheckOAuth2Store(ctx context.Context, driver, dsn string) error {
+	d, err := openOAuth2DB(ctx, driver, dsn)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	var n int
+	if err := d.db.QueryRowContext(ctx, d.q(`SELECT COUNT(*) FROM `+oauth2Table+` WHERE hash = ?`), "").Scan(&n); err != nil {
+		return fmt.Errorf("reading the table %s: %w", oauth2Table, err)
+	}
+	return nil
+}

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
 	"sort"
 	"time"
 
@@ -21,6 +23,26 @@ type LiveOptions struct {
 	// WriteProbe creates, modifies and deletes one probe user per endpoint,
 	// to prove the bridge's account may.
 	WriteProbe bool
+	// OAuth2Store, when set, opens the token store of oauth2 blocks
+	// (driver and DSN as ParseOAuth2Store gives them), creates its table
+	// when missing and reads it (bridge.CheckOAuth2Store; config cannot
+	// import the bridge).
+	OAuth2Store func(ctx context.Context, driver, dsn string) error
+}
+
+// OAuth2Stores are the distinct token stores of the configuration's
+// oauth2 blocks (those disabled by an empty secret too), each with the
+// first block that names it.
+func OAuth2Stores(cfg *Config) []OAuth2 {
+	var out []OAuth2
+	for _, ep := range cfg.Endpoints {
+		for _, o := range append(append([]OAuth2{}, ep.OAuth2...), ep.OAuth2Disabled...) {
+			if !slices.ContainsFunc(out, func(x OAuth2) bool { return x.Store == o.Store }) {
+				out = append(out, o)
+			}
+		}
+	}
+	return out
 }
 
 // CheckLive is `validate --live`: on connected backends, everything serve
@@ -59,6 +81,15 @@ func CheckLive(ctx context.Context, cfg *Config, opened map[string]backends.Back
 		}
 	}
 	diags = append(diags, CheckBackends(ctx, cfg, opened)...)
+	if opts.OAuth2Store != nil {
+		for _, o := range OAuth2Stores(cfg) {
+			if err := opts.OAuth2Store(ctx, o.StoreDriver, o.StoreDSN); err != nil {
+				diags = append(diags, backends.ConfigDiag(o.Range, "OAuth2 token store not usable",
+					fmt.Sprintf("oauth2 %q: the store %s: %v. serve would not start; fix store (and the database's account rights: it creates and reads the table scimbridge_oauth2_tokens).",
+						o.Name, redactStore(o.Store), err)))
+			}
+		}
+	}
 	for _, ep := range cfg.Endpoints {
 		if !reachable[ep.Backend] {
 			continue
@@ -85,6 +116,17 @@ func CheckLive(ctx context.Context, cfg *Config, opened map[string]backends.Back
 		}
 	}
 	return diags
+}
+
+// redactStore is a store as written without its password.
+func redactStore(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			return u.String()
+		}
+	}
+	return s
 }
 
 // checkUnique warns when the store does not keep userName unique (or

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -15,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/scimbridge/scimbridge/backends/sql/pgtest"
 )
 
 const (
@@ -303,5 +308,80 @@ func TestServeReloadsOAuth2(t *testing.T) {
 		if strings.Contains(logs.String(), s) {
 			t.Error("a secret or token appears in the log")
 		}
+	}
+}
+
+// TestValidateLiveOAuth2Store: validate --live opens each oauth2 store as
+// serve would: a good one gets its table (and is counted in the live
+// line); an unreachable database or an impossible path is an error on the
+// block, before serve would fail, without the store's password.
+func TestValidateLiveOAuth2Store(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("SCIMBRIDGE_SQLITE_PATH", filepath.Join(dir, "x.db"))
+	path := filepath.Join(dir, "config.hcl")
+	check := func(store string) (int, string, string) {
+		t.Helper()
+		src := exampleWithAuth(t, "server {\n}", tokenBlock("a", "sb_oalive_Wm4Tq8Zr2Xv6Np3Ks9Bd5Hf7")+
+			oauth2Block("okta", "okta-1", "sb_oalive_secret_Kp5Wn2QzX8vL1cM7", store, "get:users"))
+		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return runCmd(t, "", "validate", "--live", "--config", path)
+	}
+	good := filepath.Join(dir, "oauth2.db")
+	code, out, errs := check("sqlite://" + good)
+	if code != 0 || !strings.Contains(out, "1 oauth2 store(s) checked live") {
+		t.Fatalf("validate --live with a good store: exit %d\n%s%s", code, out, errs)
+	}
+	db, err := sql.Open("sqlite", good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM scimbridge_oauth2_tokens`).Scan(&n); err != nil {
+		t.Errorf("the store's table after validate --live: %v", err)
+	}
+	for _, store := range []string{
+		"sqlite://" + filepath.Join(dir, "no-such-dir", "oauth2.db"),
+		"postgres://scim:pw_Zr8Kq2Vm5Xt@127.0.0.1:1/scim?connect_timeout=5",
+	} {
+		code, out, errs := check(store)
+		src, _ := os.ReadFile(path)
+		at := fmt.Sprintf("%s:%d:", path, strings.Count(string(src[:strings.Index(string(src), `oauth2 "okta"`)]), "\n")+1)
+		if code != 1 || !strings.Contains(errs, at+"5: error: OAuth2 token store not usable") || !strings.Contains(errs, `oauth2 "okta"`) {
+			t.Errorf("validate --live with store %s: exit %d\n%s%s", store, code, out, errs)
+		}
+		if strings.Contains(errs, "pw_Zr8Kq2Vm5Xt") {
+			t.Errorf("the store's password is printed:\n%s", errs)
+		}
+	}
+
+	// PostgreSQL: a database that exists, and one that does not.
+	srv, err := pgtest.Start()
+	if err != nil {
+		if errors.Is(err, pgtest.ErrNotInstalled) && os.Getenv("SCIMBRIDGE_REQUIRE_SERVERS") != "1" {
+			t.Skip("PostgreSQL is not installed")
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	dsn, err := srv.CreateDatabase(context.Background(), "oauth2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := check(dsn); code != 0 || !strings.Contains(out, "1 oauth2 store(s) checked live") {
+		t.Errorf("validate --live with a PostgreSQL store: exit %d\n%s%s", code, out, errs)
+	}
+	pg, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	if err := pg.QueryRow(`SELECT COUNT(*) FROM scimbridge_oauth2_tokens`).Scan(&n); err != nil {
+		t.Errorf("the PostgreSQL store's table after validate --live: %v", err)
+	}
+	if code, _, errs := check(srv.DSN("no_such_db")); code != 1 || !strings.Contains(errs, "OAuth2 token store not usable") || !strings.Contains(errs, "no_such_db") {
+		t.Errorf("validate --live with a missing PostgreSQL database: exit %d\n%s", code, errs)
 	}
 }

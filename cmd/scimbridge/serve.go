@@ -273,13 +273,17 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer closeAll(opened)
-		diags := config.CheckLive(ctx, cfg, opened, config.LiveOptions{WriteProbe: *probe})
+		diags := config.CheckLive(ctx, cfg, opened, config.LiveOptions{WriteProbe: *probe, OAuth2Store: bridge.CheckOAuth2Store})
 		printDiagnostics(stderr, cfg.Files, diags)
 		if diags.HasErrors() {
 			return 1
 		}
-		fmt.Fprintf(stdout, "%s: configuration is valid and fits the directory (%d endpoint(s), %d backend(s) checked live%s)\n",
-			cfg.Path, len(cfg.Endpoints), len(cfg.Backends), map[bool]string{true: ", write probe passed", false: ""}[*probe])
+		stores := ""
+		if n := len(config.OAuth2Stores(cfg)); n > 0 {
+			stores = fmt.Sprintf(", %d oauth2 store(s)", n)
+		}
+		fmt.Fprintf(stdout, "%s: configuration is valid and fits the directory (%d endpoint(s), %d backend(s)%s checked live%s)\n",
+			cfg.Path, len(cfg.Endpoints), len(cfg.Backends), stores, map[bool]string{true: ", write probe passed", false: ""}[*probe])
 		return 0
 	}
 	fmt.Fprintf(stdout, "%s: configuration is valid (%d endpoint(s), %d backend(s))\n", cfg.Path, len(cfg.Endpoints), len(cfg.Backends))
