@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestRestartNeeded: credentials (token, basic and jwt blocks), comments
+// TestRestartNeeded: credentials (token, basic, jwt and oauth2 blocks), comments
 // and layout are not changes that need a restart; the server block, a
 // mapping or a new endpoint are, named by block.
 func TestRestartNeeded(t *testing.T) {
@@ -45,6 +45,7 @@ endpoint "okta" {
 		{"server", `listen = "127.0.0.1:8080"`, `listen = "127.0.0.1:9090"`, `server changed`},
 		{"jwt", `issuer = "https://a"`, `issuer = "https://b"`, ""},
 		{"jwt added", `    jwt "entra" {`, "    jwt \"okta\" {\n      issuer = \"https://o\"\n    }\n    jwt \"entra\" {", ""},
+		{"oauth2 added", `    jwt "entra" {`, "    oauth2 \"okta\" {\n      client_id = \"c\"\n      store     = \"sqlite:///x.db\"\n    }\n    jwt \"entra\" {", ""},
 		{"auth other than credentials", `    jwt "entra" {`, "    unknown_block {\n    }\n    jwt \"entra\" {", `endpoint "okta" changed`},
 		{"mapping", `native = "uid"`, `native = "cn"`, `endpoint "okta" changed`},
 		{"endpoint added", "\nendpoint \"okta\" {", "\nendpoint \"x\" {\n  base_path = \"/x\"\n}\nendpoint \"okta\" {", `endpoint "x" added`},
