@@ -1,6 +1,9 @@
 package bridge_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,7 +25,12 @@ func TestReloadOAuth2Store(t *testing.T) {
 	audit := filepath.Join(dir, "audit.log")
 	types := map[string]config.BackendType{"memory": bridgetest.Static(newMemory())}
 	scopes := `"get:users"`
-	srv := bridgetest.StartWith(t, oauthConfig(store1, audit, scopes), types, bridgetest.Options{})
+	// The requests during the first reload fail once their token is
+	// gone: no failure limit gets in the way of the test's own.
+	conf := func(store string) string {
+		return strings.Replace(oauthConfig(store, audit, scopes), "server {\n", "server {\n  auth_failure_limit = 1000000\n", 1)
+	}
+	srv := bridgetest.StartWith(t, conf(store1), types, bridgetest.Options{})
 	okta := newOAuthOkta(t, srv.URL)
 	grant := func() string {
 		t.Helper()
@@ -40,7 +48,7 @@ func TestReloadOAuth2Store(t *testing.T) {
 	}
 	reload := func(store string) error {
 		t.Helper()
-		_, err := srv.Bridge.ReloadCredentials(loadEndpoints(t, oauthConfig(store, audit, scopes)))
+		_, err := srv.Bridge.ReloadCredentials(loadEndpoints(t, conf(store)))
 		return err
 	}
 	access1 := grant()
@@ -88,5 +96,30 @@ func TestReloadOAuth2Store(t *testing.T) {
 	}
 	if a, b := get(access1), get(access2); a != 200 || b != 401 {
 		t.Errorf("back on the first store: its token %d (want 200), the second's %d (want 401)", a, b)
+	}
+
+	// The admin's password, the redirect URIs and the lifetimes change.
+	const newPassword, newRedirect = "pw_Zq4Wn8Rt1Lx6Vc3Kb9Jd", "https://system-admin.okta-emea.com/admin/app/cpc/scimbridge_1/oauth/callback"
+	oldSum, newSum := sha256.Sum256([]byte(oauthPassword)), sha256.Sum256([]byte(newPassword))
+	changed := strings.NewReplacer(hex.EncodeToString(oldSum[:]), hex.EncodeToString(newSum[:]),
+		`redirect_uris = ["`+oauthRedirect+`"]`, `redirect_uris = ["`+oauthRedirect+`", "`+newRedirect+`"]`,
+		`store         =`, `access_token_ttl = "2h"
+      store         =`).Replace(conf(store1))
+	if _, err := srv.Bridge.ReloadCredentials(loadEndpoints(t, changed)); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := okta.authorize(authorizeQuery("st", ""), oauthAdmin, oauthPassword); resp.StatusCode != 401 {
+		t.Errorf("consent with the admin's previous password: %d, want 401", resp.StatusCode)
+	}
+	q := authorizeQuery("st", "")
+	q.Set("redirect_uri", newRedirect)
+	resp, _ := okta.authorize(q, oauthAdmin, newPassword)
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != 302 || loc == nil || !strings.HasPrefix(loc.String(), newRedirect+"?") || loc.Query().Get("code") == "" {
+		t.Fatalf("consent with the new password to the added redirect URI: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	a := okta.token(url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")}, "redirect_uri": {newRedirect}}, true, oauthSecret)
+	if a.status != 200 || a.ExpiresIn != 7200 {
+		t.Errorf("a token after access_token_ttl = 2h: %d, expires_in %d", a.status, a.ExpiresIn)
 	}
 }
