@@ -254,6 +254,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	if err != nil {
 		return backends.Record{}, r.refused(b.mapErr(ctx, "add", dn, err), name[0])
 	}
+	r.count.adjust(1)
 	r.gen.Add(1)
 	if useExtended {
 		if err := b.setPassword(ctx, dn, *password); err != nil {
@@ -973,6 +974,7 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 				}
 			}
 		}
+		r.count.adjust(-1)
 		r.gen.Add(1)
 		return nil
 	}
