@@ -7,21 +7,24 @@ package main
 // through the bridge: GET /Users?startIndex=N&count=200 until startIndex
 // > totalResults. It prints the first page's latency on a freshly loaded
 // server and a freshly started bridge (cold) and again after the import
-// (warm), the page p50 / p99, the import time, the peak RSS of this
-// process during the import (bridge + HTTP client), each next to its goal,
-// and a raw paged read of the same data for the ratio. It takes minutes
-// and gigabytes of disk; `make bench` does not run it.
+// (warm), the page p50 / p99, the import time and the peak RSS of the
+// bridge (scimbridge serve, built and started as a process of its own, as
+// in production), each next to its goal, and a raw paged read of the same
+// data for the ratio. It takes minutes and gigabytes of disk; `make
+// bench` does not run it.
 
 import (
 	"bufio"
 	"context"
 	dbsql "database/sql"
 	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"syscall"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -49,54 +52,107 @@ func runScale(ctx context.Context, o options) error {
 	return nil
 }
 
-// rssWatch samples this process's resident set size until stopped and
-// keeps the largest value: the peak of one phase (VmHWM is the peak since
-// the process started).
-type rssWatch struct {
-	peak atomic.Int64 // kB
-	stop chan struct{}
-	done chan struct{}
-}
-
-func watchRSS() *rssWatch {
-	w := &rssWatch{stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if kb := currentRSS(); kb > w.peak.Load() {
-				w.peak.Store(kb)
-			}
-			select {
-			case <-w.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return w
-}
-
-// end stops the watch and returns the peak in MB.
-func (w *rssWatch) end() float64 {
-	close(w.stop)
-	<-w.done
-	return float64(w.peak.Load()) / 1024
-}
-
-func currentRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
+// procStatus reads one kB figure (VmRSS, VmHWM) of a process.
+func procStatus(pid int, key string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(l, key+":"); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb
 		}
 	}
 	return 0
+}
+
+// childBridge is `scimbridge serve` as its own process, as it runs in
+// production (its own GC settings), so that its RSS is its own.
+type childBridge struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	http *loadClient
+	log  string
+}
+
+// buildBridge builds cmd/scimbridge into dir.
+func buildBridge(ctx context.Context, dir string) (string, error) {
+	bin := filepath.Join(dir, "scimbridge")
+	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/scimbridge").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build ./cmd/scimbridge: %v: %s", err, out)
+	}
+	return bin, nil
+}
+
+func startChildBridge(ctx context.Context, bin, cfg, token string, env map[string]string) (*childBridge, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cb := &childBridge{done: make(chan struct{}), log: filepath.Join(filepath.Dir(bin), "bridge.log")}
+	logf, err := os.Create(cb.log)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	cb.cmd = exec.Command(bin, "serve", "--config", cfg, "--listen", addr, "--log-level", "warn")
+	cb.cmd.Env = append(os.Environ(), "SCIMBRIDGE_TOKEN="+token)
+	for k, v := range env {
+		cb.cmd.Env = append(cb.cmd.Env, k+"="+v)
+	}
+	cb.cmd.Stdout, cb.cmd.Stderr = logf, logf
+	cb.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cb.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { _ = cb.cmd.Wait(); close(cb.done) }()
+	if cb.http, err = newLoadClient("http://"+addr+"/scim/v2", token, 4); err != nil {
+		cb.close()
+		return nil, err
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		status, _, err := cb.http.do(ctx, "GET", "/ServiceProviderConfig", nil)
+		if err == nil && status == 200 {
+			return cb, nil
+		}
+		select {
+		case <-cb.done:
+			out, _ := os.ReadFile(cb.log)
+			return nil, fmt.Errorf("scimbridge serve ended: %s", out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cb.close()
+			return nil, fmt.Errorf("scimbridge serve not answering on %s: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (cb *childBridge) do(ctx context.Context, method, path string, body, out any) error {
+	return cb.http.call(ctx, method, path, body, out)
+}
+
+// peakMB is the bridge process's peak RSS so far.
+func (cb *childBridge) peakMB() float64 {
+	return float64(procStatus(cb.cmd.Process.Pid, "VmHWM")) / 1024
+}
+
+func (cb *childBridge) close() {
+	if cb.http != nil {
+		cb.http.close()
+	}
+	_ = cb.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-cb.done:
+	case <-time.After(10 * time.Second):
+		_ = cb.cmd.Process.Kill()
+		<-cb.done
+	}
 }
 
 // scaleImport is one Okta-style import through the bridge.
@@ -110,9 +166,8 @@ type scaleImport struct {
 
 // oktaImport reads every user as Okta does: the next startIndex until it
 // is past totalResults.
-func oktaImport(ctx context.Context, bb *benchBridge) (scaleImport, error) {
+func oktaImport(ctx context.Context, bb *childBridge) (scaleImport, error) {
 	var out scaleImport
-	w := watchRSS()
 	t0 := time.Now()
 	for start := 1; ; start += scalePage {
 		var page struct {
@@ -123,7 +178,6 @@ func oktaImport(ctx context.Context, bb *benchBridge) (scaleImport, error) {
 		}
 		t := time.Now()
 		if err := bb.do(ctx, "GET", fmt.Sprintf("/Users?startIndex=%d&count=%d", start, scalePage), nil, &page); err != nil {
-			out.rssMB = w.end()
 			return out, fmt.Errorf("page at %d: %w", start, err)
 		}
 		d := time.Since(t)
@@ -138,12 +192,12 @@ func oktaImport(ctx context.Context, bb *benchBridge) (scaleImport, error) {
 		}
 	}
 	out.pages.total = time.Since(t0)
-	out.rssMB = w.end()
+	out.rssMB = bb.peakMB()
 	return out, nil
 }
 
 // firstPage times one first page.
-func firstPage(ctx context.Context, bb *benchBridge) (time.Duration, int, error) {
+func firstPage(ctx context.Context, bb *childBridge) (time.Duration, int, error) {
 	var page struct{ TotalResults int }
 	t := time.Now()
 	err := bb.do(ctx, "GET", fmt.Sprintf("/Users?startIndex=1&count=%d", scalePage), nil, &page)
@@ -172,7 +226,7 @@ func (s scaleImport) print(o options, label string, n int, warmFirst time.Durati
 	row("import time", short(s.pages.total), "", true)
 	row("users read", strconv.Itoa(s.seen), strconv.Itoa(n), s.seen == n)
 	row("last page's totalResults", strconv.Itoa(s.lastTot), strconv.Itoa(n), s.lastTot == n)
-	row("peak RSS during the import", fmt.Sprintf("%.0f MB", s.rssMB), "< 64 MB", s.rssMB < 64)
+	row("bridge peak RSS (scimbridge serve)", fmt.Sprintf("%.1f MB", s.rssMB), "< 64 MB", s.rssMB < 64)
 	if raw.total > 0 {
 		row("raw paged read, same pages", short(raw.total), "", true)
 		row("raw page p50", short(raw.percentile(0.50)), "", true)
@@ -225,7 +279,11 @@ func scaleLDAP(ctx context.Context, o options, n int) error {
 	}
 	fmt.Fprintf(o.out, "raw paged read of all %d DNs (the count behind totalResults before, first after load): %s\n", dns, short(time.Since(t)))
 
-	lb, err := serveExample(ctx, cfg, ldapBenchToken, srv.ExampleEnv(ou), 4)
+	bin, err := buildBridge(ctx, srv.Dir)
+	if err != nil {
+		return err
+	}
+	lb, err := startChildBridge(ctx, bin, cfg, ldapBenchToken, srv.ExampleEnv(ou))
 	if err != nil {
 		return err
 	}
@@ -328,18 +386,31 @@ func scalePostgres(ctx context.Context, o options, n int) error {
 		}
 		fmt.Fprintf(o.out, "raw SELECT COUNT(*) over %d rows (%s): %s\n", c, when, short(time.Since(t)))
 	}
-	// The bridge was started before the rows were loaded: restart it, so
-	// that its first page is a fresh bridge's.
-	pg.bb.close()
-	if pg.bb, err = serveExample(ctx, filepath.Join(o.examples, "postgres.hcl"), pgBenchToken,
-		map[string]string{"DATABASE_URL": pg.url}, 4); err != nil {
-		return err
-	}
-	imp, err := oktaImport(ctx, pg.bb)
+	// A bridge of its own, started after the rows were loaded: its first
+	// page is a fresh bridge's.
+	dir, err := os.MkdirTemp("", "scimbench-scale-")
 	if err != nil {
 		return err
 	}
-	warm, _, err := firstPage(ctx, pg.bb)
+	defer os.RemoveAll(dir)
+	bin, err := buildBridge(ctx, dir)
+	if err != nil {
+		return err
+	}
+	cfg, err := filepath.Abs(filepath.Join(o.examples, "postgres.hcl"))
+	if err != nil {
+		return err
+	}
+	pb, err := startChildBridge(ctx, bin, cfg, pgBenchToken, map[string]string{"DATABASE_URL": pg.url})
+	if err != nil {
+		return err
+	}
+	defer pb.close()
+	imp, err := oktaImport(ctx, pb)
+	if err != nil {
+		return err
+	}
+	warm, _, err := firstPage(ctx, pb)
 	if err != nil {
 		return err
 	}
