@@ -379,8 +379,10 @@ func (c *Config) check() hcl.Diagnostics {
 	dur(c.DialTimeoutRange, hcl.Range{}, "dial_timeout", c.DialTimeout, &c.dialTimeout)
 	dur(c.MaxBackoffRange, hcl.Range{}, "max_backoff", c.MaxBackoff, &c.maxBackoff)
 	dur(c.CursorTTLRange, hcl.Range{}, "cursor_ttl", c.CursorTTL, &c.cursorTTL)
-	if c.CountRefresh != "0" {
-		dur(c.CountRefreshRange, hcl.Range{}, "count_refresh", c.CountRefresh, &c.countRefresh)
+	if d, err := time.ParseDuration(c.CountRefresh); err != nil || d < 0 {
+		add(c.CountRefreshRange, "Invalid duration", fmt.Sprintf("count_refresh = %q: want a duration like \"10m\", or \"0\" to count only at start.", c.CountRefresh))
+	} else {
+		c.countRefresh = d
 	}
 	if c.Cache.Size < 1 {
 		add(c.Cache.SizeRange, "Invalid cache size", "cache size must be at least 1.", c.Cache.DefRange)

@@ -250,3 +250,33 @@ func TestFirstPageDoesNotWaitForTheCount(t *testing.T) {
 		}
 	}
 }
+
+// TestCountRefreshSetting: count_refresh takes a duration, "0" (count
+// only at start) and refuses a negative one or a word.
+func TestCountRefreshSetting(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  time.Duration
+		ok    bool
+	}{{"", 10 * time.Minute, true}, {"0", 0, true}, {"1h", time.Hour, true}, {"-1m", 0, false}, {"often", 0, false}} {
+		s := setup{ou: ldaptest.OU{People: "ou=people,dc=example,dc=org", Groups: "ou=groups,dc=example,dc=org"}}
+		if tc.value != "" {
+			s.top = fmt.Sprintf("count_refresh = %q", tc.value)
+		}
+		t.Setenv("TEST_LDAP_URL", "ldap://127.0.0.1:1")
+		cfg, diags := decode(t, s.hcl())
+		if !tc.ok {
+			if !diags.HasErrors() || !strings.Contains(diags.Error(), "count_refresh") {
+				t.Errorf("count_refresh = %q: %v, want an error naming it", tc.value, diags)
+			}
+			continue
+		}
+		if diags.HasErrors() {
+			t.Errorf("count_refresh = %q: %v", tc.value, diags)
+			continue
+		}
+		if cfg.countRefresh != tc.want {
+			t.Errorf("count_refresh = %q: %s, want %s", tc.value, cfg.countRefresh, tc.want)
+		}
+	}
+}

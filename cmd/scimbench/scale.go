@@ -157,11 +157,12 @@ func (cb *childBridge) close() {
 
 // scaleImport is one Okta-style import through the bridge.
 type scaleImport struct {
-	first   time.Duration // the first page
-	pages   sample        // every page, the first included
-	seen    int
-	lastTot int
-	rssMB   float64
+	first    time.Duration // the first page
+	firstTot int           // its totalResults
+	pages    sample        // every page, the first included
+	seen     int
+	lastTot  int
+	rssMB    float64
 }
 
 // oktaImport reads every user as Okta does: the next startIndex until it
@@ -182,7 +183,7 @@ func oktaImport(ctx context.Context, bb *childBridge) (scaleImport, error) {
 		}
 		d := time.Since(t)
 		if start == 1 {
-			out.first = d
+			out.first, out.firstTot = d, page.TotalResults
 		}
 		out.pages.lat = append(out.pages.lat, d)
 		out.seen += len(page.Resources)
@@ -204,7 +205,7 @@ func firstPage(ctx context.Context, bb *childBridge) (time.Duration, int, error)
 	return time.Since(t), page.TotalResults, err
 }
 
-func (s scaleImport) print(o options, label string, n int, warmFirst time.Duration, raw sample) {
+func (s scaleImport) print(o options, label string, n int, warmFirst time.Duration, warmTot int, raw sample) {
 	fmt.Fprintf(o.out, "\n== %s: Okta-style import of %d users, count=%d\n", label, n, scalePage)
 	row := func(what, got, want string, ok bool) {
 		verdict := ""
@@ -217,7 +218,9 @@ func (s scaleImport) print(o options, label string, n int, warmFirst time.Durati
 		fmt.Fprintf(o.out, "  %-36s %12s   %-10s %s\n", what, got, want, verdict)
 	}
 	row("first page, cold", short(s.first), "< 1 s", s.first < time.Second)
+	row("  its totalResults", strconv.Itoa(s.firstTot), "", true)
 	row("first page, warm (after the import)", short(warmFirst), "< 1 s", warmFirst < time.Second)
+	row("  its totalResults", strconv.Itoa(warmTot), strconv.Itoa(n), warmTot == n)
 	row("page p50", short(s.pages.percentile(0.50)), "", true)
 	row("page p99", short(s.pages.percentile(0.99)), "", true)
 	slowest := s.pages.percentile(1)
@@ -292,7 +295,7 @@ func scaleLDAP(ctx context.Context, o options, n int) error {
 	if err != nil {
 		return err
 	}
-	warm, _, err := firstPage(ctx, lb)
+	warm, warmTot, err := firstPage(ctx, lb)
 	if err != nil {
 		return err
 	}
@@ -304,7 +307,7 @@ func scaleLDAP(ctx context.Context, o options, n int) error {
 	if seen != n {
 		return fmt.Errorf("raw read saw %d users, want %d", seen, n)
 	}
-	imp.print(o, "slapd (examples/openldap.hcl)", n, warm, raw)
+	imp.print(o, "slapd (examples/openldap.hcl)", n, warm, warmTot, raw)
 	return nil
 }
 
@@ -410,7 +413,7 @@ func scalePostgres(ctx context.Context, o options, n int) error {
 	if err != nil {
 		return err
 	}
-	warm, _, err := firstPage(ctx, pb)
+	warm, warmTot, err := firstPage(ctx, pb)
 	if err != nil {
 		return err
 	}
@@ -425,6 +428,6 @@ func scalePostgres(ctx context.Context, o options, n int) error {
 		rs.lat = append(rs.lat, time.Since(t))
 	}
 	rs.total = time.Since(t0)
-	imp.print(o, "PostgreSQL (examples/postgres.hcl)", n, warm, rs)
+	imp.print(o, "PostgreSQL (examples/postgres.hcl)", n, warm, warmTot, rs)
 	return nil
 }
