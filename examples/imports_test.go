@@ -23,8 +23,14 @@ type importDirectory struct {
 // read by Okta's import loop (the next startIndex until it is past
 // totalResults) and by Entra's (until a short page), each user once, also
 // while another program adds a user and deletes one not yet read after
-// every page; the page that reaches the end gives the exact total.
-func runImports(t *testing.T, d importDirectory) {
+// every page: every user there from start to end is read, none deleted
+// before its page is, and the page that reaches the end gives the exact
+// number read. Users added during an import are read by it on slapd,
+// whose paged search reads on by entry id; 389 DS's paged search works
+// through the candidates it found when it started, so they wait for the
+// next import there (both are the directory's own semantics; readsNew
+// says which to expect).
+func runImports(t *testing.T, d importDirectory, readsNew bool) {
 	admin := d.conn(t)
 	add := func(uid string) {
 		t.Helper()
@@ -89,25 +95,27 @@ func runImports(t *testing.T, d importDirectory) {
 			}
 		}
 		for u := range want {
-			if !read[u] {
+			if !read[u] && (readsNew || !strings.HasPrefix(u, "new")) {
 				t.Errorf("okta=%v: %s never read", okta, u)
 			}
 		}
-		if len(seen) != len(want) {
-			t.Errorf("okta=%v: read %d users, the directory holds %d", okta, len(seen), len(want))
+		for _, u := range seen {
+			if !want[u] {
+				t.Errorf("okta=%v: %s read after it was deleted", okta, u)
+			}
 		}
-		if okta && last != len(want) {
-			t.Errorf("okta: the last page's totalResults is %d, the directory holds %d", last, len(want))
+		if okta && last != len(seen) {
+			t.Errorf("okta: the last page's totalResults is %d, %d users read", last, len(seen))
 		}
 	}
 }
 
 func TestOpenLDAPStockImports(t *testing.T) {
 	d := startOpenLDAP(t)
-	runImports(t, importDirectory{c: d.c, people: d.ou.People, conn: d.srv.Conn})
+	runImports(t, importDirectory{c: d.c, people: d.ou.People, conn: d.srv.Conn}, true)
 }
 
 func TestDS389Imports(t *testing.T) {
 	d := startDS389(t)
-	runImports(t, importDirectory{c: d.c, people: d.ou.People, conn: d.srv.Conn})
+	runImports(t, importDirectory{c: d.c, people: d.ou.People, conn: d.srv.Conn}, false)
 }
