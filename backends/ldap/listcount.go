@@ -2,8 +2,11 @@ package ldap
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
 )
 
 // listCount is the bridge's count of one resource type's whole listing
@@ -21,6 +24,13 @@ import (
 // and the page that reaches the end answers the exact number seen, so
 // loops that stop at startIndex > totalResults (Okta) or at a short page
 // (Entra) end having read every entry.
+//
+// The backend's own creates and deletes are exact even while a count runs:
+// each write names its DN to the count (begin before the directory is
+// asked, done after), the count notes which of those DNs its scan saw,
+// and a write the scan could not have seen is added to its result (or a
+// deleted entry it saw taken off) — so the count never waits for writes,
+// nor writes for the count.
 type listCount struct {
 	mu      sync.Mutex
 	n       int
@@ -29,6 +39,19 @@ type listCount struct {
 	// epoch changes whenever n is set from a complete read, so a
 	// background count that started before does not overwrite it.
 	epoch int64
+	// inflight are the DNs (lower case) of creates and deletes under way,
+	// journal the DNs written since the running count began (nil when
+	// none runs), and late the outcome of the journal's writes that were
+	// still under way when the count ended.
+	inflight map[string]int
+	journal  map[string]*written
+	late     map[string]*written
+}
+
+// written is what a count knows of one DN the backend wrote meanwhile.
+type written struct {
+	delta int  // +1 added, -1 deleted (the sum of the writes that ended)
+	seen  bool // the count's scan returned it
 }
 
 // get returns the count and whether it is known.
@@ -38,13 +61,104 @@ func (lc *listCount) get() (int, bool) {
 	return lc.n, lc.known
 }
 
-// adjust adds delta (a create through the backend: +1, a delete: -1).
-func (lc *listCount) adjust(delta int) {
+// begin marks a create or delete of dn through the backend as under way;
+// done ends it with +1 for an entry added, -1 for one deleted and 0 for a
+// write that failed.
+func (lc *listCount) begin(dn string) {
+	key := strings.ToLower(dn)
 	lc.mu.Lock()
+	if lc.inflight == nil {
+		lc.inflight = map[string]int{}
+	}
+	lc.inflight[key]++
+	if lc.journal != nil && lc.journal[key] == nil {
+		lc.journal[key] = &written{}
+	}
+	lc.mu.Unlock()
+}
+
+func (lc *listCount) done(dn string, delta int) {
+	key := strings.ToLower(dn)
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	if lc.inflight[key]--; lc.inflight[key] <= 0 {
+		delete(lc.inflight, key)
+	}
+	if w := lc.journal[key]; w != nil {
+		w.delta += delta // the count's end settles it
+	}
+	if w := lc.late[key]; w != nil {
+		// The count ended while this write was under way: it counted
+		// the entry if its scan saw it.
+		if lc.inflight[key] == 0 {
+			delete(lc.late, key)
+		}
+		if delta > 0 && w.seen || delta < 0 && !w.seen {
+			delta = 0
+		}
+	}
 	if lc.known {
 		lc.n = max(0, lc.n+delta)
 	}
+}
+
+// startCount opens the journal of a count that begins now.
+func (lc *listCount) startCount() (epoch int64, ok bool) {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	if lc.running {
+		return 0, false
+	}
+	lc.running = true
+	lc.journal = map[string]*written{}
+	for key := range lc.inflight {
+		lc.journal[key] = &written{}
+	}
+	return lc.epoch, true
+}
+
+// saw notes a DN the count's scan returned, when the backend wrote it
+// meanwhile.
+func (lc *listCount) saw(dn string) {
+	lc.mu.Lock()
+	if len(lc.journal) > 0 {
+		if w := lc.journal[strings.ToLower(dn)]; w != nil {
+			w.seen = true
+		}
+	}
 	lc.mu.Unlock()
+}
+
+// endCount closes the journal and, when the count succeeded and no
+// complete read set the figure meanwhile, sets it: the scanned entries,
+// plus the backend's creates the scan did not see, minus its deletes the
+// scan saw.
+func (lc *listCount) endCount(epoch int64, scanned int, ok bool) (int, bool) {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	journal := lc.journal
+	lc.journal, lc.running = nil, false
+	if !ok || lc.epoch != epoch {
+		return 0, false
+	}
+	n := scanned
+	for key, w := range journal {
+		switch {
+		case w.delta > 0 && !w.seen:
+			n++
+		case w.delta < 0 && w.seen:
+			n--
+		}
+		if lc.inflight[key] > 0 {
+			if lc.late == nil {
+				lc.late = map[string]*written{}
+			}
+			lc.late[key] = w
+		}
+	}
+	lc.n, lc.known = max(0, n), true
+	lc.epoch++
+	return lc.n, true
 }
 
 // observe sets the count from a complete read of the listing.
@@ -111,28 +225,19 @@ func (cs *counts) goRun(fn func()) {
 	}
 }
 
-// refresh counts r's listing, bounded only by the backend's lifetime (the
-// scan's round trips each by the per-operation timeout). A count already
-// running makes it a no-op.
+// refresh counts r's listing on a connection of its own (requests keep
+// the whole pool), bounded only by the backend's lifetime and each round
+// trip by the per-operation timeout. A count already running makes it a
+// no-op.
 func (cs *counts) refresh(r *resource) {
 	lc := &r.count
-	lc.mu.Lock()
-	if lc.running {
-		lc.mu.Unlock()
+	epoch, ok := lc.startCount()
+	if !ok {
 		return
 	}
-	lc.running = true
-	epoch := lc.epoch
-	lc.mu.Unlock()
 	started := time.Now()
-	n, err := cs.b.count(cs.ctx, r, r.listFilter())
-	lc.mu.Lock()
-	lc.running = false
-	if err == nil && lc.epoch == epoch {
-		lc.n, lc.known = n, true
-		lc.epoch++
-	}
-	lc.mu.Unlock()
+	scanned, err := cs.b.countAside(cs.ctx, r)
+	n, _ := lc.endCount(epoch, scanned, err == nil)
 	if err != nil {
 		if cs.ctx.Err() == nil {
 			cs.b.log.Warn("counting the listing failed; pages answer from what they read until a count succeeds",
@@ -141,6 +246,25 @@ func (cs *counts) refresh(r *resource) {
 		return
 	}
 	cs.b.log.Debug("listing counted", "resource", r.typ, "entries", n, "took", time.Since(started))
+}
+
+// countAside counts r's whole listing on a connection dialed for it.
+func (b *Backend) countAside(ctx context.Context, r *resource) (int, error) {
+	dctx, cancel := b.opContext(ctx)
+	c, err := b.pool.dial(dctx)
+	cancel()
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	n := 0
+	err = runOn(ctx, c.Conn, b.cfg.timeout, func(conn *goldap.Conn) error {
+		return b.pagedSearch(conn, r.baseDN, r.scope, r.listFilter(), []string{"1.1"}, func(e *goldap.Entry) {
+			n++
+			r.count.saw(e.DN)
+		})
+	})
+	return n, err
 }
 
 func (cs *counts) close() {

@@ -280,3 +280,50 @@ func TestCountRefreshSetting(t *testing.T) {
 		}
 	}
 }
+
+// TestCountDuringWrites: counts taken again and again while the backend
+// creates and deletes users end with the directory's exact number: a
+// write the scan may or may not have seen is settled by its DN, never
+// counted twice or lost.
+func TestCountDuringWrites(t *testing.T) {
+	srv := ldaptest.Shared(t)
+	s := setup{srv: srv, ou: srv.NewOU(t), top: `count_refresh = "0"`}
+	bulkUsers(t, srv, s.ou, "cdw", 200)
+	b := newBackend(t, s)
+	ctx := ctxT(t)
+	settle(b)
+	r := b.res["User"]
+	stop := make(chan struct{})
+	counted := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				counted <- n
+				return
+			default:
+			}
+			b.counts.refresh(r)
+			n++
+		}
+	}()
+	var ids []string
+	for i := range 60 {
+		u := mustCreate(t, b, "User", user(fmt.Sprintf("cdwnew%02d", i)))
+		ids = append(ids, u.ID)
+		if i%3 == 2 {
+			if err := b.Delete(ctx, "User", ids[0]); err != nil {
+				t.Fatal(err)
+			}
+			ids = ids[1:]
+		}
+	}
+	close(stop)
+	rounds := <-counted
+	want := len(srv.Search(t, s.ou.People, "(objectClass=inetOrgPerson)", "1.1"))
+	if got, known := r.count.get(); !known || got != want {
+		t.Fatalf("maintained count %d (known %v) after %d counts during the writes; the directory holds %d", got, known, rounds, want)
+	}
+	t.Logf("%d counts ran during 60 creates and 20 deletes", rounds)
+}
