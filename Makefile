@@ -6,7 +6,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 CONFIG  ?= config.example.hcl
 
-.PHONY: build install run test test-short bench lint fmt clean
+.PHONY: build install run test test-short bench bench-scale lint fmt clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/scimbridge
@@ -42,6 +42,13 @@ test-short:
 # go run ./cmd/scimbench -backend all -quick
 bench:
 	$(GO) run ./cmd/scimbench -backend all
+
+# An Okta-style import of USERS users (default 1,000,000), seeded with
+# slapadd and generate_series, through the bridge on slapd and PostgreSQL.
+# It takes minutes and a few GB in /tmp, so `make bench` leaves it out.
+USERS ?= 1000000
+bench-scale:
+	$(GO) run ./cmd/scimbench -backend scale -users $(USERS)
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 

@@ -30,6 +30,7 @@ type Backend struct {
 	cache   *idCache
 	res     map[string]*resource
 	cursors *cursors
+	counts  *counts
 
 	capsMu sync.Mutex
 	caps   atomic.Pointer[caps]
@@ -67,6 +68,8 @@ type resource struct {
 	// gen changes on every write through the backend, so cursors and
 	// snapshots know their totals may be stale.
 	gen atomic.Int64
+	// count is the maintained count of the whole listing (listcount.go).
+	count listCount
 	// reads caches planRead's answers by attribute list (at most 256).
 	reads  sync.Map
 	readsN atomic.Int32
@@ -195,18 +198,21 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 		}
 	}
 	b.cursors = newCursors(b)
+	b.counts = newCounts(b)
 	if _, err := b.getCaps(ctx); err != nil {
 		b.log.Warn("ldap directory not reachable at start; will retry on use", "error", err)
 	} else if err := b.prepareDisabled(ctx); err != nil {
 		b.Close()
 		return nil, err
 	}
+	b.counts.start()
 	return b, nil
 }
 
 // Close releases the connections and cursors.
 func (b *Backend) Close() error {
 	b.closeOnce.Do(func() {
+		b.counts.close()
 		b.cursors.close()
 		b.pool.close()
 		b.cache.close()
@@ -274,6 +280,10 @@ func (b *Backend) validID(id string) bool {
 	}
 	return true
 }
+
+// listFilter selects every entry of r: the LDAP filter of a listing
+// without a SCIM filter.
+func (r *resource) listFilter() string { return "(&" + r.filter + matchAll + ")" }
 
 // idFilter selects the entry of r with id (id must be valid).
 func (b *Backend) idFilter(r *resource, id string) string {

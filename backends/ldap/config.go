@@ -79,6 +79,12 @@ type Config struct {
 	// CursorTTL closes a cursor that was not continued for this long.
 	// Default "2m".
 	CursorTTL string `hcl:"cursor_ttl,optional"`
+	// CountRefresh is how often the count of each resource type's whole
+	// listing (the totalResults of unfiltered pages) is taken again in
+	// the background; it is taken when the backend starts, kept up to date
+	// by the backend's own creates and deletes and by listings read to
+	// their end. "0" counts only at start. Default "10m".
+	CountRefresh string `hcl:"count_refresh,optional"`
 
 	// Cache configures the id <-> DN cache.
 	Cache *CacheConfig `hcl:"cache,block"`
@@ -103,10 +109,11 @@ type Config struct {
 	PageSizeRange             hcl.Range `hcl:"page_size,attr_range"`
 	MaxCursorsRange           hcl.Range `hcl:"max_cursors,attr_range"`
 	CursorTTLRange            hcl.Range `hcl:"cursor_ttl,attr_range"`
+	CountRefreshRange         hcl.Range `hcl:"count_refresh,attr_range"`
 
 	bodyRange hcl.Range // where the block ends, for diagnostics about what it lacks
 
-	timeout, dialTimeout, maxBackoff, cursorTTL time.Duration
+	timeout, dialTimeout, maxBackoff, cursorTTL, countRefresh time.Duration
 }
 
 // CacheConfig is the `cache` block.
@@ -272,6 +279,7 @@ func (c *Config) applyDefaults() {
 	defaultInt(&c.PageSize, 500)
 	defaultInt(&c.MaxCursors, 4)
 	defaultString(&c.CursorTTL, "2m")
+	defaultString(&c.CountRefresh, "10m")
 	if c.Cache == nil {
 		c.Cache = &CacheConfig{}
 	}
@@ -371,6 +379,11 @@ func (c *Config) check() hcl.Diagnostics {
 	dur(c.DialTimeoutRange, hcl.Range{}, "dial_timeout", c.DialTimeout, &c.dialTimeout)
 	dur(c.MaxBackoffRange, hcl.Range{}, "max_backoff", c.MaxBackoff, &c.maxBackoff)
 	dur(c.CursorTTLRange, hcl.Range{}, "cursor_ttl", c.CursorTTL, &c.cursorTTL)
+	if d, err := time.ParseDuration(c.CountRefresh); err != nil || d < 0 {
+		add(c.CountRefreshRange, "Invalid duration", fmt.Sprintf("count_refresh = %q: want a duration like \"10m\", or \"0\" to count only at start.", c.CountRefresh))
+	} else {
+		c.countRefresh = d
+	}
 	if c.Cache.Size < 1 {
 		add(c.Cache.SizeRange, "Invalid cache size", "cache size must be at least 1.", c.Cache.DefRange)
 	}

@@ -520,6 +520,7 @@ func TestPagingLinear(t *testing.T) {
 	ctx := ctxT(t)
 	const n, pageSize = 600, 20
 	bulkUsers(t, srv, s.ou, "p", n)
+	settle(b) // the users were added behind the backend's back
 	sentBefore := srv.MonitorCounter(t, "cn=Entries,cn=Statistics", "monitorCounter")
 	readBefore := b.entriesRead.Load()
 	var all []string

@@ -33,6 +33,7 @@
 //	  page_size   = 500                     # internal paged searches
 //	  max_cursors = 4                       # open paged-results cursors for SCIM paging
 //	  cursor_ttl  = "2m"
+//	  count_refresh = "10m"                 # recount each listing's totalResults in the background
 //
 //	  cache {
 //	    size = 100000

@@ -19,8 +19,9 @@ import (
 // own order, is read through a cursor: a Simple Paged Results search on a
 // connection of its own, kept between SCIM pages and keyed by the query
 // and the next index, so page k+1 continues where page k stopped and a
-// sequential read of N records reads each entry once (plus one count of
-// the DNs for Total). Sorted queries and filters that need a check in
+// sequential read of N records reads each entry once. Total comes from
+// the maintained count for a whole listing (listcount.go) and from one
+// count of the DNs for a filter. Sorted queries and filters that need a check in
 // memory go through a snapshot: one paged scan collects the matching ids
 // in order, later pages fetch only their own entries by id. Both are
 // refreshed when the backend writes to the resource type.
@@ -47,14 +48,21 @@ func (b *Backend) Search(ctx context.Context, resourceType string, q backends.Qu
 	var entries []*goldap.Entry
 	var total int
 	if cf.exact && q.SortBy == "" {
+		whole := filter == r.listFilter()
 		if q.CountOnly {
+			if n, known := r.count.get(); whole && known {
+				return backends.Page{Total: n}, nil
+			}
 			total, err = b.count(ctx, r, filter)
 			if err != nil {
 				return backends.Page{}, b.mapErr(ctx, "search", r.baseDN, err)
 			}
+			if whole {
+				r.count.observe(total)
+			}
 			return backends.Page{Total: total}, nil
 		}
-		entries, total, err = b.cursors.page(ctx, r, filter, attrs, start, q.Count)
+		entries, total, err = b.cursors.page(ctx, r, filter, whole, attrs, start, q.Count)
 		if err != nil {
 			return backends.Page{}, b.mapErr(ctx, "search", r.baseDN, err)
 		}
@@ -192,12 +200,24 @@ func (cs *cursors) keep(c *cursor) {
 }
 
 // page returns count entries from index start (1-based) and the total.
-func (cs *cursors) page(ctx context.Context, r *resource, filter string, attrs []string, start, count int) ([]*goldap.Entry, int, error) {
+//
+// The total of a whole listing (no SCIM filter) comes from the maintained
+// count (listcount.go), never from a scan on the page: while more entries
+// follow it is at least one more than the entries up to this page, and
+// the page that reaches the end answers exactly how many there are (and
+// sets the maintained count to it). Until the first count is known (just
+// after start), a page answers that lower bound alone. Other filters are
+// counted, each round trip of the count bounded by the per-operation
+// timeout and the whole by the request.
+func (cs *cursors) page(ctx context.Context, r *resource, filter string, whole bool, attrs []string, start, count int) ([]*goldap.Entry, int, error) {
 	b := cs.b
 	if count <= 0 || b.cfg.MaxCursors == 0 {
 		all, err := b.searchAll(ctx, r.baseDN, r.scope, filter, attrs)
 		if err != nil {
 			return nil, 0, err
+		}
+		if whole {
+			r.count.observe(len(all))
 		}
 		from := min(start-1, len(all))
 		to := len(all)
@@ -216,21 +236,37 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, attrs [
 			return nil, 0, err
 		}
 		if complete {
+			if whole {
+				r.count.observe(len(entries))
+			}
 			return entries, len(entries), nil
 		}
+	}
+	// total is what the listing's count says before this page: -1 when
+	// not known.
+	total := func() (int, error) {
+		if !whole {
+			return b.count(ctx, r, filter)
+		}
+		n, known := r.count.get()
+		if !known {
+			b.counts.ensure(r)
+			return -1, nil
+		}
+		return n, nil
 	}
 	for attempt := 0; ; attempt++ {
 		c := cs.take(query, start)
 		fresh := c == nil
 		if fresh {
-			total, err := b.count(ctx, r, filter)
+			n, err := total()
 			if err != nil {
 				return nil, 0, err
 			}
-			if start > total {
-				return nil, total, nil
+			if !whole && start > n {
+				return nil, n, nil
 			}
-			if c, err = cs.open1(ctx, r, query, filter, attrs, total); err != nil {
+			if c, err = cs.open1(ctx, r, query, filter, attrs, n); err != nil {
 				return nil, 0, err
 			}
 			if start > 1 {
@@ -240,13 +276,13 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, attrs [
 				}
 			}
 		} else if gen := r.gen.Load(); gen != c.gen {
-			// Writes since the last page: keep reading, recount Total.
-			total, err := b.count(ctx, r, filter)
+			// Writes since the last page: keep reading, take Total again.
+			n, err := total()
 			if err != nil {
 				c.conn.Close()
 				return nil, 0, err
 			}
-			c.total, c.gen = total, gen
+			c.total, c.gen = n, gen
 		}
 		entries, err := cs.read(ctx, c, count)
 		if err != nil {
@@ -259,8 +295,20 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, attrs [
 		}
 		if c.done {
 			c.conn.Close()
-		} else {
-			cs.keep(c)
+			// The end of the listing: exactly what the cursor saw.
+			seen := c.next - 1
+			if whole {
+				r.count.observe(seen)
+			}
+			return entries, seen, nil
+		}
+		cs.keep(c)
+		if whole {
+			// More follow: at least one more than seen so far.
+			if n, known := r.count.get(); known {
+				c.total = n
+			}
+			return entries, max(c.total, c.next), nil
 		}
 		return entries, max(c.total, c.next-1), nil
 	}

@@ -242,18 +242,22 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	if password != nil && !useExtended {
 		req.Attribute(r.cfg.PasswordAttribute, []string{*password})
 	}
+	r.count.begin(dn)
 	err = b.run(ctx, func(c *goldap.Conn) error { return c.Add(req) })
 	if intoDisabled && goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
 		// The container went away since it was checked.
 		r.disabledReady.Store(false)
 		if err := b.ensureDisabled(ctx, r); err != nil {
+			r.count.done(dn, 0)
 			return backends.Record{}, err
 		}
 		err = b.run(ctx, func(c *goldap.Conn) error { return c.Add(req) })
 	}
 	if err != nil {
+		r.count.done(dn, 0)
 		return backends.Record{}, r.refused(b.mapErr(ctx, "add", dn, err), name[0])
 	}
+	r.count.done(dn, 1)
 	r.gen.Add(1)
 	if useExtended {
 		if err := b.setPassword(ctx, dn, *password); err != nil {
@@ -952,9 +956,15 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 			}
 			return err
 		}
+		r.count.begin(dn)
 		err = b.run(ctx, func(c *goldap.Conn) error {
 			return c.Del(goldap.NewDelRequest(dn, nil))
 		})
+		if err != nil {
+			r.count.done(dn, 0)
+		} else {
+			r.count.done(dn, -1)
+		}
 		if isStaleErr(err) {
 			b.forgetStale(r, id, dn)
 			if attempt == 0 {

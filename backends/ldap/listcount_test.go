@@ -1,0 +1,329 @@
+package ldap
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/backends"
+	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
+)
+
+// settle waits for the background counts the backend started and takes
+// the count of every resource type again, as count_refresh does.
+func settle(b *Backend) {
+	<-b.counts.first
+	for _, typ := range sortedTypes(b.res) {
+		b.counts.refresh(b.res[typ])
+	}
+}
+
+// forget makes r's maintained count unknown, as just after start.
+func forget(r *resource) {
+	r.count.mu.Lock()
+	r.count.n, r.count.known = 0, false
+	r.count.epoch++
+	r.count.mu.Unlock()
+}
+
+// importLoop reads every user as a SCIM client does: Okta asks for the
+// next startIndex until it is past totalResults; Entra until a page
+// comes back short. between runs after every page. It returns the uids
+// seen, in order, and the last page's total; it checks on every page
+// that the total promises the next page while more entries follow.
+func importLoop(t *testing.T, ctx context.Context, b *Backend, okta bool, count int, between func(page int, seen []string)) ([]string, int) {
+	t.Helper()
+	var seen []string
+	total := 0
+	for start, page := 1, 0; ; page++ {
+		if page > 10000 {
+			t.Fatal("the import does not end")
+		}
+		p, err := b.Search(ctx, "User", backends.Query{StartIndex: start, Count: count, Attrs: []string{"uid"}})
+		if err != nil {
+			t.Fatalf("page at %d: %v", start, err)
+		}
+		for _, r := range p.Records {
+			seen = append(seen, r.Attrs.Get("uid")[0])
+		}
+		total = p.Total
+		if p.Total < start-1+len(p.Records) {
+			t.Fatalf("page at %d: totalResults %d is less than the %d entries up to it", start, p.Total, start-1+len(p.Records))
+		}
+		if okta {
+			start += count
+			if start > p.Total {
+				return seen, total
+			}
+		} else {
+			if len(p.Records) < count {
+				return seen, total
+			}
+			start += len(p.Records)
+		}
+		if between != nil {
+			between(page, seen)
+		}
+	}
+}
+
+func addUser(t *testing.T, c *goldap.Conn, ou ldaptest.OU, uid string) {
+	t.Helper()
+	req := goldap.NewAddRequest("uid="+uid+","+ou.People, nil)
+	req.Attribute("objectClass", []string{"inetOrgPerson"})
+	req.Attribute("uid", []string{uid})
+	req.Attribute("cn", []string{uid})
+	req.Attribute("sn", []string{"x"})
+	if err := c.Add(req); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestImportLoopsEnd: Okta's and Entra's import loops read every entry and
+// end, whatever the maintained count says when they start (right, too
+// high after deletes behind the bridge's back, too low after adds, not
+// known yet), also while another program adds and deletes entries during
+// the import. The last page's totalResults is exact.
+func TestImportLoopsEnd(t *testing.T) {
+	srv := ldaptest.Shared(t)
+	const n, count = 230, 20
+	for _, okta := range []bool{true, false} {
+		for _, state := range []string{"exact", "high", "low", "unknown", "churn"} {
+			client := map[bool]string{true: "okta", false: "entra"}[okta]
+			t.Run(client+"/"+state, func(t *testing.T) {
+				s := setup{srv: srv, ou: srv.NewOU(t), top: `count_refresh = "0"`}
+				bulkUsers(t, srv, s.ou, "imp", n)
+				b := newBackend(t, s)
+				ctx := ctxT(t)
+				settle(b)
+				r := b.res["User"]
+				if got, known := r.count.get(); !known || got != n {
+					t.Fatalf("maintained count %d (known %v), want %d", got, known, n)
+				}
+				var between func(int, []string)
+				want := map[string]bool{}
+				for i := range n {
+					want[fmt.Sprintf("imp%05d", i)] = true
+				}
+				switch state {
+				case "high":
+					r.count.observe(n + 57)
+				case "low":
+					r.count.observe(n - 57)
+				case "unknown":
+					forget(r)
+				case "churn":
+					// Another program adds an entry and deletes one not
+					// yet read after every page; the deleted ones are not
+					// expected, the added ones are (they come last in
+					// the directory's order).
+					admin := srv.Conn(t)
+					between = func(page int, seen []string) {
+						uid := fmt.Sprintf("new%05d", page)
+						addUser(t, admin, s.ou, uid)
+						want[uid] = true
+						read := map[string]bool{}
+						for _, u := range seen {
+							read[u] = true
+						}
+						gone := ""
+						for u := range want {
+							if strings.HasPrefix(u, "imp") && !read[u] && u > gone {
+								gone = u
+							}
+						}
+						if gone == "" {
+							return
+						}
+						if err := admin.Del(goldap.NewDelRequest("uid="+gone+","+s.ou.People, nil)); err != nil {
+							t.Fatal(err)
+						}
+						delete(want, gone)
+					}
+				}
+				seen, last := importLoop(t, ctx, b, okta, count, between)
+				got := map[string]bool{}
+				for _, uid := range seen {
+					if got[uid] {
+						t.Fatalf("%s read twice", uid)
+					}
+					got[uid] = true
+				}
+				for uid := range want {
+					if !got[uid] {
+						t.Errorf("%s never read (%d read)", uid, len(seen))
+					}
+				}
+				if len(seen) != len(want) {
+					t.Errorf("read %d entries, want %d", len(seen), len(want))
+				}
+				if okta && last != len(seen) {
+					t.Errorf("last page's totalResults %d, read %d", last, len(seen))
+				}
+				// The end of the listing set the maintained count.
+				if got, known := r.count.get(); !known || got != len(want) {
+					t.Errorf("maintained count after the import %d (known %v), want %d", got, known, len(want))
+				}
+			})
+		}
+	}
+}
+
+// TestCountFollowsWrites: creates and deletes through the backend move the
+// maintained count, so the totalResults of a first page is right without
+// a scan.
+func TestCountFollowsWrites(t *testing.T) {
+	srv := ldaptest.Shared(t)
+	s := setup{srv: srv, ou: srv.NewOU(t)}
+	bulkUsers(t, srv, s.ou, "cw", 30)
+	b := newBackend(t, s)
+	ctx := ctxT(t)
+	settle(b)
+	u := mustCreate(t, b, "User", user("cwextra"))
+	total := func() int {
+		p, err := b.Search(ctx, "User", backends.Query{StartIndex: 1, Count: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Total
+	}
+	if got := total(); got != 31 {
+		t.Fatalf("after a create: totalResults %d, want 31", got)
+	}
+	if err := b.Delete(ctx, "User", u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := total(); got != 30 {
+		t.Fatalf("after a delete: totalResults %d, want 30", got)
+	}
+	p, err := b.Search(ctx, "User", backends.Query{CountOnly: true})
+	if err != nil || p.Total != 30 {
+		t.Fatalf("count only: %d, %v", p.Total, err)
+	}
+}
+
+// TestFirstPageDoesNotWaitForTheCount: on a directory so slow that
+// counting its users takes longer than the client waits for a page, the
+// first page of an import still arrives, and the import reads every
+// user. Each of the count's 60 round trips is held 50 ms (3 s in all);
+// the client waits 2 s per page. Before the maintained count, the first
+// page counted in front of its answer and failed.
+func TestFirstPageDoesNotWaitForTheCount(t *testing.T) {
+	s := setup{srv: ldaptest.Shared(t), timeout: "1s", top: "page_size = 5\ncount_refresh = \"0\""}
+	s.ou = s.srv.NewOU(t)
+	const n = 300
+	bulkUsers(t, s.srv, s.ou, "slow", n)
+	t.Setenv("TEST_LDAP_URL", slowLink(t, strings.TrimPrefix(s.srv.URL, "ldap://"), 50*time.Millisecond))
+	cfg, diags := decode(t, s.hcl())
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	b := startBackend(t, cfg)
+	var seen []string
+	for start, count := 1, 5; ; start += count {
+		wait := time.Minute
+		if start == 1 {
+			wait = 2 * time.Second
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		p, err := b.Search(ctx, "User", backends.Query{StartIndex: start, Count: count, Attrs: []string{"uid"}})
+		cancel()
+		if err != nil {
+			t.Fatalf("page at %d: %v", start, err)
+		}
+		for _, r := range p.Records {
+			seen = append(seen, r.Attrs.Get("uid")[0])
+		}
+		if start+count > p.Total {
+			if p.Total != n || len(seen) != n {
+				t.Fatalf("import ended at %d with totalResults %d, %d read; want %d", start, p.Total, len(seen), n)
+			}
+			return
+		}
+		if start == 1 {
+			// The rest of the import in a few pages: the link is slow.
+			start, count = 1+count-100, 100
+		}
+	}
+}
+
+// TestCountRefreshSetting: count_refresh takes a duration, "0" (count
+// only at start) and refuses a negative one or a word.
+func TestCountRefreshSetting(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  time.Duration
+		ok    bool
+	}{{"", 10 * time.Minute, true}, {"0", 0, true}, {"1h", time.Hour, true}, {"-1m", 0, false}, {"often", 0, false}} {
+		s := setup{ou: ldaptest.OU{People: "ou=people,dc=example,dc=org", Groups: "ou=groups,dc=example,dc=org"}}
+		if tc.value != "" {
+			s.top = fmt.Sprintf("count_refresh = %q", tc.value)
+		}
+		t.Setenv("TEST_LDAP_URL", "ldap://127.0.0.1:1")
+		cfg, diags := decode(t, s.hcl())
+		if !tc.ok {
+			if !diags.HasErrors() || !strings.Contains(diags.Error(), "count_refresh") {
+				t.Errorf("count_refresh = %q: %v, want an error naming it", tc.value, diags)
+			}
+			continue
+		}
+		if diags.HasErrors() {
+			t.Errorf("count_refresh = %q: %v", tc.value, diags)
+			continue
+		}
+		if cfg.countRefresh != tc.want {
+			t.Errorf("count_refresh = %q: %s, want %s", tc.value, cfg.countRefresh, tc.want)
+		}
+	}
+}
+
+// TestCountDuringWrites: counts taken again and again while the backend
+// creates and deletes users end with the directory's exact number: a
+// write the scan may or may not have seen is settled by its DN, never
+// counted twice or lost.
+func TestCountDuringWrites(t *testing.T) {
+	srv := ldaptest.Shared(t)
+	s := setup{srv: srv, ou: srv.NewOU(t), top: `count_refresh = "0"`}
+	bulkUsers(t, srv, s.ou, "cdw", 200)
+	b := newBackend(t, s)
+	ctx := ctxT(t)
+	settle(b)
+	r := b.res["User"]
+	stop := make(chan struct{})
+	counted := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				counted <- n
+				return
+			default:
+			}
+			b.counts.refresh(r)
+			n++
+		}
+	}()
+	var ids []string
+	for i := range 60 {
+		u := mustCreate(t, b, "User", user(fmt.Sprintf("cdwnew%02d", i)))
+		ids = append(ids, u.ID)
+		if i%3 == 2 {
+			if err := b.Delete(ctx, "User", ids[0]); err != nil {
+				t.Fatal(err)
+			}
+			ids = ids[1:]
+		}
+	}
+	close(stop)
+	rounds := <-counted
+	want := len(srv.Search(t, s.ou.People, "(objectClass=inetOrgPerson)", "1.1"))
+	if got, known := r.count.get(); !known || got != want {
+		t.Fatalf("maintained count %d (known %v) after %d counts during the writes; the directory holds %d", got, known, rounds, want)
+	}
+	t.Logf("%d counts ran during 60 creates and 20 deletes", rounds)
+}
