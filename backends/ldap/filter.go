@@ -198,6 +198,13 @@ func (cp *compiler) checkAttr(attr string) error {
 
 func (cp *compiler) present(attr string) (compiled, error) {
 	if cp.r.isActiveAttr(attr) {
+		if cp.r.cfg.UserAccountControl {
+			cp.attrs[strings.ToLower(uacAttr)] = true
+			return compiled{ldap: "(" + uacAttr + "=*)", exact: true, eval: func(e *goldap.Entry) bool {
+				_, ok := uacActive(e)
+				return ok
+			}}, nil
+		}
 		return compiled{ldap: matchAll, exact: true, eval: func(*goldap.Entry) bool { return true }}, nil
 	}
 	if err := cp.checkAttr(attr); err != nil {
@@ -237,6 +244,9 @@ func negate(c compiled) compiled {
 }
 
 func (cp *compiler) compare(c backends.Compare) (compiled, error) {
+	if cp.r.isActiveAttr(c.Attr) && cp.r.cfg.UserAccountControl {
+		return cp.uacCompare(c)
+	}
 	if cp.r.isActiveAttr(c.Attr) {
 		// Where the entry lies is no attribute a filter can test: every
 		// entry is a candidate and its DN decides.
@@ -255,8 +265,9 @@ func (cp *compiler) compare(c backends.Compare) (compiled, error) {
 		eq := compiled{ldap: matchNone, exact: true, eval: func(*goldap.Entry) bool { return false }}
 		if cp.b.validID(c.Value) {
 			v := c.Value
-			eq = compiled{ldap: fmt.Sprintf("(%s=%s)", c.Attr, goldap.EscapeFilter(v)), exact: true, eval: func(e *goldap.Entry) bool {
-				return strings.EqualFold(e.GetEqualFoldAttributeValue(c.Attr), v)
+			b := cp.b
+			eq = compiled{ldap: fmt.Sprintf("(%s=%s)", c.Attr, b.idValue(v)), exact: true, eval: func(e *goldap.Entry) bool {
+				return strings.EqualFold(b.entryID(e), v)
 			}}
 		}
 		if c.Op == backends.Ne {

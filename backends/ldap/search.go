@@ -99,7 +99,7 @@ func (b *Backend) count(ctx context.Context, r *resource, filter string) (int, e
 func (b *Backend) fetchByID(ctx context.Context, r *resource, ids []string, attrs []string) ([]*goldap.Entry, error) {
 	byID := make(map[string]*goldap.Entry, len(ids))
 	err := b.searchAnyOf(ctx, r, r.baseDN, r.scope, b.cfg.IDAttribute, ids, attrs, func(e *goldap.Entry) {
-		byID[strings.ToLower(e.GetEqualFoldAttributeValue(b.cfg.IDAttribute))] = e
+		byID[strings.ToLower(b.entryID(e))] = e
 	})
 	if err != nil {
 		return nil, b.mapErr(ctx, "search", r.baseDN, err)
@@ -369,7 +369,7 @@ func (cs *cursors) snapshot(ctx context.Context, r *resource, filter, exact stri
 		if !cf.eval(e) {
 			continue
 		}
-		id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
+		id := b.entryID(e)
 		if id == "" {
 			continue
 		}

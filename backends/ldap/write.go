@@ -180,6 +180,10 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	if err := b.nameFree(ctx, r, name[0], ""); err != nil {
 		return backends.Record{}, err
 	}
+	attrs, err = r.adCreateAttrs(attrs)
+	if err != nil {
+		return backends.Record{}, err
+	}
 	req := goldap.NewAddRequest(dn, nil)
 	classes := slices.Clone(r.cfg.ObjectClasses)
 	for _, oc := range attrs.Get("objectClass") {
@@ -240,9 +244,23 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	}
 	useExtended := password != nil && b.useExtendedPassword(caps)
 	if password != nil && !useExtended {
-		req.Attribute(r.cfg.PasswordAttribute, []string{*password})
+		req.Attribute(r.cfg.PasswordAttribute, []string{r.passwordValue(*password)})
+		if r.cfg.MustChangePassword {
+			req.Attribute("pwdLastSet", []string{"0"})
+		}
 	}
 	err = b.run(ctx, func(c *goldap.Conn) error { return c.Add(req) })
+	if err != nil && r.cfg.UserAccountControl && password == nil && needsPassword(err) {
+		// The domain does not enable an account without a password: it
+		// is created disabled, as AD's own tools do, until one is set.
+		b.log.Info("the domain requires a password to enable an account; creating it disabled", "dn", dn)
+		for i, a := range req.Attributes {
+			if strings.EqualFold(a.Type, uacAttr) {
+				req.Attributes[i].Vals = []string{uacCreateValue(false)}
+			}
+		}
+		err = b.run(ctx, func(c *goldap.Conn) error { return c.Add(req) })
+	}
 	if intoDisabled && goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
 		// The container went away since it was checked.
 		r.disabledReady.Store(false)
@@ -277,7 +295,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	if e == nil {
 		return backends.Record{}, fmt.Errorf("%w: created entry vanished", backends.ErrNotFound)
 	}
-	id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
+	id := b.entryID(e)
 	if id == "" {
 		return backends.Record{}, fmt.Errorf("%w: the directory gave the new entry no %s", backends.ErrInvalid, b.cfg.IDAttribute)
 	}
@@ -321,6 +339,14 @@ func (b *Backend) planModify(ctx context.Context, r *resource, mods []backends.M
 			return nil, fmt.Errorf("%w: modification %v", backends.ErrInvalid, m.Op)
 		}
 		vals := nonEmpty(m.Values)
+		if err := r.adCheck(m.Attr, vals); err != nil {
+			return nil, err
+		}
+		if strings.EqualFold(m.Attr, "userPrincipalName") {
+			for i, v := range vals {
+				vals[i] = r.withUPNSuffix(v)
+			}
+		}
 		switch {
 		case strings.EqualFold(m.Attr, b.cfg.IDAttribute):
 			return nil, fmt.Errorf("%w: %s is assigned by the directory", backends.ErrConfig, m.Attr)
@@ -499,7 +525,7 @@ func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl
 	}
 	changes := pl.changes
 	if pl.password != nil {
-		changes = append(slices.Clip(changes), change{op: backends.ModReplace, attr: r.cfg.PasswordAttribute, values: []string{*pl.password}})
+		changes = append(slices.Clip(changes), r.passwordChanges(*pl.password)...)
 	}
 	resp, err := b.modifyWith(ctx, dn, changes, controls)
 	if pl.stamp != "" && goldap.IsErrorWithCode(err, goldap.LDAPResultAssertionFailed) {
@@ -593,7 +619,7 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 		}
 		newRDN, _ = splitRDN(want)
 	}
-	if pl.active != nil && *pl.active == r.isDisabled(dn) {
+	if pl.active != nil && r.disabled != nil && *pl.active == r.isDisabled(dn) {
 		// Deactivate into the disabled container; reactivate directly
 		// below the base DN.
 		newParent = r.baseDN
@@ -635,21 +661,33 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 		b.cache.forgetDN(r.typ, id, dn)
 		b.cache.putDN(r.typ, id, newDN)
 	}
+	pl.changes = dropRDNReplace(r, pl.changes, rdnValue(r, newDN))
+	uacBefore := ""
+	if pl.active != nil && r.cfg.UserAccountControl {
+		old, err := b.setAccountEnabled(ctx, r, id, newDN, *pl.active)
+		if err != nil {
+			b.undoRename(ctx, undo)
+			return dn, err
+		}
+		uacBefore = old
+	}
 	if pl.password != nil {
 		caps, _ := b.getCaps(ctx)
 		if b.useExtendedPassword(caps) {
 			if err := b.setPassword(ctx, newDN, *pl.password); err != nil {
+				b.restoreAccountControl(ctx, newDN, uacBefore)
 				b.undoRename(ctx, undo)
 				return dn, r.refused(err, "")
 			}
 		} else {
-			pl.changes = append(pl.changes, change{op: backends.ModReplace, attr: r.cfg.PasswordAttribute, values: []string{*pl.password}})
+			pl.changes = append(pl.changes, r.passwordChanges(*pl.password)...)
 			pl.password = nil
 		}
 	}
 	if len(pl.changes) > 0 {
 		err := b.modify(ctx, newDN, pl.changes)
 		if err != nil {
+			b.restoreAccountControl(ctx, newDN, uacBefore)
 			b.undoRename(ctx, undo)
 			if isStaleErr(err) {
 				return dn, errStale
@@ -696,7 +734,7 @@ func (r *resource) refused(err error, name string) error {
 	switch {
 	case !ok && errors.Is(err, backends.ErrAlreadyExists):
 		return backends.Conflict(r.rdnAttr, name, err)
-	case ok && ae.Attr == "" && ae.Reason == passwordPolicy:
+	case ok && ae.Attr == "" && strings.HasPrefix(ae.Reason, passwordPolicy):
 		ae.Attr = r.cfg.PasswordAttribute
 	}
 	return err

@@ -542,14 +542,36 @@ type OU struct {
 	Groups string // OU=Groups,<DN>
 }
 
-// NewOU creates a fresh OU=t<N> below ScimDN with OU=People and OU=Groups.
+// NewOU creates a fresh OU=t<N> below ScimDN with OU=People and OU=Groups,
+// deleted with everything in it when the test ends: sAMAccountName and
+// userPrincipalName are unique in the whole domain, so the next test may
+// reuse the names.
 func (s *Server) NewOU(t testing.TB) OU {
 	t.Helper()
 	ou, err := s.CreateOU(fmt.Sprintf("t%d", s.ous.Add(1)))
 	if err != nil {
 		t.Fatalf("sambatest: %v\n%s", err, s.Log())
 	}
+	t.Cleanup(func() {
+		if err := s.DeleteTree(ou.DN); err != nil {
+			t.Logf("sambatest: removing %s: %v", ou.DN, err)
+		}
+	})
 	return ou
+}
+
+// DeleteTree deletes dn and everything below it (the tree delete control).
+func (s *Server) DeleteTree(dn string) error {
+	c, err := s.DialAdmin()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	err = c.Del(ldap.NewDelRequest(dn, []ldap.Control{ldap.NewControlSubtreeDelete()}))
+	if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
+		return nil
+	}
+	return err
 }
 
 // CreateOU creates OU=<name> below ScimDN with OU=People and OU=Groups
