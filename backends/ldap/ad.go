@@ -1,6 +1,7 @@
 package ldap
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -358,4 +359,71 @@ func dropRDNReplace(r *resource, changes []change, rdn string) []change {
 		out = append(out, ch)
 	}
 	return out
+}
+
+// oidCapActiveDirectory in supportedCapabilities: the server is an AD DC.
+const oidCapActiveDirectory = "1.2.840.113556.1.4.800"
+
+// adMatchingRules fills in the matching rules AD's schema does not show,
+// from the syntaxes it does: AD compares Unicode strings (Directory
+// String) ignoring case, integers and times by value.
+func adMatchingRules(s schema) {
+	seen := map[*attrType]bool{}
+	for _, at := range s {
+		if seen[at] || at.equality != "" {
+			continue
+		}
+		seen[at] = true
+		switch at.syntax {
+		case "1.3.6.1.4.1.1466.115.121.1.15":
+			at.equality, at.substr, at.ordering = "caseIgnoreMatch", "caseIgnoreSubstringsMatch", "caseIgnoreOrderingMatch"
+		case "1.3.6.1.4.1.1466.115.121.1.27":
+			at.equality, at.ordering = "integerMatch", "integerOrderingMatch"
+		case syntaxGenTime:
+			at.equality, at.ordering = "generalizedTimeMatch", "generalizedTimeOrderingMatch"
+		}
+	}
+}
+
+// followSAM lets a sAMAccountName made from the userPrincipalName follow
+// a new one: when the plan changes the UPN and not the sAMAccountName,
+// and the entry's sAMAccountName is the one deriveSAMAccountName makes of
+// its current UPN, the plan also replaces it with the one made of the new
+// UPN. A sAMAccountName an administrator chose stays.
+func (b *Backend) followSAM(ctx context.Context, r *resource, id string, pl *plan) error {
+	if pl.newUPN == "" || pl.samGiven {
+		return nil
+	}
+	e, err := b.findEntry(ctx, r, id, []string{"userPrincipalName", "sAMAccountName"})
+	if err != nil {
+		return err
+	}
+	sam := e.GetEqualFoldAttributeValue("sAMAccountName")
+	next := deriveSAMAccountName(pl.newUPN)
+	if next == "" || sam == "" || strings.EqualFold(sam, next) ||
+		!strings.EqualFold(sam, deriveSAMAccountName(e.GetEqualFoldAttributeValue("userPrincipalName"))) {
+		return nil
+	}
+	pl.changes = append(pl.changes, change{op: backends.ModReplace, attr: "sAMAccountName", values: []string{next}})
+	return nil
+}
+
+// upnTaken turns a refused add of a user whose DN is taken into a conflict
+// on the userPrincipalName when another user holds that UPN: the clearer
+// reason (cn is computed from several attributes, the UPN is the
+// userName).
+func (b *Backend) upnTaken(ctx context.Context, r *resource, attrs backends.Attrs, err error) error {
+	if !r.cfg.UserAccountControl || !errors.Is(err, backends.ErrAlreadyExists) {
+		return err
+	}
+	upn := nonEmpty(attrs.Get("userPrincipalName"))
+	if len(upn) == 0 {
+		return err
+	}
+	filter := fmt.Sprintf("(&%s(userPrincipalName=%s))", r.filter, goldap.EscapeFilter(upn[0]))
+	entries, serr := b.searchAll(ctx, r.baseDN, r.scope, filter, []string{"1.1"})
+	if serr != nil || len(entries) == 0 {
+		return err
+	}
+	return backends.Conflict("userPrincipalName", upn[0], err)
 }

@@ -39,6 +39,7 @@ type compiler struct {
 	r     *resource
 	sch   schema
 	attrs map[string]bool // attributes eval reads
+	ad    bool            // Active Directory: no extensible rules but its own
 }
 
 func (b *Backend) compileFilter(ctx context.Context, r *resource, f backends.Filter) (compiled, []string, error) {
@@ -46,7 +47,7 @@ func (b *Backend) compileFilter(ctx context.Context, r *resource, f backends.Fil
 	if err != nil {
 		return compiled{}, nil, err
 	}
-	cp := &compiler{ctx: ctx, b: b, r: r, sch: caps.schema, attrs: map[string]bool{}}
+	cp := &compiler{ctx: ctx, b: b, r: r, sch: caps.schema, attrs: map[string]bool{}, ad: caps.ad}
 	if f == nil {
 		return compiled{ldap: matchAll, exact: true, eval: func(*goldap.Entry) bool { return true }}, nil, nil
 	}
@@ -340,6 +341,10 @@ func (cp *compiler) equality(at *attrType, c backends.Compare) (string, bool) {
 		return presence, false
 	}
 	ic := c.IgnoreCase || c.Kind == backends.KindBool
+	if cp.ad && !ic && at.equalityCase() == ruleIgnore {
+		// AD has no case-exact extensible rule: a superset, decided here.
+		return fmt.Sprintf("(%s=%s)", a, goldap.EscapeFilter(v)), false
+	}
 	switch rc := at.equalityCase(); {
 	case rc == ruleOther, ic && rc == ruleIgnore, !ic && rc == ruleExact:
 		return fmt.Sprintf("(%s=%s)", a, goldap.EscapeFilter(v)), true

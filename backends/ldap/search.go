@@ -290,7 +290,6 @@ func (cs *cursors) firstPage(ctx context.Context, r *resource, filter string, at
 		}
 		paging.PagingSize = 0
 		paging.SetCookie(ctrl.Cookie)
-		req.Attributes = []string{"1.1"}
 		_, err = c.Search(req)
 		return err
 	})

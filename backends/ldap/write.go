@@ -32,6 +32,10 @@ type plan struct {
 	active         *bool           // set: move into or out of the disabled container
 	touched        map[string]bool // lower-case attributes changed
 	valueAttrsUsed []string        // attributes of r that references store by name and that change
+	// newUPN (user_account_control) is a new userPrincipalName; samGiven
+	// says the modifications set sAMAccountName themselves.
+	newUPN   string
+	samGiven bool
 	// stamp, set by ModifyIf, is a filter on the entry's change stamp
 	// ((entryCSN=...)) that modifyAsserted adds to its assertion.
 	stamp string
@@ -270,7 +274,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 		err = b.run(ctx, func(c *goldap.Conn) error { return c.Add(req) })
 	}
 	if err != nil {
-		return backends.Record{}, r.refused(b.mapErr(ctx, "add", dn, err), name[0])
+		return backends.Record{}, b.upnTaken(ctx, r, attrs, r.refused(b.mapErr(ctx, "add", dn, err), name[0]))
 	}
 	r.gen.Add(1)
 	if useExtended {
@@ -346,6 +350,12 @@ func (b *Backend) planModify(ctx context.Context, r *resource, mods []backends.M
 			for i, v := range vals {
 				vals[i] = r.withUPNSuffix(v)
 			}
+			if r.cfg.UserAccountControl && m.Op == backends.ModReplace && len(vals) > 0 {
+				pl.newUPN = vals[0]
+			}
+		}
+		if strings.EqualFold(m.Attr, "sAMAccountName") {
+			pl.samGiven = true
 		}
 		switch {
 		case strings.EqualFold(m.Attr, b.cfg.IDAttribute):
@@ -597,6 +607,9 @@ func (b *Backend) readAfterWrite(ctx context.Context, r *resource, rp readPlan, 
 // execute runs the plan against dn; errStale when dn no longer names id.
 // It returns the entry's DN afterwards.
 func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *plan) (string, error) {
+	if err := b.followSAM(ctx, r, id, pl); err != nil {
+		return dn, err
+	}
 	var oldValues map[string]string
 	if len(pl.valueAttrsUsed) > 0 {
 		e, err := b.findEntry(ctx, r, id, pl.valueAttrsUsed)
@@ -821,6 +834,22 @@ func (b *Backend) modifyWith(ctx context.Context, dn string, changes []change, e
 		}
 		if caps.controls[oidPermissiveModify] && b.permissive.Load() >= 0 {
 			err := send(changes, true)
+			if goldap.IsErrorAnyOf(err, goldap.LDAPResultNoSuchAttribute, goldap.LDAPResultAttributeOrValueExists,
+				goldap.LDAPResultEntryAlreadyExists, goldap.LDAPResultUnwillingToPerform) {
+				// Active Directory (and Samba) refuse some no-ops even with
+				// the control: a single-valued attribute added its own
+				// value, a link (member) added again or deleted when absent
+				// (Samba: unwillingToPerform "already deleted"). Drop them
+				// and resend; a refusal for another reason comes back.
+				checked, cerr := b.dropNoops(ctx, dn, changes)
+				if cerr != nil {
+					return cerr
+				}
+				if len(checked) == 0 {
+					return nil
+				}
+				return send(checked, true)
+			}
 			if !goldap.IsErrorWithCode(err, goldap.LDAPResultUnavailableCriticalExtension) {
 				return err
 			}
