@@ -201,8 +201,17 @@ func TestADDirectory(t *testing.T) {
 	if err := srv.Bind("jane.doe@"+sambatest.UPNSuffix, "Init-Passw0rd!"); err != nil {
 		t.Errorf("bind by UPN: %v", err)
 	}
-	// A GET by the <GUID=...> form of the id finds the same object.
-	c.Must(200, "GET", "/Users?filter="+url.QueryEscape(`id eq "`+uid+`"`), nil)
+	// id filters and a second bridge, whose cache is empty (it finds the
+	// object with a base search on <GUID=...>), see the same user.
+	if r := c.Must(200, "GET", "/Users?filter="+url.QueryEscape(`id eq "`+uid+`"`), nil); str(r, "totalResults") != "1" {
+		t.Errorf("id eq: %s", r.Body)
+	}
+	b2 := bridgetest.StartFile(t, "activedirectory.hcl", adEnv(srv, ou, sambatest.UPNSuffix), kinds.Types())
+	c2 := bridgetest.NewClient(t, b2.URL+"/scim/v2")
+	if r := c2.Must(200, "GET", "/Users/"+uid, nil); str(r, "userName") != "jane.doe@"+sambatest.UPNSuffix {
+		t.Errorf("GET through a fresh bridge: %s", r.Body)
+	}
+	c2.Must(404, "GET", "/Groups/"+uid, nil) // a user's GUID is no group
 
 	// A weak password: 400 naming password and the rule, nothing changed.
 	r = c.Do("PATCH", "/Users/"+uid, map[string]any{"schemas": []string{patchOp}, "Operations": []any{

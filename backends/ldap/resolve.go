@@ -290,6 +290,25 @@ func (b *Backend) findEntry(ctx context.Context, r *resource, id string, attrs [
 		}
 		b.forgetStale(r, id, dn)
 	}
+	if gdn, ok := GUIDDN(id); ok && b.guidIDs() {
+		// AD finds an object by its GUID directly (<GUID=...> as the
+		// base): one base search instead of one below the base DN.
+		var e *goldap.Entry
+		err := b.run(ctx, func(c *goldap.Conn) error {
+			var err error
+			e, err = baseSearch(c, gdn, filter, attrs)
+			return err
+		})
+		if err != nil {
+			return nil, b.mapErr(ctx, "read", gdn, err)
+		}
+		if e == nil || !r.contains(e.DN) {
+			return nil, fmt.Errorf("%w: %s %q", backends.ErrNotFound, r.typ, id)
+		}
+		b.entriesRead.Add(1)
+		b.cache.putDN(r.typ, id, e.DN)
+		return e, nil
+	}
 	entries, err := b.searchAll(ctx, r.baseDN, r.scope, filter, attrs)
 	if err != nil {
 		return nil, b.mapErr(ctx, "read", r.baseDN, err)
