@@ -19,6 +19,7 @@ import (
 	"github.com/scimbridge/scimbridge/backends/kinds"
 	"github.com/scimbridge/scimbridge/backends/ldap/sambatest"
 	"github.com/scimbridge/scimbridge/bridge/bridgetest"
+	"github.com/scimbridge/scimbridge/bridge/config"
 	"github.com/scimbridge/scimbridge/bridge/scimtest"
 )
 
@@ -539,4 +540,36 @@ func TestADSAMAccountName(t *testing.T) {
 	if len(e) != 1 || e[0].GetAttributeValue("sAMAccountName") != "a.very.long.name.ind" {
 		t.Errorf("derived sAMAccountName: %v (%s)", e, r.Body)
 	}
+}
+
+// TestLiveAD: validate --live on the shipped example, as the delegated
+// account (the write probe included), and with a users' OU that does not
+// exist. Samba lists neither the assertion nor the post-read control.
+func TestLiveAD(t *testing.T) {
+	srv := sambatest.Shared(t)
+	ou := srv.NewOU(t)
+	at := `backend "ldap" "ad"`
+	noAssert := bridgetest.WantDiagnostic{Summary: "Directory lacks the assertion control", At: at, Detail: "1.3.6.1.1.12", Warning: true}
+	noPostRead := bridgetest.WantDiagnostic{Summary: "Directory lacks the post-read control", At: at, Detail: "1.3.6.1.1.13.2", Warning: true}
+	env := func(users string) {
+		e := adEnv(srv, ou, sambatest.UPNSuffix)
+		if users != "" {
+			e["AD_USERS_DN"] = users
+		}
+		for k, v := range e {
+			t.Setenv(k, v)
+		}
+		t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
+	}
+	t.Run("as shipped", func(t *testing.T) {
+		env("")
+		text := bridgetest.EditFile(t, "activedirectory.hcl")
+		bridgetest.ExpectDiagnostics(t, text, bridgetest.CheckLive(t, text, kinds.Types(), config.LiveOptions{WriteProbe: true}), noAssert, noPostRead)
+	})
+	t.Run("missing OU", func(t *testing.T) {
+		env("OU=Staff," + ou.DN)
+		text := bridgetest.EditFile(t, "activedirectory.hcl")
+		bridgetest.ExpectDiagnostics(t, text, bridgetest.CheckLive(t, text, kinds.Types(), config.LiveOptions{}),
+			bridgetest.WantDiagnostic{Summary: "Container not found", At: `resource "User"`, Detail: `OU=Staff,`}, noAssert, noPostRead)
+	})
 }

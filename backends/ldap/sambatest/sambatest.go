@@ -639,3 +639,6 @@ func copyTree(src, dst string) error {
 		return out.Close()
 	})
 }
+
+// PID is the DC's process id (its process group's), 0 when it is not running.
+func (s *Server) PID() int { return s.proc.PID() }
