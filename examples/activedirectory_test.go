@@ -573,3 +573,34 @@ func TestLiveAD(t *testing.T) {
 			bridgetest.WantDiagnostic{Summary: "Container not found", At: `resource "User"`, Detail: `OU=Staff,`}, noAssert, noPostRead)
 	})
 }
+
+// TestADMustChangePassword: with must_change_password, a password set
+// through SCIM also sets pwdLastSet = 0 (change at next logon).
+func TestADMustChangePassword(t *testing.T) {
+	srv := sambatest.Shared(t)
+	ou := srv.NewOU(t)
+	text := bridgetest.EditFile(t, "activedirectory.hcl",
+		[2]string{"# must_change_password = true", "must_change_password = true"})
+	for k, v := range adEnv(srv, ou, sambatest.UPNSuffix) {
+		t.Setenv(k, v)
+	}
+	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
+	b := bridgetest.Start(t, text, kinds.Types())
+	c := bridgetest.NewClient(t, b.URL+"/scim/v2")
+	uid := str(c.Must(201, "POST", "/Users", map[string]any{"schemas": []string{coreUser}, "userName": "kim",
+		"displayName": "Kim Lee", "password": "Init-Passw0rd!", "active": true}), "id")
+	dn := "CN=Kim Lee," + ou.People
+	if v := srv.Entry(t, dn, "pwdLastSet").GetAttributeValue("pwdLastSet"); v != "0" {
+		t.Errorf("after create: pwdLastSet %q, want 0", v)
+	}
+	m := goldap.NewModifyRequest(dn, nil)
+	m.Replace("pwdLastSet", []string{"-1"}) // the user changed it: "now"
+	if err := srv.Conn(t).Modify(m); err != nil {
+		t.Fatal(err)
+	}
+	c.Must(200, "PATCH", "/Users/"+uid, map[string]any{"schemas": []string{patchOp}, "Operations": []any{
+		map[string]any{"op": "replace", "path": "password", "value": "N3w-Passw0rd!"}}})
+	if v := srv.Entry(t, dn, "pwdLastSet").GetAttributeValue("pwdLastSet"); v != "0" {
+		t.Errorf("after a password PATCH: pwdLastSet %q, want 0", v)
+	}
+}
