@@ -43,8 +43,10 @@
 //	}
 //
 // When samba is not installed the tests skip with a clear message, unless
-// SCIMBRIDGE_REQUIRE_SERVERS=1, where they fail. Samba runs as the test's
-// user; as root (CI), as root, in its temporary directory.
+// SCIMBRIDGE_REQUIRE_SERVERS=1, where they fail; so do they when the test
+// does not run as root (as CI does): Samba's LDAP ports, 389 and 636,
+// cannot be moved and binding them needs root. Samba runs as root, with
+// every file in its temporary directory.
 package sambatest
 
 import (
@@ -241,6 +243,11 @@ func Start() (*Server, error) {
 	bin, tool, err := findBinaries()
 	if err != nil {
 		return nil, err
+	}
+	if os.Geteuid() != 0 {
+		// Samba's LDAP ports (389, 636) cannot be moved, and binding them
+		// needs root (or CAP_NET_BIND_SERVICE).
+		return nil, fmt.Errorf("%w; the DC must run as root to listen on ports 389 and 636", ErrNotInstalled)
 	}
 	tmpl, err := template(bin, tool)
 	if err != nil {
