@@ -121,6 +121,16 @@ func ServiceACEs(sid string) string {
 // ErrNotInstalled is returned by Start when samba or samba-tool is missing.
 var ErrNotInstalled = errors.New("sambatest: Samba AD DC not installed (apt-get install samba winbind: samba and samba-tool)")
 
+// errNotRoot is why the DC cannot run; it counts as ErrNotInstalled, so
+// that tests skip (or fail under SCIMBRIDGE_REQUIRE_SERVERS=1).
+type errNotRoot struct{}
+
+func (errNotRoot) Error() string {
+	return "sambatest: the Samba AD DC needs root to listen on its LDAP ports (389, 636), which cannot be moved"
+}
+
+func (errNotRoot) Is(target error) bool { return target == ErrNotInstalled }
+
 // Server is one running Samba AD DC.
 type Server struct {
 	// Admin reads the directory as the domain's Administrator.
@@ -247,7 +257,7 @@ func Start() (*Server, error) {
 	if os.Geteuid() != 0 {
 		// Samba's LDAP ports (389, 636) cannot be moved, and binding them
 		// needs root (or CAP_NET_BIND_SERVICE).
-		return nil, fmt.Errorf("%w; the DC must run as root to listen on ports 389 and 636", ErrNotInstalled)
+		return nil, errNotRoot{}
 	}
 	tmpl, err := template(bin, tool)
 	if err != nil {
