@@ -394,6 +394,7 @@ func (b *Backend) followSAM(ctx context.Context, r *resource, id string, pl *pla
 	if pl.newUPN == "" || pl.samGiven {
 		return nil
 	}
+	defer func() { pl.newUPN = "" }() // once: execute may run the plan again
 	e, err := b.findEntry(ctx, r, id, []string{"userPrincipalName", "sAMAccountName"})
 	if err != nil {
 		return err

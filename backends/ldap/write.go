@@ -675,9 +675,13 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 		b.cache.putDN(r.typ, id, newDN)
 	}
 	pl.changes = dropRDNReplace(r, pl.changes, rdnValue(r, newDN))
+	// userAccountControl: a deactivation goes first (nothing else is
+	// written for an account that may still be used); an activation goes
+	// last, after a password in the same request, since a domain that
+	// requires passwords refuses to enable an account without one.
 	uacBefore := ""
-	if pl.active != nil && r.cfg.UserAccountControl {
-		old, err := b.setAccountEnabled(ctx, r, id, newDN, *pl.active)
+	if pl.active != nil && r.cfg.UserAccountControl && !*pl.active {
+		old, err := b.setAccountEnabled(ctx, r, id, newDN, false)
 		if err != nil {
 			b.undoRename(ctx, undo)
 			return dn, err
@@ -706,6 +710,14 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 				return dn, errStale
 			}
 			return dn, r.refused(b.mapErr(ctx, "modify", newDN, err), "")
+		}
+	}
+	if pl.active != nil && r.cfg.UserAccountControl && *pl.active {
+		if _, err := b.setAccountEnabled(ctx, r, id, newDN, true); err != nil {
+			if len(pl.changes) > 0 {
+				b.log.Warn("the account was not enabled; the other changes of the request were written", "dn", newDN, "error", err)
+			}
+			return newDN, err
 		}
 	}
 	if newDN != dn || oldValues != nil {
