@@ -11,9 +11,9 @@ import (
 	"github.com/scimbridge/scimbridge/backends"
 )
 
-// TestGUID: AD's byte order (first three fields little-endian), both ways,
+// TestADGUID: AD's byte order (first three fields little-endian), both ways,
 // and the escaped filter value.
-func TestGUID(t *testing.T) {
+func TestADGUID(t *testing.T) {
 	raw := []byte{0x4a, 0xc5, 0x25, 0x14, 0x92, 0x23, 0x4b, 0x43, 0x95, 0x16, 0x42, 0x30, 0x40, 0xb4, 0xfe, 0xba}
 	const s = "1425c54a-2392-434b-9516-423040b4feba"
 	if got := guidString(raw); got != s {
@@ -44,7 +44,7 @@ func TestGUID(t *testing.T) {
 	}
 }
 
-func TestUnicodePwd(t *testing.T) {
+func TestADUnicodePwd(t *testing.T) {
 	if got := unicodePwd("Pä1"); got != "\"\x00P\x00\xe4\x001\x00\"\x00" {
 		t.Errorf("unicodePwd = %q", got)
 	}
@@ -53,7 +53,7 @@ func TestUnicodePwd(t *testing.T) {
 	}
 }
 
-func TestSAMAccountName(t *testing.T) {
+func TestADSAMAccountNameRules(t *testing.T) {
 	for _, ok := range []string{"jdoe", "jane.doe", "a-b_c", "12345678901234567890", "Jörg"} {
 		if err := checkSAMAccountName(ok); err != nil {
 			t.Errorf("%q refused: %v", ok, err)
@@ -76,7 +76,7 @@ func TestSAMAccountName(t *testing.T) {
 	}
 }
 
-func TestParseRange(t *testing.T) {
+func TestADParseRange(t *testing.T) {
 	for name, want := range map[string][3]string{
 		"member;range=0-1499":     {"member", "0", "1499"},
 		"member;Range=1500-*":     {"member", "1500", "*"},
@@ -98,9 +98,9 @@ func TestParseRange(t *testing.T) {
 	}
 }
 
-// TestUnicodePwdNeedsTLS: unicodePwd over plain ldap:// is refused when
+// TestADUnicodePwdNeedsTLS: unicodePwd over plain ldap:// is refused when
 // the configuration loads; ldaps:// and start_tls are accepted.
-func TestUnicodePwdNeedsTLS(t *testing.T) {
+func TestADUnicodePwdNeedsTLS(t *testing.T) {
 	cfg := func(url string, startTLS bool) *Config {
 		return &Config{URLs: []string{url}, StartTLS: startTLS, IDAttribute: "objectGUID", Resources: []*ResourceConfig{{
 			Type: "User", BaseDN: "CN=Users,DC=example,DC=test", ObjectClasses: []string{"user"},

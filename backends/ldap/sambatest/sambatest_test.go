@@ -9,10 +9,10 @@ import (
 
 func TestMain(m *testing.M) { Main(m) }
 
-// TestServer checks what the harness promises: a DC on its own loopback
+// TestSambaServer checks what the harness promises: a DC on its own loopback
 // address whose certificate verifies for ServerName with CAFile, the
 // service account bound over LDAPS, and its rights limited to ScimDN.
-func TestServer(t *testing.T) {
+func TestSambaServer(t *testing.T) {
 	srv := Shared(t)
 	t.Logf("DC started in %v at %s", srv.StartTime, srv.URL)
 	if !strings.HasPrefix(srv.URL, "ldaps://127.") || strings.HasPrefix(srv.URL, "ldaps://127.0.0.") {
