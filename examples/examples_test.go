@@ -12,6 +12,7 @@ import (
 	"github.com/scimbridge/scimbridge/backends/kinds"
 	"github.com/scimbridge/scimbridge/backends/ldap/ds389test"
 	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
+	"github.com/scimbridge/scimbridge/backends/ldap/sambatest"
 
 	"github.com/scimbridge/scimbridge/backends/sql/mariadbtest"
 	"github.com/scimbridge/scimbridge/backends/sql/pgtest"
@@ -28,7 +29,9 @@ import (
 func TestMain(m *testing.M) {
 	os.Exit(pgtest.Wrap(func() int {
 		return mariadbtest.Wrap(func() int {
-			return ds389test.Wrap(func() int { return ldaptest.Wrap(m.Run, ldaptest.Options{Stock: true}) }, ds389test.Options{})
+			return ds389test.Wrap(func() int {
+				return sambatest.Wrap(func() int { return ldaptest.Wrap(m.Run, ldaptest.Options{Stock: true}) })
+			}, ds389test.Options{})
 		})
 	}))
 }

@@ -84,6 +84,7 @@ type reference struct {
 	readOnly      bool
 	ignoreUnknown bool       // unknown_ids = "ignore"
 	inverse       *reference // set for inverse_of: the stored reference it mirrors
+	transitive    bool       // inverse found with AD's in-chain rule
 }
 
 func (r *resource) ref(attr string) *reference {
@@ -106,7 +107,7 @@ const activeAttr = "scimbridgeActive"
 
 // isActiveAttr reports whether attr is r's virtual active attribute.
 func (r *resource) isActiveAttr(attr string) bool {
-	return r.disabled != nil && strings.EqualFold(attr, activeAttr)
+	return (r.disabled != nil || r.cfg.UserAccountControl) && strings.EqualFold(attr, activeAttr)
 }
 
 // isDisabled reports whether dn lies in r's disabled container.
@@ -187,7 +188,8 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 		for _, refc := range rc.References {
 			r.refs = append(r.refs, &reference{attr: refc.Attribute, src: r, target: b.res[refc.Target],
 				byValue: refc.ValueKind == "rdn", valueAttr: refc.ValueAttribute, placeholder: refc.EmptyPlaceholder,
-				readOnly: refc.ReadOnly || refc.InverseOf != "", ignoreUnknown: refc.UnknownIDs == "ignore"})
+				readOnly: refc.ReadOnly || refc.InverseOf != "", ignoreUnknown: refc.UnknownIDs == "ignore",
+				transitive: refc.Transitive})
 		}
 	}
 	for _, rc := range cfg.Resources {
@@ -269,6 +271,8 @@ func (b *Backend) validID(id string) bool {
 		return uuidRE.MatchString(id)
 	case "nsuniqueid":
 		return nsUniqueIDRE.MatchString(id)
+	case "objectguid":
+		return uuidRE.MatchString(id)
 	}
 	if id == "" || len(id) > 256 {
 		return false
@@ -287,7 +291,7 @@ func (r *resource) listFilter() string { return "(&" + r.filter + matchAll + ")"
 
 // idFilter selects the entry of r with id (id must be valid).
 func (b *Backend) idFilter(r *resource, id string) string {
-	return fmt.Sprintf("(&%s(%s=%s))", r.filter, b.cfg.IDAttribute, goldap.EscapeFilter(id))
+	return fmt.Sprintf("(&%s(%s=%s))", r.filter, b.cfg.IDAttribute, b.idValue(id))
 }
 
 // searchAll runs a search with paged results (so server size limits do not

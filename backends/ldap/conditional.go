@@ -93,7 +93,7 @@ func (b *Backend) ModifyIf(ctx context.Context, resourceType, id string, expect 
 // attributes, a rename, a password) or the directory cannot delete one of
 // the values by value (no equality rule); nothing was written then.
 func (b *Backend) modifySwapped(ctx context.Context, r *resource, id string, expect backends.Attrs, pl *plan, rp readPlan) (backends.Record, bool, error) {
-	if len(pl.changes) == 0 || len(pl.valueAttrsUsed) > 0 || pl.active != nil || pl.password != nil {
+	if len(pl.changes) == 0 || len(pl.valueAttrsUsed) > 0 || pl.active != nil || pl.password != nil || pl.newUPN != "" {
 		return backends.Record{}, false, nil
 	}
 	for _, ch := range pl.changes {

@@ -86,6 +86,14 @@ type Config struct {
 	// their end. "0" counts only at start. Default "10m".
 	CountRefresh string `hcl:"count_refresh,optional"`
 
+	// ValueRange, when set, reads multi-valued references (member,
+	// memberOf) in ranges of this many values (member;range=0-1499, then
+	// 1500-2999, ...), as Active Directory hands out at most MaxValRange
+	// (1500) values of an attribute per read: a group with more members
+	// reads back completely. Default 0: attributes are read whole (a
+	// server that ranges them anyway is still followed).
+	ValueRange int `hcl:"value_range,optional"`
+
 	// Cache configures the id <-> DN cache.
 	Cache *CacheConfig `hcl:"cache,block"`
 	// Resources places each resource type in the tree. At least one.
@@ -110,6 +118,7 @@ type Config struct {
 	MaxCursorsRange           hcl.Range `hcl:"max_cursors,attr_range"`
 	CursorTTLRange            hcl.Range `hcl:"cursor_ttl,attr_range"`
 	CountRefreshRange         hcl.Range `hcl:"count_refresh,attr_range"`
+	ValueRangeRange           hcl.Range `hcl:"value_range,attr_range"`
 
 	bodyRange hcl.Range // where the block ends, for diagnostics about what it lacks
 
@@ -173,6 +182,27 @@ type ResourceConfig struct {
 	// bridge does not start. Default false: the container must exist, and
 	// deactivations fail (500, logged) while it does not.
 	CreateDisabledContainer bool `hcl:"create_disabled_container,optional"`
+	// UserAccountControl (Active Directory) makes the record's virtual
+	// attribute scimbridgeActive ("TRUE"/"FALSE") bit 0x2 (ACCOUNTDISABLE)
+	// of userAccountControl: the bridge sets and clears that bit with a
+	// read-modify-write that keeps every other bit (the modify deletes the
+	// value read and adds the new one, so a concurrent change makes it
+	// fail and it is read again); a new entry gets 512 (NORMAL_ACCOUNT) or
+	// 514 (disabled); filters on it use the bitwise rule
+	// 1.2.840.113556.1.4.803. When the domain refuses to enable a new
+	// account without a password, it is created disabled. A user's
+	// sAMAccountName, when not given, is made from the userPrincipalName
+	// (the part before the @, characters AD refuses as _, at most 20).
+	// Default false.
+	UserAccountControl bool `hcl:"user_account_control,optional"`
+	// UPNSuffix (Active Directory) completes a userPrincipalName written
+	// without an @: "jane" is stored as "jane@<upn_suffix>". Default "":
+	// values are written as given.
+	UPNSuffix string `hcl:"upn_suffix,optional"`
+	// MustChangePassword (Active Directory) writes pwdLastSet = 0 with
+	// every password the bridge sets, so the user must choose a new one at
+	// the next logon. Default false.
+	MustChangePassword bool `hcl:"must_change_password,optional"`
 	// References declares the attributes that hold ids of other records.
 	References []*ReferenceConfig `hcl:"reference,block"`
 
@@ -186,6 +216,8 @@ type ResourceConfig struct {
 	OperationalAttributesRange   hcl.Range `hcl:"operational_attributes,attr_range"`
 	DisabledBaseDNRange          hcl.Range `hcl:"disabled_base_dn,attr_range"`
 	CreateDisabledContainerRange hcl.Range `hcl:"create_disabled_container,attr_range"`
+	UserAccountControlRange      hcl.Range `hcl:"user_account_control,attr_range"`
+	MustChangePasswordRange      hcl.Range `hcl:"must_change_password,attr_range"`
 
 	DefRange hcl.Range `hcl:",def_range"`
 }
@@ -221,6 +253,11 @@ type ReferenceConfig struct {
 	// "ignore" leaves that id out (logged as a warning) and writes the
 	// rest. Default "reject". No dangling value is written either way.
 	UnknownIDs string `hcl:"unknown_ids,optional"`
+	// Transitive (with inverse_of, Active Directory) also finds the records
+	// that hold this one through others, with AD's in-chain matching rule
+	// 1.2.840.113556.1.4.1941: a user's groups including the groups its
+	// groups are members of. Default false: direct references only.
+	Transitive bool `hcl:"transitive,optional"`
 
 	// Source ranges, for diagnostics.
 	TargetRange           hcl.Range `hcl:"target,attr_range"`
@@ -229,6 +266,7 @@ type ReferenceConfig struct {
 	InverseOfRange        hcl.Range `hcl:"inverse_of,attr_range"`
 	EmptyPlaceholderRange hcl.Range `hcl:"empty_placeholder,attr_range"`
 	UnknownIDsRange       hcl.Range `hcl:"unknown_ids,attr_range"`
+	TransitiveRange       hcl.Range `hcl:"transitive,attr_range"`
 
 	DefRange hcl.Range `hcl:",def_range"`
 }
@@ -364,6 +402,15 @@ func (c *Config) check() hcl.Diagnostics {
 	if c.PageSize < 1 {
 		add(c.PageSizeRange, "Invalid page size", "page_size must be at least 1.")
 	}
+	if c.ValueRange < 0 {
+		add(c.ValueRangeRange, "Invalid value range", "value_range must not be negative (0 reads attributes whole).")
+	}
+	plainURL := ""
+	for _, raw := range c.URLs {
+		if u, err := url.Parse(raw); err == nil && u.Scheme == "ldap" && !c.StartTLS {
+			plainURL = raw
+		}
+	}
 	if c.MaxCursors < 0 {
 		add(c.MaxCursorsRange, "Invalid cursor count", "max_cursors must not be negative (0 disables cursors).")
 	}
@@ -451,6 +498,15 @@ func (c *Config) check() hcl.Diagnostics {
 		if _, err := goldap.CompileFilter(res.Filter); err != nil {
 			add(res.FilterRange, "Invalid LDAP filter", fmt.Sprintf("filter %q: %v", res.Filter, err), res.DefRange)
 		}
+		if isUnicodePwd(res.PasswordAttribute) && plainURL != "" {
+			add(res.PasswordAttributeRange, "unicodePwd without TLS", fmt.Sprintf("Active Directory accepts unicodePwd only over an encrypted connection, and %q is plain LDAP: use an ldaps:// URL or start_tls = true.", plainURL), res.DefRange)
+		}
+		if res.UserAccountControl && res.DisabledBaseDN != "" {
+			add(res.UserAccountControlRange, "Two ways to deactivate", "Set user_account_control or disabled_base_dn, not both.", res.DefRange)
+		}
+		if res.MustChangePassword && res.PasswordAttribute == "" {
+			add(res.MustChangePasswordRange, "must_change_password without a password attribute", "must_change_password applies to passwords the bridge sets: set password_attribute too.", res.DefRange)
+		}
 		if res.PasswordAttribute != "" && !validAttrName(res.PasswordAttribute) {
 			add(res.PasswordAttributeRange, "Invalid attribute name", fmt.Sprintf("password_attribute %q is not an LDAP attribute name.", res.PasswordAttribute), res.DefRange)
 		}
@@ -510,6 +566,9 @@ func (c *Config) check() hcl.Diagnostics {
 				if _, err := goldap.ParseDN(ref.EmptyPlaceholder); err != nil {
 					add(ref.EmptyPlaceholderRange, "Invalid placeholder DN", err.Error(), ref.DefRange)
 				}
+			}
+			if ref.Transitive && (ref.InverseOf == "" || ref.ValueKind != "dn") {
+				add(ref.TransitiveRange, "transitive without inverse_of", "transitive applies to a reference computed with inverse_of from DN values.", ref.DefRange)
 			}
 			if ref.InverseOf != "" {
 				ref.ReadOnly = true

@@ -113,7 +113,7 @@ func (b *Backend) DescribeNative(ctx context.Context, resourceType string) (*bac
 			case !at.operational && !anything && !isAllowed(at):
 				n.ReadOnly = fmt.Sprintf("no object class of new entries (%s) allows it; add one that does to object_classes", ocs)
 			}
-			if class, ok := mustOf[at]; ok && !strings.EqualFold(n.Name, "objectClass") {
+			if class, ok := mustOf[at]; ok && !strings.EqualFold(n.Name, "objectClass") && !(b.guidIDs() && adSystemFilled[strings.ToLower(n.Name)]) {
 				n.Required = fmt.Sprintf("a MUST attribute of object class %s", class)
 			}
 			natives[at] = n
@@ -156,7 +156,7 @@ func (b *Backend) DescribeNative(ctx context.Context, resourceType string) (*bac
 			n.Required = "" // the backend writes the placeholder
 		}
 	}
-	if r.disabled != nil {
+	if r.disabled != nil || r.cfg.UserAccountControl {
 		virtual(activeAttr, "")
 	}
 	return d, nil

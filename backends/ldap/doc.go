@@ -1,5 +1,5 @@
 // Package ldap is the scimbridge backend for LDAP directories (OpenLDAP,
-// 389 Directory Server).
+// 389 Directory Server, Active Directory and Samba AD: see ad.go).
 //
 // Records are entries below a base DN per resource type; the SCIM id is a
 // server-assigned unique attribute (entryUUID on OpenLDAP, nsUniqueId on
@@ -30,7 +30,8 @@
 //	  id_attribute          = "entryUUID"   # "nsUniqueId" on 389 DS
 //	  referential_integrity = "bridge"      # or "server" with the refint overlay / plugin
 //	  password_modify       = "auto"        # RFC 3062 when announced, else the attribute
-//	  page_size   = 500                     # internal paged searches
+//	  page_size   = 500                     # internal paged searches (AD: at most its MaxPageSize, 1000)
+//	  value_range = 0                       # AD: read member / memberOf in ranges of 1500 (MaxValRange)
 //	  max_cursors = 4                       # open paged-results cursors for SCIM paging
 //	  cursor_ttl  = "2m"
 //	  count_refresh = "10m"                 # recount each listing's totalResults in the background
@@ -52,6 +53,10 @@
 //	    # deactivation by moving: entries below it read scimbridgeActive = FALSE
 //	    disabled_base_dn          = "ou=disabled,ou=people,${env("LDAP_BASE_DN")}"
 //	    create_disabled_container = true          # add the OU when it is missing
+//	    # Active Directory instead (docs/activedirectory.md):
+//	    # user_account_control = true             # scimbridgeActive = bit 0x2 of userAccountControl
+//	    # upn_suffix           = "corp.example.com" # "jane" is stored as jane@corp.example.com
+//	    # must_change_password = false            # pwdLastSet = 0 with every password set
 //
 //	    reference "memberOf" {                    # maintained by the memberof overlay
 //	      target    = "Group"
@@ -59,6 +64,7 @@
 //	    }
 //	    # without the overlay, compute it by search instead:
 //	    # reference "groups" { target = "Group"; inverse_of = "member" }
+//	    # AD, nested groups too: add transitive = true (rule 1.2.840.113556.1.4.1941)
 //	    reference "manager" {
 //	      target = "User"
 //	    }

@@ -53,6 +53,9 @@ func (b *Backend) mapErr(ctx context.Context, op, dn string, err error) error {
 	if cerr := configFault(op, le.ResultCode, msg); cerr != nil {
 		return cerr
 	}
+	if aerr := b.adError(op, dn, le, msg); aerr != nil {
+		return aerr
+	}
 	switch le.ResultCode {
 	case goldap.LDAPResultEntryAlreadyExists:
 		// The caller knows which name was taken (see conflictOn).
@@ -81,7 +84,7 @@ func (b *Backend) mapErr(ctx context.Context, op, dn string, err error) error {
 		return fmt.Errorf("%w: ldap %s refused: the directory requires TLS or a stronger bind for it", backends.ErrPermission, op)
 	case goldap.LDAPResultInsufficientAccessRights, goldap.LDAPResultInvalidCredentials,
 		goldap.LDAPResultInappropriateAuthentication, goldap.LDAPResultAuthorizationDenied:
-		b.log.Error("ldap permission denied", "op", op, "dn", dn, "code", le.ResultCode, "message", msg)
+		b.log.Error("ldap permission denied", "op", op, "dn", dn, "code", le.ResultCode, "message", msg, "needed_right", neededRight(op))
 		return fmt.Errorf("%w: ldap %s refused by the directory's access control", backends.ErrPermission, op)
 	case goldap.LDAPResultUnavailableCriticalExtension:
 		return fmt.Errorf("%w: ldap %s: %s", backends.ErrUnsupported, op, msg)

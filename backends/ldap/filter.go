@@ -39,6 +39,7 @@ type compiler struct {
 	r     *resource
 	sch   schema
 	attrs map[string]bool // attributes eval reads
+	ad    bool            // Active Directory: no extensible rules but its own
 }
 
 func (b *Backend) compileFilter(ctx context.Context, r *resource, f backends.Filter) (compiled, []string, error) {
@@ -46,7 +47,7 @@ func (b *Backend) compileFilter(ctx context.Context, r *resource, f backends.Fil
 	if err != nil {
 		return compiled{}, nil, err
 	}
-	cp := &compiler{ctx: ctx, b: b, r: r, sch: caps.schema, attrs: map[string]bool{}}
+	cp := &compiler{ctx: ctx, b: b, r: r, sch: caps.schema, attrs: map[string]bool{}, ad: caps.ad}
 	if f == nil {
 		return compiled{ldap: matchAll, exact: true, eval: func(*goldap.Entry) bool { return true }}, nil, nil
 	}
@@ -198,6 +199,13 @@ func (cp *compiler) checkAttr(attr string) error {
 
 func (cp *compiler) present(attr string) (compiled, error) {
 	if cp.r.isActiveAttr(attr) {
+		if cp.r.cfg.UserAccountControl {
+			cp.attrs[strings.ToLower(uacAttr)] = true
+			return compiled{ldap: "(" + uacAttr + "=*)", exact: true, eval: func(e *goldap.Entry) bool {
+				_, ok := uacActive(e)
+				return ok
+			}}, nil
+		}
 		return compiled{ldap: matchAll, exact: true, eval: func(*goldap.Entry) bool { return true }}, nil
 	}
 	if err := cp.checkAttr(attr); err != nil {
@@ -237,6 +245,9 @@ func negate(c compiled) compiled {
 }
 
 func (cp *compiler) compare(c backends.Compare) (compiled, error) {
+	if cp.r.isActiveAttr(c.Attr) && cp.r.cfg.UserAccountControl {
+		return cp.uacCompare(c)
+	}
 	if cp.r.isActiveAttr(c.Attr) {
 		// Where the entry lies is no attribute a filter can test: every
 		// entry is a candidate and its DN decides.
@@ -255,8 +266,9 @@ func (cp *compiler) compare(c backends.Compare) (compiled, error) {
 		eq := compiled{ldap: matchNone, exact: true, eval: func(*goldap.Entry) bool { return false }}
 		if cp.b.validID(c.Value) {
 			v := c.Value
-			eq = compiled{ldap: fmt.Sprintf("(%s=%s)", c.Attr, goldap.EscapeFilter(v)), exact: true, eval: func(e *goldap.Entry) bool {
-				return strings.EqualFold(e.GetEqualFoldAttributeValue(c.Attr), v)
+			b := cp.b
+			eq = compiled{ldap: fmt.Sprintf("(%s=%s)", c.Attr, b.idValue(v)), exact: true, eval: func(e *goldap.Entry) bool {
+				return strings.EqualFold(b.entryID(e), v)
 			}}
 		}
 		if c.Op == backends.Ne {
@@ -329,6 +341,10 @@ func (cp *compiler) equality(at *attrType, c backends.Compare) (string, bool) {
 		return presence, false
 	}
 	ic := c.IgnoreCase || c.Kind == backends.KindBool
+	if cp.ad && !ic && at.equalityCase() == ruleIgnore {
+		// AD has no case-exact extensible rule: a superset, decided here.
+		return fmt.Sprintf("(%s=%s)", a, goldap.EscapeFilter(v)), false
+	}
 	switch rc := at.equalityCase(); {
 	case rc == ruleOther, ic && rc == ruleIgnore, !ic && rc == ruleExact:
 		return fmt.Sprintf("(%s=%s)", a, goldap.EscapeFilter(v)), true

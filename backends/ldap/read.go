@@ -96,6 +96,10 @@ func (b *Backend) requestAttrs(r *resource, p projection) []string {
 			out = append(out, ref.inverse.valueAttr)
 		}
 	}
+	if r.cfg.UserAccountControl && p.has(activeAttr) {
+		out = append(out, uacAttr)
+	}
+	out = b.rangedAttrs(r, out)
 	// A stable order: the list is part of the key that finds a paging
 	// cursor again for the next page (map order made every page a new
 	// query, and a sequential import quadratic).
@@ -107,6 +111,9 @@ func (b *Backend) requestAttrs(r *resource, p projection) []string {
 // to ids in batches (through the cache) and computing inverse references.
 // Values that do not resolve (placeholders, dangling DNs) are left out.
 func (b *Backend) toRecords(ctx context.Context, r *resource, entries []*goldap.Entry, p projection) ([]backends.Record, error) {
+	if err := b.completeRanges(ctx, entries); err != nil {
+		return nil, err
+	}
 	// Collect reference values per reference.
 	resolved := map[*reference]map[string]string{}
 	for _, ref := range r.refs {
@@ -147,7 +154,7 @@ func (b *Backend) toRecords(ctx context.Context, r *resource, entries []*goldap.
 	idLower := strings.ToLower(b.cfg.IDAttribute)
 	out := make([]backends.Record, 0, len(entries))
 	for i, e := range entries {
-		rec := backends.Record{ID: e.GetEqualFoldAttributeValue(b.cfg.IDAttribute), Attrs: backends.Attrs{}}
+		rec := backends.Record{ID: b.entryID(e), Attrs: backends.Attrs{}}
 		if rec.ID == "" {
 			b.log.Warn("entry without id attribute skipped", "dn", e.DN, "id_attribute", b.cfg.IDAttribute)
 			continue
@@ -161,6 +168,10 @@ func (b *Backend) toRecords(ctx context.Context, r *resource, entries []*goldap.
 		for _, a := range e.Attributes {
 			lower := strings.ToLower(a.Name)
 			if r.isPassword(a.Name) || (lower == idLower && !(!p.all && p.has(a.Name))) || !p.has(a.Name) {
+				continue
+			}
+			if lower == idLower {
+				rec.Attrs[name(a.Name)] = []string{rec.ID}
 				continue
 			}
 			if ref := r.ref(a.Name); ref != nil {
@@ -191,6 +202,11 @@ func (b *Backend) toRecords(ctx context.Context, r *resource, entries []*goldap.
 		}
 		if r.disabled != nil && p.has(activeAttr) {
 			rec.Attrs[name(activeAttr)] = []string{r.activeValue(e.DN)}
+		}
+		if r.cfg.UserAccountControl && p.has(activeAttr) {
+			if v, ok := uacActive(e); ok {
+				rec.Attrs[name(activeAttr)] = []string{v}
+			}
 		}
 		for ref, all := range inverse {
 			if len(all[i]) > 0 {
@@ -226,12 +242,15 @@ func (b *Backend) inverseIDs(ctx context.Context, ref *reference, entries []*gol
 				}
 			}
 			filter := fmt.Sprintf("(&%s(%s=%s))", t.filter, stored.attr, goldap.EscapeFilter(v))
+			if ref.transitive {
+				filter = fmt.Sprintf("(&%s(%s:%s:=%s))", t.filter, stored.attr, oidInChain, goldap.EscapeFilter(v))
+			}
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
 				var ids []string
 				err := b.pagedSearch(c, t.baseDN, t.scope, filter, []string{b.cfg.IDAttribute}, func(g *goldap.Entry) {
-					if id := g.GetEqualFoldAttributeValue(b.cfg.IDAttribute); id != "" {
+					if id := b.entryID(g); id != "" {
 						ids = append(ids, id)
 						b.cache.putDN(t.typ, id, g.DN)
 					}

@@ -21,7 +21,12 @@ func (b *Backend) searchAnyOf(ctx context.Context, t *resource, base string, sco
 	for start := 0; start < len(values); start += idChunk {
 		var f strings.Builder
 		f.WriteString("(&" + t.filter + "(|")
+		isID := strings.EqualFold(attr, b.cfg.IDAttribute)
 		for _, v := range values[start:min(start+idChunk, len(values))] {
+			if isID {
+				f.WriteString("(" + attr + "=" + b.idValue(v) + ")")
+				continue
+			}
 			f.WriteString("(" + attr + "=" + goldap.EscapeFilter(v) + ")")
 		}
 		f.WriteString("))")
@@ -79,7 +84,7 @@ func (b *Backend) lookupIDs(ctx context.Context, t *resource, ids []string, veri
 		asked[k] = append(asked[k], id)
 	}
 	err := b.searchAnyOf(ctx, t, t.baseDN, t.scope, b.cfg.IDAttribute, todo, attrs, func(e *goldap.Entry) {
-		id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
+		id := b.entryID(e)
 		if id == "" || !t.contains(e.DN) {
 			return
 		}
@@ -150,7 +155,7 @@ func (b *Backend) dnsToIDs(ctx context.Context, t *resource, dns []string) (map[
 					if e == nil {
 						return
 					}
-					if id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute); id != "" {
+					if id := b.entryID(e); id != "" {
 						out[normDN(dn)] = id
 						b.cache.putDN(t.typ, id, e.DN)
 					}
@@ -204,7 +209,7 @@ func (b *Backend) dnsToIDsByRDN(ctx context.Context, t *resource, dns []string, 
 	for _, k := range order {
 		bt := batches[k]
 		err := b.searchAnyOf(ctx, t, bt.parent, goldap.ScopeSingleLevel, bt.typ, bt.values, []string{b.cfg.IDAttribute}, func(e *goldap.Entry) {
-			id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
+			id := b.entryID(e)
 			n := normDN(e.DN)
 			if _, asked := out[n]; !asked || id == "" || !t.contains(e.DN) {
 				return
@@ -237,7 +242,7 @@ func (b *Backend) valuesToIDs(ctx context.Context, t *resource, attr string, val
 		todo = append(todo, v)
 	}
 	err := b.searchAnyOf(ctx, t, t.baseDN, t.scope, attr, todo, []string{b.cfg.IDAttribute, attr}, func(e *goldap.Entry) {
-		id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
+		id := b.entryID(e)
 		if id == "" || !t.contains(e.DN) {
 			return
 		}
@@ -284,6 +289,25 @@ func (b *Backend) findEntry(ctx context.Context, r *resource, id string, attrs [
 			return e, nil
 		}
 		b.forgetStale(r, id, dn)
+	}
+	if gdn, ok := GUIDDN(id); ok && b.guidIDs() {
+		// AD finds an object by its GUID directly (<GUID=...> as the
+		// base): one base search instead of one below the base DN.
+		var e *goldap.Entry
+		err := b.run(ctx, func(c *goldap.Conn) error {
+			var err error
+			e, err = baseSearch(c, gdn, filter, attrs)
+			return err
+		})
+		if err != nil {
+			return nil, b.mapErr(ctx, "read", gdn, err)
+		}
+		if e == nil || !r.contains(e.DN) {
+			return nil, fmt.Errorf("%w: %s %q", backends.ErrNotFound, r.typ, id)
+		}
+		b.entriesRead.Add(1)
+		b.cache.putDN(r.typ, id, e.DN)
+		return e, nil
 	}
 	entries, err := b.searchAll(ctx, r.baseDN, r.scope, filter, attrs)
 	if err != nil {

@@ -59,6 +59,9 @@ type caps struct {
 	extensions map[string]bool
 	schema     schema
 	classes    classes // nil when the server did not list them
+	// ad: the root DSE announces Active Directory (LDAP_CAP_ACTIVE_DIRECTORY_OID;
+	// Samba AD too), whose schema shows no matching rules.
+	ad bool
 }
 
 func (b *Backend) loadCaps(ctx context.Context) (*caps, error) {
@@ -66,7 +69,7 @@ func (b *Backend) loadCaps(ctx context.Context) (*caps, error) {
 	var subschema string
 	err := b.run(ctx, func(conn *goldap.Conn) error {
 		res, err := conn.Search(goldap.NewSearchRequest("", goldap.ScopeBaseObject, goldap.NeverDerefAliases, 0, 0, false,
-			"(objectClass=*)", []string{"supportedControl", "supportedExtension", "subschemaSubentry"}, nil))
+			"(objectClass=*)", []string{"supportedControl", "supportedExtension", "subschemaSubentry", "supportedCapabilities"}, nil))
 		if err != nil {
 			return err
 		}
@@ -79,6 +82,9 @@ func (b *Backend) loadCaps(ctx context.Context) (*caps, error) {
 				c.extensions[v] = true
 			}
 			subschema = e.GetEqualFoldAttributeValue("subschemaSubentry")
+			for _, v := range e.GetEqualFoldAttributeValues("supportedCapabilities") {
+				c.ad = c.ad || v == oidCapActiveDirectory
+			}
 		}
 		if subschema == "" {
 			return nil
@@ -91,6 +97,9 @@ func (b *Backend) loadCaps(ctx context.Context) (*caps, error) {
 		}
 		if len(res.Entries) == 1 {
 			c.schema = parseSchema(res.Entries[0].GetEqualFoldAttributeValues("attributeTypes"))
+			if c.ad {
+				adMatchingRules(c.schema)
+			}
 			if ocs := res.Entries[0].GetEqualFoldAttributeValues("objectClasses"); len(ocs) > 0 {
 				c.classes = parseClasses(ocs)
 			}

@@ -107,7 +107,7 @@ func (b *Backend) count(ctx context.Context, r *resource, filter string) (int, e
 func (b *Backend) fetchByID(ctx context.Context, r *resource, ids []string, attrs []string) ([]*goldap.Entry, error) {
 	byID := make(map[string]*goldap.Entry, len(ids))
 	err := b.searchAnyOf(ctx, r, r.baseDN, r.scope, b.cfg.IDAttribute, ids, attrs, func(e *goldap.Entry) {
-		byID[strings.ToLower(e.GetEqualFoldAttributeValue(b.cfg.IDAttribute))] = e
+		byID[strings.ToLower(b.entryID(e))] = e
 	})
 	if err != nil {
 		return nil, b.mapErr(ctx, "search", r.baseDN, err)
@@ -338,7 +338,6 @@ func (cs *cursors) firstPage(ctx context.Context, r *resource, filter string, at
 		}
 		paging.PagingSize = 0
 		paging.SetCookie(ctrl.Cookie)
-		req.Attributes = []string{"1.1"}
 		_, err = c.Search(req)
 		return err
 	})
@@ -417,7 +416,7 @@ func (cs *cursors) snapshot(ctx context.Context, r *resource, filter, exact stri
 		if !cf.eval(e) {
 			continue
 		}
-		id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
+		id := b.entryID(e)
 		if id == "" {
 			continue
 		}

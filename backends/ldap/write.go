@@ -32,6 +32,10 @@ type plan struct {
 	active         *bool           // set: move into or out of the disabled container
 	touched        map[string]bool // lower-case attributes changed
 	valueAttrsUsed []string        // attributes of r that references store by name and that change
+	// newUPN (user_account_control) is a new userPrincipalName; samGiven
+	// says the modifications set sAMAccountName themselves.
+	newUPN   string
+	samGiven bool
 	// stamp, set by ModifyIf, is a filter on the entry's change stamp
 	// ((entryCSN=...)) that modifyAsserted adds to its assertion.
 	stamp string
@@ -180,6 +184,10 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	if err := b.nameFree(ctx, r, name[0], ""); err != nil {
 		return backends.Record{}, err
 	}
+	attrs, err = r.adCreateAttrs(attrs)
+	if err != nil {
+		return backends.Record{}, err
+	}
 	req := goldap.NewAddRequest(dn, nil)
 	classes := slices.Clone(r.cfg.ObjectClasses)
 	for _, oc := range attrs.Get("objectClass") {
@@ -240,10 +248,24 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	}
 	useExtended := password != nil && b.useExtendedPassword(caps)
 	if password != nil && !useExtended {
-		req.Attribute(r.cfg.PasswordAttribute, []string{*password})
+		req.Attribute(r.cfg.PasswordAttribute, []string{r.passwordValue(*password)})
+		if r.cfg.MustChangePassword {
+			req.Attribute("pwdLastSet", []string{"0"})
+		}
 	}
 	r.count.begin(dn)
 	err = b.run(ctx, func(c *goldap.Conn) error { return c.Add(req) })
+	if err != nil && r.cfg.UserAccountControl && password == nil && needsPassword(err) {
+		// The domain does not enable an account without a password: it
+		// is created disabled, as AD's own tools do, until one is set.
+		b.log.Info("the domain requires a password to enable an account; creating it disabled", "dn", dn)
+		for i, a := range req.Attributes {
+			if strings.EqualFold(a.Type, uacAttr) {
+				req.Attributes[i].Vals = []string{uacCreateValue(false)}
+			}
+		}
+		err = b.run(ctx, func(c *goldap.Conn) error { return c.Add(req) })
+	}
 	if intoDisabled && goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
 		// The container went away since it was checked.
 		r.disabledReady.Store(false)
@@ -255,7 +277,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	}
 	if err != nil {
 		r.count.done(dn, 0)
-		return backends.Record{}, r.refused(b.mapErr(ctx, "add", dn, err), name[0])
+		return backends.Record{}, b.upnTaken(ctx, r, attrs, r.refused(b.mapErr(ctx, "add", dn, err), name[0]))
 	}
 	r.count.done(dn, 1)
 	r.gen.Add(1)
@@ -281,7 +303,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	if e == nil {
 		return backends.Record{}, fmt.Errorf("%w: created entry vanished", backends.ErrNotFound)
 	}
-	id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
+	id := b.entryID(e)
 	if id == "" {
 		return backends.Record{}, fmt.Errorf("%w: the directory gave the new entry no %s", backends.ErrInvalid, b.cfg.IDAttribute)
 	}
@@ -325,6 +347,20 @@ func (b *Backend) planModify(ctx context.Context, r *resource, mods []backends.M
 			return nil, fmt.Errorf("%w: modification %v", backends.ErrInvalid, m.Op)
 		}
 		vals := nonEmpty(m.Values)
+		if err := r.adCheck(m.Attr, vals); err != nil {
+			return nil, err
+		}
+		if strings.EqualFold(m.Attr, "userPrincipalName") {
+			for i, v := range vals {
+				vals[i] = r.withUPNSuffix(v)
+			}
+			if r.cfg.UserAccountControl && m.Op == backends.ModReplace && len(vals) > 0 {
+				pl.newUPN = vals[0]
+			}
+		}
+		if strings.EqualFold(m.Attr, "sAMAccountName") {
+			pl.samGiven = true
+		}
 		switch {
 		case strings.EqualFold(m.Attr, b.cfg.IDAttribute):
 			return nil, fmt.Errorf("%w: %s is assigned by the directory", backends.ErrConfig, m.Attr)
@@ -503,7 +539,7 @@ func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl
 	}
 	changes := pl.changes
 	if pl.password != nil {
-		changes = append(slices.Clip(changes), change{op: backends.ModReplace, attr: r.cfg.PasswordAttribute, values: []string{*pl.password}})
+		changes = append(slices.Clip(changes), r.passwordChanges(*pl.password)...)
 	}
 	resp, err := b.modifyWith(ctx, dn, changes, controls)
 	if pl.stamp != "" && goldap.IsErrorWithCode(err, goldap.LDAPResultAssertionFailed) {
@@ -575,6 +611,9 @@ func (b *Backend) readAfterWrite(ctx context.Context, r *resource, rp readPlan, 
 // execute runs the plan against dn; errStale when dn no longer names id.
 // It returns the entry's DN afterwards.
 func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *plan) (string, error) {
+	if err := b.followSAM(ctx, r, id, pl); err != nil {
+		return dn, err
+	}
 	var oldValues map[string]string
 	if len(pl.valueAttrsUsed) > 0 {
 		e, err := b.findEntry(ctx, r, id, pl.valueAttrsUsed)
@@ -597,7 +636,7 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 		}
 		newRDN, _ = splitRDN(want)
 	}
-	if pl.active != nil && *pl.active == r.isDisabled(dn) {
+	if pl.active != nil && r.disabled != nil && *pl.active == r.isDisabled(dn) {
 		// Deactivate into the disabled container; reactivate directly
 		// below the base DN.
 		newParent = r.baseDN
@@ -639,26 +678,50 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 		b.cache.forgetDN(r.typ, id, dn)
 		b.cache.putDN(r.typ, id, newDN)
 	}
+	pl.changes = dropRDNReplace(r, pl.changes, rdnValue(r, newDN))
+	// userAccountControl: a deactivation goes first (nothing else is
+	// written for an account that may still be used); an activation goes
+	// last, after a password in the same request, since a domain that
+	// requires passwords refuses to enable an account without one.
+	uacBefore := ""
+	if pl.active != nil && r.cfg.UserAccountControl && !*pl.active {
+		old, err := b.setAccountEnabled(ctx, r, id, newDN, false)
+		if err != nil {
+			b.undoRename(ctx, undo)
+			return dn, err
+		}
+		uacBefore = old
+	}
 	if pl.password != nil {
 		caps, _ := b.getCaps(ctx)
 		if b.useExtendedPassword(caps) {
 			if err := b.setPassword(ctx, newDN, *pl.password); err != nil {
+				b.restoreAccountControl(ctx, newDN, uacBefore)
 				b.undoRename(ctx, undo)
 				return dn, r.refused(err, "")
 			}
 		} else {
-			pl.changes = append(pl.changes, change{op: backends.ModReplace, attr: r.cfg.PasswordAttribute, values: []string{*pl.password}})
+			pl.changes = append(pl.changes, r.passwordChanges(*pl.password)...)
 			pl.password = nil
 		}
 	}
 	if len(pl.changes) > 0 {
 		err := b.modify(ctx, newDN, pl.changes)
 		if err != nil {
+			b.restoreAccountControl(ctx, newDN, uacBefore)
 			b.undoRename(ctx, undo)
 			if isStaleErr(err) {
 				return dn, errStale
 			}
 			return dn, r.refused(b.mapErr(ctx, "modify", newDN, err), "")
+		}
+	}
+	if pl.active != nil && r.cfg.UserAccountControl && *pl.active {
+		if _, err := b.setAccountEnabled(ctx, r, id, newDN, true); err != nil {
+			if len(pl.changes) > 0 {
+				b.log.Warn("the account was not enabled; the other changes of the request were written", "dn", newDN, "error", err)
+			}
+			return newDN, err
 		}
 	}
 	if newDN != dn || oldValues != nil {
@@ -700,7 +763,7 @@ func (r *resource) refused(err error, name string) error {
 	switch {
 	case !ok && errors.Is(err, backends.ErrAlreadyExists):
 		return backends.Conflict(r.rdnAttr, name, err)
-	case ok && ae.Attr == "" && ae.Reason == passwordPolicy:
+	case ok && ae.Attr == "" && strings.HasPrefix(ae.Reason, passwordPolicy):
 		ae.Attr = r.cfg.PasswordAttribute
 	}
 	return err
@@ -787,6 +850,22 @@ func (b *Backend) modifyWith(ctx context.Context, dn string, changes []change, e
 		}
 		if caps.controls[oidPermissiveModify] && b.permissive.Load() >= 0 {
 			err := send(changes, true)
+			if goldap.IsErrorAnyOf(err, goldap.LDAPResultNoSuchAttribute, goldap.LDAPResultAttributeOrValueExists,
+				goldap.LDAPResultEntryAlreadyExists, goldap.LDAPResultUnwillingToPerform) {
+				// Active Directory (and Samba) refuse some no-ops even with
+				// the control: a single-valued attribute added its own
+				// value, a link (member) added again or deleted when absent
+				// (Samba: unwillingToPerform "already deleted"). Drop them
+				// and resend; a refusal for another reason comes back.
+				checked, cerr := b.dropNoops(ctx, dn, changes)
+				if cerr != nil {
+					return cerr
+				}
+				if len(checked) == 0 {
+					return nil
+				}
+				return send(checked, true)
+			}
 			if !goldap.IsErrorWithCode(err, goldap.LDAPResultUnavailableCriticalExtension) {
 				return err
 			}

@@ -8,7 +8,7 @@
 //	go run ./cmd/scimbench -backend postgres          # ~ a few minutes on 2 cores
 //	go run ./cmd/scimbench -backend postgres -quick   # smaller sizes
 //
-// Each backend lives in its own file (postgres.go, ldap.go) and registers
+// Each backend lives in its own file (postgres.go, ldap.go, ad.go) and registers
 // in the runners map below. Every loop is bounded; everything is on loopback.
 // It is not part of `go test`: timings never gate the test suite.
 package main
@@ -47,6 +47,7 @@ var runners = map[string]func(ctx context.Context, o options) error{
 	"soak":       runSoak,
 	"ldap":       func(ctx context.Context, o options) error { return runLDAP(ctx, o.out, o.quick) },
 	"scale":      runScale,
+	"ad":         func(ctx context.Context, o options) error { return runAD(ctx, o.out, o.quick) },
 }
 
 // optIn are the runners that "all" leaves out: they take long and need
