@@ -544,10 +544,11 @@ func (b *ldapBench) membership(ctx context.Context, srv *ldaptest.Server, pool *
 	id := func(i int) string { return ids[ldapUserName("b", i)] }
 
 	t0 := time.Now()
-	groupDN := "cn=big," + big.Groups
+	gname := fmt.Sprintf("big-%d", sz.groupSize)
+	groupDN := "cn=" + gname + "," + big.Groups
 	add := goldap.NewAddRequest(groupDN, nil)
 	add.Attribute("objectClass", []string{"groupOfNames"})
-	add.Attribute("cn", []string{"big"})
+	add.Attribute("cn", []string{gname})
 	add.Attribute("member", []string{dn(0)})
 	if err := pool.conns[0].Add(add); err != nil {
 		return err
@@ -575,7 +576,7 @@ func (b *ldapBench) membership(ctx context.Context, srv *ldaptest.Server, pool *
 	var found struct {
 		Resources []struct{ ID string }
 	}
-	if err := lb.do(ctx, "GET", "/Groups?excludedAttributes=members&filter="+url.QueryEscape(`displayName eq "big"`), nil, &found); err != nil {
+	if err := lb.do(ctx, "GET", "/Groups?excludedAttributes=members&filter="+url.QueryEscape(`displayName eq "`+gname+`"`), nil, &found); err != nil {
 		return err
 	}
 	if len(found.Resources) != 1 {
@@ -588,7 +589,7 @@ func (b *ldapBench) membership(ctx context.Context, srv *ldaptest.Server, pool *
 	m := sz.memberAdds
 	addMember := func(i int) error {
 		return lb.do(ctx, "PATCH", "/Groups/"+gid, map[string]any{"schemas": []string{ldapPatchOp}, "Operations": []any{
-			map[string]any{"op": "replace", "value": map[string]any{"id": gid, "displayName": "big"}},
+			map[string]any{"op": "replace", "value": map[string]any{"id": gid, "displayName": gname}},
 			map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": id(sz.groupSize + i)}}},
 		}}, nil)
 	}
@@ -624,7 +625,7 @@ func (b *ldapBench) membership(ctx context.Context, srv *ldaptest.Server, pool *
 	for r := range sz.patchReps {
 		var g struct{ ID string }
 		if err := lb.do(ctx, "POST", "/Groups", map[string]any{"schemas": []string{ldapCoreGroup},
-			"displayName": fmt.Sprintf("bulk-bridge-%d", r)}, &g); err != nil {
+			"displayName": fmt.Sprintf("bulk-bridge-%d-%d", sz.groupSize, r)}, &g); err != nil {
 			return err
 		}
 		vals := make([]any, pm)
@@ -641,11 +642,11 @@ func (b *ldapBench) membership(ctx context.Context, srv *ldaptest.Server, pool *
 		bp.lat, bp.total = append(bp.lat, d), bp.total+d
 
 		// Raw: the same empty group (placeholder member), then one modify.
-		gdn := fmt.Sprintf("cn=bulk-raw-%d,%s", r, big.Groups)
+		gdn := fmt.Sprintf("cn=bulk-raw-%d-%d,%s", sz.groupSize, r, big.Groups)
 		placeholder := "cn=nobody," + big.DN
 		radd := goldap.NewAddRequest(gdn, nil)
 		radd.Attribute("objectClass", []string{"groupOfNames"})
-		radd.Attribute("cn", []string{fmt.Sprintf("bulk-raw-%d", r)})
+		radd.Attribute("cn", []string{fmt.Sprintf("bulk-raw-%d-%d", sz.groupSize, r)})
 		radd.Attribute("member", []string{placeholder})
 		if err := pool.conns[0].Add(radd); err != nil {
 			return err

@@ -47,11 +47,13 @@ var runners = map[string]func(ctx context.Context, o options) error{
 	"soak":       runSoak,
 	"ldap":       func(ctx context.Context, o options) error { return runLDAP(ctx, o.out, o.quick) },
 	"scale":      runScale,
+	"groups":     runGroups,
 }
 
 // optIn are the runners that "all" leaves out: they take long and need
-// gigabytes of disk (the scale benchmark: make bench-scale).
-var optIn = map[string]bool{"scale": true}
+// gigabytes of disk (the scale benchmark: make bench-scale) or minutes
+// (the 100,000-member group: make bench-groups).
+var optIn = map[string]bool{"scale": true, "groups": true}
 
 func main() {
 	var o options
@@ -60,7 +62,7 @@ func main() {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	backend := flag.String("backend", "postgres", "backend to benchmark: "+strings.Join(names, ", ")+", or all (all but scale)")
+	backend := flag.String("backend", "postgres", "backend to benchmark: "+strings.Join(names, ", ")+", or all (all but groups and scale)")
 	flag.BoolVar(&o.quick, "quick", false, "smaller data sets and fewer operations")
 	flag.IntVar(&scaleUsers, "users", 1000000, "users in the directory of -backend scale (-quick: 20000)")
 	flag.StringVar(&o.examples, "examples", "examples", "directory holding the shipped example configurations and schemas")
