@@ -67,7 +67,7 @@ func main() {
 	flag.IntVar(&scaleUsers, "users", 1000000, "users in the directory of -backend scale (-quick: 20000)")
 	flag.StringVar(&o.examples, "examples", "examples", "directory holding the shipped example configurations and schemas")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (bridge and clients) to the file")
-	flag.StringVar(&phaseProfileDir, "phase-profile", "", "write a CPU profile of each bridge round of the throughput tables into this directory (not with -cpuprofile)")
+	flag.StringVar(&phaseProfileDir, "phase-profile", "", "write a CPU profile of each bridge (and ceiling proxy) round of the throughput tables into this directory (not with -cpuprofile)")
 	flag.Parse()
 	o.out = os.Stdout
 	if *cpuProfile != "" && phaseProfileDir != "" {
@@ -177,8 +177,8 @@ func measurePairs(ctx context.Context, workers, n int, bridge, raw func(ctx cont
 	return s[0], s[1], err
 }
 
-// side is one contender of measureSides; the one named "bridge" is
-// profiled with -phase-profile.
+// side is one contender of measureSides; the ones named "bridge" and
+// "ceiling" are profiled with -phase-profile.
 type side struct {
 	who string
 	fn  func(ctx context.Context, w, i int) error
@@ -192,7 +192,11 @@ func measureSides(ctx context.Context, workers, n int, sides []side) ([]sample, 
 	for k := range pairRounds {
 		from, to := n*k/pairRounds, n*(k+1)/pairRounds
 		for j, sd := range sides {
-			stop := phaseProfile(sd.who == "bridge", fmt.Sprintf("pair%02d-round%d", pairsRun, k))
+			name := fmt.Sprintf("pair%02d-round%d", pairsRun, k)
+			if sd.who == "ceiling" {
+				name += "-ceiling"
+			}
+			stop := phaseProfile(sd.who == "bridge" || sd.who == "ceiling", name)
 			s, err := measureParallel(ctx, workers, to-from, func(ctx context.Context, w, i int) error { return sd.fn(ctx, w, from+i) })
 			stop()
 			if err != nil {
@@ -212,7 +216,8 @@ var pairsRun int
 
 // phaseProfileDir, when set (-phase-profile), receives a CPU profile of
 // every bridge round of measurePairs: pairNN-roundK.prof, NN counting the
-// table rows in order. `go tool pprof` merges the rounds of a row.
+// table rows in order (the ceiling proxy's rounds: pairNN-roundK-ceiling.prof).
+// `go tool pprof` merges the rounds of a row.
 var phaseProfileDir string
 
 func phaseProfile(on bool, name string) (stop func()) {
