@@ -1,14 +1,16 @@
 package main
 
 // The ceiling reference of issue 15, goal 2: a minimal hand-written
-// HTTP→LDAP proxy, what the HTTP hop costs at the least. It answers
-// GET /Users/{id} and GET /Users?filter=userName eq "x" with one search
-// through a pool of bound go-ldap connections and a minimal SCIM-shaped
-// JSON of the attributes examples/openldap.hcl maps (encoding/json), on
+// HTTP→directory proxy, what the HTTP hop costs at the least. It answers
+// GET /Users/{id} and GET /Users?filter=userName eq "x" with one query
+// per request (LDAP: one search through a pool of bound go-ldap
+// connections; PostgreSQL: ceiling_pg.go) and a minimal SCIM-shaped JSON
+// of the attributes the shipped example maps (encoding/json), on
 // fasthttp, in this process on loopback. It checks the bearer token as
 // the bridge does and nothing else: no mapping configuration, no schema,
-// no cache, no ETags, no attribute selection. The bridge's reads are
-// measured against it in the same run, with the same client load.
+// no cache, no ETags, no attribute selection, no reference lookups. The
+// bridge's reads are measured against it in the same rounds, with the
+// same client load.
 
 import (
 	"context"
@@ -25,29 +27,29 @@ import (
 	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
 )
 
+// ceilingProxy is the HTTP side; find is the one backend query per request
+// (by "id" or by "userName").
 type ceilingProxy struct {
-	base     string // the people container (scope sub, as the example)
-	disabled string // ",ou=disabled,..." suffix of inactive users
-	auth     []byte
-	conns    chan *goldap.Conn
-	srv      *fasthttp.Server
-	url      string // http://host:port/scim/v2
-	http     *loadClient
+	auth  []byte
+	find  func(ctx context.Context, by, value string) ([]ceilingUser, error)
+	srv   *fasthttp.Server
+	url   string // http://host:port/scim/v2
+	http  *loadClient
+	close func()
 }
 
-// startCeiling serves the proxy for the users below ou.People of srv with
-// poolSize bound connections (the example's pool_size) and a load client
-// of clientConns connections, as the bridge's.
-func startCeiling(srv *ldaptest.Server, ou ldaptest.OU, token string, poolSize, clientConns int) (*ceilingProxy, error) {
-	p := &ceilingProxy{base: ou.People, disabled: ",ou=disabled," + ou.People, auth: []byte("Bearer " + token),
-		conns: make(chan *goldap.Conn, poolSize)}
-	for range poolSize {
-		c, err := srv.DialAdmin()
-		if err != nil {
-			p.close()
-			return nil, err
+// serveCeiling starts the HTTP side on loopback with a load client of
+// clientConns connections, as the bridge's.
+func serveCeiling(token string, clientConns int, find func(ctx context.Context, by, value string) ([]ceilingUser, error), closeBackend func()) (*ceilingProxy, error) {
+	p := &ceilingProxy{auth: []byte("Bearer " + token), find: find}
+	p.close = func() {
+		if p.http != nil {
+			p.http.close()
 		}
-		p.conns <- c
+		if p.srv != nil {
+			_ = p.srv.Shutdown()
+		}
+		closeBackend()
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -64,21 +66,67 @@ func startCeiling(srv *ldaptest.Server, ou ldaptest.OU, token string, poolSize, 
 	return p, nil
 }
 
-func (p *ceilingProxy) close() {
-	if p.http != nil {
-		p.http.close()
-	}
-	if p.srv != nil {
-		_ = p.srv.Shutdown()
-	}
-	for {
-		select {
-		case c := <-p.conns:
-			c.Close()
-		default:
-			return
+// ldapCeiling is the LDAP side: a pool of bound connections, one search.
+type ldapCeiling struct {
+	base     string // the people container (scope sub, as the example)
+	disabled string // ",ou=disabled,..." suffix of inactive users
+	conns    chan *goldap.Conn
+	location string // the proxy's URL
+}
+
+// startCeiling serves the proxy for the users below ou.People of srv with
+// poolSize bound connections (the example's pool_size) and a load client
+// of clientConns connections, as the bridge's.
+func startCeiling(srv *ldaptest.Server, ou ldaptest.OU, token string, poolSize, clientConns int) (*ceilingProxy, error) {
+	l := &ldapCeiling{base: ou.People, disabled: ",ou=disabled," + ou.People, conns: make(chan *goldap.Conn, poolSize)}
+	closeConns := func() {
+		for {
+			select {
+			case c := <-l.conns:
+				c.Close()
+			default:
+				return
+			}
 		}
 	}
+	for range poolSize {
+		c, err := srv.DialAdmin()
+		if err != nil {
+			closeConns()
+			return nil, err
+		}
+		l.conns <- c
+	}
+	p, err := serveCeiling(token, clientConns, l.find, closeConns)
+	if err != nil {
+		return nil, err
+	}
+	l.location = p.url
+	return p, nil
+}
+
+func (l *ldapCeiling) find(ctx context.Context, by, value string) ([]ceilingUser, error) {
+	filter := "(&(objectClass=inetOrgPerson)(entryUUID=" + goldap.EscapeFilter(value) + "))"
+	if by == "userName" {
+		filter = "(&(objectClass=inetOrgPerson)(uid=" + goldap.EscapeFilter(value) + "))"
+	}
+	var c *goldap.Conn
+	select {
+	case c = <-l.conns:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	res, err := c.Search(goldap.NewSearchRequest(l.base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 10, false,
+		filter, ldapUserAttrs, nil))
+	l.conns <- c
+	if err != nil {
+		return nil, err
+	}
+	users := make([]ceilingUser, len(res.Entries))
+	for i, e := range res.Entries {
+		users[i] = l.user(e)
+	}
+	return users, nil
 }
 
 func (p *ceilingProxy) fail(ctx *fasthttp.RequestCtx, status int, detail string) {
@@ -99,11 +147,11 @@ func (p *ceilingProxy) handle(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	path := string(ctx.Path())
-	var filter string
+	by, value := "id", ""
 	list := false
 	switch {
 	case strings.HasPrefix(path, "/scim/v2/Users/"):
-		filter = "(&(objectClass=inetOrgPerson)(entryUUID=" + goldap.EscapeFilter(path[len("/scim/v2/Users/"):]) + "))"
+		value = path[len("/scim/v2/Users/"):]
 	case path == "/scim/v2/Users":
 		f := string(ctx.QueryArgs().Peek("filter"))
 		name, ok := strings.CutPrefix(f, `userName eq "`)
@@ -111,30 +159,17 @@ func (p *ceilingProxy) handle(ctx *fasthttp.RequestCtx) {
 			p.fail(ctx, 400, "only userName eq filters")
 			return
 		}
-		filter = "(&(objectClass=inetOrgPerson)(uid=" + goldap.EscapeFilter(strings.TrimSuffix(name, `"`)) + "))"
-		list = true
+		by, value, list = "userName", strings.TrimSuffix(name, `"`), true
 	default:
 		p.fail(ctx, 404, "not found")
 		return
 	}
-
-	var c *goldap.Conn
-	select {
-	case c = <-p.conns:
-	case <-time.After(10 * time.Second):
-		p.fail(ctx, 503, "no connection")
-		return
-	}
-	res, err := c.Search(goldap.NewSearchRequest(p.base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 10, false,
-		filter, ldapUserAttrs, nil))
-	p.conns <- c
+	tctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	users, err := p.find(tctx, by, value)
+	cancel()
 	if err != nil {
 		p.fail(ctx, 503, err.Error())
 		return
-	}
-	users := make([]ceilingUser, len(res.Entries))
-	for i, e := range res.Entries {
-		users[i] = p.user(e)
 	}
 	var body any
 	if list {
@@ -169,27 +204,32 @@ type ceilingValue struct {
 	Primary bool   `json:"primary,omitempty"`
 }
 
+type ceilingName struct {
+	GivenName  string `json:"givenName,omitempty"`
+	FamilyName string `json:"familyName,omitempty"`
+}
+
+type ceilingEnterprise struct {
+	EmployeeNumber string        `json:"employeeNumber,omitempty"`
+	Department     string        `json:"department,omitempty"`
+	Manager        *ceilingValue `json:"manager,omitempty"`
+}
+
 type ceilingUser struct {
-	Schemas  []string `json:"schemas"`
-	ID       string   `json:"id"`
-	UserName string   `json:"userName"`
-	Name     *struct {
-		GivenName  string `json:"givenName,omitempty"`
-		FamilyName string `json:"familyName,omitempty"`
-	} `json:"name,omitempty"`
-	DisplayName       string         `json:"displayName,omitempty"`
-	Emails            []ceilingValue `json:"emails,omitempty"`
-	PhoneNumbers      []ceilingValue `json:"phoneNumbers,omitempty"`
-	Title             string         `json:"title,omitempty"`
-	PreferredLanguage string         `json:"preferredLanguage,omitempty"`
-	Active            bool           `json:"active"`
-	Groups            []ceilingValue `json:"groups,omitempty"`
-	Enterprise        *struct {
-		EmployeeNumber string        `json:"employeeNumber,omitempty"`
-		Department     string        `json:"department,omitempty"`
-		Manager        *ceilingValue `json:"manager,omitempty"`
-	} `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
-	Meta struct {
+	Schemas           []string           `json:"schemas"`
+	ID                string             `json:"id"`
+	ExternalID        string             `json:"externalId,omitempty"`
+	UserName          string             `json:"userName"`
+	Name              *ceilingName       `json:"name,omitempty"`
+	DisplayName       string             `json:"displayName,omitempty"`
+	Emails            []ceilingValue     `json:"emails,omitempty"`
+	PhoneNumbers      []ceilingValue     `json:"phoneNumbers,omitempty"`
+	Title             string             `json:"title,omitempty"`
+	PreferredLanguage string             `json:"preferredLanguage,omitempty"`
+	Active            bool               `json:"active"`
+	Groups            []ceilingValue     `json:"groups,omitempty"`
+	Enterprise        *ceilingEnterprise `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
+	Meta              struct {
 		ResourceType string `json:"resourceType"`
 		Created      string `json:"created,omitempty"`
 		LastModified string `json:"lastModified,omitempty"`
@@ -199,16 +239,13 @@ type ceilingUser struct {
 
 // user maps an entry the way examples/openldap.hcl does, without the
 // reference lookups (memberOf and manager DNs go out as they are).
-func (p *ceilingProxy) user(e *goldap.Entry) ceilingUser {
+func (p *ldapCeiling) user(e *goldap.Entry) ceilingUser {
 	get := e.GetAttributeValue
 	u := ceilingUser{Schemas: []string{ldapCoreUser}, ID: get("entryUUID"), UserName: get("uid"),
 		DisplayName: get("displayName"), Title: get("title"), PreferredLanguage: get("preferredLanguage"),
 		Active: !strings.HasSuffix(e.DN, p.disabled)}
 	if g, f := get("givenName"), get("sn"); g != "" || (f != "" && f != u.UserName) {
-		u.Name = &struct {
-			GivenName  string `json:"givenName,omitempty"`
-			FamilyName string `json:"familyName,omitempty"`
-		}{g, f}
+		u.Name = &ceilingName{g, f}
 		if f == u.UserName {
 			u.Name.FamilyName = ""
 		}
@@ -226,11 +263,7 @@ func (p *ceilingProxy) user(e *goldap.Entry) ceilingUser {
 		u.Groups = append(u.Groups, ceilingValue{Value: g})
 	}
 	if n, d, m := get("employeeNumber"), get("departmentNumber"), get("manager"); n != "" || d != "" || m != "" {
-		u.Enterprise = &struct {
-			EmployeeNumber string        `json:"employeeNumber,omitempty"`
-			Department     string        `json:"department,omitempty"`
-			Manager        *ceilingValue `json:"manager,omitempty"`
-		}{EmployeeNumber: n, Department: d}
+		u.Enterprise = &ceilingEnterprise{EmployeeNumber: n, Department: d}
 		if m != "" {
 			u.Enterprise.Manager = &ceilingValue{Value: m}
 		}
@@ -238,7 +271,7 @@ func (p *ceilingProxy) user(e *goldap.Entry) ceilingUser {
 	u.Meta.ResourceType = "User"
 	u.Meta.Created = ceilingTime(get("createTimestamp"))
 	u.Meta.LastModified = ceilingTime(get("modifyTimestamp"))
-	u.Meta.Location = p.url + "/Users/" + u.ID
+	u.Meta.Location = p.location + "/Users/" + u.ID
 	return u
 }
 
