@@ -48,11 +48,13 @@ var runners = map[string]func(ctx context.Context, o options) error{
 	"ldap":       func(ctx context.Context, o options) error { return runLDAP(ctx, o.out, o.quick) },
 	"scale":      runScale,
 	"ad":         func(ctx context.Context, o options) error { return runAD(ctx, o.out, o.quick) },
+	"groups":     runGroups,
 }
 
 // optIn are the runners that "all" leaves out: they take long and need
-// gigabytes of disk (the scale benchmark: make bench-scale).
-var optIn = map[string]bool{"scale": true}
+// gigabytes of disk (the scale benchmark: make bench-scale) or minutes
+// (the 100,000-member group: make bench-groups).
+var optIn = map[string]bool{"scale": true, "groups": true}
 
 func main() {
 	var o options
@@ -61,12 +63,12 @@ func main() {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	backend := flag.String("backend", "postgres", "backend to benchmark: "+strings.Join(names, ", ")+", or all (all but scale)")
+	backend := flag.String("backend", "postgres", "backend to benchmark: "+strings.Join(names, ", ")+", or all (all but groups and scale)")
 	flag.BoolVar(&o.quick, "quick", false, "smaller data sets and fewer operations")
 	flag.IntVar(&scaleUsers, "users", 1000000, "users in the directory of -backend scale (-quick: 20000)")
 	flag.StringVar(&o.examples, "examples", "examples", "directory holding the shipped example configurations and schemas")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (bridge and clients) to the file")
-	flag.StringVar(&phaseProfileDir, "phase-profile", "", "write a CPU profile of each bridge round of the throughput tables into this directory (not with -cpuprofile)")
+	flag.StringVar(&phaseProfileDir, "phase-profile", "", "write a CPU profile of each bridge (and ceiling proxy) round of the throughput tables into this directory (not with -cpuprofile)")
 	flag.Parse()
 	o.out = os.Stdout
 	if *cpuProfile != "" && phaseProfileDir != "" {
@@ -172,28 +174,42 @@ const pairRounds = 4
 // the n operations (the indexes stay distinct across rounds), and adds the
 // rounds up: background load that comes and goes weighs on both alike.
 func measurePairs(ctx context.Context, workers, n int, bridge, raw func(ctx context.Context, w, i int) error) (sample, sample, error) {
-	var b, r sample
+	s, err := measureSides(ctx, workers, n, []side{{"bridge", bridge}, {"raw", raw}})
+	return s[0], s[1], err
+}
+
+// side is one contender of measureSides; the ones named "bridge" and
+// "ceiling" are profiled with -phase-profile.
+type side struct {
+	who string
+	fn  func(ctx context.Context, w, i int) error
+}
+
+// measureSides is measurePairs for any number of sides (the bridge, the
+// ceiling proxy and raw): every round runs each side in turn.
+func measureSides(ctx context.Context, workers, n int, sides []side) ([]sample, error) {
+	acc := make([]sample, len(sides))
 	pairsRun++
 	for k := range pairRounds {
 		from, to := n*k/pairRounds, n*(k+1)/pairRounds
-		for _, side := range []struct {
-			fn  func(ctx context.Context, w, i int) error
-			acc *sample
-			who string
-		}{{bridge, &b, "bridge"}, {raw, &r, "raw"}} {
-			stop := phaseProfile(side.who == "bridge", fmt.Sprintf("pair%02d-round%d", pairsRun, k))
-			s, err := measureParallel(ctx, workers, to-from, func(ctx context.Context, w, i int) error { return side.fn(ctx, w, from+i) })
+		for j, sd := range sides {
+			name := fmt.Sprintf("pair%02d-round%d", pairsRun, k)
+			if sd.who == "ceiling" {
+				name += "-ceiling"
+			}
+			stop := phaseProfile(sd.who == "bridge" || sd.who == "ceiling", name)
+			s, err := measureParallel(ctx, workers, to-from, func(ctx context.Context, w, i int) error { return sd.fn(ctx, w, from+i) })
 			stop()
 			if err != nil {
-				return b, r, fmt.Errorf("%s: %w", side.who, err)
+				return acc, fmt.Errorf("%s: %w", sd.who, err)
 			}
-			side.acc.lat = append(side.acc.lat, s.lat...)
-			side.acc.total += s.total
-			side.acc.cpu.self += s.cpu.self
-			side.acc.cpu.server += s.cpu.server
+			acc[j].lat = append(acc[j].lat, s.lat...)
+			acc[j].total += s.total
+			acc[j].cpu.self += s.cpu.self
+			acc[j].cpu.server += s.cpu.server
 		}
 	}
-	return b, r, nil
+	return acc, nil
 }
 
 // pairsRun numbers the measurePairs calls (profile file names).
@@ -201,7 +217,8 @@ var pairsRun int
 
 // phaseProfileDir, when set (-phase-profile), receives a CPU profile of
 // every bridge round of measurePairs: pairNN-roundK.prof, NN counting the
-// table rows in order. `go tool pprof` merges the rounds of a row.
+// table rows in order (the ceiling proxy's rounds: pairNN-roundK-ceiling.prof).
+// `go tool pprof` merges the rounds of a row.
 var phaseProfileDir string
 
 func phaseProfile(on bool, name string) (stop func()) {
@@ -289,6 +306,33 @@ func (r *report) pair(op string, bridge, raw sample) {
 }
 
 func (r *report) flush() { _ = r.tw.Flush() }
+
+// goalRatio is a ratio (higher is better) and its goal from issue 15.
+type goalRatio struct {
+	what      string
+	got, goal float64
+}
+
+func (g goalRatio) print(w io.Writer, n string) {
+	verdict := "met"
+	if g.got < g.goal {
+		verdict = "MISSED"
+	}
+	fmt.Fprintf(w, "goal %s (issue 15) %s %.2fx, goal >= %.2fx: %s\n", n, g.what, g.got, g.goal, verdict)
+}
+
+// goalTime prints a latency next to its goal from issue 15 (lower is
+// better); note says what differs from the goal's setting, if anything.
+func goalTime(w io.Writer, n, what string, got, goal time.Duration, note string) {
+	verdict := "met"
+	if got >= goal {
+		verdict = "MISSED"
+	}
+	if note != "" {
+		note = " (" + note + ")"
+	}
+	fmt.Fprintf(w, "goal %s (issue 15) %s %s, goal < %s: %s%s\n", n, what, short(got), short(goal), verdict, note)
+}
 
 func short(d time.Duration) string {
 	switch {

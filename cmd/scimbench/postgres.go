@@ -49,6 +49,10 @@ func runPostgres(ctx context.Context, o options) error {
 	}
 	defer raw.Close()
 	raw.SetMaxOpenConns(16)
+	// As the example's max_idle_conns: with database/sql's default of 2
+	// idle connections, 8 concurrent raw clients would open and close a
+	// PostgreSQL connection (a server process) on most queries.
+	raw.SetMaxIdleConns(8)
 
 	var version string
 	_ = raw.QueryRowContext(ctx, "SHOW server_version").Scan(&version)
@@ -167,7 +171,7 @@ func runPostgres(ctx context.Context, o options) error {
 		return fmt.Errorf("the group has %d members, want %d", members, want)
 	}
 	// 4. Throughput of single-record operations at concurrency 8.
-	if err := pgThroughput(ctx, o, sz, c, raw, ids); err != nil {
+	if err := pgThroughput(ctx, o, sz, c, raw, url, ids); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.out, "\npeak RSS of scimbench (bridge + clients): %s\n", processPeakRSS())
@@ -177,41 +181,76 @@ func runPostgres(ctx context.Context, o options) error {
 // pgThroughput compares throughput with 8 concurrent clients, bridge and
 // raw in alternating rounds: the target is a bridge/raw ratio of at least
 // 0.7 for single-record operations.
-func pgThroughput(ctx context.Context, o options, sz pgSizes, c *scimClient, raw *dbsql.DB, ids []string) error {
+func pgThroughput(ctx context.Context, o options, sz pgSizes, c *scimClient, raw *dbsql.DB, dbURL string, ids []string) error {
 	const workers = 8
 	tp := newThroughputReport(o.out, fmt.Sprintf("throughput at concurrency %d; bridge and raw in %d alternating rounds", workers, pairRounds))
+	var patchGoal goalRatio
+	// The ceiling proxy (ceiling_pg.go) with the example's max_open_conns
+	// and the bridge's client connections, for the reads of goal 2.
+	cp, err := startPGCeiling(ctx, dbURL, pgBenchToken, 16, 16)
+	if err != nil {
+		return err
+	}
+	defer cp.close()
+	// Warm its pool up as the bridge's and raw's are (not measured).
+	if _, err := measureParallel(ctx, workers, 10*workers, func(_ context.Context, _, i int) error {
+		return cp.get(ctx, ids[i%len(ids)])
+	}); err != nil {
+		return fmt.Errorf("ceiling proxy: %w", err)
+	}
+	var goals []goalRatio
 	type op struct {
 		name        string
 		n           int
 		bridge, raw func(i int) error
+		ceiling     func(i int) error
 	}
 	for _, x := range []op{
 		{"create user", sz.create,
 			func(i int) error { _, err := c.createUser(fmt.Sprintf("tc%06d@example.com", i)); return err },
-			func(i int) error { _, err := rawCreate(ctx, raw, fmt.Sprintf("tr%06d@example.com", i)); return err }},
+			func(i int) error { _, err := rawCreate(ctx, raw, fmt.Sprintf("tr%06d@example.com", i)); return err }, nil},
 		{"get user by id", sz.get,
 			func(i int) error { return c.get("/Users/" + ids[i%len(ids)]) },
-			func(i int) error { return rawGet(ctx, raw, ids[i%len(ids)]) }},
+			func(i int) error { return rawGet(ctx, raw, ids[i%len(ids)]) },
+			func(i int) error { return cp.get(ctx, ids[i%len(ids)]) }},
 		{"filter userName eq", sz.filter,
 			func(i int) error {
 				return c.filterUserName(fmt.Sprintf("IMP%07d@example.com", (i*7919)%sz.importLarge))
 			},
 			func(i int) error {
 				return rawFilter(ctx, raw, fmt.Sprintf("IMP%07d@example.com", (i*7919)%sz.importLarge))
+			},
+			func(i int) error {
+				return cp.filterOne(ctx, "/Users?filter="+strings.ReplaceAll(fmt.Sprintf(`userName eq "IMP%07d@example.com"`, (i*7919)%sz.importLarge), " ", "%20"))
 			}},
 		{"PATCH active", sz.patch,
 			func(i int) error { return c.patchActive(ids[i%len(ids)], i%2 == 1) },
-			func(i int) error { return rawPatchActive(ctx, raw, ids[i%len(ids)], i%2 == 1) }},
+			func(i int) error { return rawPatchActive(ctx, raw, ids[i%len(ids)], i%2 == 1) }, nil},
 	} {
-		b, r, err := measurePairs(ctx, workers, x.n,
-			func(_ context.Context, _, i int) error { return x.bridge(i) },
-			func(_ context.Context, _, i int) error { return x.raw(i) })
+		sides := []side{{"bridge", func(_ context.Context, _, i int) error { return x.bridge(i) }},
+			{"raw", func(_ context.Context, _, i int) error { return x.raw(i) }}}
+		if x.ceiling != nil {
+			sides = append(sides, side{"ceiling", func(_ context.Context, _, i int) error { return x.ceiling(i) }})
+		}
+		s, err := measureSides(ctx, workers, x.n, sides)
 		if err != nil {
 			return fmt.Errorf("%s: %w", x.name, err)
 		}
+		b, r := s[0], s[1]
 		tp.pair(x.name, b, r)
+		if x.ceiling != nil {
+			tp.pair("ceiling proxy: "+x.name, s[2], r)
+			goals = append(goals, goalRatio{x.name + ": bridge/ceiling throughput", 1 / timeRatio(b, s[2]), 0.95})
+		}
+		if x.name == "PATCH active" {
+			patchGoal = goalRatio{"PATCH active (one column): bridge/raw UPDATE throughput", 1 / timeRatio(b, r), 0.9}
+		}
 	}
 	tp.flush()
+	for _, g := range goals {
+		g.print(o.out, "2")
+	}
+	patchGoal.print(o.out, "3")
 	return nil
 }
 

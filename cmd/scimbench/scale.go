@@ -312,14 +312,18 @@ func scaleLDAP(ctx context.Context, o options, n int) error {
 }
 
 // writeScaleLDIF writes n inetOrgPerson entries below people.
-func writeScaleLDIF(path, people string, n int) error {
+func writeScaleLDIF(path, people string, n int) error { return writeUsersLDIF(path, people, "s", n) }
+
+// writeUsersLDIF writes n inetOrgPerson entries named prefix0000000 ...
+// below people.
+func writeUsersLDIF(path, people, prefix string, n int) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	for i := range n {
-		name := ldapUserName("s", i)
+		name := ldapUserName(prefix, i)
 		fmt.Fprintf(w, "dn: uid=%s,%s\nobjectClass: inetOrgPerson\nuid: %s\ncn: Given Family %s\nsn: Family %s\ngivenName: Given\nmail: %s@example.org\ndisplayName: Given Family %s\n\n",
 			name, people, name, name, name, name, name)
 	}
