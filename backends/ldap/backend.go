@@ -28,6 +28,7 @@ type Backend struct {
 	log     hclog.Logger
 	pool    *pool
 	cache   *idCache
+	moves   *recentMoves
 	res     map[string]*resource
 	cursors *cursors
 	counts  *counts
@@ -163,6 +164,7 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 		return nil, err
 	}
 	b.metrics.watchPool(b.pool)
+	b.moves = newRecentMoves()
 	if b.cache, err = newIDCache(cfg.Cache.Size, cfg.Cache.ttl,
 		b.metrics.cache.WithLabelValues("hit"), b.metrics.cache.WithLabelValues("miss")); err != nil {
 		return nil, err

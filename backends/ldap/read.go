@@ -137,7 +137,14 @@ func (b *Backend) toRecords(ctx context.Context, r *resource, entries []*goldap.
 		if err != nil {
 			return nil, err
 		}
+		if !ref.byValue {
+			b.resolveEarlier(ref.target, vals, m)
+		}
 		resolved[ref] = m
+	}
+	moved, err := b.movedReferrers(ctx, r, entries, p)
+	if err != nil {
+		return nil, err
 	}
 	inverse := map[*reference][][]string{}
 	for _, ref := range r.refs {
@@ -185,7 +192,7 @@ func (b *Backend) toRecords(ctx context.Context, r *resource, entries []*goldap.
 					if ref.byValue {
 						k = strings.ToLower(v)
 					}
-					if id, ok := m[k]; ok {
+					if id, ok := m[k]; ok && !slices.Contains(ids, id) {
 						ids = append(ids, id)
 					}
 				}
@@ -199,6 +206,17 @@ func (b *Backend) toRecords(ctx context.Context, r *resource, entries []*goldap.
 				continue
 			}
 			rec.Attrs[name(a.Name)] = append([]string(nil), a.Values...)
+		}
+		for ref, ids := range movedAt(moved, i) {
+			n := ref.attr
+			if !p.all {
+				n = name(ref.attr)
+			}
+			for _, id := range ids {
+				if !slices.Contains(rec.Attrs[n], id) {
+					rec.Attrs[n] = append(rec.Attrs[n], id)
+				}
+			}
 		}
 		if r.disabled != nil && p.has(activeAttr) {
 			rec.Attrs[name(activeAttr)] = []string{r.activeValue(e.DN)}
@@ -244,6 +262,10 @@ func (b *Backend) inverseIDs(ctx context.Context, ref *reference, entries []*gol
 			filter := fmt.Sprintf("(&%s(%s=%s))", t.filter, stored.attr, goldap.EscapeFilter(v))
 			if ref.transitive {
 				filter = fmt.Sprintf("(&%s(%s:%s:=%s))", t.filter, stored.attr, oidInChain, goldap.EscapeFilter(v))
+			} else if dns := b.dnsOf(stored.target, e); !stored.byValue && len(dns) > 1 {
+				// A reference to an earlier DN of an entry moved moments
+				// ago is one the directory may still be rewriting.
+				filter = fmt.Sprintf("(&%s%s)", t.filter, anyOfFilter([]string{stored.attr}, dns))
 			}
 			sem <- struct{}{}
 			wg.Go(func() {

@@ -677,6 +677,7 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 		}
 		b.cache.forgetDN(r.typ, id, dn)
 		b.cache.putDN(r.typ, id, newDN)
+		b.moves.note(r.typ, id, dn, newDN)
 	}
 	pl.changes = dropRDNReplace(r, pl.changes, rdnValue(r, newDN))
 	// userAccountControl: a deactivation goes first (nothing else is
