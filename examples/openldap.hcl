@@ -98,7 +98,10 @@ backend "ldap" "openldap" {
 
   # Who rewrites group member values when a user is renamed or deleted.
   # "bridge" works on every directory. With the refint overlay configured
-  # for member (and manager), "server" saves the bridge that work.
+  # for member (and manager), "server" saves the bridge that work. refint
+  # works in the background, after the rename is answered: see "LDAP
+  # renames and moves" in the README for what that means for a user moved
+  # out and back at once.
   referential_integrity = "bridge"
 
   # Passwords are sent with the Password Modify extended operation (RFC
