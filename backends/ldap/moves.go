@@ -42,7 +42,7 @@ type moved struct {
 }
 
 type move struct {
-	typ     string
+	typ, id string
 	earlier []string // normalized
 	at      time.Time
 }
@@ -60,7 +60,7 @@ func (m *recentMoves) note(typ, id, from, to string) {
 	k := key(typ, id)
 	mv := m.byID[k]
 	if mv == nil {
-		mv = &move{typ: typ}
+		mv = &move{typ: typ, id: id}
 		m.byID[k] = mv
 	}
 	mv.at = now
@@ -69,7 +69,7 @@ func (m *recentMoves) note(typ, id, from, to string) {
 	for _, d := range mv.earlier {
 		if d != t && d != f {
 			kept = append(kept, d)
-		} else if d == t {
+		} else if d == t && m.byDN[key(typ, d)] == id {
 			delete(m.byDN, key(typ, d))
 		}
 	}
@@ -104,9 +104,18 @@ func (m *recentMoves) drop(k string) {
 		return
 	}
 	for _, d := range mv.earlier {
-		delete(m.byDN, key(mv.typ, d))
+		if dk := key(mv.typ, d); m.byDN[dk] == mv.id { // not since left by another entry
+			delete(m.byDN, dk)
+		}
 	}
 	delete(m.byID, k)
+}
+
+// forget drops what is remembered of the entry id of typ (deleted).
+func (m *recentMoves) forget(typ, id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.drop(key(typ, id))
 }
 
 // earlier returns the DNs (normalized) the entry id of typ had before a

@@ -58,4 +58,8 @@ func TestRecentMoves(t *testing.T) {
 	if len(m.byDN) != 3 {
 		t.Errorf("%d earlier DNs indexed, want 3", len(m.byDN))
 	}
+	m.forget("User", "14")
+	if _, ok := m.idOfEarlier("User", "uid=o4,dc=x"); ok || m.earlier("User", "14") != nil {
+		t.Error("a deleted entry's earlier DN still resolves")
+	}
 }

@@ -1056,6 +1056,7 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 			return b.mapErr(ctx, "delete", dn, err)
 		}
 		b.cache.forgetDN(r.typ, id, dn)
+		b.moves.forget(r.typ, id)
 		for _, other := range b.res {
 			for _, ref := range other.refs {
 				if ref.target == r && ref.byValue {
