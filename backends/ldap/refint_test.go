@@ -2,6 +2,7 @@ package ldap
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -20,7 +21,17 @@ import (
 // The backend's answers and reads must not show that interval: every read
 // of a user has its group, and so does every read of the group.
 func TestMoveBackWithRefint(t *testing.T) {
-	srv := ldaptest.Shared(t)
+	if testing.Short() {
+		t.Skip("starts a slapd of its own")
+	}
+	ldaptest.Shared(t) // skips without slapd
+	// A server of its own: the load below would slow refint's task, a
+	// search of the whole database per rename, for every other test.
+	srv, err := ldaptest.Start(ldaptest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
 	s := setup{srv: srv, ou: srv.NewOU(t)}
 	dis := "ou=disabled," + s.ou.People
 	srv.AddOU(t, dis)
@@ -29,7 +40,11 @@ func TestMoveBackWithRefint(t *testing.T) {
       target = "Group"
       read_only = true
     }`
-	b := newBackend(t, s)
+	cfg, diags := decode(t, strings.Replace(s.hcl(), `env("TEST_LDAP_URL")`, fmt.Sprintf("%q", srv.URL), 1))
+	if diags.HasErrors() {
+		t.Fatalf("config: %v", diags)
+	}
+	b := startBackend(t, cfg)
 	ctx := ctxT(t)
 	const users = 4
 	var ids, groups []string
