@@ -43,7 +43,7 @@ type moved struct {
 
 type move struct {
 	typ, id string
-	earlier []string // normalized
+	earlier []string // as the directory spelled them
 	at      time.Time
 }
 
@@ -67,13 +67,14 @@ func (m *recentMoves) note(typ, id, from, to string) {
 	f, t := normDN(from), normDN(to)
 	kept := mv.earlier[:0]
 	for _, d := range mv.earlier {
-		if d != t && d != f {
+		switch n := normDN(d); {
+		case n != t && n != f:
 			kept = append(kept, d)
-		} else if d == t && m.byDN[key(typ, d)] == id {
-			delete(m.byDN, key(typ, d))
+		case n == t && m.byDN[key(typ, n)] == id:
+			delete(m.byDN, key(typ, n))
 		}
 	}
-	mv.earlier = append(kept, f)
+	mv.earlier = append(kept, from)
 	m.byDN[key(typ, f)] = id
 	m.order = append(m.order, moved{k, now})
 	for len(m.byID) > m.maxLen && len(m.order) > 0 {
@@ -104,7 +105,7 @@ func (m *recentMoves) drop(k string) {
 		return
 	}
 	for _, d := range mv.earlier {
-		if dk := key(mv.typ, d); m.byDN[dk] == mv.id { // not since left by another entry
+		if dk := key(mv.typ, normDN(d)); m.byDN[dk] == mv.id { // not since left by another entry
 			delete(m.byDN, dk)
 		}
 	}
@@ -118,7 +119,7 @@ func (m *recentMoves) forget(typ, id string) {
 	m.drop(key(typ, id))
 }
 
-// earlier returns the DNs (normalized) the entry id of typ had before a
+// earlier returns the DNs the entry id of typ had before a
 // recent move, or nil.
 func (m *recentMoves) earlier(typ, id string) []string {
 	m.mu.Lock()
