@@ -164,7 +164,7 @@ func (b *Backend) resolveEarlier(t *resource, vals []string, m map[string]string
 // DNs it had before.
 func (b *Backend) dnsOf(r *resource, e *goldap.Entry) []string {
 	dns := []string{e.DN}
-	if id := e.GetEqualFoldAttributeValue(b.cfg.IDAttribute); id != "" {
+	if id := b.entryID(e); id != "" {
 		dns = append(dns, b.moves.earlier(r.typ, id)...)
 	}
 	return dns
@@ -216,7 +216,7 @@ func (b *Backend) movedReferrers(ctx context.Context, r *resource, entries []*go
 				return nil, b.mapErr(ctx, "compute "+ref.attr, t.baseDN, err)
 			}
 			for _, g := range found {
-				id := g.GetEqualFoldAttributeValue(b.cfg.IDAttribute)
+				id := b.entryID(g)
 				if id == "" {
 					continue
 				}
