@@ -401,6 +401,14 @@ func (b *Backend) planModify(ctx context.Context, r *resource, mods []backends.M
 			if err != nil {
 				return nil, err
 			}
+			if m.Op == backends.ModDelete && !ref.byValue {
+				// A member moved moments ago may still be named by its
+				// earlier DN (refint rewrites in the background, and puts
+				// a value back under the new DN later): remove that too.
+				for _, id := range vals {
+					stored = append(stored, b.moves.earlier(ref.target.typ, id)...)
+				}
+			}
 			ch := change{op: m.Op, attr: ref.attr, values: stored, ref: ref}
 			switch {
 			case m.Op == backends.ModDelete && len(m.Values) == 0:
