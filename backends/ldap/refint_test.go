@@ -174,38 +174,67 @@ func TestMoveBackWithRefint(t *testing.T) {
 // the removal takes the earlier DN out too, and the user stays removed
 // once refint has caught up.
 func TestRemoveMovedMemberWithRefint(t *testing.T) {
+	memberChangeInInterval(t, backends.ModDelete)
+}
+
+// TestAddMovedMemberWithRefint adds a user to its group again in the same
+// interval (a client that saw it missing): refint's rewrite of the move
+// back then fails (the value it would add is there), which would leave
+// the disabled DN in the group for good; the add takes it out.
+func TestAddMovedMemberWithRefint(t *testing.T) {
+	memberChangeInInterval(t, backends.ModAdd)
+}
+
+// placeholderDN is the group's empty_placeholder in setup's configuration.
+const placeholderDN = "cn=nobody,dc=example,dc=org"
+
+// memberChangeInInterval changes the membership of a user with op while
+// the directory's group names the user's disabled DN after a move back,
+// waits (bounded) for refint's task to pass the move back, and checks the
+// group: without the user (delete) or with exactly the user's DN (add).
+func memberChangeInInterval(t *testing.T, op backends.ModOp) {
 	l := newRefintLab(t)
 	caught := 0
 	for cycle := 0; cycle < 100 && caught < 2; cycle++ {
 		for i, id := range l.ids {
 			l.moveOutAndBack(t, i, []string{"uid"})
 			disabledDN := normDN(fmt.Sprintf("uid=mb%d,ou=disabled,%s", i, l.s.ou.People))
+			userDN := normDN(fmt.Sprintf("uid=mb%d,%s", i, l.s.ou.People))
 			_, member, _ := l.directoryAt(t, i)
 			if len(member) != 1 || normDN(member[0]) != disabledDN {
 				continue // not in the interval: nothing to check
 			}
 			caught++
-			mustModify(t, l.b, "Group", l.groups[i], backends.Modification{Op: backends.ModDelete, Attr: "member", Values: []string{id}})
+			mustModify(t, l.b, "Group", l.groups[i], backends.Modification{Op: op, Attr: "member", Values: []string{id}})
 			// Wait (bounded) for refint's task to reach the move back: the
 			// disabled DN leaves the group, rewritten or removed.
 			gdn := fmt.Sprintf("cn=mbg%d,%s", i, l.s.ou.Groups)
-			for w := 0; w < 200; w++ {
-				vals := l.srv.Entry(t, gdn, "member").GetAttributeValues("member")
+			var vals []string
+			for w := 0; w < 100; w++ {
+				vals = l.srv.Entry(t, gdn, "member").GetAttributeValues("member")
 				if !slices.ContainsFunc(vals, func(v string) bool { return normDN(v) == disabledDN }) {
 					break
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
-			userDN := normDN(fmt.Sprintf("uid=mb%d,%s", i, l.s.ou.People))
-			if vals := l.srv.Entry(t, gdn, "member").GetAttributeValues("member"); slices.ContainsFunc(vals, func(v string) bool {
-				return normDN(v) == userDN || normDN(v) == disabledDN
-			}) {
-				t.Errorf("cycle %d user %d: removed from its group, the group holds %v", cycle, i, vals)
+			want := []string{userDN}
+			if op == backends.ModDelete {
+				want = nil
 			}
-			if g := mustGet(t, l.b, "Group", l.groups[i], "member"); len(g.Attrs.Get("member")) != 0 {
-				t.Errorf("cycle %d user %d: removed from its group, the group reads %v", cycle, i, g.Attrs.Get("member"))
+			vals = slices.DeleteFunc(vals, func(v string) bool { return normDN(v) == normDN(placeholderDN) })
+			if !slices.Equal(normAll(vals), want) {
+				t.Errorf("cycle %d user %d: after %v of the member, the group holds %v, want %v", cycle, i, op, vals, want)
 			}
-			mustModify(t, l.b, "Group", l.groups[i], backends.Modification{Op: backends.ModAdd, Attr: "member", Values: []string{id}})
+			wantIDs := []string{id}
+			if op == backends.ModDelete {
+				wantIDs = nil
+			}
+			if got := mustGet(t, l.b, "Group", l.groups[i], "member").Attrs.Get("member"); !slices.Equal(got, wantIDs) {
+				t.Errorf("cycle %d user %d: after %v of the member, the group reads %v, want %v", cycle, i, op, got, wantIDs)
+			}
+			if op == backends.ModDelete {
+				mustModify(t, l.b, "Group", l.groups[i], backends.Modification{Op: backends.ModAdd, Attr: "member", Values: []string{id}})
+			}
 		}
 	}
 	if caught == 0 {

@@ -401,12 +401,17 @@ func (b *Backend) planModify(ctx context.Context, r *resource, mods []backends.M
 			if err != nil {
 				return nil, err
 			}
-			if m.Op == backends.ModDelete && !ref.byValue {
+			if m.Op != backends.ModReplace && !ref.byValue && len(m.Values) > 0 {
 				// A member moved moments ago may still be named by its
-				// earlier DN (refint rewrites in the background, and puts
-				// a value back under the new DN later): remove that too.
+				// earlier DN: refint rewrites in the background, and its
+				// rewrite of the move back would put a removed member back,
+				// or fail on one added again and leave the earlier DN.
+				var earlier []string
 				for _, id := range vals {
-					stored = append(stored, b.moves.earlier(ref.target.typ, id)...)
+					earlier = append(earlier, b.moves.earlier(ref.target.typ, id)...)
+				}
+				if len(earlier) > 0 {
+					pl.changes = append(pl.changes, change{op: backends.ModDelete, attr: ref.attr, values: earlier, ref: ref, ifPresent: true})
 				}
 			}
 			ch := change{op: m.Op, attr: ref.attr, values: stored, ref: ref}
