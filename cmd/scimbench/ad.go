@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -127,31 +126,20 @@ func adGUID(raw []byte) string {
 // filter value of every user below base.
 func (b *adBench) ids(base string) (map[string]string, map[string]string, error) {
 	ids, filters := map[string]string{}, map[string]string{}
-	paging := goldap.NewControlPaging(1000)
-	req := goldap.NewSearchRequest(base, goldap.ScopeSingleLevel, goldap.NeverDerefAliases, 0, 0, false,
-		"(objectClass=user)", []string{"sAMAccountName", "objectGUID"}, []goldap.Control{paging})
-	for range 10000 {
-		res, err := b.conns[0].Search(req)
-		if err != nil {
-			return nil, nil, err
+	err := pagedEach(b.conns[0], base, "(objectClass=user)", []string{"sAMAccountName", "objectGUID"}, 10000, func(e *goldap.Entry) {
+		raw := e.GetRawAttributeValue("objectGUID")
+		name := e.GetAttributeValue("sAMAccountName")
+		ids[name] = adGUID(raw)
+		var f []byte
+		for _, c := range raw {
+			f = append(f, fmt.Sprintf("\\%02x", c)...)
 		}
-		for _, e := range res.Entries {
-			raw := e.GetRawAttributeValue("objectGUID")
-			name := e.GetAttributeValue("sAMAccountName")
-			ids[name] = adGUID(raw)
-			var f []byte
-			for _, c := range raw {
-				f = append(f, fmt.Sprintf("\\%02x", c)...)
-			}
-			filters[name] = string(f)
-		}
-		ctrl, ok := goldap.FindControl(res.Controls, goldap.ControlTypePaging).(*goldap.ControlPaging)
-		if !ok || len(ctrl.Cookie) == 0 {
-			return ids, filters, nil
-		}
-		paging.SetCookie(ctrl.Cookie)
+		filters[name] = string(f)
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	return nil, nil, errors.New("too many pages")
+	return ids, filters, nil
 }
 
 func (b *adBench) run(ctx context.Context) error {
@@ -207,17 +195,7 @@ func (b *adBench) run(ctx context.Context) error {
 	for i := range names {
 		names[i] = adName("u", (i*7919)%sz.users)
 	}
-	rawOne := func(w int, filter string) error {
-		res, err := b.conns[w].Search(goldap.NewSearchRequest(big.People, goldap.ScopeSingleLevel, goldap.NeverDerefAliases, 0, 0, false,
-			filter, adUserAttrs, nil))
-		if err != nil {
-			return err
-		}
-		if len(res.Entries) != 1 {
-			return fmt.Errorf("%s: %d entries", filter, len(res.Entries))
-		}
-		return nil
-	}
+	rawOne := func(w int, filter string) error { return searchOne(b.conns[w], big.People, filter, adUserAttrs) }
 	getByID := func(ctx context.Context, _, i int) error { return bb.do(ctx, "GET", "/Users/"+ids[names[i]], nil, nil) }
 	rawByID := func(_ context.Context, w, i int) error {
 		return rawOne(w, "(&(objectClass=user)(objectGUID="+filters[names[i]]+"))")
@@ -293,25 +271,13 @@ func (b *adBench) run(ctx context.Context) error {
 	if err := b.conns[0].Add(add); err != nil {
 		return err
 	}
-	for from := 1; from < sz.groupSize; from += 1000 {
-		req := goldap.NewModifyRequest(groupDN, nil)
-		var vals []string
-		for i := from; i < min(from+1000, sz.groupSize); i++ {
-			vals = append(vals, dn(i))
-		}
-		req.Add("member", vals)
-		if err := b.conns[0].Modify(req); err != nil {
-			return fmt.Errorf("building the big group: %w", err)
-		}
-	}
-	var found struct{ Resources []struct{ ID string } }
-	if err := bb.do(ctx, "GET", "/Groups?excludedAttributes=members&filter="+url.QueryEscape(`displayName eq "big"`), nil, &found); err != nil {
+	if err := addMembers(b.conns[0], groupDN, dn, 1, sz.groupSize, 1000); err != nil {
 		return err
 	}
-	if len(found.Resources) != 1 {
-		return errors.New("the big group is not found through the bridge")
+	gid, err := groupID(ctx, bb, "big")
+	if err != nil {
+		return err
 	}
-	gid := found.Resources[0].ID
 	m := sz.memberAdds
 	mrep := newReport(b.out, fmt.Sprintf("membership: add 1 member to a %d-member group (value_range 1500), one client", sz.groupSize))
 	bm, err := measure(ctx, m, func(i int) error {
@@ -342,56 +308,20 @@ func (b *adBench) run(ctx context.Context) error {
 		return err
 	}
 	defer ib.close()
-	seen, total := 0, -1
-	bi, err := measure(ctx, sz.users/count+1, func(int) error {
-		if total >= 0 && seen >= total {
-			return nil
-		}
-		var page struct {
-			TotalResults int
-			Resources    []json.RawMessage
-		}
-		if err := ib.do(ctx, "GET", fmt.Sprintf("/Users?startIndex=%d&count=%d", seen+1, count), nil, &page); err != nil {
-			return err
-		}
-		seen, total = seen+len(page.Resources), page.TotalResults
-		return nil
-	})
+	bi, seen, err := bridgePagedImport(ctx, ib, sz.users, count)
 	if err != nil {
 		return fmt.Errorf("bridge import: %w", err)
 	}
 	if seen != sz.users {
 		return fmt.Errorf("bridge import of %d users saw %d", sz.users, seen)
 	}
-	bi.lat = bi.lat[:sz.users/count]
-	paging := goldap.NewControlPaging(count)
-	req := goldap.NewSearchRequest(big.People, goldap.ScopeSingleLevel, goldap.NeverDerefAliases, 0, 0, false,
-		"(&(objectCategory=person)(objectClass=user))", adUserAttrs, []goldap.Control{paging})
-	rseen, done := 0, false
-	ri, err := measure(ctx, sz.users/count+1, func(int) error {
-		if done {
-			return nil
-		}
-		res, err := b.conns[0].Search(req)
-		if err != nil {
-			return err
-		}
-		rseen += len(res.Entries)
-		ctrl, ok := goldap.FindControl(res.Controls, goldap.ControlTypePaging).(*goldap.ControlPaging)
-		if !ok || len(ctrl.Cookie) == 0 {
-			done = true
-			return nil
-		}
-		paging.SetCookie(ctrl.Cookie)
-		return nil
-	})
+	ri, rseen, err := rawPagedImport(ctx, b.conns[0], big.People, "(&(objectCategory=person)(objectClass=user))", adUserAttrs, sz.users, count)
 	if err != nil {
 		return fmt.Errorf("raw import: %w", err)
 	}
 	if rseen != sz.users {
 		return fmt.Errorf("raw import of %d users saw %d", sz.users, rseen)
 	}
-	ri.lat = ri.lat[:sz.users/count]
 	irep.pair(fmt.Sprintf("import %d users", sz.users), bi, ri)
 	irep.flush()
 	return nil

@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -242,37 +241,18 @@ func (p *ldapPool) seedUsers(ctx context.Context, base, prefix string, n int) er
 // page so that the benchmark's own memory stays small next to the bridge's.
 func (p *ldapPool) ids(base string) (map[string]string, error) {
 	out := map[string]string{}
-	paging := goldap.NewControlPaging(1000)
-	req := goldap.NewSearchRequest(base, goldap.ScopeSingleLevel, goldap.NeverDerefAliases, 0, 0, false,
-		"(objectClass=inetOrgPerson)", []string{"uid", "entryUUID"}, []goldap.Control{paging})
-	for range 100000 { // bounded: 10^8 users
-		res, err := p.conns[0].Search(req)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range res.Entries {
-			out[e.GetAttributeValue("uid")] = e.GetAttributeValue("entryUUID")
-		}
-		ctrl, ok := goldap.FindControl(res.Controls, goldap.ControlTypePaging).(*goldap.ControlPaging)
-		if !ok || len(ctrl.Cookie) == 0 {
-			return out, nil
-		}
-		paging.SetCookie(ctrl.Cookie)
+	err := pagedEach(p.conns[0], base, "(objectClass=inetOrgPerson)", []string{"uid", "entryUUID"}, 100000, func(e *goldap.Entry) { // bounded: 10^8 users
+		out[e.GetAttributeValue("uid")] = e.GetAttributeValue("entryUUID")
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, errors.New("too many pages")
+	return out, nil
 }
 
 // searchOne is the raw read of one user with the mapped attributes.
 func (p *ldapPool) searchOne(w int, base, filter string) error {
-	res, err := p.conns[w].Search(goldap.NewSearchRequest(base, goldap.ScopeSingleLevel, goldap.NeverDerefAliases, 0, 0, false,
-		filter, ldapUserAttrs, nil))
-	if err != nil {
-		return err
-	}
-	if len(res.Entries) != 1 {
-		return fmt.Errorf("%s: %d entries", filter, len(res.Entries))
-	}
-	return nil
+	return searchOne(p.conns[w], base, filter, ldapUserAttrs)
 }
 
 // --- measurements ------------------------------------------------------------
@@ -462,21 +442,7 @@ func (b *ldapBench) imports(ctx context.Context, srv *ldaptest.Server, pool *lda
 		if err != nil {
 			return err
 		}
-		seen, total := 0, -1
-		br, err := measure(ctx, ou.n/count+1, func(i int) error {
-			if total >= 0 && seen >= total {
-				return nil // the last page was read; the extra step is free
-			}
-			var page struct {
-				TotalResults int
-				Resources    []json.RawMessage
-			}
-			if err := lb.do(ctx, "GET", fmt.Sprintf("/Users?startIndex=%d&count=%d", seen+1, count), nil, &page); err != nil {
-				return err
-			}
-			seen, total = seen+len(page.Resources), page.TotalResults
-			return nil
-		})
+		br, seen, err := bridgePagedImport(ctx, lb, ou.n, count)
 		if err == nil && ou.n == b.sz.bigUsers {
 			err = lb.preview(ctx, b.out, fmt.Sprintf("%d users on slapd", ou.n))
 		}
@@ -487,36 +453,14 @@ func (b *ldapBench) imports(ctx context.Context, srv *ldaptest.Server, pool *lda
 		if seen != ou.n {
 			return fmt.Errorf("bridge import of %d users saw %d", ou.n, seen)
 		}
-		br.lat = br.lat[:ou.n/count]
 
-		paging := goldap.NewControlPaging(count)
-		req := goldap.NewSearchRequest(ou.ou.People, goldap.ScopeSingleLevel, goldap.NeverDerefAliases, 0, 0, false,
-			"(objectClass=inetOrgPerson)", ldapUserAttrs, []goldap.Control{paging})
-		rseen, done := 0, false
-		rw, err := measure(ctx, ou.n/count+1, func(int) error {
-			if done {
-				return nil
-			}
-			res, err := pool.conns[0].Search(req)
-			if err != nil {
-				return err
-			}
-			rseen += len(res.Entries)
-			ctrl, ok := goldap.FindControl(res.Controls, goldap.ControlTypePaging).(*goldap.ControlPaging)
-			if !ok || len(ctrl.Cookie) == 0 {
-				done = true
-				return nil
-			}
-			paging.SetCookie(ctrl.Cookie)
-			return nil
-		})
+		rw, rseen, err := rawPagedImport(ctx, pool.conns[0], ou.ou.People, "(objectClass=inetOrgPerson)", ldapUserAttrs, ou.n, count)
 		if err != nil {
 			return fmt.Errorf("raw import of %d: %w", ou.n, err)
 		}
 		if rseen != ou.n {
 			return fmt.Errorf("raw import of %d users saw %d", ou.n, rseen)
 		}
-		rw.lat = rw.lat[:ou.n/count]
 		rep.pair(fmt.Sprintf("import %d users", ou.n), br, rw)
 		totals = append(totals, br.total)
 	}
@@ -554,16 +498,8 @@ func (b *ldapBench) membership(ctx context.Context, srv *ldaptest.Server, pool *
 		return err
 	}
 	const chunk = 1000
-	for from := 1; from < sz.groupSize; from += chunk {
-		req := goldap.NewModifyRequest(groupDN, nil)
-		vals := make([]string, 0, chunk)
-		for i := from; i < min(from+chunk, sz.groupSize); i++ {
-			vals = append(vals, dn(i))
-		}
-		req.Add("member", vals)
-		if err := pool.conns[0].Modify(req); err != nil {
-			return fmt.Errorf("building the big group: %w", err)
-		}
+	if err := addMembers(pool.conns[0], groupDN, dn, 1, sz.groupSize, chunk); err != nil {
+		return err
 	}
 	rep := newReport(b.out, fmt.Sprintf("membership, slapd with %s, one client", label))
 	b.printf("(the %d-member group was built with raw modifies of %d values in %s)\n", sz.groupSize, chunk, time.Since(t0).Round(time.Millisecond))
@@ -573,16 +509,10 @@ func (b *ldapBench) membership(ctx context.Context, srv *ldaptest.Server, pool *
 		return err
 	}
 	defer lb.close()
-	var found struct {
-		Resources []struct{ ID string }
-	}
-	if err := lb.do(ctx, "GET", "/Groups?excludedAttributes=members&filter="+url.QueryEscape(`displayName eq "`+gname+`"`), nil, &found); err != nil {
+	gid, err := groupID(ctx, lb, gname)
+	if err != nil {
 		return err
 	}
-	if len(found.Resources) != 1 {
-		return errors.New("the big group is not found through the bridge")
-	}
-	gid := found.Resources[0].ID
 
 	// One member per PATCH, as Okta pushes an assignment (with its
 	// path-less "rename" of the group to its own name).
