@@ -174,10 +174,7 @@ func (b *adBench) run(ctx context.Context) error {
 	defer ob.close()
 	br, rw, err := measurePairs(ctx, sz.concurrency, sz.ops, func(ctx context.Context, _, i int) error {
 		name := adName("bc", i)
-		return ob.do(ctx, "POST", "/Users", map[string]any{"schemas": []string{ldapCoreUser}, "userName": name + "@" + sambatest.UPNSuffix,
-			"name":   map[string]any{"givenName": "Given", "familyName": name},
-			"emails": []any{map[string]any{"type": "work", "primary": true, "value": name + "@example.org"}},
-			"active": true}, nil)
+		return postUser(ctx, ob, name+"@"+sambatest.UPNSuffix, name, name+"@example.org")
 	}, func(_ context.Context, w, i int) error {
 		return b.conns[w].Add(adRawUser(ops.People, adName("rc", i)))
 	})
@@ -207,14 +204,7 @@ func (b *adBench) run(ctx context.Context) error {
 		rep.pair(label, br, rw)
 	}
 	br, rw, err = measurePairs(ctx, sz.concurrency, sz.ops, func(ctx context.Context, _, i int) error {
-		status, body, err := bb.http.do(ctx, "GET", "/Users?filter="+url.QueryEscape(`userName eq "`+names[i]+"@"+sambatest.UPNSuffix+`"`), nil)
-		if err != nil {
-			return err
-		}
-		if status != 200 || !oneResult(body) {
-			return fmt.Errorf("filter %s: %d %s", names[i], status, body)
-		}
-		return nil
+		return filterOne(ctx, bb, "/Users?filter="+url.QueryEscape(`userName eq "`+names[i]+"@"+sambatest.UPNSuffix+`"`), names[i])
 	}, func(_ context.Context, w, i int) error {
 		return rawOne(w, "(&(objectClass=user)(userPrincipalName="+goldap.EscapeFilter(names[i]+"@"+sambatest.UPNSuffix)+"))")
 	})
@@ -226,22 +216,12 @@ func (b *adBench) run(ctx context.Context) error {
 	// PATCH active=false: the bridge on the users it read above, raw on
 	// others, each a read of userAccountControl and a delete-old/add-new
 	// modify, as the bridge does.
-	taken := map[string]bool{}
-	for _, n := range names {
-		taken[n] = true
-	}
-	var rawNames []string
-	for i := 0; i < sz.users && len(rawNames) < sz.ops; i++ {
-		if n := adName("u", i); !taken[n] {
-			rawNames = append(rawNames, n)
-		}
-	}
+	rawNames := otherNames(names, sz.users, sz.ops, func(i int) string { return adName("u", i) })
 	if len(rawNames) < sz.ops {
 		return errors.New("too few users for the PATCH active measurement")
 	}
 	br, rw, err = measurePairs(ctx, sz.concurrency, sz.ops, func(ctx context.Context, _, i int) error {
-		return bb.do(ctx, "PATCH", "/Users/"+ids[names[i]], map[string]any{"schemas": []string{ldapPatchOp},
-			"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}}}, nil)
+		return patchInactive(ctx, bb, ids[names[i]])
 	}, func(_ context.Context, w, i int) error {
 		dn := "CN=" + goldap.EscapeDN("Given "+rawNames[i]) + "," + big.People
 		res, err := b.conns[w].Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 0, 0, false,
@@ -281,19 +261,12 @@ func (b *adBench) run(ctx context.Context) error {
 	m := sz.memberAdds
 	mrep := newReport(b.out, fmt.Sprintf("membership: add 1 member to a %d-member group (value_range 1500), one client", sz.groupSize))
 	bm, err := measure(ctx, m, func(i int) error {
-		return bb.do(ctx, "PATCH", "/Groups/"+gid, map[string]any{"schemas": []string{ldapPatchOp}, "Operations": []any{
-			map[string]any{"op": "replace", "value": map[string]any{"id": gid, "displayName": "big"}},
-			map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": ids[adName("u", sz.groupSize+i)]}}},
-		}}, nil)
+		return patchAddMember(ctx, bb, gid, "big", ids[adName("u", sz.groupSize+i)])
 	})
 	if err != nil {
 		return fmt.Errorf("bridge add 1 member: %w", err)
 	}
-	rm, err := measure(ctx, m, func(i int) error {
-		req := goldap.NewModifyRequest(groupDN, nil)
-		req.Add("member", []string{dn(sz.groupSize + m + i)})
-		return b.conns[0].Modify(req)
-	})
+	rm, err := rawAddMembers(ctx, b.conns[0], groupDN, dn, sz.groupSize+m, m)
 	if err != nil {
 		return fmt.Errorf("raw add 1 member: %w", err)
 	}

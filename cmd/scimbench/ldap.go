@@ -280,10 +280,7 @@ func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool 
 	// Each operation: bridge and raw in alternating rounds (measurePairs).
 	br, rw, err := measurePairs(ctx, c, sz.ops, func(ctx context.Context, _, i int) error {
 		name := ldapUserName("bc", i)
-		return ob.do(ctx, "POST", "/Users", map[string]any{"schemas": []string{ldapCoreUser}, "userName": name,
-			"name":   map[string]any{"givenName": "Given", "familyName": "Family " + name},
-			"emails": []any{map[string]any{"type": "work", "primary": true, "value": name + "@example.org"}},
-			"active": true}, nil)
+		return postUser(ctx, ob, name, "Family "+name, name+"@example.org")
 	}, func(_ context.Context, w, i int) error {
 		return pool.conns[w].Add(rawUser(ops.People, ldapUserName("rc", i)))
 	})
@@ -339,16 +336,7 @@ func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool 
 
 	filterPath := func(i int) string { return "/Users?filter=" + url.QueryEscape(`userName eq "`+names[i]+`"`) }
 	s3, err = measureSides(ctx, c, sz.ops, []side{{"bridge", func(ctx context.Context, _, i int) error {
-		// The answer is checked, not decoded: the raw client does not
-		// parse JSON either.
-		status, body, err := sb.http.do(ctx, "GET", filterPath(i), nil)
-		if err != nil {
-			return err
-		}
-		if status != 200 || !oneResult(body) {
-			return fmt.Errorf("filter %s: %d %s", names[i], status, body)
-		}
-		return nil
+		return filterOne(ctx, sb, filterPath(i), names[i])
 	}}, {"ceiling", func(ctx context.Context, _, i int) error { return cp.filterOne(ctx, filterPath(i)) }},
 		{"raw", func(_ context.Context, w, i int) error {
 			return pool.searchOne(w, small.People, "(&(objectClass=inetOrgPerson)(uid="+goldap.EscapeFilter(names[i])+"))")
@@ -366,16 +354,7 @@ func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool 
 	// at start); the raw client knows every DN and moves it there too.
 	// Each side moves users of its own (smallUsers >= 2*ops).
 	disabled := "ou=disabled," + small.People
-	bridgeMoves := map[string]bool{}
-	for _, n := range names {
-		bridgeMoves[n] = true
-	}
-	var rawMoves []string
-	for i := 0; i < sz.smallUsers && len(rawMoves) < sz.ops; i++ {
-		if n := ldapUserName("s", i); !bridgeMoves[n] {
-			rawMoves = append(rawMoves, n)
-		}
-	}
+	rawMoves := otherNames(names, sz.smallUsers, sz.ops, func(i int) string { return ldapUserName("s", i) })
 	if len(rawMoves) < sz.ops {
 		return fmt.Errorf("PATCH active: %d users are too few for %d deactivations on each side", sz.smallUsers, sz.ops)
 	}
@@ -397,9 +376,7 @@ func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool 
 	patchGoal := goalRatio{"PATCH title: bridge/raw throughput", 1 / timeRatio(br, rw), 0.9}
 
 	br, rw, err = measurePairs(ctx, c, sz.ops, func(ctx context.Context, _, i int) error {
-		return sb.do(ctx, "PATCH", "/Users/"+ids[names[i]], map[string]any{
-			"schemas":    []string{ldapPatchOp},
-			"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}}}, nil)
+		return patchInactive(ctx, sb, ids[names[i]])
 	}, func(_ context.Context, w, i int) error {
 		rdn := "uid=" + rawMoves[i]
 		return pool.conns[w].ModifyDN(goldap.NewModifyDNRequest(rdn+","+small.People, rdn, true, disabled))
@@ -518,10 +495,7 @@ func (b *ldapBench) membership(ctx context.Context, srv *ldaptest.Server, pool *
 	// path-less "rename" of the group to its own name).
 	m := sz.memberAdds
 	addMember := func(i int) error {
-		return lb.do(ctx, "PATCH", "/Groups/"+gid, map[string]any{"schemas": []string{ldapPatchOp}, "Operations": []any{
-			map[string]any{"op": "replace", "value": map[string]any{"id": gid, "displayName": gname}},
-			map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": id(sz.groupSize + i)}}},
-		}}, nil)
+		return patchAddMember(ctx, lb, gid, gname, id(sz.groupSize+i))
 	}
 	// The first change on a fresh bridge resolves every member DN to an id
 	// (the answer carries the list): timed apart.
@@ -534,11 +508,7 @@ func (b *ldapBench) membership(ctx context.Context, srv *ldaptest.Server, pool *
 	if err != nil {
 		return fmt.Errorf("bridge add 1 member: %w", err)
 	}
-	rw, err := measure(ctx, m, func(i int) error {
-		req := goldap.NewModifyRequest(groupDN, nil)
-		req.Add("member", []string{dn(sz.groupSize + m + i)})
-		return pool.conns[0].Modify(req)
-	})
+	rw, err := rawAddMembers(ctx, pool.conns[0], groupDN, dn, sz.groupSize+m, m)
 	if err != nil {
 		return fmt.Errorf("raw add 1 member: %w", err)
 	}

@@ -131,3 +131,68 @@ func groupID(ctx context.Context, bb *benchBridge, name string) (string, error) 
 	}
 	return found.Resources[0].ID, nil
 }
+
+// patchAddMember adds one member to the group gid through the bridge as
+// Okta pushes an assignment: with a path-less "rename" of the group to its
+// own name.
+func patchAddMember(ctx context.Context, bb *benchBridge, gid, gname, memberID string) error {
+	return bb.do(ctx, "PATCH", "/Groups/"+gid, map[string]any{"schemas": []string{ldapPatchOp}, "Operations": []any{
+		map[string]any{"op": "replace", "value": map[string]any{"id": gid, "displayName": gname}},
+		map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": memberID}}},
+	}}, nil)
+}
+
+// rawAddMembers measures m raw modifies that each add one member,
+// dn(from) .. dn(from+m-1), to groupDN.
+func rawAddMembers(ctx context.Context, conn *goldap.Conn, groupDN string, dn func(int) string, from, m int) (sample, error) {
+	return measure(ctx, m, func(i int) error {
+		req := goldap.NewModifyRequest(groupDN, nil)
+		req.Add("member", []string{dn(from + i)})
+		return conn.Modify(req)
+	})
+}
+
+// postUser creates a user through the bridge, as an IdP pushes one.
+func postUser(ctx context.Context, bb *benchBridge, userName, familyName, mail string) error {
+	return bb.do(ctx, "POST", "/Users", map[string]any{"schemas": []string{ldapCoreUser}, "userName": userName,
+		"name":   map[string]any{"givenName": "Given", "familyName": familyName},
+		"emails": []any{map[string]any{"type": "work", "primary": true, "value": mail}},
+		"active": true}, nil)
+}
+
+// patchInactive deactivates the user id through the bridge.
+func patchInactive(ctx context.Context, bb *benchBridge, id string) error {
+	return bb.do(ctx, "PATCH", "/Users/"+id, map[string]any{
+		"schemas":    []string{ldapPatchOp},
+		"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}}}, nil)
+}
+
+// filterOne GETs a filter path through the bridge and checks that it
+// finds one resource. The answer is checked, not decoded: the raw client
+// does not parse JSON either.
+func filterOne(ctx context.Context, bb *benchBridge, path, name string) error {
+	status, body, err := bb.http.do(ctx, "GET", path, nil)
+	if err != nil {
+		return err
+	}
+	if status != 200 || !oneResult(body) {
+		return fmt.Errorf("filter %s: %d %s", name, status, body)
+	}
+	return nil
+}
+
+// otherNames returns up to want of name(0) .. name(n-1) that are not in
+// taken, in order.
+func otherNames(taken []string, n, want int, name func(int) string) []string {
+	in := map[string]bool{}
+	for _, t := range taken {
+		in[t] = true
+	}
+	var out []string
+	for i := 0; i < n && len(out) < want; i++ {
+		if s := name(i); !in[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
