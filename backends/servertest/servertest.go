@@ -6,12 +6,14 @@
 package servertest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -37,6 +39,19 @@ func Tail(b []byte, n int) []byte {
 		return b[len(b)-n:]
 	}
 	return b
+}
+
+// TailFiles returns the ends (at most 4000 bytes each) of the files that
+// exist and are not empty, each under a "--- <base name>:" line: a
+// server's logs for a failure message.
+func TailFiles(paths ...string) string {
+	var b bytes.Buffer
+	for _, p := range paths {
+		if data, err := os.ReadFile(p); err == nil && len(data) > 0 {
+			fmt.Fprintf(&b, "--- %s:\n%s\n", filepath.Base(p), Tail(data, 4000))
+		}
+	}
+	return b.String()
 }
 
 // Shared is the one server of a test package.

@@ -38,7 +38,6 @@
 package ds389test
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/sha512"
 	"encoding/base64"
@@ -488,21 +487,13 @@ func (s *Server) Ping() error { return s.ping() }
 
 // seed adds the suffix entry and the service account.
 func (s *Server) seed() error {
-	c, err := s.DialAdmin()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	adds := []*ldap.AddRequest{
+	err := ldaptest.AddEntries(s.DialAdmin,
 		addReq(BaseDN, attr("objectClass", "top", "domain"), attr("dc", "example")),
 		addReq("ou=services,"+BaseDN, attr("objectClass", "top", "organizationalUnit"), attr("ou", "services")),
 		addReq(ServiceDN, attr("objectClass", "top", "account", "simpleSecurityObject"), attr("uid", "scimbridge"),
-			attr("userPassword", ServicePassword)),
-	}
-	for _, req := range adds {
-		if err := c.Add(req); err != nil {
-			return fmt.Errorf("ds389test: adding %s: %w", req.DN, err)
-		}
+			attr("userPassword", ServicePassword)))
+	if err != nil {
+		return fmt.Errorf("ds389test: %w", err)
 	}
 	return nil
 }
@@ -554,13 +545,7 @@ func (s *Server) Stop() {
 // Log returns the ends of the server's error log and stderr, for failure
 // messages.
 func (s *Server) Log() string {
-	var b bytes.Buffer
-	for _, f := range []string{"errors", "stderr"} {
-		if data, err := os.ReadFile(s.path("log", f)); err == nil && len(data) > 0 {
-			fmt.Fprintf(&b, "--- %s:\n%s\n", f, servertest.Tail(data, 4000))
-		}
-	}
-	return b.String()
+	return servertest.TailFiles(s.path("log", "errors"), s.path("log", "stderr"))
 }
 
 // OU is one test's part of the tree.
@@ -586,19 +571,12 @@ func (s *Server) NewOU(t testing.TB) OU {
 func (s *Server) CreateOU(name string) (OU, error) {
 	ou := OU{DN: "ou=" + ldap.EscapeDN(name) + "," + BaseDN}
 	ou.People, ou.Groups = "ou=people,"+ou.DN, "ou=groups,"+ou.DN
-	c, err := s.DialAdmin()
-	if err != nil {
-		return OU{}, err
-	}
-	defer c.Close()
-	for _, req := range []*ldap.AddRequest{
+	err := ldaptest.AddEntries(s.DialAdmin,
 		addReq(ou.DN, attr("objectClass", "top", "organizationalUnit"), attr("ou", name)),
 		addReq(ou.People, attr("objectClass", "top", "organizationalUnit"), attr("ou", "people"), attr("aci", ServiceACI)),
-		addReq(ou.Groups, attr("objectClass", "top", "organizationalUnit"), attr("ou", "groups"), attr("aci", ServiceACI)),
-	} {
-		if err := c.Add(req); err != nil {
-			return OU{}, fmt.Errorf("adding %s: %w", req.DN, err)
-		}
+		addReq(ou.Groups, attr("objectClass", "top", "organizationalUnit"), attr("ou", "groups"), attr("aci", ServiceACI)))
+	if err != nil {
+		return OU{}, err
 	}
 	return ou, nil
 }

@@ -1,6 +1,7 @@
 package ldaptest
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -128,4 +129,21 @@ func PPolicyExample(t testing.TB, path string) string {
 		text = strings.Replace(text, e[0], e[1], 1)
 	}
 	return text
+}
+
+// AddEntries dials with dial and adds reqs in order, for harnesses and
+// programs without a *testing.T (CreateOU here, in ds389test and in
+// sambatest).
+func AddEntries(dial func() (*ldap.Conn, error), reqs ...*ldap.AddRequest) error {
+	c, err := dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	for _, req := range reqs {
+		if err := c.Add(req); err != nil {
+			return fmt.Errorf("adding %s: %w", req.DN, err)
+		}
+	}
+	return nil
 }

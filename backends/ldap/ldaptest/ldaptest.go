@@ -560,18 +560,15 @@ func (s *Server) NewOU(t testing.TB) OU {
 func (s *Server) CreateOU(name string) (OU, error) {
 	ou := OU{DN: "ou=" + ldap.EscapeDN(name) + "," + BaseDN}
 	ou.People, ou.Groups = "ou=people,"+ou.DN, "ou=groups,"+ou.DN
-	c, err := s.dialAdmin()
-	if err != nil {
-		return OU{}, err
-	}
-	defer c.Close()
+	var reqs []*ldap.AddRequest
 	for i, dn := range []string{ou.DN, ou.People, ou.Groups} {
 		req := ldap.NewAddRequest(dn, nil)
 		req.Attribute("objectClass", []string{"organizationalUnit"})
 		req.Attribute("ou", []string{[]string{name, "people", "groups"}[i]})
-		if err := c.Add(req); err != nil {
-			return OU{}, fmt.Errorf("adding %s: %w", dn, err)
-		}
+		reqs = append(reqs, req)
+	}
+	if err := AddEntries(s.dialAdmin, reqs...); err != nil {
+		return OU{}, err
 	}
 	return ou, nil
 }

@@ -50,7 +50,6 @@
 package sambatest
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -543,13 +542,7 @@ func (s *Server) Stop() {
 
 // Log returns the ends of the DC's log and stderr, for failure messages.
 func (s *Server) Log() string {
-	var b bytes.Buffer
-	for _, f := range []string{"log", "stderr"} {
-		if data, err := os.ReadFile(s.path(f)); err == nil && len(data) > 0 {
-			fmt.Fprintf(&b, "--- %s:\n%s\n", f, servertest.Tail(data, 4000))
-		}
-	}
-	return b.String()
+	return servertest.TailFiles(s.path("log"), s.path("stderr"))
 }
 
 // OU is one test's part of the tree.
@@ -596,17 +589,14 @@ func (s *Server) DeleteTree(dn string) error {
 func (s *Server) CreateOU(name string) (OU, error) {
 	ou := OU{DN: "OU=" + ldap.EscapeDN(name) + "," + ScimDN}
 	ou.People, ou.Groups = "OU=People,"+ou.DN, "OU=Groups,"+ou.DN
-	c, err := s.DialAdmin()
-	if err != nil {
-		return OU{}, err
-	}
-	defer c.Close()
+	var reqs []*ldap.AddRequest
 	for _, dn := range []string{ou.DN, ou.People, ou.Groups} {
 		req := ldap.NewAddRequest(dn, nil)
 		req.Attribute("objectClass", []string{"organizationalUnit"})
-		if err := c.Add(req); err != nil {
-			return OU{}, fmt.Errorf("adding %s: %w", dn, err)
-		}
+		reqs = append(reqs, req)
+	}
+	if err := ldaptest.AddEntries(s.DialAdmin, reqs...); err != nil {
+		return OU{}, err
 	}
 	return ou, nil
 }
