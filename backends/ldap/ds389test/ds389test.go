@@ -548,12 +548,9 @@ func (s *Server) Log() string {
 	return servertest.TailFiles(s.path("log", "errors"), s.path("log", "stderr"))
 }
 
-// OU is one test's part of the tree.
-type OU struct {
-	DN     string // ou=t<N>,dc=example,dc=org
-	People string // ou=people,<DN>
-	Groups string // ou=groups,<DN>
-}
+// OU is one test's part of the tree, as in ldaptest: ou=t<N>,dc=example,dc=org
+// with ou=people and ou=groups below it.
+type OU = ldaptest.OU
 
 // NewOU creates a fresh ou=t<N> with ou=people and ou=groups below it,
 // both carrying ServiceACI.

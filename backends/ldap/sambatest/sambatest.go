@@ -545,12 +545,9 @@ func (s *Server) Log() string {
 	return servertest.TailFiles(s.path("log"), s.path("stderr"))
 }
 
-// OU is one test's part of the tree.
-type OU struct {
-	DN     string // OU=t<N>,OU=scim,DC=example,DC=test
-	People string // OU=People,<DN>
-	Groups string // OU=Groups,<DN>
-}
+// OU is one test's part of the tree: DN is OU=t<N>,OU=scim,DC=example,DC=test,
+// People OU=People,<DN> and Groups OU=Groups,<DN>.
+type OU = ldaptest.OU
 
 // NewOU creates a fresh OU=t<N> below ScimDN with OU=People and OU=Groups,
 // deleted with everything in it when the test ends: sAMAccountName and
