@@ -20,10 +20,10 @@ import (
 func ds389Env(t *testing.T) {
 	srv := ds389test.Shared(t)
 	ou := srv.NewOU(t)
-	for k, v := range map[string]string{"LDAP_URL": srv.URL, "LDAP_BIND_DN": ds389test.ServiceDN,
-		"LDAP_BIND_PASSWORD": ds389test.ServicePassword, "LDAP_BASE_DN": ou.DN, "SCIMBRIDGE_TOKEN": bridgetest.Token} {
+	for k, v := range ds389ExampleEnv(srv, ou) {
 		t.Setenv(k, v)
 	}
+	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
 }
 
 func TestDS389MappingCheckAtStart(t *testing.T) {

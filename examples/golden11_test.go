@@ -70,8 +70,8 @@ func TestOpenLDAPStockGolden11(t *testing.T) {
 func TestDS389Golden11(t *testing.T) {
 	srv := ds389test.Shared(t)
 	ou := srv.NewOU(t)
-	b := startFile11(t, "389ds.hcl", map[string]string{"LDAP_URL": srv.URL, "LDAP_BIND_DN": ds389test.ServiceDN,
-		"LDAP_BIND_PASSWORD": ds389test.ServicePassword, "LDAP_BASE_DN": ou.DN})
-	tg := ds389Target(&ds389{srv: srv, ou: ou, bridge: b, c: bridgetest.NewClient(t, b.URL+scimtest.Base11)})
+	b := startFile11(t, "389ds.hcl", ds389ExampleEnv(srv, ou))
+	tg := ds389Target(&ds389{srv: srv, dirExample: dirExample{admin: srv.Admin, ou: ou, bridge: b,
+		c: bridgetest.NewClient(t, b.URL+scimtest.Base11), backend: ds389Backend}})
 	scimtest.RunGolden11(t, &scimtest.Target11{Target: tg, Custom: "title", NoScan: true})
 }

@@ -1,0 +1,72 @@
+package examples_test
+
+// What the examples on a directory of their own (activedirectory.hcl on
+// sambatest, 389ds.hcl on ds389test) share: the example served by a real
+// scimbridge on a fresh OU, and the checks of the shared suites that read
+// that OU back.
+
+import (
+	"testing"
+
+	"github.com/scimbridge/scimbridge/backends/kinds"
+	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
+	"github.com/scimbridge/scimbridge/bridge/bridgetest"
+	"github.com/scimbridge/scimbridge/bridge/scimtest"
+)
+
+// dirExample is one example served on a fresh OU.
+type dirExample struct {
+	admin   ldaptest.Admin // reads the directory
+	ou      ldaptest.OU
+	bridge  *bridgetest.Server
+	c       *bridgetest.Client
+	backend string // the backend block's name in the example
+	written string // filter of the users and groups the bridge writes
+}
+
+// startDirExample serves file with env on ou.
+func startDirExample(t *testing.T, admin ldaptest.Admin, ou ldaptest.OU, file string, env map[string]string, backend, written string) dirExample {
+	t.Helper()
+	b := bridgetest.StartFile(t, file, env, kinds.Types())
+	return dirExample{admin: admin, ou: ou, bridge: b, c: bridgetest.NewClient(t, b.URL+"/scim/v2"), backend: backend, written: written}
+}
+
+// leftBehind lists the users and groups below the OU.
+func (d dirExample) leftBehind(t *testing.T) []string {
+	t.Helper()
+	var dns []string
+	for _, e := range d.admin.Search(t, d.ou.DN, d.written, "1.1") {
+		dns = append(dns, e.DN)
+	}
+	return dns
+}
+
+// runGolden runs the golden sequences on target; everything they created
+// they also deleted.
+func (d dirExample) runGolden(t *testing.T, target *scimtest.Target) {
+	scimtest.RunGolden(t, target)
+	if left := d.leftBehind(t); len(left) != 0 {
+		t.Errorf("objects left behind: %v", left)
+	}
+}
+
+// runOktaSpec seeds and runs Okta's SPEC test, which must assert something.
+func (d dirExample) runOktaSpec(t *testing.T) {
+	scimtest.SeedForOktaSpec(t, d.c)
+	if res := scimtest.RunOktaSpec(t, d.c.Base, d.c.Auth); res.Assertions == 0 {
+		t.Fatal("the SPEC test ran no assertion")
+	}
+}
+
+// runHostile runs the hostile requests; nothing may escape the OU's two
+// containers.
+func (d dirExample) runHostile(t *testing.T) {
+	if res := scimtest.RunHostile(t, d.c, d.bridge.Backends[d.backend]); res.Cases < 150 {
+		t.Fatalf("only %d cases", res.Cases)
+	}
+	for _, e := range d.admin.Search(t, d.ou.DN, d.written, "1.1") {
+		if !isChild(e.DN, d.ou.People) && !isChild(e.DN, d.ou.Groups) {
+			t.Errorf("object %s is not directly below %s or %s", e.DN, d.ou.People, d.ou.Groups)
+		}
+	}
+}
