@@ -46,6 +46,8 @@ type listCount struct {
 	inflight map[string]int
 	journal  map[string]*written
 	late     map[string]*written
+	// ended is closed when the running count ends (nil when none runs).
+	ended chan struct{}
 }
 
 // written is what a count knows of one DN the backend wrote meanwhile.
@@ -110,6 +112,7 @@ func (lc *listCount) startCount() (epoch int64, ok bool) {
 		return 0, false
 	}
 	lc.running = true
+	lc.ended = make(chan struct{})
 	lc.journal = map[string]*written{}
 	for key := range lc.inflight {
 		lc.journal[key] = &written{}
@@ -138,6 +141,8 @@ func (lc *listCount) endCount(epoch int64, scanned int, ok bool) (int, bool) {
 	defer lc.mu.Unlock()
 	journal := lc.journal
 	lc.journal, lc.running = nil, false
+	close(lc.ended)
+	lc.ended = nil
 	if !ok || lc.epoch != epoch {
 		return 0, false
 	}
@@ -208,21 +213,58 @@ func (cs *counts) start() {
 	})
 }
 
-// ensure starts a background count of r when its figure is not known and
-// none is running.
-func (cs *counts) ensure(r *resource) {
-	if _, known := r.count.get(); known {
-		return
+// awaitCount returns r's count. When it is not known, it starts a
+// background count unless one runs and, when wait is set, waits for its
+// end until ctx's deadline less reserve (the time left for the page
+// itself), or for as long as the count takes when ctx has no deadline.
+// Just after start, a first page thus answers the exact total when the
+// count ends in time, and the lower bound (cursors.page) only when it
+// cannot; later pages do not wait.
+func (cs *counts) awaitCount(ctx context.Context, r *resource, wait bool, reserve time.Duration) (int, bool) {
+	lc := &r.count
+	lc.mu.Lock()
+	n, known, ended := lc.n, lc.known, lc.ended
+	lc.mu.Unlock()
+	if known {
+		return n, true
 	}
-	cs.goRun(func() { cs.refresh(r) })
+	if ended == nil {
+		if epoch, ok := lc.startCount(); ok {
+			lc.mu.Lock()
+			ended = lc.ended
+			lc.mu.Unlock()
+			if !cs.goRun(func() { cs.run(r, epoch) }) {
+				lc.endCount(epoch, 0, false)
+			}
+		} else {
+			lc.mu.Lock()
+			ended = lc.ended
+			lc.mu.Unlock()
+		}
+	}
+	if ended != nil && wait {
+		var expire <-chan time.Time
+		if deadline, ok := ctx.Deadline(); ok {
+			t := time.NewTimer(time.Until(deadline) - reserve)
+			defer t.Stop()
+			expire = t.C
+		}
+		select {
+		case <-ended:
+		case <-expire:
+		case <-ctx.Done():
+		}
+	}
+	return lc.get()
 }
 
-func (cs *counts) goRun(fn func()) {
+func (cs *counts) goRun(fn func()) bool {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	if !cs.closed {
 		cs.wg.Go(fn)
 	}
+	return !cs.closed
 }
 
 // refresh counts r's listing on a connection of its own (requests keep
@@ -230,11 +272,14 @@ func (cs *counts) goRun(fn func()) {
 // trip by the per-operation timeout. A count already running makes it a
 // no-op.
 func (cs *counts) refresh(r *resource) {
-	lc := &r.count
-	epoch, ok := lc.startCount()
-	if !ok {
-		return
+	if epoch, ok := r.count.startCount(); ok {
+		cs.run(r, epoch)
 	}
+}
+
+// run takes the count that startCount began.
+func (cs *counts) run(r *resource, epoch int64) {
+	lc := &r.count
 	started := time.Now()
 	scanned, err := cs.b.countAside(cs.ctx, r)
 	n, _ := lc.endCount(epoch, scanned, err == nil)

@@ -251,6 +251,36 @@ func TestFirstPageDoesNotWaitForTheCount(t *testing.T) {
 	}
 }
 
+// TestFirstPageWaitsForTheFirstCount: just after start, while the first
+// count is still running (3 s on the slow link), a first page whose
+// request leaves the time waits for it and answers the exact
+// totalResults, not a lower bound a client could stop at; a later page
+// asked while no count is known does not wait.
+func TestFirstPageWaitsForTheFirstCount(t *testing.T) {
+	s := setup{srv: ldaptest.Shared(t), timeout: "1s", top: "page_size = 5\ncount_refresh = \"0\""}
+	s.ou = s.srv.NewOU(t)
+	const n = 300
+	bulkUsers(t, s.srv, s.ou, "wait", n)
+	t.Setenv("TEST_LDAP_URL", slowLink(t, strings.TrimPrefix(s.srv.URL, "ldap://"), 50*time.Millisecond))
+	cfg, diags := decode(t, s.hcl())
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	b := startBackend(t, cfg)
+	if _, known := b.res["User"].count.get(); known {
+		t.Fatal("the first count ended before the first page was asked; the test needs it running")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p, err := b.Search(ctx, "User", backends.Query{StartIndex: 1, Count: 5, Attrs: []string{"uid"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Total != n || len(p.Records) != 5 {
+		t.Fatalf("first page: totalResults %d with %d records; want %d with 5", p.Total, len(p.Records), n)
+	}
+}
+
 // TestCountRefreshSetting: count_refresh takes a duration, "0" (count
 // only at start) and refuses a negative one or a word.
 func TestCountRefreshSetting(t *testing.T) {

@@ -50,8 +50,10 @@ func (b *Backend) Search(ctx context.Context, resourceType string, q backends.Qu
 	if cf.exact && q.SortBy == "" {
 		whole := filter == r.listFilter()
 		if q.CountOnly {
-			if n, known := r.count.get(); whole && known {
-				return backends.Page{Total: n}, nil
+			if whole {
+				if n, known := b.counts.awaitCount(ctx, r, true, b.cfg.timeout); known {
+					return backends.Page{Total: n}, nil
+				}
 			}
 			total, err = b.count(ctx, r, filter)
 			if err != nil {
@@ -206,7 +208,9 @@ func (cs *cursors) keep(c *cursor) {
 // follow it is at least one more than the entries up to this page, and
 // the page that reaches the end answers exactly how many there are (and
 // sets the maintained count to it). Until the first count is known (just
-// after start), a page answers that lower bound alone. Other filters are
+// after start), a first page waits for it while the request's deadline
+// leaves the per-operation timeout for the page, and answers that lower
+// bound alone only when the count takes longer; later pages do not wait. Other filters are
 // counted, each round trip of the count bounded by the per-operation
 // timeout and the whole by the request.
 func (cs *cursors) page(ctx context.Context, r *resource, filter string, whole bool, attrs []string, start, count int) ([]*goldap.Entry, int, error) {
@@ -248,9 +252,10 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, whole b
 		if !whole {
 			return b.count(ctx, r, filter)
 		}
-		n, known := r.count.get()
+		// Just after start, a first page waits for the first count while
+		// the request leaves time for the page itself.
+		n, known := b.counts.awaitCount(ctx, r, start == 1, b.cfg.timeout)
 		if !known {
-			b.counts.ensure(r)
 			return -1, nil
 		}
 		return n, nil
