@@ -39,6 +39,11 @@ type plan struct {
 	// stamp, set by ModifyIf, is a filter on the entry's change stamp
 	// ((entryCSN=...)) that modifyAsserted adds to its assertion.
 	stamp string
+	// readBack, when set, are the attributes the modify asks back with
+	// the post-read control where the modify is execute's last write;
+	// readEntry is the entry it returned (nil: read it).
+	readBack  []string
+	readEntry *goldap.Entry
 }
 
 var errStale = errors.New("stale dn")
@@ -477,6 +482,7 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 	if rec, done, err := b.modifyAsserted(ctx, r, id, pl, rp); done {
 		return rec, err
 	}
+	pl.readBack = rp.attrs
 	var dn string
 	for attempt := 0; ; attempt++ {
 		dn, err = b.dnOf(ctx, r, id, attempt > 0)
@@ -497,6 +503,16 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		break
 	}
 	r.gen.Add(1)
+	if e := pl.readEntry; e != nil && strings.EqualFold(e.DN, dn) && r.contains(e.DN) {
+		b.entriesRead.Add(1)
+		recs, err := b.toRecords(ctx, r, []*goldap.Entry{e}, rp.p)
+		if err != nil {
+			return backends.Record{}, err
+		}
+		if len(recs) == 1 && recs[0].ID == id {
+			return recs[0], nil
+		}
+	}
 	rec, err := b.readAfterWrite(ctx, r, rp, id, dn)
 	if errors.Is(err, backends.ErrNotFound) {
 		// Renamed or moved outside the bridge since the write: find it by id.
@@ -720,7 +736,20 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 		}
 	}
 	if len(pl.changes) > 0 {
-		err := b.modify(ctx, newDN, pl.changes)
+		var extra []goldap.Control
+		last := newDN == dn && oldValues == nil && (pl.active == nil || !r.cfg.UserAccountControl || !*pl.active)
+		if caps, _ := b.getCaps(ctx); last && pl.readBack != nil && caps != nil && caps.controls[oidPostRead] {
+			// The entry as the modify left it, in its response: no read
+			// after the write (dnOf verified the DN just before).
+			extra = []goldap.Control{postReadControl(pl.readBack)}
+		}
+		resp, err := b.modifyWith(ctx, newDN, pl.changes, extra)
+		if err == nil && extra != nil {
+			if pl.readEntry, err = postReadEntry(resp); err != nil {
+				b.log.Warn("ldap server sent a post-read entry that does not decode; reading the entry", "dn", newDN, "error", err)
+				pl.readEntry, err = nil, nil
+			}
+		}
 		if err != nil {
 			b.restoreAccountControl(ctx, newDN, uacBefore)
 			b.undoRename(ctx, undo)
@@ -902,14 +931,19 @@ func (b *Backend) modifyWith(ctx context.Context, dn string, changes []change, e
 		}
 		return err
 	}
-	changes, err := b.checkPresent(ctx, dn, changes)
-	if err != nil {
-		return nil, err
+	// Under the permissive modify control a delete of an absent value is
+	// a no-op: no compare first (slapd, 389 DS). Active Directory refuses
+	// some of those even with the control, so its deletes are checked.
+	if caps, err := b.getCaps(ctx); err != nil || !caps.controls[oidPermissiveModify] || b.permissive.Load() < 0 || b.guidIDs() {
+		var err error
+		if changes, err = b.checkPresent(ctx, dn, changes); err != nil {
+			return nil, err
+		}
 	}
 	if len(changes) == 0 {
 		return nil, nil
 	}
-	err = attempt(changes)
+	err := attempt(changes)
 	if goldap.IsErrorWithCode(err, goldap.LDAPResultObjectClassViolation) {
 		var withPH []change
 		for _, ch := range changes {
