@@ -120,7 +120,15 @@ func (s *Server) baseURL(c *fiber.Ctx) string {
 		}
 	}
 	host := c.Hostname() // X-Forwarded-Host only from a trusted proxy
-	if !hostRE.MatchString(host) {
+	if last := s.lastHost.Load(); last != nil && *last == host {
+		return scheme + "://" + host // checked on an earlier request
+	}
+	if hostRE.MatchString(host) {
+		// A copy: fiber's strings point into buffers that the next
+		// request reuses.
+		kept := strings.Clone(host)
+		s.lastHost.Store(&kept)
+	} else {
 		host = string(c.Request().URI().Host())
 	}
 	if !hostRE.MatchString(host) {

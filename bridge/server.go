@@ -55,6 +55,9 @@ type Endpoint struct {
 
 // Server holds the Fiber app and the endpoints.
 type Server struct {
+	// lastHost is the last Host that baseURL found fit for a URL.
+	lastHost atomic.Pointer[string]
+
 	App       *fiber.App
 	Log       hclog.Logger
 	Settings  config.Settings
@@ -207,8 +210,10 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 		rid = s.newRequestID()
 	}
 	c.Set("X-Request-Id", rid)
-	log := s.Log.With("request_id", rid)
-	c.Locals(keyLog, log)
+	// The request's logger is made when something logs (most requests
+	// log nothing): hclog's With copies the logger.
+	lazy := &requestLog{base: s.Log, rid: rid}
+	c.Locals(keyLog, lazy)
 	ctx, cancel := context.WithTimeout(context.Background(), s.Settings.RequestTimeout)
 	defer cancel()
 	c.SetUserContext(ctx)
@@ -229,15 +234,30 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 	}
 	route := c.Route().Path
 	s.Metrics.Observe(c.Method(), route, status, time.Since(start))
-	if log.IsDebug() {
-		log.Debug("request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
+	if s.Log.IsDebug() {
+		lazy.get().Debug("request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
 	}
 	return nil
 }
 
+// requestLog is a request's logger, carrying its request id, made on
+// first use (a request is served by one goroutine at a time).
+type requestLog struct {
+	base hclog.Logger
+	rid  string
+	l    hclog.Logger
+}
+
+func (r *requestLog) get() hclog.Logger {
+	if r.l == nil {
+		r.l = r.base.With("request_id", r.rid)
+	}
+	return r.l
+}
+
 func logger(c *fiber.Ctx) hclog.Logger {
-	if l, ok := c.Locals(keyLog).(hclog.Logger); ok {
-		return l
+	if l, ok := c.Locals(keyLog).(*requestLog); ok {
+		return l.get()
 	}
 	return hclog.NewNullLogger()
 }
