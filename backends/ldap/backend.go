@@ -62,6 +62,8 @@ type resource struct {
 	// disabled is the parsed disabled_base_dn; nil without one.
 	disabled   *goldap.DN
 	disabledDN string
+	// disabledInside: the disabled container is below the base DN.
+	disabledInside bool
 	// disabledReady: the disabled container is known to exist (see
 	// ensureDisabled, which holds disabledMu while it checks).
 	disabledReady atomic.Bool
@@ -113,7 +115,18 @@ func (r *resource) isActiveAttr(attr string) bool {
 
 // isDisabled reports whether dn lies in r's disabled container.
 func (r *resource) isDisabled(dn string) bool {
-	return r.disabled != nil && depthBelow(dn, r.disabledDN, r.disabled) > 0
+	if r.disabled == nil {
+		return false
+	}
+	if r.disabledInside {
+		// An entry directly below the base DN (spelled as configured)
+		// is not below a container that is itself below the base DN:
+		// most reads of active users, without parsing their DN.
+		if rdn, ok := strings.CutSuffix(dn, ","+r.baseDN); ok && strings.IndexByte(rdn, '=') > 0 && !strings.ContainsAny(rdn, ",\\") {
+			return false
+		}
+	}
+	return depthBelow(dn, r.disabledDN, r.disabled) > 0
 }
 
 // activeValue is the virtual active attribute of the entry at dn.
@@ -179,6 +192,7 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 		if rc.DisabledBaseDN != "" {
 			r.disabled, _ = goldap.ParseDN(rc.DisabledBaseDN)
 			r.disabledDN = rc.DisabledBaseDN
+			r.disabledInside = base != nil && r.disabled != nil && base.AncestorOfFold(r.disabled)
 		}
 		if !strings.HasPrefix(r.filter, "(") {
 			r.filter = "(" + r.filter + ")"
