@@ -2,10 +2,10 @@ package bridge
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"hash/fnv"
 	"sort"
 	"strings"
@@ -84,7 +84,7 @@ func (r *Resource) listNative(name string) string {
 // Version is the ETag value of a resource: a hash of what it says,
 // excluding meta and member lists (which change independently).
 func Version(doc scim.Doc) string {
-	h := fnv.New64a()
+	h := newFNV64a()
 	keys := make([]string, 0, len(doc))
 	for k := range doc {
 		switch k {
@@ -95,35 +95,46 @@ func Version(doc scim.Doc) string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		hashValue(h, k)
-		hashValue(h, doc[k])
+		hashValue(&h, k)
+		hashValue(&h, doc[k])
 	}
 	var sum [8]byte
-	return `W/"` + hex.EncodeToString(h.Sum(sum[:0])) + `"`
+	binary.BigEndian.PutUint64(sum[:], uint64(h))
+	return `W/"` + hex.EncodeToString(sum[:]) + `"`
+}
+
+// fnv64a is the 64-bit FNV-1a hash (hash/fnv's New64a), kept as a value
+// so that hashing strings allocates nothing.
+type fnv64a uint64
+
+func newFNV64a() fnv64a { return 14695981039346656037 }
+
+func (h *fnv64a) byte(b byte) { *h = (*h ^ fnv64a(b)) * 1099511628211 }
+
+func (h *fnv64a) string(s string) {
+	for i := 0; i < len(s); i++ {
+		h.byte(s[i])
+	}
 }
 
 // hashValue feeds a JSON-like value into h deterministically (map keys in
 // order, a type tag before each value), without encoding it to JSON.
-func hashValue(h hash.Hash64, v any) {
-	var tag [1]byte
+func hashValue(h *fnv64a, v any) {
 	switch x := v.(type) {
 	case nil:
-		tag[0] = 'n'
-		_, _ = h.Write(tag[:])
+		h.byte('n')
 	case string:
-		tag[0] = 's'
-		_, _ = h.Write(tag[:])
-		_, _ = h.Write([]byte(x))
-		_, _ = h.Write([]byte{0})
+		h.byte('s')
+		h.string(x)
+		h.byte(0)
 	case bool:
-		tag[0] = 'f'
 		if x {
-			tag[0] = 't'
+			h.byte('t')
+		} else {
+			h.byte('f')
 		}
-		_, _ = h.Write(tag[:])
 	case map[string]any:
-		tag[0] = '{'
-		_, _ = h.Write(tag[:])
+		h.byte('{')
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
@@ -133,19 +144,17 @@ func hashValue(h hash.Hash64, v any) {
 			hashValue(h, k)
 			hashValue(h, x[k])
 		}
-		_, _ = h.Write([]byte{'}'})
+		h.byte('}')
 	case []any:
-		tag[0] = '['
-		_, _ = h.Write(tag[:])
+		h.byte('[')
 		for _, el := range x {
 			hashValue(h, el)
 		}
-		_, _ = h.Write([]byte{']'})
+		h.byte(']')
 	default:
-		tag[0] = '#'
-		_, _ = h.Write(tag[:])
-		_, _ = h.Write([]byte(scim.FilterValueString(x)))
-		_, _ = h.Write([]byte{0})
+		h.byte('#')
+		h.string(scim.FilterValueString(x))
+		h.byte(0)
 	}
 }
 
