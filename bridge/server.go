@@ -325,14 +325,25 @@ func requestID(c *fiber.Ctx) string {
 }
 
 func (s *Server) writeJSON(c *fiber.Ctx, status int, body any) error {
-	b, err := json.Marshal(body)
+	buf := jsonBuffers.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= 1<<20 { // a rare huge answer does not stay
+			jsonBuffers.Put(buf)
+		}
+	}()
+	b, err := appendJSON((*buf)[:0], body)
 	if err != nil {
 		return err
 	}
+	*buf = b
 	c.Status(status)
 	c.Set("Content-Type", contentType(c))
-	return c.Send(b)
+	c.Response().SetBody(b) // a copy: b goes back to the pool
+	return nil
 }
+
+// jsonBuffers are writeJSON's scratch buffers.
+var jsonBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // contentType negotiates the response type: application/scim+json unless
 // the client asks for application/json only (OneLogin's documentation).
