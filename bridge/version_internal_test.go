@@ -14,10 +14,10 @@ import (
 func TestVersionIsFNV64a(t *testing.T) {
 	doc := scim.Doc{
 		"userName": "bjensen", "active": true, "title": nil,
-		"name":     map[string]any{"givenName": "Barbara", "familyName": "Jensen"},
-		"emails":   []any{map[string]any{"value": "b@example.org", "primary": false}},
-		"meta":     map[string]any{"version": "ignored"}, "members": []any{"ignored"},
-		"x":        3,
+		"name":   map[string]any{"givenName": "Barbara", "familyName": "Jensen"},
+		"emails": []any{map[string]any{"value": "b@example.org", "primary": false}},
+		"meta":   map[string]any{"version": "ignored"}, "members": []any{"ignored"},
+		"x": 3,
 	}
 	// The bytes hashValue feeds, spelled out: keys in order, a type tag
 	// before each value.
