@@ -114,6 +114,7 @@ func (m *Mapping) decodeDefault(a *Attr, attr *hcl.Attribute) hcl.Diagnostics {
 	}
 	a.Default = attr.Expr
 	a.defaultReads, a.defaultAll = m.resourceReads(attr.Expr)
+	a.defaultCopies = m.copiedAttr(attr.Expr)
 	a.defaultRange = attr.Range
 	return diags
 }
@@ -192,7 +193,15 @@ func (m *Mapping) hideDefaults(doc scim.Doc, rec backends.Record) error {
 			continue
 		}
 		stored, _ := lookup(rec.Attrs, a.Native)
-		def, err := m.defaultValue(a, m.defaultResource(a, doc))
+		var def []string
+		var err error
+		if s, ok := copiedValue(a.defaultCopies, doc); ok {
+			if s != "" {
+				def = []string{s}
+			}
+		} else {
+			def, err = m.defaultValue(a, m.defaultResource(a, doc))
+		}
 		if err != nil || len(def) == 0 || !slices.Equal(nonEmptyStrings(stored), def) {
 			continue
 		}
@@ -201,6 +210,63 @@ func (m *Mapping) hideDefaults(doc scim.Doc, rec backends.Record) error {
 		}
 	}
 	return nil
+}
+
+// copiedAttr recognizes a default that is a singular string attribute of
+// the resource (resource.userName, resource.name.givenName): what
+// evaluating it gives is that attribute's value, or none.
+func (m *Mapping) copiedAttr(expr hcl.Expression) *readPath {
+	trav, diags := hcl.AbsTraversalForExpr(expr)
+	if diags.HasErrors() || trav.RootName() != "resource" || len(trav) < 2 || len(trav) > 3 {
+		return nil
+	}
+	step := func(i int, attrs []*scim.Attribute) *scim.Attribute {
+		ta, ok := trav[i].(hcl.TraverseAttr)
+		if !ok {
+			return nil
+		}
+		for _, a := range attrs {
+			if a.Name == ta.Name && !a.MultiValued {
+				return a
+			}
+		}
+		return nil
+	}
+	rp := &readPath{schema: m.RT.Schema, attr: step(1, m.RT.Schema.Attributes)}
+	leaf := rp.attr
+	if leaf != nil && len(trav) == 3 {
+		if leaf.Type != scim.TypeComplex {
+			return nil
+		}
+		rp.sub = step(2, leaf.SubAttributes)
+		leaf = rp.sub
+	}
+	if leaf == nil || leaf.Type != scim.TypeString {
+		return nil
+	}
+	return rp
+}
+
+// copiedValue is the value of the attribute rp names in doc, when it is
+// a string or absent ("" for absent); ok is false when rp is nil or the
+// value is something else (the default is then evaluated).
+func copiedValue(rp *readPath, doc scim.Doc) (string, bool) {
+	if rp == nil {
+		return "", false
+	}
+	v := doc[rp.attr.Name]
+	if rp.sub != nil && v != nil {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return "", false
+		}
+		v = obj[rp.sub.Name]
+	}
+	if v == nil {
+		return "", true
+	}
+	s, ok := v.(string)
+	return s, ok
 }
 
 // defaultResource is the `resource` variable with only what a's default

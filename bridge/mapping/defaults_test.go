@@ -368,3 +368,54 @@ attribute "emails[type eq \"work\"].value" { native = "mail" }`},
 		})
 	}
 }
+
+// TestCopiedDefaultReadsAsEvaluated: a default that copies a resource
+// attribute (resource.userName) is recognized at load and read without an
+// evaluation, with the same outcome as evaluating it, for records where
+// the stored value equals the copied one, differs, or either is missing.
+func TestCopiedDefaultReadsAsEvaluated(t *testing.T) {
+	src := defaultsMapping + `
+attribute "nickName" {
+  native  = "nick"
+  default = resource.name.givenName
+}
+`
+	m, diags := decode(t, src)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	copies := map[string]bool{}
+	for _, a := range m.defaults {
+		copies[a.Label] = a.defaultCopies != nil
+	}
+	if !copies["name.familyName"] || !copies["nickName"] || copies["title"] {
+		t.Fatalf("copied defaults recognized: %v; want name.familyName and nickName, not title", copies)
+	}
+	recs := []backends.Attrs{
+		{"uid": {"jdoe"}, "sn": {"jdoe"}, "givenName": {"Jane"}, "nick": {"Jane"}},
+		{"uid": {"jdoe"}, "sn": {"Doe"}, "givenName": {"Jane"}, "nick": {"J"}},
+		{"uid": {"jdoe"}, "sn": {"jdoe"}, "nick": {"x"}},
+		{"uid": {"jdoe"}, "givenName": {""}, "nick": {""}},
+		{"sn": {"x"}},
+	}
+	for _, attrs := range recs {
+		fast, err := m.FromNative(backends.Record{ID: "1", Attrs: attrs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved := map[*Attr]*readPath{}
+		for _, a := range m.defaults {
+			saved[a], a.defaultCopies = a.defaultCopies, nil
+		}
+		slow, err := m.FromNative(backends.Record{ID: "1", Attrs: attrs})
+		for a, rp := range saved {
+			a.defaultCopies = rp
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Errorf("%v: read %v without evaluating, %v evaluating", attrs, fast, slow)
+		}
+	}
+}

@@ -104,6 +104,10 @@ type Attr struct {
 	defaultReads []readPath
 	defaultAll   bool
 	defaultRange hcl.Range
+	// defaultCopies: the default is a string attribute of the resource
+	// itself (resource.userName), read from the document without an
+	// evaluation.
+	defaultCopies *readPath
 }
 
 // Computed is a native attribute derived from the whole resource.
@@ -807,11 +811,30 @@ func (m *Mapping) FromNative(rec backends.Record) (scim.Doc, error) {
 		}
 		return record
 	}
+	// Attribute names are matched as lookup does, case-insensitively; the
+	// record's names are folded once, on the first that is not spelled as
+	// mapped (most mapped attributes an entry lacks).
+	var folded map[string][]string
+	find := func(name string) ([]string, bool) {
+		if v, ok := rec.Attrs[name]; ok {
+			return v, true
+		}
+		if folded == nil {
+			folded = make(map[string][]string, len(rec.Attrs))
+			for k, v := range rec.Attrs {
+				if _, dup := folded[strings.ToLower(k)]; !dup {
+					folded[strings.ToLower(k)] = v
+				}
+			}
+		}
+		v, ok := folded[strings.ToLower(name)]
+		return v, ok
+	}
 	for _, a := range m.Attrs {
 		if a.WriteOnly {
 			continue
 		}
-		vals, present := lookup(rec.Attrs, a.Native)
+		vals, present := find(a.Native)
 		if a.readsID && rec.ID != "" {
 			vals, present = []string{rec.ID}, true
 		}
