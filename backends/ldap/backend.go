@@ -3,7 +3,6 @@ package ldap
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -275,9 +274,38 @@ func (b *Backend) resource(typ string) (*resource, error) {
 }
 
 var (
-	uuidRE       = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	nsUniqueIDRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-fA-F]{8}$`)
+	uuidRE       = hexGroups{8, 4, 4, 4, 12}
+	nsUniqueIDRE = hexGroups{8, 8, 8, 8}
 )
+
+// hexGroups matches groups of hex digits of the given lengths joined by
+// dashes (a UUID: 8-4-4-4-12), as a regexp would, without one (every
+// request checks its id).
+type hexGroups []int
+
+func (g hexGroups) MatchString(s string) bool {
+	i := 0
+	for n, size := range g {
+		if n > 0 {
+			if i >= len(s) || s[i] != '-' {
+				return false
+			}
+			i++
+		}
+		for range size {
+			if i >= len(s) {
+				return false
+			}
+			switch c := s[i]; {
+			case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+			default:
+				return false
+			}
+			i++
+		}
+	}
+	return i == len(s)
+}
 
 // validID rejects ids that cannot be values of the id attribute, so that
 // they are not found without asking the directory.
@@ -307,7 +335,7 @@ func (r *resource) listFilter() string { return "(&" + r.filter + matchAll + ")"
 
 // idFilter selects the entry of r with id (id must be valid).
 func (b *Backend) idFilter(r *resource, id string) string {
-	return fmt.Sprintf("(&%s(%s=%s))", r.filter, b.cfg.IDAttribute, b.idValue(id))
+	return "(&" + r.filter + "(" + b.cfg.IDAttribute + "=" + b.idValue(id) + "))"
 }
 
 // searchAll runs a search with paged results (so server size limits do not

@@ -1,6 +1,7 @@
 package ldap
 
 import (
+	"regexp"
 	"testing"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -37,5 +38,22 @@ func TestIsDisabled(t *testing.T) {
 		if got := tc.r.isDisabled(tc.dn); got != tc.want {
 			t.Errorf("isDisabled(%q) below %q = %v, want %v", tc.dn, tc.r.disabledDN, got, tc.want)
 		}
+	}
+}
+
+// TestHexGroups: the id checks accept exactly what their regular
+// expressions did.
+func TestHexGroups(t *testing.T) {
+	uuid := regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	for _, s := range []string{"", "1425c54a-2392-434b-9516-423040b4feba", "1425C54A-2392-434B-9516-423040B4FEBA",
+		"1425c54a-2392-434b-9516-423040b4feb", "1425c54a-2392-434b-9516-423040b4febaa", "1425c54a-2392-434b-9516_423040b4feba",
+		"1425c54g-2392-434b-9516-423040b4feba", "1425c54a23920434b09516a423040b4feba", "-1425c54a-2392-434b-9516-423040b4feb",
+		"1425c54a-2392-434b-9516-423040b4feba\n", "1425c54a-2392-434b-9516-42304ö4feba"} {
+		if got, want := uuidRE.MatchString(s), uuid.MatchString(s); got != want {
+			t.Errorf("uuid %q: %v, want %v", s, got, want)
+		}
+	}
+	if !nsUniqueIDRE.MatchString("a1b2c3d4-e5f60718-293a4b5c-6d7e8f90") || nsUniqueIDRE.MatchString("a1b2c3d4-e5f60718-293a4b5c") {
+		t.Error("nsUniqueId check is wrong")
 	}
 }
