@@ -43,7 +43,8 @@ test-short:
 bench:
 	$(GO) run ./cmd/scimbench -backend all
 
-# An Okta-style import of USERS users (default 1,000,000), seeded with
+# An Okta-style import of USERS users (default 1,000,000; a comma-separated
+# list runs each size and ends with a summary table), seeded with
 # slapadd and generate_series, through the bridge on slapd and PostgreSQL.
 # It takes minutes and a few GB in /tmp, so `make bench` leaves it out.
 USERS ?= 1000000

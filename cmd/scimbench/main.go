@@ -65,7 +65,7 @@ func main() {
 	sort.Strings(names)
 	backend := flag.String("backend", "postgres", "backend to benchmark: "+strings.Join(names, ", ")+", or all (all but groups and scale)")
 	flag.BoolVar(&o.quick, "quick", false, "smaller data sets and fewer operations")
-	flag.IntVar(&scaleUsers, "users", 1000000, "users in the directory of -backend scale (-quick: 20000)")
+	flag.StringVar(&scaleUsers, "users", "1000000", "users in the directory of -backend scale, or several sizes separated by commas (-quick: 1000000 becomes 20000)")
 	flag.StringVar(&o.examples, "examples", "examples", "directory holding the shipped example configurations and schemas")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (bridge and clients) to the file")
 	flag.StringVar(&phaseProfileDir, "phase-profile", "", "write a CPU profile of each bridge (and ceiling proxy) round of the throughput tables into this directory (not with -cpuprofile)")

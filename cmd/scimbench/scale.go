@@ -33,24 +33,59 @@ import (
 	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
 )
 
-// scaleUsers is -users: the size of the scale benchmark's directory.
-var scaleUsers int
+// scaleUsers is -users: the sizes of the scale benchmark's directory, a
+// comma-separated list (each size is a run of its own).
+var scaleUsers string
 
 const scalePage = 200
 
+// scaleRow is one line of the summary table.
+type scaleRow struct {
+	backend string
+	n       int
+	imp     scaleImport
+	raw     sample
+}
+
 func runScale(ctx context.Context, o options) error {
-	n := scaleUsers
-	if o.quick && n == 1000000 {
-		n = 20000
+	var sizes []int
+	for _, f := range strings.Split(scaleUsers, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return fmt.Errorf("-users %q: want a number of users, or several separated by commas", scaleUsers)
+		}
+		if o.quick && n == 1000000 {
+			n = 20000
+		}
+		sizes = append(sizes, n)
 	}
-	fmt.Fprintf(o.out, "scale benchmark: %d users, Okta-style import in pages of %d\n", n, scalePage)
-	if err := scaleLDAP(ctx, o, n); err != nil {
-		return fmt.Errorf("slapd: %w", err)
+	var rows []scaleRow
+	for _, n := range sizes {
+		fmt.Fprintf(o.out, "scale benchmark: %d users, Okta-style import in pages of %d\n", n, scalePage)
+		row, err := scaleLDAP(ctx, o, n)
+		if err != nil {
+			return fmt.Errorf("slapd: %w", err)
+		}
+		rows = append(rows, row)
+		if row, err = scalePostgres(ctx, o, n); err != nil {
+			return fmt.Errorf("postgres: %w", err)
+		}
+		rows = append(rows, row)
 	}
-	if err := scalePostgres(ctx, o, n); err != nil {
-		return fmt.Errorf("postgres: %w", err)
-	}
+	printScaleTable(o, rows)
 	return nil
+}
+
+// printScaleTable prints the runs as the README's scale table (Markdown).
+func printScaleTable(o options, rows []scaleRow) {
+	fmt.Fprintf(o.out, "\n== scale summary (Markdown; an Okta-style import, count=%d, through scimbridge serve)\n", scalePage)
+	fmt.Fprintln(o.out, "| users | backend | import | users/s | page p50 | page p99 | slowest page | first page, cold | bridge RSS | raw import |")
+	fmt.Fprintln(o.out, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, r := range rows {
+		fmt.Fprintf(o.out, "| %d | %s | %s | %.0f | %s | %s | %s | %s | %.0f MB | %s |\n", r.n, r.backend,
+			short(r.imp.pages.total), float64(r.imp.seen)/r.imp.pages.total.Seconds(), short(r.imp.pages.percentile(0.50)),
+			short(r.imp.pages.percentile(0.99)), short(r.imp.pages.percentile(1)), short(r.imp.first), r.imp.rssMB, short(r.raw.total))
+	}
 }
 
 // procStatus reads one kB figure (VmRSS, VmHWM) of a process.
@@ -248,29 +283,29 @@ func (s scaleImport) print(o options, label string, n int, warmFirst time.Durati
 
 // --- slapd ---------------------------------------------------------------
 
-func scaleLDAP(ctx context.Context, o options, n int) error {
+func scaleLDAP(ctx context.Context, o options, n int) (scaleRow, error) {
 	cfg, err := findLDAPExample()
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	fmt.Fprintf(o.out, "\nstarting slapd as Debian's package sets it up (mdb; indexes objectClass, cn, uid; memberof, refint) ...\n")
 	srv, err := ldaptest.Start(ldaptest.Options{Stock: true})
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	defer srv.Stop()
 	ou, err := srv.CreateOU("scale")
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	t0 := time.Now()
 	ldif := filepath.Join(srv.Dir, "scale.ldif")
 	if err := writeScaleLDIF(ldif, ou.People, n); err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	t1 := time.Now()
 	if err := srv.Load(ldif); err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	_ = os.Remove(ldif)
 	serverPID.Store(int64(srv.PID()))
@@ -281,48 +316,48 @@ func scaleLDAP(ctx context.Context, o options, n int) error {
 	// The count that every first page used to wait for: every DN, paged.
 	conn, err := srv.DialAdmin()
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	defer conn.Close()
 	t := time.Now()
 	dns, err := rawLDAPRead(conn, ou.People, []string{"1.1"}, 1000, nil)
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	fmt.Fprintf(o.out, "raw paged read of all %d DNs (the count behind totalResults before, first after load): %s\n", dns, short(time.Since(t)))
 
 	bin, err := buildBridge(ctx, srv.Dir)
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	lb, err := startChildBridge(ctx, bin, cfg, ldapBenchToken, srv.ExampleEnv(ou))
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	defer lb.close()
 	atStart, atStartTot, err := firstPage(ctx, lb)
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	imp, err := oktaImport(ctx, lb)
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	imp.atStart, imp.atStartTot = atStart, atStartTot
 	warm, warmTot, err := firstPage(ctx, lb)
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	var raw sample
 	seen, err := rawLDAPRead(conn, ou.People, ldapUserAttrs, scalePage, &raw)
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	if seen != n {
-		return fmt.Errorf("raw read saw %d users, want %d", seen, n)
+		return scaleRow{}, fmt.Errorf("raw read saw %d users, want %d", seen, n)
 	}
 	imp.print(o, "slapd (examples/openldap.hcl)", n, warm, warmTot, raw)
-	return nil
+	return scaleRow{backend: "OpenLDAP (slapd)", n: n, imp: imp, raw: raw}, nil
 }
 
 // writeScaleLDIF writes n inetOrgPerson entries below people.
@@ -381,29 +416,29 @@ func rawLDAPRead(c *goldap.Conn, base string, attrs []string, size int, s *sampl
 
 // --- PostgreSQL ----------------------------------------------------------
 
-func scalePostgres(ctx context.Context, o options, n int) error {
+func scalePostgres(ctx context.Context, o options, n int) (scaleRow, error) {
 	pg, err := startPostgresExample(ctx, o, "scale")
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	defer pg.close()
 	serverPID.Store(int64(pg.srv.PID()))
 	defer serverPID.Store(0)
 	raw, err := dbsql.Open("pgx", pg.url)
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	defer raw.Close()
 	t := time.Now()
 	if err := bulkUsers(ctx, raw, "scl", 0, n); err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	fmt.Fprintf(o.out, "%d rows loaded with INSERT ... SELECT generate_series and ANALYZE in %s\n", n, time.Since(t).Round(time.Millisecond))
 	for _, when := range []string{"first", "second"} {
 		var c int
 		t := time.Now()
 		if err := raw.QueryRowContext(ctx, "SELECT COUNT(*) FROM hr_person").Scan(&c); err != nil {
-			return err
+			return scaleRow{}, err
 		}
 		fmt.Fprintf(o.out, "raw SELECT COUNT(*) over %d rows (%s): %s\n", c, when, short(time.Since(t)))
 	}
@@ -411,29 +446,29 @@ func scalePostgres(ctx context.Context, o options, n int) error {
 	// page is a fresh bridge's.
 	dir, err := os.MkdirTemp("", "scimbench-scale-")
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	defer os.RemoveAll(dir)
 	bin, err := buildBridge(ctx, dir)
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	cfg, err := filepath.Abs(filepath.Join(o.examples, "postgres.hcl"))
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	pb, err := startChildBridge(ctx, bin, cfg, pgBenchToken, map[string]string{"DATABASE_URL": pg.url})
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	defer pb.close()
 	imp, err := oktaImport(ctx, pb)
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	warm, warmTot, err := firstPage(ctx, pb)
 	if err != nil {
-		return err
+		return scaleRow{}, err
 	}
 	var rs sample
 	var last int64
@@ -441,11 +476,11 @@ func scalePostgres(ctx context.Context, o options, n int) error {
 	for range (n + scalePage - 1) / scalePage {
 		t := time.Now()
 		if last, err = rawPage(ctx, raw, last, scalePage); err != nil {
-			return err
+			return scaleRow{}, err
 		}
 		rs.lat = append(rs.lat, time.Since(t))
 	}
 	rs.total = time.Since(t0)
 	imp.print(o, "PostgreSQL (examples/postgres.hcl)", n, warm, warmTot, rs)
-	return nil
+	return scaleRow{backend: "PostgreSQL", n: n, imp: imp, raw: rs}, nil
 }
