@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
@@ -48,11 +49,24 @@ func (b *Backend) idAssertion(r *resource, id, stamp string) (goldap.Control, er
 		rf = p.Bytes()
 		compiledFilters.Store(r.filter, rf)
 	}
-	idp, err := goldap.CompileFilter("(" + b.cfg.IDAttribute + "=" + b.idValue(id) + ")")
-	if err != nil {
-		return nil, err
+	var idf []byte
+	if v := b.idValue(id); !strings.ContainsRune(v, '\\') {
+		// No escapes (entryUUID, nsUniqueId): the value is itself.
+		// equalityMatch [3] { attributeDesc, assertionValue }
+		attr := b.cfg.IDAttribute
+		n := 1 + berLengthSize(len(attr)) + len(attr) + 1 + berLengthSize(len(v)) + len(v)
+		idf = append(make([]byte, 0, 1+berLengthSize(n)+n), 0xa3)
+		idf = berAppendLength(idf, n)
+		idf = berAppendLength(append(idf, 0x04), len(attr))
+		idf = berAppendLength(append(append(idf, attr...), 0x04), len(v))
+		idf = append(idf, v...)
+	} else {
+		idp, err := goldap.CompileFilter("(" + b.cfg.IDAttribute + "=" + v + ")")
+		if err != nil {
+			return nil, err
+		}
+		idf = idp.Bytes()
 	}
-	idf := idp.Bytes()
 	var sf []byte
 	if stamp != "" {
 		sp, err := goldap.CompileFilter(stamp)
@@ -193,7 +207,14 @@ func decodeEntry(data []byte) (*goldap.Entry, error) {
 	if !ok || len(rest) != 0 {
 		return nil, errBadEntry
 	}
-	e := &goldap.Entry{DN: string(dn)}
+	// The strings are cut from one copy of data: a slice berTLV returns
+	// shares data's array, and starts cap(data)-cap(slice) bytes into it.
+	whole := string(data)
+	str := func(b []byte) string {
+		i := cap(data) - cap(b)
+		return whole[i : i+len(b)]
+	}
+	e := &goldap.Entry{DN: str(dn)}
 	for len(attrs) > 0 {
 		var attr, name, vals, v []byte
 		if attr, attrs, ok = berTLV(attrs, 0x30); !ok {
@@ -205,12 +226,12 @@ func decodeEntry(data []byte) (*goldap.Entry, error) {
 		if vals, attr, ok = berTLV(attr, 0x31); !ok || len(attr) != 0 {
 			return nil, errBadEntry
 		}
-		a := &goldap.EntryAttribute{Name: string(name)}
+		a := &goldap.EntryAttribute{Name: str(name)}
 		for len(vals) > 0 {
 			if v, vals, ok = berTLV(vals, 0x04); !ok {
 				return nil, errBadEntry
 			}
-			a.Values = append(a.Values, string(v))
+			a.Values = append(a.Values, str(v))
 			a.ByteValues = append(a.ByteValues, v)
 		}
 		e.Attributes = append(e.Attributes, a)
