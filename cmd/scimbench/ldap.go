@@ -435,8 +435,12 @@ func (b *ldapBench) controlsCost(ctx context.Context, pool *ldapPool, base strin
 	postRead := goldap.NewControlString(ldapPostReadOID, false, string(sel.Bytes()))
 	dn := func(i int) string { return "uid=" + names[i%len(names)] + "," + base }
 	idFilter := func(i int) string { return "(entryUUID=" + goldap.EscapeFilter(ids[names[i%len(names)]]) + ")" }
-	assertion := func(i int) (goldap.Control, error) {
-		f, err := goldap.CompileFilter(idFilter(i))
+	// The bridge asserts the resource's filter too, and sends the
+	// permissive modify control with every modify.
+	bridgeFilter := func(i int) string { return "(&(objectClass=inetOrgPerson)" + idFilter(i) + ")" }
+	permissive := goldap.NewControlString("1.2.840.113556.1.4.1413", true, "")
+	assertion := func(i int, filter func(int) string) (goldap.Control, error) {
+		f, err := goldap.CompileFilter(filter(i))
 		if err != nil {
 			return nil, err
 		}
@@ -445,7 +449,7 @@ func (b *ldapBench) controlsCost(ctx context.Context, pool *ldapPool, base strin
 	modify := func(w, i int, assert, read bool) error {
 		var controls []goldap.Control
 		if assert {
-			a, err := assertion(i)
+			a, err := assertion(i, idFilter)
 			if err != nil {
 				return err
 			}
@@ -474,7 +478,20 @@ func (b *ldapBench) controlsCost(ctx context.Context, pool *ldapPool, base strin
 		{"modify", func(_ context.Context, w, i int) error { return modify(w, i, false, false) }},
 		{"modify + assertion (id)", func(_ context.Context, w, i int) error { return modify(w, i, true, false) }},
 		{"modify + post-read", func(_ context.Context, w, i int) error { return modify(w, i, false, true) }},
-		{"modify + assertion + post-read (the bridge's)", func(_ context.Context, w, i int) error { return modify(w, i, true, true) }},
+		{"modify + assertion + post-read", func(_ context.Context, w, i int) error { return modify(w, i, true, true) }},
+		{"the bridge's: the above + objectClass in the assertion + permissive modify", func(_ context.Context, w, i int) error {
+			a, err := assertion(i, bridgeFilter)
+			if err != nil {
+				return err
+			}
+			req := goldap.NewModifyRequest(dn(i), []goldap.Control{a, postRead, permissive})
+			req.Replace("title", []string{fmt.Sprintf("Control %d", i)})
+			res, err := pool.conns[w].ModifyWithResult(req)
+			if err == nil && goldap.FindControl(res.Controls, ldapPostReadOID) == nil {
+				err = errors.New("no post-read entry in the response")
+			}
+			return err
+		}},
 		{"base search (id, no attributes), then modify", func(_ context.Context, w, i int) error {
 			if err := search(w, i, []string{"1.1"}); err != nil {
 				return err
@@ -508,7 +525,7 @@ func (b *ldapBench) printControls(c, n int, sides []side, s []sample) {
 	b.printf("\n== what the controls cost slapd: raw go-ldap modify of title, %d clients, %d ops each, in %d alternating rounds\n", c, n, pairRounds)
 	tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "variant\tround trips\tops/s\tp50\tcpu/op scimbench\tcpu/op slapd\tslapd vs modify\t\n")
-	trips := []int{1, 1, 1, 1, 2, 2, 3}
+	trips := []int{1, 1, 1, 1, 1, 2, 2, 3}
 	plain := s[0].cpu.server.Seconds() / float64(len(s[0].lat))
 	for k, sd := range sides {
 		srv := s[k].cpu.server.Seconds() / float64(len(s[k].lat))
