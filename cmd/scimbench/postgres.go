@@ -233,6 +233,13 @@ func pgThroughput(ctx context.Context, o options, sz pgSizes, c *scimClient, raw
 		if x.ceiling != nil {
 			sides = append(sides, side{"ceiling", func(_ context.Context, _, i int) error { return x.ceiling(i) }})
 		}
+		if x.name == "PATCH active" {
+			// What returning the row costs: the ceiling's UPDATE ... RETURNING
+			// (the row and its teams, as the bridge answers) without HTTP.
+			sides = append(sides, side{"raw returning", func(_ context.Context, _, i int) error {
+				return rawPatchActiveReturning(ctx, raw, ids[i%len(ids)], i%2 == 1)
+			}})
+		}
 		s, err := measureSides(ctx, workers, x.n, sides)
 		if err != nil {
 			return fmt.Errorf("%s: %w", x.name, err)
@@ -243,6 +250,7 @@ func pgThroughput(ctx context.Context, o options, sz pgSizes, c *scimClient, raw
 			tp.pair("ceiling proxy: "+x.name, s[2], r)
 		}
 		if x.name == "PATCH active" {
+			tp.pair("raw UPDATE ... RETURNING row and teams: "+x.name, s[3], r)
 			goal3 = patchGoal{what: "PATCH active (one column; raw: one UPDATE)", bridge: b, ceiling: s[2], raw: r}
 		} else if x.ceiling != nil {
 			goals = append(goals, goalRatio{x.name + ": bridge/ceiling throughput", 1 / timeRatio(b, s[2]), 0.95})
@@ -421,6 +429,24 @@ func rawPatchActive(ctx context.Context, db *dbsql.DB, id string, active bool) e
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("patch %s: %d rows", id, n)
+	}
+	return nil
+}
+
+// rawPatchActiveReturning is rawPatchActive returning the row and its
+// teams, as the ceiling proxy's UPDATE does.
+func rawPatchActiveReturning(ctx context.Context, db *dbsql.DB, id string, active bool) error {
+	code := "D"
+	if active {
+		code = "A"
+	}
+	rows, err := db.QueryContext(ctx, "UPDATE hr_person AS p SET stat_cd = $1, upd_ts = $2, rec_ver = COALESCE(rec_ver, 0) + 1 WHERE p.person_no = $3 AND p.del_ts IS NULL RETURNING "+pgCeilingCols,
+		code, time.Now().UTC(), id)
+	if err != nil {
+		return err
+	}
+	if n, err := scanRows(rows); err != nil || n != 1 {
+		return fmt.Errorf("patch %s: %d rows, %v", id, n, err)
 	}
 	return nil
 }
