@@ -1,7 +1,12 @@
 package ldap
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
 	goldap "github.com/go-ldap/ldap/v3"
@@ -23,24 +28,153 @@ const (
 	oidPostRead  = "1.3.6.1.1.13.2"
 )
 
-// assertionControl asserts that the target entry matches filter.
-func assertionControl(filter string) (goldap.Control, error) {
-	p, err := goldap.CompileFilter(filter)
-	if err != nil {
-		return nil, err
+// compiledFilters caches the BER form of the resources' own filters
+// (r.filter: one per resource type), which every asserted modify repeats.
+var compiledFilters sync.Map // filter string -> []byte
+
+// idAssertion asserts that the target entry matches
+// (&<r.filter>(<id attribute>=<id>)<stamp>), b.idFilter(r, id) and the
+// stamp, as one AND whose resource filter is
+// compiled once: the BER of an AND is its children's, one after another,
+// so the result is the same as compiling the whole filter.
+func (b *Backend) idAssertion(r *resource, id, stamp string) (goldap.Control, error) {
+	var rf []byte
+	if v, ok := compiledFilters.Load(r.filter); ok {
+		rf = v.([]byte)
+	} else if r.filter != "" {
+		p, err := goldap.CompileFilter(r.filter)
+		if err != nil {
+			return nil, err
+		}
+		rf = p.Bytes()
+		compiledFilters.Store(r.filter, rf)
 	}
-	return goldap.NewControlString(oidAssertion, true, string(p.Bytes())), nil
+	var idf []byte
+	if v := b.idValue(id); !strings.ContainsRune(v, '\\') {
+		// No escapes (entryUUID, nsUniqueId): the value is itself.
+		// equalityMatch [3] { attributeDesc, assertionValue }
+		attr := b.cfg.IDAttribute
+		n := 1 + berLengthSize(len(attr)) + len(attr) + 1 + berLengthSize(len(v)) + len(v)
+		idf = append(make([]byte, 0, 1+berLengthSize(n)+n), 0xa3)
+		idf = berAppendLength(idf, n)
+		idf = berAppendLength(append(idf, 0x04), len(attr))
+		idf = berAppendLength(append(append(idf, attr...), 0x04), len(v))
+		idf = append(idf, v...)
+	} else {
+		idp, err := goldap.CompileFilter("(" + b.cfg.IDAttribute + "=" + v + ")")
+		if err != nil {
+			return nil, err
+		}
+		idf = idp.Bytes()
+	}
+	var sf []byte
+	if stamp != "" {
+		sp, err := goldap.CompileFilter(stamp)
+		if err != nil {
+			return nil, err
+		}
+		sf = sp.Bytes()
+	}
+	n := len(rf) + len(idf) + len(sf)
+	and := make([]byte, 0, 6+n)
+	and = append(and, 0xa0) // [0] and, constructed
+	and = berAppendLength(and, n)
+	and = append(append(append(and, rf...), idf...), sf...)
+	return newRawControl(oidAssertion, true, and), nil
 }
 
 // postReadControl asks for attrs of the entry after the operation. It is
 // not critical: a server that ignores it still performs the operation, and
 // the caller reads the entry itself.
 func postReadControl(attrs []string) goldap.Control {
-	seq := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "AttributeSelection")
+	// AttributeSelection ::= SEQUENCE OF selector LDAPString
+	n := 0
 	for _, a := range attrs {
-		seq.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, a, "attribute"))
+		n += 1 + berLengthSize(len(a)) + len(a)
 	}
-	return goldap.NewControlString(oidPostRead, false, string(seq.Bytes()))
+	sel := make([]byte, 0, 1+berLengthSize(n)+n)
+	sel = append(sel, 0x30)
+	sel = berAppendLength(sel, n)
+	for _, a := range attrs {
+		sel = append(sel, 0x04)
+		sel = berAppendLength(sel, len(a))
+		sel = append(sel, a...)
+	}
+	return newRawControl(oidPostRead, false, sel)
+}
+
+// rawControl is a request control encoded once, when it is made: go-ldap's
+// ControlString builds a tree of packets on every send, a PATCH's two
+// controls cost more than the modify request around them.
+type rawControl struct {
+	oid      string
+	critical bool
+	value    []byte
+	body     []byte // the Control SEQUENCE's content
+}
+
+// newRawControl encodes Control ::= SEQUENCE { controlType LDAPOID,
+// criticality BOOLEAN DEFAULT FALSE, controlValue OCTET STRING OPTIONAL }
+// as goldap.ControlString does (criticality only when true, the value
+// only when not empty).
+func newRawControl(oid string, critical bool, value []byte) *rawControl {
+	body := make([]byte, 0, 2*6+len(oid)+len(value)+3)
+	body = append(body, 0x04)
+	body = berAppendLength(body, len(oid))
+	body = append(body, oid...)
+	if critical {
+		// TRUE as go-ldap (asn1-ber) encodes it, byte for byte what the
+		// servers have always been sent (RFC 4511 asks for 0xFF; slapd,
+		// 389 DS and AD take any non-zero octet).
+		body = append(body, 0x01, 0x01, 0x01)
+	}
+	if len(value) > 0 {
+		body = append(body, 0x04)
+		body = berAppendLength(body, len(value))
+		body = append(body, value...)
+	}
+	return &rawControl{oid: oid, critical: critical, value: value, body: slices.Clip(body)}
+}
+
+func (c *rawControl) GetControlType() string { return c.oid }
+
+// Encode returns the control as a packet whose content is already
+// encoded: go-ldap only appends it to the request (Packet.Bytes writes
+// the identifier, the length and Data), and never looks at its children.
+func (c *rawControl) Encode() *ber.Packet {
+	p := &ber.Packet{Data: bytes.NewBuffer(c.body), Description: "Control"}
+	p.ClassType, p.TagType, p.Tag = ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence
+	return p
+}
+
+func (c *rawControl) String() string {
+	return fmt.Sprintf("Control Type: %q Criticality: %t Control Value: %x", c.oid, c.critical, c.value)
+}
+
+// berLengthSize is the size of a BER definite length of n.
+func berLengthSize(n int) int {
+	if n < 0x80 {
+		return 1
+	}
+	size := 1
+	for ; n > 0; n >>= 8 {
+		size++
+	}
+	return size
+}
+
+// berAppendLength appends the BER definite length n (short form below
+// 128, else the long form with as few octets as needed).
+func berAppendLength(dst []byte, n int) []byte {
+	if n < 0x80 {
+		return append(dst, byte(n))
+	}
+	k := berLengthSize(n) - 1
+	dst = append(dst, 0x80|byte(k))
+	for i := k - 1; i >= 0; i-- {
+		dst = append(dst, byte(n>>(8*i)))
+	}
+	return dst
 }
 
 // postReadEntry returns the entry a post-read response control carries;
@@ -73,7 +207,14 @@ func decodeEntry(data []byte) (*goldap.Entry, error) {
 	if !ok || len(rest) != 0 {
 		return nil, errBadEntry
 	}
-	e := &goldap.Entry{DN: string(dn)}
+	// The strings are cut from one copy of data: a slice berTLV returns
+	// shares data's array, and starts cap(data)-cap(slice) bytes into it.
+	whole := string(data)
+	str := func(b []byte) string {
+		i := cap(data) - cap(b)
+		return whole[i : i+len(b)]
+	}
+	e := &goldap.Entry{DN: str(dn)}
 	for len(attrs) > 0 {
 		var attr, name, vals, v []byte
 		if attr, attrs, ok = berTLV(attrs, 0x30); !ok {
@@ -85,12 +226,12 @@ func decodeEntry(data []byte) (*goldap.Entry, error) {
 		if vals, attr, ok = berTLV(attr, 0x31); !ok || len(attr) != 0 {
 			return nil, errBadEntry
 		}
-		a := &goldap.EntryAttribute{Name: string(name)}
+		a := &goldap.EntryAttribute{Name: str(name)}
 		for len(vals) > 0 {
 			if v, vals, ok = berTLV(vals, 0x04); !ok {
 				return nil, errBadEntry
 			}
-			a.Values = append(a.Values, string(v))
+			a.Values = append(a.Values, str(v))
 			a.ByteValues = append(a.ByteValues, v)
 		}
 		e.Attributes = append(e.Attributes, a)

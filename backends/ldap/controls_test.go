@@ -1,7 +1,9 @@
 package ldap
 
 import (
+	"bytes"
 	"reflect"
+	"strings"
 	"testing"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
@@ -196,4 +198,79 @@ func octets(p *ber.Packet) string {
 		return p.Data.String()
 	}
 	return ""
+}
+
+// TestRawControlEncoding: the controls encoded once are byte for byte what
+// go-ldap's ControlString and the generic BER encoder send, for values of
+// every length form (short, one, two and three length octets).
+func TestRawControlEncoding(t *testing.T) {
+	for _, n := range []int{0, 1, 127, 128, 255, 256, 65535, 65536, 70000} {
+		value := strings.Repeat("v", n)
+		for _, critical := range []bool{false, true} {
+			want := goldap.NewControlString("1.2.3.4", critical, value).Encode().Bytes()
+			got := newRawControl("1.2.3.4", critical, []byte(value)).Encode().Bytes()
+			if !bytes.Equal(got, want) {
+				t.Errorf("value of %d bytes, critical %v: encoded %x..., want %x...", n, critical, got[:min(len(got), 16)], want[:min(len(want), 16)])
+			}
+		}
+	}
+	// Inside a request, as go-ldap appends controls.
+	attrs := []string{"entryUUID", "createTimestamp", strings.Repeat("a", 200), "memberOf"}
+	sel := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "AttributeSelection")
+	for _, a := range attrs {
+		sel.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, a, "attribute"))
+	}
+	wantReq := goldap.NewModifyRequest("uid=a,dc=x", []goldap.Control{goldap.NewControlString(oidPostRead, false, string(sel.Bytes()))})
+	gotReq := goldap.NewModifyRequest("uid=a,dc=x", []goldap.Control{postReadControl(attrs)})
+	for _, r := range []*goldap.ModifyRequest{wantReq, gotReq} {
+		r.Replace("title", []string{"x"})
+	}
+	encode := func(r *goldap.ModifyRequest) []byte {
+		// A request's controls go out as [0] SEQUENCE OF Control.
+		p := ber.Encode(ber.ClassContext, ber.TypeConstructed, 0, nil, "Controls")
+		for _, c := range r.Controls {
+			p.AppendChild(c.Encode())
+		}
+		return p.Bytes()
+	}
+	if got, want := encode(gotReq), encode(wantReq); !bytes.Equal(got, want) {
+		t.Errorf("post-read control %x, want %x", got, want)
+	}
+	// Encode can be called again (a resent request) with the same result.
+	c := postReadControl(attrs)
+	if !bytes.Equal(c.Encode().Bytes(), c.Encode().Bytes()) {
+		t.Error("a second Encode differs")
+	}
+}
+
+// TestIDAssertion: the assertion built from the resource filter compiled
+// once is the compiled filter b.idFilter names, with and without a change
+// stamp, for ids that need escaping too.
+func TestIDAssertion(t *testing.T) {
+	t.Parallel()
+	srv := ldaptest.Shared(t)
+	b := newBackend(t, setup{srv: srv, ou: srv.NewOU(t)})
+	for _, typ := range []string{"User", "Group"} {
+		r, err := b.resource(typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"88194518-8558-1041-8d23-81c9ad391418", `a*b(c)\d`} {
+			for _, stamp := range []string{"", "(entryCSN=20261206003427.419023Z#000000#000#000000)"} {
+				want, err := goldap.CompileFilter("(&" + r.filter + "(" + b.cfg.IDAttribute + "=" + b.idValue(id) + ")" + stamp + ")")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for range 2 { // the second finds the resource filter compiled
+					c, err := b.idAssertion(r, id, stamp)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := c.(*rawControl).value; !bytes.Equal(got, want.Bytes()) {
+						t.Errorf("%s %q %q: %x, want %x", typ, id, stamp, got, want.Bytes())
+					}
+				}
+			}
+		}
+	}
 }

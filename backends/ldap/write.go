@@ -553,11 +553,7 @@ func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl
 	if len(pl.rdnValues) > 0 && rdnValue(r, dn) != pl.rdnValues[0] {
 		return backends.Record{}, false, nil // a rename
 	}
-	filter := b.idFilter(r, id)
-	if pl.stamp != "" {
-		filter = "(&" + filter + pl.stamp + ")"
-	}
-	assert, err := assertionControl(filter)
+	assert, err := b.idAssertion(r, id, pl.stamp)
 	if err != nil {
 		return backends.Record{}, false, nil
 	}

@@ -1,11 +1,14 @@
 package main
 
-// The ceiling reference of issue 15, goal 2: a minimal hand-written
+// The ceiling reference of issue 15, goals 2 and 3: a minimal hand-written
 // HTTP→directory proxy, what the HTTP hop costs at the least. It answers
 // GET /Users/{id} and GET /Users?filter=userName eq "x" with one query
 // per request (LDAP: one search through a pool of bound go-ldap
-// connections; PostgreSQL: ceiling_pg.go) and a minimal SCIM-shaped JSON
-// of the attributes the shipped example maps (encoding/json), on
+// connections; PostgreSQL: ceiling_pg.go), and a PATCH that replaces one
+// singular attribute with one write that returns the entry (LDAP: one
+// modify with the post-read control at a DN its reads cached;
+// PostgreSQL: one UPDATE ... RETURNING), answering a minimal SCIM-shaped
+// JSON of the attributes the shipped example maps (encoding/json), on
 // fasthttp, in this process on loopback. It checks the bearer token as
 // the bridge does and nothing else: no mapping configuration, no schema,
 // no cache, no ETags, no attribute selection, no reference lookups. The
@@ -19,8 +22,10 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
+	ber "github.com/go-asn1-ber/asn1-ber"
 	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/valyala/fasthttp"
 
@@ -30,8 +35,11 @@ import (
 // ceilingProxy is the HTTP side; find is the one backend query per request
 // (by "id" or by "userName").
 type ceilingProxy struct {
-	auth  []byte
-	find  func(ctx context.Context, by, value string) ([]ceilingUser, error)
+	auth []byte
+	find func(ctx context.Context, by, value string) ([]ceilingUser, error)
+	// patch replaces attr (a SCIM path) of the user id with value and
+	// returns the user as it is after (none: no such user).
+	patch func(ctx context.Context, id, attr string, value any) ([]ceilingUser, error)
 	srv   *fasthttp.Server
 	url   string // http://host:port/scim/v2
 	http  *loadClient
@@ -71,7 +79,9 @@ type ldapCeiling struct {
 	base     string // the people container (scope sub, as the example)
 	disabled string // ",ou=disabled,..." suffix of inactive users
 	conns    chan *goldap.Conn
-	location string // the proxy's URL
+	location string   // the proxy's URL
+	dns      sync.Map // entryUUID -> DN, of the entries its reads found
+	postRead goldap.Control
 }
 
 // startCeiling serves the proxy for the users below ou.People of srv with
@@ -79,6 +89,11 @@ type ldapCeiling struct {
 // of clientConns connections, as the bridge's.
 func startCeiling(srv *ldaptest.Server, ou ldaptest.OU, token string, poolSize, clientConns int) (*ceilingProxy, error) {
 	l := &ldapCeiling{base: ou.People, disabled: ",ou=disabled," + ou.People, conns: make(chan *goldap.Conn, poolSize)}
+	sel := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "AttributeSelection")
+	for _, a := range ldapUserAttrs {
+		sel.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, a, "attribute"))
+	}
+	l.postRead = goldap.NewControlString(ldapPostReadOID, false, string(sel.Bytes()))
 	closeConns := func() {
 		for {
 			select {
@@ -102,6 +117,7 @@ func startCeiling(srv *ldaptest.Server, ou ldaptest.OU, token string, poolSize, 
 		return nil, err
 	}
 	l.location = p.url
+	p.patch = l.patch
 	return p, nil
 }
 
@@ -125,9 +141,71 @@ func (l *ldapCeiling) find(ctx context.Context, by, value string) ([]ceilingUser
 	users := make([]ceilingUser, len(res.Entries))
 	for i, e := range res.Entries {
 		users[i] = l.user(e)
+		l.dns.Store(users[i].ID, e.DN)
 	}
 	return users, nil
 }
+
+// ldapPostReadOID is the post-read control (RFC 4527).
+const ldapPostReadOID = "1.3.6.1.1.13.2"
+
+// patch is one modify with the post-read control at the DN a read of the
+// entry cached (a search finds it first otherwise). Only title: what the
+// bench patches. No assertion: a DN that names another entry since is
+// not this proxy's concern.
+func (l *ldapCeiling) patch(ctx context.Context, id, attr string, value any) ([]ceilingUser, error) {
+	v, ok := value.(string)
+	if attr != "title" || !ok {
+		return nil, errCeilingPatch
+	}
+	dn, cached := l.dns.Load(id)
+	if !cached {
+		users, err := l.find(ctx, "id", id)
+		if err != nil || len(users) == 0 {
+			return nil, err
+		}
+		dn, _ = l.dns.Load(id)
+	}
+	var c *goldap.Conn
+	select {
+	case c = <-l.conns:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	req := goldap.NewModifyRequest(dn.(string), []goldap.Control{l.postRead})
+	req.Replace("title", []string{v})
+	res, err := c.ModifyWithResult(req)
+	l.conns <- c
+	if goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ctl, _ := goldap.FindControl(res.Controls, ldapPostReadOID).(*goldap.ControlString)
+	if ctl == nil {
+		return nil, errors.New("ceiling: no post-read entry")
+	}
+	// [APPLICATION 4] SEQUENCE { DN, SEQUENCE OF { type, SET OF value } }
+	pkt, err := ber.DecodePacketErr([]byte(ctl.ControlValue))
+	if err != nil || len(pkt.Children) != 2 {
+		return nil, errors.New("ceiling: bad post-read entry")
+	}
+	e := &goldap.Entry{DN: string(pkt.Children[0].ByteValue)}
+	for _, a := range pkt.Children[1].Children {
+		if len(a.Children) != 2 {
+			return nil, errors.New("ceiling: bad post-read attribute")
+		}
+		ea := &goldap.EntryAttribute{Name: string(a.Children[0].ByteValue)}
+		for _, v := range a.Children[1].Children {
+			ea.Values = append(ea.Values, string(v.ByteValue))
+		}
+		e.Attributes = append(e.Attributes, ea)
+	}
+	return []ceilingUser{l.user(e)}, nil
+}
+
+var errCeilingPatch = errors.New("only a replace of title (LDAP) or active / title (PostgreSQL)")
 
 func (p *ceilingProxy) fail(ctx *fasthttp.RequestCtx, status int, detail string) {
 	ctx.SetStatusCode(status)
@@ -142,8 +220,12 @@ func (p *ceilingProxy) handle(ctx *fasthttp.RequestCtx) {
 		p.fail(ctx, 401, "unauthorized")
 		return
 	}
+	if ctx.IsPatch() {
+		p.handlePatch(ctx)
+		return
+	}
 	if !ctx.IsGet() {
-		p.fail(ctx, 405, "only GET")
+		p.fail(ctx, 405, "only GET and PATCH")
 		return
 	}
 	path := string(ctx.Path())
@@ -188,6 +270,56 @@ func (p *ceilingProxy) handle(ctx *fasthttp.RequestCtx) {
 	}
 	ctx.SetContentType("application/scim+json")
 	ctx.SetBody(b)
+}
+
+// handlePatch serves PATCH /Users/{id} with one replace operation that
+// has a path.
+func (p *ceilingProxy) handlePatch(ctx *fasthttp.RequestCtx) {
+	id, ok := strings.CutPrefix(string(ctx.Path()), "/scim/v2/Users/")
+	if !ok || p.patch == nil {
+		p.fail(ctx, 404, "not found")
+		return
+	}
+	var req struct {
+		Operations []struct {
+			Op    string `json:"op"`
+			Path  string `json:"path"`
+			Value any    `json:"value"`
+		}
+	}
+	if err := json.Unmarshal(ctx.PostBody(), &req); err != nil || len(req.Operations) != 1 ||
+		!strings.EqualFold(req.Operations[0].Op, "replace") {
+		p.fail(ctx, 400, "only one replace operation")
+		return
+	}
+	op := req.Operations[0]
+	tctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	users, err := p.patch(tctx, id, op.Path, op.Value)
+	cancel()
+	switch {
+	case errors.Is(err, errCeilingPatch):
+		p.fail(ctx, 400, err.Error())
+		return
+	case err != nil:
+		p.fail(ctx, 503, err.Error())
+		return
+	case len(users) != 1:
+		p.fail(ctx, 404, "no such user")
+		return
+	}
+	b, err := json.Marshal(users[0])
+	if err != nil {
+		p.fail(ctx, 500, err.Error())
+		return
+	}
+	ctx.SetContentType("application/scim+json")
+	ctx.SetBody(b)
+}
+
+// patchOne is the client side of a PATCH replacing attr with value.
+func (p *ceilingProxy) patchOne(ctx context.Context, id, attr string, value any) error {
+	return p.http.call(ctx, "PATCH", "/Users/"+id, map[string]any{"schemas": []string{ldapPatchOp},
+		"Operations": []any{map[string]any{"op": "replace", "path": attr, "value": value}}}, nil)
 }
 
 type ceilingList struct {

@@ -2,20 +2,23 @@ package main
 
 // The ceiling proxy on PostgreSQL: the HTTP side of ceiling.go over a pgx
 // pool (the example's max_open_conns), one query per request that reads
-// the user's row and its teams, as the bridge reads them.
+// the user's row and its teams, as the bridge reads them; a PATCH is one
+// UPDATE ... RETURNING of the same.
 
 import (
 	"context"
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-const pgCeilingQuery = `SELECT p.person_no, p.logon_nm, p.frst_nm, p.lst_nm, p.full_nm, p.email_addr_txt, p.email_alt_txt,
+const pgCeilingCols = `p.person_no, p.logon_nm, p.frst_nm, p.lst_nm, p.full_nm, p.email_addr_txt, p.email_alt_txt,
  p.tel_wrk, p.tel_cell, p.job_ttl, p.stat_cd, p.emp_nbr, p.dept_nm, p.mgr_person_no, p.ext_src_id, p.crt_ts, p.upd_ts,
- ARRAY(SELECT m.team_id FROM hr_team_member m WHERE m.person_no = p.person_no ORDER BY m.team_id)
-FROM hr_person p WHERE p.del_ts IS NULL AND `
+ ARRAY(SELECT m.team_id FROM hr_team_member m WHERE m.person_no = p.person_no ORDER BY m.team_id)`
+
+const pgCeilingQuery = "SELECT " + pgCeilingCols + " FROM hr_person p WHERE p.del_ts IS NULL AND "
 
 type pgCeiling struct {
 	pool     *pgxpool.Pool
@@ -38,7 +41,43 @@ func startPGCeiling(ctx context.Context, dbURL, token string, poolSize int32, cl
 		return nil, err
 	}
 	pc.location = p.url
+	p.patch = pc.patch
 	return p, nil
+}
+
+// patch is one UPDATE ... RETURNING: active (stat_cd, as the example
+// maps it) or title, the version and modified columns as the bridge sets
+// them.
+func (pc *pgCeiling) patch(ctx context.Context, id, attr string, value any) ([]ceilingUser, error) {
+	var col string
+	var arg any
+	switch v := value.(type) {
+	case bool:
+		if attr != "active" {
+			return nil, errCeilingPatch
+		}
+		col, arg = "stat_cd", "D"
+		if v {
+			arg = "A"
+		}
+	case string:
+		if attr != "title" {
+			return nil, errCeilingPatch
+		}
+		col, arg = "job_ttl", v
+	default:
+		return nil, errCeilingPatch
+	}
+	key, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return nil, nil
+	}
+	rows, err := pc.pool.Query(ctx, "UPDATE hr_person AS p SET "+col+" = $1, upd_ts = $2, rec_ver = COALESCE(rec_ver, 0) + 1 WHERE p.person_no = $3 AND p.del_ts IS NULL RETURNING "+pgCeilingCols,
+		arg, time.Now().UTC(), key)
+	if err != nil {
+		return nil, err
+	}
+	return pc.users(rows)
 }
 
 func (pc *pgCeiling) find(ctx context.Context, by, value string) ([]ceilingUser, error) {
@@ -57,6 +96,11 @@ func (pc *pgCeiling) find(ctx context.Context, by, value string) ([]ceilingUser,
 	if err != nil {
 		return nil, err
 	}
+	return pc.users(rows)
+}
+
+// users reads the rows of pgCeilingCols.
+func (pc *pgCeiling) users(rows pgx.Rows) ([]ceilingUser, error) {
 	defer rows.Close()
 	var users []ceilingUser
 	for rows.Next() {

@@ -14,8 +14,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"text/tabwriter"
 	"time"
 
+	ber "github.com/go-asn1-ber/asn1-ber"
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
@@ -359,21 +361,32 @@ func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool 
 		return fmt.Errorf("PATCH active: %d users are too few for %d deactivations on each side", sz.smallUsers, sz.ops)
 	}
 	// PATCH of a singular attribute (goal 3 of issue 15): title, one
-	// modify replace on the raw side.
-	br, rw, err = measurePairs(ctx, c, sz.ops, func(ctx context.Context, _, i int) error {
+	// modify replace on the raw side; the ceiling proxy does one modify
+	// with the post-read control at the DN its reads cached, on the
+	// bridge's users.
+	title := func(i int) string { return fmt.Sprintf("Title %d", i) }
+	s3, err = measureSides(ctx, c, sz.ops, []side{{"bridge", func(ctx context.Context, _, i int) error {
 		return sb.do(ctx, "PATCH", "/Users/"+ids[names[i]], map[string]any{
 			"schemas":    []string{ldapPatchOp},
-			"Operations": []any{map[string]any{"op": "replace", "path": "title", "value": fmt.Sprintf("Title %d", i)}}}, nil)
-	}, func(_ context.Context, w, i int) error {
-		req := goldap.NewModifyRequest("uid="+rawMoves[i]+","+small.People, nil)
-		req.Replace("title", []string{fmt.Sprintf("Title %d", i)})
-		return pool.conns[w].Modify(req)
-	})
+			"Operations": []any{map[string]any{"op": "replace", "path": "title", "value": title(i)}}}, nil)
+	}}, {"ceiling", func(ctx context.Context, _, i int) error { return cp.patchOne(ctx, ids[names[i]], "title", title(i)) }},
+		{"raw", func(_ context.Context, w, i int) error {
+			req := goldap.NewModifyRequest("uid="+rawMoves[i]+","+small.People, nil)
+			req.Replace("title", []string{title(i)})
+			return pool.conns[w].Modify(req)
+		}}})
 	if err != nil {
 		return fmt.Errorf("PATCH title: %w", err)
 	}
-	pair("PATCH title", br, rw)
-	patchGoal := goalRatio{"PATCH title: bridge/raw throughput", 1 / timeRatio(br, rw), 0.9}
+	pair("PATCH title", s3[0], s3[2])
+	rep.pair("ceiling proxy: PATCH title", s3[1], s3[2])
+	goal3 := patchGoal{what: "PATCH title", bridge: s3[0], ceiling: s3[1], raw: s3[2]}
+	// What the controls of that PATCH cost slapd (its own table; the users
+	// of the raw side, before PATCH active moves them).
+	controls, err := b.controlsCost(ctx, pool, small.People, rawMoves, ids)
+	if err != nil {
+		return fmt.Errorf("controls: %w", err)
+	}
 
 	br, rw, err = measurePairs(ctx, c, sz.ops, func(ctx context.Context, _, i int) error {
 		return patchInactive(ctx, sb, ids[names[i]])
@@ -390,7 +403,8 @@ func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool 
 	for _, g := range ceilings {
 		g.print(b.out, "2")
 	}
-	patchGoal.print(b.out, "3")
+	goal3.print(b.out)
+	controls()
 	b.rss()
 
 	// Reactivate everyone (not measured): move back what is in ou=disabled.
@@ -403,6 +417,126 @@ func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool 
 		return err
 	})
 	return err
+}
+
+// controlsCost measures what the assertion and post-read controls that
+// the bridge's PATCH of a singular attribute sends (one modify, see
+// backends/ldap/controls.go) cost slapd, next to the searches that verify
+// a cached DN or read the entry back without them: raw go-ldap, the same
+// modify of title on the users of names, in alternating rounds. CPU per
+// operation is deterministic enough on a shared machine; ops/s is not.
+func (b *ldapBench) controlsCost(ctx context.Context, pool *ldapPool, base string, names []string, ids map[string]string) (print func(), err error) {
+	c := b.sz.concurrency
+	n := max(b.sz.ops, 2000)
+	sel := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "AttributeSelection")
+	for _, a := range ldapUserAttrs {
+		sel.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, a, "attribute"))
+	}
+	postRead := goldap.NewControlString(ldapPostReadOID, false, string(sel.Bytes()))
+	dn := func(i int) string { return "uid=" + names[i%len(names)] + "," + base }
+	idFilter := func(i int) string { return "(entryUUID=" + goldap.EscapeFilter(ids[names[i%len(names)]]) + ")" }
+	// The bridge asserts the resource's filter too, and sends the
+	// permissive modify control with every modify.
+	bridgeFilter := func(i int) string { return "(&(objectClass=inetOrgPerson)" + idFilter(i) + ")" }
+	permissive := goldap.NewControlString("1.2.840.113556.1.4.1413", true, "")
+	assertion := func(i int, filter func(int) string) (goldap.Control, error) {
+		f, err := goldap.CompileFilter(filter(i))
+		if err != nil {
+			return nil, err
+		}
+		return goldap.NewControlString("1.3.6.1.1.12", true, string(f.Bytes())), nil
+	}
+	modify := func(w, i int, assert, read bool) error {
+		var controls []goldap.Control
+		if assert {
+			a, err := assertion(i, idFilter)
+			if err != nil {
+				return err
+			}
+			controls = append(controls, a)
+		}
+		if read {
+			controls = append(controls, postRead)
+		}
+		req := goldap.NewModifyRequest(dn(i), controls)
+		req.Replace("title", []string{fmt.Sprintf("Control %d", i)})
+		res, err := pool.conns[w].ModifyWithResult(req)
+		if err == nil && read && goldap.FindControl(res.Controls, ldapPostReadOID) == nil {
+			err = errors.New("no post-read entry in the response")
+		}
+		return err
+	}
+	search := func(w, i int, attrs []string) error {
+		res, err := pool.conns[w].Search(goldap.NewSearchRequest(dn(i), goldap.ScopeBaseObject, goldap.NeverDerefAliases, 0, 0, false,
+			idFilter(i), attrs, nil))
+		if err == nil && len(res.Entries) != 1 {
+			err = fmt.Errorf("%s: %d entries", dn(i), len(res.Entries))
+		}
+		return err
+	}
+	sides := []side{
+		{"modify", func(_ context.Context, w, i int) error { return modify(w, i, false, false) }},
+		{"modify + assertion (id)", func(_ context.Context, w, i int) error { return modify(w, i, true, false) }},
+		{"modify + post-read", func(_ context.Context, w, i int) error { return modify(w, i, false, true) }},
+		{"modify + assertion + post-read", func(_ context.Context, w, i int) error { return modify(w, i, true, true) }},
+		{"the bridge's: the above + objectClass in the assertion + permissive modify", func(_ context.Context, w, i int) error {
+			a, err := assertion(i, bridgeFilter)
+			if err != nil {
+				return err
+			}
+			req := goldap.NewModifyRequest(dn(i), []goldap.Control{a, postRead, permissive})
+			req.Replace("title", []string{fmt.Sprintf("Control %d", i)})
+			res, err := pool.conns[w].ModifyWithResult(req)
+			if err == nil && goldap.FindControl(res.Controls, ldapPostReadOID) == nil {
+				err = errors.New("no post-read entry in the response")
+			}
+			return err
+		}},
+		{"base search (id, no attributes), then modify", func(_ context.Context, w, i int) error {
+			if err := search(w, i, []string{"1.1"}); err != nil {
+				return err
+			}
+			return modify(w, i, false, false)
+		}},
+		{"modify, then base search (id, the mapped attributes)", func(_ context.Context, w, i int) error {
+			if err := modify(w, i, false, false); err != nil {
+				return err
+			}
+			return search(w, i, ldapUserAttrs)
+		}},
+		{"search, modify, search (verify, write, read back)", func(_ context.Context, w, i int) error {
+			if err := search(w, i, []string{"1.1"}); err != nil {
+				return err
+			}
+			if err := modify(w, i, false, false); err != nil {
+				return err
+			}
+			return search(w, i, ldapUserAttrs)
+		}},
+	}
+	s, err := measureSides(ctx, c, n, sides)
+	if err != nil {
+		return nil, err
+	}
+	return func() { b.printControls(c, n, sides, s) }, nil
+}
+
+func (b *ldapBench) printControls(c, n int, sides []side, s []sample) {
+	b.printf("\n== what the controls cost slapd: raw go-ldap modify of title, %d clients, %d ops each, in %d alternating rounds\n", c, n, pairRounds)
+	tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "variant\tround trips\tops/s\tp50\tcpu/op scimbench\tcpu/op slapd\tslapd vs modify\t\n")
+	trips := []int{1, 1, 1, 1, 1, 2, 2, 3}
+	plain := s[0].cpu.server.Seconds() / float64(len(s[0].lat))
+	for k, sd := range sides {
+		srv := s[k].cpu.server.Seconds() / float64(len(s[k].lat))
+		delta := "-"
+		if k > 0 {
+			delta = fmt.Sprintf("%+.0fµs", (srv-plain)*1e6)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t\n", sd.who, trips[k], s[k].opsPerSec(), short(s[k].percentile(0.5)),
+			short(s[k].cpu.self/time.Duration(len(s[k].lat))), short(s[k].cpu.server/time.Duration(len(s[k].lat))), delta)
+	}
+	_ = tw.Flush()
 }
 
 // imports pages through all users with count=100, on the small and the
