@@ -482,6 +482,9 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 	if rec, done, err := b.modifyAsserted(ctx, r, id, pl, rp); done {
 		return rec, err
 	}
+	if rec, done, err := b.modifyMembers(ctx, r, id, pl, rp); done {
+		return rec, err
+	}
 	pl.readBack = rp.attrs
 	var dn string
 	for attempt := 0; ; attempt++ {
