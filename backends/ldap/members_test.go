@@ -159,3 +159,40 @@ func TestMemberAddStaleGroupDN(t *testing.T) {
 		}
 	}
 }
+
+// TestManyMembersAnswer: a change of more members than one assertion
+// names takes the general path, without the post-read control (slapd's
+// memberof overlay would build a post-read entry for every member it
+// updates); the answer still equals the Get after it and every member's
+// memberOf follows.
+func TestManyMembersAnswer(t *testing.T) {
+	srv := ldaptest.Shared(t)
+	s := setup{srv: srv, ou: srv.NewOU(t)}
+	b := newBackend(t, s)
+	var ids []string
+	n := 2*postReadValues + idChunk + 1 // more than one chunk of ids too
+	bulkUsers(t, srv, s.ou, "mm", n)
+	page, err := b.Search(ctxT(t), "User", backends.Query{Attrs: []string{"uid"}})
+	if err != nil || len(page.Records) != n {
+		t.Fatalf("Search: %d users, %v", len(page.Records), err)
+	}
+	for _, r := range page.Records {
+		ids = append(ids, r.ID)
+	}
+	g := mustCreate(t, b, "Group", backends.Attrs{"cn": {"many"}})
+	attrs := []string{"cn", "description"}
+	rec := mustModifyAs(t, b, "Group", g.ID, attrs, backends.Modification{Op: backends.ModAdd, Attr: "member", Values: ids})
+	if got := mustGet(t, b, "Group", g.ID, attrs...); !reflect.DeepEqual(rec, got) {
+		t.Errorf("the answer is %+v, the Get after it %+v", rec, got)
+	}
+	gdn := "cn=many," + s.ou.Groups
+	vals := srv.Entry(t, gdn, "member").GetAttributeValues("member")
+	if len(vals) != n || slices.ContainsFunc(vals, func(v string) bool { return normDN(v) == normDN(placeholderDN) }) {
+		t.Fatalf("group holds %d values (placeholder: %v), want the %d members", len(vals), len(vals) != n, n)
+	}
+	for _, e := range srv.Search(t, s.ou.People, "(objectClass=inetOrgPerson)", "memberOf") {
+		if got := normAll(e.GetAttributeValues("memberOf")); !slices.Equal(got, []string{normDN(gdn)}) {
+			t.Fatalf("%s: memberOf %v, want the group", e.DN, got)
+		}
+	}
+}

@@ -741,9 +741,13 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 	if len(pl.changes) > 0 {
 		var extra []goldap.Control
 		last := newDN == dn && oldValues == nil && (pl.active == nil || !r.cfg.UserAccountControl || !*pl.active)
-		if caps, _ := b.getCaps(ctx); last && pl.readBack != nil && caps != nil && caps.controls[oidPostRead] {
+		if caps, _ := b.getCaps(ctx); last && pl.readBack != nil && caps != nil && caps.controls[oidPostRead] && refValueCount(pl.changes) <= postReadValues {
 			// The entry as the modify left it, in its response: no read
-			// after the write (dnOf verified the DN just before).
+			// after the write (dnOf verified the DN just before). Not
+			// for many member values: slapd's memberof overlay updates
+			// each member with the request's controls, and builds a
+			// post-read entry for each (10,000 members: a quarter second
+			// of the directory's time), far more than one read after.
 			extra = []goldap.Control{postReadControl(pl.readBack)}
 		}
 		resp, err := b.modifyWith(ctx, newDN, pl.changes, extra)
@@ -776,6 +780,21 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 		}
 	}
 	return newDN, nil
+}
+
+// postReadValues is the most reference values a modify may carry and ask
+// for the post-read control (see execute).
+const postReadValues = 16
+
+// refValueCount counts the DN reference values changes add or delete.
+func refValueCount(changes []change) int {
+	n := 0
+	for _, ch := range changes {
+		if ch.ref != nil && !ch.ref.byValue {
+			n += len(ch.values)
+		}
+	}
+	return n
 }
 
 func isStaleErr(err error) bool {
