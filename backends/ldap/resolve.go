@@ -40,10 +40,13 @@ func (b *Backend) searchAnyOf(ctx context.Context, t *resource, base string, sco
 			return nil
 		}
 		entries, err := b.searchAll(ctx, base, scope, filter(values), attrs)
+		if err != nil {
+			return err
+		}
 		for _, e := range entries {
 			fn(e)
 		}
-		return err
+		return nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
