@@ -482,6 +482,9 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 	if rec, done, err := b.modifyAsserted(ctx, r, id, pl, rp); done {
 		return rec, err
 	}
+	if rec, done, err := b.modifyMembers(ctx, r, id, pl, rp); done {
+		return rec, err
+	}
 	pl.readBack = rp.attrs
 	var dn string
 	for attempt := 0; ; attempt++ {
@@ -734,9 +737,13 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 	if len(pl.changes) > 0 {
 		var extra []goldap.Control
 		last := newDN == dn && oldValues == nil && (pl.active == nil || !r.cfg.UserAccountControl || !*pl.active)
-		if caps, _ := b.getCaps(ctx); last && pl.readBack != nil && caps != nil && caps.controls[oidPostRead] {
+		if caps, _ := b.getCaps(ctx); last && pl.readBack != nil && caps != nil && caps.controls[oidPostRead] && refValueCount(pl.changes) <= postReadValues {
 			// The entry as the modify left it, in its response: no read
-			// after the write (dnOf verified the DN just before).
+			// after the write (dnOf verified the DN just before). Not
+			// for many member values: slapd's memberof overlay updates
+			// each member with the request's controls, and builds a
+			// post-read entry for each (10,000 members: a quarter second
+			// of the directory's time), far more than one read after.
 			extra = []goldap.Control{postReadControl(pl.readBack)}
 		}
 		resp, err := b.modifyWith(ctx, newDN, pl.changes, extra)
@@ -769,6 +776,21 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 		}
 	}
 	return newDN, nil
+}
+
+// postReadValues is the most reference values a modify may carry and ask
+// for the post-read control (see execute).
+const postReadValues = 16
+
+// refValueCount counts the DN reference values changes add or delete.
+func refValueCount(changes []change) int {
+	n := 0
+	for _, ch := range changes {
+		if ch.ref != nil && !ch.ref.byValue {
+			n += len(ch.values)
+		}
+	}
+	return n
 }
 
 func isStaleErr(err error) bool {

@@ -668,12 +668,15 @@ func (b *ldapBench) membership(ctx context.Context, srv *ldaptest.Server, pool *
 		}
 		body := map[string]any{"schemas": []string{ldapPatchOp}, "Operations": []any{
 			map[string]any{"op": "add", "path": "members", "value": vals}}}
+		c0 := cpuStart()
 		t := time.Now()
 		if err := lb.do(ctx, "PATCH", "/Groups/"+g.ID, body, nil); err != nil {
 			return fmt.Errorf("bridge PATCH of %d members: %w", pm, err)
 		}
 		d := time.Since(t)
 		bp.lat, bp.total = append(bp.lat, d), bp.total+d
+		u := cpuEnd().sub(c0)
+		bp.cpu.self, bp.cpu.server = bp.cpu.self+u.self, bp.cpu.server+u.server
 
 		// Raw: the same empty group (placeholder member), then one modify.
 		gdn := fmt.Sprintf("cn=bulk-raw-%d-%d,%s", sz.groupSize, r, big.Groups)
@@ -692,12 +695,15 @@ func (b *ldapBench) membership(ctx context.Context, srv *ldaptest.Server, pool *
 		req := goldap.NewModifyRequest(gdn, nil)
 		req.Add("member", dns)
 		req.Delete("member", []string{placeholder})
+		c0 = cpuStart()
 		t = time.Now()
 		if err := pool.conns[0].Modify(req); err != nil {
 			return fmt.Errorf("raw modify of %d members: %w", pm, err)
 		}
 		d = time.Since(t)
 		rp.lat, rp.total = append(rp.lat, d), rp.total+d
+		u = cpuEnd().sub(c0)
+		rp.cpu.self, rp.cpu.server = rp.cpu.self+u.self, rp.cpu.server+u.server
 	}
 	rep.pair(fmt.Sprintf("PATCH adding %d members", pm), bp, rp)
 	rep.flush()
