@@ -32,6 +32,17 @@ const (
 // (r.filter: one per resource type), which every asserted modify repeats.
 var compiledFilters sync.Map // filter string -> []byte
 
+// assertionControl asserts that the target entry matches filter (RFC
+// 4528), compiled on each call: for filters that change with each request
+// (a membership change's, see members.go).
+func assertionControl(filter string) (goldap.Control, error) {
+	p, err := goldap.CompileFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	return newRawControl(oidAssertion, true, p.Bytes()), nil
+}
+
 // idAssertion asserts that the target entry matches
 // (&<r.filter>(<id attribute>=<id>)<stamp>), b.idFilter(r, id) and the
 // stamp, as one AND whose resource filter is
