@@ -1029,8 +1029,17 @@ func (m *Mapping) parseNative(a *scim.Attribute, v any) any {
 // as an xsd:dateTime without a zone (read as UTC), or in a form native
 // (the backend's NativeTime, may be nil) reads; nil when it is none.
 func NormalizeTime(s string, native func(string) (time.Time, bool)) any {
+	trimmed := strings.TrimSpace(s)
+	if len(trimmed) < 5 || trimmed[4] != '-' {
+		// Neither layout below can match (both begin "2006-"): LDAP's
+		// 20261206012345Z goes straight to the native reader.
+		trimmed = ""
+	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999"} {
-		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+		if trimmed == "" {
+			break
+		}
+		if t, err := time.Parse(layout, trimmed); err == nil {
 			// Fractions of a second are kept: a filter on the value read
 			// must find the stored one (PostgreSQL keeps microseconds).
 			return t.UTC().Format(time.RFC3339Nano)
