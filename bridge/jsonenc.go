@@ -29,32 +29,9 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 	case map[string]any:
 		return appendJSONObject(dst, x)
 	case []any:
-		if x == nil {
-			return append(dst, "null"...), nil
-		}
-		dst = append(dst, '[')
-		for i, el := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var err error
-			if dst, err = appendJSON(dst, el); err != nil {
-				return dst, err
-			}
-		}
-		return append(dst, ']'), nil
+		return appendJSONArray(dst, x, appendJSON)
 	case []string:
-		if x == nil {
-			return append(dst, "null"...), nil
-		}
-		dst = append(dst, '[')
-		for i, el := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendJSONString(dst, el)
-		}
-		return append(dst, ']'), nil
+		return appendJSONArray(dst, x, func(dst []byte, s string) ([]byte, error) { return appendJSONString(dst, s), nil })
 	default:
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -62,6 +39,24 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 		}
 		return append(dst, b...), nil
 	}
+}
+
+// appendJSONArray writes a slice with el for each element (nil: null).
+func appendJSONArray[T any](dst []byte, x []T, el func([]byte, T) ([]byte, error)) ([]byte, error) {
+	if x == nil {
+		return append(dst, "null"...), nil
+	}
+	dst = append(dst, '[')
+	for i, v := range x {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = el(dst, v); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, ']'), nil
 }
 
 func appendJSONObject(dst []byte, m map[string]any) ([]byte, error) {

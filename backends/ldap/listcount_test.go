@@ -210,19 +210,13 @@ func TestCountFollowsWrites(t *testing.T) {
 // counting its users takes longer than the client waits for a page, the
 // first page of an import still arrives, and the import reads every
 // user. Each of the count's 60 round trips is held 50 ms (3 s in all);
-// the client waits 2 s per page. Before the maintained count, the first
-// page counted in front of its answer and failed.
+// the client waits 2 s for the first page, of which the first page waits
+// for the count 1 s (what the per-operation timeout leaves), then answers
+// the lower bound. Before the maintained count, the first page counted in
+// front of its answer and failed.
 func TestFirstPageDoesNotWaitForTheCount(t *testing.T) {
-	s := setup{srv: ldaptest.Shared(t), timeout: "1s", top: "page_size = 5\ncount_refresh = \"0\""}
-	s.ou = s.srv.NewOU(t)
 	const n = 300
-	bulkUsers(t, s.srv, s.ou, "slow", n)
-	t.Setenv("TEST_LDAP_URL", slowLink(t, strings.TrimPrefix(s.srv.URL, "ldap://"), 50*time.Millisecond))
-	cfg, diags := decode(t, s.hcl())
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	b := startBackend(t, cfg)
+	b := slowCountBackend(t, "slow", n)
 	var seen []string
 	for start, count := 1, 5; ; start += count {
 		wait := time.Minute
@@ -254,19 +248,10 @@ func TestFirstPageDoesNotWaitForTheCount(t *testing.T) {
 // TestFirstPageWaitsForTheFirstCount: just after start, while the first
 // count is still running (3 s on the slow link), a first page whose
 // request leaves the time waits for it and answers the exact
-// totalResults, not a lower bound a client could stop at; a later page
-// asked while no count is known does not wait.
+// totalResults, not a lower bound a client could stop at.
 func TestFirstPageWaitsForTheFirstCount(t *testing.T) {
-	s := setup{srv: ldaptest.Shared(t), timeout: "1s", top: "page_size = 5\ncount_refresh = \"0\""}
-	s.ou = s.srv.NewOU(t)
 	const n = 300
-	bulkUsers(t, s.srv, s.ou, "wait", n)
-	t.Setenv("TEST_LDAP_URL", slowLink(t, strings.TrimPrefix(s.srv.URL, "ldap://"), 50*time.Millisecond))
-	cfg, diags := decode(t, s.hcl())
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	b := startBackend(t, cfg)
+	b := slowCountBackend(t, "wait", n)
 	if _, known := b.res["User"].count.get(); known {
 		t.Fatal("the first count ended before the first page was asked; the test needs it running")
 	}
@@ -279,6 +264,21 @@ func TestFirstPageWaitsForTheFirstCount(t *testing.T) {
 	if p.Total != n || len(p.Records) != 5 {
 		t.Fatalf("first page: totalResults %d with %d records; want %d with 5", p.Total, len(p.Records), n)
 	}
+}
+
+// slowCountBackend starts a backend (count_refresh "0": one count, at
+// start) on n users behind a link that holds each answer 50 ms, so that
+// counting them in pages of 5 takes 3 s.
+func slowCountBackend(t *testing.T, prefix string, n int) *Backend {
+	s := setup{srv: ldaptest.Shared(t), timeout: "1s", top: "page_size = 5\ncount_refresh = \"0\""}
+	s.ou = s.srv.NewOU(t)
+	bulkUsers(t, s.srv, s.ou, prefix, n)
+	t.Setenv("TEST_LDAP_URL", slowLink(t, strings.TrimPrefix(s.srv.URL, "ldap://"), 50*time.Millisecond))
+	cfg, diags := decode(t, s.hcl())
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return startBackend(t, cfg)
 }
 
 // TestCountRefreshSetting: count_refresh takes a duration, "0" (count
