@@ -11,12 +11,9 @@ import (
 	"github.com/scimbridge/scimbridge/backends"
 )
 
-// A membership change of a big group is bound by how often the directory
-// loads the group: every operation on it (a search, a compare, a modify)
-// makes slapd read and decode the whole entry, 50,000 member DNs for a big
-// group. The general path loads it three times: a search that verifies the
-// cached DN, a compare for the placeholder, the modify. modifyMembers
-// loads it once, with a single modify that carries
+// The general path sends three requests for a membership change of a
+// cached group: a search that verifies the cached DN, a compare for the
+// placeholder, the modify. modifyMembers sends one modify that carries
 //
 //   - an assertion (RFC 4528) that holds for the group only when it is the
 //     record id and holds the placeholder exactly as the modify expects
