@@ -194,7 +194,6 @@ type ctxKey int
 
 const (
 	keyLog ctxKey = iota
-	keyRequestID
 	keyBodyCharge
 	keyAudit
 )
@@ -318,8 +317,8 @@ func causeOf(e *scim.Error, err error) error {
 
 // requestID is the id requestContext gave the request.
 func requestID(c *fiber.Ctx) string {
-	if rid, ok := c.Locals(keyRequestID).(string); ok && rid != "" {
-		return rid
+	if l, ok := c.Locals(keyLog).(*requestLog); ok && l.rid != "" {
+		return l.rid
 	}
 	return string(c.Response().Header.Peek("X-Request-Id"))
 }
