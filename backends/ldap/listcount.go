@@ -104,12 +104,13 @@ func (lc *listCount) done(dn string, delta int) {
 	}
 }
 
-// startCount opens the journal of a count that begins now.
-func (lc *listCount) startCount() (epoch int64, ok bool) {
+// startCount opens the journal of a count that begins now; when one runs
+// already, started is false. ended is closed when the running count ends.
+func (lc *listCount) startCount() (epoch int64, ended <-chan struct{}, started bool) {
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	if lc.running {
-		return 0, false
+		return 0, lc.ended, false
 	}
 	lc.running = true
 	lc.ended = make(chan struct{})
@@ -117,7 +118,7 @@ func (lc *listCount) startCount() (epoch int64, ok bool) {
 	for key := range lc.inflight {
 		lc.journal[key] = &written{}
 	}
-	return lc.epoch, true
+	return lc.epoch, lc.ended, true
 }
 
 // saw notes a DN the count's scan returned, when the backend wrote it
@@ -222,27 +223,14 @@ func (cs *counts) start() {
 // cannot; later pages do not wait.
 func (cs *counts) awaitCount(ctx context.Context, r *resource, wait bool, reserve time.Duration) (int, bool) {
 	lc := &r.count
-	lc.mu.Lock()
-	n, known, ended := lc.n, lc.known, lc.ended
-	lc.mu.Unlock()
-	if known {
+	if n, known := lc.get(); known {
 		return n, true
 	}
-	if ended == nil {
-		if epoch, ok := lc.startCount(); ok {
-			lc.mu.Lock()
-			ended = lc.ended
-			lc.mu.Unlock()
-			if !cs.goRun(func() { cs.run(r, epoch) }) {
-				lc.endCount(epoch, 0, false)
-			}
-		} else {
-			lc.mu.Lock()
-			ended = lc.ended
-			lc.mu.Unlock()
-		}
+	epoch, ended, started := lc.startCount()
+	if started && !cs.goRun(func() { cs.run(r, epoch) }) {
+		lc.endCount(epoch, 0, false) // the backend is closing
 	}
-	if ended != nil && wait {
+	if wait {
 		var expire <-chan time.Time
 		if deadline, ok := ctx.Deadline(); ok {
 			t := time.NewTimer(time.Until(deadline) - reserve)
@@ -272,7 +260,7 @@ func (cs *counts) goRun(fn func()) bool {
 // trip by the per-operation timeout. A count already running makes it a
 // no-op.
 func (cs *counts) refresh(r *resource) {
-	if epoch, ok := r.count.startCount(); ok {
+	if epoch, _, started := r.count.startCount(); started {
 		cs.run(r, epoch)
 	}
 }

@@ -30,10 +30,12 @@ import (
 // guessed) writes nothing; the placeholder guess is flipped once, then the
 // general path (verify, compare, modify) runs.
 
-// assertedValues is the most DN values a membership change may carry to
-// take the one-modify path: each is a term of the assertion, which the
-// directory evaluates once per member entry the memberof overlay updates.
-const assertedValues = 16
+// memberControlValues is the most DN values a membership change may carry
+// to be sent with the assertion (here) or post-read (execute) control:
+// slapd's memberof overlay repeats the request's controls for every member
+// entry it updates, the assertion's terms (one per value) and post-read
+// entries included.
+const memberControlValues = 16
 
 // modifyMembers runs pl as one asserted modify when it changes DN
 // references (and plain attributes) only. done is false when the plan, the
@@ -96,7 +98,7 @@ func (b *Backend) modifyMembers(ctx context.Context, r *resource, id string, pl 
 		}
 		terms = append(terms, "(entryDN="+goldap.EscapeFilter(v)+")")
 	}
-	if len(terms) > assertedValues {
+	if len(terms) > memberControlValues {
 		return backends.Record{}, false, nil
 	}
 	// Guess the placeholder absent (a group with members), then present.
@@ -134,19 +136,8 @@ func (b *Backend) modifyMembers(ctx context.Context, r *resource, id string, pl 
 			return backends.Record{}, true, r.refused(b.mapErr(ctx, "modify", dn, err), "")
 		}
 		r.gen.Add(1)
-		e, err := postReadEntry(resp)
-		if err != nil {
-			b.log.Warn("ldap server sent a post-read entry that does not decode; reading the entry", "dn", dn, "error", err)
-		}
-		if e != nil && strings.EqualFold(e.DN, dn) && r.contains(e.DN) {
-			b.entriesRead.Add(1)
-			recs, err := b.toRecords(ctx, r, []*goldap.Entry{e}, rp.p)
-			if err != nil {
-				return backends.Record{}, true, err
-			}
-			if len(recs) == 1 && recs[0].ID == id {
-				return recs[0], true, nil
-			}
+		if rec, ok, err := b.postReadRecord(ctx, r, rp, resp, id, dn); ok || err != nil {
+			return rec, true, err
 		}
 		rec, err = b.readAfterWrite(ctx, r, rp, id, dn)
 		if errors.Is(err, backends.ErrNotFound) {

@@ -170,7 +170,7 @@ func TestManyMembersAnswer(t *testing.T) {
 	s := setup{srv: srv, ou: srv.NewOU(t)}
 	b := newBackend(t, s)
 	var ids []string
-	n := 2*postReadValues + idChunk + 1 // more than one chunk of ids too
+	n := 2*memberControlValues + idChunk + 1 // more than one chunk of ids too
 	bulkUsers(t, srv, s.ou, "mm", n)
 	page, err := b.Search(ctxT(t), "User", backends.Query{Attrs: []string{"uid"}})
 	if err != nil || len(page.Records) != n {

@@ -41,9 +41,9 @@ type plan struct {
 	stamp string
 	// readBack, when set, are the attributes the modify asks back with
 	// the post-read control where the modify is execute's last write;
-	// readEntry is the entry it returned (nil: read it).
-	readBack  []string
-	readEntry *goldap.Entry
+	// readResponse are that modify's response controls.
+	readBack     []string
+	readResponse []goldap.Control
 }
 
 var errStale = errors.New("stale dn")
@@ -506,15 +506,8 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		break
 	}
 	r.gen.Add(1)
-	if e := pl.readEntry; e != nil && strings.EqualFold(e.DN, dn) && r.contains(e.DN) {
-		b.entriesRead.Add(1)
-		recs, err := b.toRecords(ctx, r, []*goldap.Entry{e}, rp.p)
-		if err != nil {
-			return backends.Record{}, err
-		}
-		if len(recs) == 1 && recs[0].ID == id {
-			return recs[0], nil
-		}
+	if rec, ok, err := b.postReadRecord(ctx, r, rp, pl.readResponse, id, dn); ok || err != nil {
+		return rec, err
 	}
 	rec, err := b.readAfterWrite(ctx, r, rp, id, dn)
 	if errors.Is(err, backends.ErrNotFound) {
@@ -583,20 +576,8 @@ func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl
 		return backends.Record{}, true, b.mapErr(ctx, "modify", dn, err)
 	}
 	r.gen.Add(1)
-	if readBack {
-		e, err := postReadEntry(resp)
-		if err != nil {
-			b.log.Warn("ldap server sent a post-read entry that does not decode; reading the entry", "dn", dn, "error", err)
-		}
-		if e != nil {
-			recs, err := b.toRecords(ctx, r, []*goldap.Entry{e}, rp.p)
-			if err != nil {
-				return backends.Record{}, true, err
-			}
-			if len(recs) == 1 {
-				return recs[0], true, nil
-			}
-		}
+	if rec, ok, err := b.postReadRecord(ctx, r, rp, resp, id, dn); ok || err != nil {
+		return rec, true, err
 	}
 	rec, err = b.readAfterWrite(ctx, r, rp, id, dn)
 	if errors.Is(err, backends.ErrNotFound) && cached && resp == nil {
@@ -606,6 +587,26 @@ func (b *Backend) modifyAsserted(ctx context.Context, r *resource, id string, pl
 		return backends.Record{}, false, nil
 	}
 	return rec, true, err
+}
+
+// postReadRecord is the record of id in a modify's response controls
+// (the post-read control), as Get with rp would read it; ok is false when
+// the response holds none, or another entry, and the caller reads it.
+func (b *Backend) postReadRecord(ctx context.Context, r *resource, rp readPlan, resp []goldap.Control, id, dn string) (rec backends.Record, ok bool, err error) {
+	e, err := postReadEntry(resp)
+	if err != nil {
+		b.log.Warn("ldap server sent a post-read entry that does not decode; reading the entry", "dn", dn, "error", err)
+		return backends.Record{}, false, nil
+	}
+	if e == nil || !r.contains(e.DN) {
+		return backends.Record{}, false, nil
+	}
+	b.entriesRead.Add(1)
+	recs, err := b.toRecords(ctx, r, []*goldap.Entry{e}, rp.p)
+	if err != nil || len(recs) != 1 || recs[0].ID != id {
+		return backends.Record{}, false, err
+	}
+	return recs[0], true, nil
 }
 
 // readAfterWrite reads the record at dn, where the write left it, as Get
@@ -737,7 +738,7 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 	if len(pl.changes) > 0 {
 		var extra []goldap.Control
 		last := newDN == dn && oldValues == nil && (pl.active == nil || !r.cfg.UserAccountControl || !*pl.active)
-		if caps, _ := b.getCaps(ctx); last && pl.readBack != nil && caps != nil && caps.controls[oidPostRead] && refValueCount(pl.changes) <= postReadValues {
+		if caps, _ := b.getCaps(ctx); last && pl.readBack != nil && caps != nil && caps.controls[oidPostRead] && refValueCount(pl.changes) <= memberControlValues {
 			// The entry as the modify left it, in its response: no read
 			// after the write (dnOf verified the DN just before). Not
 			// for many member values: slapd's memberof overlay updates
@@ -747,12 +748,7 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 			extra = []goldap.Control{postReadControl(pl.readBack)}
 		}
 		resp, err := b.modifyWith(ctx, newDN, pl.changes, extra)
-		if err == nil && extra != nil {
-			if pl.readEntry, err = postReadEntry(resp); err != nil {
-				b.log.Warn("ldap server sent a post-read entry that does not decode; reading the entry", "dn", newDN, "error", err)
-				pl.readEntry, err = nil, nil
-			}
-		}
+		pl.readResponse = resp
 		if err != nil {
 			b.restoreAccountControl(ctx, newDN, uacBefore)
 			b.undoRename(ctx, undo)
@@ -777,10 +773,6 @@ func (b *Backend) execute(ctx context.Context, r *resource, id, dn string, pl *p
 	}
 	return newDN, nil
 }
-
-// postReadValues is the most reference values a modify may carry and ask
-// for the post-read control (see execute).
-const postReadValues = 16
 
 // refValueCount counts the DN reference values changes add or delete.
 func refValueCount(changes []change) int {
@@ -952,8 +944,11 @@ func (b *Backend) modifyWith(ctx context.Context, dn string, changes []change, e
 	// Under the permissive modify control a delete of an absent value is
 	// a no-op: no compare first (slapd, 389 DS). Active Directory refuses
 	// some of those even with the control, so its deletes are checked.
-	if caps, err := b.getCaps(ctx); err != nil || !caps.controls[oidPermissiveModify] || b.permissive.Load() < 0 || b.guidIDs() {
-		var err error
+	caps, err := b.getCaps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !caps.controls[oidPermissiveModify] || b.permissive.Load() < 0 || caps.ad || b.guidIDs() {
 		if changes, err = b.checkPresent(ctx, dn, changes); err != nil {
 			return nil, err
 		}
@@ -961,7 +956,7 @@ func (b *Backend) modifyWith(ctx context.Context, dn string, changes []change, e
 	if len(changes) == 0 {
 		return nil, nil
 	}
-	err := attempt(changes)
+	err = attempt(changes)
 	if goldap.IsErrorWithCode(err, goldap.LDAPResultObjectClassViolation) {
 		var withPH []change
 		for _, ch := range changes {
