@@ -310,17 +310,21 @@ func (b *Backend) opContext(ctx context.Context) (context.Context, context.Cance
 	return context.WithTimeout(ctx, b.cfg.timeout)
 }
 
-// runOn calls fn on c with ctx's deadline as the request timeout, or
-// perRequest when it is shorter (> 0); when ctx ends first, c is closed and
-// ctx's error returned.
+// runOn calls fn on c; when ctx ends first, c is closed and ctx's error
+// returned. perRequest (> 0) also bounds each round trip of fn, through
+// go-ldap's request timeout, where it is shorter than what ctx leaves.
+// Without it go-ldap has no timer of its own: ctx's deadline is enforced
+// by closing c, and go-ldap's timeout would cost a goroutine and a timer
+// per request and a timer per answer packet (an entry and a done per
+// read), a few microseconds of every single-entry request.
 func runOn(ctx context.Context, c *goldap.Conn, perRequest time.Duration, fn func(c *goldap.Conn) error) error {
-	timeout := perRequest
-	if dl, ok := ctx.Deadline(); ok && (timeout <= 0 || time.Until(dl) < timeout) {
-		timeout = max(time.Until(dl), time.Millisecond)
+	timeout := time.Duration(0)
+	if perRequest > 0 {
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > perRequest {
+			timeout = perRequest
+		}
 	}
-	if timeout > 0 {
-		c.SetTimeout(timeout)
-	}
+	c.SetTimeout(timeout)
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	err := fn(c)
 	if !stop() {
