@@ -45,6 +45,17 @@
 #         userdn="ldap:///uid=scimbridge,ou=services,dc=example,dc=org";)
 #     cn=Directory Manager also works, but it bypasses every ACI and limit
 #     and should not be used in production;
+#   - no search limits for that account: SCIM listings (an IdP's import)
+#     and the count behind totalResults read every entry of a resource
+#     type, and the look-through limit (5000 candidates by default)
+#     counts across the pages of a paged search, so a directory of more
+#     users stops there. On the account's entry (they take effect at its
+#     next bind: restart the bridge after adding them):
+#       nsSizeLimit: -1
+#       nsPagedSizeLimit: -1
+#       nsLookThroughLimit: -1
+#       nsPagedLookThroughLimit: -1
+#     Without them, such listings answer 502 and the log says this;
 #   - equality indexes on uid, cn, mail, member, memberOf and nsUniqueId:
 #     a new 389 backend has them by default. Add one on manager: the bridge
 #     searches (manager=<dn>) when a user is renamed or deleted, which the

@@ -56,6 +56,7 @@ func TestOpenLDAPStockGolden11(t *testing.T) {
 	ou := srv.NewOU(t)
 	srv.DenyBindsBelow(t, "ou=disabled,"+ou.People)
 	srv.GrantService(t, ou)
+	srv.LiftServiceLimits(t)
 	env := srv.ExampleEnv(ou)
 	env["LDAP_BIND_DN"], env["LDAP_BIND_PASSWORD"] = ldaptest.ServiceDN, ldaptest.ServicePassword
 	b := startFile11(t, "openldap.hcl", env)

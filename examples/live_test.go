@@ -82,6 +82,7 @@ func TestLiveOpenLDAP(t *testing.T) {
 		ou := srv.NewOU(t)
 		if grant {
 			srv.GrantService(t, ou)
+			srv.LiftServiceLimits(t)
 		} else {
 			srv.AddOU(t, "ou=disabled,"+ou.People) // the account may not create it
 		}
@@ -120,6 +121,7 @@ func TestLiveOpenLDAPWithoutPPolicy(t *testing.T) {
 	srv := ldaptest.Shared(t)
 	ou := srv.NewOU(t)
 	srv.GrantService(t, ou)
+	srv.LiftServiceLimits(t)
 	for k, v := range srv.ExampleEnv(ou) {
 		t.Setenv(k, v)
 	}

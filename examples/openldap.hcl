@@ -39,6 +39,13 @@
 #     operation. If the account may not add ou=disabled, the bridge does
 #     not start and says so; create the OU yourself then. The tests run
 #     the IdP sequences bound as such an account with exactly these rules;
+#   - no size limit for that account: slapd's olcSizeLimit (500 unless
+#     set) bounds paged searches too, so a SCIM listing (an IdP's import)
+#     and the count behind totalResults would stop at 500 users:
+#       olcLimits: dn.exact="cn=scimbridge,ou=services,dc=example,dc=org" size=unlimited
+#     on the same database entry. Without it, listings past the limit
+#     answer 502 and the log says this; validate --live reports it once
+#     the directory holds more entries than the limit;
 #   - so that deactivated users cannot bind, one more rule, placed after
 #     the bridge's and before the one that lets anonymous binds check
 #     passwords (Debian's {0}to attrs=userPassword ... by anonymous auth):

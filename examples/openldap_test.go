@@ -42,9 +42,10 @@ func startOpenLDAP(t *testing.T) *openldap {
 	ou := srv.NewOU(t)
 	d := &openldap{srv: srv, ou: ou, disabled: "ou=disabled," + ou.People}
 	// The header's rules: no binds below ou=disabled, then (first) the
-	// service account's write access to both OUs.
+	// service account's write access to both OUs, and no size limit for it.
 	srv.DenyBindsBelow(t, d.disabled)
 	srv.GrantService(t, ou)
+	srv.LiftServiceLimits(t)
 	env := srv.ExampleEnv(ou)
 	env["LDAP_BIND_DN"], env["LDAP_BIND_PASSWORD"] = ldaptest.ServiceDN, ldaptest.ServicePassword
 	d.bridge = bridgetest.StartFile(t, "openldap.hcl", env, kinds.Types())

@@ -57,6 +57,12 @@ func (b *Backend) mapErr(ctx context.Context, op, dn string, err error) error {
 		return aerr
 	}
 	switch le.ResultCode {
+	case goldap.LDAPResultSizeLimitExceeded, goldap.LDAPResultAdminLimitExceeded:
+		// A search the bridge asked no limit of (see firstPage for the
+		// one that does) was stopped by the directory's limit for the
+		// bridge's account: no client request avoids it, the admin can.
+		b.logLimit(op, dn, err)
+		return fmt.Errorf("%w: ldap %s stopped by the directory's size limit for the bridge's account", backends.ErrPermission, op)
 	case goldap.LDAPResultEntryAlreadyExists:
 		// The caller knows which name was taken (see conflictOn).
 		return fmt.Errorf("%w: ldap %s %s: entry already exists", backends.ErrAlreadyExists, op, dn)
@@ -91,6 +97,25 @@ func (b *Backend) mapErr(ctx context.Context, op, dn string, err error) error {
 	}
 	b.log.Warn("ldap operation failed", "op", op, "dn", dn, "code", le.ResultCode, "message", msg)
 	return fmt.Errorf("%w: ldap %s: %s", backends.ErrUnavailable, op, goldap.LDAPResultCodeMap[le.ResultCode])
+}
+
+// limitRemedy says how to let the bridge's account read whole listings.
+const limitRemedy = `OpenLDAP applies its size limit (olcSizeLimit, 500 unless set) to paged searches too: ` +
+	`add olcLimits: dn.exact="<bind_dn>" size=unlimited to the database entry in cn=config (or a limit above the largest listing); ` +
+	`389 DS: nsSizeLimit: -1, nsPagedSizeLimit: -1, nsLookThroughLimit: -1 and nsPagedLookThroughLimit: -1 on the bridge's account entry ` +
+	`(its look-through limit, 5000 candidates by default, counts across the pages of a paged search; they take effect at the next bind)`
+
+// isLimitError reports a search stopped by the directory's size or
+// administrative limit.
+func isLimitError(err error) bool {
+	return goldap.IsErrorAnyOf(err, goldap.LDAPResultSizeLimitExceeded, goldap.LDAPResultAdminLimitExceeded)
+}
+
+// logLimit tells the administrator that the directory's limit for the
+// bridge's account stopped a search, and how to lift it.
+func (b *Backend) logLimit(op, dn string, err error) {
+	b.log.Error("the directory's size limit for the bridge's account stopped a search: SCIM listings and the count behind totalResults read every entry of a resource type",
+		"op", op, "dn", dn, "bind_dn", b.cfg.BindDN, "error", err, "remedy", limitRemedy)
 }
 
 // Diagnostics of OpenLDAP and 389 Directory Server that name the

@@ -272,7 +272,9 @@ func (cs *counts) run(r *resource, epoch int64) {
 	scanned, err := cs.b.countAside(cs.ctx, r)
 	n, _ := lc.endCount(epoch, scanned, err == nil)
 	if err != nil {
-		if cs.ctx.Err() == nil {
+		if isLimitError(err) {
+			cs.b.logLimit("count", r.baseDN, err)
+		} else if cs.ctx.Err() == nil {
 			cs.b.log.Warn("counting the listing failed; pages answer from what they read until a count succeeds",
 				"resource", r.typ, "error", err)
 		}

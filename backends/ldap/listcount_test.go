@@ -2,12 +2,16 @@ package ldap
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/scimbridge/scimbridge/backends"
 	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
@@ -357,3 +361,112 @@ func TestCountDuringWrites(t *testing.T) {
 	}
 	t.Logf("%d counts ran during 60 creates and 20 deletes", rounds)
 }
+
+// TestListingsBeyondTheServerSizeLimit: slapd's size limit (olcSizeLimit
+// 500, the default) bounds paged searches too, for every account but the
+// root DN. Bound as the documented service account on a stock slapd with
+// 620 users, listings stop at 500: the request is refused as the
+// directory's refusal of the bridge's account (ErrPermission: 502), the
+// log names the remedy, and validate --live reports it at the resource.
+// With the documented olcLimits rule, a filtered first page of 600 (a
+// single search asking a size limit of 601, then the paged cursor), a
+// page of all, a single-entry filter and a page of the whole listing
+// answer completely.
+func TestListingsBeyondTheServerSizeLimit(t *testing.T) {
+	srv, err := ldaptest.Start(ldaptest.Options{Stock: true})
+	if err != nil {
+		if errors.Is(err, ldaptest.ErrNoSlapd) && os.Getenv("SCIMBRIDGE_REQUIRE_SERVERS") == "" {
+			t.Skip(err)
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	s := setup{srv: srv, ou: srv.NewOU(t)}
+	srv.GrantService(t, s.ou)
+	const n = 620
+	bulkUsers(t, srv, s.ou, "lim", n)
+	hcl := strings.Replace(s.hcl(), `env("TEST_LDAP_URL")`, fmt.Sprintf("%q", srv.URL), 1)
+	hcl = strings.Replace(hcl, `env("TEST_LDAP_BIND_DN")`, fmt.Sprintf("%q", ldaptest.ServiceDN), 1)
+	hcl = strings.Replace(hcl, `env("TEST_LDAP_BIND_PASSWORD", "")`, fmt.Sprintf("%q", ldaptest.ServicePassword), 1)
+	cfg, diags := decode(t, hcl)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	var logged strings.Builder
+	var mu sync.Mutex
+	log := hclog.New(&hclog.LoggerOptions{Name: t.Name(), Level: hclog.Warn, Output: writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logged.Write(p)
+	})})
+	b, err := New(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	ctx := ctxT(t)
+	sw := backends.Compare{Attr: "uid", Op: backends.Sw, Value: "lim"}
+
+	// As the server is set up: the limit stops the listing.
+	_, err = b.Search(ctx, "User", backends.Query{StartIndex: 1, Count: 600, Attrs: []string{"uid"}, Filter: sw})
+	if !errors.Is(err, backends.ErrPermission) {
+		t.Fatalf("a listing past the server's size limit: %v; want the directory's refusal of the account (ErrPermission)", err)
+	}
+	mu.Lock()
+	text := logged.String()
+	mu.Unlock()
+	if !strings.Contains(text, "size limit for the bridge's account") || !strings.Contains(text, `olcLimits: dn.exact=\"<bind_dn>\" size=unlimited`) {
+		t.Fatalf("the log does not say what stopped the listing and how to lift it:\n%s", text)
+	}
+	live := b.CheckLive(ctx)
+	found := false
+	for _, d := range live {
+		if d.Summary == "Listing stopped by the directory's size limit" && strings.Contains(d.Detail, "stopped after 500 entries") && strings.Contains(d.Detail, "olcLimits") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("validate --live does not report the limit: %v", live)
+	}
+
+	srv.LiftServiceLimits(t)
+	for _, d := range b.CheckLive(ctx) {
+		if strings.HasPrefix(d.Summary, "Listing stopped") {
+			t.Fatalf("validate --live still reports the limit once lifted: %v", d)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		filter backends.Filter
+		count  int
+		want   int // records on the page
+		total  int
+	}{
+		{"filter, page over the server's limit", sw, 600, 600, n},
+		{"filter, page of all", sw, 1000, n, n},
+		{"filter, one entry", backends.Compare{Attr: "uid", Op: backends.Eq, Value: "lim00042"}, 100, 1, 1},
+		{"whole listing, page over the limit", nil, 550, 550, n},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := b.Search(ctx, "User", backends.Query{StartIndex: 1, Count: tc.count, Attrs: []string{"uid"}, Filter: tc.filter})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Records) != tc.want || p.Total != tc.total {
+				t.Fatalf("%d records, totalResults %d; want %d, %d", len(p.Records), p.Total, tc.want, tc.total)
+			}
+			seen := map[string]bool{}
+			for _, r := range p.Records {
+				uid := r.Attrs.Get("uid")[0]
+				if seen[uid] || !strings.HasPrefix(uid, "lim") {
+					t.Fatalf("record %q repeated or not asked for", uid)
+				}
+				seen[uid] = true
+			}
+		})
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -34,6 +34,8 @@ func (b *Backend) CheckLive(ctx context.Context) hcl.Diagnostics {
 		rng := r.cfg.DefRange.Ptr()
 		if d := b.checkEntry(ctx, r.baseDN, "base_dn", t, rng); d != nil {
 			diags = append(diags, d)
+		} else if d := b.checkListing(ctx, r, rng); d != nil {
+			diags = append(diags, d)
 		}
 		if r.disabled != nil && !r.cfg.CreateDisabledContainer {
 			if d := b.checkEntry(ctx, r.disabledDN, "disabled_base_dn", t, rng); d != nil {
@@ -102,4 +104,20 @@ func (b *Backend) checkEntry(ctx context.Context, dn, setting, typ string, rng *
 	}
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Container not checked",
 		Detail: fmt.Sprintf("Resource %q: reading %s %q failed: %v.", typ, setting, dn, err), Subject: rng}
+}
+
+// checkListing reads r's whole listing, DNs only, as the count behind
+// totalResults does, and reports a limit of the directory's that stops
+// the bridge's account before the end. It finds the limit only once the
+// directory holds more entries than it allows; the examples' headers say
+// how to lift it beforehand.
+func (b *Backend) checkListing(ctx context.Context, r *resource, rng *hcl.Range) *hcl.Diagnostic {
+	n, err := b.count(ctx, r, r.listFilter())
+	if !isLimitError(err) {
+		return nil // other failures are the other checks' to report
+	}
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Listing stopped by the directory's size limit",
+		Detail: fmt.Sprintf("Reading every %s entry below %q, as SCIM listings and the count behind totalResults do, stopped after %d entries (%v). %s.",
+			r.typ, r.baseDN, n, err, limitRemedy),
+		Subject: rng}
 }

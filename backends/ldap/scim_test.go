@@ -780,6 +780,7 @@ func TestOpenLDAPPPolicyServiceAccount(t *testing.T) {
 	srv := ldaptest.Shared(t)
 	ou := srv.NewOU(t)
 	srv.GrantService(t, ou)
+	srv.LiftServiceLimits(t)
 	env := srv.ExampleEnv(ou)
 	env["LDAP_BIND_DN"], env["LDAP_BIND_PASSWORD"] = ldaptest.ServiceDN, ldaptest.ServicePassword
 	ex := startPPolicyExample(t, ou, env)

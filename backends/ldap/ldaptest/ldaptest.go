@@ -516,6 +516,38 @@ func (s *Server) GrantService(t testing.TB, ou OU) {
 	}
 }
 
+// LiftServiceLimits adds the limits rule examples/openldap.hcl documents
+// for the bridge's account, so that slapd's size limit (olcSizeLimit:
+// 500, which also bounds paged searches) does not stop its listings:
+//
+//	olcLimits: dn.exact="<ServiceDN>" size=unlimited
+//
+// A second call finds the rule in place and adds nothing.
+func (s *Server) LiftServiceLimits(t testing.TB) {
+	t.Helper()
+	c, err := s.DialAs("cn=admin,cn=config", AdminPassword)
+	if err != nil {
+		t.Fatalf("ldaptest: bind to cn=config: %v", err)
+	}
+	defer c.Close()
+	rule := fmt.Sprintf(`dn.exact="%s" size=unlimited`, ServiceDN)
+	res, err := c.Search(ldap.NewSearchRequest("olcDatabase={1}mdb,cn=config", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
+		"(objectClass=*)", []string{"olcLimits"}, nil))
+	if err != nil {
+		t.Fatalf("ldaptest: reading olcLimits: %v", err)
+	}
+	for _, v := range res.Entries[0].GetAttributeValues("olcLimits") {
+		if strings.HasSuffix(v, rule) { // slapd prefixes {N}
+			return
+		}
+	}
+	mod := ldap.NewModifyRequest("olcDatabase={1}mdb,cn=config", nil)
+	mod.Add("olcLimits", []string{rule})
+	if err := c.Modify(mod); err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultAttributeOrValueExists) {
+		t.Fatalf("ldaptest: adding the olcLimits rule: %v", err)
+	}
+}
+
 // DenyBindsBelow adds, first, the access rule examples/openldap.hcl
 // documents for its disabled container, so that no entry below dn can
 // bind (its userPassword is not even usable for authentication):
