@@ -3,6 +3,7 @@ package ldap
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -323,7 +324,9 @@ func (b *Backend) findEntry(ctx context.Context, r *resource, id string, attrs [
 		return nil, fmt.Errorf("%w: %s %q", backends.ErrNotFound, r.typ, id)
 	}
 	filter := b.idFilter(r, id)
-	attrs = append(attrs, b.cfg.IDAttribute)
+	if !slices.Contains(attrs, b.cfg.IDAttribute) { // read plans list it first
+		attrs = append(attrs, b.cfg.IDAttribute)
+	}
 	if dn, ok := b.cache.dnOf(r.typ, id); ok {
 		var e *goldap.Entry
 		err := b.run(ctx, func(c *goldap.Conn) error {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/scimbridge/scimbridge/backends"
 )
@@ -142,9 +144,9 @@ func parseRefList(v any) ([]string, error) {
 
 // queryRecord runs a statement that returns at most one row laid out by
 // s; no row is ErrNotFound.
-func (b *Backend) queryRecord(ctx context.Context, q querier, r *resource, key any, s selection, sb *builder) (backends.Record, error) {
+func (b *Backend) queryRecord(ctx context.Context, q querier, r *resource, key any, s selection, query string, args []any) (backends.Record, error) {
 	dest, ptrs := scanDest(s.width())
-	if err := q.QueryRowContext(ctx, sb.String(), sb.args...).Scan(ptrs...); err != nil {
+	if err := q.QueryRowContext(ctx, query, args...).Scan(ptrs...); err != nil {
 		if errors.Is(err, dbsql.ErrNoRows) {
 			return backends.Record{}, notFound(r.name, fmt.Sprint(key))
 		}
@@ -170,18 +172,50 @@ func (b *Backend) readLater(ctx context.Context, q querier, key any, s selection
 // read loads one live row with the columns and references attrs names
 // (nil: all): one statement where the dialect lists references inline.
 func (b *Backend) read(ctx context.Context, q querier, r *resource, key any, attrs []string) (backends.Record, error) {
+	st := b.readStatement(r, attrs)
+	args := slices.Clone(st.args)
+	args[st.keyAt] = key
+	rec, err := b.queryRecord(ctx, q, r, key, st.s, st.sql, args)
+	if err != nil {
+		return backends.Record{}, err
+	}
+	if err := b.readLater(ctx, q, key, st.s, &rec); err != nil {
+		return backends.Record{}, err
+	}
+	return rec, nil
+}
+
+// readStmt is the statement read runs for one attribute list, written
+// once per distinct list (callers pass the same few: the mapping's
+// attributes with or without member lists) rather than on every read;
+// each read binds its key at keyAt.
+type readStmt struct {
+	s     selection
+	sql   string
+	args  []any
+	keyAt int
+}
+
+// keySlot stands for the key while a read statement is written.
+type keySlot struct{}
+
+func (b *Backend) readStatement(r *resource, attrs []string) *readStmt {
+	k := "\x00all"
+	if attrs != nil {
+		k = strings.Join(attrs, "\x00")
+	}
+	if st, ok := r.reads.Load(k); ok {
+		return st.(*readStmt)
+	}
 	s := b.selectionFor(r, attrs)
 	sb := newBuilder(b.d)
 	sb.write("SELECT ")
 	b.writeSelect(sb, r, tableAlias, s)
-	sb.write(" FROM ", sb.q(r.table), " ", tableAlias, " WHERE ", tableAlias, ".", sb.q(r.idCol), " = ", sb.arg(key))
+	sb.write(" FROM ", sb.q(r.table), " ", tableAlias, " WHERE ", tableAlias, ".", sb.q(r.idCol), " = ", sb.arg(keySlot{}))
 	b.andLive(sb, r, tableAlias+".")
-	rec, err := b.queryRecord(ctx, q, r, key, s, sb)
-	if err != nil {
-		return backends.Record{}, err
+	st := &readStmt{s: s, sql: sb.String(), args: sb.args, keyAt: slices.Index(sb.args, any(keySlot{}))}
+	if r.readsN.Add(1) <= 256 { // a bound on odd attribute lists
+		r.reads.Store(k, st)
 	}
-	if err := b.readLater(ctx, q, key, s, &rec); err != nil {
-		return backends.Record{}, err
-	}
-	return rec, nil
+	return st
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,6 +48,9 @@ type resource struct {
 	// advisoryLock: the account may not SELECT ... FOR UPDATE the table
 	// (PostgreSQL without UPDATE privilege); see lockRow.
 	advisoryLock bool
+	// reads holds the read statement of each attribute list (readStatement).
+	reads  sync.Map
+	readsN atomic.Int32
 }
 
 // softDelete says how deleted rows are marked.

@@ -938,7 +938,8 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 		case b.d.updateReturning():
 			err = b.retry(ctx, func() error {
 				var err error
-				rec, err = b.queryRecord(ctx, b.conn(ctx), r, key, ret, b.updateSQL(r, key, set, &ret))
+				usb := b.updateSQL(r, key, set, &ret)
+				rec, err = b.queryRecord(ctx, b.conn(ctx), r, key, ret, usb.String(), usb.args)
 				return err
 			})
 			if err == nil {
@@ -979,7 +980,8 @@ func (b *Backend) Modify(ctx context.Context, resourceType, id string, mods []ba
 				_, err = b.rowValues(ctx, tx, r, key, nil, b.d.forUpdate())
 			}
 		case b.d.updateReturning():
-			rec, err = b.queryRecord(ctx, tx, r, key, ret, b.updateSQL(r, key, set, &ret))
+			usb := b.updateSQL(r, key, set, &ret)
+			rec, err = b.queryRecord(ctx, tx, r, key, ret, usb.String(), usb.args)
 			haveRec = true
 		default:
 			err = b.updateRow(ctx, tx, r, key, set)
