@@ -35,10 +35,14 @@ func (b *Backend) Search(ctx context.Context, resourceType string, q backends.Qu
 	return page, nil
 }
 
-// search reads one page. Where the Total is not cached, the page's
-// SELECT counts the matching rows too (a subquery, the same snapshot), so
-// that the first page of a query is one statement; a separate COUNT runs
-// only for CountOnly and for a page that turns out empty past the start.
+// search reads one page. Where the Total is not cached, a first page
+// asks for one row more than it shows: when the rows end within the page
+// (a userName lookup, a small group) their number is the Total, with no
+// count at all; when they go on, a separate COUNT follows (once per
+// listing: later pages take it from the cursor). Other pages whose Total
+// is not cached count the matching rows in their own SELECT (a subquery,
+// the same snapshot); a separate COUNT also runs for CountOnly and for a
+// page that turns out empty past the start.
 // References are listed by the same SELECT where the dialect can, else by
 // one query per page and reference. Every query compiles the filter before
 // it runs, so a filter error comes before any I/O.
@@ -72,6 +76,14 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 		return page, nil
 	}
 	counting := total < 0
+	offset := start - 1
+	keyset := haveCursor && cur.usable
+	// probing: a first page that learns its Total from its own rows.
+	probing := counting && offset == 0 && !keyset
+	limit := q.Count
+	if probing && q.Count > 0 {
+		limit = q.Count + 1
+	}
 
 	s := b.selectionFor(r, q.Attrs)
 	sb := newBuilder(b.d)
@@ -80,7 +92,7 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 	if sortCol != nil {
 		sb.write(", ", tableAlias, ".", sb.q(sortCol.name))
 	}
-	if counting {
+	if counting && !probing {
 		// Uncorrelated: evaluated once. Its alias t hides the outer one.
 		sb.write(", (")
 		if err := b.countSQL(sb, r, q.Filter); err != nil {
@@ -93,8 +105,6 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 	if err != nil {
 		return page, err
 	}
-	offset := start - 1
-	keyset := haveCursor && cur.usable
 	if keyset {
 		conds = append(conds, "("+b.after(sb, r, sortCol, q.Descending, cur)+")")
 		offset = 0
@@ -106,7 +116,7 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 		sb.write(" WHERE ", strings.Join(conds, " AND "))
 	}
 	sb.write(" ORDER BY ", b.orderBy(sb, r, sortCol, q.Descending))
-	sb.write(b.d.limit(sb, q.Count, offset))
+	sb.write(b.d.limit(sb, limit, offset))
 
 	rows, err := b.conn(ctx).QueryContext(ctx, sb.String(), sb.args...)
 	if err != nil {
@@ -117,12 +127,17 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 	if sortCol != nil {
 		n++
 	}
-	if counting {
+	if counting && !probing {
 		n++
 	}
 	var keys []any
 	var last []any
+	more := false
 	for rows.Next() {
+		if probing && q.Count > 0 && len(page.Records) == q.Count {
+			more = true // the row past the page: not shown
+			break
+		}
 		dest, ptrs := scanDest(n)
 		if err := rows.Scan(ptrs...); err != nil {
 			rows.Close()
@@ -138,7 +153,7 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 			rows.Close()
 			return page, err
 		}
-		if counting && total < 0 {
+		if counting && !probing && total < 0 {
 			c, ok := format(dest[n-1])
 			if total, err = strconv.Atoi(c); !ok || err != nil {
 				rows.Close()
@@ -154,7 +169,18 @@ func (b *Backend) search(ctx context.Context, r *resource, sortCol *column, q ba
 	if err != nil {
 		return page, err
 	}
-	if counting {
+	if probing {
+		total = len(page.Records)
+		if more {
+			n, err := b.count(ctx, r, q.Filter)
+			if err != nil {
+				return page, err
+			}
+			// Its own snapshot: never fewer than the rows just seen.
+			total = max(n, len(page.Records)+1)
+		}
+		cur.totalAt, cur.gen = now, gen
+	} else if counting {
 		if total < 0 && (offset > 0 || keyset) {
 			// Past the end (or the rows changed under the cursor): the
 			// count did not come with a row.
