@@ -23,9 +23,11 @@
 //		...
 //	}
 //
-// Kill waits until the file holds every answered write, then crashes the
-// server with SIGKILL; Restart starts it again on the same port with the
-// same file. KillNow crashes it at once, which may lose the last writes
+// Clients reach json-server through a TCP relay on Port (the gate). Kill
+// closes the gate, so that no request reaches json-server any more, waits
+// until the file holds every write it made, then crashes the server with
+// SIGKILL; Restart starts it again and opens the gate on the same port,
+// with the same file. KillNow crashes it at once, which may lose the last writes
 // (see Durability).
 //
 // # What json-server 0.17.4 does (from its source; the self-test checks what a backend relies on)
@@ -65,8 +67,9 @@
 // over db.json, and coalesces writes that arrive while one is running. The
 // file is therefore never torn, but a SIGKILL a few milliseconds after an
 // answer can lose that write (seen while writing this harness). Kill and WaitFile
-// wait until the file equals GET /db, so a test's Kill then Restart keeps
-// every answered write. (Used as a library, jsonServer.router("db.json")
+// wait until the file equals GET /db, and Kill first closes the gate (under
+// load, writes kept coming while the file caught up), so a test's Kill then
+// Restart keeps every answered write. (Used as a library, jsonServer.router("db.json")
 // writes synchronously with FileSync instead; the harness runs the
 // command.) The file is read only at start (no --watch).
 //
@@ -104,6 +107,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -111,6 +115,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -136,6 +141,10 @@ type Server struct {
 	node, script string
 	dir          string
 	proc         servertest.Process
+	// json-server listens on backPort; Port is the gate in front of it.
+	backPort int
+	backURL  string
+	gate     *gate
 }
 
 // Script returns the path of json-server's command (lib/cli/bin.js),
@@ -213,19 +222,31 @@ func start(t testing.TB, node, script string, db any) (*Server, error) {
 	}
 	var lastErr error
 	for range 5 {
+		if s.backPort, err = servertest.FreePort(); err != nil {
+			return nil, err
+		}
+		s.backURL = "http://127.0.0.1:" + strconv.Itoa(s.backPort)
+		if lastErr = s.start(); lastErr != nil {
+			continue
+		}
 		if s.Port, err = servertest.FreePort(); err != nil {
+			s.proc.Kill()
 			return nil, err
 		}
 		s.URL = "http://127.0.0.1:" + strconv.Itoa(s.Port)
-		if lastErr = s.start(); lastErr == nil {
-			t.Cleanup(func() {
-				if t.Failed() {
-					t.Logf("jsontest: json-server log:\n%s", s.Log())
-				}
-				s.proc.Signal(syscall.SIGTERM, 10*time.Second)
-			})
-			return s, nil
+		s.gate = &gate{front: "127.0.0.1:" + strconv.Itoa(s.Port), back: "127.0.0.1:" + strconv.Itoa(s.backPort)}
+		if lastErr = s.gate.open(); lastErr != nil {
+			s.proc.Kill()
+			continue
 		}
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("jsontest: json-server log:\n%s", s.Log())
+			}
+			s.gate.cut()
+			s.proc.Signal(syscall.SIGTERM, 10*time.Second)
+		})
+		return s, nil
 	}
 	return nil, fmt.Errorf("starting json-server: %w\n%s", lastErr, s.Log())
 }
@@ -238,13 +259,13 @@ func (s *Server) start() error {
 	defer logf.Close()
 	// The working directory is the test's own: json-server reads
 	// ./json-server.json (options) and ./public (static files) from it.
-	cmd := exec.Command(s.node, s.script, "--host", "127.0.0.1", "--port", strconv.Itoa(s.Port), s.DBPath)
+	cmd := exec.Command(s.node, s.script, "--host", "127.0.0.1", "--port", strconv.Itoa(s.backPort), s.DBPath)
 	cmd.Dir = s.dir
 	cmd.Stdout, cmd.Stderr = logf, logf
 	return s.proc.Start(cmd, s.ping, 30*time.Second)
 }
 
-func (s *Server) ping() error { return servertest.HTTPReady(s.URL + "/db")() }
+func (s *Server) ping() error { return servertest.HTTPReady(s.backURL + "/db")() }
 
 // Env is the environment examples/json-server.hcl reads: REST_BASE_URL.
 func (s *Server) Env() map[string]string {
@@ -287,17 +308,24 @@ func (s *Server) File(t testing.TB) map[string]any {
 	return out
 }
 
-// Kill waits (up to 10 s) until the file holds every write the server has
-// answered, then crashes it (SIGKILL to its process group) and waits for
-// it to exit.
+// Kill crashes the server keeping every write it answered: it closes the
+// gate (every connection cut, new ones refused, as a crashed server's
+// are), so that nothing reaches json-server any more, waits (up to 10 s)
+// until the file holds every write json-server made, then crashes it
+// (SIGKILL to its process group) and waits for it to exit. Without the
+// gate, writes answered while the file caught up under load were lost.
 func (s *Server) Kill() {
+	s.gate.cut()
 	_ = s.waitFile(10 * time.Second)
 	s.proc.Kill()
 }
 
 // KillNow crashes the server at once; writes answered in the last
 // milliseconds may be missing from the file.
-func (s *Server) KillNow() { s.proc.Kill() }
+func (s *Server) KillNow() {
+	s.gate.cut()
+	s.proc.Kill()
+}
 
 // WaitFile waits until the file on disk equals GET /db, that is holds
 // every write answered so far, and fails t after 10 s.
@@ -324,7 +352,7 @@ func (s *Server) waitFile(timeout time.Duration) error {
 }
 
 func (s *Server) fileCurrent(c *http.Client) error {
-	resp, err := c.Get(s.URL + "/db")
+	resp, err := c.Get(s.backURL + "/db")
 	if err != nil {
 		return err
 	}
@@ -352,7 +380,105 @@ func (s *Server) fileCurrent(c *http.Client) error {
 
 // Restart starts the server again after Kill, on the same port with the
 // same file.
-func (s *Server) Restart() error { return s.proc.Restart(s.start) }
+func (s *Server) Restart() error {
+	if err := s.proc.Restart(s.start); err != nil {
+		return err
+	}
+	return s.gate.open()
+}
+
+// gate is the server's port as clients see it: a TCP relay to
+// json-server's own port that Kill closes before the crash.
+type gate struct {
+	front, back string
+	mu          sync.Mutex
+	ln          net.Listener
+	conns       map[net.Conn]struct{}
+}
+
+// open listens on the front address (again, after cut).
+func (g *gate) open() error {
+	var ln net.Listener
+	var err error
+	for range 50 { // the port of a cut gate may take a moment to free
+		if ln, err = net.Listen("tcp", g.front); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("jsontest gate: %w", err)
+	}
+	g.mu.Lock()
+	g.ln = ln
+	if g.conns == nil {
+		g.conns = map[net.Conn]struct{}{}
+	}
+	g.mu.Unlock()
+	go g.serve(ln)
+	return nil
+}
+
+func (g *gate) serve(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go g.relay(c)
+	}
+}
+
+// track adds c to the connections cut closes; false when the gate is
+// closed (c is closed then).
+func (g *gate) track(c net.Conn) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ln == nil {
+		c.Close()
+		return false
+	}
+	g.conns[c] = struct{}{}
+	return true
+}
+
+func (g *gate) relay(c net.Conn) {
+	if !g.track(c) {
+		return
+	}
+	b, err := net.Dial("tcp", g.back)
+	if err != nil || !g.track(b) {
+		c.Close()
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(b, c)
+		b.Close()
+		close(done)
+	}()
+	_, _ = io.Copy(c, b)
+	c.Close()
+	<-done
+	g.mu.Lock()
+	delete(g.conns, c)
+	delete(g.conns, b)
+	g.mu.Unlock()
+}
+
+// cut stops listening and closes every relayed connection.
+func (g *gate) cut() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ln != nil {
+		g.ln.Close()
+		g.ln = nil
+	}
+	for c := range g.conns {
+		c.Close()
+	}
+	clear(g.conns)
+}
 
 // PID is the server's process id, 0 when it is not running.
 func (s *Server) PID() int { return s.proc.PID() }
