@@ -264,7 +264,7 @@ func (p *ldapPool) searchOne(w int, base, filter string) error {
 func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool *ldapPool, ops, small ldaptest.OU) error {
 	sz := b.sz
 	c := sz.concurrency
-	rep := newThroughputReport(b.out, fmt.Sprintf("single entries, %d concurrent clients, %d users in the OU; bridge and raw in %d alternating rounds", c, sz.smallUsers, pairRounds))
+	rep := newThroughputReport(b.out, fmt.Sprintf("single entries, %d concurrent clients, %d users in the OU; bridge and raw in %d alternating rounds (rows with the ceiling proxy: %dx the operations in %d rounds)", c, sz.smallUsers, pairRounds, ceilingOps, ceilingRounds))
 	var ratios []string
 	worst := 0.0
 	pair := func(op string, br, rw sample) {
@@ -327,21 +327,24 @@ func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool 
 		return fmt.Errorf("get by id, cold cache: %w", err)
 	}
 	pair("get by id, cold cache", br, rw)
-	s3, err := measureSides(ctx, c, sz.ops, []side{{"bridge", getByID},
-		{"ceiling", func(ctx context.Context, _, i int) error { return cp.get(ctx, ids[names[i]]) }},
-		{"raw", rawByID}})
+	// The rows against the ceiling repeat the names (ceilingOps).
+	nm := func(i int) string { return names[i%len(names)] }
+	s3, err := measureRounds(ctx, c, ceilingOps*sz.ops, ceilingRounds, []side{
+		{"bridge", func(ctx context.Context, w, i int) error { return getByID(ctx, w, i%len(names)) }},
+		{"ceiling", func(ctx context.Context, _, i int) error { return cp.get(ctx, ids[nm(i)]) }},
+		{"raw", func(ctx context.Context, w, i int) error { return rawByID(ctx, w, i%len(names)) }}})
 	if err != nil {
 		return fmt.Errorf("get by id, cached: %w", err)
 	}
 	pair("get by id, cached", s3[0], s3[2])
 	ceilingRow("get by id", s3[0], s3[1], s3[2])
 
-	filterPath := func(i int) string { return "/Users?filter=" + url.QueryEscape(`userName eq "`+names[i]+`"`) }
-	s3, err = measureSides(ctx, c, sz.ops, []side{{"bridge", func(ctx context.Context, _, i int) error {
-		return filterOne(ctx, sb, filterPath(i), names[i])
+	filterPath := func(i int) string { return "/Users?filter=" + url.QueryEscape(`userName eq "`+nm(i)+`"`) }
+	s3, err = measureRounds(ctx, c, ceilingOps*sz.ops, ceilingRounds, []side{{"bridge", func(ctx context.Context, _, i int) error {
+		return filterOne(ctx, sb, filterPath(i), nm(i))
 	}}, {"ceiling", func(ctx context.Context, _, i int) error { return cp.filterOne(ctx, filterPath(i)) }},
 		{"raw", func(_ context.Context, w, i int) error {
-			return pool.searchOne(w, small.People, "(&(objectClass=inetOrgPerson)(uid="+goldap.EscapeFilter(names[i])+"))")
+			return pool.searchOne(w, small.People, "(&(objectClass=inetOrgPerson)(uid="+goldap.EscapeFilter(nm(i))+"))")
 		}}})
 	if err != nil {
 		return fmt.Errorf("filter: %w", err)
@@ -365,13 +368,13 @@ func (b *ldapBench) singleEntry(ctx context.Context, srv *ldaptest.Server, pool 
 	// with the post-read control at the DN its reads cached, on the
 	// bridge's users.
 	title := func(i int) string { return fmt.Sprintf("Title %d", i) }
-	s3, err = measureSides(ctx, c, sz.ops, []side{{"bridge", func(ctx context.Context, _, i int) error {
-		return sb.do(ctx, "PATCH", "/Users/"+ids[names[i]], map[string]any{
+	s3, err = measureRounds(ctx, c, ceilingOps*sz.ops, ceilingRounds, []side{{"bridge", func(ctx context.Context, _, i int) error {
+		return sb.do(ctx, "PATCH", "/Users/"+ids[nm(i)], map[string]any{
 			"schemas":    []string{ldapPatchOp},
 			"Operations": []any{map[string]any{"op": "replace", "path": "title", "value": title(i)}}}, nil)
-	}}, {"ceiling", func(ctx context.Context, _, i int) error { return cp.patchOne(ctx, ids[names[i]], "title", title(i)) }},
+	}}, {"ceiling", func(ctx context.Context, _, i int) error { return cp.patchOne(ctx, ids[nm(i)], "title", title(i)) }},
 		{"raw", func(_ context.Context, w, i int) error {
-			req := goldap.NewModifyRequest("uid="+rawMoves[i]+","+small.People, nil)
+			req := goldap.NewModifyRequest("uid="+rawMoves[i%len(rawMoves)]+","+small.People, nil)
 			req.Replace("title", []string{title(i)})
 			return pool.conns[w].Modify(req)
 		}}})

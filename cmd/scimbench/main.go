@@ -169,6 +169,12 @@ func measureParallel(ctx context.Context, workers, n int, fn func(ctx context.Co
 // pairRounds is how many alternating rounds measurePairs runs.
 const pairRounds = 4
 
+// The rows measured against the ceiling proxy, whose ratios are issue
+// 15's goals, run ceilingOps times the operations in ceilingRounds
+// rounds: in rounds of a quarter of a second, one run's bridge/ceiling
+// ratio moved by up to 5 points from the next on this 2-core VM.
+const ceilingRounds, ceilingOps = 8, 4
+
 // measurePairs measures the bridge and the raw client in alternating
 // rounds (bridge, raw, bridge, raw, ...), each round running its share of
 // the n operations (the indexes stay distinct across rounds), and adds the
@@ -188,10 +194,15 @@ type side struct {
 // measureSides is measurePairs for any number of sides (the bridge, the
 // ceiling proxy and raw): every round runs each side in turn.
 func measureSides(ctx context.Context, workers, n int, sides []side) ([]sample, error) {
+	return measureRounds(ctx, workers, n, pairRounds, sides)
+}
+
+// measureRounds is measureSides in the given number of rounds.
+func measureRounds(ctx context.Context, workers, n, rounds int, sides []side) ([]sample, error) {
 	acc := make([]sample, len(sides))
 	pairsRun++
-	for k := range pairRounds {
-		from, to := n*k/pairRounds, n*(k+1)/pairRounds
+	for k := range rounds {
+		from, to := n*k/rounds, n*(k+1)/rounds
 		for j, sd := range sides {
 			name := fmt.Sprintf("pair%02d-round%d", pairsRun, k)
 			if sd.who == "ceiling" {

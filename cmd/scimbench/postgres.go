@@ -183,7 +183,7 @@ func runPostgres(ctx context.Context, o options) error {
 // 0.7 for single-record operations.
 func pgThroughput(ctx context.Context, o options, sz pgSizes, c *scimClient, raw *dbsql.DB, dbURL string, ids []string) error {
 	const workers = 8
-	tp := newThroughputReport(o.out, fmt.Sprintf("throughput at concurrency %d; bridge and raw in %d alternating rounds", workers, pairRounds))
+	tp := newThroughputReport(o.out, fmt.Sprintf("throughput at concurrency %d; bridge and raw in %d alternating rounds (rows with the ceiling proxy: %dx the operations in %d rounds)", workers, pairRounds, ceilingOps, ceilingRounds))
 	var goal3 patchGoal
 	// The ceiling proxy (ceiling_pg.go) with the example's max_open_conns
 	// and the bridge's client connections, for the reads of goal 2.
@@ -240,7 +240,11 @@ func pgThroughput(ctx context.Context, o options, sz pgSizes, c *scimClient, raw
 				return rawPatchActiveReturning(ctx, raw, ids[i%len(ids)], i%2 == 1)
 			}})
 		}
-		s, err := measureSides(ctx, workers, x.n, sides)
+		n, rounds := x.n, pairRounds
+		if x.ceiling != nil {
+			n, rounds = ceilingOps*x.n, ceilingRounds
+		}
+		s, err := measureRounds(ctx, workers, n, rounds, sides)
 		if err != nil {
 			return fmt.Errorf("%s: %w", x.name, err)
 		}
