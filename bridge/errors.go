@@ -77,7 +77,7 @@ func ToSCIMError(err error) *scim.Error {
 	case errors.Is(err, backends.ErrBadUpstream):
 		return &scim.Error{Status: 502, Detail: "the directory answered something the bridge cannot use (not JSON, too large, or without the record's id); the bridge's log says which", Cause: err}
 	case errors.Is(err, backends.ErrPermission):
-		return &scim.Error{Status: 502, Detail: "the directory refused the bridge's account this operation (missing rights, or a connection without TLS); the bridge's log says which", Cause: err}
+		return &scim.Error{Status: 502, Detail: "the directory refused the bridge's account this operation (missing rights, a search size limit, or a connection without TLS); the bridge's log says which", Cause: err}
 	case errors.Is(err, context.Canceled):
 		return &scim.Error{Status: 499, Detail: "request cancelled", Cause: err}
 	}

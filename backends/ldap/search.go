@@ -322,7 +322,7 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, whole b
 // firstPage reads up to count entries with one search on a pooled
 // connection; complete reports that there are no more. The search asks
 // for a size limit of count+1 rather than the paged results control,
-// which costs the directory a paging state per search (5 to 8% of a
+// which costs the directory a paging state per search (3 to 8% of a
 // userName lookup's throughput on slapd): most first pages are whole
 // answers (a userName lookup, a small group). A search that reaches the
 // limit, its own or the server's (sizeLimitExceeded), or an
