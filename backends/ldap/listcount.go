@@ -48,6 +48,18 @@ type listCount struct {
 	late     map[string]*written
 	// ended is closed when the running count ends (nil when none runs).
 	ended chan struct{}
+	// limitErr is why the last count failed when a limit of the
+	// directory's stopped it (isLimitError), nil after one that ended:
+	// pages of the listing answer it instead of a total they cannot know.
+	limitErr error
+}
+
+// limitError returns why the last count failed, when a directory limit
+// stopped it.
+func (lc *listCount) limitError() error {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	return lc.limitErr
 }
 
 // written is what a count knows of one DN the backend wrote meanwhile.
@@ -270,6 +282,12 @@ func (cs *counts) run(r *resource, epoch int64) {
 	lc := &r.count
 	started := time.Now()
 	scanned, err := cs.b.countAside(cs.ctx, r)
+	if err == nil || isLimitError(err) {
+		// Before endCount wakes the pages waiting for the count.
+		lc.mu.Lock()
+		lc.limitErr = err
+		lc.mu.Unlock()
+	}
 	n, _ := lc.endCount(epoch, scanned, err == nil)
 	if err != nil {
 		if isLimitError(err) {

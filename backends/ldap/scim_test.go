@@ -8,8 +8,10 @@ package ldap_test
 // examples/openldap_test.go.
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -852,4 +854,49 @@ func TestPPolicyValidateLive(t *testing.T) {
 	t.Setenv("SCIMBRIDGE_TOKEN", bridgetest.Token)
 	text := ldaptest.PPolicyExample(t, "../../examples/openldap.hcl")
 	bridgetest.ExpectDiagnostics(t, text, bridgetest.CheckLive(t, text, kinds.Types(), config.LiveOptions{WriteProbe: true}))
+}
+
+// TestOpenLDAPExampleSizeLimit: the example served as its service account
+// on a stock slapd whose size limit (olcSizeLimit 500) the header's
+// olcLimits rule has not lifted yet. An import of 520 users is refused as
+// the directory's refusal of the bridge's account, 502 with an RFC 7644
+// Error body (not 503 "retry later", which an IdP repeats for ever); with
+// the rule in place, the same bridge answers the listing, exactly.
+func TestOpenLDAPExampleSizeLimit(t *testing.T) {
+	srv, err := ldaptest.Start(ldaptest.Options{Stock: true})
+	if err != nil {
+		if errors.Is(err, ldaptest.ErrNoSlapd) && os.Getenv("SCIMBRIDGE_REQUIRE_SERVERS") == "" {
+			t.Skip(err)
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	ou := srv.NewOU(t)
+	srv.GrantService(t, ou)
+	conn := srv.Conn(t)
+	const n = 520
+	for i := range n {
+		uid := fmt.Sprintf("lim%04d", i)
+		add := goldap.NewAddRequest("uid="+uid+","+ou.People, nil)
+		add.Attribute("objectClass", []string{"inetOrgPerson"})
+		add.Attribute("uid", []string{uid})
+		add.Attribute("cn", []string{uid})
+		add.Attribute("sn", []string{uid})
+		if err := conn.Add(add); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := srv.ExampleEnv(ou)
+	env["LDAP_BIND_DN"], env["LDAP_BIND_PASSWORD"] = ldaptest.ServiceDN, ldaptest.ServicePassword
+	b := bridgetest.StartFile(t, "../../examples/openldap.hcl", env, kinds.Types())
+	c := bridgetest.NewClient(t, b.URL+"/scim/v2")
+	r := c.Must(502, "GET", "/Users?startIndex=1&count=100", nil)
+	if d := str(r, "detail"); !strings.Contains(d, "search size limit") || str(r, "status") != "502" {
+		t.Fatalf("502 body: %s", r.Body)
+	}
+	srv.LiftServiceLimits(t)
+	r = c.Must(200, "GET", "/Users?startIndex=1&count=100", nil)
+	if total := r.JSON["totalResults"]; fmt.Sprint(total) != fmt.Sprint(n) || len(r.JSON["Resources"].([]any)) != 100 {
+		t.Fatalf("after the olcLimits rule: totalResults %v, %d resources", total, len(r.JSON["Resources"].([]any)))
+	}
 }

@@ -256,6 +256,11 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, whole b
 		// the request leaves time for the page itself.
 		n, known := b.counts.awaitCount(ctx, r, start == 1, b.cfg.timeout)
 		if !known {
+			// A directory limit that stopped the count would stop this
+			// listing too, pages later: say so on the first page.
+			if err := r.count.limitError(); err != nil {
+				return 0, err
+			}
 			return -1, nil
 		}
 		return n, nil
