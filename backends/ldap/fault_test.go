@@ -23,12 +23,7 @@ func TestFault(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills and restarts slapd")
 	}
-	ldaptest.Shared(t) // skips, or fails under SCIMBRIDGE_REQUIRE_SERVERS, without slapd
-	srv, err := ldaptest.Start(ldaptest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
+	srv := ldaptest.Own(t, ldaptest.Options{})
 	ou, err := srv.CreateOU("fault")
 	if err != nil {
 		t.Fatal(err)

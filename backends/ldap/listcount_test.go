@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -373,14 +372,7 @@ func TestCountDuringWrites(t *testing.T) {
 // page of all, a single-entry filter and a page of the whole listing
 // answer completely.
 func TestListingsBeyondTheServerSizeLimit(t *testing.T) {
-	srv, err := ldaptest.Start(ldaptest.Options{Stock: true})
-	if err != nil {
-		if errors.Is(err, ldaptest.ErrNoSlapd) && os.Getenv("SCIMBRIDGE_REQUIRE_SERVERS") == "" {
-			t.Skip(err)
-		}
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
+	srv := ldaptest.Own(t, ldaptest.Options{Stock: true})
 	s := setup{srv: srv, ou: srv.NewOU(t)}
 	srv.GrantService(t, s.ou)
 	const n = 620

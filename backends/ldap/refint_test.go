@@ -37,14 +37,9 @@ func newRefintLab(t *testing.T) *refintLab {
 	if testing.Short() {
 		t.Skip("starts a slapd of its own")
 	}
-	ldaptest.Shared(t) // skips without slapd
 	// A server of its own: the load below would slow refint's task, a
 	// search of the whole database per rename, for every other test.
-	srv, err := ldaptest.Start(ldaptest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
+	srv := ldaptest.Own(t, ldaptest.Options{})
 	s := setup{srv: srv, ou: srv.NewOU(t)}
 	dis := "ou=disabled," + s.ou.People
 	srv.AddOU(t, dis)

@@ -8,10 +8,8 @@ package ldap_test
 // examples/openldap_test.go.
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -863,14 +861,7 @@ func TestPPolicyValidateLive(t *testing.T) {
 // Error body (not 503 "retry later", which an IdP repeats for ever); with
 // the rule in place, the same bridge answers the listing, exactly.
 func TestOpenLDAPExampleSizeLimit(t *testing.T) {
-	srv, err := ldaptest.Start(ldaptest.Options{Stock: true})
-	if err != nil {
-		if errors.Is(err, ldaptest.ErrNoSlapd) && os.Getenv("SCIMBRIDGE_REQUIRE_SERVERS") == "" {
-			t.Skip(err)
-		}
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
+	srv := ldaptest.Own(t, ldaptest.Options{Stock: true})
 	ou := srv.NewOU(t)
 	srv.GrantService(t, ou)
 	conn := srv.Conn(t)

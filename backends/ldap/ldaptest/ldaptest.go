@@ -146,6 +146,22 @@ func Shared(t testing.TB) *Server {
 	return shared.Get(t)
 }
 
+// Own starts a server of t's own with opts, stopped when t ends. Like
+// Shared, it skips t when slapd is not installed (fails it under
+// SCIMBRIDGE_REQUIRE_SERVERS=1).
+func Own(t testing.TB, opts Options) *Server {
+	t.Helper()
+	srv, err := Start(opts)
+	if errors.Is(err, ErrNoSlapd) && !servertest.Required() {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatalf("ldaptest: %v", err)
+	}
+	t.Cleanup(srv.Stop)
+	return srv
+}
+
 func lookBinary(name string) (string, error) {
 	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
