@@ -37,6 +37,8 @@ type Backend struct {
 	// permissive: 0 unknown, 1 the server takes the permissive modify
 	// control, -1 it does not (values are then checked before writing).
 	permissive atomic.Int32
+	// limitLogged is when logLimit last logged (UnixNano).
+	limitLogged atomic.Int64
 
 	metrics *metrics
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -112,8 +113,14 @@ func isLimitError(err error) bool {
 }
 
 // logLimit tells the administrator that the directory's limit for the
-// bridge's account stopped a search, and how to lift it.
+// bridge's account stopped a search, and how to lift it: once a minute at
+// most, since an IdP retrying its import meets it on every page 1.
 func (b *Backend) logLimit(op, dn string, err error) {
+	now := time.Now().UnixNano()
+	last := b.limitLogged.Load()
+	if last != 0 && now-last < int64(time.Minute) || !b.limitLogged.CompareAndSwap(last, now) {
+		return
+	}
 	b.log.Error("the directory's size limit for the bridge's account stopped a search: SCIM listings and the count behind totalResults read every entry of a resource type",
 		"op", op, "dn", dn, "bind_dn", b.cfg.BindDN, "error", err, "remedy", limitRemedy)
 }

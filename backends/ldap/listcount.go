@@ -2,6 +2,7 @@ package ldap
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -285,7 +286,10 @@ func (cs *counts) run(r *resource, epoch int64) {
 	if err == nil || isLimitError(err) {
 		// Before endCount wakes the pages waiting for the count.
 		lc.mu.Lock()
-		lc.limitErr = err
+		lc.limitErr = nil
+		if err != nil {
+			lc.limitErr = fmt.Errorf("stopped after %d entries: %w", scanned, err)
+		}
 		lc.mu.Unlock()
 	}
 	n, _ := lc.endCount(epoch, scanned, err == nil)

@@ -106,18 +106,22 @@ func (b *Backend) checkEntry(ctx context.Context, dn, setting, typ string, rng *
 		Detail: fmt.Sprintf("Resource %q: reading %s %q failed: %v.", typ, setting, dn, err), Subject: rng}
 }
 
-// checkListing reads r's whole listing, DNs only, as the count behind
-// totalResults does, and reports a limit of the directory's that stops
-// the bridge's account before the end. It finds the limit only once the
-// directory holds more entries than it allows; the examples' headers say
-// how to lift it beforehand.
+// checkListing waits for the count of r's whole listing that the backend
+// takes at start (DNs only, as SCIM listings read it; a new one when that
+// failed) and reports a limit of the directory's that stopped the bridge's
+// account before the end. It finds the limit only once the directory holds
+// more entries than it allows; the examples' headers say how to lift it
+// beforehand.
 func (b *Backend) checkListing(ctx context.Context, r *resource, rng *hcl.Range) *hcl.Diagnostic {
-	n, err := b.count(ctx, r, r.listFilter())
-	if !isLimitError(err) {
+	if _, known := b.counts.awaitCount(ctx, r, true, 0); known {
+		return nil
+	}
+	err := r.count.limitError()
+	if err == nil {
 		return nil // other failures are the other checks' to report
 	}
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Listing stopped by the directory's size limit",
-		Detail: fmt.Sprintf("Reading every %s entry below %q, as SCIM listings and the count behind totalResults do, stopped after %d entries (%v). %s.",
-			r.typ, r.baseDN, n, err, limitRemedy),
+		Detail: fmt.Sprintf("Reading every %s entry below %q, as SCIM listings and the count behind totalResults do, %v. %s.",
+			r.typ, r.baseDN, err, limitRemedy),
 		Subject: rng}
 }

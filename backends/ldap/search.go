@@ -342,7 +342,7 @@ func (cs *cursors) firstPage(ctx context.Context, r *resource, filter string, at
 		req := goldap.NewSearchRequest(r.baseDN, r.scope, goldap.NeverDerefAliases, count+1, int(b.cfg.timeout/time.Second), false,
 			filter, attrs, nil)
 		res, err := c.Search(req)
-		if goldap.IsErrorAnyOf(err, goldap.LDAPResultSizeLimitExceeded, goldap.LDAPResultAdminLimitExceeded) {
+		if isLimitError(err) {
 			return nil
 		}
 		if err != nil {
