@@ -42,10 +42,11 @@ type Backend struct {
 
 	metrics *metrics
 
-	// stats for tests and logs
+	// entriesRead: entries searches returned (scimbridge_ldap_entries_read_total).
 	entriesRead atomic.Int64
-	modifies    atomic.Int64
-	requests    atomic.Int64 // operations sent through run
+	// stats for tests and logs
+	modifies atomic.Int64
+	requests atomic.Int64 // operations sent through run
 
 	closeOnce sync.Once
 }
@@ -178,6 +179,7 @@ func New(ctx context.Context, cfg *Config, log hclog.Logger) (*Backend, error) {
 		return nil, err
 	}
 	b.metrics.watchPool(b.pool)
+	b.metrics.watchReads(&b.entriesRead)
 	b.moves = newRecentMoves()
 	if b.cache, err = newIDCache(cfg.Cache.Size, cfg.Cache.ttl,
 		b.metrics.cache.WithLabelValues("hit"), b.metrics.cache.WithLabelValues("miss")); err != nil {

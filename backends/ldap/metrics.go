@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"unicode"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -68,6 +69,14 @@ func (m *metrics) watchPool(p *pool) {
 		Name: "scimbridge_ldap_pool_size", Help: "Most connections in use at once (pool_size).",
 	}, func() float64 { return float64(cap(p.sem)) })
 	m.all = append(m.all, inUse, idle, size)
+}
+
+// watchReads adds the counter of entries read.
+func (m *metrics) watchReads(n *atomic.Int64) {
+	m.all = append(m.all, prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "scimbridge_ldap_entries_read_total",
+		Help: "Entries the directory returned to searches: reads, lookups, pages of listings, and the names that the counts behind totalResults read.",
+	}, func() float64 { return float64(n.Load()) }))
 }
 
 // Describe and Collect make the Backend a prometheus.Collector.

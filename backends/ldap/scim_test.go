@@ -717,38 +717,7 @@ func TestOpenLDAPMetrics(t *testing.T) {
 		"name": map[string]any{"givenName": "M", "familyName": "Etered"}}), "id")
 	c.Must(200, "GET", "/Users/"+uid, nil)
 	c.Must(200, "GET", "/Users/"+uid, nil)
-	families, err := ex.bridge.Bridge.Metrics.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	value := func(name string, labels map[string]string) (float64, bool) {
-		for _, f := range families {
-			if f.GetName() != name {
-				continue
-			}
-		metrics:
-			for _, m := range f.GetMetric() {
-				have := map[string]string{}
-				for _, l := range m.GetLabel() {
-					have[l.GetName()] = l.GetValue()
-				}
-				for k, v := range labels {
-					if have[k] != v {
-						continue metrics
-					}
-				}
-				switch {
-				case m.Counter != nil:
-					return m.GetCounter().GetValue(), true
-				case m.Gauge != nil:
-					return m.GetGauge().GetValue(), true
-				case m.Histogram != nil:
-					return float64(m.GetHistogram().GetSampleCount()), true
-				}
-			}
-		}
-		return 0, false
-	}
+	value := func(name string, labels map[string]string) (float64, bool) { return ex.bridge.Metric(t, name, labels) }
 	for _, tc := range []struct {
 		name   string
 		labels map[string]string
@@ -760,6 +729,7 @@ func TestOpenLDAPMetrics(t *testing.T) {
 		{"scimbridge_ldap_id_cache_lookups_total", map[string]string{"backend": "openldap", "result": "hit"}, 1},
 		{"scimbridge_ldap_pool_size", map[string]string{"backend": "openldap"}, 8},
 		{"scimbridge_ldap_pool_idle", map[string]string{"backend": "openldap"}, 1},
+		{"scimbridge_ldap_entries_read_total", map[string]string{"backend": "openldap"}, 1},
 	} {
 		if v, ok := value(tc.name, tc.labels); !ok || v < tc.min {
 			t.Errorf("%s%v = %v (found %v), want at least %v", tc.name, tc.labels, v, ok, tc.min)

@@ -294,3 +294,40 @@ func Str(m map[string]any, path ...string) string {
 	}
 	return fmt.Sprint(cur)
 }
+
+// Metric returns the value of the metric called name in the bridge's
+// registry whose labels include labels (a counter's or gauge's value, a
+// histogram's sample count); found is false when there is none.
+func (s *Server) Metric(t testing.TB, name string, labels map[string]string) (value float64, found bool) {
+	t.Helper()
+	families, err := s.Bridge.Metrics.Registry.Gather()
+	if err != nil {
+		t.Fatalf("gathering metrics: %v", err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			for k, v := range labels {
+				if have[k] != v {
+					continue metrics
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				return m.GetCounter().GetValue(), true
+			case m.Gauge != nil:
+				return m.GetGauge().GetValue(), true
+			case m.Histogram != nil:
+				return float64(m.GetHistogram().GetSampleCount()), true
+			}
+		}
+	}
+	return 0, false
+}
