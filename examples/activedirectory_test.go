@@ -484,6 +484,61 @@ func TestADBrownfield(t *testing.T) {
 	}
 }
 
+// TestADFirstPagesReadThePage: Samba AD ignores the size limit a search
+// asks for and sends every match. The bridge's probe at start sees that,
+// and its first pages use the paged results control there, so a first
+// page of 10 reads about 10 entries from the directory, not the whole
+// listing (which, at a hundred thousand users, would be every import's
+// first page reading the directory).
+func TestADFirstPagesReadThePage(t *testing.T) {
+	srv := sambatest.Shared(t)
+	ou := srv.NewOU(t)
+	conn := srv.Conn(t)
+	const users = 40
+	for i := range users {
+		req := goldap.NewAddRequest(fmt.Sprintf("CN=Page %02d,%s", i, ou.People), nil)
+		req.Attribute("objectClass", []string{"user"})
+		req.Attribute("sAMAccountName", []string{fmt.Sprintf("page%02d", i)})
+		req.Attribute("userPrincipalName", []string{fmt.Sprintf("page%02d@%s", i, sambatest.UPNSuffix)})
+		if err := conn.Add(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := bridgetest.StartFile(t, "activedirectory.hcl", adEnv(srv, ou, sambatest.UPNSuffix), kinds.Types())
+	c := bridgetest.NewClient(t, b.URL+"/scim/v2")
+	read := func() float64 {
+		t.Helper()
+		v, ok := b.Metric(t, "scimbridge_ldap_entries_read_total", map[string]string{"backend": adBackend})
+		if !ok {
+			t.Fatal("no scimbridge_ldap_entries_read_total")
+		}
+		return v
+	}
+	// count=0 answers once the count taken at start is done: the whole
+	// listing's pages then need no count of their own. A filtered
+	// listing's first page counts its matches (names only).
+	c.Must(200, "GET", "/Users?count=0", nil)
+	filtered := url.QueryEscape(`userName sw "page"`)
+	for _, tc := range []struct {
+		query string
+		most  float64
+	}{
+		{"/Users?startIndex=1&count=10", 10},
+		{"/Users?startIndex=1&count=10&filter=" + filtered, users + 10},
+		{"/Users?startIndex=11&count=10&filter=" + filtered, users + 10},
+	} {
+		before := read()
+		r := c.Must(200, "GET", tc.query, nil)
+		res, _ := r.JSON["Resources"].([]any)
+		if str(r, "totalResults") != strconv.Itoa(users) || len(res) != 10 {
+			t.Errorf("%s: totalResults %s, %d resources; want %d and 10", tc.query, str(r, "totalResults"), len(res), users)
+		}
+		if n := read() - before; n > tc.most {
+			t.Errorf("%s read %v entries from the directory, want at most %v", tc.query, n, tc.most)
+		}
+	}
+}
+
 // TestADServiceAccountRights: the bridge's account may do nothing outside
 // the OU it was delegated: a user placed elsewhere is a 502 and the log
 // names the right; the SCIM client learns nothing of it.

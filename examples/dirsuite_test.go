@@ -6,6 +6,7 @@ package examples_test
 // that OU back.
 
 import (
+	"net/url"
 	"testing"
 
 	"github.com/scimbridge/scimbridge/backends/kinds"
@@ -29,6 +30,33 @@ func startDirExample(t *testing.T, admin ldaptest.Admin, ou ldaptest.OU, file st
 	t.Helper()
 	b := bridgetest.StartFile(t, file, env, kinds.Types())
 	return dirExample{admin: admin, ou: ou, bridge: b, c: bridgetest.NewClient(t, b.URL+"/scim/v2"), backend: backend, written: written}
+}
+
+// lookupsPooled checks that a userName lookup is one search on a pooled
+// connection: the directory ends a search at the size limit the bridge
+// asks for (the probe at start saw it honoured), so the lookup needs no
+// paged cursor, which would dial a connection of its own.
+func lookupsPooled(t *testing.T, b *bridgetest.Server, c *bridgetest.Client, backend, userName string) {
+	t.Helper()
+	q := "/Users?filter=" + url.QueryEscape(`userName eq "`+userName+`"`)
+	// The counts taken at start dial connections of their own; count=0
+	// answers once they are done. Then the pool holds a connection.
+	c.Must(200, "GET", "/Users?count=0", nil)
+	c.Must(200, "GET", "/Groups?count=0", nil)
+	c.Must(200, "GET", q, nil)
+	dials := func() float64 {
+		v, _ := b.Metric(t, "scimbridge_ldap_dials_total", map[string]string{"backend": backend, "result": "success"})
+		return v
+	}
+	before := dials()
+	for range 3 {
+		if r := c.Must(200, "GET", q, nil); str(r, "totalResults") != "1" {
+			t.Fatalf("%s: %s", q, r.Body)
+		}
+	}
+	if n := dials() - before; n != 0 {
+		t.Errorf("3 userName lookups dialled %v connections: first pages take the paged cursor", n)
+	}
 }
 
 // leftBehind lists the users and groups below the OU.

@@ -354,6 +354,7 @@ func TestDS389UserNameOnly(t *testing.T) {
 		}
 	}
 	check("create", "ada@contoso.com")
+	lookupsPooled(t, d.bridge, c, d.backend, "ada@contoso.com")
 	r = c.Must(200, "PATCH", "/Users/"+uid, map[string]any{"schemas": []string{patchOp}, "Operations": []any{
 		map[string]any{"op": "Replace", "path": "userName", "value": "ada.king@contoso.com"}}})
 	if _, ok := r.JSON["name"]; ok {

@@ -157,6 +157,7 @@ func TestOpenLDAPStockUserNameOnly(t *testing.T) {
 	stored("create", name, name, name)
 	sameAsGET("create", r)
 	count(`userName eq "`+name+`"`, "1")
+	lookupsPooled(t, d.bridge, c, "openldap", name)
 	count(`name.familyName eq "`+name+`"`, "0")
 	count(`name.familyName pr`, "0")
 	count(`not (name.familyName pr)`, "1")

@@ -39,6 +39,9 @@ type Backend struct {
 	permissive atomic.Int32
 	// limitLogged is when logLimit last logged (UnixNano).
 	limitLogged atomic.Int64
+	// sizeLimitIgnored: a search returned more entries than its size
+	// limit asked for, although the probe saw the limit honoured.
+	sizeLimitIgnored atomic.Bool
 
 	metrics *metrics
 

@@ -17,9 +17,14 @@ import (
 	"github.com/scimbridge/scimbridge/backends"
 	"github.com/scimbridge/scimbridge/backends/conformance"
 	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
+	"github.com/scimbridge/scimbridge/backends/ldap/sambatest"
 )
 
-func TestMain(m *testing.M) { ldaptest.Main(m, ldaptest.Options{TLS: true}) }
+// TestMain runs the package's tests with one slapd and, for the tests that
+// ask for it, one Samba DC (started on first use).
+func TestMain(m *testing.M) {
+	os.Exit(sambatest.Wrap(func() int { return ldaptest.Wrap(m.Run, ldaptest.Options{TLS: true}) }))
+}
 
 // evalContext provides env(name[, default]) and file(path) as the bridge does.
 func evalContext() *hcl.EvalContext {

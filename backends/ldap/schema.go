@@ -62,6 +62,9 @@ type caps struct {
 	// ad: the root DSE announces Active Directory (LDAP_CAP_ACTIVE_DIRECTORY_OID;
 	// Samba AD too), whose schema shows no matching rules.
 	ad bool
+	// sizeLimit: the server was seen to end a search at the size limit
+	// the request sets (probeSizeLimit).
+	sizeLimit bool
 }
 
 func (b *Backend) loadCaps(ctx context.Context) (*caps, error) {
@@ -109,6 +112,7 @@ func (b *Backend) loadCaps(ctx context.Context) (*caps, error) {
 	if err != nil {
 		return nil, b.mapErr(ctx, "read root DSE", "", err)
 	}
+	c.sizeLimit = b.probeSizeLimit(ctx)
 	return c, nil
 }
 
@@ -333,5 +337,5 @@ func (at *attrType) extensibleRule(caseSensitive bool) string {
 }
 
 func (c *caps) String() string {
-	return fmt.Sprintf("%d controls, %d extensions, %d attribute types", len(c.controls), len(c.extensions), len(c.schema))
+	return fmt.Sprintf("%d controls, %d extensions, %d attribute types, size limits honoured: %v", len(c.controls), len(c.extensions), len(c.schema), c.sizeLimit)
 }

@@ -334,8 +334,16 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, whole b
 // administrative limit that a paged search may be spared
 // (adminLimitExceeded: 389 DS's look-through limit), is not complete:
 // the caller reads the listing through a paged cursor.
+//
+// A server that ignores the size limit (Samba AD sends every match) would
+// make this search read the whole listing: where the probe at start did
+// not see the server honour it (probeSizeLimit), or a search returned more
+// than it asked for, first pages go to the cursor at once.
 func (cs *cursors) firstPage(ctx context.Context, r *resource, filter string, attrs []string, count int) ([]*goldap.Entry, bool, error) {
 	b := cs.b
+	if caps := b.caps.Load(); caps == nil || !caps.sizeLimit || b.sizeLimitIgnored.Load() {
+		return nil, false, nil
+	}
 	var entries []*goldap.Entry
 	complete := false
 	err := b.run(ctx, func(c *goldap.Conn) error {
@@ -347,6 +355,14 @@ func (cs *cursors) firstPage(ctx context.Context, r *resource, filter string, at
 		}
 		if err != nil {
 			return err
+		}
+		if len(res.Entries) > count+1 {
+			b.entriesRead.Add(int64(len(res.Entries)))
+			if b.sizeLimitIgnored.CompareAndSwap(false, true) {
+				b.log.Warn("the directory returned more entries than a search's size limit asked for; first pages now use the paged results control",
+					"asked", count+1, "returned", len(res.Entries))
+			}
+			return nil
 		}
 		if len(res.Entries) > count {
 			return nil
@@ -485,4 +501,64 @@ func (cs *cursors) snapshot(ctx context.Context, r *resource, filter, exact stri
 	}
 	cs.snaps.Put(key, s, s.made)
 	return s, nil
+}
+
+// probeSizeLimit reports whether the server ends a search at the size
+// limit the request sets (RFC 4511 4.5.1.5), which firstPage relies on.
+// It asks for one name (no attributes) below each resource's base, then
+// below the bases' parents, on a connection of its own closed afterwards,
+// and reads at most two entries: sizeLimitExceeded says the server
+// honours the limit, a second entry says it does not (Samba AD). Where no
+// base shows two entries (or the probe fails) the answer is false: first
+// pages then take the paged cursor, which is right on every server.
+func (b *Backend) probeSizeLimit(ctx context.Context) bool {
+	ctx, cancel := b.opContext(ctx)
+	defer cancel()
+	conn, err := b.pool.dial(ctx)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	seen := map[string]bool{}
+	for _, rc := range b.cfg.Resources {
+		r := b.res[rc.Type]
+		if r == nil || r.base == nil {
+			continue
+		}
+		for i := 0; i < len(r.base.RDNs); i++ {
+			base := (&goldap.DN{RDNs: r.base.RDNs[i:]}).String()
+			if seen[strings.ToLower(base)] {
+				continue
+			}
+			seen[strings.ToLower(base)] = true
+			switch honours, known := probeSizeLimitAt(ctx, conn.Conn, base); {
+			case known:
+				return honours
+			case ctx.Err() != nil:
+				return false
+			}
+		}
+	}
+	return false
+}
+
+// probeSizeLimitAt is one probe of probeSizeLimit; known is false when
+// the search found fewer than two entries or failed otherwise.
+func probeSizeLimitAt(ctx context.Context, c *goldap.Conn, base string) (honours, known bool) {
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	resp := c.SearchAsync(sctx, goldap.NewSearchRequest(base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 1, 0, false,
+		matchAll, []string{"1.1"}, nil), 2)
+	n := 0
+	for resp.Next() {
+		if resp.Entry() != nil {
+			if n++; n > 1 {
+				return false, true // the connection is closed after: no abandon needed
+			}
+		}
+	}
+	if isLimitError(resp.Err()) {
+		return true, true
+	}
+	return false, false
 }
