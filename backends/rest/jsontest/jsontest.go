@@ -446,11 +446,13 @@ func (g *gate) relay(c net.Conn) {
 	if !g.track(c) {
 		return
 	}
+	defer g.untrack(c)
 	b, err := net.Dial("tcp", g.back)
 	if err != nil || !g.track(b) {
 		c.Close()
 		return
 	}
+	defer g.untrack(b)
 	done := make(chan struct{})
 	go func() {
 		_, _ = io.Copy(b, c)
@@ -460,9 +462,11 @@ func (g *gate) relay(c net.Conn) {
 	_, _ = io.Copy(c, b)
 	c.Close()
 	<-done
+}
+
+func (g *gate) untrack(c net.Conn) {
 	g.mu.Lock()
 	delete(g.conns, c)
-	delete(g.conns, b)
 	g.mu.Unlock()
 }
 
