@@ -183,22 +183,11 @@ func TestFloodsStayWithinMemory(t *testing.T) {
 
 func gauge(t *testing.T, srv *bridgetest.Server, name string) float64 {
 	t.Helper()
-	mfs, err := srv.Bridge.Metrics.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
+	v, ok := srv.Metric(t, name, nil)
+	if !ok {
+		t.Fatalf("no metric %s", name)
 	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		var sum float64
-		for _, m := range mf.GetMetric() {
-			sum += m.GetGauge().GetValue() + m.GetCounter().GetValue()
-		}
-		return sum
-	}
-	t.Fatalf("no metric %s", name)
-	return 0
+	return v
 }
 
 // TestBodyReadAfterAuthentication: a refused request's body is never

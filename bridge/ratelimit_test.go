@@ -22,30 +22,8 @@ const otherToken = "sb_other_Wq4Zt8Lm1Xc6Vb3Nk9Pd2Hs7Jf5Rg0Ay"
 // the series does not exist.
 func counter(t *testing.T, srv *bridgetest.Server, name string, labels map[string]string) float64 {
 	t.Helper()
-	mfs, err := srv.Bridge.Metrics.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	series:
-		for _, m := range mf.GetMetric() {
-			have := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				have[lp.GetName()] = lp.GetValue()
-			}
-			for k, v := range labels {
-				if have[k] != v {
-					continue series
-				}
-			}
-			sum += m.GetCounter().GetValue()
-		}
-	}
-	return sum
+	v, _ := srv.Metric(t, name, labels)
+	return v
 }
 
 // frozenClock is a clock the test moves.

@@ -295,9 +295,10 @@ func Str(m map[string]any, path ...string) string {
 	return fmt.Sprint(cur)
 }
 
-// Metric returns the value of the metric called name in the bridge's
-// registry whose labels include labels (a counter's or gauge's value, a
-// histogram's sample count); found is false when there is none.
+// Metric returns the sum over the series of the metric called name in
+// the bridge's registry whose labels include labels (counters' and
+// gauges' values, histograms' sample counts); found is false when there
+// is no such series.
 func (s *Server) Metric(t testing.TB, name string, labels map[string]string) (value float64, found bool) {
 	t.Helper()
 	families, err := s.Bridge.Metrics.Registry.Gather()
@@ -308,7 +309,7 @@ func (s *Server) Metric(t testing.TB, name string, labels map[string]string) (va
 		if f.GetName() != name {
 			continue
 		}
-	metrics:
+	series:
 		for _, m := range f.GetMetric() {
 			have := map[string]string{}
 			for _, l := range m.GetLabel() {
@@ -316,18 +317,19 @@ func (s *Server) Metric(t testing.TB, name string, labels map[string]string) (va
 			}
 			for k, v := range labels {
 				if have[k] != v {
-					continue metrics
+					continue series
 				}
 			}
+			found = true
 			switch {
 			case m.Counter != nil:
-				return m.GetCounter().GetValue(), true
+				value += m.GetCounter().GetValue()
 			case m.Gauge != nil:
-				return m.GetGauge().GetValue(), true
+				value += m.GetGauge().GetValue()
 			case m.Histogram != nil:
-				return float64(m.GetHistogram().GetSampleCount()), true
+				value += float64(m.GetHistogram().GetSampleCount())
 			}
 		}
 	}
-	return 0, false
+	return value, found
 }
