@@ -209,9 +209,7 @@ func newCounts(b *Backend) *counts {
 func (cs *counts) start() {
 	cs.goRun(func() {
 		for round := 0; ; round++ {
-			for _, typ := range sortedTypes(cs.b.res) {
-				cs.refresh(cs.b.res[typ])
-			}
+			cs.countAll(round == 0)
 			if round == 0 {
 				close(cs.first)
 			}
@@ -225,6 +223,19 @@ func (cs *counts) start() {
 			}
 		}
 	})
+}
+
+// countAll counts every resource type, one after the other. At start, a
+// type whose count is known already is left out: a request counted it
+// (awaitCount) while this counted the types before it.
+func (cs *counts) countAll(atStart bool) {
+	for _, typ := range sortedTypes(cs.b.res) {
+		r := cs.b.res[typ]
+		if _, known := r.count.get(); atStart && known {
+			continue
+		}
+		cs.refresh(r)
+	}
 }
 
 // awaitCount returns r's count. When it is not known, it starts a

@@ -462,3 +462,37 @@ func TestListingsBeyondTheServerSizeLimit(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestStartCountsWhatNoRequestCounted: the counts taken at start go type
+// by type; a type that a request counted meanwhile (its first page, or
+// count=0, waits for a count of its own) is not counted a second time,
+// which at a million users would be a second scan of every name.
+func TestStartCountsWhatNoRequestCounted(t *testing.T) {
+	srv := ldaptest.Shared(t)
+	s := setup{srv: srv, ou: srv.NewOU(t)}
+	const n = 40
+	bulkUsers(t, srv, s.ou, "sc", n)
+	b := newBackend(t, s)
+	<-b.counts.first
+	users, groups := b.res["User"], b.res["Group"]
+	// As at start: no count known; a request has counted the users.
+	forget(users)
+	forget(groups)
+	if _, known := b.counts.awaitCount(ctxT(t), users, true, 0); !known {
+		t.Fatal("the request's count did not end")
+	}
+	before := b.entriesRead.Load()
+	b.counts.countAll(true)
+	if read := b.entriesRead.Load() - before; read != 0 {
+		t.Errorf("the counts at start read %d names again (the OU has no groups)", read)
+	}
+	if got, known := groups.count.get(); !known || got != 0 {
+		t.Errorf("groups: count %d, known %v", got, known)
+	}
+	// Later rounds count every type.
+	before = b.entriesRead.Load()
+	b.counts.countAll(false)
+	if read := b.entriesRead.Load() - before; read != n {
+		t.Errorf("a refresh read %d names, want %d", read, n)
+	}
+}
