@@ -489,7 +489,8 @@ func TestADBrownfield(t *testing.T) {
 // and its first pages use the paged results control there, so a first
 // page of 10 reads about 10 entries from the directory, not the whole
 // listing (which, at a hundred thousand users, would be every import's
-// first page reading the directory).
+// first page reading the directory), and a lookup is one search on a
+// pooled connection.
 func TestADFirstPagesReadThePage(t *testing.T) {
 	srv := sambatest.Shared(t)
 	ou := srv.NewOU(t)
@@ -516,7 +517,9 @@ func TestADFirstPagesReadThePage(t *testing.T) {
 	}
 	// count=0 answers once the count taken at start is done: the whole
 	// listing's pages then need no count of their own. A filtered
-	// listing's first page counts its matches (names only).
+	// listing's first page is a search of 11 entries on a pooled
+	// connection (a whole answer would end there), then the count of its
+	// matches (names only) and the page.
 	c.Must(200, "GET", "/Users?count=0", nil)
 	filtered := url.QueryEscape(`userName sw "page"`)
 	for _, tc := range []struct {
@@ -524,8 +527,8 @@ func TestADFirstPagesReadThePage(t *testing.T) {
 		most  float64
 	}{
 		{"/Users?startIndex=1&count=10", 10},
-		{"/Users?startIndex=1&count=10&filter=" + filtered, users + 10},
-		{"/Users?startIndex=11&count=10&filter=" + filtered, users + 10},
+		{"/Users?startIndex=1&count=10&filter=" + filtered, 11 + users + 10},
+		{"/Users?startIndex=11&count=10&filter=" + filtered, users + 20},
 	} {
 		before := read()
 		r := c.Must(200, "GET", tc.query, nil)
@@ -537,6 +540,7 @@ func TestADFirstPagesReadThePage(t *testing.T) {
 			t.Errorf("%s read %v entries from the directory, want at most %v", tc.query, n, tc.most)
 		}
 	}
+	lookupsPooled(t, b, c, adBackend, "page07@"+sambatest.UPNSuffix)
 }
 
 // TestADServiceAccountRights: the bridge's account may do nothing outside

@@ -231,10 +231,9 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, whole b
 		return all[from:to], len(all), nil
 	}
 	query := r.typ + "\x00" + filter + "\x00" + strings.Join(attrs, ",")
-	if start == 1 {
-		// Most first pages are whole answers (a userName lookup, a small
-		// group): one paged search on a pooled connection answers them
-		// without a count and without a cursor connection of their own.
+	// A first page may be the whole answer (firstPage); a whole listing
+	// whose count says it is longer than the page is read by a cursor.
+	if n, known := r.count.get(); start == 1 && !(whole && known && n > count) {
 		entries, complete, err := cs.firstPage(ctx, r, filter, attrs, count)
 		if err != nil {
 			return nil, 0, err
@@ -325,39 +324,61 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, whole b
 }
 
 // firstPage reads up to count entries with one search on a pooled
-// connection; complete reports that there are no more. The search asks
-// for a size limit of count+1 rather than the paged results control,
-// which costs the directory a paging state per search (3 to 8% of a
-// userName lookup's throughput on slapd): most first pages are whole
-// answers (a userName lookup, a small group). A search that reaches the
-// limit, its own or the server's (sizeLimitExceeded), or an
+// connection; complete reports that there are no more. Most first pages
+// are whole answers (a userName lookup, a small group), and this spares
+// them a count and a cursor, which dials a connection of its own.
+//
+// The search asks for a size limit of count+1 rather than the paged
+// results control, which costs the directory a paging state per search
+// (3 to 8% of a userName lookup's throughput on slapd). A search that
+// reaches the limit, its own or the server's (sizeLimitExceeded), or an
 // administrative limit that a paged search may be spared
 // (adminLimitExceeded: 389 DS's look-through limit), is not complete:
 // the caller reads the listing through a paged cursor.
 //
 // A server that ignores the size limit (Samba AD sends every match) would
-// make this search read the whole listing: where the probe at start did
+// make that search read the whole listing. Where the probe at start did
 // not see the server honour it (probeSizeLimit), or a search returned more
-// than it asked for, first pages go to the cursor at once.
+// than it asked for, the first page is a paged search of count+1 entries
+// instead, on a connection closed after it when more would follow.
 func (cs *cursors) firstPage(ctx context.Context, r *resource, filter string, attrs []string, count int) ([]*goldap.Entry, bool, error) {
 	b := cs.b
-	if caps := b.caps.Load(); caps == nil || !caps.sizeLimit || b.sizeLimitIgnored.Load() {
-		return nil, false, nil
-	}
+	caps := b.caps.Load()
+	limited := caps != nil && caps.sizeLimit && !b.sizeLimitIgnored.Load()
 	var entries []*goldap.Entry
 	complete := false
 	err := b.run(ctx, func(c *goldap.Conn) error {
-		req := goldap.NewSearchRequest(r.baseDN, r.scope, goldap.NeverDerefAliases, count+1, int(b.cfg.timeout/time.Second), false,
-			filter, attrs, nil)
+		var paging *goldap.ControlPaging
+		var controls []goldap.Control
+		sizeLimit := count + 1
+		if !limited {
+			paging = goldap.NewControlPaging(uint32(count + 1))
+			controls, sizeLimit = []goldap.Control{paging}, 0
+		}
+		req := goldap.NewSearchRequest(r.baseDN, r.scope, goldap.NeverDerefAliases, sizeLimit, int(b.cfg.timeout/time.Second), false,
+			filter, attrs, controls)
 		res, err := c.Search(req)
+		if res != nil {
+			b.entriesRead.Add(int64(len(res.Entries)))
+		}
 		if isLimitError(err) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if len(res.Entries) > count+1 {
-			b.entriesRead.Add(int64(len(res.Entries)))
+		if paging != nil {
+			ctrl, ok := goldap.FindControl(res.Controls, goldap.ControlTypePaging).(*goldap.ControlPaging)
+			if ok && len(ctrl.Cookie) > 0 {
+				// More follow, and the server keeps the search's state
+				// for the connection: closing it ends that state (Samba
+				// answers RFC 2696's page size of 0 with the rest of the
+				// listing instead); the pool sees it closed and dials
+				// anew when needed. The page goes to the cursor.
+				c.Close()
+				return nil
+			}
+		} else if len(res.Entries) > count+1 {
 			if b.sizeLimitIgnored.CompareAndSwap(false, true) {
 				b.log.Warn("the directory returned more entries than a search's size limit asked for; first pages now use the paged results control",
 					"asked", count+1, "returned", len(res.Entries))
@@ -368,7 +389,6 @@ func (cs *cursors) firstPage(ctx context.Context, r *resource, filter string, at
 			return nil
 		}
 		entries = res.Entries
-		b.entriesRead.Add(int64(len(res.Entries)))
 		complete = true
 		return nil
 	})

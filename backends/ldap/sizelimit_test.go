@@ -7,6 +7,7 @@ import (
 
 	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/scimbridge/scimbridge/backends"
 	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
@@ -68,44 +69,58 @@ resource "User" {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { b.Close() })
+		<-b.counts.first // the count at start reads every name
 		ctx := ctxT(t)
 		c, err := b.getCaps(ctx)
 		if err != nil || c.sizeLimit {
 			t.Fatalf("caps %v, %v: Samba's ignored size limit not seen", c, err)
 		}
-		// The whole listing, counted at start: a page reads its entries.
-		settle(b)
-		q := backends.Query{StartIndex: 1, Count: count}
-		page := func() int64 {
+		search := func(q backends.Query, records, total int) int64 {
 			t.Helper()
 			before := b.entriesRead.Load()
 			p, err := b.Search(ctx, "User", q)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Total != users || len(p.Records) != count {
-				t.Fatalf("page: %d records, total %d; want %d of %d", len(p.Records), p.Total, count, users)
+			if p.Total != total || len(p.Records) != records {
+				t.Fatalf("%d records, total %d; want %d of %d", len(p.Records), p.Total, records, total)
 			}
 			return b.entriesRead.Load() - before
 		}
-		if n := page(); n != count {
-			t.Errorf("a first page read %d entries, want %d", n, count)
+		// A lookup: one paged search on a pooled connection, no cursor.
+		one := backends.Query{StartIndex: 1, Count: count,
+			Filter: backends.Compare{Attr: "sAMAccountName", Op: backends.Eq, Value: "probe07", IgnoreCase: true}}
+		dials := testutil.ToFloat64(b.metrics.dials)
+		if n := search(one, 1, 1); n != 1 {
+			t.Errorf("a lookup read %d entries, want 1", n)
+		}
+		if d := testutil.ToFloat64(b.metrics.dials) - dials; d != 0 {
+			t.Errorf("a lookup dialled %v connections", d)
+		}
+		// A longer listing: that search (count+1 entries, its paging state
+		// released), the count of the matches (names), the page by a cursor.
+		all := backends.Query{StartIndex: 1, Count: count,
+			Filter: backends.Compare{Attr: "sAMAccountName", Op: backends.Sw, Value: "probe", IgnoreCase: true}}
+		paged := int64(count + 1 + users + count)
+		if n := search(all, count, users); n != paged {
+			t.Errorf("a first page read %d entries, want %d", n, paged)
 		}
 		if logs.Len() > 0 {
 			t.Errorf("logged: %s", logs.String())
 		}
-		// As if the probe had seen the limit honoured.
+		// As if the probe had seen the limit honoured: the plain search
+		// gets every match once, the log says so, then the control is used.
 		honoured := *c
 		honoured.sizeLimit = true
 		b.caps.Store(&honoured)
-		if n := page(); n != users+count {
-			t.Errorf("the first page past the probe read %d entries, want the %d the server sends and the page's %d", n, users, count)
+		if n := search(all, count, users); n != int64(users+users+count) {
+			t.Errorf("the first page past the probe read %d entries, want %d", n, users+users+count)
 		}
 		if !strings.Contains(logs.String(), "more entries than a search's size limit asked for") {
 			t.Errorf("log: %q", logs.String())
 		}
-		if n := page(); n != count {
-			t.Errorf("the next first page read %d entries, want %d", n, count)
+		if n := search(all, count, users); n != paged {
+			t.Errorf("the next first page read %d entries, want %d", n, paged)
 		}
 	})
 }
