@@ -338,7 +338,7 @@ func (b *Backend) validID(id string) bool {
 
 // listFilter selects every entry of r: the LDAP filter of a listing
 // without a SCIM filter.
-func (r *resource) listFilter() string { return "(&" + r.filter + matchAll + ")" }
+func (r *resource) listFilter() string { return "(&" + matchAll + r.filter + ")" }
 
 // idFilter selects the entry of r with id (id must be valid).
 func (b *Backend) idFilter(r *resource, id string) string {

@@ -320,19 +320,19 @@ func checkLDAPFilter(t *testing.T, be *Backend, r *resource, filter backends.Fil
 	if err != nil {
 		t.Fatalf("%#v: compiled to %q, which does not parse: %v", filter, cf.ldap, err)
 	}
-	// Search sends (&<resource filter><compiled>): the resource filter must
-	// come out of the parse as the first of exactly two operands.
-	full, err := goldap.CompileFilter("(&" + r.filter + cf.ldap + ")")
+	// Search sends (&<compiled><resource filter>): the resource filter must
+	// come out of the parse as the second of exactly two operands.
+	full, err := goldap.CompileFilter("(&" + cf.ldap + r.filter + ")")
 	if err != nil {
 		t.Fatalf("%#v: search filter with %q does not parse: %v", filter, cf.ldap, err)
 	}
 	scope, _ := goldap.CompileFilter(r.filter)
 	want, _ := goldap.DecompileFilter(scope)
 	if full.Tag != goldap.FilterAnd || len(full.Children) != 2 {
-		t.Fatalf("%#v: search filter (&%s%s) is not a two-operand and", filter, r.filter, cf.ldap)
+		t.Fatalf("%#v: search filter (&%s%s) is not a two-operand and", filter, cf.ldap, r.filter)
 	}
-	if got, _ := goldap.DecompileFilter(full.Children[0]); got != want {
-		t.Fatalf("%#v: resource filter became %s in (&%s%s)", filter, got, r.filter, cf.ldap)
+	if got, _ := goldap.DecompileFilter(full.Children[1]); got != want {
+		t.Fatalf("%#v: resource filter became %s in (&%s%s)", filter, got, cf.ldap, r.filter)
 	}
 
 	walkFilter(p, func(n *ber.Packet) {

@@ -25,7 +25,7 @@ func (b *Backend) searchAnyOf(ctx context.Context, t *resource, base string, sco
 	isID := strings.EqualFold(attr, b.cfg.IDAttribute)
 	filter := func(vals []string) string {
 		var f strings.Builder
-		f.WriteString("(&" + t.filter + "(|")
+		f.WriteString("(&(|") // the values first (Search)
 		for _, v := range vals {
 			if isID {
 				f.WriteString("(" + attr + "=" + b.idValue(v) + ")")
@@ -33,7 +33,7 @@ func (b *Backend) searchAnyOf(ctx context.Context, t *resource, base string, sco
 			}
 			f.WriteString("(" + attr + "=" + goldap.EscapeFilter(v) + ")")
 		}
-		f.WriteString("))")
+		f.WriteString(")" + t.filter + ")")
 		return f.String()
 	}
 	if len(values) <= idChunk {
