@@ -76,6 +76,12 @@ func (lc *listCount) get() (int, bool) {
 	return lc.n, lc.known
 }
 
+// longerThan reports whether the count is known and above n.
+func (lc *listCount) longerThan(n int) bool {
+	count, known := lc.get()
+	return known && count > n
+}
+
 // begin marks a create or delete of dn through the backend as under way;
 // done ends it with +1 for an entry added, -1 for one deleted and 0 for a
 // write that failed.

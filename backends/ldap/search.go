@@ -237,7 +237,7 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, whole b
 	query := r.typ + "\x00" + filter + "\x00" + strings.Join(attrs, ",")
 	// A first page may be the whole answer (firstPage); a whole listing
 	// whose count says it is longer than the page is read by a cursor.
-	if n, known := r.count.get(); start == 1 && !(whole && known && n > count) {
+	if start == 1 && !(whole && r.count.longerThan(count)) {
 		entries, complete, err := cs.firstPage(ctx, r, filter, attrs, count)
 		if err != nil {
 			return nil, 0, err
