@@ -404,10 +404,21 @@ func TestListingsBeyondTheServerSizeLimit(t *testing.T) {
 	if !errors.Is(err, backends.ErrPermission) {
 		t.Fatalf("a listing past the server's size limit: %v; want the directory's refusal of the account (ErrPermission)", err)
 	}
-	mu.Lock()
-	text := logged.String()
-	mu.Unlock()
-	if !strings.Contains(text, "size limit for the bridge's account") || !strings.Contains(text, `olcLimits: dn.exact=\"<bind_dn>\" size=unlimited`) {
+	// The line is logged once a minute: by this refusal, or by the count
+	// at start, which may meet the limit first and still be writing it.
+	says := func(text string) bool {
+		return strings.Contains(text, "size limit for the bridge's account") && strings.Contains(text, `olcLimits: dn.exact=\"<bind_dn>\" size=unlimited`)
+	}
+	var text string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		text = logged.String()
+		mu.Unlock()
+		if says(text) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if !says(text) {
 		t.Fatalf("the log does not say what stopped the listing and how to lift it:\n%s", text)
 	}
 	live := b.CheckLive(ctx)
