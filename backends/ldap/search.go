@@ -2,6 +2,7 @@ package ldap
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -400,12 +401,24 @@ func searchAtMost(ctx context.Context, c *goldap.Conn, req *goldap.SearchRequest
 	for resp.Next() {
 		if e := resp.Entry(); e != nil {
 			if got = append(got, e); len(got) >= n {
+				// The search's goroutine first: until it ends, go-ldap's
+				// reader may wait on it with the next entry, and Close
+				// waits on the reader.
+				stop()
 				c.Close()
 				return got, nil
 			}
 		}
 	}
-	return got, resp.Err()
+	if err := resp.Err(); err != nil {
+		return got, err
+	}
+	if c.IsClosing() {
+		// SearchAsync on a closed connection ends at once, without an
+		// error: that is no answer, not an empty one.
+		return got, goldap.NewError(goldap.ErrorNetwork, errors.New("ldap: the connection closed during a search"))
+	}
+	return got, nil
 }
 
 func (cs *cursors) open1(ctx context.Context, r *resource, query, filter string, attrs []string, total int) (*cursor, error) {
@@ -539,11 +552,11 @@ func (cs *cursors) snapshot(ctx context.Context, r *resource, filter, exact stri
 // probeSizeLimit reports whether the server ends a search at the size
 // limit the request sets (RFC 4511 4.5.1.5), which firstPage relies on.
 // It asks for one name (no attributes) below each resource's base, then
-// below the bases' parents, on a connection of its own closed afterwards,
-// and reads at most two entries: sizeLimitExceeded says the server
-// honours the limit, a second entry says it does not (Samba AD). Where no
-// base shows two entries (or the probe fails) the answer is false: first
-// pages then take the paged cursor, which is right on every server.
+// below the bases' parents, on a connection of its own, and reads at most
+// two entries (searchAtMost): sizeLimitExceeded says the server honours
+// the limit, a second entry says it does not (Samba AD). Where no base
+// shows two entries (or the probe fails) the answer is false: first pages
+// then end their searches themselves, which is right on every server.
 func (b *Backend) probeSizeLimit(ctx context.Context) bool {
 	ctx, cancel := b.opContext(ctx)
 	defer cancel()
@@ -558,40 +571,23 @@ func (b *Backend) probeSizeLimit(ctx context.Context) bool {
 		if r == nil || r.base == nil {
 			continue
 		}
-		for i := 0; i < len(r.base.RDNs); i++ {
+		for i := range r.base.RDNs {
 			base := (&goldap.DN{RDNs: r.base.RDNs[i:]}).String()
 			if seen[strings.ToLower(base)] {
 				continue
 			}
 			seen[strings.ToLower(base)] = true
-			switch honours, known := probeSizeLimitAt(ctx, conn.Conn, base); {
-			case known:
-				return honours
+			got, err := searchAtMost(ctx, conn.Conn, goldap.NewSearchRequest(base, goldap.ScopeWholeSubtree,
+				goldap.NeverDerefAliases, 1, 0, false, matchAll, []string{"1.1"}, nil), 2)
+			switch {
+			case len(got) > 1:
+				return false // and searchAtMost closed the connection
+			case isLimitError(err):
+				return true
 			case ctx.Err() != nil:
 				return false
 			}
 		}
 	}
 	return false
-}
-
-// probeSizeLimitAt is one probe of probeSizeLimit; known is false when
-// the search found fewer than two entries or failed otherwise.
-func probeSizeLimitAt(ctx context.Context, c *goldap.Conn, base string) (honours, known bool) {
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	resp := c.SearchAsync(sctx, goldap.NewSearchRequest(base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 1, 0, false,
-		matchAll, []string{"1.1"}, nil), 2)
-	n := 0
-	for resp.Next() {
-		if resp.Entry() != nil {
-			if n++; n > 1 {
-				return false, true // the connection is closed after: no abandon needed
-			}
-		}
-	}
-	if isLimitError(resp.Err()) {
-		return true, true
-	}
-	return false, false
 }
