@@ -28,10 +28,18 @@ import (
 //
 // The backend's own creates and deletes are exact even while a count runs:
 // each write names its DN to the count (begin before the directory is
-// asked, done after), the count notes which of those DNs its scan saw,
-// and a write the scan could not have seen is added to its result (or a
-// deleted entry it saw taken off) — so the count never waits for writes,
-// nor writes for the count.
+// asked, done after), the count notes how often its scan returned those
+// DNs, and settles each by what the backend's last write left there (an
+// entry added that the scan did not return is added to its result, one
+// deleted that it returned taken off, one created and deleted again during
+// the scan is gone whatever the scan returned) — so the count never waits
+// for writes, nor writes for the count. A DN that held an entry before the
+// count noted it (a delete begun during the scan) cannot be settled: the
+// scan may have returned it unnoted. Such a count is set aside when the
+// figure is known (the backend kept it exact for its own writes; the next
+// count reconciles the rest), taken again when it is not, and the third
+// time taken as if the scan had returned those DNs (the lower bound,
+// which pages correct as they read).
 type listCount struct {
 	mu      sync.Mutex
 	n       int
@@ -65,8 +73,19 @@ func (lc *listCount) limitError() error {
 
 // written is what a count knows of one DN the backend wrote meanwhile.
 type written struct {
-	delta int  // +1 added, -1 deleted (the sum of the writes that ended)
-	seen  bool // the count's scan returned it
+	// last is what the backend's last write to end left at the DN: +1 an
+	// entry (added), -1 none (deleted), 0 no write has succeeded yet.
+	last int
+	// seen is how often the count's scan returned the DN since it was
+	// noted: twice when it was deleted and created again under the scan.
+	seen int
+	// early: the DN may have held an entry before it was noted (a delete
+	// begun during the count, or a create that failed), so the scan may
+	// have returned it unnoted.
+	early bool
+	// counted, once the count has ended, is whether its figure holds
+	// the entry: for the writes still under way then (late).
+	counted bool
 }
 
 // get returns the count and whether it is known.
@@ -82,10 +101,10 @@ func (lc *listCount) longerThan(n int) bool {
 	return known && count > n
 }
 
-// begin marks a create or delete of dn through the backend as under way;
-// done ends it with +1 for an entry added, -1 for one deleted and 0 for a
-// write that failed.
-func (lc *listCount) begin(dn string) {
+// begin marks a create (existed false) or delete (existed true) of dn
+// through the backend as under way; done ends it with +1 for an entry
+// added, -1 for one deleted and 0 for a write that failed.
+func (lc *listCount) begin(dn string, existed bool) {
 	key := strings.ToLower(dn)
 	lc.mu.Lock()
 	if lc.inflight == nil {
@@ -93,7 +112,7 @@ func (lc *listCount) begin(dn string) {
 	}
 	lc.inflight[key]++
 	if lc.journal != nil && lc.journal[key] == nil {
-		lc.journal[key] = &written{}
+		lc.journal[key] = &written{early: existed}
 	}
 	lc.mu.Unlock()
 }
@@ -106,16 +125,27 @@ func (lc *listCount) done(dn string, delta int) {
 		delete(lc.inflight, key)
 	}
 	if w := lc.journal[key]; w != nil {
-		w.delta += delta // the count's end settles it
+		// The count's end settles it. A write that failed before any
+		// succeeded may have found an entry there (a create's
+		// entryAlreadyExists).
+		if delta != 0 {
+			w.last = delta
+		} else if w.last == 0 {
+			w.early = true
+		}
 	}
 	if w := lc.late[key]; w != nil {
-		// The count ended while this write was under way: it counted
-		// the entry if its scan saw it.
+		// The count ended while this write was under way: its figure
+		// holds the entry or not (counted), and this write changes that
+		// only when it adds a missing entry or deletes a counted one.
 		if lc.inflight[key] == 0 {
 			delete(lc.late, key)
 		}
-		if delta > 0 && w.seen || delta < 0 && !w.seen {
+		if delta > 0 && w.counted || delta < 0 && !w.counted {
 			delta = 0
+		}
+		if delta != 0 {
+			w.counted = delta > 0
 		}
 	}
 	if lc.known {
@@ -133,11 +163,29 @@ func (lc *listCount) startCount() (epoch int64, ended <-chan struct{}, started b
 	}
 	lc.running = true
 	lc.ended = make(chan struct{})
+	lc.openJournal()
+	return lc.epoch, lc.ended, true
+}
+
+// openJournal notes the DNs of the writes under way for a scan that
+// begins now, which sees whatever they leave.
+func (lc *listCount) openJournal() {
 	lc.journal = map[string]*written{}
 	for key := range lc.inflight {
 		lc.journal[key] = &written{}
 	}
-	return lc.epoch, lc.ended, true
+}
+
+// unsettled reports whether a DN of the journal held an entry the scan
+// may have returned before it was noted, and a write to it succeeded
+// since or is still under way.
+func (lc *listCount) unsettled() bool {
+	for key, w := range lc.journal {
+		if w.early && (w.last != 0 || lc.inflight[key] > 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // saw notes a DN the count's scan returned, when the backend wrote it
@@ -146,33 +194,55 @@ func (lc *listCount) saw(dn string) {
 	lc.mu.Lock()
 	if len(lc.journal) > 0 {
 		if w := lc.journal[strings.ToLower(dn)]; w != nil {
-			w.seen = true
+			w.seen++
 		}
 	}
 	lc.mu.Unlock()
 }
 
-// endCount closes the journal and, when the count succeeded and no
-// complete read set the figure meanwhile, sets it: the scanned entries,
-// plus the backend's creates the scan did not see, minus its deletes the
-// scan saw.
-func (lc *listCount) endCount(epoch int64, scanned int, ok bool) (int, bool) {
+// endCount ends the count that took scanned entries. When it succeeded
+// and no complete read set the figure meanwhile, it sets the figure: the
+// scanned entries, plus the DNs the backend's writes left with an entry
+// that the scan did not return, minus those they left without one that
+// it returned. A count it cannot settle (unsettled) is set aside when the
+// figure is known, and when it is not, begun again (again: the journal is
+// open anew, the count still running) if retry is set, else settled as if
+// the scan had returned those DNs before they were noted.
+func (lc *listCount) endCount(epoch int64, scanned int, ok, retry bool) (n int, set, again bool) {
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
+	ok = ok && lc.epoch == epoch
+	if ok && lc.unsettled() {
+		if retry && !lc.known {
+			lc.openJournal()
+			return 0, false, true
+		}
+		ok = !lc.known
+	}
 	journal := lc.journal
 	lc.journal, lc.running = nil, false
 	close(lc.ended)
 	lc.ended = nil
-	if !ok || lc.epoch != epoch {
-		return 0, false
+	if !ok {
+		return 0, false, false
 	}
-	n := scanned
+	n = scanned
 	for key, w := range journal {
-		switch {
-		case w.delta > 0 && !w.seen:
-			n++
-		case w.delta < 0 && w.seen:
-			n--
+		// An early DN is taken as returned once before it was noted:
+		// the lower bound.
+		if w.last == 0 {
+			// No write succeeded: the scan's figure holds what it read.
+			w.counted = w.seen > 0 || w.early
+		} else {
+			in := w.seen
+			if w.early {
+				in++
+			}
+			w.counted = w.last > 0
+			n -= in
+			if w.counted {
+				n++
+			}
 		}
 		if lc.inflight[key] > 0 {
 			if lc.late == nil {
@@ -183,7 +253,7 @@ func (lc *listCount) endCount(epoch int64, scanned int, ok bool) (int, bool) {
 	}
 	lc.n, lc.known = max(0, n), true
 	lc.epoch++
-	return lc.n, true
+	return lc.n, true, false
 }
 
 // observe sets the count from a complete read of the listing.
@@ -258,7 +328,7 @@ func (cs *counts) awaitCount(ctx context.Context, r *resource, wait bool, reserv
 	}
 	epoch, ended, started := lc.startCount()
 	if started && !cs.goRun(func() { cs.run(r, epoch) }) {
-		lc.endCount(epoch, 0, false) // the backend is closing
+		lc.endCount(epoch, 0, false, false) // the backend is closing
 	}
 	if wait {
 		var expire <-chan time.Time
@@ -295,31 +365,45 @@ func (cs *counts) refresh(r *resource) {
 	}
 }
 
+// countAttempts bounds the scans of a count that the backend's deletes
+// leave unsettled while the figure is not known (listCount.endCount).
+const countAttempts = 3
+
 // run takes the count that startCount began.
 func (cs *counts) run(r *resource, epoch int64) {
 	lc := &r.count
 	started := time.Now()
-	scanned, err := cs.b.countAside(cs.ctx, r)
-	if err == nil || isLimitError(err) {
-		// Before endCount wakes the pages waiting for the count.
-		lc.mu.Lock()
-		lc.limitErr = nil
-		if err != nil {
-			lc.limitErr = fmt.Errorf("stopped after %d entries: %w", scanned, err)
+	for attempt := 1; ; attempt++ {
+		scanned, err := cs.b.countAside(cs.ctx, r)
+		if err == nil || isLimitError(err) {
+			// Before endCount wakes the pages waiting for the count.
+			lc.mu.Lock()
+			lc.limitErr = nil
+			if err != nil {
+				lc.limitErr = fmt.Errorf("stopped after %d entries: %w", scanned, err)
+			}
+			lc.mu.Unlock()
 		}
-		lc.mu.Unlock()
-	}
-	n, _ := lc.endCount(epoch, scanned, err == nil)
-	if err != nil {
-		if isLimitError(err) {
-			cs.b.logLimit("count", r.baseDN, err)
-		} else if cs.ctx.Err() == nil {
-			cs.b.log.Warn("counting the listing failed; pages answer from what they read until a count succeeds",
-				"resource", r.typ, "error", err)
+		n, set, again := lc.endCount(epoch, scanned, err == nil, attempt < countAttempts)
+		switch {
+		case again:
+			cs.b.log.Debug("entries deleted during the count leave it unsettled; counting again", "resource", r.typ)
+			continue
+		case err != nil:
+			if isLimitError(err) {
+				cs.b.logLimit("count", r.baseDN, err)
+			} else if cs.ctx.Err() == nil {
+				cs.b.log.Warn("counting the listing failed; pages answer from what they read until a count succeeds",
+					"resource", r.typ, "error", err)
+			}
+		case set:
+			cs.b.log.Debug("listing counted", "resource", r.typ, "entries", n, "took", time.Since(started))
+		default:
+			cs.b.log.Debug("count set aside: entries deleted during it leave it unsettled, or a read set the figure",
+				"resource", r.typ, "scanned", scanned)
 		}
 		return
 	}
-	cs.b.log.Debug("listing counted", "resource", r.typ, "entries", n, "took", time.Since(started))
 }
 
 // countAside counts r's whole listing on a connection dialed for it.

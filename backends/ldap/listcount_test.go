@@ -314,10 +314,171 @@ func TestCountRefreshSetting(t *testing.T) {
 	}
 }
 
+// TestCountSettlesWritesByTheLast: a DN the backend wrote while a count
+// ran is settled by what its last write left there, whatever the scan
+// returned; a write still under way when the count ends changes the
+// figure only when it adds an entry the figure lacks or deletes one it
+// holds. A delete begun during the scan of an entry that existed before
+// (the scan may have returned it unnoted) leaves the count unsettled: it
+// is set aside when the figure is known, counted again when it is not,
+// and the last time taken as the lower bound. Ten other entries exist
+// throughout; pre says the DN held an entry before the count. Before,
+// a DN created, returned and deleted during the scan stayed in the
+// figure, as did a pre-existing one returned before its delete
+// (TestCountDuringWrites: 241 for 240).
+func TestCountSettlesWritesByTheLast(t *testing.T) {
+	const dn = "uid=w,ou=people,dc=example,dc=org"
+	for _, tc := range []struct {
+		name       string
+		pre, known bool
+		during     string // steps: visit (the scan returns the DN unnoted), saw, bc/bd (a create/delete begins), add, del, fail
+		late       string // steps after the count's end
+		want       int
+		unsettled  bool // with a retry left, the count begins again
+	}{
+		{name: "created, returned, deleted", known: true, during: "bc add saw bd del", want: 10},
+		{name: "created and deleted unreturned", known: true, during: "bc add bd del", want: 10},
+		{name: "created, unreturned", known: true, during: "bc add", want: 11},
+		{name: "created, returned", known: true, during: "bc add saw", want: 11},
+		{name: "created, returned, deleted, created again, returned", known: true, during: "bc add saw bd del bc add saw", want: 11},
+		{name: "returned, then deleted", pre: true, known: true, during: "visit bd del", want: 10},
+		{name: "deleted unreturned", pre: true, known: true, during: "bd del", want: 10},
+		{name: "returned, deleted, created again, returned", pre: true, known: true, during: "visit bd del bc add saw", want: 11},
+		{name: "first count: returned, then deleted", pre: true, during: "visit bd del", want: 10, unsettled: true},
+		{name: "first count: deleted unreturned (lower bound)", pre: true, during: "bd del", want: 9, unsettled: true},
+		{name: "a create refused (exists), returned after", pre: true, known: true, during: "bc fail saw", want: 11},
+		{name: "a create refused (exists), returned before", pre: true, known: true, during: "visit bc fail", want: 11},
+		{name: "first count: a create refused (exists)", pre: true, during: "visit bc fail", want: 11},
+		{name: "create ending late, returned", known: true, during: "bc saw", late: "add", want: 11},
+		{name: "create ending late, unreturned", known: true, during: "bc", late: "add", want: 11},
+		{name: "delete ending late", pre: true, known: true, during: "visit bd", late: "del", want: 10},
+		{name: "first count: delete ending late", pre: true, during: "visit bd", late: "del", want: 10, unsettled: true},
+		{name: "created, then a delete ending late", known: true, during: "bc add bd", late: "del", want: 10},
+		{name: "created, returned, a delete and a create ending late", known: true, during: "bc add saw bd bc", late: "del add", want: 11},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// count plays the steps around one count, which ends with
+			// retry, and returns the figure and whether it began again.
+			count := func(retry bool) (n int, known, again bool) {
+				var lc listCount
+				if tc.known {
+					lc.observe(10 + btoi(tc.pre))
+				}
+				epoch, _, started := lc.startCount()
+				if !started {
+					t.Fatal("no count started")
+				}
+				scanned := 10
+				play := func(steps string) {
+					for _, s := range strings.Fields(steps) {
+						switch s {
+						case "visit", "saw":
+							scanned++
+							lc.saw(dn)
+						case "bc", "bd":
+							lc.begin(dn, s == "bd")
+						case "add", "del", "fail":
+							lc.done(dn, map[string]int{"add": 1, "del": -1, "fail": 0}[s])
+						default:
+							t.Fatalf("step %q", s)
+						}
+					}
+				}
+				play(tc.during)
+				if _, _, again = lc.endCount(epoch, scanned, true, retry); again {
+					return 0, false, true
+				}
+				play(tc.late)
+				if len(lc.inflight) != 0 || len(lc.late) != 0 {
+					t.Errorf("left in flight %v, late %v", lc.inflight, lc.late)
+				}
+				n, known = lc.get()
+				return n, known, false
+			}
+			n, known, again := count(true)
+			if again != tc.unsettled {
+				t.Fatalf("with a retry left, begun again: %v, want %v", again, tc.unsettled)
+			}
+			if again {
+				n, known, _ = count(false)
+			}
+			if !known || n != tc.want {
+				t.Errorf("count %d (known %v), want %d", n, known, tc.want)
+			}
+		})
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestCountAroundDeletesUnderItsScan: a user the count's scan has already
+// returned is deleted through the backend while the scan goes on (pages
+// of 5 on a link that holds each answer 50 ms). With the figure known,
+// the count is set aside and the figure the backend kept stays exact;
+// with it unknown (just after start), the count is taken again, and the
+// figure is exact too. Before, the count kept the deleted user.
+func TestCountAroundDeletesUnderItsScan(t *testing.T) {
+	const n = 100
+	b := slowCountBackend(t, "cdel", n)
+	<-b.counts.first
+	ctx := ctxT(t)
+	r := b.res["User"]
+	srv := ldaptest.Shared(t)
+	// slapd returns a search's entries in the same order each time: the
+	// count's scan returns these two first.
+	order := srv.Search(t, r.baseDN, "(objectClass=inetOrgPerson)", "uid")
+	for i, known := range []bool{true, false} {
+		uid := order[i].GetAttributeValue("uid")
+		found, err := b.Search(ctx, "User", backends.Query{Filter: backends.Compare{Attr: "uid", Op: backends.Eq, Value: uid}})
+		if err != nil || len(found.Records) != 1 {
+			t.Fatalf("%s: %d users, %v", uid, len(found.Records), err)
+		}
+		if !known {
+			forget(r)
+		}
+		before := b.entriesRead.Load()
+		counted := make(chan struct{})
+		go func() {
+			defer close(counted)
+			b.counts.refresh(r)
+		}()
+		// The scan returns users in the order a listing does: once it
+		// has read 10, the listing's first users are behind it.
+		for deadline := time.Now().Add(10 * time.Second); b.entriesRead.Load()-before < 10; {
+			if time.Now().After(deadline) {
+				t.Fatal("the count read fewer than 10 entries in 10 s")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if err := b.Delete(ctx, "User", found.Records[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		r.count.mu.Lock()
+		running := r.count.running
+		r.count.mu.Unlock()
+		if !running {
+			t.Fatal("the count ended before the delete did; the test needs it running")
+		}
+		<-counted
+		want := len(srv.Search(t, r.baseDN, "(objectClass=inetOrgPerson)", "1.1"))
+		if got, ok := r.count.get(); !ok || got != want {
+			t.Errorf("figure known before: %v; after the count: %d (known %v), the directory holds %d", known, got, ok, want)
+		}
+		if read := b.entriesRead.Load() - before; !known && read < 2*n-5 {
+			t.Errorf("figure unknown: the count read %d entries, want it taken twice (about %d)", read, 2*n)
+		}
+	}
+}
+
 // TestCountDuringWrites: counts taken again and again while the backend
-// creates and deletes users end with the directory's exact number: a
-// write the scan may or may not have seen is settled by its DN, never
-// counted twice or lost.
+// creates users, deletes some of them and deletes users that were there
+// before end with the directory's exact number: a write the scan may or
+// may not have seen is settled by its DN, never counted twice or lost.
 func TestCountDuringWrites(t *testing.T) {
 	srv := ldaptest.Shared(t)
 	s := setup{srv: srv, ou: srv.NewOU(t), top: `count_refresh = "0"`}
@@ -326,6 +487,10 @@ func TestCountDuringWrites(t *testing.T) {
 	ctx := ctxT(t)
 	settle(b)
 	r := b.res["User"]
+	before, err := b.Search(ctx, "User", backends.Query{StartIndex: 1, Count: 20, Attrs: []string{"uid"}})
+	if err != nil || len(before.Records) != 20 {
+		t.Fatalf("%d users, %v", len(before.Records), err)
+	}
 	stop := make(chan struct{})
 	counted := make(chan int)
 	go func() {
@@ -351,6 +516,11 @@ func TestCountDuringWrites(t *testing.T) {
 			}
 			ids = ids[1:]
 		}
+		if i%3 == 1 {
+			if err := b.Delete(ctx, "User", before.Records[i/3].ID); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	close(stop)
 	rounds := <-counted
@@ -358,7 +528,7 @@ func TestCountDuringWrites(t *testing.T) {
 	if got, known := r.count.get(); !known || got != want {
 		t.Fatalf("maintained count %d (known %v) after %d counts during the writes; the directory holds %d", got, known, rounds, want)
 	}
-	t.Logf("%d counts ran during 60 creates and 20 deletes", rounds)
+	t.Logf("%d counts ran during 60 creates and 40 deletes", rounds)
 }
 
 // TestListingsBeyondTheServerSizeLimit: slapd's size limit (olcSizeLimit

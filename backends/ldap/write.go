@@ -258,7 +258,7 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 			req.Attribute("pwdLastSet", []string{"0"})
 		}
 	}
-	r.count.begin(dn)
+	r.count.begin(dn, false)
 	err = b.run(ctx, func(c *goldap.Conn) error { return c.Add(req) })
 	if err != nil && r.cfg.UserAccountControl && password == nil && needsPassword(err) {
 		// The domain does not enable an account without a password: it
@@ -289,8 +289,13 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	if useExtended {
 		if err := b.setPassword(ctx, dn, *password); err != nil {
 			// Leave nothing half made: the retry creates it again.
-			if derr := b.run(ctx, func(c *goldap.Conn) error { return c.Del(goldap.NewDelRequest(dn, nil)) }); derr != nil {
+			r.count.begin(dn, true)
+			derr := b.run(ctx, func(c *goldap.Conn) error { return c.Del(goldap.NewDelRequest(dn, nil)) })
+			if derr != nil {
+				r.count.done(dn, 0)
 				b.log.Error("could not remove the entry whose password was refused", "dn", dn, "error", derr)
+			} else {
+				r.count.done(dn, -1)
 			}
 			return backends.Record{}, r.refused(err, "")
 		}
@@ -1096,7 +1101,7 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 			}
 			return err
 		}
-		r.count.begin(dn)
+		r.count.begin(dn, true)
 		err = b.run(ctx, func(c *goldap.Conn) error {
 			return c.Del(goldap.NewDelRequest(dn, nil))
 		})
