@@ -2,14 +2,11 @@ package ldap
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"strings"
 	"testing"
 	"time"
-
-	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/scimbridge/scimbridge/backends"
 	"github.com/scimbridge/scimbridge/backends/ldap/ldaptest"
@@ -68,22 +65,8 @@ func slowLink(t *testing.T, target string, delay time.Duration) string {
 func TestScansOutliveTheOperationTimeout(t *testing.T) {
 	s := setup{srv: ldaptest.Shared(t), timeout: "400ms", top: "page_size = 10"}
 	s.ou = s.srv.NewOU(t)
-	admin, err := s.srv.DialAdmin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
 	const n = 240
-	for i := range n {
-		req := goldap.NewAddRequest(fmt.Sprintf("uid=bulk%03d,%s", i, s.ou.People), nil)
-		req.Attribute("objectClass", []string{"inetOrgPerson"})
-		req.Attribute("uid", []string{fmt.Sprintf("bulk%03d", i)})
-		req.Attribute("cn", []string{"Bulk"})
-		req.Attribute("sn", []string{"Bulk"})
-		if err := admin.Add(req); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s.srv.AddUsers(t, s.ou.People, "bulk", n)
 	t.Setenv("TEST_LDAP_URL", slowLink(t, strings.TrimPrefix(s.srv.URL, "ldap://"), 25*time.Millisecond))
 	cfg, diags := decode(t, s.hcl())
 	if diags.HasErrors() {

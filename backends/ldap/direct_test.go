@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -370,7 +369,7 @@ func TestBigMemberAdd(t *testing.T) {
 	ctx := ctxT(t)
 	const n = 10000
 	// Bulk-load the users directly; the backend is measured, not the setup.
-	bulkUsers(t, srv, s.ou, "bulk", n)
+	srv.AddUsers(t, s.ou.People, "bulk", n)
 	page, err := b.Search(ctx, "User", backends.Query{Attrs: []string{"uid"}})
 	if err != nil || page.Total != n {
 		t.Fatalf("Search: total %d, %v", page.Total, err)
@@ -519,7 +518,7 @@ func TestPagingLinear(t *testing.T) {
 	b := newBackend(t, s)
 	ctx := ctxT(t)
 	const n, pageSize = 600, 20
-	bulkUsers(t, srv, s.ou, "p", n)
+	srv.AddUsers(t, s.ou.People, "p", n)
 	settle(b) // the users were added behind the backend's back
 	sentBefore := srv.MonitorCounter(t, "cn=Entries,cn=Statistics", "monitorCounter")
 	readBefore := b.entriesRead.Load()
@@ -580,36 +579,6 @@ func TestPagingLinear(t *testing.T) {
 	}
 	if read := b.entriesRead.Load() - readBefore; read > 2*n+10 {
 		t.Fatalf("sorted paging read %d entries for %d users", read, n)
-	}
-}
-
-// bulkUsers adds n users uid=<prefix>NNNNN in a shuffled order, eight adds
-// in flight on one connection.
-func bulkUsers(t *testing.T, srv *ldaptest.Server, ou ldaptest.OU, prefix string, n int) {
-	t.Helper()
-	c := srv.Conn(t)
-	errs := make(chan error, n)
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
-	for i := range n {
-		uid := fmt.Sprintf("%s%05d", prefix, (i*7919)%n)
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			req := goldap.NewAddRequest("uid="+uid+","+ou.People, nil)
-			req.Attribute("objectClass", []string{"inetOrgPerson"})
-			req.Attribute("uid", []string{uid})
-			req.Attribute("cn", []string{uid})
-			req.Attribute("sn", []string{prefix})
-			if err := c.Add(req); err != nil {
-				errs <- err
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
 	}
 }
 

@@ -99,7 +99,7 @@ func TestImportLoopsEnd(t *testing.T) {
 			client := map[bool]string{true: "okta", false: "entra"}[okta]
 			t.Run(client+"/"+state, func(t *testing.T) {
 				s := setup{srv: srv, ou: srv.NewOU(t), top: `count_refresh = "0"`}
-				bulkUsers(t, srv, s.ou, "imp", n)
+				srv.AddUsers(t, s.ou.People, "imp", n)
 				b := newBackend(t, s)
 				ctx := ctxT(t)
 				settle(b)
@@ -182,7 +182,7 @@ func TestImportLoopsEnd(t *testing.T) {
 func TestCountFollowsWrites(t *testing.T) {
 	srv := ldaptest.Shared(t)
 	s := setup{srv: srv, ou: srv.NewOU(t)}
-	bulkUsers(t, srv, s.ou, "cw", 30)
+	srv.AddUsers(t, s.ou.People, "cw", 30)
 	b := newBackend(t, s)
 	ctx := ctxT(t)
 	settle(b)
@@ -275,7 +275,7 @@ func TestFirstPageWaitsForTheFirstCount(t *testing.T) {
 func slowCountBackend(t *testing.T, prefix string, n int) *Backend {
 	s := setup{srv: ldaptest.Shared(t), timeout: "1s", top: "page_size = 5\ncount_refresh = \"0\""}
 	s.ou = s.srv.NewOU(t)
-	bulkUsers(t, s.srv, s.ou, prefix, n)
+	s.srv.AddUsers(t, s.ou.People, prefix, n)
 	t.Setenv("TEST_LDAP_URL", slowLink(t, strings.TrimPrefix(s.srv.URL, "ldap://"), 50*time.Millisecond))
 	cfg, diags := decode(t, s.hcl())
 	if diags.HasErrors() {
@@ -482,7 +482,7 @@ func TestCountAroundDeletesUnderItsScan(t *testing.T) {
 func TestCountDuringWrites(t *testing.T) {
 	srv := ldaptest.Shared(t)
 	s := setup{srv: srv, ou: srv.NewOU(t), top: `count_refresh = "0"`}
-	bulkUsers(t, srv, s.ou, "cdw", 200)
+	srv.AddUsers(t, s.ou.People, "cdw", 200)
 	b := newBackend(t, s)
 	ctx := ctxT(t)
 	settle(b)
@@ -546,7 +546,7 @@ func TestListingsBeyondTheServerSizeLimit(t *testing.T) {
 	s := setup{srv: srv, ou: srv.NewOU(t)}
 	srv.GrantService(t, s.ou)
 	const n = 620
-	bulkUsers(t, srv, s.ou, "lim", n)
+	srv.AddUsers(t, s.ou.People, "lim", n)
 	hcl := strings.Replace(s.hcl(), `env("TEST_LDAP_URL")`, fmt.Sprintf("%q", srv.URL), 1)
 	hcl = strings.Replace(hcl, `env("TEST_LDAP_BIND_DN")`, fmt.Sprintf("%q", ldaptest.ServiceDN), 1)
 	hcl = strings.Replace(hcl, `env("TEST_LDAP_BIND_PASSWORD", "")`, fmt.Sprintf("%q", ldaptest.ServicePassword), 1)
@@ -652,7 +652,7 @@ func TestStartCountsWhatNoRequestCounted(t *testing.T) {
 	srv := ldaptest.Shared(t)
 	s := setup{srv: srv, ou: srv.NewOU(t)}
 	const n = 40
-	bulkUsers(t, srv, s.ou, "sc", n)
+	srv.AddUsers(t, s.ou.People, "sc", n)
 	b := newBackend(t, s)
 	<-b.counts.first
 	users, groups := b.res["User"], b.res["Group"]

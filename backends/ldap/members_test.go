@@ -171,7 +171,7 @@ func TestManyMembersAnswer(t *testing.T) {
 	b := newBackend(t, s)
 	var ids []string
 	n := 2*memberControlValues + idChunk + 1 // more than one chunk of ids too
-	bulkUsers(t, srv, s.ou, "mm", n)
+	srv.AddUsers(t, s.ou.People, "mm", n)
 	page, err := b.Search(ctxT(t), "User", backends.Query{Attrs: []string{"uid"}})
 	if err != nil || len(page.Records) != n {
 		t.Fatalf("Search: %d users, %v", len(page.Records), err)

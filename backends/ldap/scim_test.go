@@ -834,19 +834,8 @@ func TestOpenLDAPExampleSizeLimit(t *testing.T) {
 	srv := ldaptest.Own(t, ldaptest.Options{Stock: true})
 	ou := srv.NewOU(t)
 	srv.GrantService(t, ou)
-	conn := srv.Conn(t)
 	const n = 520
-	for i := range n {
-		uid := fmt.Sprintf("lim%04d", i)
-		add := goldap.NewAddRequest("uid="+uid+","+ou.People, nil)
-		add.Attribute("objectClass", []string{"inetOrgPerson"})
-		add.Attribute("uid", []string{uid})
-		add.Attribute("cn", []string{uid})
-		add.Attribute("sn", []string{uid})
-		if err := conn.Add(add); err != nil {
-			t.Fatal(err)
-		}
-	}
+	srv.AddUsers(t, ou.People, "lim", n)
 	env := srv.ExampleEnv(ou)
 	env["LDAP_BIND_DN"], env["LDAP_BIND_PASSWORD"] = ldaptest.ServiceDN, ldaptest.ServicePassword
 	b := bridgetest.StartFile(t, "../../examples/openldap.hcl", env, kinds.Types())

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
@@ -82,6 +83,37 @@ func (a Admin) AddOU(t testing.TB, dn string) {
 	req.Attribute("ou", []string{p.RDNs[0].Attributes[0].Value})
 	if err := a.Conn(t).Add(req); err != nil {
 		t.Fatalf("%s: adding %s: %v", a.name, dn, err)
+	}
+}
+
+// AddUsers adds n inetOrgPerson entries below people, uid (and cn) the
+// prefix and a five-digit number, sn the prefix: eight adds at a time, in
+// an order unlike the numbers'.
+func (a Admin) AddUsers(t testing.TB, people, prefix string, n int) {
+	t.Helper()
+	c := a.Conn(t)
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i := range n {
+		uid := fmt.Sprintf("%s%05d", prefix, (i*7919)%n)
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			req := ldap.NewAddRequest("uid="+uid+","+people, nil)
+			req.Attribute("objectClass", []string{"inetOrgPerson"})
+			req.Attribute("uid", []string{uid})
+			req.Attribute("cn", []string{uid})
+			req.Attribute("sn", []string{prefix})
+			if err := c.Add(req); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("%s: adding users: %v", a.name, err)
 	}
 }
 
