@@ -517,8 +517,9 @@ func TestADFirstPagesReadThePage(t *testing.T) {
 	}
 	// count=0 answers once the count taken at start is done: the whole
 	// listing's pages then need no count of their own. A filtered
-	// listing's first page is a search of 11 entries on a pooled
-	// connection (a whole answer would end there), then the count of its
+	// listing's first page is a search ended at 12 entries on a pooled
+	// connection (a whole answer would end at 10, and one past the limit
+	// of 11 it asked for shows Samba ignored it), then the count of its
 	// matches (names only) and the page.
 	c.Must(200, "GET", "/Users?count=0", nil)
 	filtered := url.QueryEscape(`userName sw "page"`)
@@ -527,7 +528,7 @@ func TestADFirstPagesReadThePage(t *testing.T) {
 		most  float64
 	}{
 		{"/Users?startIndex=1&count=10", 10},
-		{"/Users?startIndex=1&count=10&filter=" + filtered, 11 + users + 10},
+		{"/Users?startIndex=1&count=10&filter=" + filtered, 12 + users + 10},
 		{"/Users?startIndex=11&count=10&filter=" + filtered, users + 20},
 	} {
 		before := read()

@@ -39,9 +39,10 @@ type Backend struct {
 	permissive atomic.Int32
 	// limitLogged is when logLimit last logged (UnixNano).
 	limitLogged atomic.Int64
-	// sizeLimitIgnored: a search returned more entries than its size
-	// limit asked for, although the probe saw the limit honoured.
-	sizeLimitIgnored atomic.Bool
+	// sizeLimit is what is known of the server's handling of a search's
+	// size limit: limitUnknown until the probe at start (probeSizeLimit)
+	// or a first page (firstPage) sees it honoured or ignored.
+	sizeLimit atomic.Int32
 
 	metrics *metrics
 

@@ -62,9 +62,6 @@ type caps struct {
 	// ad: the root DSE announces Active Directory (LDAP_CAP_ACTIVE_DIRECTORY_OID;
 	// Samba AD too), whose schema shows no matching rules.
 	ad bool
-	// sizeLimit: the server was seen to end a search at the size limit
-	// the request sets (probeSizeLimit).
-	sizeLimit bool
 }
 
 func (b *Backend) loadCaps(ctx context.Context) (*caps, error) {
@@ -112,7 +109,9 @@ func (b *Backend) loadCaps(ctx context.Context) (*caps, error) {
 	if err != nil {
 		return nil, b.mapErr(ctx, "read root DSE", "", err)
 	}
-	c.sizeLimit = b.probeSizeLimit(ctx)
+	if state := b.probeSizeLimit(ctx); state != limitUnknown {
+		b.sizeLimit.CompareAndSwap(limitUnknown, state)
+	}
 	return c, nil
 }
 
@@ -337,5 +336,5 @@ func (at *attrType) extensibleRule(caseSensitive bool) string {
 }
 
 func (c *caps) String() string {
-	return fmt.Sprintf("%d controls, %d extensions, %d attribute types, size limits honoured: %v", len(c.controls), len(c.extensions), len(c.schema), c.sizeLimit)
+	return fmt.Sprintf("%d controls, %d extensions, %d attribute types", len(c.controls), len(c.extensions), len(c.schema))
 }

@@ -342,16 +342,18 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, whole b
 // the caller reads the listing through a paged cursor.
 //
 // A server that ignores the size limit (Samba AD sends every match) would
-// make that search read the whole listing. Where the probe at start did
-// not see the server honour it (probeSizeLimit), or a search returned more
-// than it asked for, the entries are read as they arrive, and the search
-// is ended after count+1 of them by closing the connection (the pool dials
-// anew when needed). The paged results control would bound it too, but
-// costs Samba about 0.3 ms more per lookup (0.7 against 0.45 ms).
+// make that search read the whole listing. Until the server is known to
+// honour it (sizeLimit: the probe at start, or an earlier first page),
+// the entries are read as they arrive, one past the limit: a server that
+// honours it ends the search first (sizeLimitExceeded after count+1
+// entries, and it is then known to), one that ignores it sends that entry
+// (and is known to), and the search is ended there by closing the
+// connection (the pool dials anew when needed). The paged results control
+// would bound it too, but costs Samba about 0.3 ms more per lookup (0.7
+// against 0.45 ms).
 func (cs *cursors) firstPage(ctx context.Context, r *resource, filter string, attrs []string, count int) ([]*goldap.Entry, bool, error) {
 	b := cs.b
-	caps := b.caps.Load()
-	limited := caps != nil && caps.sizeLimit && !b.sizeLimitIgnored.Load()
+	known := b.sizeLimit.Load()
 	var entries []*goldap.Entry
 	complete := false
 	err := b.run(ctx, func(c *goldap.Conn) error {
@@ -359,27 +361,27 @@ func (cs *cursors) firstPage(ctx context.Context, r *resource, filter string, at
 			filter, attrs, nil)
 		var got []*goldap.Entry
 		var err error
-		if limited {
+		if known == limitHonoured {
 			var res *goldap.SearchResult
 			if res, err = c.Search(req); res != nil {
 				got = res.Entries
 			}
 		} else {
-			got, err = searchAtMost(ctx, c, req, count+1)
+			got, err = searchAtMost(ctx, c, req, count+2)
 		}
 		b.entriesRead.Add(int64(len(got)))
+		switch {
+		case len(got) > count+1:
+			b.learnSizeLimit(known, limitIgnored, count+1, len(got))
+			return nil
+		case len(got) == count+1 && goldap.IsErrorWithCode(err, goldap.LDAPResultSizeLimitExceeded):
+			b.learnSizeLimit(known, limitHonoured, count+1, len(got))
+		}
 		if isLimitError(err) {
 			return nil
 		}
 		if err != nil {
 			return err
-		}
-		if len(got) > count+1 {
-			if b.sizeLimitIgnored.CompareAndSwap(false, true) {
-				b.log.Warn("the directory returned more entries than a search's size limit asked for; first pages now stop reading at the limit themselves",
-					"asked", count+1, "returned", len(got))
-			}
-			return nil
 		}
 		if len(got) > count {
 			return nil
@@ -388,6 +390,30 @@ func (cs *cursors) firstPage(ctx context.Context, r *resource, filter string, at
 		return nil
 	})
 	return entries, complete, err
+}
+
+// Values of Backend.sizeLimit.
+const (
+	limitUnknown int32 = iota
+	limitHonoured
+	limitIgnored
+)
+
+// learnSizeLimit records what a search that asked a size limit of asked
+// and got entries showed (state) where known was believed before.
+func (b *Backend) learnSizeLimit(known, state int32, asked, got int) {
+	if known == state || !b.sizeLimit.CompareAndSwap(known, state) {
+		return
+	}
+	switch {
+	case known == limitHonoured:
+		b.log.Warn("the directory returned more entries than a search's size limit asked for; first pages now stop reading at the limit themselves",
+			"asked", asked, "returned", got)
+	case state == limitHonoured:
+		b.log.Debug("the directory ends searches at their size limit; a first page is now one search")
+	default:
+		b.log.Debug("the directory ignores a search's size limit; first pages stop reading at the limit themselves")
+	}
 }
 
 // searchAtMost runs req on c and reads its entries as they arrive; after
@@ -549,20 +575,21 @@ func (cs *cursors) snapshot(ctx context.Context, r *resource, filter, exact stri
 	return s, nil
 }
 
-// probeSizeLimit reports whether the server ends a search at the size
-// limit the request sets (RFC 4511 4.5.1.5), which firstPage relies on.
-// It asks for one name (no attributes) below each resource's base, then
-// below the bases' parents, on a connection of its own, and reads at most
-// two entries (searchAtMost): sizeLimitExceeded says the server honours
-// the limit, a second entry says it does not (Samba AD). Where no base
-// shows two entries (or the probe fails) the answer is false: first pages
-// then end their searches themselves, which is right on every server.
-func (b *Backend) probeSizeLimit(ctx context.Context) bool {
+// probeSizeLimit finds out whether the server ends a search at the size
+// limit the request sets (RFC 4511 4.5.1.5), which firstPage relies on. It
+// asks for one name (no attributes) below each resource's base, then below
+// the bases' parents, on a connection of its own, and reads at most two
+// entries (searchAtMost): sizeLimitExceeded says the server honours the
+// limit, a second entry says it does not (Samba AD). Where no base shows
+// two entries (an empty directory, an account that reads nothing above
+// its OU) or the probe fails, the answer is limitUnknown, and the first
+// pages find out (firstPage).
+func (b *Backend) probeSizeLimit(ctx context.Context) int32 {
 	ctx, cancel := b.opContext(ctx)
 	defer cancel()
 	conn, err := b.pool.dial(ctx)
 	if err != nil {
-		return false
+		return limitUnknown
 	}
 	defer conn.Close()
 	seen := map[string]bool{}
@@ -581,13 +608,16 @@ func (b *Backend) probeSizeLimit(ctx context.Context) bool {
 				goldap.NeverDerefAliases, 1, 0, false, matchAll, []string{"1.1"}, nil), 2)
 			switch {
 			case len(got) > 1:
-				return false // and searchAtMost closed the connection
-			case isLimitError(err):
-				return true
-			case ctx.Err() != nil:
-				return false
+				b.log.Debug("the directory ignores a search's size limit", "base", base)
+				return limitIgnored // and searchAtMost closed the connection
+			case goldap.IsErrorWithCode(err, goldap.LDAPResultSizeLimitExceeded):
+				b.log.Debug("the directory ends searches at their size limit", "base", base)
+				return limitHonoured
+			case ctx.Err() != nil || conn.IsClosing():
+				return limitUnknown
 			}
 		}
 	}
-	return false
+	b.log.Debug("no search showed whether the directory honours a size limit; first pages will")
+	return limitUnknown
 }

@@ -16,18 +16,55 @@ import (
 
 // TestSizeLimitProbe: slapd ends a search at the size limit the request
 // sets, so a first page is one search of count+1 entries there. Samba AD
-// ignores the limit and sends every match: the probe at start sees it, and
-// first pages go through the paged results control. A server the probe
-// could not judge, or one that honoured the probe and then ignores a
-// page's limit, is handled too: the first such page reads the matches
-// once, the log says so, and later pages use the control.
+// ignores the limit and sends every match: the probe at start sees it,
+// and first pages read the matches as they arrive, and stop one past the
+// limit. Where the probe could not tell, the first page with more
+// matches than its count finds out, on either server; a server that
+// honoured the probe and then ignores a page's limit is handled too: that
+// page reads the matches once, the log says so, and later pages stop
+// reading themselves.
 func TestSizeLimitProbe(t *testing.T) {
 	t.Run("slapd", func(t *testing.T) {
 		srv := ldaptest.Shared(t)
 		// An empty OU: the probe finds two entries only in a parent.
-		b := newBackend(t, setup{srv: srv, ou: srv.NewOU(t)})
-		if c, err := b.getCaps(ctxT(t)); err != nil || !c.sizeLimit {
-			t.Fatalf("caps %v, %v: slapd's size limit not seen honoured", c, err)
+		s := setup{srv: srv, ou: srv.NewOU(t)}
+		b := newBackend(t, s)
+		if _, err := b.getCaps(ctxT(t)); err != nil || b.sizeLimit.Load() != limitHonoured {
+			t.Fatalf("%v: slapd's size limit not seen honoured (%d)", err, b.sizeLimit.Load())
+		}
+		// As if the probe could not tell: a lookup does not show it, a
+		// first page of 5 of 12 matches does, reading 6 entries.
+		const users, count = 12, 5
+		srv.AddUsers(t, s.ou.People, "probe", users)
+		<-b.counts.first
+		b.sizeLimit.Store(limitUnknown)
+		ctx := ctxT(t)
+		read := func(q backends.Query, records, total int) int64 {
+			t.Helper()
+			before := b.entriesRead.Load()
+			p, err := b.Search(ctx, "User", q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != total || len(p.Records) != records {
+				t.Fatalf("%d records, total %d; want %d of %d", len(p.Records), p.Total, records, total)
+			}
+			return b.entriesRead.Load() - before
+		}
+		one := backends.Query{StartIndex: 1, Count: count,
+			Filter: backends.Compare{Attr: "uid", Op: backends.Eq, Value: "probe00007", IgnoreCase: true}}
+		if n := read(one, 1, 1); n != 1 || b.sizeLimit.Load() != limitUnknown {
+			t.Fatalf("a lookup read %d entries and left the size limit %d", n, b.sizeLimit.Load())
+		}
+		some := backends.Query{StartIndex: 1, Count: count,
+			Filter: backends.Compare{Attr: "uid", Op: backends.Sw, Value: "probe", IgnoreCase: true}}
+		// That search (count+1 entries), the count of the matches
+		// (names), the page by a cursor.
+		if n := read(some, count, users); n != count+1+users+count {
+			t.Errorf("a first page read %d entries, want %d", n, count+1+users+count)
+		}
+		if got := b.sizeLimit.Load(); got != limitHonoured {
+			t.Errorf("after a first page that reached its limit: %d, want honoured", got)
 		}
 	})
 	t.Run("samba", func(t *testing.T) {
@@ -71,9 +108,8 @@ resource "User" {
 		t.Cleanup(func() { b.Close() })
 		<-b.counts.first // the count at start reads every name
 		ctx := ctxT(t)
-		c, err := b.getCaps(ctx)
-		if err != nil || c.sizeLimit {
-			t.Fatalf("caps %v, %v: Samba's ignored size limit not seen", c, err)
+		if _, err := b.getCaps(ctx); err != nil || b.sizeLimit.Load() != limitIgnored {
+			t.Fatalf("%v: Samba's ignored size limit not seen (%d)", err, b.sizeLimit.Load())
 		}
 		search := func(q backends.Query, records, total int) int64 {
 			t.Helper()
@@ -87,7 +123,7 @@ resource "User" {
 			}
 			return b.entriesRead.Load() - before
 		}
-		// A lookup: one paged search on a pooled connection, no cursor.
+		// A lookup: one search on a pooled connection, no cursor.
 		one := backends.Query{StartIndex: 1, Count: count,
 			Filter: backends.Compare{Attr: "sAMAccountName", Op: backends.Eq, Value: "probe07", IgnoreCase: true}}
 		dials := testutil.ToFloat64(b.metrics.dials)
@@ -97,22 +133,28 @@ resource "User" {
 		if d := testutil.ToFloat64(b.metrics.dials) - dials; d != 0 {
 			t.Errorf("a lookup dialled %v connections", d)
 		}
-		// A longer listing: that search (count+1 entries, its paging state
-		// released), the count of the matches (names), the page by a cursor.
+		// A longer listing: that search (count+2 entries, the search
+		// ended there), the count of the matches (names), the page by a
+		// cursor.
 		all := backends.Query{StartIndex: 1, Count: count,
 			Filter: backends.Compare{Attr: "sAMAccountName", Op: backends.Sw, Value: "probe", IgnoreCase: true}}
-		paged := int64(count + 1 + users + count)
+		paged := int64(count + 2 + users + count)
 		if n := search(all, count, users); n != paged {
 			t.Errorf("a first page read %d entries, want %d", n, paged)
 		}
 		if logs.Len() > 0 {
 			t.Errorf("logged: %s", logs.String())
 		}
+		// As if the probe could not tell: the same page finds out.
+		b.sizeLimit.Store(limitUnknown)
+		if n := search(all, count, users); n != paged || b.sizeLimit.Load() != limitIgnored {
+			t.Errorf("with the size limit unknown, a first page read %d entries (want %d) and left it %d",
+				n, paged, b.sizeLimit.Load())
+		}
 		// As if the probe had seen the limit honoured: the plain search
-		// gets every match once, the log says so, then the control is used.
-		honoured := *c
-		honoured.sizeLimit = true
-		b.caps.Store(&honoured)
+		// gets every match once, the log says so, then pages stop
+		// reading at the limit themselves.
+		b.sizeLimit.Store(limitHonoured)
 		if n := search(all, count, users); n != int64(users+users+count) {
 			t.Errorf("the first page past the probe read %d entries, want %d", n, users+users+count)
 		}
