@@ -400,9 +400,10 @@ const (
 )
 
 // learnSizeLimit records what a search that asked a size limit of asked
-// and got entries showed (state) where known was believed before.
+// and got entries showed (state) where known was believed before. A server
+// once seen to ignore the limit is not believed to honour it again.
 func (b *Backend) learnSizeLimit(known, state int32, asked, got int) {
-	if known == state || !b.sizeLimit.CompareAndSwap(known, state) {
+	if known == state || known == limitIgnored || !b.sizeLimit.CompareAndSwap(known, state) {
 		return
 	}
 	switch {
