@@ -17,7 +17,8 @@ import (
 // count runs in the background: when the backend starts, every
 // count_refresh after that, and whenever the figure is not known; the
 // backend's own creates and deletes adjust it, and a cursor that reads to
-// the end of the listing sets it for free.
+// the end of the listing sets it for free (when the backend created and
+// deleted nothing meanwhile: observe).
 //
 // The figure can be off by what other programs added or removed since it
 // was taken; pages correct it as they go (see cursors.page): a page that
@@ -48,6 +49,9 @@ type listCount struct {
 	// epoch changes whenever n is set from a complete read, so a
 	// background count that started before does not overwrite it.
 	epoch int64
+	// begun counts the creates and deletes begun through the backend
+	// (mark).
+	begun int64
 	// inflight are the DNs (lower case) of creates and deletes under way,
 	// journal the DNs written since the running count began (nil when
 	// none runs), and late the outcome of the journal's writes that were
@@ -111,6 +115,7 @@ func (lc *listCount) begin(dn string, existed bool) {
 		lc.inflight = map[string]int{}
 	}
 	lc.inflight[key]++
+	lc.begun++
 	if lc.journal != nil && lc.journal[key] == nil {
 		lc.journal[key] = &written{early: existed}
 	}
@@ -256,12 +261,31 @@ func (lc *listCount) endCount(epoch int64, scanned int, ok, retry bool) (n int, 
 	return lc.n, true, false
 }
 
-// observe sets the count from a complete read of the listing.
-func (lc *listCount) observe(n int) {
+// mark returns where the backend's creates and deletes stand, for a
+// complete read of the listing that begins now (observe); -1 while one is
+// under way.
+func (lc *listCount) mark() int64 {
 	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	if len(lc.inflight) > 0 {
+		return -1
+	}
+	return lc.begun
+}
+
+// observe sets the count from a complete read of the listing, n entries,
+// that began at mark, unless the backend created or deleted an entry since:
+// the read may or may not hold that write (a cursor that read for minutes
+// holds the entries deleted behind it), and the count the backend keeps
+// is exact for it.
+func (lc *listCount) observe(mark int64, n int) {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	if mark < 0 || mark != lc.begun || len(lc.inflight) > 0 {
+		return
+	}
 	lc.n, lc.known = n, true
 	lc.epoch++
-	lc.mu.Unlock()
 }
 
 // counts runs the background counts of the backend.

@@ -60,12 +60,13 @@ func (b *Backend) Search(ctx context.Context, resourceType string, q backends.Qu
 					return backends.Page{Total: n}, nil
 				}
 			}
+			mark := r.count.mark()
 			total, err = b.count(ctx, r, filter)
 			if err != nil {
 				return backends.Page{}, b.mapErr(ctx, "search", r.baseDN, err)
 			}
 			if whole {
-				r.count.observe(total)
+				r.count.observe(mark, total)
 			}
 			return backends.Page{Total: total}, nil
 		}
@@ -148,6 +149,9 @@ type cursor struct {
 	total  int
 	gen    int64
 	done   bool
+	// mark is where the backend's creates and deletes stood when the
+	// cursor began (listCount.mark).
+	mark int64
 }
 
 type snapshot struct {
@@ -221,12 +225,13 @@ func (cs *cursors) keep(c *cursor) {
 func (cs *cursors) page(ctx context.Context, r *resource, filter string, whole bool, attrs []string, start, count int) ([]*goldap.Entry, int, error) {
 	b := cs.b
 	if count <= 0 || b.cfg.MaxCursors == 0 {
+		mark := r.count.mark()
 		all, err := b.searchAll(ctx, r.baseDN, r.scope, filter, attrs)
 		if err != nil {
 			return nil, 0, err
 		}
 		if whole {
-			r.count.observe(len(all))
+			r.count.observe(mark, len(all))
 		}
 		from := min(start-1, len(all))
 		to := len(all)
@@ -239,13 +244,14 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, whole b
 	// A first page may be the whole answer (firstPage); a whole listing
 	// whose count says it is longer than the page is read by a cursor.
 	if start == 1 && !(whole && r.count.longerThan(count)) {
+		mark := r.count.mark()
 		entries, complete, err := cs.firstPage(ctx, r, filter, attrs, count)
 		if err != nil {
 			return nil, 0, err
 		}
 		if complete {
 			if whole {
-				r.count.observe(len(entries))
+				r.count.observe(mark, len(entries))
 			}
 			return entries, len(entries), nil
 		}
@@ -312,7 +318,7 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, whole b
 			// The end of the listing: exactly what the cursor saw.
 			seen := c.next - 1
 			if whole {
-				r.count.observe(seen)
+				r.count.observe(c.mark, seen)
 			}
 			return entries, seen, nil
 		}
@@ -459,7 +465,7 @@ func (cs *cursors) open1(ctx context.Context, r *resource, query, filter string,
 	paging := goldap.NewControlPaging(0)
 	req := goldap.NewSearchRequest(r.baseDN, r.scope, goldap.NeverDerefAliases, 0, 0, false, filter, attrs,
 		[]goldap.Control{paging})
-	return &cursor{key: query, conn: conn, req: req, paging: paging, next: 1, total: total, gen: r.gen.Load()}, nil
+	return &cursor{key: query, conn: conn, req: req, paging: paging, next: 1, total: total, gen: r.gen.Load(), mark: r.count.mark()}, nil
 }
 
 // read reads up to n entries from c, advancing it: one round trip per
