@@ -38,29 +38,16 @@ func TestSizeLimitProbe(t *testing.T) {
 		srv.AddUsers(t, s.ou.People, "probe", users)
 		<-b.counts.first
 		b.sizeLimit.Store(limitUnknown)
-		ctx := ctxT(t)
-		read := func(q backends.Query, records, total int) int64 {
-			t.Helper()
-			before := b.entriesRead.Load()
-			p, err := b.Search(ctx, "User", q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if p.Total != total || len(p.Records) != records {
-				t.Fatalf("%d records, total %d; want %d of %d", len(p.Records), p.Total, records, total)
-			}
-			return b.entriesRead.Load() - before
-		}
 		one := backends.Query{StartIndex: 1, Count: count,
 			Filter: backends.Compare{Attr: "uid", Op: backends.Eq, Value: "probe00007", IgnoreCase: true}}
-		if n := read(one, 1, 1); n != 1 || b.sizeLimit.Load() != limitUnknown {
+		if n := readUsers(t, b, one, 1, 1); n != 1 || b.sizeLimit.Load() != limitUnknown {
 			t.Fatalf("a lookup read %d entries and left the size limit %d", n, b.sizeLimit.Load())
 		}
 		some := backends.Query{StartIndex: 1, Count: count,
 			Filter: backends.Compare{Attr: "uid", Op: backends.Sw, Value: "probe", IgnoreCase: true}}
 		// That search (count+1 entries), the count of the matches
 		// (names), the page by a cursor.
-		if n := read(some, count, users); n != count+1+users+count {
+		if n := readUsers(t, b, some, count, users); n != count+1+users+count {
 			t.Errorf("a first page read %d entries, want %d", n, count+1+users+count)
 		}
 		if got := b.sizeLimit.Load(); got != limitHonoured {
@@ -111,23 +98,11 @@ resource "User" {
 		if _, err := b.getCaps(ctx); err != nil || b.sizeLimit.Load() != limitIgnored {
 			t.Fatalf("%v: Samba's ignored size limit not seen (%d)", err, b.sizeLimit.Load())
 		}
-		search := func(q backends.Query, records, total int) int64 {
-			t.Helper()
-			before := b.entriesRead.Load()
-			p, err := b.Search(ctx, "User", q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if p.Total != total || len(p.Records) != records {
-				t.Fatalf("%d records, total %d; want %d of %d", len(p.Records), p.Total, records, total)
-			}
-			return b.entriesRead.Load() - before
-		}
 		// A lookup: one search on a pooled connection, no cursor.
 		one := backends.Query{StartIndex: 1, Count: count,
 			Filter: backends.Compare{Attr: "sAMAccountName", Op: backends.Eq, Value: "probe07", IgnoreCase: true}}
 		dials := testutil.ToFloat64(b.metrics.dials)
-		if n := search(one, 1, 1); n != 1 {
+		if n := readUsers(t, b, one, 1, 1); n != 1 {
 			t.Errorf("a lookup read %d entries, want 1", n)
 		}
 		if d := testutil.ToFloat64(b.metrics.dials) - dials; d != 0 {
@@ -139,7 +114,7 @@ resource "User" {
 		all := backends.Query{StartIndex: 1, Count: count,
 			Filter: backends.Compare{Attr: "sAMAccountName", Op: backends.Sw, Value: "probe", IgnoreCase: true}}
 		paged := int64(count + 2 + users + count)
-		if n := search(all, count, users); n != paged {
+		if n := readUsers(t, b, all, count, users); n != paged {
 			t.Errorf("a first page read %d entries, want %d", n, paged)
 		}
 		if logs.Len() > 0 {
@@ -147,7 +122,7 @@ resource "User" {
 		}
 		// As if the probe could not tell: the same page finds out.
 		b.sizeLimit.Store(limitUnknown)
-		if n := search(all, count, users); n != paged || b.sizeLimit.Load() != limitIgnored {
+		if n := readUsers(t, b, all, count, users); n != paged || b.sizeLimit.Load() != limitIgnored {
 			t.Errorf("with the size limit unknown, a first page read %d entries (want %d) and left it %d",
 				n, paged, b.sizeLimit.Load())
 		}
@@ -155,14 +130,29 @@ resource "User" {
 		// gets every match once, the log says so, then pages stop
 		// reading at the limit themselves.
 		b.sizeLimit.Store(limitHonoured)
-		if n := search(all, count, users); n != int64(users+users+count) {
+		if n := readUsers(t, b, all, count, users); n != int64(users+users+count) {
 			t.Errorf("the first page past the probe read %d entries, want %d", n, users+users+count)
 		}
 		if !strings.Contains(logs.String(), "more entries than a search's size limit asked for") {
 			t.Errorf("log: %q", logs.String())
 		}
-		if n := search(all, count, users); n != paged {
+		if n := readUsers(t, b, all, count, users); n != paged {
 			t.Errorf("the next first page read %d entries, want %d", n, paged)
 		}
 	})
+}
+
+// readUsers runs q on b's users, checks that the page holds records of
+// total, and returns how many entries the directory returned meanwhile.
+func readUsers(t *testing.T, b *Backend, q backends.Query, records, total int) int64 {
+	t.Helper()
+	before := b.entriesRead.Load()
+	p, err := b.Search(ctxT(t), "User", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Total != total || len(p.Records) != records {
+		t.Fatalf("%d records, total %d; want %d of %d", len(p.Records), p.Total, records, total)
+	}
+	return b.entriesRead.Load() - before
 }
