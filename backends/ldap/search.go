@@ -244,7 +244,10 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, whole b
 	// A first page may be the whole answer (firstPage); a whole listing
 	// whose count says it is longer than the page is read by a cursor.
 	if start == 1 && !(whole && r.count.longerThan(count)) {
-		mark := r.count.mark()
+		var mark int64
+		if whole {
+			mark = r.count.mark()
+		}
 		entries, complete, err := cs.firstPage(ctx, r, filter, attrs, count)
 		if err != nil {
 			return nil, 0, err
@@ -465,7 +468,11 @@ func (cs *cursors) open1(ctx context.Context, r *resource, query, filter string,
 	paging := goldap.NewControlPaging(0)
 	req := goldap.NewSearchRequest(r.baseDN, r.scope, goldap.NeverDerefAliases, 0, 0, false, filter, attrs,
 		[]goldap.Control{paging})
-	return &cursor{key: query, conn: conn, req: req, paging: paging, next: 1, total: total, gen: r.gen.Load(), mark: r.count.mark()}, nil
+	c := &cursor{key: query, conn: conn, req: req, paging: paging, next: 1, total: total, gen: r.gen.Load()}
+	if filter == r.listFilter() {
+		c.mark = r.count.mark()
+	}
+	return c, nil
 }
 
 // read reads up to n entries from c, advancing it: one round trip per
