@@ -468,13 +468,19 @@ func TestObserveOnlyWithoutWrites(t *testing.T) {
 	}
 }
 
-// TestCountAroundDeletesUnderItsScan: a user the count's scan has already
-// returned is deleted through the backend while the scan goes on (pages
-// of 5 on a link that holds each answer 50 ms). With the figure known,
-// the count is set aside and the figure the backend kept stays exact;
-// with it unknown (just after start), the count is taken again, and the
-// figure is exact too. Before, the count kept the deleted user.
-func TestCountAroundDeletesUnderItsScan(t *testing.T) {
+// TestCountAroundWritesUnderItsScan: users are deleted and renamed through
+// the backend while the count's scan goes on (pages of 5 on a link that
+// holds each answer 50 ms).
+//   - A user the scan has already returned is deleted. With the figure
+//     known, the count is set aside and the figure the backend kept stays
+//     exact; with it unknown (just after start), the count is taken
+//     again, and the figure is exact too. Before, the count kept the
+//     deleted user.
+//   - A user the scan has returned and one it has not reached are renamed
+//     (uid is the RDN), the figure made wrong before: slapd keeps an
+//     entry's id across a rename, its paged search returns each entry
+//     once, and the count sets the directory's figure.
+func TestCountAroundWritesUnderItsScan(t *testing.T) {
 	const n = 100
 	b := slowCountBackend(t, "cdel", n)
 	<-b.counts.first
@@ -482,16 +488,38 @@ func TestCountAroundDeletesUnderItsScan(t *testing.T) {
 	r := b.res["User"]
 	srv := ldaptest.Shared(t)
 	// slapd returns a search's entries in the same order each time: the
-	// count's scan returns these two first.
+	// count's scan returns these first, and the last one last.
 	order := srv.Search(t, r.baseDN, "(objectClass=inetOrgPerson)", "uid")
-	for i, known := range []bool{true, false} {
+	last := len(order) - 1
+	ids := map[int]string{}
+	for _, i := range []int{0, 1, 2, last} {
 		uid := order[i].GetAttributeValue("uid")
 		found, err := b.Search(ctx, "User", backends.Query{Filter: backends.Compare{Attr: "uid", Op: backends.Eq, Value: uid}})
 		if err != nil || len(found.Records) != 1 {
 			t.Fatalf("%s: %d users, %v", uid, len(found.Records), err)
 		}
-		if !known {
-			forget(r)
+		ids[i] = found.Records[0].ID
+	}
+	rename := func(i int) {
+		mustModify(t, b, "User", ids[i], backends.Modification{Op: backends.ModReplace, Attr: "uid", Values: []string{fmt.Sprintf("renamed%d", i)}})
+	}
+	for _, tc := range []struct {
+		name   string
+		before func() // ahead of the count
+		under  func() // once the scan has read 10 entries
+		twice  bool   // the count scans twice
+	}{
+		{"delete, figure known", nil, func() { mustDelete(t, b, ids[0]) }, false},
+		{"delete, figure unknown", func() { forget(r) }, func() { mustDelete(t, b, ids[1]) }, true},
+		{"renames, figure wrong", func() { r.count.observe(r.count.mark(), 3*n) }, func() {
+			var wg sync.WaitGroup
+			wg.Go(func() { rename(2) })
+			wg.Go(func() { rename(last) })
+			wg.Wait()
+		}, false},
+	} {
+		if tc.before != nil {
+			tc.before()
 		}
 		before := b.entriesRead.Load()
 		counted := make(chan struct{})
@@ -499,31 +527,38 @@ func TestCountAroundDeletesUnderItsScan(t *testing.T) {
 			defer close(counted)
 			b.counts.refresh(r)
 		}()
-		// The scan returns users in the order a listing does: once it
-		// has read 10, the listing's first users are behind it.
 		for deadline := time.Now().Add(10 * time.Second); b.entriesRead.Load()-before < 10; {
 			if time.Now().After(deadline) {
-				t.Fatal("the count read fewer than 10 entries in 10 s")
+				t.Fatalf("%s: the count read fewer than 10 entries in 10 s", tc.name)
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-		if err := b.Delete(ctx, "User", found.Records[0].ID); err != nil {
-			t.Fatal(err)
-		}
+		began := time.Now()
+		tc.under()
+		t.Logf("%s: the writes took %s", tc.name, time.Since(began))
 		r.count.mu.Lock()
 		running := r.count.running
 		r.count.mu.Unlock()
 		if !running {
-			t.Fatal("the count ended before the delete did; the test needs it running")
+			t.Fatalf("%s: the count ended before the writes did; the test needs it running", tc.name)
 		}
 		<-counted
+		t.Logf("%s: the count took %s more", tc.name, time.Since(began))
 		want := len(srv.Search(t, r.baseDN, "(objectClass=inetOrgPerson)", "1.1"))
 		if got, ok := r.count.get(); !ok || got != want {
-			t.Errorf("figure known before: %v; after the count: %d (known %v), the directory holds %d", known, got, ok, want)
+			t.Errorf("%s: after the count %d (known %v), the directory holds %d", tc.name, got, ok, want)
 		}
-		if read := b.entriesRead.Load() - before; !known && read < 2*n-5 {
-			t.Errorf("figure unknown: the count read %d entries, want it taken twice (about %d)", read, 2*n)
+		if read := b.entriesRead.Load() - before; tc.twice && read < int64(2*want-5) {
+			t.Errorf("%s: the count read %d entries, want it taken twice (about %d)", tc.name, read, 2*want)
 		}
+	}
+}
+
+// mustDelete deletes the user id through b.
+func mustDelete(t *testing.T, b *Backend, id string) {
+	t.Helper()
+	if err := b.Delete(ctxT(t), "User", id); err != nil {
+		t.Fatal(err)
 	}
 }
 
