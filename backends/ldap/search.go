@@ -292,6 +292,9 @@ func (cs *cursors) page(ctx context.Context, r *resource, filter string, whole b
 			if c, err = cs.open1(ctx, r, query, filter, attrs, n); err != nil {
 				return nil, 0, err
 			}
+			if whole {
+				c.mark = r.count.mark() // before its first read
+			}
 			if start > 1 {
 				if _, err := cs.read(ctx, c, start-1); err != nil {
 					c.conn.Close()
@@ -468,11 +471,7 @@ func (cs *cursors) open1(ctx context.Context, r *resource, query, filter string,
 	paging := goldap.NewControlPaging(0)
 	req := goldap.NewSearchRequest(r.baseDN, r.scope, goldap.NeverDerefAliases, 0, 0, false, filter, attrs,
 		[]goldap.Control{paging})
-	c := &cursor{key: query, conn: conn, req: req, paging: paging, next: 1, total: total, gen: r.gen.Load()}
-	if filter == r.listFilter() {
-		c.mark = r.count.mark()
-	}
-	return c, nil
+	return &cursor{key: query, conn: conn, req: req, paging: paging, next: 1, total: total, gen: r.gen.Load()}, nil
 }
 
 // read reads up to n entries from c, advancing it: one round trip per

@@ -289,13 +289,8 @@ func (b *Backend) Create(ctx context.Context, resourceType string, attrs backend
 	if useExtended {
 		if err := b.setPassword(ctx, dn, *password); err != nil {
 			// Leave nothing half made: the retry creates it again.
-			r.count.begin(dn, true)
-			derr := b.run(ctx, func(c *goldap.Conn) error { return c.Del(goldap.NewDelRequest(dn, nil)) })
-			if derr != nil {
-				r.count.done(dn, 0)
+			if derr := b.deleteEntry(ctx, r, dn); derr != nil {
 				b.log.Error("could not remove the entry whose password was refused", "dn", dn, "error", derr)
-			} else {
-				r.count.done(dn, -1)
 			}
 			return backends.Record{}, r.refused(err, "")
 		}
@@ -1079,6 +1074,18 @@ func (b *Backend) dropNoops(ctx context.Context, dn string, changes []change) ([
 	return out, nil
 }
 
+// deleteEntry deletes the entry of r at dn, and tells r's count.
+func (b *Backend) deleteEntry(ctx context.Context, r *resource, dn string) error {
+	r.count.begin(dn, true)
+	err := b.run(ctx, func(c *goldap.Conn) error { return c.Del(goldap.NewDelRequest(dn, nil)) })
+	if err != nil {
+		r.count.done(dn, 0)
+	} else {
+		r.count.done(dn, -1)
+	}
+	return err
+}
+
 // Delete removes the entry and every reference to it: references stored
 // by name always, DN references when referential_integrity is "bridge".
 func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
@@ -1101,15 +1108,7 @@ func (b *Backend) Delete(ctx context.Context, resourceType, id string) error {
 			}
 			return err
 		}
-		r.count.begin(dn, true)
-		err = b.run(ctx, func(c *goldap.Conn) error {
-			return c.Del(goldap.NewDelRequest(dn, nil))
-		})
-		if err != nil {
-			r.count.done(dn, 0)
-		} else {
-			r.count.done(dn, -1)
-		}
+		err = b.deleteEntry(ctx, r, dn)
 		if isStaleErr(err) {
 			b.forgetStale(r, id, dn)
 			if attempt == 0 {
